@@ -1,0 +1,258 @@
+"""Typed events emitted by the engine; views and the recorder subscribe to them.
+
+Every event carries the operation id, a per-operation sequence number assigned by the
+bus, and a UTC timestamp. Events are plain pydantic models so that they serialise to
+JSON for the ``operation_events`` table and can be rebuilt from it (``%mira show``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+OperationStatus = Literal[
+    "running", "completed", "failed", "cancelled", "budget_exceeded", "interrupted", "planned"
+]
+TaskStatus = Literal["pending", "in_progress", "completed", "failed"]
+Mode = Literal["simple", "planned", "skill"]
+Role = Literal["orchestrator", "executor"]
+
+
+def utcnow() -> datetime:
+    """Current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Usage(BaseModel):
+    """Token usage of one model call, normalised across providers.
+
+    ``input_tokens`` includes ``cached_input_tokens``; ``output_tokens`` includes
+    ``reasoning_tokens``. Subsets are never billed twice.
+    """
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    source: Literal["reported", "estimated"] = "reported"
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            source="estimated" if "estimated" in (self.source, other.source) else "reported",
+        )
+
+
+class Cost(BaseModel):
+    """Dollar cost of one call as exact decimal components."""
+
+    input_usd: Decimal = Decimal(0)  # uncached input
+    cached_input_usd: Decimal = Decimal(0)
+    output_usd: Decimal = Decimal(0)  # includes reasoning, billed at the output rate
+    price_version: str | None = None
+    priced: bool = True  # False when the model has no entry in the price table
+
+    @property
+    def total_usd(self) -> Decimal:
+        return self.input_usd + self.cached_input_usd + self.output_usd
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            input_usd=self.input_usd + other.input_usd,
+            cached_input_usd=self.cached_input_usd + other.cached_input_usd,
+            output_usd=self.output_usd + other.output_usd,
+            price_version=self.price_version or other.price_version,
+            priced=self.priced and other.priced,
+        )
+
+
+class _Event(BaseModel):
+    operation_id: str
+    seq: int = 0
+    ts: datetime = Field(default_factory=utcnow)
+
+
+class OperationStarted(_Event):
+    type: Literal["OperationStarted"] = "OperationStarted"
+    session_id: str
+    request: str
+    mode: Mode
+    requested_mode: Literal["auto", "simple", "planned"] = "auto"
+    skill: str | None = None
+    reasoning: str | None = None
+    orchestrator_model: str
+    executor_model: str
+    project_root: str
+    complexity_score: float | None = None
+    complexity_reasons: list[str] = Field(default_factory=list)
+    budget_usd: Decimal | None = None
+    plan_only: bool = False
+
+
+class ModeChanged(_Event):
+    """The operation moved to another path, e.g. simple mode failed and fell back."""
+
+    type: Literal["ModeChanged"] = "ModeChanged"
+    mode: Mode
+    reason: str
+
+
+class PlanGenerated(_Event):
+    type: Literal["PlanGenerated"] = "PlanGenerated"
+    plan_text: str
+    source: Literal["structured", "parsed"] = "structured"
+    started_at: datetime
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated_cost_usd: Decimal | None = None
+
+
+class TaskCreated(_Event):
+    type: Literal["TaskCreated"] = "TaskCreated"
+    task_id: str
+    sequence: int
+    description: str
+    active_form: str
+
+
+class TaskStarted(_Event):
+    type: Literal["TaskStarted"] = "TaskStarted"
+    task_id: str
+
+
+class TaskCompleted(_Event):
+    type: Literal["TaskCompleted"] = "TaskCompleted"
+    task_id: str
+    note: str | None = None
+
+
+class TaskFailed(_Event):
+    type: Literal["TaskFailed"] = "TaskFailed"
+    task_id: str
+    error: str
+
+
+class LLMCallStarted(_Event):
+    type: Literal["LLMCallStarted"] = "LLMCallStarted"
+    call_id: str
+    task_id: str | None = None
+    role: Role
+    provider: str
+    model: str
+    reasoning_effort: str | None = None
+    purpose: str = "chat"  # plan | simple | orchestrate | delegate:<tool> | skill:<name> | compose
+
+
+class LLMCallFinished(_Event):
+    type: Literal["LLMCallFinished"] = "LLMCallFinished"
+    call_id: str
+    task_id: str | None = None
+    role: Role
+    provider: str
+    model: str
+    reasoning_effort: str | None = None
+    purpose: str = "chat"
+    stream: bool = True
+    started_at: datetime
+    latency_ms: float
+    ttft_ms: float | None = None
+    usage: Usage
+    cost: Cost
+    # what the same tokens would have cost at the orchestrator's prices (executor calls only)
+    orchestrator_equivalent_usd: Decimal | None = None
+    finish_reason: str | None = None
+    status: Literal["ok", "error", "cancelled"] = "ok"
+    error: str | None = None
+
+
+class ToolCallStarted(_Event):
+    type: Literal["ToolCallStarted"] = "ToolCallStarted"
+    tool_call_id: str
+    llm_call_id: str | None = None
+    task_id: str | None = None
+    role: Role
+    tool: str
+    arguments: dict[str, Any] | str
+
+
+class ToolCallFinished(_Event):
+    type: Literal["ToolCallFinished"] = "ToolCallFinished"
+    tool_call_id: str
+    llm_call_id: str | None = None
+    task_id: str | None = None
+    role: Role
+    tool: str
+    status: Literal["ok", "error", "denied"]
+    denial_reason: str | None = None
+    error: str | None = None
+    duration_ms: float
+    result_bytes: int = 0
+    truncated: bool = False
+    summary: str = ""
+
+
+class TextDelta(_Event):
+    type: Literal["TextDelta"] = "TextDelta"
+    text: str
+    channel: Literal["answer", "plan"] = "answer"
+
+
+class FileChanged(_Event):
+    type: Literal["FileChanged"] = "FileChanged"
+    path: str  # relative to the project root, POSIX separators
+    existed_before: bool
+    previous_sha256: str | None = None
+    new_sha256: str | None = None
+    tool_call_id: str | None = None
+
+
+class Notice(_Event):
+    """A user-facing line that is neither answer text nor an error (caps reached, fallbacks)."""
+
+    type: Literal["Notice"] = "Notice"
+    level: Literal["info", "warning"] = "info"
+    message: str
+
+
+class OperationFinished(_Event):
+    type: Literal["OperationFinished"] = "OperationFinished"
+    status: OperationStatus
+    result_text: str = ""
+    error: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    cost: Cost = Field(default_factory=Cost)
+    routing_savings_usd: Decimal = Decimal(0)
+
+
+Event = Annotated[
+    OperationStarted
+    | ModeChanged
+    | PlanGenerated
+    | TaskCreated
+    | TaskStarted
+    | TaskCompleted
+    | TaskFailed
+    | LLMCallStarted
+    | LLMCallFinished
+    | ToolCallStarted
+    | ToolCallFinished
+    | TextDelta
+    | FileChanged
+    | Notice
+    | OperationFinished,
+    Field(discriminator="type"),
+]
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_from_json(payload: str | bytes) -> Event:
+    """Rebuild an event from its JSON form (as stored in ``operation_events``)."""
+    return _EVENT_ADAPTER.validate_json(payload)

@@ -1,0 +1,153 @@
+"""The ChatModel interface: the only way the engine reaches a model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..engine.cancel import CancelToken
+from ..engine.events import Usage
+
+Message = dict[str, Any]  # an OpenAI Chat Completions message
+
+
+@dataclass
+class ToolCall:
+    """One tool call requested by the model, assembled from streamed deltas."""
+
+    id: str
+    name: str
+    arguments_json: str
+    # parsed arguments, or None with `parse_error` set when the model sent malformed JSON
+    arguments: dict[str, Any] | None = None
+    parse_error: str | None = None
+
+
+@dataclass
+class ChatResponse:
+    """The outcome of one chat completion."""
+
+    text: str
+    tool_calls: list[ToolCall]
+    usage: Usage
+    finish_reason: str | None
+    model: str  # the model id the server reported
+    latency_ms: float
+    ttft_ms: float | None = None
+    raw_usage: dict[str, Any] | None = None
+    attempts: int = 1
+
+    def assistant_message(self) -> Message:
+        """The assistant message to append to the conversation (with its tool calls)."""
+        message: Message = {"role": "assistant", "content": self.text or None}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments_json},
+                }
+                for call in self.tool_calls
+            ]
+        return message
+
+
+class ChatModel(Protocol):
+    """A chat model reached over an OpenAI-compatible endpoint."""
+
+    provider: str
+    model: str
+
+    @property
+    def model_id(self) -> str:
+        """``provider:model``."""
+        ...
+
+    def supports_reasoning_effort(self) -> bool:
+        """Whether `reasoning_effort` is sent to this model."""
+        ...
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        reasoning_effort: str | None = None,
+        on_text: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+        max_tokens: int | None = None,
+    ) -> ChatResponse:
+        """Run one streamed completion; `on_text` receives text deltas as they arrive.
+
+        Raises a ModelError subclass (one clear line in ``str(exc)``) on failure, and
+        ModelCallCancelled (carrying the partial usage) when `cancel` fires mid-stream.
+        """
+        ...
+
+
+class ModelError(Exception):
+    """A model call failed; ``str(exc)`` is one line the user can act on."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, usage: Usage | None = None, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.usage = usage or Usage(source="estimated")
+        self.attempts = attempts
+
+
+class MissingKeyError(ModelError):
+    kind = "missing_key"
+
+
+class UnknownModelError(ModelError):
+    kind = "unknown_model"
+
+
+class EndpointUnreachableError(ModelError):
+    kind = "unreachable"
+
+
+class AuthError(ModelError):
+    kind = "auth"
+
+
+class RateLimitError(ModelError):
+    kind = "rate_limit"
+
+
+class ModelTimeoutError(ModelError):
+    kind = "timeout"
+
+
+class BadResponseError(ModelError):
+    """The server answered with something that is not a usable completion."""
+
+    kind = "bad_response"
+
+
+class ModelCallCancelled(ModelError):
+    """The stream was closed because the operation was cancelled; carries partial usage."""
+
+    kind = "cancelled"
+
+
+@dataclass
+class ToolSchema:
+    """A function tool as the model sees it (Chat Completions nested shape)."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_openai(self) -> dict[str, Any]:
+        """The ``{"type": "function", "function": {...}}`` form."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
