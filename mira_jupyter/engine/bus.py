@@ -52,7 +52,7 @@ class EventBus:
         for sink in sinks:
             try:
                 sink(event)
-            except Exception:  # noqa: BLE001 - a sink must not break the engine
+            except Exception:  # a sink must not break the engine
                 log.exception("event sink %r failed on %s", sink, event.type)
         return event
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -32,10 +33,9 @@ class CancelToken:
             self._event.set()
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
-            try:
+            # closing a stream that already ended may fail; cancel anyway
+            with contextlib.suppress(Exception):
                 callback()
-            except Exception:  # noqa: BLE001 - closing a dead stream may fail; cancel anyway
-                pass
 
     def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Run `callback` when cancelled (at once if already); returns a remover."""

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 OperationStatus = Literal[
     "running", "completed", "failed", "cancelled", "budget_exceeded", "interrupted", "planned"
@@ -205,9 +205,16 @@ class TextDelta(_Event):
 
 
 class FileChanged(_Event):
+    """A sandboxed write changed a file; carries what undo needs to restore it."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     type: Literal["FileChanged"] = "FileChanged"
     path: str  # relative to the project root, POSIX separators
     existed_before: bool
+    # the file's bytes before the write (None if it did not exist); stored in
+    # file_changes, left out of the operation_events payload
+    previous_content: bytes | None = None
     previous_sha256: str | None = None
     new_sha256: str | None = None
     tool_call_id: str | None = None
