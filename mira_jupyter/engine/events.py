@@ -95,6 +95,13 @@ class OperationStarted(_Event):
     plan_only: bool = False
 
 
+class OperationResumed(_Event):
+    """A plan-only operation is being run: the same operation continues."""
+
+    type: Literal["OperationResumed"] = "OperationResumed"
+    budget_usd: Decimal | None = None
+
+
 class ModeChanged(_Event):
     """The operation moved to another path, e.g. simple mode failed and fell back."""
 
@@ -240,6 +247,7 @@ class OperationFinished(_Event):
 
 Event = Annotated[
     OperationStarted
+    | OperationResumed
     | ModeChanged
     | PlanGenerated
     | TaskCreated
