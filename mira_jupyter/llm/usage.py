@@ -1,0 +1,83 @@
+"""Normalise provider usage objects (OpenAI, DeepSeek) into one `Usage` record."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ..engine.events import Usage
+
+log = logging.getLogger(__name__)
+
+
+def _int(value: Any) -> int:
+    """A non-negative int from a usage field (None, missing, or junk count as 0)."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, float) and value.is_integer():
+        return max(int(value), 0)
+    return 0
+
+
+def _details(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = raw.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
+    """Turn a Chat Completions usage dict into `Usage`; None when there is no usage.
+
+    ``input_tokens`` is the whole prompt (cached included) and ``output_tokens`` the whole
+    completion (reasoning included); the subsets are clamped so they never exceed the totals.
+    DeepSeek's ``prompt_cache_hit_tokens`` wins over ``prompt_tokens_details.cached_tokens``.
+    """
+    if not raw:
+        return None
+    prompt = _int(raw.get("prompt_tokens"))
+    completion = _int(raw.get("completion_tokens"))
+
+    cached = _int(_details(raw, "prompt_tokens_details").get("cached_tokens"))
+    if "prompt_cache_hit_tokens" in raw:
+        hit = _int(raw.get("prompt_cache_hit_tokens"))
+        if "prompt_cache_miss_tokens" in raw:
+            miss = _int(raw.get("prompt_cache_miss_tokens"))
+            if hit + miss != prompt:
+                log.warning(
+                    "DeepSeek usage inconsistent: hit %d + miss %d != prompt %d", hit, miss, prompt
+                )
+                # trust the parts: they are what DeepSeek bills
+                prompt = max(prompt, hit + miss)
+        cached = hit
+
+    reasoning = _int(_details(raw, "completion_tokens_details").get("reasoning_tokens"))
+    if not reasoning:
+        # some OpenAI-compatible servers report it at the top level
+        reasoning = _int(raw.get("reasoning_tokens"))
+
+    return Usage(
+        input_tokens=prompt,
+        cached_input_tokens=min(cached, prompt),
+        output_tokens=completion,
+        reasoning_tokens=min(reasoning, completion),
+        source="reported",
+    )
+
+
+def estimate_usage(
+    messages: list[dict[str, Any]],
+    output_text: str = "",
+    tool_arguments: list[str] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+) -> Usage:
+    """Estimate usage with the tokenizer when the provider reported none (source="estimated")."""
+    from .tokens import count_message_tokens, count_tokens
+
+    output = count_tokens(output_text) + sum(count_tokens(a) for a in tool_arguments or ())
+    return Usage(
+        input_tokens=count_message_tokens(messages, tools),
+        output_tokens=output,
+        source="estimated",
+    )
