@@ -1,0 +1,170 @@
+"""The `Mira` traitlets Configurable: ``%config Mira.orchestrator_model = "openai:gpt-5"``.
+
+Every trait has an environment-variable equivalent (``MIRA_<TRAIT>`` in upper case),
+read when the configurable is created; ``%config`` wins over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from traitlets import Enum, Float, Int, Unicode, default, validate
+from traitlets.config import Configurable
+
+from .engine.settings import EngineSettings
+
+_MODEL_HELP = "Model id as provider:model, e.g. openai:gpt-5, deepseek:deepseek-chat, ollama:llama3.1"
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(f"MIRA_{name.upper()}")
+    return value if value not in (None, "") else None
+
+
+def check_model_id(value: str) -> str:
+    """Validate a ``provider:model`` id, raising ValueError with a helpful message."""
+    provider, sep, model = value.partition(":")
+    if not sep or not provider.strip() or not model.strip():
+        raise ValueError(f"model id {value!r} must look like provider:model ({_MODEL_HELP})")
+    return value
+
+
+class Mira(Configurable):
+    """Configuration of the mira_jupyter extension."""
+
+    orchestrator_model = Unicode(help="Orchestrator model. " + _MODEL_HELP).tag(config=True)
+    executor_model = Unicode(help="Executor model. " + _MODEL_HELP).tag(config=True)
+    project_root = Unicode(
+        help="Sandbox root for the file tools (default: the kernel's working directory at load)."
+    ).tag(config=True)
+    database = Unicode(
+        help="DuckDB file or connection string for the log (default: <project_root>/.mira/mira.duckdb)."
+    ).tag(config=True)
+    simple_threshold = Float(help="Simplicity score above which a request runs in simple mode.").tag(
+        config=True
+    )
+    budget_usd = Float(
+        allow_none=True, help="Session-wide spending cap in USD (None: no cap)."
+    ).tag(config=True)
+    reasoning_planning = Unicode(help="Reasoning effort for planning.").tag(config=True)
+    reasoning_simple = Unicode(help="Reasoning effort for simple mode.").tag(config=True)
+    reasoning_execution = Unicode(help="Reasoning effort while executing a plan.").tag(config=True)
+    max_orchestrator_turns = Int(help="Cap on orchestrator turns per task.").tag(config=True)
+    max_executor_turns = Int(help="Cap on executor turns per delegation.").tag(config=True)
+    request_timeout = Float(help="Seconds before a model request times out.").tag(config=True)
+    view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
+        config=True
+    )
+    compatible_base_url = Unicode(
+        help="Base URL of the generic OpenAI-compatible provider (model ids compatible:MODEL)."
+    ).tag(config=True)
+    compatible_api_key_env = Unicode(
+        help="Name of the environment variable holding the compatible provider's key."
+    ).tag(config=True)
+
+    @default("orchestrator_model")
+    def _default_orchestrator(self) -> str:
+        return _env("orchestrator_model") or "openai:gpt-5"
+
+    @default("executor_model")
+    def _default_executor(self) -> str:
+        return _env("executor_model") or "deepseek:deepseek-chat"
+
+    @default("project_root")
+    def _default_root(self) -> str:
+        return _env("project_root") or os.getcwd()
+
+    @default("database")
+    def _default_database(self) -> str:
+        return _env("database") or ""
+
+    @default("simple_threshold")
+    def _default_threshold(self) -> float:
+        return float(_env("simple_threshold") or 0.7)
+
+    @default("budget_usd")
+    def _default_budget(self) -> float | None:
+        value = _env("budget_usd")
+        return float(value) if value else None
+
+    @default("reasoning_planning")
+    def _default_r_plan(self) -> str:
+        return _env("reasoning_planning") or "high"
+
+    @default("reasoning_simple")
+    def _default_r_simple(self) -> str:
+        return _env("reasoning_simple") or "low"
+
+    @default("reasoning_execution")
+    def _default_r_exec(self) -> str:
+        return _env("reasoning_execution") or "medium"
+
+    @default("max_orchestrator_turns")
+    def _default_orch_turns(self) -> int:
+        return int(_env("max_orchestrator_turns") or 8)
+
+    @default("max_executor_turns")
+    def _default_exec_turns(self) -> int:
+        return int(_env("max_executor_turns") or 6)
+
+    @default("request_timeout")
+    def _default_timeout(self) -> float:
+        return float(_env("request_timeout") or 120)
+
+    @default("view")
+    def _default_view(self) -> str:
+        value = _env("view") or "auto"
+        return value if value in ("auto", "widget", "text") else "auto"
+
+    @default("compatible_base_url")
+    def _default_compat_url(self) -> str:
+        return _env("compatible_base_url") or ""
+
+    @default("compatible_api_key_env")
+    def _default_compat_key(self) -> str:
+        return _env("compatible_api_key_env") or "MIRA_COMPATIBLE_API_KEY"
+
+    @validate("orchestrator_model", "executor_model")
+    def _check_model(self, proposal):  # noqa: ANN001 - traitlets signature
+        return check_model_id(proposal["value"])
+
+    @validate("simple_threshold")
+    def _check_threshold(self, proposal):  # noqa: ANN001
+        value = proposal["value"]
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"simple_threshold must be between 0 and 1, got {value}")
+        return value
+
+    def resolved_root(self) -> Path:
+        """The project root as an absolute, resolved path."""
+        return Path(self.project_root).expanduser().resolve()
+
+    def resolved_database(self) -> str:
+        """The database location: the configured one, or the default file under .mira/."""
+        if self.database:
+            return self.database
+        return str(self.resolved_root() / ".mira" / "mira.duckdb")
+
+    def engine_settings(self) -> EngineSettings:
+        """Translate the configuration into the engine's plain settings."""
+        budget = None if self.budget_usd is None else Decimal(str(self.budget_usd))
+        providers = {"compatible_api_key_env": self.compatible_api_key_env}
+        if self.compatible_base_url:
+            providers["compatible_base_url"] = self.compatible_base_url
+        return EngineSettings(
+            project_root=self.resolved_root(),
+            orchestrator_model=self.orchestrator_model,
+            executor_model=self.executor_model,
+            database=self.resolved_database(),
+            simple_threshold=self.simple_threshold,
+            budget_usd=budget,
+            reasoning_planning=self.reasoning_planning,
+            reasoning_simple=self.reasoning_simple,
+            reasoning_execution=self.reasoning_execution,
+            max_orchestrator_turns=self.max_orchestrator_turns,
+            max_executor_turns=self.max_executor_turns,
+            request_timeout=self.request_timeout,
+            provider_settings=providers,
+        )

@@ -1,0 +1,223 @@
+"""Every model call goes through here: events, cost, budget, caps and cancellation."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
+from .bus import EventBus
+from .cancel import CancelToken, OperationCancelled
+from .events import Cost, LLMCallFinished, LLMCallStarted, Role, TextDelta, Usage, utcnow
+from .ids import new_id
+
+
+class BudgetExceeded(Exception):
+    """The next call could overspend the budget; the operation stops cleanly."""
+
+
+class CapReached(Exception):
+    """A loop or token cap was hit; the step ends with this message."""
+
+
+@dataclass
+class Ledger:
+    """Running usage and cost of one operation, split by role."""
+
+    usage: dict[str, Usage] = field(default_factory=dict)
+    cost: dict[str, Cost] = field(default_factory=dict)
+    routing_savings_usd: Decimal = Decimal(0)
+    calls: int = 0
+
+    def add(self, role: str, usage: Usage, cost: Cost, savings: Decimal) -> None:
+        """Account one finished call."""
+        self.usage[role] = self.usage.get(role, Usage()) + usage
+        self.cost[role] = self.cost.get(role, Cost()) + cost
+        self.routing_savings_usd += savings
+        self.calls += 1
+
+    @property
+    def total_usage(self) -> Usage:
+        total = Usage()
+        for usage in self.usage.values():
+            total = total + usage
+        return total
+
+    @property
+    def total_cost(self) -> Cost:
+        total = Cost()
+        for cost in self.cost.values():
+            total = total + cost
+        return total
+
+    @property
+    def spent_usd(self) -> Decimal:
+        return self.total_cost.total_usd
+
+
+@dataclass
+class CallRunner:
+    """Runs model calls for one operation and reports each as events."""
+
+    operation_id: str
+    bus: EventBus
+    cancel: CancelToken
+    models: dict[Role, ChatModel]
+    ledger: Ledger
+    budget_usd: Decimal | None = None
+    max_total_tokens: int = 600_000
+    output_reserve_tokens: int = 1_024
+    pricing: Any = None  # module with cost_of / estimate_cost; injected for tests
+    tokens: Any = None  # module with count_message_tokens
+    last_call_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.pricing is None:
+            from ..llm import pricing
+
+            self.pricing = pricing
+        if self.tokens is None:
+            from ..llm import tokens
+
+            self.tokens = tokens
+
+    def call(
+        self,
+        role: Role,
+        messages: list[Message],
+        *,
+        purpose: str,
+        tools: list[dict[str, Any]] | None = None,
+        reasoning: str | None = None,
+        task_id: str | None = None,
+        stream_channel: Literal["answer", "plan"] | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> ChatResponse:
+        """One model call with budget and cap checks; raises on failure or cancel."""
+        self.cancel.raise_if_cancelled()
+        model = self.models[role]
+        self._check_caps(model, messages, tools)
+        effort = reasoning if reasoning and model.supports_reasoning_effort() else None
+        call_id = new_id("call")
+        self.last_call_id = call_id
+        started = utcnow()
+        self.bus.emit(
+            LLMCallStarted(
+                operation_id=self.operation_id,
+                call_id=call_id,
+                task_id=task_id,
+                role=role,
+                provider=model.provider,
+                model=model.model,
+                reasoning_effort=effort,
+                purpose=purpose,
+            )
+        )
+
+        def handle_text(delta: str) -> None:
+            if stream_channel:
+                self.bus.emit(
+                    TextDelta(operation_id=self.operation_id, text=delta, channel=stream_channel)
+                )
+            if on_text:
+                on_text(delta)
+
+        clock = time.perf_counter()
+        finished = dict(
+            operation_id=self.operation_id,
+            call_id=call_id,
+            task_id=task_id,
+            role=role,
+            provider=model.provider,
+            model=model.model,
+            reasoning_effort=effort,
+            purpose=purpose,
+            started_at=started,
+        )
+        try:
+            response = model.chat(
+                messages,
+                tools=tools,
+                reasoning_effort=effort,
+                on_text=handle_text,
+                cancel=self.cancel,
+            )
+        except ModelCallCancelled as exc:
+            self._finish(finished, exc.usage, clock, status="cancelled", error=str(exc))
+            raise OperationCancelled(self.cancel.reason) from exc
+        except ModelError as exc:
+            self._finish(finished, exc.usage, clock, status="error", error=str(exc))
+            raise
+        self._finish(
+            finished,
+            response.usage,
+            clock,
+            latency_ms=response.latency_ms,
+            ttft_ms=response.ttft_ms,
+            finish_reason=response.finish_reason,
+        )
+        return response
+
+    def _finish(
+        self,
+        fields: dict[str, Any],
+        usage: Usage,
+        clock: float,
+        *,
+        status: Literal["ok", "error", "cancelled"] = "ok",
+        error: str | None = None,
+        latency_ms: float | None = None,
+        ttft_ms: float | None = None,
+        finish_reason: str | None = None,
+    ) -> None:
+        model_id = f"{fields['provider']}:{fields['model']}"
+        cost = self.pricing.cost_of(usage, model_id)
+        savings = Decimal(0)
+        equivalent = None
+        if fields["role"] == "executor":
+            orchestrator = self.models["orchestrator"]
+            equivalent = self.pricing.cost_of(usage, orchestrator.model_id).total_usd
+            savings = equivalent - cost.total_usd
+        self.ledger.add(fields["role"], usage, cost, savings)
+        self.bus.emit(
+            LLMCallFinished(
+                **fields,
+                latency_ms=latency_ms if latency_ms is not None else (time.perf_counter() - clock) * 1000,
+                ttft_ms=ttft_ms,
+                usage=usage,
+                cost=cost,
+                orchestrator_equivalent_usd=equivalent,
+                finish_reason=finish_reason,
+                status=status,
+                error=error,
+            )
+        )
+
+    def _check_caps(
+        self, model: ChatModel, messages: list[Message], tools: list[dict[str, Any]] | None
+    ) -> None:
+        used = self.ledger.total_usage
+        if used.input_tokens + used.output_tokens >= self.max_total_tokens:
+            raise CapReached(
+                f"token cap reached: {used.input_tokens + used.output_tokens:,} tokens used "
+                f"(limit {self.max_total_tokens:,})"
+            )
+        if self.budget_usd is None:
+            return
+        prompt_tokens = self.tokens.count_message_tokens(messages)
+        if tools:
+            prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
+        estimate = self.pricing.estimate_cost(
+            model.model_id, prompt_tokens, self.output_reserve_tokens
+        )
+        spent = self.ledger.spent_usd
+        if spent + estimate > self.budget_usd:
+            raise BudgetExceeded(
+                f"budget ${self.budget_usd:.4f} would be exceeded: spent ${spent:.4f}, "
+                f"next {model.model_id} call estimated at ${estimate:.4f} "
+                f"({prompt_tokens:,} input + {self.output_reserve_tokens:,} output tokens)"
+            )

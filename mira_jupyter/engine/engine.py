@@ -1,0 +1,474 @@
+"""The engine: one request in, events out, an `Operation` back. Knows nothing of Jupyter."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from ..llm.types import ChatModel, ModelError
+from . import prompts
+from .bus import EventBus
+from .calls import BudgetExceeded, CallRunner, CapReached, Ledger
+from .cancel import CancelToken, OperationCancelled
+from .dispatch import ToolDispatcher
+from .events import (
+    Event,
+    ModeChanged,
+    Notice,
+    OperationFinished,
+    OperationResumed,
+    OperationStarted,
+    OperationStatus,
+    PlanGenerated,
+    TextDelta,
+    utcnow,
+)
+from .ids import new_id
+from .metatools import orchestrator_tools
+from .planner import Plan, estimate_plan_cost, make_plan
+from .result import Operation, format_usd
+from .run import OperationRun
+from .settings import EngineSettings
+from .tasks import TaskTracker
+
+log = logging.getLogger(__name__)
+
+ModelFactory = Callable[[str, EngineSettings], ChatModel]
+
+_SETTLE_REASONS = {
+    "cancelled": "cancelled by user",
+    "budget_exceeded": "stopped: budget exceeded",
+    "failed": "operation failed before this task finished",
+    "completed": "not reached",
+}
+
+
+@dataclass
+class RunOptions:
+    """Per-request options (the ``%%mira`` flags)."""
+
+    mode: Literal["auto", "simple", "planned"] = "auto"
+    skill: str | None = None
+    reasoning: str | None = None  # overrides the per-phase defaults
+    budget_usd: Decimal | None = None
+    plan_only: bool = False
+    orchestrator_model: str | None = None
+
+
+def _default_model_factory(model_id: str, settings: EngineSettings) -> ChatModel:
+    from ..llm.providers import build_chat_model
+
+    return build_chat_model(model_id, settings=settings)
+
+
+class Engine:
+    """Runs operations; keeps the session's spend and the last operations in memory."""
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        bus: EventBus | None = None,
+        *,
+        model_factory: ModelFactory | None = None,
+        skills: Any = None,
+        session_id: str | None = None,
+        keep_operations: int = 50,
+    ) -> None:
+        self.settings = settings
+        self.bus = bus or EventBus()
+        self.model_factory = model_factory or _default_model_factory
+        self._skills = skills
+        self.session_id = session_id or new_id("sess")
+        self.session_spent_usd = Decimal(0)
+        self.operations: dict[str, Operation] = {}
+        self._plans: dict[str, tuple[Plan | None, list[Any], str, RunOptions]] = {}
+        self._keep = keep_operations
+        self._lock = threading.Lock()
+
+    # -- public API ----------------------------------------------------------------------
+
+    @property
+    def skills(self) -> Any:
+        """The skill registry, discovered on first use."""
+        if self._skills is None:
+            from ..skills import SkillRegistry
+            from .metatools import DELEGATION_TOOLS, META_TOOLS
+
+            self._skills = SkillRegistry.discover(
+                self.settings.project_root,
+                user_dir=self.settings.user_skills_dir,
+                known_tools=set(META_TOOLS | DELEGATION_TOOLS),
+            )
+        return self._skills
+
+    def run(
+        self,
+        request: str,
+        options: RunOptions | None = None,
+        cancel: CancelToken | None = None,
+        operation_id: str | None = None,
+    ) -> Operation:
+        """Run one request to the end (or to cancel, failure or budget) and return it."""
+        options = options or RunOptions()
+        cancel = cancel or CancelToken()
+        op_id = operation_id or new_id("op")
+        complexity = self._score(request)
+        if options.skill:
+            mode = "skill"
+        elif options.mode != "auto":
+            mode = options.mode
+        else:
+            mode = "simple" if complexity.simple else "planned"
+        orchestrator_id = options.orchestrator_model or self.settings.orchestrator_model
+        budget = self._budget_for(options)
+        self.bus.emit(
+            OperationStarted(
+                operation_id=op_id,
+                session_id=self.session_id,
+                request=request,
+                mode=mode,
+                requested_mode=options.mode,
+                skill=options.skill,
+                reasoning=options.reasoning,
+                orchestrator_model=orchestrator_id,
+                executor_model=self.settings.executor_model,
+                project_root=str(self.settings.project_root),
+                complexity_score=complexity.score,
+                complexity_reasons=list(complexity.reasons),
+                budget_usd=budget,
+                plan_only=options.plan_only,
+            )
+        )
+        op = Operation(
+            id=op_id,
+            request=request,
+            mode=mode,
+            status="running",
+            complexity_score=complexity.score,
+            complexity_reasons=list(complexity.reasons),
+            skill=options.skill,
+            models={"orchestrator": orchestrator_id, "executor": self.settings.executor_model},
+        )
+        return self._drive(op, options, cancel, budget, lambda run: self._dispatch_mode(run, op, options))
+
+    def resume(self, operation_id: str, cancel: CancelToken | None = None, budget_usd: Decimal | None = None) -> Operation:
+        """Run the plan of a plan-only operation of this session (the same operation goes on)."""
+        if operation_id not in self._plans:
+            raise KeyError(f"no plan-only operation {operation_id} in this session")
+        plan, tasks, request, options = self._plans.pop(operation_id)
+        op = self.operations[operation_id]
+        op.status = "running"
+        cancel = cancel or CancelToken()
+        options = RunOptions(**{**options.__dict__, "plan_only": False, "budget_usd": budget_usd})
+        budget = self._budget_for(options)
+        self.bus.emit(OperationResumed(operation_id=operation_id, budget_usd=budget))
+
+        def body(run: OperationRun) -> str:
+            run.tracker.tasks = tasks
+            return self._execute_plan(run, request, options)
+
+        return self._drive(op, options, cancel, budget, body)
+
+    def planned_operations(self) -> list[str]:
+        """Ids of plan-only operations that can still be run."""
+        return list(self._plans)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def _drive(
+        self,
+        op: Operation,
+        options: RunOptions,
+        cancel: CancelToken,
+        budget: Decimal | None,
+        body: Callable[[OperationRun], str],
+    ) -> Operation:
+        answer: list[str] = []
+
+        def collect(event: Event) -> None:
+            if event.operation_id != op.id:
+                return
+            if isinstance(event, TextDelta) and event.channel == "answer":
+                answer.append(event.text)
+            elif isinstance(event, ModeChanged):
+                answer.clear()  # the failed simple answer is not the operation's answer
+
+        unsubscribe = self.bus.subscribe(collect)
+        ledger = Ledger()
+        run: OperationRun | None = None
+        status: OperationStatus = "completed"
+        error: str | None = None
+        try:
+            run = self._new_run(op, options, cancel, ledger, budget)
+            text = body(run)
+            if text == "__planned__":
+                status = "planned"
+        except OperationCancelled:
+            status, error = "cancelled", cancel.reason
+        except BudgetExceeded as exc:
+            status, error = "budget_exceeded", str(exc)
+        except (CapReached, ModelError) as exc:
+            status, error = "failed", str(exc)
+        except Exception as exc:
+            log.exception("operation %s failed", op.id)
+            status, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        finally:
+            unsubscribe()
+        if run is not None and status != "planned":
+            run.tracker.settle(_SETTLE_REASONS.get(status, status))
+        if error:
+            self.bus.emit(Notice(operation_id=op.id, level="warning", message=error))
+        text = "".join(answer)
+        self.session_spent_usd += ledger.spent_usd
+        op.status, op.error, op.text = status, error, text
+        op.usage, op.cost = op.usage + ledger.total_usage, op.cost + ledger.total_cost
+        for role, usage in ledger.usage.items():
+            op.usage_by_role[role] = op.usage_by_role.get(role, type(usage)()) + usage
+        for role, cost in ledger.cost.items():
+            op.cost_by_role[role] = op.cost_by_role.get(role, type(cost)()) + cost
+        op.routing_savings_usd += ledger.routing_savings_usd
+        if run is not None:
+            op.tasks = list(run.tracker.tasks)
+            op.file_changes += run.file_changes
+        self.bus.emit(
+            OperationFinished(
+                operation_id=op.id,
+                status=status,
+                result_text=text,
+                error=error,
+                usage=op.usage,
+                cost=op.cost,
+                routing_savings_usd=op.routing_savings_usd,
+            )
+        )
+        self.bus.forget(op.id)
+        self._remember(op)
+        return op
+
+    def _new_run(
+        self, op: Operation, options: RunOptions, cancel: CancelToken, ledger: Ledger, budget: Decimal | None
+    ) -> OperationRun:
+        from ..tools.registry import file_tools
+        from ..tools.sandbox import Sandbox
+
+        settings = self.settings
+        models = {
+            "orchestrator": self.model_factory(op.models["orchestrator"], settings),
+            "executor": self.model_factory(op.models["executor"], settings),
+        }
+        protected = [settings.database] if settings.database and "://" not in settings.database else []
+        calls = CallRunner(
+            operation_id=op.id,
+            bus=self.bus,
+            cancel=cancel,
+            models=models,
+            ledger=ledger,
+            budget_usd=budget,
+            max_total_tokens=settings.max_total_tokens,
+            output_reserve_tokens=settings.output_reserve_tokens,
+        )
+        return OperationRun(
+            operation_id=op.id,
+            request=op.request,
+            bus=self.bus,
+            cancel=cancel,
+            calls=calls,
+            dispatcher=ToolDispatcher(op.id, self.bus, settings.max_tool_result_chars),
+            tracker=TaskTracker(op.id, self.bus),
+            sandbox=Sandbox(settings.project_root, protected=protected),
+            file_tools=file_tools(),
+            orch_tools=orchestrator_tools(),
+            skills=self._skills_or_none(),
+            project_root=str(settings.project_root),
+            max_orchestrator_turns=settings.max_orchestrator_turns,
+            max_executor_turns=settings.max_executor_turns,
+            reasoning_execution=options.reasoning or settings.reasoning_execution,
+        )
+
+    # -- modes ---------------------------------------------------------------------------
+
+    def _dispatch_mode(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
+        if op.mode == "skill":
+            return self._run_skill_mode(run, op, options)
+        if op.mode == "simple":
+            try:
+                return self._run_simple(run, options)
+            except ModelError as exc:
+                op.mode = "planned"
+                self.bus.emit(
+                    ModeChanged(
+                        operation_id=op.id,
+                        mode="planned",
+                        reason=f"simple mode failed ({exc}); continuing on the full path",
+                    )
+                )
+        return self._run_planned(run, op, options)
+
+    def _run_simple(self, run: OperationRun, options: RunOptions) -> str:
+        messages = [
+            {
+                "role": "system",
+                "content": prompts.SIMPLE.format(
+                    project_root=run.project_root, snapshot=self._snapshot(run)
+                ),
+            },
+            {"role": "user", "content": run.request},
+        ]
+        response = run.calls.call(
+            "orchestrator",
+            messages,
+            reasoning=options.reasoning or self.settings.reasoning_simple,
+            purpose="simple",
+            stream_channel="answer",
+        )
+        return response.text
+
+    def _run_planned(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
+        system = self._orchestrator_system(run)
+        started = utcnow()
+        plan = make_plan(
+            run.calls, system, run.request, options.reasoning or self.settings.reasoning_planning
+        )
+        tasks = plan.tasks or []
+        if not tasks:
+            from .planner import PlannedTask
+
+            tasks = [PlannedTask(description="Carry out the request", active_form="Carrying out the request")]
+        from ..llm import pricing, tokens
+
+        estimate = estimate_plan_cost(
+            pricing,
+            op.models["orchestrator"],
+            op.models["executor"],
+            len(tasks),
+            tokens.count_tokens(system) + tokens.count_tokens(run.request),
+        )
+        usage = plan.response.usage
+        self.bus.emit(
+            PlanGenerated(
+                operation_id=op.id,
+                plan_text="\n".join(f"{i}. {t.description}" for i, t in enumerate(tasks, 1)),
+                source=plan.source,
+                started_at=started,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+                estimated_cost_usd=estimate,
+            )
+        )
+        op.plan = [t.description for t in tasks]
+        op.estimated_cost_usd = estimate
+        for task in tasks:
+            run.tracker.create(task.description, task.active_form)
+        if options.plan_only:
+            op.tasks = list(run.tracker.tasks)
+            self._plans[op.id] = (plan, run.tracker.tasks, run.request, options)
+            self.bus.emit(
+                Notice(
+                    operation_id=op.id,
+                    message=f"plan only: running it is estimated at about {format_usd(estimate)} "
+                    f"(%mira run {op.id})",
+                )
+            )
+            return "__planned__"
+        return self._execute_plan(run, run.request, options)
+
+    def _execute_plan(self, run: OperationRun, request: str, options: RunOptions) -> str:
+        system = self._orchestrator_system(run)
+        plan_text = "\n".join(f"{t.sequence}. {t.description}" for t in run.tracker.tasks)
+        messages = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": request},
+            {"role": "assistant", "content": f"Plan:\n{plan_text}"},
+        ]
+        allowed = set(run.orch_tools)
+        if run.skills is None or not run.skills.list():
+            allowed.discard("activate_skill")
+        run.execute_tasks(messages, allowed)
+        messages.append({"role": "user", "content": prompts.COMPOSE.format(checklist=run.tracker.checklist())})
+        response = run.calls.call(
+            "orchestrator",
+            messages,
+            reasoning=options.reasoning or self.settings.reasoning_execution,
+            purpose="compose",
+            stream_channel="answer",
+        )
+        return response.text
+
+    def _run_skill_mode(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
+        if run.skills is None or run.skills.get(options.skill) is None:
+            names = ", ".join(s.name for s in run.skills.list()) if run.skills else "none"
+            raise ModelError(f"unknown skill {options.skill!r}; available skills: {names}")
+        report = run.run_skill(options.skill, run.request)
+        messages = [
+            {"role": "system", "content": self._orchestrator_system(run)},
+            {"role": "user", "content": run.request},
+            {"role": "user", "content": prompts.SKILL_COMPOSE.format(skill=options.skill, report=report)},
+        ]
+        response = run.calls.call(
+            "orchestrator",
+            messages,
+            reasoning=options.reasoning or self.settings.reasoning_execution,
+            purpose="compose",
+            stream_channel="answer",
+        )
+        return response.text
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _score(self, request: str) -> Any:
+        from .complexity import score_request
+
+        return score_request(request, threshold=self.settings.simple_threshold)
+
+    def _budget_for(self, options: RunOptions) -> Decimal | None:
+        caps = []
+        if options.budget_usd is not None:
+            caps.append(options.budget_usd)
+        if self.settings.budget_usd is not None:
+            caps.append(max(Decimal(0), self.settings.budget_usd - self.session_spent_usd))
+        return min(caps) if caps else None
+
+    def _skills_or_none(self) -> Any:
+        try:
+            return self.skills
+        except Exception:  # a broken skills directory must not stop operations
+            log.exception("skill discovery failed")
+            return None
+
+    def _orchestrator_system(self, run: OperationRun) -> str:
+        catalog = run.skills.catalog() if run.skills is not None else ""
+        return prompts.ORCHESTRATOR.format(
+            project_root=run.project_root, skill_catalog=catalog or "(none)"
+        )
+
+    def _snapshot(self, run: OperationRun, max_entries: int = 60) -> str:
+        """A small, cheap view of the project for simple mode: top files and the README head."""
+        listing = run.file_tools["list_files"]
+        args = listing.args_model.model_validate({"directory": ".", "recursive": True})
+        result = listing.func(args, run.tool_context())
+        files = result.content.get("files", []) if result.status == "ok" else []
+        names = [f if isinstance(f, str) else f.get("path", "") for f in files][:max_entries]
+        text = "Files:\n" + "\n".join(names)
+        for readme in ("README.md", "README.rst", "README.txt", "README"):
+            if readme in names:
+                read = run.file_tools["read_file"]
+                res = read.func(read.args_model.model_validate({"path": readme}), run.tool_context())
+                if res.status == "ok":
+                    head = "\n".join(str(res.content.get("content", "")).splitlines()[:40])
+                    text += f"\n\n{readme} (first lines):\n{head}"
+                break
+        return text
+
+    def _remember(self, op: Operation) -> None:
+        with self._lock:
+            self.operations[op.id] = op
+            while len(self.operations) > self._keep:
+                oldest = next(iter(self.operations))
+                if oldest in self._plans:
+                    break
+                del self.operations[oldest]

@@ -1,0 +1,92 @@
+"""Planning: the orchestrator submits a structured plan; free text is parsed as a fallback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..llm.types import ChatResponse
+from .calls import CallRunner
+
+
+class PlannedTask(BaseModel):
+    description: str = Field(min_length=1, description="Imperative: 'Add a test for the loader'.")
+    active_form: str = Field(min_length=1, description="Present continuous: 'Adding a test for the loader'.")
+
+
+class SubmitPlanArgs(BaseModel):
+    tasks: list[PlannedTask] = Field(min_length=1, max_length=30)
+
+
+SUBMIT_PLAN_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "submit_plan",
+        "description": "Submit the plan as an ordered list of tasks.",
+        "parameters": {k: v for k, v in SubmitPlanArgs.model_json_schema().items() if k != "title"},
+    },
+}
+
+
+@dataclass
+class Plan:
+    """A plan: its tasks, how it was obtained, and the planning call's response."""
+
+    tasks: list[PlannedTask]
+    source: str  # "structured" or "parsed"
+    response: ChatResponse
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"{i}. {task.description}" for i, task in enumerate(self.tasks, 1))
+
+
+def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str]:
+    """Tasks from a submit_plan call, else from the free text of the reply."""
+    for call in response.tool_calls:
+        if call.name == "submit_plan" and call.arguments is not None:
+            try:
+                return SubmitPlanArgs.model_validate(call.arguments).tasks, "structured"
+            except ValidationError:
+                break
+    from .plan_parser import parse_plan
+
+    parsed = parse_plan(response.text or "")
+    return [PlannedTask(description=t.description, active_form=t.active_form) for t in parsed], "parsed"
+
+
+def make_plan(
+    calls: CallRunner, system: str, request: str, reasoning: str | None
+) -> Plan:
+    """Ask the orchestrator for a plan at the planning reasoning effort."""
+    from . import prompts
+
+    messages = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": request},
+        {"role": "user", "content": prompts.PLANNER},
+    ]
+    response = calls.call(
+        "orchestrator",
+        messages,
+        tools=[SUBMIT_PLAN_TOOL],
+        reasoning=reasoning,
+        purpose="plan",
+        stream_channel="plan",
+    )
+    tasks, source = plan_from_response(response)
+    return Plan(tasks=tasks, source=source, response=response)
+
+
+def estimate_plan_cost(
+    pricing: Any, orchestrator_id: str, executor_id: str, n_tasks: int, context_tokens: int
+) -> Decimal:
+    """A rough, labelled estimate of running a plan: per task two orchestrator turns and
+    one executor delegation, plus the final answer."""
+    per_task = pricing.estimate_cost(orchestrator_id, 2 * (context_tokens + 600), 2 * 400)
+    per_task += pricing.estimate_cost(executor_id, 4_000, 1_200)
+    compose = pricing.estimate_cost(orchestrator_id, context_tokens + 600 * n_tasks, 600)
+    return per_task * n_tasks + compose

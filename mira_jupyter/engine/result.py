@@ -1,0 +1,92 @@
+"""The `Operation` object a ``%%mira`` cell returns."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .events import Cost, FileChanged, Usage
+from .tasks import Task
+
+
+def format_usd(value: Decimal) -> str:
+    """Dollars with enough decimals to show small costs (two significant digits)."""
+    if value == 0:
+        return "$0.00"
+    if abs(value) >= Decimal("0.01"):
+        return f"${value:.2f}" if abs(value) >= 1 else f"${value:.4f}"
+    digits = max(2, -value.copy_abs().adjusted() + 1)
+    return f"${value:.{digits}f}"
+
+
+@dataclass
+class Operation:
+    """The outcome of one operation: text, plan, tasks, files changed, usage and cost."""
+
+    id: str
+    request: str
+    mode: str
+    status: str
+    text: str = ""
+    error: str | None = None
+    plan: list[str] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    cost: Cost = field(default_factory=Cost)
+    usage_by_role: dict[str, Usage] = field(default_factory=dict)
+    cost_by_role: dict[str, Cost] = field(default_factory=dict)
+    routing_savings_usd: Decimal = Decimal(0)
+    file_changes: list[FileChanged] = field(default_factory=list)
+    complexity_score: float | None = None
+    complexity_reasons: list[str] = field(default_factory=list)
+    skill: str | None = None
+    estimated_cost_usd: Decimal | None = None
+    models: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return self.cost.total_usd
+
+    @property
+    def files_changed(self) -> list[str]:
+        """Paths written by this operation, in first-write order, without repeats."""
+        return list(dict.fromkeys(change.path for change in self.file_changes))
+
+    def summary_line(self) -> str:
+        """``op_… completed · planned · 1,234 in / 56 out tokens · $0.0123``."""
+        u = self.usage
+        parts = [
+            f"{self.id} {self.status}",
+            self.mode,
+            f"{u.input_tokens:,} in ({u.cached_input_tokens:,} cached) / {u.output_tokens:,} out "
+            f"({u.reasoning_tokens:,} reasoning) tokens",
+            format_usd(self.cost_usd),
+        ]
+        if self.routing_savings_usd > 0:
+            parts.append(f"saved {format_usd(self.routing_savings_usd)} by routing")
+        return " · ".join(parts)
+
+    def __repr__(self) -> str:
+        lines = [f"<Operation {self.summary_line()}>"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        if self.tasks:
+            marks = {"pending": "○", "in_progress": "◐", "completed": "✓", "failed": "✗"}
+            lines += [f"  {marks[t.status]} {t.sequence}. {t.description}" for t in self.tasks]
+        if self.files_changed:
+            lines.append("  files changed: " + ", ".join(self.files_changed))
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self.id}** · {self.status} · {self.mode}"]
+        if self.error:
+            lines.append(f"\n> {self.error}")
+        if self.tasks:
+            marks = {"pending": "○", "in_progress": "◐", "completed": "✓", "failed": "✗"}
+            lines.append("")
+            lines += [f"- {marks[t.status]} {t.description}" for t in self.tasks]
+        if self.files_changed:
+            lines.append("\nFiles changed: " + ", ".join(f"`{p}`" for p in self.files_changed))
+        lines.append(f"\n<small>{html.escape(self.summary_line())}</small>")
+        return "\n".join(lines)

@@ -1,0 +1,284 @@
+"""One running operation: the executor loop, delegations, skills and the task loop."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..llm.types import ChatResponse, Message, ModelError, ToolCall
+from ..tools.types import FileWrite, Tool, ToolContext, ToolResult
+from . import prompts
+from .bus import EventBus
+from .calls import CallRunner
+from .cancel import CancelToken
+from .dispatch import ToolDispatcher, tool_schemas
+from .events import FileChanged, Notice, Role
+from .metatools import DELEGATION_TOOLS, META_TOOLS
+from .tasks import TaskTracker
+
+_CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)\n?```", re.DOTALL)
+
+
+@dataclass
+class OperationRun:
+    """State and behaviour of one operation while it runs on the worker thread."""
+
+    operation_id: str
+    request: str
+    bus: EventBus
+    cancel: CancelToken
+    calls: CallRunner
+    dispatcher: ToolDispatcher
+    tracker: TaskTracker
+    sandbox: Any
+    file_tools: dict[str, Tool]
+    orch_tools: dict[str, Tool]
+    skills: Any  # SkillRegistry or None
+    project_root: str
+    max_orchestrator_turns: int = 8
+    max_executor_turns: int = 6
+    reasoning_execution: str | None = "medium"
+    current_task_id: str | None = None
+    last_llm_call_id: str | None = None
+    file_changes: list[FileChanged] = field(default_factory=list)
+    skill_depth: int = 0
+
+    # -- tool plumbing ---------------------------------------------------------------
+
+    def tool_context(self) -> ToolContext:
+        """The context handed to every tool of this operation."""
+        return ToolContext(
+            sandbox=self.sandbox, on_write=self._record_write, cancel=self.cancel, extra={"run": self}
+        )
+
+    def _record_write(self, write: FileWrite) -> None:
+        event = FileChanged(
+            operation_id=self.operation_id,
+            path=write.path,
+            existed_before=write.previous is not None,
+            previous_content=write.previous,
+            previous_sha256=hashlib.sha256(write.previous).hexdigest() if write.previous is not None else None,
+            new_sha256=write.new_sha256,
+        )
+        self.file_changes.append(event)
+        self.bus.emit(event)
+
+    def _call(self, role: Role, messages: list[Message], **kwargs: Any) -> ChatResponse:
+        kwargs.setdefault("task_id", self.current_task_id)
+        response = self.calls.call(role, messages, **kwargs)
+        self.last_llm_call_id = self.calls.last_call_id
+        return response
+
+    def _run_tools(
+        self, response: ChatResponse, tools: dict[str, Tool], allowed: set[str] | None, role: Role
+    ) -> list[Message]:
+        messages: list[Message] = []
+        # nested executor calls move last_llm_call_id on; every call here belongs to `response`
+        llm_call_id = self.last_llm_call_id
+        for call in response.tool_calls:
+            self.cancel.raise_if_cancelled()
+            _, text = self.dispatcher.run(
+                call,
+                tools,
+                self.tool_context(),
+                role=role,
+                allowed=allowed,
+                llm_call_id=llm_call_id,
+                task_id=self.current_task_id,
+            )
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
+        return messages
+
+    # -- the executor ----------------------------------------------------------------
+
+    def executor_loop(self, job: str, tool_names: set[str], purpose: str) -> str:
+        """Multi-turn executor conversation with file tools; returns its final text."""
+        messages: list[Message] = [
+            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_root)},
+            {"role": "user", "content": job},
+        ]
+        schemas = tool_schemas(self.file_tools, tool_names)
+        for _ in range(self.max_executor_turns):
+            response = self._call("executor", messages, tools=schemas, purpose=purpose)
+            messages.append(response.assistant_message())
+            if not response.tool_calls:
+                return response.text
+            messages.extend(self._run_tools(response, self.file_tools, tool_names, "executor"))
+        # out of turns: one last call without tools so the work done so far is not lost
+        messages.append(
+            {
+                "role": "user",
+                "content": f"Turn limit ({self.max_executor_turns}) reached. Report what you found so far.",
+            }
+        )
+        self._notice(f"{purpose}: executor turn cap ({self.max_executor_turns}) reached", "warning")
+        return self._call("executor", messages, purpose=purpose).text
+
+    def delegate_read(self, job: str, tool_names: set[str], purpose: str) -> ToolResult:
+        """Route a read-type meta-tool to the executor and return its condensed report."""
+        try:
+            report = self.executor_loop(job, tool_names, f"delegate:{purpose}")
+        except ModelError as exc:
+            return ToolResult.error(f"the executor failed: {exc}")
+        return ToolResult.ok(summary=report.strip().splitlines()[0][:200] if report.strip() else "", report=report)
+
+    def delegate_write(
+        self,
+        path: str,
+        instructions: str,
+        context_paths: list[str],
+        purpose: str,
+        need_existing: bool = False,
+    ) -> ToolResult:
+        """Have the executor produce a file's content, then write it through the sandbox."""
+        existing = self._read_whole(path)
+        if need_existing and existing is None:
+            return ToolResult.denied("not_found", f"{path} does not exist or cannot be read")
+        job = prompts.CODE_WRITER.format(path=path, instructions=instructions)
+        if existing is not None:
+            job += f"\n\nCurrent content of {path}:\n```\n{existing}\n```"
+        if context_paths:
+            job += "\n\nRead these files first for context: " + ", ".join(context_paths)
+        tools = {"read_file", "summarize_file", "extract_symbols", "grep_files"} if context_paths else set()
+        try:
+            answer = self.executor_loop(job, tools, f"delegate:{purpose}")
+        except ModelError as exc:
+            return ToolResult.error(f"the executor failed: {exc}")
+        blocks = _CODE_BLOCK.findall(answer)
+        if not blocks:
+            return ToolResult.error(
+                "the executor did not return a code block; nothing was written",
+                executor_reply=answer[:500],
+            )
+        content = max(blocks, key=len)
+        if not content.endswith("\n"):
+            content += "\n"
+        call = ToolCall(
+            id="",
+            name="write_file",
+            arguments_json=json.dumps({"path": path, "content": content}),
+            arguments={"path": path, "content": content},
+        )
+        result, _ = self.dispatcher.run(
+            call,
+            self.file_tools,
+            self.tool_context(),
+            role="executor",
+            allowed=None,
+            llm_call_id=self.last_llm_call_id,
+            task_id=self.current_task_id,
+        )
+        if result.status != "ok":
+            return result
+        explanation = _CODE_BLOCK.sub("", answer).strip()
+        return ToolResult.ok(
+            summary=f"wrote {path} ({content.count(chr(10))} lines)",
+            path=path,
+            created=existing is None,
+            lines=content.count("\n"),
+            explanation=explanation[:600],
+        )
+
+    def _read_whole(self, path: str) -> str | None:
+        read = self.file_tools["read_file"]
+        args = read.args_model.model_validate({"path": path})
+        result = read.func(args, self.tool_context())
+        if result.status != "ok":
+            return None
+        return result.content.get("content")
+
+    # -- skills ----------------------------------------------------------------------
+
+    def run_skill(self, name: str, task: str) -> str:
+        """Run a skill on its preferred model with its allow-list enforced at dispatch."""
+        skill = self.skills.get(name) if self.skills is not None else None
+        if skill is None:
+            raise KeyError(name)
+        role: Role = "orchestrator" if skill.model == "orchestrator" else "executor"
+        offered = set(META_TOOLS | DELEGATION_TOOLS)
+        allowed = offered if skill.allowed_tools is None else set(skill.allowed_tools)
+        rendered = skill.render(
+            user_request=task,
+            task=task,
+            context="",
+            project_root=self.project_root,
+            skill_name=skill.name,
+        )
+        messages: list[Message] = [
+            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_root)},
+            {"role": "user", "content": rendered},
+        ]
+        schemas = tool_schemas(self.orch_tools, allowed & offered)
+        self.skill_depth += 1
+        try:
+            for _ in range(self.max_orchestrator_turns):
+                response = self._call(role, messages, tools=schemas, purpose=f"skill:{name}")
+                messages.append(response.assistant_message())
+                if not response.tool_calls:
+                    return response.text
+                # the allow-list is enforced here, whatever the model was offered
+                messages.extend(self._run_tools(response, self.orch_tools, allowed & offered, role))
+            self._notice(f"skill {name}: turn cap ({self.max_orchestrator_turns}) reached", "warning")
+            messages.append({"role": "user", "content": "Turn limit reached. Report what you have."})
+            return self._call(role, messages, purpose=f"skill:{name}").text
+        finally:
+            self.skill_depth -= 1
+
+    def run_skill_tool(self, name: str, task: str) -> ToolResult:
+        """The ``activate_skill`` tool: run a skill and hand its report to the orchestrator."""
+        if self.skill_depth:
+            return ToolResult.denied("not_allowed", "a skill cannot activate another skill")
+        try:
+            report = self.run_skill(name, task)
+        except KeyError:
+            names = ", ".join(skill.name for skill in self.skills.list()) if self.skills else ""
+            return ToolResult.denied("unknown_tool", f"no skill named {name!r}; available: {names}")
+        except ModelError as exc:
+            return ToolResult.error(f"skill {name} failed: {exc}")
+        return ToolResult.ok(summary=f"skill {name} finished", report=report)
+
+    # -- the planned path --------------------------------------------------------------
+
+    def execute_tasks(self, messages: list[Message], allowed: set[str]) -> None:
+        """Work through the plan one task at a time, the engine owning task states."""
+        schemas = tool_schemas(self.orch_tools, allowed)
+        total = len(self.tracker.tasks)
+        while (task := self.tracker.next_pending()) is not None:
+            self.tracker.start(task)
+            self.current_task_id = task.id
+            messages.append(
+                {
+                    "role": "user",
+                    "content": prompts.TASK_TURN.format(
+                        sequence=task.sequence,
+                        total=total,
+                        description=task.description,
+                        checklist=self.tracker.checklist(),
+                    ),
+                }
+            )
+            for _ in range(self.max_orchestrator_turns):
+                response = self._call(
+                    "orchestrator",
+                    messages,
+                    tools=schemas,
+                    reasoning=self.reasoning_execution,
+                    purpose="orchestrate",
+                )
+                messages.append(response.assistant_message())
+                if not response.tool_calls:
+                    self.tracker.complete(task, response.text.strip()[:500] or None)
+                    break
+                messages.extend(self._run_tools(response, self.orch_tools, allowed, "orchestrator"))
+                if task.status != "in_progress":
+                    break
+            else:
+                self.tracker.fail(task, f"turn cap reached ({self.max_orchestrator_turns} orchestrator turns)")
+                self._notice(f"task {task.sequence}: orchestrator turn cap reached", "warning")
+            self.current_task_id = None
+
+    def _notice(self, message: str, level: str = "info") -> None:
+        self.bus.emit(Notice(operation_id=self.operation_id, message=message, level=level))

@@ -1,0 +1,30 @@
+"""Engine settings: plain data, so the engine runs without traitlets or a kernel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+
+@dataclass
+class EngineSettings:
+    """Everything the engine needs to know about models, limits and locations."""
+
+    project_root: Path
+    orchestrator_model: str = "openai:gpt-5"
+    executor_model: str = "deepseek:deepseek-chat"
+    database: str | None = None  # a path or DuckDB connection string; None = no log
+    simple_threshold: float = 0.7
+    budget_usd: Decimal | None = None
+    reasoning_planning: str = "high"
+    reasoning_simple: str = "low"
+    reasoning_execution: str = "medium"
+    max_orchestrator_turns: int = 8  # per task
+    max_executor_turns: int = 6  # per delegation
+    max_tool_result_chars: int = 12_000
+    max_total_tokens: int = 600_000
+    output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
+    request_timeout: float = 120.0
+    user_skills_dir: Path | None = None
+    provider_settings: dict[str, str] = field(default_factory=dict)
