@@ -1,0 +1,78 @@
+"""mira_jupyter: a coding agent inside notebook cells.
+
+``%load_ext mira_jupyter`` registers ``%%mira``, ``%mira`` and ``%mira_skill``. The library
+works without IPython too: ``mira_jupyter.run("explain the loader")``.
+Heavy dependencies (openai, duckdb, ipywidgets, tree-sitter) are imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .engine.result import Operation
+    from .session import Session
+
+_session: Session | None = None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics and the `Mira` configurable with an IPython shell."""
+    from .config import Mira
+    from .magics import MiraMagics
+
+    config = Mira(parent=ipython)
+    ipython.configurables.append(config)
+    magics = MiraMagics(ipython, config)
+    ipython.register_magics(magics)
+    ipython._mira_magics = magics
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Flush the log and drop the configurable; the magics stay until the kernel restarts."""
+    magics = getattr(ipython, "_mira_magics", None)
+    if magics is None:
+        return
+    if magics._session is not None:
+        magics._session.close()
+    if magics.config in ipython.configurables:
+        ipython.configurables.remove(magics.config)
+    del ipython._mira_magics
+
+
+def session() -> Session:
+    """The session of the running kernel if the extension is loaded, else a module-level one."""
+    global _session
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    magics = getattr(shell, "_mira_magics", None) if shell is not None else None
+    if magics is not None:
+        return magics.session
+    if _session is None:
+        from .session import Session
+
+        _session = Session()
+    return _session
+
+
+def run(request: str, **options: Any) -> Operation | None:
+    """Run a request without IPython (options as in RunOptions), printing events as text."""
+    from .engine.engine import RunOptions
+    from .ui.text import TextView
+
+    return session().run(request, RunOptions(**options), view=TextView())
+
+
+def connect(read_only: bool = True) -> Any:
+    """A DuckDB connection to the log for your own SQL; never blocks a kernel's logging."""
+    from .store.analytics import connect as _connect
+
+    current = session()
+    current.flush()
+    return _connect(current.database)

@@ -1,0 +1,153 @@
+"""``%%mira``, ``%mira <subcommand>`` and ``%mira_skill``: thin wrappers over `Session`."""
+
+from __future__ import annotations
+
+import shlex
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .config import Mira
+from .interpolate import interpolate
+
+if TYPE_CHECKING:
+    from .engine.engine import RunOptions
+    from .session import Session
+
+
+class MiraUsageError(Exception):
+    """A bad option or argument: shown as one line, never as a traceback."""
+
+
+def _budget(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value.lstrip("$"))
+    except InvalidOperation:
+        raise MiraUsageError(f"--budget must be an amount in USD such as 0.50, got {value!r}") from None
+    if amount <= 0:
+        raise MiraUsageError(f"--budget must be positive, got {value}")
+    return amount
+
+
+@magics_class
+class MiraMagics(Magics):
+    """The notebook face of mira_jupyter."""
+
+    def __init__(self, shell: Any, config: Mira) -> None:
+        super().__init__(shell)
+        self.config = config
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The session, created on first use so that loading the extension stays cheap."""
+        if self._session is None:
+            from .session import Session
+
+            self._session = Session(self.config)
+        return self._session
+
+    # -- %%mira --------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("-m", "--model", help="Orchestrator model for this cell (provider:model).")
+    @argument("-r", "--reasoning", help="Reasoning effort: low, medium or high (quick, thorough...).")
+    @argument("--mode", default="auto", help="auto (default), simple or planned.")
+    @argument("--skill", help="Run this skill on the request.")
+    @argument("--budget", help="Spending cap for this cell in USD, e.g. 0.25.")
+    @argument("--plan-only", action="store_true", help="Show the plan and its cost estimate, then stop.")
+    @argument("-o", "--output", help="Also store the Operation in this variable.")
+    @argument("--no-interpolate", action="store_true", help="Send {braces} exactly as written.")
+    @argument("--view", choices=["auto", "widget", "text"], help="Override Mira.view for this cell.")
+    @cell_magic
+    def mira(self, line: str, cell: str) -> Any:
+        """Run a request through the Mira engine; the cell shows it live."""
+        try:
+            args = parse_argstring(self.mira, line)
+            options = self._options(args)
+        except (MiraUsageError, UsageError, ValueError) as exc:
+            return self._usage_error(exc)
+        request = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
+        if not request.strip():
+            return self._usage_error("the cell is empty: write the request below %%mira")
+        view = self._view(args.view)
+        operation = self.session.run(request.strip(), options, view=view)
+        return self._finish(operation, args.output)
+
+    def _options(self, args: Any) -> RunOptions:
+        from .config import check_model_id
+        from .engine.engine import RunOptions
+        from .llm.capabilities import normalize_effort
+
+        if args.mode not in ("auto", "simple", "planned"):
+            raise MiraUsageError(f"--mode must be auto, simple or planned, got {args.mode!r}")
+        if args.skill and args.mode != "auto":
+            raise MiraUsageError("--skill and --mode cannot be combined")
+        if args.output and not args.output.isidentifier():
+            raise MiraUsageError(f"-o/--output needs a variable name, got {args.output!r}")
+        return RunOptions(
+            mode=args.mode,
+            skill=args.skill,
+            reasoning=normalize_effort(args.reasoning) if args.reasoning else None,
+            budget_usd=_budget(args.budget),
+            plan_only=args.plan_only,
+            orchestrator_model=check_model_id(args.model) if args.model else None,
+        )
+
+    def _view(self, override: str | None) -> Any:
+        from .ui import choose_view
+
+        return choose_view(override or self.session.config.view, session=self.session)
+
+    def _finish(self, operation: Any, output: str | None) -> Any:
+        if operation is None:
+            print("mira: the operation is still stopping in the background; see %mira history")
+            return None
+        if output:
+            self.shell.user_ns[output] = operation
+        return operation
+
+    def _usage_error(self, message: Any) -> None:
+        print(f"mira: {message}")
+        return None
+
+    # -- %mira ---------------------------------------------------------------------------
+
+    @line_magic("mira")
+    def mira_line(self, line: str) -> Any:
+        """``%mira status | history | costs | show | run | undo | export | help``."""
+        from . import subcommands
+
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            return self._usage_error(exc)
+        if not words:
+            return self._usage_error("%mira needs a subcommand; %%mira runs a request. See %mira help")
+        name, rest = words[0], words[1:]
+        handler = subcommands.HANDLERS.get(name)
+        if handler is None:
+            return self._usage_error(
+                f"unknown subcommand {name!r}; one of: {', '.join(sorted(subcommands.HANDLERS))}"
+            )
+        try:
+            return handler(self, rest)
+        except subcommands.SubcommandError as exc:
+            return self._usage_error(exc)
+
+    # -- %mira_skill ---------------------------------------------------------------------
+
+    @line_magic("mira_skill")
+    def mira_skill(self, line: str) -> Any:
+        """``%mira_skill`` lists skills; ``%mira_skill NAME`` shows one; ``NAME request…`` runs it."""
+        from . import subcommands
+
+        try:
+            return subcommands.skill_command(self, line)
+        except subcommands.SubcommandError as exc:
+            return self._usage_error(exc)

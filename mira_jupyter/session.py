@@ -1,0 +1,175 @@
+"""A Mira session: configuration, engine, recorder and views, usable with or without IPython.
+
+The magics are a thin layer over this. `run()` runs the engine on a worker thread and pumps
+its events to the view on the calling thread, so display calls happen where the cell runs
+and a KeyboardInterrupt (the kernel's ■ button) reaches us and cancels the operation.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from .config import Mira
+from .engine.bus import EventBus
+from .engine.cancel import CancelToken
+from .engine.engine import Engine, RunOptions
+from .engine.events import Event
+from .engine.result import Operation
+
+log = logging.getLogger(__name__)
+
+_DONE = object()
+# after an interrupt, how long the cell waits for the worker to wind down
+CANCEL_GRACE_SECONDS = 5.0
+
+
+class Session:
+    """Everything one kernel (or one script) needs to run operations and look at the log."""
+
+    def __init__(self, config: Mira | None = None, *, model_factory: Any = None) -> None:
+        self.config = config or Mira()
+        self.bus = EventBus()
+        self._model_factory = model_factory
+        self._engine: Engine | None = None
+        self._engine_key: tuple | None = None
+        self._recorder: Any = None
+        self._recorder_location: str | None = None
+        self._lock = threading.Lock()
+
+    # -- components ------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, rebuilt when the configuration changed (spend and history carry over)."""
+        settings = self.config.engine_settings()
+        key = tuple(sorted((k, str(v)) for k, v in settings.__dict__.items()))
+        if self._engine is None or key != self._engine_key:
+            previous = self._engine
+            self._engine = Engine(
+                settings,
+                self.bus,
+                model_factory=self._model_factory,
+                session_id=previous.session_id if previous else None,
+            )
+            if previous is not None:
+                self._engine.session_spent_usd = previous.session_spent_usd
+                self._engine.operations = previous.operations
+                self._engine._plans = previous._plans
+            self._engine_key = key
+        return self._engine
+
+    @property
+    def database(self) -> str:
+        """Where the log lives (file path or DuckDB connection string)."""
+        return self.config.resolved_database()
+
+    def recorder(self) -> Any:
+        """The DuckDB recorder subscribed to the bus (created on first use)."""
+        location = self.database
+        with self._lock:
+            if self._recorder is not None and self._recorder_location == location:
+                return self._recorder
+            if self._recorder is not None:
+                self._recorder.close()
+            from .store.recorder import Recorder
+
+            engine = self.engine
+            self._recorder = Recorder(
+                location,
+                session_id=engine.session_id,
+                project_root=str(self.config.resolved_root()),
+            )
+            self._recorder_location = location
+            self.bus.subscribe(self._recorder)
+            return self._recorder
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Write buffered log events now (history queries then see the last operation)."""
+        if self._recorder is not None:
+            self._recorder.flush(timeout)
+
+    def close(self) -> None:
+        """Flush and stop the recorder."""
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        request: str,
+        options: RunOptions | None = None,
+        *,
+        view: Callable[[Event], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Operation | None:
+        """Run one operation, blocking until it ends; Ctrl-C / kernel interrupt cancels it."""
+        self.recorder()
+        cancel = cancel or CancelToken()
+        engine = self.engine
+        return self._pump(lambda: engine.run(request, options, cancel), view, cancel)
+
+    def resume(
+        self,
+        operation_id: str,
+        budget_usd: Decimal | None = None,
+        *,
+        view: Callable[[Event], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Operation | None:
+        """Run the plan of a plan-only operation."""
+        self.recorder()
+        cancel = cancel or CancelToken()
+        engine = self.engine
+        return self._pump(lambda: engine.resume(operation_id, cancel, budget_usd), view, cancel)
+
+    def _pump(
+        self,
+        work: Callable[[], Operation],
+        view: Callable[[Event], None] | None,
+        cancel: CancelToken,
+    ) -> Operation | None:
+        events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        unsubscribe = self.bus.subscribe(events.put) if view is not None else (lambda: None)
+        outcome: dict[str, Any] = {}
+
+        def worker() -> None:
+            try:
+                outcome["operation"] = work()
+            except BaseException as exc:  # handed to the calling thread
+                outcome["error"] = exc
+            finally:
+                events.put(_DONE)
+
+        thread = threading.Thread(target=worker, name="mira-operation", daemon=True)
+        stopping_since: float | None = None
+        try:
+            thread.start()
+            while True:
+                try:
+                    item = events.get(timeout=0.05)
+                    if item is _DONE:
+                        break
+                    if view is not None:
+                        view(item)
+                except queue.Empty:
+                    if view is None and not thread.is_alive():
+                        break
+                    if stopping_since and time.monotonic() - stopping_since > CANCEL_GRACE_SECONDS:
+                        break
+                except KeyboardInterrupt:
+                    cancel.cancel("cancelled by user (kernel interrupt)")
+                    stopping_since = stopping_since or time.monotonic()
+        finally:
+            unsubscribe()
+        self.flush()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("operation")

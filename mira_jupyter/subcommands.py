@@ -1,0 +1,202 @@
+"""The ``%mira`` subcommands and ``%mira_skill``; each is a small function over the session."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .magics import MiraMagics
+
+
+class SubcommandError(Exception):
+    """A bad subcommand argument: printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would exit the kernel's process
+        raise SubcommandError(f"{self.prog}: {message}")
+
+
+def _parser(name: str, description: str) -> _Parser:
+    return _Parser(prog=f"%mira {name}", description=description, add_help=False)
+
+
+def status(magics: MiraMagics, argv: list[str]) -> None:
+    """Models, which API keys are set (never their values), project root, database."""
+    from .llm.providers import key_status
+
+    config = magics.session.config
+    engine = magics.session.engine
+    lines = [
+        f"orchestrator model : {config.orchestrator_model}",
+        f"executor model     : {config.executor_model}",
+        f"project root       : {config.resolved_root()}",
+        f"database           : {magics.session.database}",
+        f"session            : {engine.session_id} · spent ${engine.session_spent_usd:.4f}"
+        + (f" of ${config.budget_usd:.2f} budget" if config.budget_usd is not None else ""),
+        "API keys           : "
+        + ", ".join(f"{env} {'set' if present else 'not set'}" for env, present in key_status().items()),
+    ]
+    print("\n".join(lines))
+
+
+def history(magics: MiraMagics, argv: list[str]) -> Any:
+    """Past operations as a DataFrame, filtered like ``llm logs``."""
+    parser = _parser("history", "past operations")
+    parser.add_argument("-n", type=int, default=20)
+    parser.add_argument("--model")
+    parser.add_argument("--status")
+    parser.add_argument("--skill")
+    parser.add_argument("--search")
+    args = parser.parse_args(argv)
+    from .store import analytics
+
+    magics.session.flush()
+    return analytics.history(
+        magics.session.database,
+        n=args.n,
+        model=args.model,
+        status=args.status,
+        skill=args.skill,
+        search=args.search,
+    )
+
+
+def costs(magics: MiraMagics, argv: list[str]) -> Any:
+    """Cost by model, role, skill, day, task or operation, with a chart."""
+    parser = _parser("costs", "cost breakdown")
+    parser.add_argument("--by", default="model", choices=["model", "role", "skill", "day", "operation", "task"])
+    parser.add_argument("--since", default=None)
+    parser.add_argument("--no-chart", action="store_true")
+    args = parser.parse_args(argv)
+    from .store import analytics
+
+    magics.session.flush()
+    try:
+        frame = analytics.costs(magics.session.database, by=args.by, since=args.since)
+    except ValueError as exc:
+        raise SubcommandError(str(exc)) from None
+    if not args.no_chart and len(frame):
+        analytics.plot_costs(frame, args.by)
+    return frame
+
+
+def show(magics: MiraMagics, argv: list[str]) -> Any:
+    """Rebuild the view of a past operation from its stored events."""
+    if len(argv) != 1:
+        raise SubcommandError("usage: %mira show OP_ID")
+    from .store.replay import load_events
+    from .ui import choose_view
+
+    magics.session.flush()
+    events = load_events(magics.session.database, argv[0])
+    if not events:
+        raise SubcommandError(f"no operation {argv[0]!r} in {magics.session.database}")
+    view = choose_view(magics.session.config.view, session=magics.session, interactive=False)
+    for event in events:
+        view(event)
+    return None
+
+
+def run(magics: MiraMagics, argv: list[str]) -> Any:
+    """Run the plan of a plan-only operation."""
+    parser = _parser("run", "run a plan-only operation")
+    parser.add_argument("operation_id")
+    parser.add_argument("--budget")
+    args = parser.parse_args(argv)
+    from .magics import _budget
+    from .ui import choose_view
+
+    engine = magics.session.engine
+    if args.operation_id not in engine.planned_operations():
+        waiting = ", ".join(engine.planned_operations()) or "none"
+        raise SubcommandError(
+            f"{args.operation_id} is not a plan-only operation of this session (waiting: {waiting})"
+        )
+    view = choose_view(magics.session.config.view, session=magics.session)
+    return magics.session.resume(args.operation_id, _budget(args.budget), view=view)
+
+
+def undo(magics: MiraMagics, argv: list[str]) -> Any:
+    """Restore the files an operation changed (default: the last one that changed files)."""
+    if len(argv) > 1:
+        raise SubcommandError("usage: %mira undo [OP_ID]")
+    from .undo import undo_operation
+
+    magics.session.flush()
+    try:
+        report = undo_operation(magics.session, argv[0] if argv else None)
+    except LookupError as exc:
+        raise SubcommandError(str(exc)) from None
+    print(report.describe())
+    return report
+
+
+def export(magics: MiraMagics, argv: list[str]) -> None:
+    """Write the log tables as Parquet (a file, or a directory of files)."""
+    if len(argv) != 1:
+        raise SubcommandError("usage: %mira export FILE.parquet|DIRECTORY")
+    from .store import analytics
+
+    magics.session.flush()
+    written = analytics.export(magics.session.database, argv[0])
+    print("\n".join(f"wrote {path}" for path in written))
+
+
+def help_(magics: MiraMagics, argv: list[str]) -> None:
+    """Show the magics reference."""
+    from .docs import magics_reference
+
+    print(magics_reference())
+
+
+HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {
+    "status": status,
+    "history": history,
+    "costs": costs,
+    "show": show,
+    "run": run,
+    "undo": undo,
+    "export": export,
+    "help": help_,
+}
+
+
+def skill_command(magics: MiraMagics, line: str) -> Any:
+    """``%mira_skill`` [NAME [request…]]."""
+    registry = magics.session.engine.skills
+    words = line.strip().split(maxsplit=1)
+    if not words:
+        import pandas as pd
+
+        rows = [
+            {
+                "name": skill.name,
+                "description": skill.description,
+                "model": skill.model,
+                "allowed_tools": ", ".join(sorted(skill.allowed_tools)) if skill.allowed_tools else "(default)",
+                "source": str(skill.path),
+            }
+            for skill in registry.list()
+        ]
+        for problem in registry.problems:
+            print(f"mira_skill: {problem}")
+        return pd.DataFrame(rows)
+    skill = registry.get(words[0])
+    if skill is None:
+        names = ", ".join(s.name for s in registry.list())
+        raise SubcommandError(f"no skill named {words[0]!r}; available: {names}")
+    if len(words) == 1:
+        print(f"{skill.name} ({skill.model}) — {skill.description}")
+        print(f"allowed tools: {', '.join(sorted(skill.allowed_tools)) if skill.allowed_tools else '(default)'}")
+        print(f"source: {os.fspath(skill.path)}\n")
+        print(skill.body)
+        return None
+    from .engine.engine import RunOptions
+    from .ui import choose_view
+
+    view = choose_view(magics.session.config.view, session=magics.session)
+    return magics.session.run(words[1], RunOptions(skill=skill.name), view=view)
