@@ -37,8 +37,8 @@ def unload_ipython_extension(ipython: Any) -> None:
         return
     if magics._session is not None:
         magics._session.close()
-    if magics.config in ipython.configurables:
-        ipython.configurables.remove(magics.config)
+    if magics.mira_config in ipython.configurables:
+        ipython.configurables.remove(magics.mira_config)
     del ipython._mira_magics
 
 

@@ -40,7 +40,7 @@ class MiraMagics(Magics):
 
     def __init__(self, shell: Any, config: Mira) -> None:
         super().__init__(shell)
-        self.config = config
+        self.mira_config = config
         self._session: Session | None = None
 
     @property
@@ -49,7 +49,7 @@ class MiraMagics(Magics):
         if self._session is None:
             from .session import Session
 
-            self._session = Session(self.config)
+            self._session = Session(self.mira_config)
         return self._session
 
     # -- %%mira --------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+import pytest
+from traitlets import TraitError
+
+from mira_jupyter.config import Mira
+
+
+def test_environment_variables_are_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("MIRA_ORCHESTRATOR_MODEL", "openai:gpt-5-mini")
+    monkeypatch.setenv("MIRA_PROJECT_ROOT", str(tmp_path))
+    monkeypatch.setenv("MIRA_BUDGET_USD", "0.5")
+    config = Mira()
+    assert config.orchestrator_model == "openai:gpt-5-mini"
+    settings = config.engine_settings()
+    assert settings.project_root == tmp_path.resolve()
+    assert str(settings.budget_usd) == "0.5"
+    assert settings.database == str(tmp_path.resolve() / ".mira" / "mira.duckdb")
+
+
+def test_explicit_config_wins_over_environment(monkeypatch):
+    monkeypatch.setenv("MIRA_EXECUTOR_MODEL", "deepseek:deepseek-chat")
+    config = Mira()
+    config.executor_model = "ollama:qwen2.5-coder"
+    assert config.engine_settings().executor_model == "ollama:qwen2.5-coder"
+
+
+@pytest.mark.parametrize("bad", ["gpt-5", ":gpt-5", "openai:", ""])
+def test_malformed_model_ids_are_refused_with_the_expected_shape(bad):
+    config = Mira()
+    with pytest.raises((ValueError, TraitError), match="provider:model"):
+        config.orchestrator_model = bad
+
+
+def test_threshold_range_is_checked():
+    with pytest.raises((ValueError, TraitError), match="between 0 and 1"):
+        Mira().simple_threshold = 1.5

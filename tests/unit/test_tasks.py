@@ -1,0 +1,54 @@
+import pytest
+
+from mira_jupyter.engine.bus import EventBus
+from mira_jupyter.engine.tasks import TaskTracker
+
+
+def _tracker():
+    bus = EventBus()
+    seen = []
+    bus.subscribe(seen.append)
+    tracker = TaskTracker("op_1", bus)
+    for i in range(3):
+        tracker.create(f"Do {i}", f"Doing {i}")
+    return tracker, seen
+
+
+def test_at_most_one_task_in_progress():
+    tracker, _ = _tracker()
+    first, second = tracker.tasks[0], tracker.tasks[1]
+    tracker.start(first)
+    with pytest.raises(ValueError, match="still in progress"):
+        tracker.start(second)
+
+
+def test_model_cannot_start_tasks_out_of_order():
+    tracker, _ = _tracker()
+    tracker.start(tracker.tasks[0])
+    message = tracker.apply_update(3, "in_progress", None)
+    assert "not started" in message
+    assert tracker.tasks[2].status == "pending"
+
+
+def test_updates_by_number_or_id_and_settle_leaves_nothing_open():
+    tracker, seen = _tracker()
+    tracker.start(tracker.tasks[0])
+    assert tracker.apply_update("1", "completed", "done") == "task 1 completed"
+    assert tracker.apply_update(tracker.tasks[1].id, "failed", "no file") == "task 2 failed"
+    assert tracker.apply_update(9, "completed", None) == "unknown task 9"
+    tracker.settle("cancelled by user")
+    assert [t.status for t in tracker.tasks] == ["completed", "failed", "failed"]
+    assert tracker.tasks[2].error == "cancelled by user"
+    assert [e.type for e in seen] == [
+        "TaskCreated", "TaskCreated", "TaskCreated",
+        "TaskStarted", "TaskCompleted", "TaskFailed", "TaskFailed",
+    ]
+
+
+def test_finished_tasks_do_not_change_again():
+    tracker, seen = _tracker()
+    task = tracker.tasks[0]
+    tracker.complete(task)
+    tracker.fail(task, "late failure")
+    assert task.status == "completed"
+    assert sum(e.type == "TaskFailed" for e in seen) == 0
