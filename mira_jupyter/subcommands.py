@@ -38,7 +38,11 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
         f"session            : {engine.session_id} · spent ${engine.session_spent_usd:.4f}"
         + (f" of ${config.budget_usd:.2f} budget" if config.budget_usd is not None else ""),
         "API keys           : "
-        + ", ".join(f"{env} {'set' if present else 'not set'}" for env, present in key_status().items()),
+        + ", ".join(
+            f"{status.env_var} {'set' if status.is_set else 'not set'}"
+            for status in key_status(config.engine_settings().provider_settings).values()
+            if status.env_var
+        ),
     ]
     print("\n".join(lines))
 

@@ -62,7 +62,8 @@ class RunOptions:
 def _default_model_factory(model_id: str, settings: EngineSettings) -> ChatModel:
     from ..llm.providers import build_chat_model
 
-    return build_chat_model(model_id, settings=settings)
+    provider_settings = {**settings.provider_settings, "request_timeout": settings.request_timeout}
+    return build_chat_model(model_id, settings=provider_settings)
 
 
 class Engine:
