@@ -1,0 +1,105 @@
+"""Pieces shared by the file tools: the argument base model, the denial guard, line reading."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .sandbox import BINARY_SNIFF_BYTES, Sandbox, SandboxDenied, is_binary
+from .types import ToolContext, ToolResult
+
+A = TypeVar("A", bound=BaseModel)
+
+
+class ToolArgs(BaseModel):
+    """Base for tool arguments: unknown keys are an error the model sees and can fix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def guarded(func: Callable[[A, ToolContext], ToolResult]) -> Callable[[A, ToolContext], ToolResult]:
+    """Turn sandbox denials and OS errors raised inside a tool into tool results."""
+
+    @functools.wraps(func)
+    def wrapper(args: A, ctx: ToolContext) -> ToolResult:
+        try:
+            return func(args, ctx)
+        except SandboxDenied as exc:
+            return exc.to_result()
+        except OSError as exc:
+            return ToolResult.error(f"{type(exc).__name__}: {exc.strerror or exc}")
+
+    return wrapper
+
+
+def sandbox_of(ctx: ToolContext) -> Sandbox:
+    """The context's sandbox, checked, so a wiring mistake is a clear error."""
+    if not isinstance(ctx.sandbox, Sandbox):
+        raise TypeError("ToolContext.sandbox must be a tools.sandbox.Sandbox")
+    return ctx.sandbox
+
+
+def cancelled(ctx: ToolContext) -> bool:
+    """Whether the operation was cancelled (tools stop early and say so)."""
+    return bool(ctx.cancel is not None and getattr(ctx.cancel, "cancelled", False))
+
+
+def check_text(f: BinaryIO, rel: str, size: int) -> None:
+    """Raise a binary denial if the file's first 8 KiB hold a NUL; rewinds the file."""
+    head = f.read(BINARY_SNIFF_BYTES)
+    f.seek(0)
+    if is_binary(head):
+        raise SandboxDenied("binary", f"{rel!r} is a binary file ({size} bytes); not shown")
+
+
+def iter_lines(f: BinaryIO, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Yield (line, bytes cut from it) without ever holding more than one capped line."""
+    while True:
+        line = f.readline(max_line_bytes)
+        if not line:
+            return
+        cut = 0
+        if not line.endswith(b"\n"):
+            # a very long line: skip its rest in chunks, keeping the newline
+            while True:
+                chunk = f.readline(1 << 16)
+                if not chunk:
+                    break
+                if chunk.endswith(b"\n"):
+                    cut += len(chunk) - 1
+                    line += b"\n"
+                    break
+                cut += len(chunk)
+        yield line, cut
+
+
+def decode(data: bytes) -> tuple[str, bool]:
+    """UTF-8 text and whether decoding was lossy."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), True
+
+
+def clip_line(text: str, max_chars: int) -> tuple[str, int]:
+    """Cut one decoded line to `max_chars`, with a marker; returns (line, chars cut)."""
+    body = text.rstrip("\r\n")
+    if len(body) <= max_chars:
+        return text, 0
+    ending = text[len(body) :]
+    cut = len(body) - max_chars
+    return f"{body[:max_chars]}…[+{cut} chars]{ending}", cut
+
+
+def count_newlines(f: BinaryIO, limit: int) -> int | None:
+    """Newlines from the current position to EOF, or None past `limit` bytes."""
+    total, seen = 0, 0
+    while chunk := f.read(1 << 20):
+        seen += len(chunk)
+        if seen > limit:
+            return None
+        total += chunk.count(b"\n")
+    return total

@@ -1,0 +1,292 @@
+"""The plain file tools: read_file, write_file, list_files, count_lines."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from typing import BinaryIO
+
+from pydantic import Field
+
+from .base import (
+    ToolArgs,
+    cancelled,
+    check_text,
+    clip_line,
+    count_newlines,
+    decode,
+    guarded,
+    iter_lines,
+    sandbox_of,
+)
+from .globs import GlobError, compile_glob
+from .sandbox import SandboxDenied
+from .types import ToolContext, ToolResult
+from .walk import Walker
+
+# ---------------------------------------------------------------------------------------
+# read_file
+
+
+class ReadFileArgs(ToolArgs):
+    """Arguments of read_file."""
+
+    path: str = Field(description="File path, relative to the project root.")
+    start_line: int | None = Field(
+        None, ge=1, description="First line to return (1-based). Default 1."
+    )
+    end_line: int | None = Field(
+        None,
+        ge=1,
+        description="Last line to return (inclusive). Default: as far as the caps allow.",
+    )
+
+
+_TOTAL_LINES_MAX_BYTES = 64 * 1024 * 1024  # above this, total_lines is not computed
+
+
+def _total_lines(f: BinaryIO, size: int) -> int | None:
+    if size > _TOTAL_LINES_MAX_BYTES:
+        return None
+    f.seek(0)
+    total = count_newlines(f, _TOTAL_LINES_MAX_BYTES) or 0
+    if size:
+        f.seek(size - 1)
+        total += f.read(1) != b"\n"
+    return total
+
+
+@guarded
+def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
+    """Return a file's text (or a line range), capped in lines and bytes."""
+    sandbox = sandbox_of(ctx)
+    limits = sandbox.limits
+    start = args.start_line or 1
+    if args.end_line is not None and args.end_line < start:
+        return ToolResult.denied("invalid_arguments", "end_line is before start_line")
+    with sandbox.open_read(args.path) as (f, st, res):
+        check_text(f, res.rel, st.st_size)
+        out: list[str] = []
+        size = lineno = 0
+        lossy = long_lines = capped = False
+        shown_until = 0  # byte offset just after the last line returned
+        for raw, cut in iter_lines(f, limits.max_line_chars * 4 + 1):
+            lineno += 1
+            if lineno < start:
+                continue
+            if args.end_line is not None and lineno > args.end_line:
+                break
+            if cut:
+                text = raw.decode("utf-8", errors="ignore")  # the cut may split a character
+            else:
+                text, bad = decode(raw)
+                lossy = lossy or bad
+            text, more = clip_line(text, limits.max_line_chars)
+            long_lines = long_lines or bool(cut or more)
+            encoded = len(text.encode("utf-8"))
+            if len(out) >= limits.max_lines or size + encoded > limits.max_read_bytes:
+                capped = True
+                break
+            out.append(text)
+            size += encoded
+            shown_until = f.tell()
+        total = _total_lines(f, st.st_size)
+    content: dict[str, object] = {"path": res.rel, "content": "".join(out)}
+    if out:
+        content["start_line"] = start
+        content["end_line"] = start + len(out) - 1
+    content["total_lines"] = total
+    if not out and total is not None and start > total:
+        content["notice"] = f"start_line {start} is past the end of the file ({total} lines)"
+    if capped:
+        next_line = start + len(out)
+        lines_left = "" if total is None else f"lines {next_line}-{total}, "
+        content["notice"] = (
+            f"truncated at {limits.max_lines} lines / {limits.max_read_bytes} bytes: "
+            f"{lines_left}{st.st_size - shown_until} bytes not shown; "
+            f"call again with start_line={next_line}"
+        )
+    if long_lines:
+        content["long_lines_cut"] = f"lines longer than {limits.max_line_chars} characters were cut"
+    if lossy:
+        content["lossy_decode"] = True
+    return ToolResult.ok(truncated=capped, **content)
+
+
+# ---------------------------------------------------------------------------------------
+# write_file
+
+
+class WriteFileArgs(ToolArgs):
+    """Arguments of write_file."""
+
+    path: str = Field(
+        description="File path, relative to the project root. Parent folders are created."
+    )
+    content: str = Field(description="The complete new content of the file (UTF-8).")
+
+
+@guarded
+def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
+    """Atomically replace (or create) a file; the previous bytes go to ctx.on_write first."""
+    sandbox = sandbox_of(ctx)
+    data = args.content.encode("utf-8")
+    failure: list[BaseException] = []
+
+    def report(write: object) -> None:
+        if ctx.on_write is None:
+            return
+        try:
+            ctx.on_write(write)  # type: ignore[arg-type]
+        except Exception as exc:  # the undo log must not be skipped silently
+            failure.append(exc)
+            raise
+
+    try:
+        outcome = sandbox.write_bytes(args.path, data, report)
+    except SandboxDenied:
+        raise
+    except Exception as exc:
+        if failure:
+            return ToolResult.error(f"not written: recording the undo entry failed ({failure[0]})")
+        if isinstance(exc, OSError):
+            raise
+        return ToolResult.error(f"not written: {type(exc).__name__}: {exc}")
+    lines = args.content.count("\n") + (0 if not args.content or args.content.endswith("\n") else 1)
+    return ToolResult.ok(
+        path=outcome.rel,
+        created=outcome.created,
+        bytes_written=outcome.bytes_written,
+        lines_written=lines,
+        sha256=outcome.sha256,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# list_files
+
+
+class ListFilesArgs(ToolArgs):
+    """Arguments of list_files."""
+
+    directory: str = Field(".", description="Directory to list, relative to the project root.")
+    pattern: str | None = Field(
+        None,
+        description="Glob filter for files, e.g. '*.py' (matches names) or 'src/**/*.ts' (matches "
+        "paths relative to `directory`; implies recursive). Supports *, **, ?, [..], {a,b}.",
+    )
+    recursive: bool = Field(False, description="List files in all subdirectories too.")
+    include_ignored: bool = Field(
+        False, description="Also list files that .gitignore excludes (and node_modules etc.)."
+    )
+
+
+@guarded
+def list_files(args: ListFilesArgs, ctx: ToolContext) -> ToolResult:
+    """List a directory (optionally recursive and glob-filtered), honouring .gitignore."""
+    sandbox = sandbox_of(ctx)
+    cap = sandbox.limits.max_files
+    glob = None
+    if args.pattern is not None:
+        try:
+            glob = compile_glob(args.pattern)
+        except GlobError as exc:
+            return ToolResult.denied(exc.reason, str(exc))
+    start = sandbox.check_visible(args.directory)
+    if not _is_dir(start.real):
+        return ToolResult.denied("invalid_path", f"{start.rel!r} is not a directory: use read_file")
+    recursive = args.recursive or (glob is not None and not glob.by_name)
+    walker = Walker(sandbox, include_ignored=args.include_ignored, cancel=ctx.cancel)
+    prefix = "" if start.rel == "." else start.rel + "/"
+    entries: list[str] = []
+    omitted = 0
+    budget = cap * 50  # keep counting past the cap, so the marker can say how much is left
+    for entry in walker.walk(start, recursive=recursive, include_dirs=not recursive):
+        if glob is not None and (entry.kind == "dir" or not glob.matches(entry.rel[len(prefix) :])):
+            continue
+        if len(entries) < cap:
+            entries.append(entry.rel + "/" if entry.kind == "dir" else entry.rel)
+            continue
+        omitted += 1
+        if omitted + cap >= budget or cancelled(ctx):
+            break
+    content: dict[str, object] = {"directory": start.rel, "count": len(entries), "entries": entries}
+    if omitted:
+        more = f"at least {omitted}" if omitted + cap >= budget else str(omitted)
+        content["notice"] = (
+            f"truncated at {cap} entries: {more} more not shown; narrow the directory or pattern"
+        )
+    skipped = walker.stats.as_dict()
+    if skipped:
+        content["skipped"] = skipped
+    if cancelled(ctx):
+        content["cancelled"] = True
+    return ToolResult.ok(truncated=bool(omitted), **content)
+
+
+def _is_dir(real: str) -> bool:
+    return os.path.isdir(real)
+
+
+# ---------------------------------------------------------------------------------------
+# count_lines
+
+
+class CountLinesArgs(ToolArgs):
+    """Arguments of count_lines."""
+
+    paths: list[str] = Field(
+        min_length=1, description="Files to count, relative to the project root."
+    )
+
+
+def _count_one(ctx: ToolContext, path: str) -> dict[str, object]:
+    sandbox = sandbox_of(ctx)
+    try:
+        with sandbox.open_read(path) as (f, st, res):
+            if st.st_size > sandbox.limits.max_scan_bytes:
+                raise SandboxDenied(
+                    "too_large",
+                    f"{st.st_size} bytes is over the {sandbox.limits.max_scan_bytes}-byte cap",
+                )
+            check_text(f, res.rel, st.st_size)
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            lines = words = chars = size = 0
+            last = b""
+            while chunk := f.read(1 << 20):
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+                words += len(chunk.split())
+                if last and not last[-1:].isspace() and not chunk[:1].isspace():
+                    words -= 1  # one word straddles the chunk boundary
+                chars += len(decoder.decode(chunk))
+                last = chunk
+            chars += len(decoder.decode(b"", final=True))
+            if last and not last.endswith(b"\n"):
+                lines += 1
+            return {"path": res.rel, "lines": lines, "words": words, "chars": chars, "bytes": size}
+    except SandboxDenied as exc:
+        return {"path": path, "error": exc.message, "reason": exc.reason}
+    except OSError as exc:
+        return {"path": path, "error": exc.strerror or str(exc)}
+
+
+@guarded
+def count_lines(args: CountLinesArgs, ctx: ToolContext) -> ToolResult:
+    """Count lines, words, characters and bytes of several files; per-path errors are reported."""
+    cap = sandbox_of(ctx).limits.max_paths
+    results = []
+    for path in args.paths[:cap]:
+        if cancelled(ctx):
+            break
+        results.append(_count_one(ctx, path))
+    counted = [r for r in results if "lines" in r]
+    content: dict[str, object] = {
+        "files": results,
+        "total_lines": sum(int(r["lines"]) for r in counted),  # type: ignore[call-overload]
+        "errors": len(results) - len(counted),
+    }
+    left = len(args.paths) - len(results)
+    if left:
+        content["notice"] = f"{left} paths not counted (cap {cap} per call, or cancelled)"
+    return ToolResult.ok(truncated=bool(left), **content)

@@ -1,0 +1,160 @@
+"""Glob patterns for the file tools: validated, then compiled to a regex matched in-process.
+
+Patterns are never handed to ``Path.glob``/``glob.glob`` (``Path(root).glob('../*')`` escapes
+the root); they are matched against paths that a sandboxed walk already produced.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .types import DenialReason
+
+
+class GlobError(ValueError):
+    """A glob pattern that is malformed or tries to leave the search directory."""
+
+    def __init__(self, message: str, reason: DenialReason = "invalid_path") -> None:
+        super().__init__(message)
+        self.reason: DenialReason = reason
+
+
+def validate_glob(pattern: str) -> str:
+    """Return the pattern normalised to POSIX separators, or raise GlobError."""
+    if not pattern or not pattern.strip():
+        raise GlobError("empty glob pattern")
+    if "\x00" in pattern:
+        raise GlobError("NUL byte in glob pattern")
+    pattern = pattern.replace("\\", "/")
+    if pattern.startswith("/") or pattern.startswith("~"):
+        raise GlobError(
+            "glob patterns are relative to the searched directory: no leading '/' or '~'",
+            "outside_root",
+        )
+    if re.match(r"^[A-Za-z]:", pattern):
+        raise GlobError("drive letters are not allowed in glob patterns", "outside_root")
+    if pattern.startswith("!"):
+        raise GlobError("negated globs are not supported: give the files to include")
+    # '..' anywhere as a component (also inside braces such as '{..,x}') is refused outright
+    for part in re.split(r"[/{},]", pattern):
+        if part == "..":
+            raise GlobError("'..' is not allowed in glob patterns", "outside_root")
+    return pattern
+
+
+def _translate_class(pattern: str, i: int) -> tuple[str, int]:
+    """Translate a ``[...]`` class starting at pattern[i] == '['; returns (regex, next index)."""
+    j = i + 1
+    if j < len(pattern) and pattern[j] in "!^":
+        j += 1
+    if j < len(pattern) and pattern[j] == "]":
+        j += 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 1
+    if j >= len(pattern):
+        return re.escape("["), i + 1
+    body = pattern[i + 1 : j]
+    negate = body[:1] in ("!", "^")
+    if negate:
+        body = body[1:]
+    body = body.replace("\\", "\\\\").replace("/", "")
+    if not body:
+        return re.escape(pattern[i : j + 1]), j + 1
+    return ("[^/" if negate else "[") + body + "]", j + 1
+
+
+def _translate(pattern: str, depth: int = 0) -> str:
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            if pattern.startswith("**", i):
+                at_start = i == 0 or pattern[i - 1] == "/"
+                after = i + 2
+                if at_start and after < n and pattern[after] == "/":
+                    out.append("(?:[^/]*/)*")  # '**/' matches zero or more directories
+                    i = after + 1
+                    continue
+                out.append(".*")
+                i = after
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            piece, i = _translate_class(pattern, i)
+            out.append(piece)
+            continue
+        elif c == "{" and depth < 4:
+            close = _matching_brace(pattern, i)
+            if close == -1:
+                out.append(re.escape(c))
+            else:
+                options = _split_top_level(pattern[i + 1 : close])
+                out.append("(?:" + "|".join(_translate(o, depth + 1) for o in options) + ")")
+                i = close + 1
+                continue
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def _matching_brace(pattern: str, start: int) -> int:
+    level = 0
+    for k in range(start, len(pattern)):
+        if pattern[k] == "{":
+            level += 1
+        elif pattern[k] == "}":
+            level -= 1
+            if level == 0:
+                return k
+    return -1
+
+
+def _split_top_level(body: str) -> list[str]:
+    parts, level, current = [], 0, []
+    for ch in body:
+        if ch == "," and level == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        if ch == "{":
+            level += 1
+        elif ch == "}":
+            level -= 1
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+@dataclass(frozen=True)
+class Glob:
+    """A compiled glob: without '/', it matches file names; with '/', relative paths."""
+
+    pattern: str
+    regex: re.Pattern[str]
+    by_name: bool
+
+    def matches(self, rel_path: str) -> bool:
+        """Whether `rel_path` (POSIX, relative to the searched directory) matches."""
+        target = rel_path.rsplit("/", 1)[-1] if self.by_name else rel_path
+        return self.regex.fullmatch(target) is not None
+
+
+@lru_cache(maxsize=256)
+def compile_glob(pattern: str) -> Glob:
+    """Validate and compile a glob pattern (raises GlobError)."""
+    pattern = validate_glob(pattern)
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    by_name = "/" not in pattern.rstrip("/")
+    pattern = pattern.rstrip("/") or "*"
+    try:
+        regex = re.compile(_translate(pattern), re.DOTALL)
+    except re.error as exc:
+        raise GlobError(f"malformed glob pattern: {exc}") from None
+    return Glob(pattern, regex, by_name)

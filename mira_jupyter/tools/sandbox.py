@@ -1,0 +1,452 @@
+"""The one place where a tool's path argument becomes a file on disk.
+
+Checks are done on resolved paths and by path components, and every open then walks from
+a root directory descriptor with ``O_NOFOLLOW`` on each component of the *resolved* path,
+so a symlink swapped in after the check makes the open fail instead of escaping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fnmatch
+import hashlib
+import os
+import secrets
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from .types import DenialReason, FileWrite, ToolResult
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+# Without dir_fd support (Windows) opens fall back to full paths re-checked after opening.
+_HAVE_DIR_FD = os.open in os.supports_dir_fd and bool(_NOFOLLOW) and bool(_DIRECTORY)
+
+BINARY_SNIFF_BYTES = 8192
+# Always protected from writes, matched case-insensitively at any depth.
+PROTECTED_DIR_NAMES = frozenset({".git", ".mira", ".hg", ".svn"})
+# The database file also protects the side files DuckDB and SQLite keep next to it.
+_DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", "-shm", ".tmp")
+DEFAULT_SECRET_NAMES: tuple[str, ...] = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".pypirc",
+    ".npmrc",
+    ".ssh",
+    ".gnupg",
+    ".aws",
+)
+_SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-call caps; every cap that cuts output is reported with how much was left out."""
+
+    max_read_bytes: int = 128 * 1024  # content returned by one read_file call
+    max_lines: int = 1000  # lines returned by one read_file call
+    max_line_chars: int = 2000  # longer lines are cut with a marker
+    max_matches: int = 200  # grep matches returned
+    max_files: int = 1000  # entries listed
+    max_write_bytes: int = 2 * 1024 * 1024
+    max_undo_bytes: int = 16 * 1024 * 1024  # largest file we overwrite (its bytes go to undo)
+    max_parse_bytes: int = 2 * 1024 * 1024  # summarize_file / extract_symbols input
+    max_scan_bytes: int = 512 * 1024 * 1024  # count_lines streams up to this
+    max_grep_filesize: int = 4 * 1024 * 1024
+    max_paths: int = 200  # paths in one count_lines call
+    grep_timeout: float = 20.0  # seconds
+    max_depth: int = 64
+
+
+class SandboxDenied(Exception):
+    """Raised inside the sandbox; tools turn it into ``ToolResult.denied``."""
+
+    def __init__(self, reason: DenialReason, message: str) -> None:
+        super().__init__(message)
+        self.reason: DenialReason = reason
+        self.message = message
+
+    def to_result(self, **extra: object) -> ToolResult:
+        """The denial as a tool result."""
+        return ToolResult.denied(self.reason, self.message, **extra)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A path that passed the checks: POSIX `rel` to the root ('.' for the root itself)."""
+
+    rel: str
+    real: str
+    exists: bool
+
+    @property
+    def parts(self) -> list[str]:
+        """The components of `rel` (empty for the root)."""
+        return [] if self.rel == "." else self.rel.split("/")
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What an atomic write did."""
+
+    rel: str
+    created: bool
+    bytes_written: int
+    sha256: str
+
+
+def is_binary(head: bytes) -> bool:
+    """git's heuristic: a NUL byte in the first 8 KiB."""
+    return b"\x00" in head[:BINARY_SNIFF_BYTES]
+
+
+def _within(path: str, root: str) -> bool:
+    # component-wise: '/proj_evil' is not within '/proj'
+    try:
+        return os.path.commonpath([root, path]) == root
+    except ValueError:
+        return False
+
+
+class Sandbox:
+    """Confines the file tools to one project root."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        protected: Iterable[str | os.PathLike[str]] = (),
+        limits: Limits | None = None,
+        secret_names: Iterable[str] | None = None,
+    ) -> None:
+        given = os.path.abspath(os.fspath(root))
+        real = os.path.realpath(given)
+        if not os.path.isdir(real):
+            raise ValueError(f"sandbox root is not a directory: {given}")
+        self.root = real
+        self._aliases = tuple({real, given})
+        st = os.stat(real)
+        self._root_id = (st.st_dev, st.st_ino)
+        self.limits = limits or Limits()
+        self.secret_names = tuple(DEFAULT_SECRET_NAMES if secret_names is None else secret_names)
+        self._protected: list[str] = []
+        for item in protected:
+            p = os.path.realpath(os.path.join(real, os.fspath(item)))
+            self._protected.extend(p + suffix for suffix in _DB_SIDE_SUFFIXES)
+
+    # -- checks -------------------------------------------------------------------------
+
+    def resolve(self, path: str, *, must_exist: bool = True) -> Resolved:
+        """Check a user path (rules 1-3) and return it resolved, or raise SandboxDenied."""
+        if not isinstance(path, str) or not path.strip():
+            raise SandboxDenied("invalid_path", "empty path")
+        if "\x00" in path:
+            raise SandboxDenied("invalid_path", "NUL byte in path")
+        if path.startswith("~"):
+            raise SandboxDenied(
+                "invalid_path", "'~' is not expanded: use a path relative to the project root"
+            )
+        candidate = path if os.path.isabs(path) else os.path.join(self.root, path)
+        lexical = os.path.normpath(candidate)
+        real = os.path.realpath(candidate)
+        if not _within(real, self.root):
+            lexically_inside = any(_within(lexical, a) for a in self._aliases)
+            if lexically_inside:
+                raise SandboxDenied(
+                    "symlink_escape", f"{path!r} is a link that resolves outside the project root"
+                )
+            raise SandboxDenied("outside_root", f"{path!r} is outside the project root")
+        exists = os.path.lexists(real)
+        if must_exist and not exists:
+            raise SandboxDenied("not_found", f"{path!r} does not exist")
+        if not exists:
+            self._check_existing_ancestor(real, path)
+        rel = os.path.relpath(real, self.root).replace(os.sep, "/")
+        return Resolved(rel=rel, real=real, exists=exists)
+
+    def _check_existing_ancestor(self, real: str, path: str) -> None:
+        ancestor = os.path.dirname(real)
+        while not os.path.lexists(ancestor):
+            ancestor = os.path.dirname(ancestor)
+        if not _within(os.path.realpath(ancestor), self.root):
+            raise SandboxDenied(
+                "symlink_escape", f"a parent of {path!r} resolves outside the project root"
+            )
+        if not os.path.isdir(ancestor):
+            raise SandboxDenied("invalid_path", f"a parent of {path!r} is not a directory")
+
+    def is_protected(self, rel: str) -> bool:
+        """Whether writes to `rel` are refused (control dirs, skills, the database)."""
+        parts = [] if rel == "." else rel.split("/")
+        if any(p.casefold() in PROTECTED_DIR_NAMES for p in parts):
+            return True
+        real = os.path.normcase(os.path.join(self.root, *parts)).casefold()
+        return any(real == p.casefold() or _within(real, p.casefold()) for p in self._protected)
+
+    def is_secret(self, rel: str) -> bool:
+        """Whether `rel` looks like a credential file, which tools neither list nor read."""
+        for part in [] if rel == "." else rel.split("/"):
+            low = part.casefold()
+            if low in _SECRET_ALLOWED:
+                continue
+            if any(fnmatch.fnmatchcase(low, pat.casefold()) for pat in self.secret_names):
+                return True
+        return False
+
+    def check_visible(self, path: str) -> Resolved:
+        """Re-check a path produced by a walk, glob or rg: inside, no escape, not secret."""
+        res = self.resolve(path)
+        if self.is_secret(res.rel):
+            raise SandboxDenied("protected_path", f"{res.rel!r} looks like a credentials file")
+        return res
+
+    # -- descriptors --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _root_fd(self) -> Iterator[int]:
+        fd = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != self._root_id:
+                raise SandboxDenied("outside_root", "the project root was replaced")
+            yield fd
+        finally:
+            os.close(fd)
+
+    def _open_component(self, name: str, dir_fd: int, flags: int, create_dir: bool = False) -> int:
+        try:
+            return os.open(name, flags | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+        except FileNotFoundError:
+            if not create_dir:
+                raise SandboxDenied("not_found", f"{name!r} does not exist") from None
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, 0o777, dir_fd=dir_fd)
+            return self._open_component(name, dir_fd, flags)
+        except OSError as exc:
+            try:
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except OSError:
+                raise SandboxDenied("not_found", f"{name!r} disappeared") from exc
+            if stat.S_ISLNK(st.st_mode):
+                raise SandboxDenied(
+                    "symlink_escape", f"{name!r} became a symbolic link during the operation"
+                ) from exc
+            if exc.errno in (errno.ENOTDIR, errno.EISDIR):
+                raise SandboxDenied(
+                    "invalid_path", f"{name!r} is not the expected kind of file"
+                ) from exc
+            raise SandboxDenied("not_found", f"cannot open {name!r}: {exc.strerror}") from exc
+
+    @contextlib.contextmanager
+    def open_dir(self, rel: str, *, create: bool = False) -> Iterator[int]:
+        """A descriptor for directory `rel`, reached without following any link."""
+        parts = [] if rel == "." else rel.split("/")
+        if not _HAVE_DIR_FD:
+            real = os.path.join(self.root, *parts)
+            if create:
+                os.makedirs(real, exist_ok=True)
+            fd = os.open(real, os.O_RDONLY)
+            try:
+                self._verify_dir(fd, rel)
+                yield fd
+            finally:
+                os.close(fd)
+            return
+        with self._root_fd() as root_fd:
+            fd = os.dup(root_fd)
+            try:
+                for name in parts:
+                    nxt = self._open_component(name, fd, os.O_RDONLY | _DIRECTORY, create)
+                    os.close(fd)
+                    fd = nxt
+                yield fd
+            finally:
+                os.close(fd)
+
+    def _verify_dir(self, fd: int, rel: str) -> None:
+        """Refuse if the directory open at `fd` is no longer at root/rel (moved or relinked)."""
+        expected = os.path.join(self.root, *([] if rel == "." else rel.split("/")))
+        try:
+            here = os.stat(expected, follow_symlinks=False)
+        except OSError:
+            here = None
+        st = os.fstat(fd)
+        if (
+            here is None
+            or (here.st_dev, here.st_ino) != (st.st_dev, st.st_ino)
+            or os.path.realpath(expected) != expected
+        ):
+            raise SandboxDenied(
+                "symlink_escape", f"{rel!r} was moved or relinked during the operation"
+            )
+
+    @contextlib.contextmanager
+    def open_read(self, path: str) -> Iterator[tuple[BinaryIO, os.stat_result, Resolved]]:
+        """Open a regular file for reading: (binary file, fstat, resolved path)."""
+        res = self.check_visible(path)
+        if res.rel == ".":
+            raise SandboxDenied("invalid_path", "the project root is a directory: use list_files")
+        parent, name = _split(res.rel)
+        with self.open_dir(parent) as dfd:
+            if _HAVE_DIR_FD:
+                # O_NONBLOCK so a FIFO planted in the tree cannot block the kernel on open
+                fd = self._open_component(name, dfd, os.O_RDONLY | _NONBLOCK)
+            else:
+                fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        f = os.fdopen(fd, "rb")
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise SandboxDenied("invalid_path", f"{res.rel!r} is a directory: use list_files")
+            if not stat.S_ISREG(st.st_mode):
+                raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
+            yield f, st, res
+        finally:
+            f.close()
+
+    # -- writes -------------------------------------------------------------------------
+
+    def check_writable(self, path: str) -> Resolved:
+        """Resolve a write target and refuse protected paths."""
+        res = self.resolve(path, must_exist=False)
+        if res.rel == ".":
+            raise SandboxDenied("invalid_path", "cannot write to the project root itself")
+        if self.is_protected(res.rel):
+            raise SandboxDenied(
+                "protected_path", f"{res.rel!r} is a protected control file or directory"
+            )
+        if self.is_secret(res.rel):
+            raise SandboxDenied("protected_path", f"{res.rel!r} looks like a credentials file")
+        return res
+
+    def write_bytes(
+        self,
+        path: str,
+        data: bytes,
+        on_write: Callable[[FileWrite], None] | None = None,
+    ) -> WriteOutcome:
+        """Atomically write `data`: temp file in the same directory, then ``os.replace``.
+
+        `on_write` receives the previous bytes before the file is replaced, so an undo log
+        records them; if it raises, nothing is written.
+        """
+        if len(data) > self.limits.max_write_bytes:
+            raise SandboxDenied(
+                "too_large",
+                f"{len(data)} bytes exceeds the write cap of {self.limits.max_write_bytes} bytes",
+            )
+        res = self.check_writable(path)
+        parent, name = _split(res.rel)
+        digest = hashlib.sha256(data).hexdigest()
+        with self.open_dir(parent, create=True) as dfd:
+            previous, mode = self._previous(dfd, name, res)
+            self._verify_dir(dfd, parent)
+            if on_write is not None:
+                on_write(FileWrite(path=res.rel, previous=previous, new_sha256=digest))
+            tmp = f".{name}.mira-{secrets.token_hex(6)}.tmp"
+            self._write_temp(dfd, tmp, data, mode, res)
+            try:
+                self._verify_dir(dfd, parent)
+                if _HAVE_DIR_FD:
+                    # rename replaces a link planted at the destination instead of following it
+                    os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+                else:
+                    os.replace(os.path.join(os.path.dirname(res.real), tmp), res.real)
+            except BaseException:
+                self._unlink(dfd, tmp, res)
+                raise
+            try:
+                self._verify_dir(dfd, parent)
+            except SandboxDenied:
+                # the directory was moved out while we wrote: take the write back
+                self._rollback(dfd, name, previous, mode, res)
+                raise
+        return WriteOutcome(res.rel, previous is None, len(data), digest)
+
+    def _previous(self, dfd: int, name: str, res: Resolved) -> tuple[bytes | None, int | None]:
+        try:
+            if _HAVE_DIR_FD:
+                fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=dfd)
+            else:
+                fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
+            return None, None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise SandboxDenied(
+                    "symlink_escape", f"{res.rel!r} is a symbolic link planted at the destination"
+                ) from exc
+            raise SandboxDenied("invalid_path", f"cannot open {res.rel!r}: {exc.strerror}") from exc
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
+            if st.st_size > self.limits.max_undo_bytes:
+                raise SandboxDenied(
+                    "too_large",
+                    f"{res.rel!r} is {st.st_size} bytes; files over {self.limits.max_undo_bytes} bytes are not overwritten",
+                )
+            return f.read(), stat.S_IMODE(st.st_mode)
+
+    def _write_temp(self, dfd: int, tmp: str, data: bytes, mode: int | None, res: Resolved) -> None:
+        flags = (
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | getattr(os, "O_BINARY", 0)
+        )
+        if _HAVE_DIR_FD:
+            fd = os.open(tmp, flags, 0o666, dir_fd=dfd)
+        else:
+            fd = os.open(os.path.join(os.path.dirname(res.real), tmp), flags, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            self._unlink(dfd, tmp, res)
+            raise
+        os.close(fd)
+
+    def _rollback(
+        self, dfd: int, name: str, previous: bytes | None, mode: int | None, res: Resolved
+    ) -> None:
+        with contextlib.suppress(OSError):
+            if previous is None:
+                self._unlink(dfd, name, res)
+            elif _HAVE_DIR_FD:
+                tmp = f".{name}.mira-{secrets.token_hex(6)}.tmp"
+                self._write_temp(dfd, tmp, previous, mode, res)
+                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+
+    @staticmethod
+    def _unlink(dfd: int, tmp: str, res: Resolved) -> None:
+        with contextlib.suppress(OSError):
+            if _HAVE_DIR_FD:
+                os.unlink(tmp, dir_fd=dfd)
+            else:
+                os.unlink(os.path.join(os.path.dirname(res.real), tmp))
+
+
+def _split(rel: str) -> tuple[str, str]:
+    parent, _, name = rel.rpartition("/")
+    return parent or ".", name
+
+
+def denial(exc: SandboxDenied, **extra: object) -> ToolResult:
+    """Shorthand used by the tools."""
+    return exc.to_result(**extra)
