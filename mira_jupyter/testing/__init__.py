@@ -1,0 +1,57 @@
+"""A scripted OpenAI-compatible model for tests and offline notebooks.
+
+In a notebook::
+
+    import mira_jupyter.testing as mt; mt.use_script("demo")   # or a dict / JSON path
+    %config Mira.orchestrator_model = "scripted:gpt-5"
+
+In a test, hand ``scripted_http_client(script)`` to the openai SDK (in-process), or run
+``ScriptedServer(script)`` on 127.0.0.1 and use its ``base_url``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "RecordedRequest",
+    "Script",
+    "ScriptedServer",
+    "ScriptedToolCall",
+    "ScriptedTransport",
+    "Turn",
+    "current_script",
+    "demo_script",
+    "scripted_http_client",
+    "use_script",
+]
+
+if TYPE_CHECKING:
+    from .demo import demo_script
+    from .script import RecordedRequest, Script
+    from .server import ScriptedServer
+    from .transport import ScriptedTransport, current_script, scripted_http_client, use_script
+    from .turns import ScriptedToolCall, Turn
+
+_HOMES = {
+    "RecordedRequest": "script",
+    "Script": "script",
+    "ScriptedServer": "server",
+    "ScriptedToolCall": "turns",
+    "ScriptedTransport": "transport",
+    "Turn": "turns",
+    "current_script": "transport",
+    "demo_script": "demo",
+    "scripted_http_client": "transport",
+    "use_script": "transport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # lazy, so that importing mira_jupyter.testing does not pull in httpx
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -1,0 +1,144 @@
+"""Assemble streamed Chat Completions chunks into text, tool calls and usage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import ToolCall
+
+
+class MalformedChunk(ValueError):
+    """A chunk that is not shaped like a Chat Completions chunk."""
+
+
+@dataclass
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+def parse_arguments(arguments_json: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(arguments, None) for a JSON object, else (None, why it could not be used)."""
+    if not arguments_json.strip():
+        return {}, None  # a tool without parameters
+    try:
+        value = json.loads(arguments_json)
+    except json.JSONDecodeError as exc:
+        return None, f"arguments are not valid JSON ({exc.msg} at char {exc.pos})"
+    if not isinstance(value, dict):
+        return None, f"arguments must be a JSON object, got {type(value).__name__}"
+    return value, None
+
+
+def chunk_to_dict(chunk: Any) -> dict[str, Any]:
+    """Plain dict of an SDK chunk object (or a dict), keeping provider-specific extras."""
+    if isinstance(chunk, dict):
+        return chunk
+    dump = getattr(chunk, "model_dump", None)
+    if dump is None:
+        raise MalformedChunk(f"stream item is a {type(chunk).__name__}, not a chunk object")
+    return dump(warnings=False, exclude_unset=True)
+
+
+class StreamAccumulator:
+    """Collects deltas; tool calls are keyed by their index so parallel calls stay apart."""
+
+    def __init__(self) -> None:
+        self.text_parts: list[str] = []
+        self.chunks = 0
+        self.output_started = False
+        self.finish_reason: str | None = None
+        self.model: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self._calls: dict[Any, _PartialCall] = {}
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
+
+    def add(self, chunk: Any) -> str:
+        """Fold one chunk in; returns the text it added (possibly "")."""
+        data = chunk_to_dict(chunk)
+        self.chunks += 1
+        if data.get("model"):
+            self.model = str(data["model"])
+        usage = data.get("usage")
+        if isinstance(usage, dict) and usage:
+            self.usage = usage
+        choices = data.get("choices")
+        if choices is None:
+            if usage:
+                return ""
+            raise MalformedChunk("chunk has neither choices nor usage")
+        if not isinstance(choices, list):
+            raise MalformedChunk("chunk choices is not a list")
+        added: list[str] = []
+        for choice in choices:
+            if not isinstance(choice, dict) or choice.get("index", 0) not in (0, None):
+                continue  # only the first choice is used (n=1)
+            if choice.get("finish_reason"):
+                self.finish_reason = str(choice["finish_reason"])
+            delta = choice.get("delta") or {}
+            if not isinstance(delta, dict):
+                raise MalformedChunk("chunk delta is not an object")
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                added.append(content)
+                self.output_started = True
+            for position, call_delta in enumerate(delta.get("tool_calls") or ()):
+                self._add_call(call_delta, position)
+        text = "".join(added)
+        if text:
+            self.text_parts.append(text)
+        return text
+
+    def _add_call(self, call_delta: Any, position: int) -> None:
+        if not isinstance(call_delta, dict):
+            raise MalformedChunk("tool_calls entry is not an object")
+        index = call_delta.get("index")
+        call_id = call_delta.get("id") or ""
+        # servers that omit the index send whole calls: key them by id, else by position
+        key = index if index is not None else (call_id or f"pos{position}")
+        partial = self._calls.setdefault(key, _PartialCall())
+        if call_id and not partial.id:
+            partial.id = call_id
+        function = call_delta.get("function") or {}
+        name = function.get("name")
+        if name:
+            # OpenAI sends the name once; some servers repeat it in every delta
+            if not partial.name:
+                partial.name = name
+            elif name != partial.name:
+                partial.name += name
+        arguments = function.get("arguments")
+        if arguments:
+            partial.arguments.append(arguments)
+        self.output_started = True
+
+    def tool_calls(self) -> list[ToolCall]:
+        """The assembled calls in index order, each parsed (or with parse_error set)."""
+        calls = []
+        keys = sorted(self._calls, key=lambda k: (not isinstance(k, int), str(k).zfill(8)))
+        for n, key in enumerate(keys):
+            partial = self._calls[key]
+            arguments_json = "".join(partial.arguments)
+            arguments, error = parse_arguments(arguments_json)
+            if not partial.name:
+                error = error or "the model sent a tool call without a name"
+            calls.append(
+                ToolCall(
+                    id=partial.id or f"call_{n}",
+                    name=partial.name,
+                    arguments_json=arguments_json,
+                    arguments=arguments,
+                    parse_error=error,
+                )
+            )
+        return calls
+
+    def tool_argument_texts(self) -> list[str]:
+        """Raw argument strings received so far (for usage estimates)."""
+        return ["".join(p.arguments) + p.name for p in self._calls.values()]

@@ -1,0 +1,121 @@
+"""What each model accepts: reasoning effort, output token limit; plus effort normalisation."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from .providers import model_name_candidates
+
+MODELS_ENV = "MIRA_MODELS_FILE"
+
+Effort = Literal["low", "medium", "high"]
+
+_EFFORTS: dict[str, Effort] = {
+    "low": "low",
+    "quick": "low",
+    "fast": "low",
+    "light": "low",
+    "medium": "medium",
+    "normal": "medium",
+    "default": "medium",
+    "balanced": "medium",
+    "high": "high",
+    "thorough": "high",
+    "deep": "high",
+    "hard": "high",
+    "max": "high",
+}
+
+
+def normalize_effort(value: str) -> Effort:
+    """Map an effort word to "low", "medium" or "high"; ValueError for anything else.
+
+    Every canonical level maps to itself: no level is ever silently turned into another.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"reasoning effort must be a string, got {type(value).__name__}")
+    key = value.strip().lower()
+    if key in _EFFORTS:
+        return _EFFORTS[key]
+    raise ValueError(
+        f"unknown reasoning effort {value!r}: use low, medium or high "
+        "(synonyms: quick/fast/light, normal/default/balanced, thorough/deep/hard/max)"
+    )
+
+
+@dataclass(frozen=True)
+class ModelCapabilities:
+    """Per-model facts the client needs when building a request."""
+
+    supports_reasoning_effort: bool = False
+    max_output_tokens: int | None = None
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[str | None, float | None], dict[str, dict[str, Any]]] = {}
+
+
+def _models_from(data: Any, origin: str) -> dict[str, dict[str, Any]]:
+    models = data.get("models", data) if isinstance(data, dict) else None
+    if not isinstance(models, dict):
+        raise ValueError(f"{origin}: expected a JSON object of models")
+    return {k: v for k, v in models.items() if isinstance(v, dict)}
+
+
+def _table(path: str | None) -> dict[str, dict[str, Any]]:
+    resolved = Path(path).expanduser() if path else None
+    mtime = None
+    if resolved is not None:
+        try:
+            mtime = resolved.stat().st_mtime
+        except OSError:
+            raise ValueError(f"models file not found: {resolved}") from None
+    key = (str(resolved) if resolved else None, mtime)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+        text = resources.files(__package__).joinpath("models.json").read_text(encoding="utf-8")
+        table = _models_from(json.loads(text), "models.json")
+        if resolved is not None:
+            try:
+                user = json.loads(resolved.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"models file {resolved} is not valid JSON: {exc}") from None
+            for name, entry in _models_from(user, str(resolved)).items():
+                table[name] = {**table.get(name, {}), **entry}
+        _cache[key] = table
+        return table
+
+
+def _match(table: dict[str, dict[str, Any]], model_id: str) -> dict[str, Any] | None:
+    names = model_name_candidates(model_id)
+    for name in names:
+        if name in table:
+            return table[name]
+    # most specific pattern wins: "gpt-5-chat*" over "gpt-5*"
+    best: tuple[int, dict[str, Any]] | None = None
+    for pattern, entry in table.items():
+        if any(ch in pattern for ch in "*?[") and any(
+            fnmatch.fnmatchcase(name, pattern) for name in names
+        ):
+            score = len(pattern.rstrip("*"))
+            if best is None or score > best[0]:
+                best = (score, entry)
+    return best[1] if best else None
+
+
+def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelCapabilities:
+    """Capabilities of `model_id`; unknown models get conservative defaults (no effort)."""
+    entry = _match(_table(models_file or os.environ.get(MODELS_ENV) or None), model_id) or {}
+    max_out = entry.get("max_output_tokens")
+    return ModelCapabilities(
+        supports_reasoning_effort=bool(entry.get("supports_reasoning_effort", False)),
+        max_output_tokens=int(max_out) if max_out else None,
+    )

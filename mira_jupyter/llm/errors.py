@@ -1,0 +1,209 @@
+"""Map SDK/transport failures to one-line ModelErrors that never contain an API key."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .types import (
+    AuthError,
+    BadResponseError,
+    EndpointUnreachableError,
+    MissingKeyError,
+    ModelError,
+    ModelTimeoutError,
+    RateLimitError,
+    UnknownModelError,
+)
+
+_KEY_LIKE = re.compile(r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-*.]{3,}|Bearer\s+\S+", re.IGNORECASE)
+_MASKED = re.compile(r"[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*")
+_RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """`text` on one line with keys, masked key quotes and key fragments removed."""
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "[redacted]")
+        # providers quote prefixes/suffixes of the key ("sk-ab***wxyz"): drop any 6-char window
+        for start in range(0, max(len(secret) - 5, 0)):
+            window = secret[start : start + 6]
+            if window in text:
+                text = text.replace(window, "[redacted]")
+    text = _KEY_LIKE.sub("[redacted]", text)
+    text = _MASKED.sub("[redacted]", text)
+    text = " ".join(text.split())
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def missing_key_error(provider: str, env_var: str) -> MissingKeyError:
+    """The error for an unset API key, with a way to set it that does not echo it."""
+    return MissingKeyError(
+        f"{env_var} is not set, so the {provider} provider cannot be used. Set it without "
+        f'echoing it: import os, getpass; os.environ["{env_var}"] = getpass.getpass()'
+    )
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP-date)."""
+    if not headers:
+        return None
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(float(value) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)
+
+
+@dataclass
+class CallContext:
+    """What an error message may mention about the call (never the key itself)."""
+
+    provider: str
+    model: str
+    base_url: str  # already stripped of credentials
+    key_env: str | None
+    secrets: tuple[str, ...]
+    read_timeout: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+@dataclass
+class Retryable(Exception):
+    """A failure worth retrying; `error` is what to raise if the attempts run out."""
+
+    error: ModelError
+    retry_after: float | None = None
+
+
+def _server_message(response: Any, secrets: tuple[str, ...]) -> tuple[str, str]:
+    """(code, message) from an OpenAI-style error body, redacted; empty when absent."""
+    try:
+        body = json.loads(response.text)
+    except Exception:
+        return "", ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code = str(error.get("code") or error.get("type") or "")
+        return redact(code, secrets), redact(str(error.get("message") or ""), secrets)
+    if isinstance(error, str):
+        return "", redact(error, secrets)
+    return "", ""
+
+
+def _connection_reason(exc: BaseException) -> str:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError) or "refused" in str(current).lower():
+            return "connection refused (is the server running?)"
+        if (
+            isinstance(current, socket.gaierror)
+            or "name or service not known" in str(current).lower()
+            or "nodename nor servname" in str(current).lower()
+        ):
+            return "the host name could not be resolved (check the URL and your network)"
+        current = current.__cause__ or current.__context__
+    return "connection failed"
+
+
+def status_error(status: int, response: Any, ctx: CallContext) -> ModelError | Retryable:
+    """Map an HTTP error status to a ModelError (or a Retryable wrapping one)."""
+    code, message = _server_message(response, ctx.secrets)
+    detail = f": {message}" if message else ""
+    headers = getattr(response, "headers", None)
+    if status in (401, 403):
+        # the server's text is dropped on purpose: OpenAI quotes part of the key in it
+        fix = f"check {ctx.key_env}" if ctx.key_env else "check the endpoint's credentials"
+        return AuthError(
+            f"{ctx.label} at {ctx.base_url} refused the credentials (HTTP {status}); {fix}"
+        )
+    if status == 404:
+        return UnknownModelError(
+            f"model {ctx.model!r} was not found at {ctx.base_url} (HTTP 404); "
+            f"check the model name in {ctx.label!r} and the base URL"
+        )
+    if status == 429:
+        if code == "insufficient_quota":
+            return RateLimitError(f"{ctx.label}: quota exhausted (HTTP 429){detail}; check billing")
+        return Retryable(
+            RateLimitError(f"{ctx.label} is rate limited (HTTP 429){detail}; wait and try again"),
+            parse_retry_after(headers),
+        )
+    if status in _RETRY_STATUSES:
+        return Retryable(
+            BadResponseError(f"{ctx.label} at {ctx.base_url} failed with HTTP {status}{detail}"),
+            parse_retry_after(headers),
+        )
+    return BadResponseError(f"{ctx.label} rejected the request (HTTP {status}){detail}")
+
+
+def map_exception(
+    exc: BaseException, ctx: CallContext, *, received: int
+) -> ModelError | Retryable | None:
+    """Classify `exc`; `received` is how many stream chunks arrived. None: not ours to map."""
+    import httpx
+    import openai
+    import pydantic
+
+    if isinstance(exc, openai.APIStatusError):
+        return status_error(exc.status_code, exc.response, ctx)
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        when = "before answering" if received == 0 else "mid-stream"
+        return ModelTimeoutError(
+            f"{ctx.label} at {ctx.base_url} timed out {when} (no data for "
+            f"{ctx.read_timeout:g} s); raise request_timeout or try again"
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        reason = _connection_reason(exc)
+        return Retryable(
+            EndpointUnreachableError(f"cannot reach {ctx.base_url} for {ctx.label}: {reason}")
+        )
+    if isinstance(exc, httpx.TransportError):
+        if received == 0:
+            return Retryable(
+                EndpointUnreachableError(
+                    f"{ctx.base_url} closed the connection before {ctx.label} answered"
+                )
+            )
+        return BadResponseError(
+            f"the stream from {ctx.label} was cut off before it finished "
+            f"({received} chunks received); try again"
+        )
+    if isinstance(exc, json.JSONDecodeError | pydantic.ValidationError | UnicodeDecodeError):
+        return BadResponseError(
+            f"{ctx.label} at {ctx.base_url} sent a response that is not valid "
+            "Chat Completions JSON (is the base URL an OpenAI-compatible endpoint?)"
+        )
+    if isinstance(exc, openai.APIError):
+        message = redact(str(getattr(exc, "message", "") or ""), ctx.secrets)
+        return BadResponseError(f"{ctx.label} reported an error mid-stream: {message or 'unknown'}")
+    return None

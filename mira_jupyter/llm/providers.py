@@ -1,0 +1,216 @@
+"""Model ids (``provider:model``), the built-in providers, and the ChatModel factory.
+
+This module imports neither openai nor httpx; the client is imported when a model is built.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .types import ChatModel
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """How to reach one OpenAI-compatible provider."""
+
+    name: str
+    base_url: str | None  # None: must come from settings / environment
+    key_env: str | None  # env var holding the API key; None: no key
+    key_required: bool
+    # OpenAI's reasoning models reject `max_tokens` and want `max_completion_tokens`
+    max_tokens_param: str = "max_tokens"
+
+    @property
+    def base_url_env(self) -> str:
+        """The env var that overrides the base URL, e.g. ``MIRA_OPENAI_BASE_URL``."""
+        return f"MIRA_{self.name.upper()}_BASE_URL"
+
+
+PROVIDERS: dict[str, ProviderSpec] = {
+    spec.name: spec
+    for spec in (
+        ProviderSpec(
+            "openai", "https://api.openai.com/v1", "OPENAI_API_KEY", True, "max_completion_tokens"
+        ),
+        ProviderSpec("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", True),
+        ProviderSpec(
+            "openrouter",
+            "https://openrouter.ai/api/v1",
+            "OPENROUTER_API_KEY",
+            True,
+            "max_completion_tokens",
+        ),
+        ProviderSpec("ollama", "http://localhost:11434/v1", None, False),
+        ProviderSpec("vllm", "http://localhost:8000/v1", "VLLM_API_KEY", False),
+        ProviderSpec("lmstudio", "http://localhost:1234/v1", None, False),
+        ProviderSpec("compatible", None, "MIRA_COMPATIBLE_API_KEY", False),
+        ProviderSpec(
+            "scripted", "http://scripted.invalid/v1", None, False, "max_completion_tokens"
+        ),
+    )
+}
+
+_MODEL_RE = re.compile(r"^[^\s]+$")
+_DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def split_model_id(model_id: str) -> tuple[str, str]:
+    """Split ``provider:model`` (the model part may itself contain ``:``); ValueError if malformed."""
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise ValueError("model id is empty: use provider:model, e.g. 'openai:gpt-5'")
+    provider, sep, model = model_id.strip().partition(":")
+    known = ", ".join(sorted(PROVIDERS))
+    if not sep:
+        raise ValueError(
+            f"model id {model_id!r} has no provider: use provider:model, e.g. 'openai:{model_id}' "
+            f"(providers: {known})"
+        )
+    provider = provider.lower()
+    if provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {provider!r} in {model_id!r}; known providers: {known}")
+    if not model or not _MODEL_RE.match(model):
+        raise ValueError(f"model id {model_id!r} has no valid model name after {provider!r}:")
+    return provider, model
+
+
+def model_name_candidates(model_id: str) -> list[str]:
+    """Names to look a model up by, most specific first (for price and capability tables)."""
+    if ":" in model_id:
+        provider, _, model = model_id.partition(":")
+        names = [f"{provider}:{model}", f"{provider}/{model}", model]
+    else:
+        names = [model_id]
+    model = names[-1]
+    if "/" in model:  # openrouter-style "openai/gpt-5"
+        names.append(model.rsplit("/", 1)[1])
+    undated = _DATE_SUFFIX.sub("", names[-1])  # "gpt-4o-2024-08-06" -> "gpt-4o"
+    if undated != names[-1]:
+        names.append(undated)
+    return list(dict.fromkeys(names))
+
+
+def _setting(settings: Any, name: str) -> Any:
+    if settings is None:
+        return None
+    value = settings.get(name) if isinstance(settings, Mapping) else getattr(settings, name, None)
+    return None if value in ("", None) else value
+
+
+def redact_url(url: str) -> str:
+    """`url` without any ``user:password@`` part, safe to show."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def resolve_base_url(provider: str, settings: Any = None) -> str | None:
+    """Base URL for `provider`: settings ``<provider>_base_url``, then env, then default."""
+    spec = PROVIDERS[provider]
+    return (
+        _setting(settings, f"{provider}_base_url")
+        or os.environ.get(spec.base_url_env)
+        or spec.base_url
+    )
+
+
+def resolve_key_env(provider: str, settings: Any = None) -> str | None:
+    """Name of the env var that holds `provider`'s key (``compatible`` may rename it)."""
+    spec = PROVIDERS[provider]
+    if provider == "compatible":
+        return _setting(settings, "compatible_api_key_env") or spec.key_env
+    return spec.key_env
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """Whether a provider's key is present; never holds the key itself."""
+
+    provider: str
+    env_var: str | None
+    required: bool
+    is_set: bool
+
+
+def key_status(settings: Any = None) -> dict[str, KeyStatus]:
+    """Which provider keys are set in the environment (names and booleans only, no values)."""
+    out = {}
+    for name, spec in PROVIDERS.items():
+        env_var = resolve_key_env(name, settings)
+        out[name] = KeyStatus(
+            provider=name,
+            env_var=env_var,
+            required=spec.key_required,
+            is_set=bool(env_var and os.environ.get(env_var)),
+        )
+    return out
+
+
+def _float_setting(settings: Any, name: str, env: str, default: float) -> float:
+    value = _setting(settings, name) or os.environ.get(env)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}") from None
+    if number <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def build_chat_model(
+    model_id: str,
+    *,
+    settings: Any = None,
+    http_client: httpx.Client | None = None,
+) -> ChatModel:
+    """Build the ChatModel for `model_id`; the API key is read from the environment per call.
+
+    `settings` is a mapping or an object (e.g. the ``Mira`` configurable) with optional
+    ``<provider>_base_url``, ``compatible_api_key_env``, ``request_timeout``,
+    ``connect_timeout`` and ``max_attempts``.
+    """
+    from .client import OpenAICompatibleModel, Timeouts
+    from .types import EndpointUnreachableError
+
+    provider, model = split_model_id(model_id)
+    spec = PROVIDERS[provider]
+    base_url = resolve_base_url(provider, settings)
+    if not base_url:
+        raise EndpointUnreachableError(
+            f"provider {provider!r} needs a base URL: set {spec.base_url_env} "
+            f"(e.g. os.environ[{spec.base_url_env!r}] = 'http://localhost:8000/v1')"
+        )
+    if provider == "scripted" and http_client is None:
+        from ..testing.transport import scripted_http_client
+
+        http_client = scripted_http_client()
+    timeouts = Timeouts(
+        connect=_float_setting(settings, "connect_timeout", "MIRA_CONNECT_TIMEOUT", 10.0),
+        read=_float_setting(settings, "request_timeout", "MIRA_REQUEST_TIMEOUT", 300.0),
+    )
+    attempts = int(_setting(settings, "max_attempts") or os.environ.get("MIRA_MAX_ATTEMPTS") or 4)
+    return OpenAICompatibleModel(
+        provider,
+        model,
+        base_url=base_url,
+        key_env=resolve_key_env(provider, settings),
+        key_required=spec.key_required,
+        max_tokens_param=spec.max_tokens_param,
+        http_client=http_client,
+        timeouts=timeouts,
+        max_attempts=max(1, attempts),
+    )
