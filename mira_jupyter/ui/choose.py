@@ -1,0 +1,89 @@
+"""Deciding how an operation is shown: a live widget in a kernel, text elsewhere.
+
+Order: an explicit ``widget``/``text`` preference (``%%mira --view`` or ``Mira.view``), then
+the ``MIRA_VIEW`` environment variable, then detection. Widgets need a kernel
+(ZMQInteractiveShell: JupyterLab, Notebook 7, VS Code, and also nbclient/nbconvert, which
+apply the final display update so the saved notebook keeps the static rendering). Terminal
+IPython and plain Python get text. nbval records a cell's first display and ignores display
+updates, so notebooks tested under nbval should run with ``MIRA_VIEW=text``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TextIO
+
+ViewKind = Literal["widget", "text"]
+
+
+def _current_shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def is_kernel(shell: Any) -> bool:
+    """True when `shell` is a Jupyter kernel's shell (checked by class name, no ipykernel import)."""
+    return shell is not None and any(
+        cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__
+    )
+
+
+def widgets_available() -> bool:
+    """True when ipywidgets can be imported."""
+    return importlib.util.find_spec("ipywidgets") is not None
+
+
+def view_kind(
+    preference: str | None = None, *, shell: Any = None, env: Mapping[str, str] | None = None
+) -> ViewKind:
+    """'widget' or 'text' for this preference and environment (`shell` defaults to IPython's)."""
+    env = os.environ if env is None else env
+    choice = (preference or "auto").strip().lower()
+    if choice not in ("widget", "text"):
+        choice = env.get("MIRA_VIEW", "auto").strip().lower()
+    if choice == "text":
+        return "text"
+    shell = _current_shell() if shell is None else shell
+    # even when asked for, a widget cannot render without a kernel and its frontend
+    if is_kernel(shell) and widgets_available():
+        return "widget"
+    return "text"
+
+
+def choose_view(
+    preference: str | None = None,
+    *,
+    session: Any = None,
+    interactive: bool = True,
+    on_stop: Callable[[str], Any] | None = None,
+    on_run: Callable[[str], Any] | None = None,
+    shell: Any = None,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+) -> Callable[[Any], None]:
+    """A new view (an event sink) for one operation: OperationWidget or TextView.
+
+    `interactive=False` (``%mira show``) leaves out the Stop and Run buttons. With a
+    `session` and no `on_run`, the Run button of a plan-only operation resumes it in the
+    same session, shown the same way.
+    """
+    if view_kind(preference, shell=shell, env=env) == "text":
+        from .text import TextView
+
+        return TextView(stream)
+    from .widget import OperationWidget
+
+    if not interactive:
+        return OperationWidget()
+    if on_run is None and session is not None:
+
+        def on_run(operation_id: str) -> Any:
+            view = choose_view(preference, session=session, shell=shell, env=env)
+            return session.resume(operation_id, view=view)
+
+    return OperationWidget(on_stop=on_stop, on_run=on_run)

@@ -1,0 +1,304 @@
+"""Static rendering of an operation: what a saved notebook keeps without widget state.
+
+HTML uses inline styles only (GitHub and nbconvert drop <style> and never run scripts) and
+every string from the request, the models or the tools is escaped. The live widget builds its
+sections from the same fragment functions, so the live and the saved view look alike.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from html import escape
+
+from .fmt import (
+    STATUS_LABELS,
+    TASK_ICONS,
+    TOOL_ICONS,
+    fmt_cost,
+    fmt_ms,
+    fmt_span,
+    fmt_usage,
+    fmt_usd,
+    shorten,
+)
+from .markdown import render_markdown
+from .state import OperationState
+from .text import arguments_brief, mode_label, render_text, task_line
+
+MIME_HTML = "text/html"
+MIME_MARKDOWN = "text/markdown"
+MIME_PLAIN = "text/plain"
+
+FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif"
+BOX_STYLE = (
+    f"{FONT};font-size:13px;line-height:1.45;border:1px solid rgba(127,127,127,0.35);"
+    "border-radius:6px;padding:8px 12px;margin:2px 0"
+)
+MUTED = "opacity:0.75;font-size:12px"
+STATUS_COLORS = {
+    "running": "#1f6feb",
+    "pending": "#1f6feb",
+    "completed": "#1a7f37",
+    "planned": "#8250df",
+    "failed": "#cf222e",
+    "cancelled": "#9a6700",
+    "budget_exceeded": "#9a6700",
+    "interrupted": "#9a6700",
+}
+TASK_COLORS = {
+    "pending": "inherit",
+    "in_progress": "#1f6feb",
+    "completed": "#1a7f37",
+    "failed": "#cf222e",
+}
+TOOL_COLORS = {"running": "#1f6feb", "ok": "#1a7f37", "error": "#cf222e", "denied": "#9a6700"}
+_CELL = "padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);vertical-align:top"
+
+
+def status_badge(status: str) -> str:
+    """A coloured pill with the operation's status."""
+    color = STATUS_COLORS.get(status, "#57606a")
+    label = escape(STATUS_LABELS.get(status, status))
+    return (
+        f'<span style="display:inline-block;padding:0 8px;border-radius:10px;font-size:11px;'
+        f'color:#fff;background:{color}" data-mira-status="{escape(status)}">{label}</span>'
+    )
+
+
+def header_html(state: OperationState) -> str:
+    """Operation id and status, the request, the models, mode and complexity."""
+    request = escape(shorten(state.request, 500))
+    facts = [
+        f"mode <b>{escape(mode_label(state))}</b>",
+        f"orchestrator <code>{escape(state.orchestrator_model)}</code>",
+        f"executor <code>{escape(state.executor_model)}</code>",
+    ]
+    if state.complexity_score is not None:
+        score = f"complexity {state.complexity_score:.2f}"
+        if state.complexity_reasons:
+            score += ": " + escape("; ".join(state.complexity_reasons))
+        facts.append(score)
+    if state.budget_usd is not None:
+        facts.append(f"budget {fmt_usd(state.budget_usd)}")
+    changes = "".join(
+        f'<div style="{MUTED}">mode → {escape(mode)}: {escape(reason)}</div>'
+        for mode, reason in state.mode_changes
+    )
+    return (
+        f'<div style="{FONT}"><b>mira</b> <span style="{MUTED}">{escape(state.operation_id)}</span> '
+        f"{status_badge(state.status)}</div>"
+        f'<div style="margin:4px 0;white-space:pre-wrap">{request}</div>'
+        f'<div style="{MUTED}">{" · ".join(facts)}</div>{changes}'
+    )
+
+
+def plan_html(state: OperationState) -> str:
+    """The plan text, rendered as Markdown."""
+    return f'<div class="mira-plan">{render_markdown(state.plan)}</div>' if state.plan else ""
+
+
+def tasks_html(state: OperationState, now: datetime | None = None) -> str:
+    """The task checklist with one state icon per task."""
+    if not state.tasks:
+        return ""
+    counts = state.task_counts()
+    done = counts["completed"]
+    rows = []
+    for task in state.ordered_tasks():
+        color = TASK_COLORS.get(task.status, "inherit")
+        label = task.active_form if task.status == "in_progress" else task.description
+        extra = ""
+        span = fmt_span(task.started_at, task.finished_at or now)
+        if span and task.status != "pending":
+            extra += f' <span style="{MUTED}">({span})</span>'
+        if task.status == "failed" and task.error:
+            extra += f'<div style="color:#cf222e;margin-left:1.6em">{escape(task.error)}</div>'
+        elif task.note:
+            extra += f'<div style="{MUTED};margin-left:1.6em">{escape(task.note)}</div>'
+        rows.append(
+            f'<li data-mira-task-status="{task.status}" style="margin:1px 0">'
+            f'<span style="color:{color};display:inline-block;width:1.4em">'
+            f"{TASK_ICONS.get(task.status, '?')}</span>{task.sequence}. {escape(label)}{extra}</li>"
+        )
+    return (
+        f'<div style="margin-top:6px"><b>Tasks</b> <span style="{MUTED}">{done}/{len(state.tasks)}'
+        f' done</span><ul style="list-style:none;padding-left:0.4em;margin:2px 0">{"".join(rows)}</ul></div>'
+    )
+
+
+def tool_summary(state: OperationState) -> str:
+    """'Tool calls (7: 6 ok, 1 denied)'."""
+    counts = state.tool_counts()
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"Tool calls ({len(state.tool_calls)}" + (f": {detail})" if detail else ")")
+
+
+def tools_table_html(state: OperationState) -> str:
+    """The tool-call log as a table: tool, arguments, status, duration, result."""
+    rows = []
+    for call in state.tool_calls.values():
+        color = TOOL_COLORS.get(call.status, "inherit")
+        if call.status == "denied":
+            result = f"denied: {call.denial_reason or 'not allowed'}"
+        elif call.status == "error":
+            result = f"error: {call.error or 'failed'}"
+        else:
+            result = call.summary + (" [truncated]" if call.truncated else "")
+        rows.append(
+            f'<tr data-mira-tool-status="{call.status}"><td style="{_CELL};color:{color}">'
+            f"{TOOL_ICONS.get(call.status, '?')} {escape(call.status)}</td>"
+            f'<td style="{_CELL}"><code>{escape(call.tool)}</code>'
+            f'<div style="{MUTED}">{escape(arguments_brief(call, 120))}</div></td>'
+            f'<td style="{_CELL};{MUTED}">{escape(call.role)}</td>'
+            f'<td style="{_CELL};white-space:nowrap">{fmt_ms(call.duration_ms)}</td>'
+            f'<td style="{_CELL}">{escape(shorten(result, 300))}</td></tr>'
+        )
+    return (
+        f'<table style="border-collapse:collapse;font-size:12px;width:100%">{"".join(rows)}</table>'
+    )
+
+
+def notices_html(state: OperationState) -> str:
+    """Notices and changed files."""
+    lines = [
+        f'<div style="color:{"#9a6700" if level == "warning" else "inherit"}">'
+        f"{'⚠' if level == 'warning' else 'ℹ'} {escape(message)}</div>"
+        for level, message in state.notices
+    ]
+    lines += [
+        f'<div style="{MUTED}">✎ {"modified" if f.existed_before else "created"} '
+        f"<code>{escape(f.path)}</code></div>"
+        for f in state.files_changed
+    ]
+    return "".join(lines)
+
+
+def answer_html(state: OperationState) -> str:
+    """The answer rendered as Markdown, plus the error if the operation failed."""
+    html = render_markdown(state.answer) if state.answer.strip() else ""
+    if state.error and state.finished:
+        html += f'<div style="color:#cf222e;white-space:pre-wrap">{escape(state.error)}</div>'
+    return f'<div class="mira-answer">{html}</div>' if html else ""
+
+
+def activity_html(state: OperationState) -> str:
+    """Which model is working right now (empty once finished)."""
+    if state.finished or not state.active_calls:
+        return ""
+    calls = ", ".join(
+        f"{escape(c.role)} <code>{escape(c.model)}</code> ({escape(c.purpose)})"
+        for c in state.active_calls.values()
+    )
+    return f'<div style="{MUTED}">⋯ waiting for {calls}</div>'
+
+
+def footer_html(state: OperationState) -> str:
+    """Tokens, dollars by role and routing savings."""
+    usage = state.usage
+    roles = " · ".join(
+        f"{escape(role)} {fmt_usd(totals.cost.total_usd)} ({totals.calls} call"
+        f"{'s' if totals.calls != 1 else ''})"
+        for role, totals in state.roles.items()
+        if totals.calls
+    )
+    parts = [
+        f"tokens in {usage.input_tokens:,} (cached {usage.cached_input_tokens:,}) · "
+        f"out {usage.output_tokens:,} (reasoning {usage.reasoning_tokens:,})"
+        + (" · estimated" if usage.source == "estimated" else ""),
+        f"<b>{escape(fmt_cost(state.cost))}</b>" + (f" — {roles}" if roles else ""),
+    ]
+    if state.routing_savings_usd:
+        parts.append(f"routing saved {fmt_usd(state.routing_savings_usd)}")
+    duration = fmt_span(state.started_at, state.finished_at)
+    if duration:
+        parts.append(duration)
+    return f'<div class="mira-footer" style="{MUTED};margin-top:6px">{" | ".join(parts)}</div>'
+
+
+def render_html(state: OperationState) -> str:
+    """The whole operation as one self-contained HTML fragment."""
+    sections = [header_html(state)]
+    if state.plan:
+        is_open = "" if state.tasks else " open"
+        sections.append(
+            f'<details{is_open} style="margin-top:6px"><summary><b>Plan</b></summary>'
+            f"{plan_html(state)}</details>"
+        )
+    sections.append(tasks_html(state, state.finished_at or state.last_ts))
+    if state.tool_calls:
+        sections.append(
+            f'<details style="margin-top:6px"><summary>{escape(tool_summary(state))}</summary>'
+            f"{tools_table_html(state)}</details>"
+        )
+    sections += [notices_html(state), answer_html(state), footer_html(state)]
+    body = "".join(s for s in sections if s)
+    return f'<div class="mira-operation" style="{BOX_STYLE}">{body}</div>'
+
+
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def neutralise_html(markdown: str) -> str:
+    """Stop raw HTML in untrusted Markdown from rendering, leaving code blocks and spans as they are."""
+    out: list[str] = []
+    in_fence = False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            out.append(line)
+        elif in_fence:
+            out.append(line)
+        else:
+            parts = re.split(r"(`+[^`]*`+)", line)
+            out.append(
+                "".join(p if p.startswith("`") else _HTML_START.sub("&lt;", p) for p in parts)
+            )
+    return "\n".join(out)
+
+
+def render_markdown_summary(state: OperationState) -> str:
+    """The operation as Markdown, for frontends that prefer it over HTML."""
+    lines = [
+        f"**mira** `{state.operation_id}` — {STATUS_LABELS.get(state.status, state.status)}",
+        "",
+    ]
+    lines += ["> " + neutralise_html(line) for line in shorten(state.request, 500).splitlines()]
+    lines += [
+        "",
+        f"*{neutralise_html(mode_label(state))}* · orchestrator `{state.orchestrator_model}`"
+        f" · executor `{state.executor_model}`",
+        "",
+    ]
+    if state.tasks:
+        for task in state.ordered_tasks():
+            lines.append("- " + neutralise_html(task_line(state, task, state.finished_at)))
+        lines.append("")
+    elif state.plan:
+        lines += [neutralise_html(state.plan.strip()), ""]
+    if state.tool_calls:
+        lines.append(f"*{tool_summary(state)}*")
+        lines.append("")
+    if state.answer.strip():
+        lines += [neutralise_html(state.answer.strip()), ""]
+    if state.error:
+        lines += [f"**error:** {neutralise_html(state.error)}", ""]
+    lines.append(
+        f"*tokens {fmt_usage(state.usage)} · {fmt_cost(state.cost)}"
+        + (
+            f" · routing saved {fmt_usd(state.routing_savings_usd)}"
+            if state.routing_savings_usd
+            else ""
+        )
+        + "*"
+    )
+    return "\n".join(lines)
+
+
+def render_static(state: OperationState) -> dict[str, str]:
+    """A display mimebundle (text/html, text/markdown, text/plain) of the operation."""
+    return {
+        MIME_HTML: render_html(state),
+        MIME_MARKDOWN: render_markdown_summary(state),
+        MIME_PLAIN: render_text(state),
+    }

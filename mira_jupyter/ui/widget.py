@@ -1,0 +1,319 @@
+"""The live ipywidgets view of one operation.
+
+Events are folded into an OperationState at once, but widgets are re-rendered at most every
+``interval`` seconds: a model streaming thousands of deltas must not send thousands of comm
+messages. A timer flushes what is left when the stream pauses, and OperationFinished flushes
+at once and swaps the widget for the static rendering, so the saved notebook needs no widget
+state. Clock, timer and display are injectable so that tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+from ..engine.events import Event
+from .state import OperationState
+from .static import (
+    BOX_STYLE,
+    activity_html,
+    answer_html,
+    footer_html,
+    header_html,
+    notices_html,
+    plan_html,
+    render_static,
+    tasks_html,
+    tool_summary,
+    tools_table_html,
+)
+from .text import header_line
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[str], Any]
+Scheduler = Callable[[float, Callable[[], None]], Any]
+
+# which parts of the widget an event can change
+_SECTIONS: dict[str, frozenset[str]] = {
+    "OperationStarted": frozenset({"header", "buttons", "footer"}),
+    "ModeChanged": frozenset({"header"}),
+    "PlanGenerated": frozenset({"plan", "tasks"}),
+    "TaskCreated": frozenset({"tasks", "plan"}),
+    "TaskStarted": frozenset({"tasks"}),
+    "TaskCompleted": frozenset({"tasks"}),
+    "TaskFailed": frozenset({"tasks"}),
+    "LLMCallStarted": frozenset({"activity"}),
+    "LLMCallFinished": frozenset({"activity", "footer"}),
+    "ToolCallStarted": frozenset({"tools"}),
+    "ToolCallFinished": frozenset({"tools"}),
+    "FileChanged": frozenset({"notices"}),
+    "Notice": frozenset({"notices"}),
+}
+_ALL = frozenset(
+    {"header", "plan", "tasks", "tools", "notices", "answer", "activity", "footer", "buttons"}
+)
+TICK_SECONDS = 1.0  # how often the elapsed time of a running task is refreshed
+
+
+def _thread_timer(delay: float, callback: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(delay, callback)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+class OperationWidget:
+    """A live widget for one operation; call it with each event (it is a bus sink)."""
+
+    def __init__(
+        self,
+        *,
+        on_stop: Callback | None = None,
+        on_run: Callback | None = None,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        schedule: Scheduler | None = _thread_timer,
+        display: Callable[..., Any] | None = None,
+        autodisplay: bool = True,
+    ) -> None:
+        """`on_stop(op_id)` / `on_run(op_id)` back the buttons; `schedule=None` disables the timer."""
+        self.state = OperationState()
+        self.on_stop = on_stop
+        self.on_run = on_run
+        self.interval = interval
+        self.render_count = 0
+        self.closed = False
+        self.static_bundle: dict[str, str] | None = None
+        self._clock = clock
+        self._now = now
+        self._schedule = schedule
+        self._display = display
+        self._autodisplay = autodisplay
+        self._lock = threading.RLock()
+        self._dirty: set[str] = set()
+        self._last_render = float("-inf")
+        self._timer_due: float | None = None
+        self._run_requested = False
+        self._handle: Any = None
+        self._w: dict[str, Any] = {}
+        self._cache: dict[str, str] = {}
+        self.root: Any = None
+
+    # -- the sink ----------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Fold one event; render now if the last render is old enough, else later."""
+        with self._lock:
+            if self.closed:
+                return
+            self.state.apply(event)
+            if event.type == "TextDelta":
+                self._dirty.add("plan" if event.channel == "plan" else "answer")
+            else:
+                self._dirty |= _SECTIONS.get(event.type, _ALL)
+            if event.type == "OperationStarted" and self._autodisplay and self._handle is None:
+                self.show()
+            elif event.type == "OperationFinished":
+                self.flush()
+                self.close_and_render_static()
+            elif self._clock() - self._last_render >= self.interval:
+                self.flush()
+            else:
+                self._arm_timer(self.interval - (self._clock() - self._last_render))
+
+    def show(self) -> Any:
+        """Build the widget, render it and display it in the current cell; returns the handle."""
+        with self._lock:
+            self.build()
+            self._dirty |= _ALL
+            self.flush()
+            display = self._display
+            if display is None:
+                from IPython.display import display
+            self._handle = display(self._live_bundle(), raw=True, display_id=True)
+            return self._handle
+
+    def _live_bundle(self) -> dict[str, Any]:
+        # a stable text/plain instead of the widget repr: runners that ignore display
+        # updates (nbval) and frontends without widgets record this line
+        return {**self.root._repr_mimebundle_(), "text/plain": header_line(self.state)}
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def build(self) -> Any:
+        """Create the widget tree (once); returns the root widget."""
+        if self.root is not None:
+            return self.root
+        import ipywidgets as w
+
+        html = {name: w.HTML() for name in ("header", "plan", "tasks", "tools", "notices")}
+        html |= {name: w.HTML() for name in ("activity", "answer", "footer")}
+        plan_box = w.Accordion(children=[html["plan"]], titles=("Plan",), selected_index=0)
+        tool_box = w.Accordion(children=[html["tools"]], titles=("Tool calls (0)",))
+        stop = w.Button(description="Stop", icon="stop", button_style="danger", tooltip="Stop")
+        run = w.Button(description="Run plan", icon="play", button_style="success", disabled=True)
+        stop.on_click(self._stop_clicked)
+        run.on_click(self._run_clicked)
+        run_output = w.Output()
+        buttons = w.HBox([stop, run])
+        for box in (plan_box, tool_box, buttons):
+            box.layout.display = "none"
+        self._w = html | {
+            "plan_box": plan_box,
+            "tool_box": tool_box,
+            "stop": stop,
+            "run": run,
+            "buttons": buttons,
+            "run_output": run_output,
+        }
+        # the border and font match the static rendering this widget turns into
+        style = dict(part.split(":", 1) for part in BOX_STYLE.split(";") if part)
+        self.root = w.VBox(
+            [html["header"], plan_box, html["tasks"], tool_box, html["notices"]]
+            + [html["activity"], html["answer"], html["footer"], buttons, run_output],
+            layout=w.Layout(border=style["border"], padding="6px 12px", margin="2px 0"),
+        )
+        self.root.add_class("mira-operation-widget")
+        self._w["root"] = self.root
+        return self.root
+
+    def flush(self) -> None:
+        """Render every part changed since the last render (no-op if nothing changed)."""
+        with self._lock:
+            if self.root is None or not self._dirty:
+                return
+            dirty, self._dirty = self._dirty, set()
+            self._render(dirty)
+            self.render_count += 1
+            self._last_render = self._clock()
+            if not self.state.finished and self.state.task_counts()["in_progress"]:
+                self._arm_timer(TICK_SECONDS)
+
+    def _set(self, name: str, value: str) -> None:
+        # ipywidgets only sends a comm message when a trait really changes
+        self._w[name].value = value
+
+    def _render(self, dirty: set[str]) -> None:
+        s = self.state
+        if "header" in dirty:
+            self._set("header", header_html(s))
+        if "plan" in dirty and self._cache.get("plan") != s.plan:
+            self._cache["plan"] = s.plan
+            self._set("plan", plan_html(s))
+            self._w["plan_box"].layout.display = "" if s.plan else "none"
+        if "tasks" in dirty:
+            now = s.finished_at or self._now()
+            self._set("tasks", tasks_html(s, now))
+        if "tools" in dirty and s.tool_calls:
+            self._set("tools", tools_table_html(s))
+            self._w["tool_box"].set_title(0, tool_summary(s))
+            self._w["tool_box"].layout.display = ""
+        if "notices" in dirty:
+            self._set("notices", notices_html(s))
+        if "answer" in dirty and self._cache.get("answer") != s.answer:
+            self._cache["answer"] = s.answer
+            self._set("answer", answer_html(s))
+        if "activity" in dirty:
+            self._set("activity", activity_html(s))
+        if "footer" in dirty:
+            self._set("footer", footer_html(s))
+        if "buttons" in dirty:
+            self._render_buttons()
+
+    def _render_buttons(self) -> None:
+        s = self.state
+        stop, run = self._w["stop"], self._w["run"]
+        stop.layout.display = "" if self.on_stop and not s.finished else "none"
+        show_run = bool(self.on_run and s.plan_only)
+        run.layout.display = "" if show_run else "none"
+        run.disabled = not (show_run and s.status == "planned") or self._run_requested
+        visible = (stop.layout.display != "none") or show_run
+        self._w["buttons"].layout.display = "" if visible else "none"
+
+    def _arm_timer(self, delay: float) -> None:
+        if self._schedule is None:
+            return
+        due = self._clock() + max(delay, 0.0)
+        if self._timer_due is not None and self._timer_due <= due:
+            return  # an earlier timer will flush this too
+        self._timer_due = due
+
+        def fire() -> None:
+            with self._lock:
+                if self._timer_due == due:
+                    self._timer_due = None
+                if self.closed:
+                    return
+                if not self.state.finished and self.state.task_counts()["in_progress"]:
+                    self._dirty.add("tasks")  # the elapsed time of the running task moved on
+                self.flush()
+
+        self._schedule(max(delay, 0.0), fire)
+
+    # -- the end -------------------------------------------------------------------------
+
+    def _keeps_live(self) -> bool:
+        # a plan waiting for its Run button must stay interactive
+        return bool(self.on_run and self.state.status == "planned")
+
+    def close_and_render_static(self) -> dict[str, str]:
+        """Swap the live widget for the static rendering; returns that mimebundle."""
+        with self._lock:
+            bundle = render_static(self.state)
+            self.static_bundle = bundle
+            if self._keeps_live():
+                if self._handle is not None:
+                    self._handle.update({**self._live_bundle(), **bundle}, raw=True)
+                return bundle
+            if self._handle is not None:
+                self._handle.update(bundle, raw=True)
+            self.close()
+            return bundle
+
+    def close(self) -> None:
+        """Close every widget (frees their comms); the view ignores later events."""
+        with self._lock:
+            self.closed = True
+            for widget in self._w.values():
+                widget.close()
+
+    # -- buttons -------------------------------------------------------------------------
+
+    def _report(self, what: str, exc: BaseException) -> None:
+        log.exception("mira: %s failed", what)
+        self._w[
+            "notices"
+        ].value += f'<div style="color:#cf222e">{escape(what)} failed: {escape(str(exc))}</div>'
+
+    def _stop_clicked(self, _button: Any = None) -> None:
+        stop = self._w["stop"]
+        if stop.disabled or self.on_stop is None:
+            return
+        stop.disabled = True
+        stop.description = "Stopping…"
+        try:
+            self.on_stop(self.state.operation_id)
+        except Exception as exc:  # a broken callback must not break the view
+            self._report("Stop", exc)
+
+    def _run_clicked(self, _button: Any = None) -> None:
+        run = self._w["run"]
+        if run.disabled or self.on_run is None:
+            return
+        self._run_requested = True
+        run.disabled = True
+        run.description = "Running…"
+        try:
+            # a button callback has no cell: what the run displays goes into this Output
+            with self._w["run_output"]:
+                self.on_run(self.state.operation_id)
+        except Exception as exc:
+            self._report("Run", exc)
+        run.description = "Plan run"
