@@ -224,6 +224,7 @@ def planned_operation(
                 status=status,
                 result_text=answer,
                 error="task failed" if fail_task else None,
+                routing_savings_usd=(Decimal("0.0078") - Decimal("0.00116")) * n_tasks,
             )
         )
     return events

@@ -1,0 +1,77 @@
+"""choose_view / view_kind: widget in a kernel, text elsewhere, overrides first."""
+
+from __future__ import annotations
+
+import pytest
+
+from mira_jupyter.ui import choose_view, view_kind
+from mira_jupyter.ui.text import TextView
+from mira_jupyter.ui.widget import OperationWidget
+
+
+class InteractiveShell:
+    pass
+
+
+class TerminalInteractiveShell(InteractiveShell):
+    pass
+
+
+class ZMQInteractiveShell(InteractiveShell):
+    pass
+
+
+class ColabShell(ZMQInteractiveShell):  # kernels that subclass the ZMQ shell count too
+    pass
+
+
+KERNEL, TERMINAL = ZMQInteractiveShell(), TerminalInteractiveShell()
+
+
+@pytest.mark.parametrize(
+    ("preference", "shell", "env", "expected"),
+    [
+        (None, KERNEL, {}, "widget"),
+        ("auto", ColabShell(), {}, "widget"),
+        (None, TERMINAL, {}, "text"),
+        ("widget", TERMINAL, {}, "text"),  # a terminal cannot render widgets whatever is asked
+        ("text", KERNEL, {}, "text"),
+        ("auto", KERNEL, {"MIRA_VIEW": "text"}, "text"),
+        ("auto", KERNEL, {"MIRA_VIEW": "TEXT "}, "text"),
+        ("widget", KERNEL, {"MIRA_VIEW": "text"}, "widget"),  # the explicit choice wins
+        ("auto", KERNEL, {"MIRA_VIEW": "bogus"}, "widget"),
+    ],
+)
+def test_view_kind(preference, shell, env, expected):
+    assert view_kind(preference, shell=shell, env=env) == expected
+
+
+def test_no_ipython_at_all_means_text():
+    assert view_kind(None, env={}) == "text"  # pytest runs without an IPython shell
+
+
+def test_choose_view_builds_the_right_view():
+    assert isinstance(choose_view("auto", shell=TERMINAL, env={}), TextView)
+    stop = []
+    widget = choose_view("auto", shell=KERNEL, env={}, on_stop=stop.append)
+    assert isinstance(widget, OperationWidget) and widget.on_stop == stop.append
+
+
+def test_replay_views_have_no_buttons():
+    widget = choose_view("widget", shell=KERNEL, env={}, interactive=False, on_stop=print)
+    assert widget.on_stop is None and widget.on_run is None
+
+
+def test_run_button_resumes_the_plan_in_the_session():
+    class Session:
+        def __init__(self):
+            self.resumed = []
+
+        def resume(self, operation_id, budget_usd=None, *, view=None):
+            self.resumed.append((operation_id, type(view).__name__))
+            return "operation"
+
+    session = Session()
+    widget = choose_view("widget", shell=KERNEL, env={}, session=session)
+    assert widget.on_run("op_123") == "operation"
+    assert session.resumed == [("op_123", "OperationWidget")]

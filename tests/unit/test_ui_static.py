@@ -1,0 +1,111 @@
+"""The static rendering kept in the saved notebook."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from mira_jupyter.engine.events import OperationFinished
+from mira_jupyter.ui.demo import DEMO_OP, planned_operation
+from mira_jupyter.ui.state import OperationState
+from mira_jupyter.ui.static import neutralise_html, render_static
+
+EVIL = "Done. <script>alert('pwned')</script> <img src=x onerror=alert(1)>\n\n```html\n<b>kept in code</b>\n```"
+
+
+SAFE_TAGS = {
+    "div",
+    "span",
+    "b",
+    "code",
+    "pre",
+    "details",
+    "summary",
+    "ul",
+    "ol",
+    "li",
+    "p",
+    "h2",
+    "table",
+    "tr",
+    "td",
+    "em",
+    "strong",
+}
+
+
+def parse_tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every start tag in `html` with its attributes."""
+    tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append((tag, attrs))
+
+    Collector().feed(html)
+    return tags
+
+
+def evil_state() -> OperationState:
+    events = planned_operation(3, answer=EVIL)
+    events[0].request = "Explain <script>document.cookie</script>"
+    return OperationState.from_events(events)
+
+
+def test_bundle_has_html_markdown_and_plain():
+    bundle = render_static(OperationState.from_events(planned_operation(4)))
+    assert set(bundle) == {"text/html", "text/markdown", "text/plain"}
+    assert bundle["text/html"].count('data-mira-task-status="completed"') == 4
+    assert DEMO_OP in bundle["text/plain"]
+    assert "[4/4] ✓ Step 4 of the fix (1.1 s)" in bundle["text/plain"]
+    assert "- [2/4] ✓ Step 2 of the fix (1.1 s)" in bundle["text/markdown"]
+
+
+def test_html_escapes_model_and_request_text_and_has_no_active_content():
+    html = render_static(evil_state())["text/html"]
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower()
+    assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;document.cookie&lt;/script&gt;" in html
+    assert "&lt;b&gt;kept in code&lt;/b&gt;" in html
+    tags = parse_tags(html)
+    assert {name for name, _ in tags} <= SAFE_TAGS
+    assert not [a for _, attrs in tags for a, _ in attrs if a.startswith("on") or a == "src"]
+
+
+def test_markdown_neutralises_html_but_not_code():
+    md = render_static(evil_state())["text/markdown"]
+    assert "<script" not in md and "<img" not in md
+    assert "&lt;script>alert('pwned')&lt;/script>" in md
+    assert "<b>kept in code</b>" in md  # inside a fenced block it is shown, not rendered
+    assert neutralise_html("a `<b>` <i>x</i>") == "a `<b>` &lt;i>x&lt;/i>"
+
+
+def test_tool_log_shows_denial_and_durations():
+    html = render_static(OperationState.from_events(planned_operation(3)))["text/html"]
+    assert "Tool calls (4: 1 denied, 3 ok)" in html
+    assert 'data-mira-tool-status="denied"' in html
+    assert "denied: path escapes the project root" in html
+    assert "12 ms" in html
+
+
+def test_footer_splits_cost_by_role_and_shows_savings():
+    html = render_static(OperationState.from_events(planned_operation(2)))["text/html"]
+    footer = html[html.index('class="mira-footer"') :]
+    assert "$0.0076" in footer  # 0.005275 + 2 * 0.00116
+    assert "orchestrator $0.0053 (1 call)" in footer
+    assert "executor $0.0023 (2 calls)" in footer
+    assert "routing saved $0.0133" in footer  # 2 * (0.0078 - 0.00116)
+    assert "cached 2,200" in footer  # 200 + 2 * 1000 and "reasoning 250" in footer
+
+
+def test_failed_and_cancelled_operations_show_their_error():
+    events = planned_operation(3, finish=False)
+    events.append(
+        OperationFinished(
+            operation_id=DEMO_OP, seq=500, status="cancelled", error="cancelled by user"
+        )
+    )
+    bundle = render_static(OperationState.from_events(events))
+    assert 'data-mira-status="cancelled"' in bundle["text/html"]
+    assert "cancelled by user" in bundle["text/html"]
+    assert "— cancelled" in bundle["text/plain"]
