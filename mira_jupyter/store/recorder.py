@@ -1,0 +1,250 @@
+"""The recorder: an event sink that journals synchronously and writes DuckDB in batches."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+import uuid
+import weakref
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from mira_jupyter.engine.events import Event, OperationFinished
+
+from .db import Database, DatabaseLocked, Location
+from .journal import SUFFIX, Journal, Pending
+from .rows import apply_events, upsert_session
+from .session import SessionInfo
+
+log = logging.getLogger(__name__)
+
+
+class _ApplyError(Exception):
+    """Writing rows failed (as opposed to reaching the database)."""
+
+
+class Recorder:
+    """Record engine events into the DuckDB log without ever losing one.
+
+    ``recorder(event)`` runs on the engine's thread: it appends the event to this
+    session's journal (unbuffered, so it survives the process being killed) and to an
+    in-memory buffer, and returns. A background thread writes the buffer in batches, each
+    in one short transaction, every `flush_interval` seconds, when `batch_size` events are
+    waiting, and at once on ``OperationFinished``. While the database is locked by another
+    process the events stay buffered and journaled; if this process dies they are replayed
+    by the next process that opens the store.
+    """
+
+    def __init__(
+        self,
+        db_location: str | Path | Location | Database,
+        session_info: SessionInfo,
+        *,
+        journal_dir: Path | None | Literal["default"] = "default",
+        flush_interval: float = 0.2,
+        batch_size: int = 500,
+        lock_timeout: float = 1.0,
+        recover_interval: float = 60.0,
+    ) -> None:
+        self.db = (
+            db_location
+            if isinstance(db_location, Database)
+            else Database(db_location, journal_dir=journal_dir)
+        )
+        jdir = self.db.journal_dir
+        path = jdir / f"{session_info.id}-{uuid.uuid4().hex[:8]}{SUFFIX}" if jdir else None
+        self.session = replace(session_info, journal_path=str(path) if path else None)
+        self._journal = Journal(path, self.session) if path else None
+        self._interval = flush_interval
+        self._batch_size = batch_size
+        self._lock_timeout = lock_timeout
+        self._recover_interval = recover_interval
+        self._last_recover = time.monotonic()
+        self._buffer: list[Pending] = []
+        self._accepted = 0
+        self._written = 0
+        self._seqs: dict[str, int] = {}
+        self._cond = threading.Condition()
+        self._urgent = False
+        self._stopping = False
+        self._closed = False
+        self._session_written = False
+        self.last_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mira-recorder", daemon=True)
+        self._thread.start()
+        # a kernel shutting down normally still gets its last events written
+        self._atexit = _close_at_exit(weakref.ref(self))
+        atexit.register(self._atexit)
+
+    # -- the sink -------------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Accept an event: journal it, buffer it, wake the writer if it is urgent."""
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the recorder is closed; the event was not recorded")
+            last = self._seqs.get(event.operation_id, 0)
+            if event.seq <= 0:  # not numbered by a bus (hand-built events)
+                event.seq = last + 1
+            self._seqs[event.operation_id] = max(last, event.seq)
+            line = event.model_dump_json()
+            if self._journal is not None:
+                self._journal.append(line)
+            self._buffer.append(Pending(event, line))
+            self._accepted += 1
+            if isinstance(event, OperationFinished) or len(self._buffer) >= self._batch_size:
+                self._urgent = True
+                self._cond.notify_all()
+
+    @property
+    def pending(self) -> int:
+        """Events accepted but not yet in the database."""
+        with self._cond:
+            return len(self._buffer)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Write every event accepted so far; False if the database stayed unreachable."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            target = self._accepted
+            while self._written < target:
+                if not self._thread.is_alive():
+                    return False
+                self._urgent = True
+                self._cond.notify_all()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.05))
+            return True
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Final flush, end the session, stop the writer; False if events were left journaled."""
+        with self._cond:
+            if self._closed:
+                return not self._buffer
+        flushed = self.flush(timeout)
+        with self._cond:
+            self._closed = True
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout=max(1.0, timeout))
+        atexit.unregister(self._atexit)
+        if flushed:
+            try:
+                with self.db.transaction(timeout=min(timeout, 5.0)) as con:
+                    upsert_session(con, self.session, self.session.id)
+                    con.execute(
+                        "UPDATE sessions SET ended_at = ? WHERE id = ?",
+                        [datetime.now(UTC), self.session.id],
+                    )
+            except Exception as exc:  # the session row is bookkeeping; the events are safe
+                log.warning("could not mark session %s ended: %s", self.session.id, exc)
+        if self._journal is not None:
+            # a journal still holding events stays on disk for the next process to replay
+            self._journal.close(remove=flushed)
+        return flushed
+
+    # -- the writer thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = 0.0
+        while True:
+            with self._cond:
+                if not self._urgent and not self._stopping:
+                    self._cond.wait(backoff or self._interval)
+                if self._stopping and (not self._buffer or self._closed):
+                    return
+                self._urgent = False
+                batch = self._buffer[: self._batch_size]
+            if not batch:
+                continue
+            ok = self._write(batch)
+            with self._cond:
+                if ok:
+                    del self._buffer[: len(batch)]
+                    self._written += len(batch)
+                    if not self._buffer and self._journal is not None:
+                        self._journal.reset()
+                    self._urgent = bool(self._buffer)
+                    backoff = 0.0
+                else:
+                    backoff = min(max(backoff * 2, 0.05), 2.0)
+                self._cond.notify_all()
+            if ok and time.monotonic() - self._last_recover > self._recover_interval:
+                self._recover_others()
+
+    def _recover_others(self) -> None:
+        """Replay journals of processes that died while this one kept running."""
+        self._last_recover = time.monotonic()
+        try:
+            self.db.recover(timeout=self._lock_timeout)
+        except Exception as exc:
+            log.debug("periodic recovery skipped: %s", exc)
+
+    def _transaction(self, batch: list[Pending]) -> None:
+        with self.db.transaction(timeout=self._lock_timeout) as con:
+            try:
+                if not self._session_written:
+                    upsert_session(con, self.session, self.session.id)
+                apply_events(con, batch, self.session)
+            except Exception as exc:
+                raise _ApplyError(exc) from exc
+        self._session_written = True
+
+    def _write(self, batch: list[Pending]) -> bool:
+        """Write one batch; False means keep it and try again later."""
+        try:
+            if self._journal is not None:
+                self._journal.sync()
+            self._transaction(batch)
+            return True
+        except DatabaseLocked:
+            return False
+        except _ApplyError as exc:
+            self.last_error = exc.__cause__
+            log.warning("writing %d events failed (%s); retrying one by one", len(batch), exc)
+            return self._write_singly(batch)
+        except Exception as exc:  # the database itself is unusable (disk, schema): keep events
+            self.last_error = exc
+            log.error("mira log database %s unavailable: %s", self.db.location.raw, exc)
+            return False
+
+    def _write_singly(self, batch: list[Pending]) -> bool:
+        """Isolate events whose rows cannot be written so they do not block the rest."""
+        rejected: list[Pending] = []
+        for item in batch:
+            try:
+                self._transaction([item])
+            except _ApplyError:
+                rejected.append(item)
+            except Exception:
+                return False  # lost the database meanwhile; replay is idempotent
+        if len(rejected) == len(batch) and len(batch) > 1:
+            return False
+        if rejected:
+            self._quarantine(rejected)
+        return True
+
+    def _quarantine(self, items: list[Pending]) -> None:
+        target = (
+            Path(self._journal.path).with_suffix(".rejected") if self._journal is not None else None
+        )
+        log.error("%d events could not be stored%s", len(items),
+                  f"; kept in {target}" if target else "")
+        if target is not None:
+            with target.open("a", encoding="utf-8") as handle:
+                handle.writelines(item.line + "\n" for item in items)
+
+
+def _close_at_exit(ref: weakref.ref[Recorder]):  # type: ignore[no-untyped-def]
+    def close() -> None:
+        recorder = ref()
+        if recorder is not None:
+            recorder.close(timeout=2.0)
+
+    return close

@@ -1,0 +1,409 @@
+"""Map engine events onto table rows, idempotently (a replayed event is never applied twice).
+
+Every write is an order-independent upsert: events of one operation can reach the
+database in different batches, from a journal replay, or (with several engine threads)
+slightly out of order, and the rows must come out the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mira_jupyter.engine.events import (
+    FileChanged,
+    LLMCallFinished,
+    LLMCallStarted,
+    ModeChanged,
+    OperationFinished,
+    OperationStarted,
+    PlanGenerated,
+    TaskCompleted,
+    TaskCreated,
+    TaskFailed,
+    TaskStarted,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+
+from .journal import Pending
+from .session import SessionInfo
+
+if TYPE_CHECKING:
+    import duckdb
+
+_KEYS = {
+    "operations": ("id",),
+    "operation_tasks": ("id",),
+    "llm_calls": ("id",),
+    "tool_calls": ("id",),
+    "sessions": ("id",),
+    "file_changes": ("operation_id", "seq"),
+}
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    values: dict[str, Any],
+    update: Sequence[str] | None = None,
+    sql_update: dict[str, str] | None = None,
+) -> None:
+    """INSERT a row; on a key conflict update `update` columns (all non-key ones if None)."""
+    keys = _KEYS[table]
+    columns = list(values)
+    if update is None:
+        update = [c for c in columns if c not in keys]
+    assignments = [f"{c} = excluded.{c}" for c in update]
+    assignments += [f"{c} = {expr}" for c, expr in (sql_update or {}).items()]
+    conflict = f"DO UPDATE SET {', '.join(assignments)}" if assignments else "DO NOTHING"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(keys)}) {conflict}"
+    )
+    con.execute(sql, list(values.values()))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def upsert_session(con: duckdb.DuckDBPyConnection, session: SessionInfo, session_id: str) -> None:
+    """Insert the ``sessions`` row for `session_id` (describing `session`) unless present."""
+    _upsert(
+        con,
+        "sessions",
+        {
+            "id": session_id,
+            "pid": session.pid,
+            "hostname": session.hostname,
+            "started_at": session.started_at,
+            "project_root": session.project_root,
+            "mira_version": session.mira_version,
+            "journal_path": session.journal_path,
+        },
+        update=[],
+    )
+
+
+def _operation_started(con: Any, e: OperationStarted, writer: SessionInfo | None) -> None:
+    if writer is not None:
+        # the engine may label operations with its own session id; make sure that id has
+        # a row naming this process, or a crash could never be detected
+        upsert_session(con, writer, e.session_id)
+    values = {
+        "id": e.operation_id,
+        "session_id": e.session_id,
+        "request": e.request,
+        "mode": e.mode,
+        "requested_mode": e.requested_mode,
+        "skill": e.skill,
+        "reasoning": e.reasoning,
+        "complexity_score": e.complexity_score,
+        "complexity_reasons": _dumps(e.complexity_reasons),
+        "orchestrator_model": e.orchestrator_model,
+        "executor_model": e.executor_model,
+        "project_root": e.project_root,
+        "budget_usd": e.budget_usd,
+        "plan_only": e.plan_only,
+        "started_at": e.ts,
+    }
+    _upsert(con, "operations", values)
+
+
+def _mode_changed(con: Any, e: ModeChanged, writer: SessionInfo | None) -> None:
+    _upsert(con, "operations", {"id": e.operation_id, "mode": e.mode})
+
+
+def _plan_generated(con: Any, e: PlanGenerated, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.operation_id,
+        "plan_text": e.plan_text,
+        "plan_source": e.source,
+        "plan_started_at": e.started_at,
+        "plan_generated_at": e.ts,
+        "planning_input_tokens": e.input_tokens,
+        "planning_output_tokens": e.output_tokens,
+        "planning_reasoning_tokens": e.reasoning_tokens,
+        "plan_estimated_cost_usd": e.estimated_cost_usd,
+    }
+    _upsert(con, "operations", values)
+
+
+def _operation_finished(con: Any, e: OperationFinished, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.operation_id,
+        "status": e.status,
+        "result_text": e.result_text,
+        "error": e.error,
+        "finished_at": e.ts,
+        "input_tokens": e.usage.input_tokens,
+        "cached_input_tokens": e.usage.cached_input_tokens,
+        "output_tokens": e.usage.output_tokens,
+        "reasoning_tokens": e.usage.reasoning_tokens,
+        "usage_source": e.usage.source,
+        "cost_usd": e.cost.total_usd,
+        "routing_savings_usd": e.routing_savings_usd,
+        "priced": e.cost.priced,
+    }
+    _upsert(con, "operations", values)
+
+
+def _task_created(con: Any, e: TaskCreated, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.task_id,
+        "operation_id": e.operation_id,
+        "sequence": e.sequence,
+        "description": e.description,
+        "active_form": e.active_form,
+        "created_at": e.ts,
+    }
+    _upsert(con, "operation_tasks", values)
+
+
+_TASK_DONE = "operation_tasks.status IN ('completed', 'failed')"
+
+
+def _task_started(con: Any, e: TaskStarted, writer: SessionInfo | None) -> None:
+    _upsert(
+        con,
+        "operation_tasks",
+        {"id": e.task_id, "operation_id": e.operation_id, "status": "in_progress", "started_at": e.ts},
+        update=["started_at"],
+        # a late start must not reopen a task that already finished
+        sql_update={
+            "status": f"CASE WHEN {_TASK_DONE} THEN operation_tasks.status ELSE 'in_progress' END"
+        },
+    )
+
+
+def _task_completed(con: Any, e: TaskCompleted, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.task_id,
+        "operation_id": e.operation_id,
+        "status": "completed",
+        "completed_at": e.ts,
+        "note": e.note,
+    }
+    _upsert(con, "operation_tasks", values)
+
+
+def _task_failed(con: Any, e: TaskFailed, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.task_id,
+        "operation_id": e.operation_id,
+        "status": "failed",
+        "completed_at": e.ts,
+        "error_message": e.error,
+    }
+    _upsert(con, "operation_tasks", values)
+
+
+def _llm_call_started(con: Any, e: LLMCallStarted, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.call_id,
+        "operation_id": e.operation_id,
+        "task_id": e.task_id,
+        "role": e.role,
+        "provider": e.provider,
+        "model": e.model,
+        "purpose": e.purpose,
+        "reasoning_effort": e.reasoning_effort,
+        "started_at": e.ts,
+    }
+    _upsert(con, "llm_calls", values, update=[])
+
+
+def _llm_call_finished(con: Any, e: LLMCallFinished, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.call_id,
+        "operation_id": e.operation_id,
+        "task_id": e.task_id,
+        "role": e.role,
+        "provider": e.provider,
+        "model": e.model,
+        "purpose": e.purpose,
+        "reasoning_effort": e.reasoning_effort,
+        "stream": e.stream,
+        "started_at": e.started_at,
+        "finished_at": e.ts,
+        "latency_ms": e.latency_ms,
+        "ttft_ms": e.ttft_ms,
+        "input_tokens": e.usage.input_tokens,
+        "cached_input_tokens": e.usage.cached_input_tokens,
+        "output_tokens": e.usage.output_tokens,
+        "reasoning_tokens": e.usage.reasoning_tokens,
+        "usage_source": e.usage.source,
+        "cost_input_usd": e.cost.input_usd,
+        "cost_cached_input_usd": e.cost.cached_input_usd,
+        "cost_output_usd": e.cost.output_usd,
+        "cost_total_usd": e.cost.total_usd,
+        "orchestrator_equivalent_usd": e.orchestrator_equivalent_usd,
+        "price_version": e.cost.price_version,
+        "priced": e.cost.priced,
+        "finish_reason": e.finish_reason,
+        "status": e.status,
+        "error": e.error,
+    }
+    _upsert(con, "llm_calls", values)
+
+
+def _tool_call_started(con: Any, e: ToolCallStarted, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.tool_call_id,
+        "operation_id": e.operation_id,
+        "llm_call_id": e.llm_call_id,
+        "task_id": e.task_id,
+        "role": e.role,
+        "tool": e.tool,
+        "arguments": _dumps(e.arguments),
+        "started_at": e.ts,
+    }
+    _upsert(con, "tool_calls", values, update=["arguments", "started_at"])
+
+
+def _tool_call_finished(con: Any, e: ToolCallFinished, writer: SessionInfo | None) -> None:
+    values = {
+        "id": e.tool_call_id,
+        "operation_id": e.operation_id,
+        "llm_call_id": e.llm_call_id,
+        "task_id": e.task_id,
+        "role": e.role,
+        "tool": e.tool,
+        "status": e.status,
+        "denial_reason": e.denial_reason,
+        "error": e.error,
+        "summary": e.summary,
+        "duration_ms": e.duration_ms,
+        "result_bytes": e.result_bytes,
+        "truncated": e.truncated,
+        "finished_at": e.ts,
+    }
+    _upsert(con, "tool_calls", values)
+
+
+def _file_changed(con: Any, e: FileChanged, writer: SessionInfo | None) -> None:
+    values = {
+        "operation_id": e.operation_id,
+        "seq": e.seq,
+        "path": e.path,
+        "existed_before": e.existed_before,
+        "previous_content": e.previous_content,
+        "previous_sha256": e.previous_sha256,
+        "new_sha256": e.new_sha256,
+        "tool_call_id": e.tool_call_id,
+        "ts": e.ts,
+    }
+    _upsert(con, "file_changes", values, update=[])
+
+
+_HANDLERS: dict[type, Callable[[Any, Any, SessionInfo | None], None]] = {
+    OperationStarted: _operation_started,
+    ModeChanged: _mode_changed,
+    PlanGenerated: _plan_generated,
+    OperationFinished: _operation_finished,
+    TaskCreated: _task_created,
+    TaskStarted: _task_started,
+    TaskCompleted: _task_completed,
+    TaskFailed: _task_failed,
+    LLMCallStarted: _llm_call_started,
+    LLMCallFinished: _llm_call_finished,
+    ToolCallStarted: _tool_call_started,
+    ToolCallFinished: _tool_call_finished,
+    FileChanged: _file_changed,
+}
+
+
+def payload_json(item: Pending) -> str:
+    """The event's JSON for ``operation_events`` (file contents live in ``file_changes``)."""
+    if isinstance(item.event, FileChanged) and item.event.previous_content is not None:
+        return item.event.model_dump_json(exclude={"previous_content"})
+    return item.line
+
+
+def _unapplied(con: duckdb.DuckDBPyConnection, items: Sequence[Pending]) -> list[Pending]:
+    """Drop events already recorded (by a range test on operation_events) or repeated."""
+    bounds: dict[str, list[int]] = {}
+    for item in items:
+        lo_hi = bounds.setdefault(item.event.operation_id, [item.event.seq, item.event.seq])
+        lo_hi[0] = min(lo_hi[0], item.event.seq)
+        lo_hi[1] = max(lo_hi[1], item.event.seq)
+    ops = list(bounds)
+    rows = con.execute(
+        """
+        SELECT e.operation_id, e.seq, e.seq_end FROM operation_events e
+        JOIN (SELECT unnest(?::VARCHAR[]) AS op, unnest(?::INTEGER[]) AS lo,
+                     unnest(?::INTEGER[]) AS hi) b
+          ON e.operation_id = b.op AND e.seq <= b.hi AND e.seq_end >= b.lo
+        """,
+        [ops, [bounds[o][0] for o in ops], [bounds[o][1] for o in ops]],
+    ).fetchall()
+    done: dict[str, list[tuple[int, int]]] = {}
+    for op, lo, hi in rows:
+        done.setdefault(op, []).append((lo, hi))
+    seen: set[tuple[str, int]] = set()
+    fresh = []
+    for item in items:
+        key = (item.event.operation_id, item.event.seq)
+        if key in seen or any(lo <= key[1] <= hi for lo, hi in done.get(key[0], ())):
+            continue
+        seen.add(key)
+        fresh.append(item)
+    return fresh
+
+
+def _event_rows(items: Sequence[Pending]) -> list[tuple[str, int, int, str, str, Any]]:
+    """One row per event, merging runs of consecutive same-channel text deltas."""
+    rows: list[tuple[str, int, int, str, str, Any]] = []
+    run: list[TextDelta] = []
+
+    def close_run() -> None:
+        if not run:
+            return
+        first = run[0]
+        merged = first.model_copy(update={"text": "".join(d.text for d in run)})
+        rows.append((first.operation_id, first.seq, run[-1].seq, first.type,
+                     merged.model_dump_json(), first.ts))
+        run.clear()
+
+    for item in items:
+        e = item.event
+        if isinstance(e, TextDelta):
+            if run and (run[-1].operation_id != e.operation_id or run[-1].channel != e.channel
+                        or run[-1].seq + 1 != e.seq):
+                close_run()
+            run.append(e)
+            continue
+        close_run()
+        rows.append((e.operation_id, e.seq, e.seq, e.type, payload_json(item), e.ts))
+    close_run()
+    return rows
+
+
+def apply_events(
+    con: duckdb.DuckDBPyConnection, items: Sequence[Pending], writer: SessionInfo | None = None
+) -> int:
+    """Write a batch (inside the caller's transaction); returns how many events were new."""
+    if not items:
+        return 0
+    fresh = _unapplied(con, items)
+    if not fresh:
+        return 0
+    fresh.sort(key=lambda item: (item.event.operation_id, item.event.seq))
+    rows = _event_rows(fresh)
+    columns = list(zip(*rows, strict=True))
+    con.execute(
+        """
+        INSERT INTO operation_events (operation_id, seq, seq_end, type, payload, ts)
+        SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]),
+               unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[])
+        """,
+        [list(c) for c in columns],
+    )
+    for item in fresh:
+        handler = _HANDLERS.get(type(item.event))
+        if handler is not None:
+            handler(con, item.event, writer)
+    return len(fresh)

@@ -1,0 +1,82 @@
+"""Who is writing: the kernel session a recorder logs for, and process liveness checks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("mira_jupyter")
+    except Exception:  # a bare source checkout has no installed metadata
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One kernel (process) writing to the log; one row of the ``sessions`` table."""
+
+    id: str
+    pid: int
+    hostname: str
+    started_at: datetime
+    project_root: str | None = None
+    mira_version: str = field(default_factory=_version)
+    journal_path: str | None = None  # set by the recorder that owns the session
+
+    @classmethod
+    def current(cls, project_root: str | None = None, session_id: str | None = None) -> SessionInfo:
+        """Describe the running process, with a fresh id unless one is given."""
+        return cls(
+            id=session_id or uuid.uuid4().hex,
+            pid=os.getpid(),
+            hostname=socket.gethostname(),
+            started_at=_now(),
+            project_root=project_root,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (for the journal header)."""
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionInfo:
+        """Inverse of `to_json`."""
+        values = dict(data)
+        values["started_at"] = datetime.fromisoformat(values["started_at"])
+        return cls(**values)
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether process `pid` exists on this host (unknown counts as alive)."""
+    if pid is None or pid <= 0:
+        return False
+    if os.name == "nt":  # os.kill(pid, 0) terminates the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def this_host() -> str:
+    """This machine's host name, as stored in ``sessions.hostname``."""
+    return socket.gethostname()
