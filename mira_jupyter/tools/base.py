@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -14,10 +14,17 @@ from .types import ToolContext, ToolResult
 A = TypeVar("A", bound=BaseModel)
 
 
+def _lean_schema(schema: dict[str, Any]) -> None:
+    # titles and the model docstring are sent with every request and tell the model nothing
+    schema.pop("description", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+
+
 class ToolArgs(BaseModel):
     """Base for tool arguments: unknown keys are an error the model sees and can fix."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_lean_schema)
 
 
 def guarded(func: Callable[[A, ToolContext], ToolResult]) -> Callable[[A, ToolContext], ToolResult]:

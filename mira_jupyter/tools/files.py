@@ -198,19 +198,22 @@ def list_files(args: ListFilesArgs, ctx: ToolContext) -> ToolResult:
     recursive = args.recursive or (glob is not None and not glob.by_name)
     walker = Walker(sandbox, include_ignored=args.include_ignored, cancel=ctx.cancel)
     prefix = "" if start.rel == "." else start.rel + "/"
-    entries: list[str] = []
+    files: list[str] = []
+    dirs: list[str] = []
     omitted = 0
     budget = cap * 50  # keep counting past the cap, so the marker can say how much is left
     for entry in walker.walk(start, recursive=recursive, include_dirs=not recursive):
         if glob is not None and (entry.kind == "dir" or not glob.matches(entry.rel[len(prefix) :])):
             continue
-        if len(entries) < cap:
-            entries.append(entry.rel + "/" if entry.kind == "dir" else entry.rel)
+        if len(files) + len(dirs) < cap:
+            (dirs if entry.kind == "dir" else files).append(entry.rel)
             continue
         omitted += 1
         if omitted + cap >= budget or cancelled(ctx):
             break
-    content: dict[str, object] = {"directory": start.rel, "count": len(entries), "entries": entries}
+    content: dict[str, object] = {"directory": start.rel, "count": len(files), "files": files}
+    if not recursive:
+        content["directories"] = [d + "/" for d in dirs]
     if omitted:
         more = f"at least {omitted}" if omitted + cap >= budget else str(omitted)
         content["notice"] = (

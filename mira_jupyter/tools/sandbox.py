@@ -18,7 +18,27 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .types import DenialReason, FileWrite, ToolResult
+from .policy import (
+    _DB_SIDE_SUFFIXES,
+    _SECRET_ALLOWED,
+    BINARY_SNIFF_BYTES,
+    DEFAULT_SECRET_NAMES,
+    PROTECTED_DIR_NAMES,
+    Limits,
+    SandboxDenied,
+    is_binary,
+)
+from .types import FileWrite
+
+__all__ = [
+    "BINARY_SNIFF_BYTES",
+    "Limits",
+    "Resolved",
+    "Sandbox",
+    "SandboxDenied",
+    "WriteOutcome",
+    "is_binary",
+]
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -26,63 +46,6 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 # Without dir_fd support (Windows) opens fall back to full paths re-checked after opening.
 _HAVE_DIR_FD = os.open in os.supports_dir_fd and bool(_NOFOLLOW) and bool(_DIRECTORY)
-
-BINARY_SNIFF_BYTES = 8192
-# Always protected from writes, matched case-insensitively at any depth.
-PROTECTED_DIR_NAMES = frozenset({".git", ".mira", ".hg", ".svn"})
-# The database file also protects the side files DuckDB and SQLite keep next to it.
-_DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", "-shm", ".tmp")
-DEFAULT_SECRET_NAMES: tuple[str, ...] = (
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    ".netrc",
-    ".pypirc",
-    ".npmrc",
-    ".ssh",
-    ".gnupg",
-    ".aws",
-)
-_SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-call caps; every cap that cuts output is reported with how much was left out."""
-
-    max_read_bytes: int = 128 * 1024  # content returned by one read_file call
-    max_lines: int = 1000  # lines returned by one read_file call
-    max_line_chars: int = 2000  # longer lines are cut with a marker
-    max_matches: int = 200  # grep matches returned
-    max_files: int = 1000  # entries listed
-    max_write_bytes: int = 2 * 1024 * 1024
-    max_undo_bytes: int = 16 * 1024 * 1024  # largest file we overwrite (its bytes go to undo)
-    max_parse_bytes: int = 2 * 1024 * 1024  # summarize_file / extract_symbols input
-    max_scan_bytes: int = 512 * 1024 * 1024  # count_lines streams up to this
-    max_grep_filesize: int = 4 * 1024 * 1024
-    max_paths: int = 200  # paths in one count_lines call
-    grep_timeout: float = 20.0  # seconds
-    max_depth: int = 64
-
-
-class SandboxDenied(Exception):
-    """Raised inside the sandbox; tools turn it into ``ToolResult.denied``."""
-
-    def __init__(self, reason: DenialReason, message: str) -> None:
-        super().__init__(message)
-        self.reason: DenialReason = reason
-        self.message = message
-
-    def to_result(self, **extra: object) -> ToolResult:
-        """The denial as a tool result."""
-        return ToolResult.denied(self.reason, self.message, **extra)
 
 
 @dataclass(frozen=True)
@@ -107,11 +70,6 @@ class WriteOutcome:
     created: bool
     bytes_written: int
     sha256: str
-
-
-def is_binary(head: bytes) -> bool:
-    """git's heuristic: a NUL byte in the first 8 KiB."""
-    return b"\x00" in head[:BINARY_SNIFF_BYTES]
 
 
 def _within(path: str, root: str) -> bool:
@@ -337,16 +295,19 @@ class Sandbox:
         path: str,
         data: bytes,
         on_write: Callable[[FileWrite], None] | None = None,
+        *,
+        max_bytes: int | None = None,
     ) -> WriteOutcome:
         """Atomically write `data`: temp file in the same directory, then ``os.replace``.
 
         `on_write` receives the previous bytes before the file is replaced, so an undo log
-        records them; if it raises, nothing is written.
+        records them; if it raises, nothing is written. `max_bytes` overrides the write cap
+        (undo restores files up to ``limits.max_undo_bytes``).
         """
-        if len(data) > self.limits.max_write_bytes:
+        cap = self.limits.max_write_bytes if max_bytes is None else max_bytes
+        if len(data) > cap:
             raise SandboxDenied(
-                "too_large",
-                f"{len(data)} bytes exceeds the write cap of {self.limits.max_write_bytes} bytes",
+                "too_large", f"{len(data)} bytes exceeds the write cap of {cap} bytes"
             )
         res = self.check_writable(path)
         parent, name = _split(res.rel)
@@ -375,6 +336,23 @@ class Sandbox:
                 self._rollback(dfd, name, previous, mode, res)
                 raise
         return WriteOutcome(res.rel, previous is None, len(data), digest)
+
+    def remove_file(self, path: str) -> bytes:
+        """Delete a regular file (for undo of a creation); returns the bytes it held."""
+        res = self.check_writable(path)
+        if not res.exists:
+            raise SandboxDenied("not_found", f"{res.rel!r} does not exist")
+        parent, name = _split(res.rel)
+        with self.open_dir(parent) as dfd:
+            previous, _mode = self._previous(dfd, name, res)
+            if previous is None:
+                raise SandboxDenied("not_found", f"{res.rel!r} does not exist")
+            self._verify_dir(dfd, parent)
+            if _HAVE_DIR_FD:
+                os.unlink(name, dir_fd=dfd)
+            else:
+                os.unlink(res.real)
+        return previous
 
     def _previous(self, dfd: int, name: str, res: Resolved) -> tuple[bytes | None, int | None]:
         try:
@@ -445,8 +423,3 @@ class Sandbox:
 def _split(rel: str) -> tuple[str, str]:
     parent, _, name = rel.rpartition("/")
     return parent or ".", name
-
-
-def denial(exc: SandboxDenied, **extra: object) -> ToolResult:
-    """Shorthand used by the tools."""
-    return exc.to_result(**extra)

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import pathspec
-
 from .sandbox import _HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied
 
 # Version-control metadata is never listed or searched.
@@ -76,13 +74,15 @@ class IgnoreRules:
     """The .gitignore specs that apply, deepest directory first (it wins, as in git)."""
 
     def __init__(self) -> None:
-        self._specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        self._specs: list[tuple[str, Any]] = []  # (base dir, pathspec.GitIgnoreSpec)
 
     def push(self, base: str, text: str) -> bool:
         """Add the rules of `base`/.gitignore; returns whether any were added."""
         lines = text.splitlines()
         if not any(line.strip() and not line.startswith("#") for line in lines):
             return False
+        import pathspec  # imported on first use: it pulls in its RE2 backend
+
         self._specs.append((base, pathspec.GitIgnoreSpec.from_lines(lines)))
         return True
 

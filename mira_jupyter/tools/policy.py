@@ -1,0 +1,69 @@
+"""The sandbox's policy data: limits, protected and secret names, and its denial exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .types import DenialReason, ToolResult
+
+BINARY_SNIFF_BYTES = 8192
+# Always protected from writes, matched case-insensitively at any depth.
+PROTECTED_DIR_NAMES = frozenset({".git", ".mira", ".hg", ".svn"})
+# The database file also protects the side files DuckDB and SQLite keep next to it.
+_DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", "-shm", ".tmp")
+DEFAULT_SECRET_NAMES: tuple[str, ...] = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".pypirc",
+    ".npmrc",
+    ".ssh",
+    ".gnupg",
+    ".aws",
+)
+_SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-call caps; every cap that cuts output is reported with how much was left out."""
+
+    max_read_bytes: int = 128 * 1024  # content returned by one read_file call
+    max_lines: int = 1000  # lines returned by one read_file call
+    max_line_chars: int = 2000  # longer lines are cut with a marker
+    max_matches: int = 200  # grep matches returned
+    max_files: int = 1000  # entries listed
+    max_write_bytes: int = 2 * 1024 * 1024
+    max_undo_bytes: int = 16 * 1024 * 1024  # largest file we overwrite (its bytes go to undo)
+    max_parse_bytes: int = 2 * 1024 * 1024  # summarize_file / extract_symbols input
+    max_scan_bytes: int = 512 * 1024 * 1024  # count_lines streams up to this
+    max_grep_filesize: int = 4 * 1024 * 1024
+    max_paths: int = 200  # paths in one count_lines call
+    grep_timeout: float = 20.0  # seconds
+    max_depth: int = 64
+
+
+class SandboxDenied(Exception):
+    """Raised inside the sandbox; tools turn it into ``ToolResult.denied``."""
+
+    def __init__(self, reason: DenialReason, message: str) -> None:
+        super().__init__(message)
+        self.reason: DenialReason = reason
+        self.message = message
+
+    def to_result(self, **extra: object) -> ToolResult:
+        """The denial as a tool result."""
+        return ToolResult.denied(self.reason, self.message, **extra)
+
+
+def is_binary(head: bytes) -> bool:
+    """git's heuristic: a NUL byte in the first 8 KiB."""
+    return b"\x00" in head[:BINARY_SNIFF_BYTES]

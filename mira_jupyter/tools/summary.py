@@ -1,0 +1,167 @@
+"""summarize_file: a file in a few hundred tokens — stats, imports, an outline, head and tail.
+
+It exists so the orchestrator can decide whether a file matters without paying for it:
+the outline lists top-level declarations with their line spans and member counts, which
+is enough to ask read_file for just the lines that matter.
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import os
+import re
+from typing import Any
+
+from pydantic import Field
+
+from .base import ToolArgs, check_text, clip_line, decode, guarded, iter_lines, sandbox_of
+from .symbols import Analysis, Symbol, analyze, detect_language
+from .types import ToolContext, ToolResult
+
+MAX_OUTLINE = 40
+MAX_IMPORTS = 25
+MAX_EXPORTS = 30
+PREVIEW_LINE_CHARS = 160
+_CONTAINERS = {"namespace", "module"}
+_MEMBER_KINDS = {"method", "function"}
+_TEXT_KINDS = {
+    ".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
+    ".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".cfg": "ini", ".ini": "ini",
+    ".sql": "sql", ".sh": "shell", ".html": "html", ".css": "css", ".csv": "csv",
+}  # fmt: skip
+_MD_HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
+
+
+class SummarizeFileArgs(ToolArgs):
+    """Arguments of summarize_file."""
+
+    path: str = Field(description="File to summarise, relative to the project root.")
+    preview_lines: int = Field(
+        5, ge=0, le=40, description="Lines shown from the start and from the end."
+    )
+
+
+def _outline(symbols: list[Symbol]) -> list[str]:
+    containers = {s.name for s in symbols if s.kind in _CONTAINERS}
+    members = collections.Counter(
+        s.parent.rsplit(".", 1)[-1] for s in symbols if s.parent and s.kind in _MEMBER_KINDS
+    )
+    out = []
+    for s in symbols:
+        if s.parent is not None and s.parent not in containers:
+            continue
+        line = s.compact()
+        count = members.get(s.name, 0) if s.kind not in _MEMBER_KINDS | _CONTAINERS else 0
+        out.append(f"{line} ({count} method{'s' if count > 1 else ''})" if count else line)
+    return out
+
+
+def _capped(items: list[str], cap: int) -> list[str]:
+    return items if len(items) <= cap else [*items[:cap], f"... +{len(items) - cap} more"]
+
+
+def _description(source: str, language: str | None) -> str | None:
+    """The module docstring or leading comment, first paragraph, unless it is a licence."""
+    text = ""
+    if language == "python":
+        try:
+            text = ast.get_docstring(ast.parse(source)) or ""
+        except (SyntaxError, ValueError):
+            text = ""
+    else:
+        lines = []
+        for line in source.lstrip().splitlines()[:12]:
+            stripped = line.strip()
+            if (
+                not stripped.startswith(("//", "/*", "*", "#", "--"))
+                or stripped.startswith("#!")
+                or stripped.startswith("#include")
+            ):
+                break
+            body = stripped.lstrip("/*#-! ").rstrip("*/ ").strip()
+            if not body and lines:
+                break
+            if body:
+                lines.append(body)
+        text = " ".join(lines)
+    text = " ".join(text.split("\n\n")[0].split())
+    if not text or re.search(r"copyright|licen[cs]e|spdx", text, re.IGNORECASE):
+        return None
+    return text[:240]
+
+
+def _markdown_outline(text: str) -> list[str]:
+    out, fenced = [], False
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := _MD_HEADING.match(line)):
+            out.append(f"{n} {m.group(1)} {m.group(2)[:100]}")
+    return out
+
+
+@guarded
+def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
+    """Summarise a file: size, language, description, imports, outline, head and tail."""
+    sandbox = sandbox_of(ctx)
+    n = args.preview_lines
+    with sandbox.open_read(args.path) as (f, st, res):
+        check_text(f, res.rel, st.st_size)
+        parseable = st.st_size <= sandbox.limits.max_parse_bytes
+        whole = f.read() if parseable else b""
+        f.seek(0)
+        head: list[str] = []
+        tail: collections.deque[str] = collections.deque(maxlen=n)
+        lines = blank = 0
+        for raw, _cut in iter_lines(f, PREVIEW_LINE_CHARS * 4 + 1):
+            lines += 1
+            text = raw.decode("utf-8", errors="replace")
+            blank += not text.strip()
+            clipped = clip_line(text, PREVIEW_LINE_CHARS)[0].rstrip("\r\n")
+            if len(head) < n:
+                head.append(clipped)
+            else:
+                tail.append(clipped)
+    ext = os.path.splitext(res.rel)[1].lower()
+    language = detect_language(res.rel)
+    content: dict[str, Any] = {
+        "path": res.rel,
+        "language": language or _TEXT_KINDS.get(ext, ext.lstrip(".") or "text"),
+        "lines": lines,
+        "blank_lines": blank,
+        "bytes": st.st_size,
+    }
+    source, lossy = decode(whole)
+    if lossy:
+        content["lossy_decode"] = True
+    if parseable:
+        description = _description(source, language)
+        if description:
+            content["description"] = description
+    if parseable and language is not None:
+        analysis: Analysis = analyze(whole, language)
+        content["language"] = analysis.language
+        if analysis.imports:
+            content["imports"] = _capped(analysis.imports, MAX_IMPORTS)
+        exports = analysis.exports
+        if exports is None and language in ("typescript", "tsx", "javascript"):
+            exports = [s.name for s in analysis.symbols if s.parent is None and s.exported]
+        if exports:
+            content["exports"] = _capped(exports, MAX_EXPORTS)
+        content["symbol_count"] = len(analysis.symbols)
+        content["outline"] = _capped(_outline(analysis.symbols), MAX_OUTLINE)
+        if analysis.parse_errors:
+            content["warning"] = "the file has syntax errors; the outline may be incomplete"
+    elif parseable and content["language"] == "markdown":
+        content["outline"] = _capped(_markdown_outline(source), MAX_OUTLINE)
+    elif not parseable:
+        content["notice"] = f"over the {sandbox.limits.max_parse_bytes}-byte parse cap: no outline"
+    if n:
+        content["head"] = "\n".join(head)
+        if tail:
+            skipped = lines - len(head) - len(tail)
+            if skipped:
+                content["omitted_lines"] = f"{len(head) + 1}-{len(head) + skipped}"
+            content["tail"] = "\n".join(tail)
+    return ToolResult.ok(**content)

@@ -1,0 +1,101 @@
+"""tree-sitter plumbing shared by the language walks: lazy grammar loading and symbol records.
+
+Each grammar comes from its own wheel (offline) and is imported on first use only, so
+``import mira_jupyter`` does not load any parser.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+# language -> (grammar module, function returning the language pointer)
+GRAMMARS: dict[str, tuple[str, str]] = {
+    "rust": ("tree_sitter_rust", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "go": ("tree_sitter_go", "language"),
+    "java": ("tree_sitter_java", "language"),
+    "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"),
+    "python": ("tree_sitter_python", "language"),
+}
+
+_lock = threading.Lock()
+_parsers: dict[str, Any] = {}
+
+
+def parse(language: str, source: bytes) -> Any:
+    """Parse `source` with the grammar for `language`; returns the tree's root node."""
+    with _lock:
+        parser = _parsers.get(language)
+        if parser is None:
+            import tree_sitter
+
+            module, func = GRAMMARS[language]
+            lang = tree_sitter.Language(getattr(importlib.import_module(module), func)())
+            parser = _parsers[language] = tree_sitter.Parser(lang)
+        # a Parser is not thread-safe; parsing under the lock keeps it simple and small files fast
+        return parser.parse(source).root_node
+
+
+@dataclass
+class RawSymbol:
+    """A symbol as found in the tree, before formatting."""
+
+    kind: str
+    name: str
+    line: int
+    end_line: int
+    parent: str | None
+    exported: bool | None
+    signature: str
+
+
+def node_text(node: Any) -> str:
+    """A node's source text (empty for a missing node)."""
+    return node.text.decode("utf-8", errors="replace") if node is not None else ""
+
+
+def signature(node: Any, body_field: str = "body") -> str:
+    """The declaration's text up to its body, on one line."""
+    body = node.child_by_field_name(body_field)
+    if body is not None and body_field == "value" and body.child_by_field_name("body") is not None:
+        body = body.child_by_field_name("body")  # `const f = (a) => ...`: keep the parameters
+    end = body.start_byte if body is not None else node.end_byte
+    raw = node.text[: end - node.start_byte].decode("utf-8", errors="replace")
+    return " ".join(raw.split())[:200].rstrip(" {")
+
+
+class Walk:
+    """Shared bookkeeping for one file's walk."""
+
+    def __init__(self) -> None:
+        self.out: list[RawSymbol] = []
+
+    def add(
+        self,
+        node: Any,
+        kind: str,
+        name: str,
+        parent: str | None,
+        exported: bool | None,
+        body_field: str = "body",
+    ) -> None:
+        """Record a symbol (nameless ones are skipped)."""
+        if not name:
+            return
+        self.out.append(
+            RawSymbol(
+                kind,
+                name,
+                node.start_point[0] + 1,
+                node.end_point[0] + 1,
+                parent,
+                exported,
+                signature(node, body_field),
+            )
+        )
