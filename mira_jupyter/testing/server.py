@@ -119,7 +119,10 @@ class ScriptedServer:
     def start(self) -> ScriptedServer:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mira-scripted-server", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="mira-scripted-server",
+            daemon=True,
         )
         self._thread.start()
         return self
