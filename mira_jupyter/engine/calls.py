@@ -213,7 +213,7 @@ class CallRunner:
             prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
         estimate = self.pricing.estimate_cost(
             model.model_id, prompt_tokens, self.output_reserve_tokens
-        )
+        ).total_usd
         spent = self.ledger.spent_usd
         if spent + estimate > self.budget_usd:
             raise BudgetExceeded(

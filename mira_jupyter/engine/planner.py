@@ -86,7 +86,7 @@ def estimate_plan_cost(
 ) -> Decimal:
     """A rough, labelled estimate of running a plan: per task two orchestrator turns and
     one executor delegation, plus the final answer."""
-    per_task = pricing.estimate_cost(orchestrator_id, 2 * (context_tokens + 600), 2 * 400)
-    per_task += pricing.estimate_cost(executor_id, 4_000, 1_200)
-    compose = pricing.estimate_cost(orchestrator_id, context_tokens + 600 * n_tasks, 600)
+    per_task = pricing.estimate_cost(orchestrator_id, 2 * (context_tokens + 600), 2 * 400).total_usd
+    per_task += pricing.estimate_cost(executor_id, 4_000, 1_200).total_usd
+    compose = pricing.estimate_cost(orchestrator_id, context_tokens + 600 * n_tasks, 600).total_usd
     return per_task * n_tasks + compose
