@@ -78,13 +78,12 @@ class Session:
             if self._recorder is not None:
                 self._recorder.close()
             from .store.recorder import Recorder
+            from .store.session import SessionInfo
 
-            engine = self.engine
-            self._recorder = Recorder(
-                location,
-                session_id=engine.session_id,
-                project_root=str(self.config.resolved_root()),
+            info = SessionInfo.current(
+                project_root=str(self.config.resolved_root()), session_id=self.engine.session_id
             )
+            self._recorder = Recorder(location, info)
             self._recorder_location = location
             self.bus.subscribe(self._recorder)
             return self._recorder

@@ -246,7 +246,6 @@ class Engine:
                 routing_savings_usd=op.routing_savings_usd,
             )
         )
-        self.bus.forget(op.id)
         self._remember(op)
         return op
 
