@@ -11,6 +11,7 @@ helper thread, so a cancel before the first byte returns at once as well.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
@@ -28,6 +29,8 @@ from .errors import CallContext, Retryable, map_exception, missing_key_error
 from .providers import redact_url
 from .types import BadResponseError, ChatResponse, Message, ModelCallCancelled, ModelError
 from .usage import estimate_usage, normalize_usage
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import httpx
@@ -216,6 +219,7 @@ class OpenAICompatibleModel:
             key_env=self.key_env,
             secrets=(api_key,) if api_key else (),
             read_timeout=self.timeouts.read,
+            connect_timeout=self.timeouts.connect,
         )
         started = time.monotonic()
         attempt = 0
@@ -228,9 +232,11 @@ class OpenAICompatibleModel:
             except Retryable as failure:
                 error = failure.error
                 delay = self._backoff(attempt, failure.retry_after)
+                if delay > self.max_retry_wait:
+                    error = type(error)(f"{error} (the server asked to wait {delay:.0f} s)")
                 if attempt >= self.max_attempts or delay > self.max_retry_wait:
-                    error.attempts = attempt
                     raise _with_attempts(error, attempt) from None
+                log.debug("%s; retrying in %.2f s (attempt %d)", error, delay, attempt + 1)
             if cancel is not None:
                 if cancel.wait(delay):
                     raise self._cancelled(Usage(source="estimated"), attempt)

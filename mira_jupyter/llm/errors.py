@@ -40,6 +40,7 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
                 text = text.replace(window, "[redacted]")
     text = _KEY_LIKE.sub("[redacted]", text)
     text = _MASKED.sub("[redacted]", text)
+    text = re.sub(r"(?:\[redacted\])+", "[redacted]", text)
     text = " ".join(text.split())
     return text if len(text) <= 240 else text[:237] + "..."
 
@@ -89,6 +90,7 @@ class CallContext:
     key_env: str | None
     secrets: tuple[str, ...]
     read_timeout: float
+    connect_timeout: float = 10.0
 
     @property
     def label(self) -> str:
@@ -116,6 +118,17 @@ def _server_message(response: Any, secrets: tuple[str, ...]) -> tuple[str, str]:
     if isinstance(error, str):
         return "", redact(error, secrets)
     return "", ""
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _connection_reason(exc: BaseException) -> str:
@@ -176,6 +189,13 @@ def map_exception(
 
     if isinstance(exc, openai.APIStatusError):
         return status_error(exc.status_code, exc.response, ctx)
+    if _in_chain(exc, httpx.ConnectTimeout):
+        return Retryable(
+            EndpointUnreachableError(
+                f"cannot reach {ctx.base_url} for {ctx.label}: no answer to the connection "
+                f"attempt within {ctx.connect_timeout:g} s (check the URL and your network)"
+            )
+        )
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         when = "before answering" if received == 0 else "mid-stream"
         return ModelTimeoutError(

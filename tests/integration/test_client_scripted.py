@@ -468,3 +468,12 @@ def test_completed_call_with_a_token(make_model):
     token = CancelToken()
     assert make_model(script).chat(USER, cancel=token).text == "done"
     token.cancel()  # cancelling after the call finished must not disturb anything
+
+
+def test_retry_after_longer_than_allowed_fails_at_once(make_model):
+    script = Script({"gpt-5": [{"fault": "rate_limit", "retry_after": 3600}, "too late"]})
+    started = time.monotonic()
+    with pytest.raises(RateLimitError, match="asked to wait 3600 s") as info:
+        make_model(script).chat(USER)
+    assert time.monotonic() - started < 5 and info.value.attempts == 1
+    assert len(script.requests) == 1
