@@ -1,0 +1,110 @@
+"""The magics inside a real IPython shell, logging to a real DuckDB file."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import mira_jupyter.testing as mt
+from mira_jupyter.store import analytics
+
+from engine_helpers import EXEC, ORCH, call, plan_turn
+
+
+@pytest.fixture()
+def shell(tmp_path, monkeypatch):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "data.py").write_text("rows = [1, 2, 3]\n")
+    monkeypatch.chdir(project)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "mira_jupyter")
+    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
+    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
+    ip.run_line_magic("config", 'Mira.view = "text"')
+    yield ip
+    ip.run_line_magic("unload_ext", "mira_jupyter")
+    InteractiveShell.clear_instance()
+
+
+def test_cell_runs_streams_returns_operation_and_is_logged(shell, capsys):
+    script = mt.use_script(mt.Script({ORCH: ["The project has one module, data.py."]}))
+    shell.user_ns["topic"] = "this project"
+    op = shell.run_cell_magic("mira", "-o result", "what is {topic} about? keep {braces: 1} intact")
+    out = capsys.readouterr().out
+    assert "The project has one module, data.py." in out
+    assert op.status == "completed" and shell.user_ns["result"] is op
+    sent = script.requests[0].messages[-1]["content"]
+    assert sent == "what is this project about? keep {braces: 1} intact"
+    frame = shell.run_line_magic("mira", "history -n 5")
+    assert list(frame["operation_id"]) == [op.id]
+    assert frame.iloc[0]["status"] == "completed"
+
+
+def test_planned_cell_changes_a_file_and_undo_restores_it(shell, capsys, tmp_path):
+    mt.use_script(
+        mt.Script(
+            {
+                ORCH: [
+                    plan_turn("Rewrite data.py"),
+                    call("refactor_code", path="data.py", changes_requested="use a tuple"),
+                    "rewrote it",
+                    "data.py now uses a tuple.",
+                ],
+                EXEC: ["```python\nrows = (1, 2, 3)\n```"],
+            }
+        )
+    )
+    op = shell.run_cell_magic("mira", "--mode planned", "make rows a tuple in data.py")
+    data = tmp_path / "proj" / "data.py"
+    assert data.read_text() == "rows = (1, 2, 3)\n"
+    assert op.files_changed == ["data.py"]
+    report = shell.run_line_magic("mira", f"undo {op.id}")
+    assert report.restored == ["data.py"]
+    assert data.read_text() == "rows = [1, 2, 3]\n"
+    assert "restored data.py" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("--mode fast", "--mode must be auto, simple or planned"),
+        ("--budget abc", "--budget must be an amount in USD"),
+        ("--budget -1", "--budget must be positive"),
+        ("-r sleepy", "reasoning"),
+        ("-m gpt5", "provider:model"),
+        ("--no-such-flag", "unrecognized arguments"),
+    ],
+)
+def test_bad_options_print_one_line_and_run_nothing(shell, capsys, line, message):
+    script = mt.use_script(mt.Script({ORCH: []}))
+    result = shell.run_cell_magic("mira", line, "what is this?")
+    out = capsys.readouterr().out
+    assert result is None
+    assert message in out and out.startswith("mira: ") and "Traceback" not in out
+    assert script.requests == []
+
+
+def test_status_shows_models_and_key_presence_never_values(shell, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-THIS-MUST-NOT-APPEAR")
+    shell.run_line_magic("mira", "status")
+    out = capsys.readouterr().out
+    assert f"scripted:{ORCH}" in out and "OPENAI_API_KEY set" in out
+    assert "THIS-MUST-NOT-APPEAR" not in out
+
+
+def test_unknown_subcommand_and_help(shell, capsys):
+    shell.run_line_magic("mira", "frobnicate")
+    assert "unknown subcommand 'frobnicate'" in capsys.readouterr().out
+    shell.run_line_magic("mira", "help")
+    out = capsys.readouterr().out
+    assert "--plan-only" in out and "| `undo` |" in out
+
+
+def test_costs_returns_a_frame_after_an_operation(shell, capsys):
+    mt.use_script(mt.Script({ORCH: ["answer"]}))
+    shell.run_cell_magic("mira", "", "what is this?")
+    frame = shell.run_line_magic("mira", "costs --by role --no-chart")
+    assert "orchestrator" in set(frame["role"])
+    assert float(frame["cost_usd"].sum()) > 0
+    assert analytics.history(shell._mira_magics.session.database, n=1).shape[0] == 1
