@@ -91,13 +91,17 @@ def decode(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", errors="replace"), True
 
 
-def clip_line(text: str, max_chars: int) -> tuple[str, int]:
-    """Cut one decoded line to `max_chars`, with a marker; returns (line, chars cut)."""
+def clip_line(text: str, max_chars: int, already_cut: int = 0) -> tuple[str, int]:
+    """Cut one decoded line to `max_chars`, with a marker; returns (line, chars cut).
+
+    `already_cut` is what iter_lines dropped from the line before decoding (bytes, which
+    equal characters for ASCII), so the marker reports the whole amount left out.
+    """
     body = text.rstrip("\r\n")
-    if len(body) <= max_chars:
+    if len(body) <= max_chars and not already_cut:
         return text, 0
     ending = text[len(body) :]
-    cut = len(body) - max_chars
+    cut = max(len(body) - max_chars, 0) + already_cut
     return f"{body[:max_chars]}…[+{cut} chars]{ending}", cut
 
 

@@ -81,8 +81,8 @@ def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
             else:
                 text, bad = decode(raw)
                 lossy = lossy or bad
-            text, more = clip_line(text, limits.max_line_chars)
-            long_lines = long_lines or bool(cut or more)
+            text, more = clip_line(text, limits.max_line_chars, cut)
+            long_lines = long_lines or bool(more)
             encoded = len(text.encode("utf-8"))
             if len(out) >= limits.max_lines or size + encoded > limits.max_read_bytes:
                 capped = True

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import collections
+import fnmatch
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +26,7 @@ from pydantic import Field
 
 from .base import ToolArgs, cancelled, clip_line, guarded, iter_lines, sandbox_of
 from .globs import Glob, GlobError, compile_glob
+from .policy import SECRET_ALLOWED
 from .sandbox import BINARY_SNIFF_BYTES, Resolved, Sandbox, SandboxDenied, is_binary
 from .types import ToolContext, ToolResult
 from .walk import NOISE_DIRS, VCS_DIRS, Walker
@@ -99,7 +102,13 @@ def _rg_command(
     if args.context_lines:
         cmd += ["--context", str(args.context_lines)]
     cmd += [f"--glob=!{name}" for name in sorted(VCS_DIRS)]
-    cmd += [f"--iglob=!{name}" for name in sandbox.secret_names]
+    # secrets with allowed look-alikes (.env.* vs .env.example) are left to the re-check,
+    # since a positive rg glob would turn into an allow-list
+    cmd += [
+        f"--iglob=!{name}"
+        for name in sandbox.secret_names
+        if not any(fnmatch.fnmatchcase(ok, name) for ok in SECRET_ALLOWED)
+    ]
     if args.include_ignored:
         cmd.append("--no-ignore")
     else:
@@ -326,6 +335,12 @@ def grep_files(args: GrepArgs, ctx: ToolContext) -> ToolResult:
         except GlobError as exc:
             return ToolResult.denied(exc.reason, str(exc))
     start = sandbox.check_visible(args.path)
+    kind = os.stat(start.real).st_mode
+    if not (stat.S_ISDIR(kind) or stat.S_ISREG(kind)):
+        # a FIFO or device given as the path would block the search until the timeout
+        return ToolResult.denied(
+            "invalid_path", f"{start.rel!r} is not a regular file or directory"
+        )
     hits = Hits(cap=sandbox.limits.max_matches, context=args.context_lines)
     rg = find_rg()
     engine = "ripgrep" if rg else "re2"

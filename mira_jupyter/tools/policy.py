@@ -10,7 +10,7 @@ BINARY_SNIFF_BYTES = 8192
 # Always protected from writes, matched case-insensitively at any depth.
 PROTECTED_DIR_NAMES = frozenset({".git", ".mira", ".hg", ".svn"})
 # The database file also protects the side files DuckDB and SQLite keep next to it.
-_DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", "-shm", ".tmp")
+DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", "-shm", ".tmp")
 DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".env",
     ".env.*",
@@ -29,7 +29,7 @@ DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".gnupg",
     ".aws",
 )
-_SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
 
 
 @dataclass(frozen=True)

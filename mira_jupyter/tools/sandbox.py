@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from .policy import (
-    _DB_SIDE_SUFFIXES,
-    _SECRET_ALLOWED,
     BINARY_SNIFF_BYTES,
+    DB_SIDE_SUFFIXES,
     DEFAULT_SECRET_NAMES,
     PROTECTED_DIR_NAMES,
+    SECRET_ALLOWED,
     Limits,
     SandboxDenied,
     is_binary,
@@ -46,6 +46,7 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 # Without dir_fd support (Windows) opens fall back to full paths re-checked after opening.
 _HAVE_DIR_FD = os.open in os.supports_dir_fd and bool(_NOFOLLOW) and bool(_DIRECTORY)
+_MAX_PATH_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class Sandbox:
         self._protected: list[str] = []
         for item in protected:
             p = os.path.realpath(os.path.join(real, os.fspath(item)))
-            self._protected.extend(p + suffix for suffix in _DB_SIDE_SUFFIXES)
+            self._protected.extend(p + suffix for suffix in DB_SIDE_SUFFIXES)
 
     # -- checks -------------------------------------------------------------------------
 
@@ -113,6 +114,8 @@ class Sandbox:
             raise SandboxDenied("invalid_path", "empty path")
         if "\x00" in path:
             raise SandboxDenied("invalid_path", "NUL byte in path")
+        if len(path) > _MAX_PATH_CHARS:
+            raise SandboxDenied("invalid_path", f"path longer than {_MAX_PATH_CHARS} characters")
         if path.startswith("~"):
             raise SandboxDenied(
                 "invalid_path", "'~' is not expanded: use a path relative to the project root"
@@ -158,7 +161,7 @@ class Sandbox:
         """Whether `rel` looks like a credential file, which tools neither list nor read."""
         for part in [] if rel == "." else rel.split("/"):
             low = part.casefold()
-            if low in _SECRET_ALLOWED:
+            if low in SECRET_ALLOWED:
                 continue
             if any(fnmatch.fnmatchcase(low, pat.casefold()) for pat in self.secret_names):
                 return True
@@ -264,16 +267,14 @@ class Sandbox:
                 fd = self._open_component(name, dfd, os.O_RDONLY | _NONBLOCK)
             else:
                 fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        f = os.fdopen(fd, "rb")
-        try:
-            st = os.fstat(fd)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
             if stat.S_ISDIR(st.st_mode):
                 raise SandboxDenied("invalid_path", f"{res.rel!r} is a directory: use list_files")
-            if not stat.S_ISREG(st.st_mode):
-                raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
+            raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
+        with os.fdopen(fd, "rb") as f:
             yield f, st, res
-        finally:
-            f.close()
 
     # -- writes -------------------------------------------------------------------------
 
@@ -282,6 +283,10 @@ class Sandbox:
         res = self.resolve(path, must_exist=False)
         if res.rel == ".":
             raise SandboxDenied("invalid_path", "cannot write to the project root itself")
+        if len(res.parts) > self.limits.max_depth:
+            raise SandboxDenied(
+                "invalid_path", f"more than {self.limits.max_depth} directory levels"
+            )
         if self.is_protected(res.rel):
             raise SandboxDenied(
                 "protected_path", f"{res.rel!r} is a protected control file or directory"
@@ -368,10 +373,11 @@ class Sandbox:
                     "symlink_escape", f"{res.rel!r} is a symbolic link planted at the destination"
                 ) from exc
             raise SandboxDenied("invalid_path", f"cannot open {res.rel!r}: {exc.strerror}") from exc
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
         with os.fdopen(fd, "rb") as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
             if st.st_size > self.limits.max_undo_bytes:
                 raise SandboxDenied(
                     "too_large",

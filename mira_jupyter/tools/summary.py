@@ -114,11 +114,11 @@ def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
         head: list[str] = []
         tail: collections.deque[str] = collections.deque(maxlen=n)
         lines = blank = 0
-        for raw, _cut in iter_lines(f, PREVIEW_LINE_CHARS * 4 + 1):
+        for raw, cut in iter_lines(f, PREVIEW_LINE_CHARS * 4 + 1):
             lines += 1
             text = raw.decode("utf-8", errors="replace")
             blank += not text.strip()
-            clipped = clip_line(text, PREVIEW_LINE_CHARS)[0].rstrip("\r\n")
+            clipped = clip_line(text, PREVIEW_LINE_CHARS, cut)[0].rstrip("\r\n")
             if len(head) < n:
                 head.append(clipped)
             else:
