@@ -58,6 +58,7 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
     from .tools.sandbox import Sandbox, SandboxDenied
 
     op_id, changes = _changes_for(session, operation_id)
+    op_id = op_id or (operation_id or "")
     if not changes:
         raise LookupError(
             f"operation {operation_id} changed no files" if operation_id else "no operation changed any files"

@@ -108,3 +108,43 @@ def test_costs_returns_a_frame_after_an_operation(shell, capsys):
     assert "orchestrator" in set(frame["role"])
     assert float(frame["cost_usd"].sum()) > 0
     assert analytics.history(shell._mira_magics.session.database, n=1).shape[0] == 1
+
+
+def test_show_rebuilds_a_past_operation_and_undo_works_from_a_new_session(shell, capsys, tmp_path):
+    from mira_jupyter.config import Mira
+    from mira_jupyter.session import Session
+    from mira_jupyter.undo import undo_operation
+
+    mt.use_script(
+        mt.Script(
+            {
+                ORCH: [
+                    plan_turn("Create notes.md"),
+                    call("generate_code", path="notes.md", description="a notes file"),
+                    "created",
+                    "Created **notes.md**.",
+                ],
+                EXEC: ["```markdown\n# Notes\n```"],
+            }
+        )
+    )
+    op = shell.run_cell_magic("mira", "--mode planned", "create notes.md")
+    capsys.readouterr()
+    shell.run_line_magic("mira", f"show {op.id}")
+    shown = capsys.readouterr().out
+    assert "Create notes.md" in shown and "Created **notes.md**." in shown
+    notes = tmp_path / "proj" / "notes.md"
+    assert notes.exists()
+    # a later kernel: nothing in memory, the log is the only source
+    config = Mira()
+    config.project_root = str(tmp_path / "proj")
+    report = undo_operation(Session(config), op.id)
+    assert report.removed == ["notes.md"] and not notes.exists()
+
+
+def test_show_of_an_unknown_operation_is_one_line(shell, capsys):
+    mt.use_script(mt.Script({ORCH: ["x"]}))
+    shell.run_cell_magic("mira", "", "what is this?")
+    capsys.readouterr()
+    shell.run_line_magic("mira", "show op_nope")
+    assert capsys.readouterr().out.strip().startswith("mira: no operation 'op_nope'")

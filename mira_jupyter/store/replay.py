@@ -1,0 +1,51 @@
+"""Read an operation back from the log: its events (for ``%mira show``) and file changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..engine.events import Event, FileChanged, event_from_json
+from .analytics import _database
+from .db import Location
+
+
+def load_events(location: str | Path | Location, operation_id: str) -> list[Event]:
+    """Every stored event of `operation_id`, in order, as typed events."""
+    with _database(location).connect(read_only=True) as con:
+        rows = con.execute(
+            "SELECT payload FROM operation_events WHERE operation_id = ? ORDER BY seq",
+            [operation_id],
+        ).fetchall()
+    return [event_from_json(payload if isinstance(payload, str) else str(payload)) for (payload,) in rows]
+
+
+def load_file_changes(
+    location: str | Path | Location, operation_id: str | None
+) -> tuple[str, list[FileChanged]]:
+    """The writes of `operation_id` (default: the newest operation that wrote files)."""
+    with _database(location).connect(read_only=True) as con:
+        if operation_id is None:
+            found = con.execute(
+                "SELECT operation_id FROM file_changes ORDER BY ts DESC LIMIT 1"
+            ).fetchone()
+            if found is None:
+                return "", []
+            operation_id = found[0]
+        rows = con.execute(
+            """SELECT path, existed_before, previous_content, previous_sha256, new_sha256, seq
+               FROM file_changes WHERE operation_id = ? ORDER BY seq""",
+            [operation_id],
+        ).fetchall()
+    changes = [
+        FileChanged(
+            operation_id=operation_id,
+            seq=seq,
+            path=path,
+            existed_before=existed,
+            previous_content=bytes(previous) if previous is not None else None,
+            previous_sha256=previous_sha,
+            new_sha256=new_sha,
+        )
+        for path, existed, previous, previous_sha, new_sha, seq in rows
+    ]
+    return operation_id, changes
