@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 DEFAULT_THRESHOLD = 0.7
+MAX_ANALYSED_CHARS = 20_000
 
 
 def _words(text: str) -> list[str]:
@@ -102,20 +103,18 @@ _FILE_EXTENSIONS = (
     "md|rst|txt|csv|tsv|json|jsonl|yaml|yml|toml|ini|cfg|conf|sql|parquet|xlsx|xls|html|css|"
     "scss|xml|proto|lock|env|log"
 )
-_FILE_NAME = re.compile(
-    rf"(?<![\w.-])(?:~/|\.{{1,2}}/)?(?:[\w.-]+/)*[\w-]*\w\.(?:{_FILE_EXTENSIONS})\b(?![\w(])",
-    re.IGNORECASE,
+_EXTENSIONS = frozenset(_FILE_EXTENSIONS.split("|"))
+_KNOWN_DIRS = frozenset(
+    _words("src lib test tests notebooks data docs app scripts pkg cmd internal examples config")
 )
-# Directories: "./data", "src/", "src/loader", "a/b/c" (but not "and/or" or "I/O").
-_DIR_PATH = re.compile(
-    r"(?<![\w.-])(?:(?:\.{1,2}|~)/[\w./-]*|[\w-]+(?:/[\w.-]+)*/(?=[\s,;:?!)]|$)"
-    r"|(?:src|lib|tests?|notebooks|data|docs|app|scripts|pkg|cmd|internal|examples|config)/[\w.-]+"
-    r"|[\w-]+/[\w-]+/[\w./-]+)"
-)
+_TOKEN_EDGES = "\"'`()[]<>,;:?!*"
+_PATH_CHARS = re.compile(r"[\w./~-]+")
 _BARE_FILE = re.compile(
     r"\b(?:readme|makefile|dockerfile|license|changelog|pyproject|gitignore)\b", re.IGNORECASE
 )
-_ARTICLE = re.compile(r"\b(?:an?|any|every)\s+\S*\s*$", re.IGNORECASE)
+_ARTICLE = re.compile(
+    r"\b(?:an?|any|every)\s+\S*\s*$", re.IGNORECASE
+)  # applied to a 40-char window
 _LIBRARY_CONTEXT = re.compile(
     r"\b(?:python|pandas|numpy|polars|scipy|sklearn|scikit-learn|matplotlib|seaborn|pytorch|torch"
     r"|tensorflow|duckdb|sql|rust|javascript|typescript|java|golang|django|flask|fastapi|pydantic"
@@ -138,7 +137,7 @@ _CODE_LINE = re.compile(
     r"^\s*(?:def |class |import |from \S+ import |fn |for .+:$|if .+:$|return\b|\w+ = )"
 )
 _BACKTICKED = re.compile(r"`([^`\n]+)`")
-_CALL = re.compile(r"\b[A-Za-z_][\w.]*\(\)")
+_CALL_BEFORE = re.compile(r"[A-Za-z_][\w.]*$")  # the name in front of "()", in a short window
 _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _DOTTED = re.compile(r"\b[A-Za-z_]\w+\.[A-Za-z_]\w+(?:\.\w+)*\b")
 # Dotted names rooted here are library APIs the model knows, not project code.
@@ -150,7 +149,7 @@ _LIBRARY_ROOTS = frozenset(
     )
 )
 _LOCATE_RE = re.compile(
-    r"\bwhere (?:is|are|do|does|did)\b.*\b(?:defined|declared|used|called|implemented|set|created"
+    r"\bwhere (?:is|are|do|does|did)\b[^.?!\n]{0,100}?\b(?:defined|declared|used|called|implemented|set|created"
     r"|raised|handled|imported|configured|stored|written|loaded)\b"
     r"|\bwhich (?:file|files|module|modules|function|functions|class|classes|line|lines|test|tests)\b"
     r"|\b(?:all|every) (?:places?|usages?|uses|callers|call sites|occurrences|references)\b"
@@ -185,6 +184,9 @@ def score_request(text: str, threshold: float = DEFAULT_THRESHOLD) -> Complexity
         reasons.append(f"{points / 100:+.2f} {why}")
 
     raw = text.strip()
+    words = len(raw.split())
+    # beyond this the verdict is settled by length anyway; the cap bounds the work
+    raw = raw[:MAX_ANALYSED_CHARS]
     if not raw:
         return Complexity(0.0, ("+0.00 empty request: nothing to answer",), False, threshold)
 
@@ -212,7 +214,6 @@ def score_request(text: str, threshold: float = DEFAULT_THRESHOLD) -> Complexity
     if _LOCATE_RE.search(lowered):
         add(_LOCATE, "asks where something is in the code: needs a search")
 
-    words = len(lowered.split())
     if words > 120:
         add(_VERY_LONG, f"very long request ({words} words)")
     elif words > 60:
@@ -314,18 +315,53 @@ def _clause_kind(clause: str) -> tuple[str, str]:
     return "", verb
 
 
-def _files(prose: str) -> list[str]:
-    """Paths and file names of the project mentioned in the text."""
+def _files(prose: str, limit: int = 5) -> list[str]:
+    """Up to ``limit`` paths and file names of the project mentioned in the text."""
     found: list[str] = []
-    for pattern in (_FILE_NAME, _DIR_PATH, _BARE_FILE):
-        for match in pattern.finditer(prose):
-            name = match.group(0).rstrip(".,;:")
-            # "a pyproject.toml", "a README": a kind of file, not one of the project's
-            article = _ARTICLE.search(prose, 0, match.start())
-            if name.lower() in _NOT_FILES or article or any(name in f for f in found):
-                continue
+
+    def generic(start: int) -> bool:
+        # "a pyproject.toml", "a README": a kind of file, not one of the project's
+        return bool(_ARTICLE.search(prose[max(0, start - 40) : start]))
+
+    # token by token (not one big regex) so that pathological input stays linear
+    for match in re.finditer(r"\S+", prose):
+        token = match.group(0).strip(_TOKEN_EDGES).rstrip(".")
+        known = token.lower() in _NOT_FILES or token in found
+        if _is_path(token) and not known and not generic(match.start()):
+            found.append(token)
+            if len(found) >= limit:
+                return found
+    for match in _BARE_FILE.finditer(prose):
+        name = match.group(0)
+        if not generic(match.start()) and not any(name.lower() in f.lower() for f in found):
             found.append(name)
+            if len(found) >= limit:
+                break
     return found
+
+
+def _is_path(token: str) -> bool:
+    """A file name with a known extension, or a directory path ("./data", "src/", "a/b/c")."""
+    if not token or not _PATH_CHARS.fullmatch(token) or "//" in token:
+        return False
+    base = token.rsplit("/", 1)[-1]
+    stem, dot, extension = base.rpartition(".")
+    if (
+        dot
+        and stem
+        and (stem[-1].isalnum() or stem[-1] == "_")
+        and extension.lower() in _EXTENSIONS
+    ):
+        return True
+    if "/" not in token:
+        return False
+    head = token.split("/", 1)[0]
+    return (
+        token.startswith(("./", "../", "~/"))
+        or token.endswith("/")
+        or head in _KNOWN_DIRS
+        or token.count("/") >= 2
+    )
 
 
 def _project_symbol(prose: str) -> str:
@@ -337,13 +373,16 @@ def _project_symbol(prose: str) -> str:
         root = re.split(r"[.(\[]", inner, maxsplit=1)[0]
         if root not in _LIBRARY_ROOTS and re.fullmatch(r"[\w.()\[\]]+", inner):
             return inner
-    for pattern in (_CALL, _DOTTED):
-        for match in pattern.finditer(prose):
-            root, _, last = match.group(0).partition(".")
-            if root in _LIBRARY_ROOTS or match.group(0).lower() in _NOT_FILES:
-                continue
-            if pattern is _DOTTED and re.fullmatch(_FILE_EXTENSIONS, last.lower()):
-                continue
-            return match.group(0)
+    for call in re.finditer(r"\(\)", prose):
+        name = _CALL_BEFORE.search(prose[max(0, call.start() - 80) : call.start()])
+        if name and name.group(0).split(".")[0] not in _LIBRARY_ROOTS:
+            return name.group(0) + "()"
+    for match in _DOTTED.finditer(prose):
+        root, _, last = match.group(0).partition(".")
+        if root in _LIBRARY_ROOTS or match.group(0).lower() in _NOT_FILES:
+            continue
+        if last.lower() in _EXTENSIONS:
+            continue
+        return match.group(0)
     snake = _SNAKE.search(prose)
     return snake.group(0) if snake else ""

@@ -51,7 +51,6 @@ _CHECKBOX = re.compile(r"^\[[ xX]\]\s*")
 _STEP_PREFIX = re.compile(r"^(?:step|task)\s*\d+\s*[:.)\u2013\u2014-]?\s+", re.I)
 _STEP_HEADING = re.compile(r"^(?:(?:step|task)\s*\d+\b|\d{1,4}[.)]\s)", re.I)
 _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*:?\s*$")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _FILLER = re.compile(r"^(?:first|then|next|finally|lastly|afterwards|also|and)\b,?\s+", re.I)
 
@@ -246,5 +245,22 @@ def _strip_bold(line: str) -> str:
     """Remove **bold** markers outside `code spans` (``**kwargs`` in code stays)."""
     pieces = line.split("`")
     for index in range(0, len(pieces), 2):
-        pieces[index] = _BOLD.sub(r"\1", pieces[index])
+        pieces[index] = _unbold(pieces[index])
     return "`".join(pieces)
+
+
+def _unbold(text: str) -> str:
+    """Drop each ``**`` pair around non-blank text; linear, unlike a lazy regex."""
+    parts = text.split("**")
+    out = [parts[0]]
+    index = 1
+    while index < len(parts):
+        inner = parts[index]
+        closed = index + 1 < len(parts)
+        if closed and inner and not inner[0].isspace() and not inner[-1].isspace():
+            out += [inner, parts[index + 1]]
+            index += 2
+        else:
+            out.append("**" + inner)
+            index += 1
+    return "".join(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from mira_jupyter.engine.complexity import DEFAULT_THRESHOLD, score_request
@@ -253,3 +255,23 @@ def test_deterministic() -> None:
     first = [score_request(text) for text, _ in LABELLED]
     second = [score_request(text) for text, _ in reversed(LABELLED)]
     assert first == list(reversed(second))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a/" * 30_000,
+        "a." * 30_000 + "py",
+        "a." * 30_000 + "()",
+        "where is x " * 10_000,
+        "`" * 30_000,
+        " ".join(f"src/m{i}.py README" for i in range(5_000)),
+        "add logging to main.py and " * 3_000,
+    ],
+)
+def test_pathological_input_stays_fast(text: str) -> None:
+    # a pasted log or a hostile request must not hang the kernel (the old regexes were quadratic)
+    start = time.perf_counter()
+    result = score_request(text)
+    assert time.perf_counter() - start < 1.0
+    assert not result.simple

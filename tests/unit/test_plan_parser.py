@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from mira_jupyter.engine.plan_parser import PlanTask, active_form, parse_plan
@@ -355,3 +357,19 @@ def test_active_form_keeps_the_rest_verbatim() -> None:
     )
     assert active_form("  Run   tests  ") == "Running tests"
     assert active_form("") == "Working"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "**a " * 20_000,
+        "1. " + "**a** " * 20_000,
+        "(" * 50_000,
+        "1.1." * 20_000 + " x",
+        "- " * 20_000 + "x",
+    ],
+)
+def test_pathological_plans_stay_fast(text: str) -> None:
+    start = time.perf_counter()
+    parse_plan(text)
+    assert time.perf_counter() - start < 1.0
