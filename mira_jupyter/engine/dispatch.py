@@ -62,7 +62,9 @@ class ToolDispatcher:
         task_id: str | None = None,
     ) -> tuple[ToolResult, str]:
         """Run one call; returns the result and the (capped) text to send back to the model."""
-        tool_call_id = call.id or new_id("tc")
+        # the model's call id only pairs the tool message with its call; providers (and the
+        # scripted model) may reuse ids across responses, so events get their own
+        tool_call_id = new_id("tc")
         arguments: dict[str, Any] | str = (
             call.arguments if call.arguments is not None else call.arguments_json
         )

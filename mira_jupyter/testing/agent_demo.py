@@ -1,0 +1,204 @@
+"""The offline demo agent: a scripted model that plays a believable Mira operation.
+
+It reads each request the way the engine builds them — a plan request (``submit_plan``
+offered), a task turn, an executor job, the final answer, a simple-mode question — and
+answers with tool calls and text derived from the request and the tool results it was
+sent. Nothing is invented about the project: the file names and outlines it reports come
+from the real, sandboxed tool results. Used by the example notebooks and the demo.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .script import RecordedRequest, Script
+from .turns import Turn
+
+_PATH = re.compile(r"[\w./-]+\.(?:py|md|txt|csv|toml|json|rs|ts|js|go|java|c|cpp|h|yaml|yml)\b")
+_TASK = re.compile(r"^Task (\d+) of (\d+): (.+)$", re.MULTILINE)
+_WRITE_JOB = "Write the complete new content of the file"
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    return content if isinstance(content, str) else json.dumps(content or "")
+
+
+def _user_texts(request: RecordedRequest) -> list[str]:
+    return [_text(m) for m in request.messages if m.get("role") == "user"]
+
+
+def _since_last_user(request: RecordedRequest) -> list[dict[str, Any]]:
+    tail: list[dict[str, Any]] = []
+    for message in reversed(request.messages):
+        if message.get("role") == "user":
+            break
+        tail.append(message)
+    return list(reversed(tail))
+
+
+def _tool_outputs(request: RecordedRequest) -> list[str]:
+    return [_text(m) for m in _since_last_user(request) if m.get("role") == "tool"]
+
+
+def _paths_in(text: str) -> list[str]:
+    return list(dict.fromkeys(_PATH.findall(text)))
+
+
+def _plan(request: RecordedRequest) -> Turn:
+    ask = _user_texts(request)[0] if _user_texts(request) else "the request"
+    paths = _paths_in(ask)
+    target = paths[0] if paths else "the project"
+    tasks = [
+        ("Survey the project files", "Surveying the project files"),
+        (f"Inspect the structure of {target}", f"Inspecting the structure of {target}"),
+    ]
+    if re.search(r"\b(add|write|create|document|docstring|fix|refactor|rename)\b", ask, re.I) and paths:
+        tasks.append((f"Update {target}", f"Updating {target}"))
+    else:
+        tasks.append(("Summarise the findings", "Summarising the findings"))
+    return Turn(
+        tool_calls=[
+            {
+                "name": "submit_plan",
+                "arguments": {"tasks": [{"description": d, "active_form": a} for d, a in tasks]},
+            }
+        ],
+        reasoning_tokens=96,
+    )
+
+
+def _task_turn(request: RecordedRequest, description: str) -> Turn:
+    if _tool_outputs(request):
+        output = _tool_outputs(request)[-1]
+        first = _first_line(output)
+        return Turn(text=f"Done: {description.lower()} — {first}")
+    paths = _paths_in(description) or _paths_in(" ".join(_user_texts(request)[:1]))
+    if description.startswith("Survey"):
+        return Turn(tool_calls=[{"name": "list_project_files", "arguments": {"pattern": "**/*"}}])
+    if description.startswith("Update") and paths:
+        return Turn(
+            tool_calls=[
+                {
+                    "name": "refactor_code",
+                    "arguments": {
+                        "path": paths[0],
+                        "changes_requested": "add a module docstring describing the file",
+                    },
+                }
+            ]
+        )
+    if paths:
+        return Turn(tool_calls=[{"name": "get_file_structure", "arguments": {"paths": paths[:1]}}])
+    return Turn(text=f"Done: {description.lower()}.")
+
+
+def _executor(request: RecordedRequest) -> Turn:
+    job = _user_texts(request)[0] if _user_texts(request) else ""
+    offered = set(request.tool_names)
+    outputs = _tool_outputs(request)
+    if _WRITE_JOB in job:
+        return _write(job)
+    if offered and not outputs:
+        paths = _paths_in(job.split("Purpose:")[0])
+        if "extract_symbols" in offered and paths:
+            return Turn(tool_calls=[{"name": "extract_symbols", "arguments": {"path": paths[0]}}])
+        if "summarize_file" in offered and paths:
+            return Turn(tool_calls=[{"name": "summarize_file", "arguments": {"path": paths[0]}}])
+        if "list_files" in offered:
+            return Turn(tool_calls=[{"name": "list_files", "arguments": {"directory": ".", "recursive": True}}])
+        if "read_file" in offered and paths:
+            return Turn(tool_calls=[{"name": "read_file", "arguments": {"path": paths[0]}}])
+    if outputs:
+        return Turn(text=_condense(outputs[-1]))
+    return Turn(text="Nothing to report.")
+
+
+def _write(job: str) -> Turn:
+    path = re.search(r"file `([^`]+)`", job)
+    current = re.search(r"Current content of [^\n]+:\n```\n(.*)\n```", job, re.DOTALL)
+    body = current.group(1) if current else ""
+    name = path.group(1) if path else "the file"
+    if name.endswith(".py") and not body.lstrip().startswith('"""'):
+        body = f'"""{name}: part of the sample project (docstring added by the demo model)."""\n\n' + body
+    return Turn(text=f"```\n{body.rstrip()}\n```\nAdded a module docstring to {name}.")
+
+
+def _condense(output: str) -> str:
+    try:
+        data = json.loads(output)
+    except json.JSONDecodeError:
+        return _first_line(output)
+    if isinstance(data, dict):
+        if "files" in data:
+            files = [f if isinstance(f, str) else f.get("path", "") for f in data["files"]]
+            return f"{len(files)} files: " + ", ".join(files[:12])
+        if "symbols" in data:
+            names = [
+                s if isinstance(s, str) else f"{s.get('kind', '')} {s.get('name', '')}"
+                for s in data["symbols"][:12]
+            ]
+            return f"{data.get('path', 'the file')}: " + "; ".join(names)
+        if "error" in data:
+            return f"The tool refused: {data['error']}"
+    return _first_line(output)
+
+
+def _first_line(text: str) -> str:
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict):
+            text = str(data.get("summary") or data.get("report") or data.get("error") or text)
+    except json.JSONDecodeError:
+        pass
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:160]
+
+
+def _final(request: RecordedRequest) -> Turn:
+    checklist = [line for line in _user_texts(request)[-1].splitlines() if re.match(r"\d+\. \[", line)]
+    done = [line.split("] ", 1)[1] for line in checklist if "[x]" in line]
+    failed = [line.split("] ", 1)[1] for line in checklist if "[!]" in line]
+    lines = ["**Done** (offline demo model):", ""]
+    lines += [f"- {item}" for item in done]
+    if failed:
+        lines += ["", "**Did not finish:**"] + [f"- {item}" for item in failed]
+    return Turn(text="\n".join(lines))
+
+
+def _simple(request: RecordedRequest) -> Turn:
+    system = _text(request.messages[0]) if request.messages else ""
+    files = system.split("Files:\n", 1)[1].split("\n\n", 1)[0].splitlines() if "Files:\n" in system else []
+    readme = system.split("(first lines):\n", 1)[1].strip().splitlines() if "(first lines):\n" in system else []
+    title = next((line.lstrip("# ").strip() for line in readme if line.strip()), "")
+    text = f"This project has {len(files)} files ({', '.join(files[:6])})."
+    if title:
+        text += f" Its README calls it **{title}**."
+    return Turn(text=text + "\n\n*(offline demo model: set a real model for real answers)*")
+
+
+def agent_demo_responder(request: RecordedRequest) -> Turn:
+    """Answer one request of a Mira operation as a plausible agent would."""
+    offered = set(request.tool_names)
+    users = _user_texts(request)
+    last_user = users[-1] if users else ""
+    system = _text(request.messages[0]) if request.messages else ""
+    if "submit_plan" in offered:
+        return _plan(request)
+    if "Project snapshot" in system:
+        return _simple(request)
+    if system.startswith("You are the executor"):
+        return _executor(request)
+    if "write the final answer" in last_user.lower():
+        return _final(request)
+    task = _TASK.search(last_user)
+    if task:
+        return _task_turn(request, task.group(3))
+    return Turn(text="Noted.")
+
+
+def agent_demo_script() -> Script:
+    """A fresh demo-agent Script."""
+    return Script(responder=agent_demo_responder, name="agent-demo")
