@@ -197,8 +197,7 @@ def score_request(text: str, threshold: float = DEFAULT_THRESHOLD) -> Complexity
     lowered = " ".join(prose.lower().split())
 
     intent_points, intent_why, actions = _intent(prose)
-    if intent_points:
-        add(intent_points, intent_why)
+    add(intent_points, intent_why)
     if len(actions) >= 2:
         add(_MULTI_STEP, f"multi-step: {len(actions)} actions ({', '.join(actions[:4])})")
     elif actions and (_STEP_WORDS.search(lowered) or len(_LIST_LINE.findall(prose)) >= 2):
@@ -276,7 +275,7 @@ def _intent(prose: str) -> tuple[int, str, list[str]]:
         return _INFORMATIONAL, f"asks for an explanation ({first_word!r})", []
     if lowered.endswith("?"):
         return _QUESTION, "informational question (ends with '?')", []
-    return 0, "", []
+    return 0, "neither a question nor an instruction (a statement or a bug report)", []
 
 
 def _clause_kind(clause: str) -> tuple[str, str]:
