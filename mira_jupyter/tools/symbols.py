@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -35,6 +36,9 @@ EXTENSIONS: dict[str, str] = {
     ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp", ".h++": "cpp", ".ipp": "cpp",
 }  # fmt: skip
 MAX_SYMBOLS = 600
+_CPP_HINTS = re.compile(
+    rb"^\s*(?:class|namespace|template)\b|\b(?:public|private|protected)\s*:|\w::\w", re.M
+)
 
 
 def detect_language(path: str) -> str | None:
@@ -242,12 +246,10 @@ def analyze(source: bytes, language: str) -> Analysis:
     from .treesitter_base import parse
     from .treesitter_langs import WALKERS
 
+    if language == "c" and _CPP_HINTS.search(source):
+        # a .h file may be C++; the C grammar would read `class X {` as a function
+        language = "cpp"
     root = parse(language, source)
-    if language == "c" and root.has_error:
-        # a .h file may be C++; keep whichever grammar understood it
-        cpp = parse("cpp", source)
-        if not cpp.has_error:
-            language, root = "cpp", cpp
     walk_symbols, walk_imports = WALKERS[language]
     symbols = [
         Symbol(r.kind, r.name, r.line, r.end_line, r.parent, r.exported, r.signature)

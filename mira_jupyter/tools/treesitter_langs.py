@@ -138,6 +138,12 @@ def _ts(root: Any) -> list[RawSymbol]:
                     )
                 if inner is not None:
                     declaration(inner, parent, True)
+                elif (value := child.child_by_field_name("value")) is not None:
+                    # `export default function () {}` / `export default () => ...`
+                    if value.type in _FUNC_VALUES:
+                        walk.add(child, "function", "default", parent, True, body_field="value")
+                    elif value.type in ("class", "class_expression"):
+                        declaration(value, parent, True)
             elif t in ("expression_statement", "ambient_declaration"):
                 for inner in child.named_children:
                     if inner.type == "assignment_expression":

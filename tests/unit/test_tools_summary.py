@@ -1,0 +1,177 @@
+"""summarize_file output, and the registry's schemas and dispatch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mira_jupyter.tools.registry import ToolRegistry, file_tools
+from mira_jupyter.tools.sandbox import Limits, Sandbox
+from mira_jupyter.tools.types import ToolContext, ToolResult
+
+MODULE = (
+    '''\
+"""Parse CSV exports from the billing system.
+
+More detail that the summary leaves out.
+"""
+import csv
+from pathlib import Path
+
+__all__ = ["load", "Row"]
+
+
+class Row:
+    def __init__(self, raw):
+        self.raw = raw
+
+    def total(self):
+        return 0
+
+
+def load(path):
+    return [Row(r) for r in csv.reader(Path(path).open())]
+'''
+    + "\n".join(f"# filler {i}" for i in range(60))
+    + "\n"
+)
+
+
+def summarize(root: Path, limits: Limits | None = None, **args) -> ToolResult:
+    return ToolRegistry().dispatch(
+        "summarize_file", args, ToolContext(sandbox=Sandbox(root, limits=limits))
+    )
+
+
+def test_python_summary(tmp_path: Path) -> None:
+    (tmp_path / "billing.py").write_text(MODULE)
+    c = summarize(tmp_path, path="billing.py", preview_lines=3).content
+    assert c["language"] == "python" and c["lines"] == 80 and c["bytes"] == len(MODULE)
+    assert c["description"] == "Parse CSV exports from the billing system."
+    assert c["imports"] == ["csv", "pathlib"]
+    assert c["exports"] == ["load", "Row"]
+    assert c["outline"] == ["11-16 class Row (2 methods)", "19-20 function load"]
+    assert c["head"].splitlines() == [
+        '"""Parse CSV exports from the billing system.',
+        "",
+        "More detail that the summary leaves out.",
+    ]
+    assert c["omitted_lines"] == "4-77"
+    assert c["tail"].splitlines() == ["# filler 57", "# filler 58", "# filler 59"]
+
+
+def test_summary_is_much_smaller_than_the_file(tmp_path: Path) -> None:
+    body = "\n\n".join(
+        f"def f{i}(a, b):\n    x = a + b\n    y = x * 2\n    return y - a\n" for i in range(80)
+    )
+    (tmp_path / "big.py").write_text(body)
+    summary = summarize(tmp_path, path="big.py")
+    assert summary.content["symbol_count"] == 80
+    assert len(summary.content["outline"]) == 41  # 40 shown plus a "+40 more" line
+    assert summary.content["outline"][-1] == "... +40 more"
+    assert len(summary.to_model_text()) < len(body) / 4
+
+
+def test_licence_header_is_not_a_description(tmp_path: Path) -> None:
+    (tmp_path / "lib.rs").write_text(
+        "// Copyright 2024 Someone. Licensed under MIT.\n\npub fn run() {}\n"
+    )
+    c = summarize(tmp_path, path="lib.rs").content
+    assert "description" not in c and c["outline"] == ["3 function run"]
+
+
+def test_leading_comment_is_a_description(tmp_path: Path) -> None:
+    (tmp_path / "main.go").write_text(
+        "// Package main serves the API.\npackage main\n\nfunc main() {}\n"
+    )
+    assert (
+        summarize(tmp_path, path="main.go").content["description"] == "Package main serves the API."
+    )
+
+
+def test_markdown_outline_skips_code_fences(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(
+        "# Project\n\n## Install\n\n```sh\n# not a heading\n```\n\n### Usage\n"
+    )
+    c = summarize(tmp_path, path="README.md", preview_lines=0).content
+    assert c["language"] == "markdown"
+    assert c["outline"] == ["1 # Project", "3 ## Install", "9 ### Usage"]
+    assert "head" not in c
+
+
+def test_file_over_parse_cap_still_gets_stats_and_preview(tmp_path: Path) -> None:
+    (tmp_path / "gen.py").write_text("x = 1\n" * 1000)
+    c = summarize(
+        tmp_path, limits=Limits(max_parse_bytes=100), path="gen.py", preview_lines=2
+    ).content
+    assert c["lines"] == 1000 and "outline" not in c and "parse cap" in c["notice"]
+    assert c["head"] == "x = 1\nx = 1" and c["tail"] == "x = 1\nx = 1"
+
+
+def test_short_file_has_no_tail(tmp_path: Path) -> None:
+    (tmp_path / "s.txt").write_text("a\nb\n")
+    c = summarize(tmp_path, path="s.txt").content
+    assert c["head"] == "a\nb" and "tail" not in c and c["language"] == "text"
+
+
+# -- registry -----------------------------------------------------------------------------
+
+
+def test_file_tools_are_the_seven() -> None:
+    tools = file_tools()
+    assert sorted(tools) == sorted(
+        [
+            "read_file",
+            "write_file",
+            "list_files",
+            "grep_files",
+            "summarize_file",
+            "extract_symbols",
+            "count_lines",
+        ]
+    )
+    assert [name for name, t in tools.items() if t.writes] == ["write_file"]
+
+
+def test_openai_schemas_are_lean_and_strict() -> None:
+    registry = ToolRegistry()
+    specs = registry.openai_tools({"read_file", "grep_files", "no_such_tool"})
+    assert [s["function"]["name"] for s in specs] == ["grep_files", "read_file"]
+    params = specs[1]["function"]["parameters"]
+    assert params["required"] == ["path"] and params["additionalProperties"] is False
+    assert "title" not in json.dumps(params) and "description" not in {
+        k for k in params if k != "properties"
+    }
+    assert len(registry.openai_tools()) == 7
+
+
+def test_dispatch_accepts_json_text(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x\n")
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    result = ToolRegistry().dispatch("read_file", json.dumps({"path": "a.txt"}), ctx)
+    assert result.status == "ok" and result.content["content"] == "x\n"
+    empty = ToolRegistry().dispatch("list_files", "", ctx)
+    assert empty.status == "ok" and empty.content["files"] == ["a.txt"]
+
+
+def test_validation_errors_are_summarised(tmp_path: Path) -> None:
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    result = ToolRegistry().dispatch("grep_files", {"context_lines": 99}, ctx)
+    assert result.denial_reason == "invalid_arguments"
+    assert "pattern: Field required" in result.content["error"]
+    assert "context_lines" in result.content["error"]
+
+
+def test_register_a_custom_tool(tmp_path: Path) -> None:
+    from mira_jupyter.tools.base import ToolArgs
+    from mira_jupyter.tools.types import Tool
+
+    class EchoArgs(ToolArgs):
+        text: str
+
+    registry = ToolRegistry({})
+    registry.register(Tool("echo", "Echo.", EchoArgs, lambda a, c: ToolResult.ok(text=a.text)))
+    assert registry.names() == ["echo"]
+    assert registry.dispatch(
+        "echo", {"text": "hi"}, ToolContext(sandbox=Sandbox(tmp_path))
+    ).content == {"text": "hi"}
