@@ -11,6 +11,7 @@ helper thread, so a cancel before the first byte returns at once as well.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -260,7 +261,13 @@ class OpenAICompatibleModel:
 
         threading.Thread(target=run, name="mira-llm-request", daemon=True).start()
         state.done.wait()
-        if state.aborted:
+        with state.lock:
+            aborted, adopted = state.aborted, state.stream
+        if aborted:
+            if adopted is not None:
+                # abort only shut the socket down; release the connection too
+                with contextlib.suppress(Exception):
+                    adopted.close()
             return None
         if state.error is not None:
             raise state.error

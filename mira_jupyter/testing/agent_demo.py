@@ -55,7 +55,10 @@ def _plan(request: RecordedRequest) -> Turn:
         ("Survey the project files", "Surveying the project files"),
         (f"Inspect the structure of {target}", f"Inspecting the structure of {target}"),
     ]
-    if re.search(r"\b(add|write|create|document|docstring|fix|refactor|rename)\b", ask, re.I) and paths:
+    if (
+        re.search(r"\b(add|write|create|document|docstring|fix|refactor|rename)\b", ask, re.I)
+        and paths
+    ):
         tasks.append((f"Update {target}", f"Updating {target}"))
     else:
         tasks.append(("Summarise the findings", "Summarising the findings"))
@@ -108,7 +111,11 @@ def _executor(request: RecordedRequest) -> Turn:
         if "summarize_file" in offered and paths:
             return Turn(tool_calls=[{"name": "summarize_file", "arguments": {"path": paths[0]}}])
         if "list_files" in offered:
-            return Turn(tool_calls=[{"name": "list_files", "arguments": {"directory": ".", "recursive": True}}])
+            return Turn(
+                tool_calls=[
+                    {"name": "list_files", "arguments": {"directory": ".", "recursive": True}}
+                ]
+            )
         if "read_file" in offered and paths:
             return Turn(tool_calls=[{"name": "read_file", "arguments": {"path": paths[0]}}])
     if outputs:
@@ -122,7 +129,10 @@ def _write(job: str) -> Turn:
     body = current.group(1) if current else ""
     name = path.group(1) if path else "the file"
     if name.endswith(".py") and not body.lstrip().startswith('"""'):
-        body = f'"""{name}: part of the sample project (docstring added by the demo model)."""\n\n' + body
+        body = (
+            f'"""{name}: part of the sample project (docstring added by the demo model)."""\n\n'
+            + body
+        )
     return Turn(text=f"```\n{body.rstrip()}\n```\nAdded a module docstring to {name}.")
 
 
@@ -158,7 +168,9 @@ def _first_line(text: str) -> str:
 
 
 def _final(request: RecordedRequest) -> Turn:
-    checklist = [line for line in _user_texts(request)[-1].splitlines() if re.match(r"\d+\. \[", line)]
+    checklist = [
+        line for line in _user_texts(request)[-1].splitlines() if re.match(r"\d+\. \[", line)
+    ]
     done = [line.split("] ", 1)[1] for line in checklist if "[x]" in line]
     failed = [line.split("] ", 1)[1] for line in checklist if "[!]" in line]
     lines = ["**Done** (offline demo model):", ""]
@@ -170,8 +182,16 @@ def _final(request: RecordedRequest) -> Turn:
 
 def _simple(request: RecordedRequest) -> Turn:
     system = _text(request.messages[0]) if request.messages else ""
-    files = system.split("Files:\n", 1)[1].split("\n\n", 1)[0].splitlines() if "Files:\n" in system else []
-    readme = system.split("(first lines):\n", 1)[1].strip().splitlines() if "(first lines):\n" in system else []
+    files = (
+        system.split("Files:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        if "Files:\n" in system
+        else []
+    )
+    readme = (
+        system.split("(first lines):\n", 1)[1].strip().splitlines()
+        if "(first lines):\n" in system
+        else []
+    )
     title = next((line.lstrip("# ").strip() for line in readme if line.strip()), "")
     text = f"This project has {len(files)} files ({', '.join(files[:6])})."
     if title:
