@@ -28,6 +28,10 @@ def load_ipython_extension(ipython: Any) -> None:
     magics = MiraMagics(ipython, config)
     ipython.register_magics(magics)
     ipython._mira_magics = magics
+    if getattr(ipython, "kernel", None) is not None and getattr(ipython, "autoawait", False):
+        from .magics import async_cell_transformer
+
+        ipython.input_transformers_cleanup.append(async_cell_transformer)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -35,6 +39,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = getattr(ipython, "_mira_magics", None)
     if magics is None:
         return
+    from .magics import async_cell_transformer
+
+    if async_cell_transformer in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(async_cell_transformer)
     if magics._session is not None:
         magics._session.close()
     if magics.mira_config in ipython.configurables:

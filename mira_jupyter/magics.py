@@ -67,6 +67,26 @@ class MiraMagics(Magics):
     @cell_magic
     def mira(self, line: str, cell: str) -> Any:
         """Run a request through the Mira engine; the cell shows it live."""
+        prepared = self._prepare(line, cell)
+        if prepared is None:
+            return None
+        request, options, view, cancel, output = prepared
+        operation = self.session.run(request, options, view=view, cancel=cancel)
+        return self._finish(operation, output)
+
+    async def mira_async(self, line: str, cell: str) -> Any:
+        """``%%mira`` as a coroutine: in a kernel the event loop keeps running, so widget
+        messages (the Stop button) are handled while the operation runs."""
+        prepared = self._prepare(line, cell)
+        if prepared is None:
+            return None
+        request, options, view, cancel, output = prepared
+        operation = await self.session.run_async(request, options, view=view, cancel=cancel)
+        return self._finish(operation, output)
+
+    def _prepare(self, line: str, cell: str) -> tuple[str, RunOptions, Any, Any, str | None] | None:
+        from .engine.cancel import CancelToken
+
         try:
             args = parse_argstring(self.mira, line)
             options = self._options(args)
@@ -75,9 +95,9 @@ class MiraMagics(Magics):
         request = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
         if not request.strip():
             return self._usage_error("the cell is empty: write the request below %%mira")
-        view = self._view(args.view)
-        operation = self.session.run(request.strip(), options, view=view)
-        return self._finish(operation, args.output)
+        cancel = CancelToken()
+        view = self._view(args.view, cancel)
+        return request.strip(), options, view, cancel, args.output
 
     def _options(self, args: Any) -> RunOptions:
         from .config import check_model_id
@@ -99,10 +119,13 @@ class MiraMagics(Magics):
             orchestrator_model=check_model_id(args.model) if args.model else None,
         )
 
-    def _view(self, override: str | None) -> Any:
+    def _view(self, override: str | None, cancel: Any) -> Any:
         from .ui import choose_view
 
-        return choose_view(override or self.session.config.view, session=self.session)
+        def stop(operation_id: str) -> None:
+            cancel.cancel("stopped with the Stop button")
+
+        return choose_view(override or self.session.config.view, session=self.session, on_stop=stop)
 
     def _finish(self, operation: Any, output: str | None) -> Any:
         if operation is None:
@@ -151,3 +174,20 @@ class MiraMagics(Magics):
             return subcommands.skill_command(self, line)
         except subcommands.SubcommandError as exc:
             return self._usage_error(exc)
+
+
+def async_cell_transformer(lines: list[str]) -> list[str]:
+    """Rewrite a ``%%mira`` cell into ``await ...mira_async(...)`` (IPython cleanup stage).
+
+    A synchronous magic blocks the kernel's event loop, so widget clicks wait until the
+    cell ends; awaited, the loop runs and the Stop button works. Everything else about
+    the cell (options, interpolation, the returned Operation) is unchanged.
+    """
+    if not lines or not lines[0].startswith("%%mira"):
+        return lines
+    first = lines[0].rstrip("\n")
+    line = first[len("%%mira") :]
+    if line and not line[0].isspace():  # another magic, e.g. %%mira_something
+        return lines
+    cell = "".join(lines[1:])
+    return [f"await get_ipython()._mira_magics.mira_async({line.strip()!r}, {cell!r})\n"]

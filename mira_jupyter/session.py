@@ -7,6 +7,7 @@ and a KeyboardInterrupt (the kernel's ■ button) reaches us and cancels the ope
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -129,46 +130,101 @@ class Session:
         engine = self.engine
         return self._pump(lambda: engine.resume(operation_id, cancel, budget_usd), view, cancel)
 
+    async def run_async(
+        self,
+        request: str,
+        options: RunOptions | None = None,
+        *,
+        view: Callable[[Event], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Operation | None:
+        """Like `run`, but yields to the kernel's event loop while the operation runs.
+
+        In a Jupyter kernel this keeps widget messages flowing (the Stop button works),
+        and a kernel interrupt arrives as CancelledError, which cancels the operation.
+        """
+        self.recorder()
+        cancel = cancel or CancelToken()
+        engine = self.engine
+        pump = _Pump(self.bus, lambda: engine.run(request, options, cancel), view, cancel)
+        while not pump.step(block=False):
+            try:
+                await asyncio.sleep(0.02)
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                pump.interrupt()
+        self.flush()
+        return pump.result()
+
     def _pump(
         self,
         work: Callable[[], Operation],
         view: Callable[[Event], None] | None,
         cancel: CancelToken,
     ) -> Operation | None:
-        events: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        unsubscribe = self.bus.subscribe(events.put) if view is not None else (lambda: None)
-        outcome: dict[str, Any] = {}
-
-        def worker() -> None:
+        pump = _Pump(self.bus, work, view, cancel)
+        while True:
             try:
-                outcome["operation"] = work()
-            except BaseException as exc:  # handed to the calling thread
-                outcome["error"] = exc
-            finally:
-                events.put(_DONE)
-
-        thread = threading.Thread(target=worker, name="mira-operation", daemon=True)
-        stopping_since: float | None = None
-        try:
-            thread.start()
-            while True:
-                try:
-                    item = events.get(timeout=0.05)
-                    if item is _DONE:
-                        break
-                    if view is not None:
-                        view(item)
-                except queue.Empty:
-                    if view is None and not thread.is_alive():
-                        break
-                    if stopping_since and time.monotonic() - stopping_since > CANCEL_GRACE_SECONDS:
-                        break
-                except KeyboardInterrupt:
-                    cancel.cancel("cancelled by user (kernel interrupt)")
-                    stopping_since = stopping_since or time.monotonic()
-        finally:
-            unsubscribe()
+                if pump.step(block=True):
+                    break
+            except KeyboardInterrupt:
+                pump.interrupt()
         self.flush()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome.get("operation")
+        return pump.result()
+
+
+class _Pump:
+    """Runs `work` on a worker thread and hands its events to `view` on the caller's thread."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        work: Callable[[], Operation],
+        view: Callable[[Event], None] | None,
+        cancel: CancelToken,
+    ) -> None:
+        self.view = view
+        self.cancel = cancel
+        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.outcome: dict[str, Any] = {}
+        self.stopping_since: float | None = None
+        self.done = False
+        self._unsubscribe = bus.subscribe(self.events.put) if view is not None else None
+        self.thread = threading.Thread(target=self._work, args=(work,), name="mira-operation", daemon=True)
+        self.thread.start()
+
+    def _work(self, work: Callable[[], Operation]) -> None:
+        try:
+            self.outcome["operation"] = work()
+        except BaseException as exc:  # handed to the calling thread
+            self.outcome["error"] = exc
+        finally:
+            self.events.put(_DONE)
+
+    def step(self, block: bool) -> bool:
+        """Deliver queued events; True once the work has ended (or the grace ran out)."""
+        while not self.done:
+            try:
+                item = self.events.get(timeout=0.05) if block else self.events.get_nowait()
+            except queue.Empty:
+                break
+            if item is _DONE:
+                self.done = True
+            elif self.view is not None:
+                self.view(item)
+            block = False
+        if self.stopping_since and time.monotonic() - self.stopping_since > CANCEL_GRACE_SECONDS:
+            return True
+        return self.done
+
+    def interrupt(self) -> None:
+        """The user interrupted the cell: cancel the operation, keep delivering its end."""
+        self.cancel.cancel("cancelled by user (kernel interrupt)")
+        self.stopping_since = self.stopping_since or time.monotonic()
+
+    def result(self) -> Operation | None:
+        """The operation, or the error the worker raised."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if "error" in self.outcome:
+            raise self.outcome["error"]
+        return self.outcome.get("operation")

@@ -1,0 +1,61 @@
+"""%%mira in a real Jupyter kernel: interrupt cancels, the log records it, keys stay out."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kernel_helpers import Kernel
+
+SETUP = """
+%load_ext mira_jupyter
+import mira_jupyter.testing as mt
+%config Mira.orchestrator_model = "scripted:gpt-5"
+%config Mira.executor_model = "scripted:deepseek-chat"
+%config Mira.view = "text"
+"""
+
+
+@pytest.fixture()
+def kernel(tmp_path):
+    k = Kernel(str(tmp_path))
+    reply, _ = k.execute(SETUP)
+    assert reply["status"] == "ok", reply
+    yield k
+    k.shutdown()
+
+
+def test_kernel_interrupt_cancels_and_records_cancelled(kernel):
+    kernel.execute(
+        'script = mt.use_script(mt.Script({"gpt-5": [{"text": "slow answer " * 40, '
+        '"fault": "stall", "stall_seconds": 60, "after_chunks": 2}]}))'
+    )
+    msg_id = kernel.client.execute("%%mira --mode simple\nwhat is this project?")
+    time.sleep(1.5)
+    interrupted = time.monotonic()
+    kernel.manager.interrupt_kernel()
+    reply, outputs = kernel.wait(msg_id, timeout=30)
+    elapsed = time.monotonic() - interrupted
+    print(f"cell ended {elapsed:.2f} s after the interrupt")
+    text = kernel.text_of(outputs)
+    assert "cancelled" in text
+    reply, outputs = kernel.execute(
+        "h = %mira history -n 1\nprint(h.iloc[0]['status'], h.iloc[0]['cost_usd'] > 0)"
+    )
+    assert kernel.text_of(outputs).strip() == "cancelled True"
+
+
+def test_api_key_never_reaches_outputs_or_the_log(kernel, tmp_path):
+    secret = "sk-proj-NEVER-SHOW-THIS-0123456789"
+    kernel.execute(f'import os; os.environ["OPENAI_API_KEY"] = "{secret}"')
+    kernel.execute('mt.use_script(mt.Script({"gpt-5": [{"fault": "status", "status": 401}]}))')
+    kernel.execute('%config Mira.orchestrator_model = "scripted:gpt-5"')
+    _, outputs = kernel.execute("%%mira --mode simple\nwhat is this?")
+    _, more = kernel.execute("%mira status")
+    text = kernel.text_of(outputs + more)
+    assert secret not in text and "OPENAI_API_KEY set" in text
+    kernel.execute("import mira_jupyter; mira_jupyter.session().flush()")
+    for path in (tmp_path / ".mira").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
