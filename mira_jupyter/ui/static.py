@@ -148,8 +148,8 @@ def tools_table_html(state: OperationState) -> str:
         rows.append(
             f'<tr data-mira-tool-status="{call.status}"><td style="{_CELL};color:{color}">'
             f"{TOOL_ICONS.get(call.status, '?')} {escape(call.status)}</td>"
-            f'<td style="{_CELL}"><code>{escape(call.tool)}</code>'
-            f'<div style="{MUTED}">{escape(arguments_brief(call, 120))}</div></td>'
+            f'<td style="{_CELL}"><code>{escape(call.tool)}</code> '
+            f'<span style="{MUTED}">{escape(arguments_brief(call, 100))}</span></td>'
             f'<td style="{_CELL};{MUTED}">{escape(call.role)}</td>'
             f'<td style="{_CELL};white-space:nowrap">{fmt_ms(call.duration_ms)}</td>'
             f'<td style="{_CELL}">{escape(shorten(result, 300))}</td></tr>'

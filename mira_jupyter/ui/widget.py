@@ -101,6 +101,7 @@ class OperationWidget:
         self._last_render = float("-inf")
         self._timer_due: float | None = None
         self._run_requested = False
+        self._plan_folded = False
         self._handle: Any = None
         self._w: dict[str, Any] = {}
         self._cache: dict[str, str] = {}
@@ -211,6 +212,10 @@ class OperationWidget:
         if "tasks" in dirty:
             now = s.finished_at or self._now()
             self._set("tasks", tasks_html(s, now))
+            if s.tasks and not self._plan_folded:
+                # the checklist now tells the plan's story; the user can unfold the prose
+                self._plan_folded = True
+                self._w["plan_box"].selected_index = None
         if "tools" in dirty and s.tool_calls:
             self._set("tools", tools_table_html(s))
             self._w["tool_box"].set_title(0, tool_summary(s))

@@ -103,9 +103,10 @@ def test_twelve_tasks_move_through_their_states():
     assert tasks.count("✓") == 11 and tasks.count("✗") == 1
     assert "tests still fail: 1 error" in tasks
     assert "11/12 done" in tasks
-    # the plan is shown and stays open while tasks run
+    # the plan is there, folded once the checklist exists
     assert "Step 12 of the fix" in widget._w["plan"].value
     assert widget._w["plan_box"].layout.display == ""
+    assert widget._w["plan_box"].selected_index is None
 
 
 def test_tool_calls_and_the_denial_are_logged_in_a_collapsible_section():
