@@ -49,7 +49,9 @@ class StreamAccumulator:
     def __init__(self) -> None:
         self.text_parts: list[str] = []
         self.chunks = 0
-        self.output_started = False
+        self.output_started = False  # visible output: text or a tool call
+        self.first_token_seen = False  # any generated token, hidden reasoning included
+        self.reasoning_parts: list[str] = []
         self.finish_reason: str | None = None
         self.model: str | None = None
         self.usage: dict[str, Any] | None = None
@@ -87,7 +89,12 @@ class StreamAccumulator:
             content = delta.get("content")
             if isinstance(content, str) and content:
                 added.append(content)
-                self.output_started = True
+                self.output_started = self.first_token_seen = True
+            # DeepSeek-style reasoning text: not shown, but generated (and billed)
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                self.reasoning_parts.append(reasoning)
+                self.first_token_seen = True
             for position, call_delta in enumerate(delta.get("tool_calls") or ()):
                 self._add_call(call_delta, position)
         text = "".join(added)
@@ -116,7 +123,7 @@ class StreamAccumulator:
         arguments = function.get("arguments")
         if arguments:
             partial.arguments.append(arguments)
-        self.output_started = True
+        self.output_started = self.first_token_seen = True
 
     def tool_calls(self) -> list[ToolCall]:
         """The assembled calls in index order, each parsed (or with parse_error set)."""
@@ -139,6 +146,7 @@ class StreamAccumulator:
             )
         return calls
 
-    def tool_argument_texts(self) -> list[str]:
-        """Raw argument strings received so far (for usage estimates)."""
-        return ["".join(p.arguments) + p.name for p in self._calls.values()]
+    def other_output_texts(self) -> list[str]:
+        """Generated text besides the answer: tool names, arguments, reasoning (for estimates)."""
+        calls = ["".join(p.arguments) + p.name for p in self._calls.values()]
+        return [*calls, "".join(self.reasoning_parts)]

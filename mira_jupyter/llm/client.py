@@ -295,7 +295,7 @@ class OpenAICompatibleModel:
             reported = normalize_usage(acc.usage)
             if reported is not None:
                 return reported
-            return estimate_usage(messages, acc.text, acc.tool_argument_texts(), tools)
+            return estimate_usage(messages, acc.text, acc.other_output_texts(), tools)
 
         try:
             try:
@@ -318,7 +318,7 @@ class OpenAICompatibleModel:
                     text = acc.add(chunk)
                 except Exception as exc:
                     raise self._map(exc, ctx, acc, state, partial_usage, attempt) from None
-                if ttft is None and acc.output_started:
+                if ttft is None and acc.first_token_seen:
                     ttft = (time.monotonic() - attempt_start) * 1000
                 if text and on_text is not None:
                     on_text(text)

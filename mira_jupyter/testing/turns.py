@@ -68,6 +68,7 @@ class Turn:
     """One reply of the scripted model: text and/or tool calls, usage, checks and faults."""
 
     text: str = ""
+    reasoning_text: str = ""  # streamed as DeepSeek-style `reasoning_content` before the text
     tool_calls: list[ScriptedToolCall] = field(default_factory=list)
     # explicit usage: a provider-shaped object (has "prompt_tokens", sent verbatim) or the
     # shorthand {"input", "cached", "output", "reasoning"}; absent: counted with the tokenizer

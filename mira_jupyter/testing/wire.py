@@ -37,6 +37,8 @@ def build_usage(turn: Turn, body: dict[str, Any], style: str) -> dict[str, Any] 
             count_tokens(call.name) + count_tokens(call.arguments_text())
             for call in turn.tool_calls
         )
+        if turn.reasoning_text and "reasoning" not in explicit:
+            reasoning = max(reasoning, count_tokens(turn.reasoning_text))
         completion = visible + reasoning
     cached = min(int(explicit.get("cached", turn.cached_tokens)), prompt)
     reasoning = min(reasoning, completion)
@@ -131,6 +133,10 @@ def stream_events(
         return _sse(data)
 
     events = [chunk({"role": "assistant", "content": "", "refusal": None})]
+    events += [
+        chunk({"content": None, "reasoning_content": piece})
+        for piece in _pieces(turn.reasoning_text, turn.chunk_chars)
+    ]
     events += [chunk({"content": piece}) for piece in _pieces(turn.text, turn.chunk_chars)]
 
     per_call: list[list[dict[str, Any]]] = []

@@ -477,3 +477,15 @@ def test_retry_after_longer_than_allowed_fails_at_once(make_model):
         make_model(script).chat(USER)
     assert time.monotonic() - started < 5 and info.value.attempts == 1
     assert len(script.requests) == 1
+
+
+def test_reasoning_content_is_not_answer_text(make_model):
+    script = Script(
+        {"deepseek-reasoner": [{"reasoning_text": "Let me think about rows.", "text": "42 rows."}]}
+    )
+    shown: list[str] = []
+    response = make_model(script, "deepseek-reasoner").chat(USER, on_text=shown.append)
+    assert response.text == "42 rows." and "".join(shown) == "42 rows."
+    assert response.usage.reasoning_tokens > 0
+    assert response.usage.output_tokens > response.usage.reasoning_tokens
+    assert "prompt_cache_hit_tokens" in response.raw_usage
