@@ -202,7 +202,11 @@ def build_chat_model(
         connect=_float_setting(settings, "connect_timeout", "MIRA_CONNECT_TIMEOUT", 10.0),
         read=_float_setting(settings, "request_timeout", "MIRA_REQUEST_TIMEOUT", 300.0),
     )
-    attempts = int(_setting(settings, "max_attempts") or os.environ.get("MIRA_MAX_ATTEMPTS") or 4)
+    raw_attempts = _setting(settings, "max_attempts") or os.environ.get("MIRA_MAX_ATTEMPTS") or 4
+    try:
+        attempts = int(raw_attempts)
+    except (TypeError, ValueError):
+        raise ValueError(f"max_attempts must be a whole number, got {raw_attempts!r}") from None
     return OpenAICompatibleModel(
         provider,
         model,

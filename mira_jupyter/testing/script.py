@@ -1,4 +1,24 @@
-"""A script of turns per model, and the request handler shared by transport and server."""
+"""A script of turns per model, and the request handler shared by transport and server.
+
+A script as JSON (or the same dict in Python)::
+
+    {"models": {
+        "gpt-5": [
+            {"text": "Let me look.", "tool_calls": [{"name": "read_file",
+                                                     "arguments": {"path": "a.py"}}],
+             "expect": {"reasoning_effort": "high", "tools_include": ["read_file"]}},
+            {"fault": "rate_limit", "retry_after": 1},
+            "A plain string is a text-only turn."
+        ],
+        "deepseek-chat": [{"text": "summary", "cached_tokens": 512}],
+        "*": ["served to any model without its own queue"]
+    }}
+
+Each request takes the next turn of its model's queue (a turn with ``"repeat": true``
+stays, for endless loops). Usage is counted from the request with the tokenizer unless
+given; ``expect`` failures are collected in ``Script.mismatches``; every request is kept
+in ``Script.requests``. See `Turn` for all fields and `FAULTS` for the fault kinds.
+"""
 
 from __future__ import annotations
 

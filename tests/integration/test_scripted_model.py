@@ -182,3 +182,11 @@ def test_server_process_rejects_a_bad_script(tmp_path):
         timeout=30,
     )
     assert result.returncode == 2 and "not found" in result.stderr
+
+
+def test_documented_script_example_is_valid():
+    import mira_jupyter.testing.script as script_module
+
+    example = script_module.__doc__.split("::", 1)[1].split("Each request")[0]
+    script = Script.from_dict(json.loads(example))
+    assert script.remaining("gpt-5") == 3 and script.remaining("*") == 1
