@@ -327,7 +327,8 @@ class OpenAICompatibleModel:
         finally:
             remove()
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(Exception):  # the socket may already be shut down
+                    stream.close()
 
         usage = normalize_usage(acc.usage)
         tool_calls = acc.tool_calls()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,14 +82,11 @@ class _ReplyStream(httpx.SyncByteStream):
 def _stall(seconds: float, request: httpx.Request, events: tuple[threading.Event, ...]) -> None:
     """Sleep like a silent server: wake early on close, time out like httpx would."""
     limit = _read_timeout(request)
-    wait = seconds if limit is None else min(seconds, limit)
-    step = 0.02
-    remaining = wait
-    while remaining > 0:
+    deadline = time.monotonic() + (seconds if limit is None else min(seconds, limit))
+    while (remaining := deadline - time.monotonic()) > 0:
         if any(e.is_set() for e in events):
             return
-        events[0].wait(min(step, remaining))
-        remaining -= step
+        events[0].wait(min(0.02, remaining))
     if limit is not None and seconds > limit and not any(e.is_set() for e in events):
         raise httpx.ReadTimeout("timed out", request=request)
 
