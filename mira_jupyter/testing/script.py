@@ -199,6 +199,8 @@ class Script:
         """Answer one HTTP request the way an OpenAI-compatible server would."""
         lowered = {k.lower(): v for k, v in headers.items()}
         auth = lowered.pop("authorization", "")
+        for secret_header in ("api-key", "x-api-key"):
+            lowered.pop(secret_header, None)
         key = auth[7:] if auth.lower().startswith("bearer ") else ""
         if method == "GET" and path.rstrip("/").endswith("/models"):
             with self._lock:
@@ -221,7 +223,14 @@ class Script:
         with self._lock:
             self.requests.append(record)
             number = len(self.requests)
-        turn, problem = self._next_turn(record)
+        try:
+            turn, problem = self._next_turn(record)
+        except Exception as exc:
+            # a broken responder is a test bug: say so instead of looking like a network error
+            self.mismatches.append(f"request {number}: responder raised {exc!r}")
+            return self._error(
+                400, f"scripted responder raised {type(exc).__name__}: {exc}", None, "error"
+            )
         record.turn = turn
         model = record.model or "unknown"
         if turn is None:

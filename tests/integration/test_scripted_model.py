@@ -12,6 +12,7 @@ import pytest
 
 from mira_jupyter.llm.pricing import cost_of
 from mira_jupyter.llm.providers import build_chat_model
+from mira_jupyter.llm.types import BadResponseError
 from mira_jupyter.testing import (
     Script,
     ScriptedServer,
@@ -190,3 +191,13 @@ def test_documented_script_example_is_valid():
     example = script_module.__doc__.split("::", 1)[1].split("Each request")[0]
     script = Script.from_dict(json.loads(example))
     assert script.remaining("gpt-5") == 3 and script.remaining("*") == 1
+
+
+def test_a_failing_responder_is_reported_not_disguised():
+    def responder(request):
+        raise RuntimeError("bug in the test")
+
+    script = use_script(Script(responder=responder))
+    with pytest.raises(BadResponseError, match="responder raised RuntimeError"):
+        build_chat_model("scripted:gpt-5").chat(USER)
+    assert "bug in the test" in script.mismatches[0] and len(script.requests) == 1
