@@ -1,0 +1,26 @@
+"""Documentation kept true by tests: the README's magics reference is generated from the code."""
+
+from pathlib import Path
+
+from mira_jupyter.docs import magics_reference
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readme_magics_reference_matches_the_code():
+    text = (ROOT / "README.md").read_text()
+    start = text.index("<!-- magics-reference:start -->\n") + len("<!-- magics-reference:start -->\n")
+    end = text.index("\n<!-- magics-reference:end -->")
+    assert text[start:end] == magics_reference(), "regenerate the README block from docs.magics_reference()"
+
+
+def test_every_subcommand_and_option_is_documented():
+    from mira_jupyter.magics import MiraMagics
+    from mira_jupyter.subcommands import HANDLERS
+
+    reference = magics_reference()
+    for name in HANDLERS:
+        assert f"`{name}`" in reference
+    for action in MiraMagics.mira.parser._actions:
+        for flag in action.option_strings:
+            assert flag in reference
