@@ -111,9 +111,12 @@ def costs(
     macro = f"mira_costs_by_{by}(since := ?)"
     with _database(location).connect(read_only=True, timeout=timeout) as con:
         _set_timezone(con, tz)
-        df = _frame(con.execute(f"FROM {macro}", [bound]))
+        # one scan of the log: the grouped rows land in a temp table (allowed on a
+        # read-only connection), and the exact totals are summed from those few rows
+        con.execute(f"CREATE TEMP TABLE mira_result AS FROM {macro}", [bound])
+        df = _frame(con.execute("FROM mira_result"))
         sums = ", ".join(f"coalesce(sum({c}), 0)" for c in _SUMMED)
-        row = con.execute(f"SELECT {sums} FROM {macro}", [bound]).fetchone()
+        row = con.execute(f"SELECT {sums} FROM mira_result").fetchone()
     totals: dict[str, Any] = dict(zip(_SUMMED, row, strict=True))
     for key in ("calls", "input_tokens", "cached_input_tokens", "output_tokens",
                 "reasoning_tokens", "unpriced_calls"):

@@ -1,8 +1,8 @@
 """Map engine events onto table rows, idempotently (a replayed event is never applied twice).
 
-Every write is an order-independent upsert: events of one operation can reach the
-database in different batches, from a journal replay, or (with several engine threads)
-slightly out of order, and the rows must come out the same.
+Every write is an order-independent merge (see :mod:`.batch`): events of one operation
+can reach the database in different batches, from a journal replay, or (with several
+engine threads) slightly out of order, and the rows must come out the same.
 """
 
 from __future__ import annotations
@@ -28,54 +28,20 @@ from mira_jupyter.engine.events import (
     ToolCallStarted,
 )
 
+from .batch import FILL, SET, START, RowChanges
 from .journal import Pending
 from .session import SessionInfo
 
 if TYPE_CHECKING:
     import duckdb
 
-_KEYS = {
-    "operations": ("id",),
-    "operation_tasks": ("id",),
-    "llm_calls": ("id",),
-    "tool_calls": ("id",),
-    "sessions": ("id",),
-    "file_changes": ("operation_id", "seq"),
-}
-
-
-def _upsert(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    values: dict[str, Any],
-    update: Sequence[str] | None = None,
-    sql_update: dict[str, str] | None = None,
-) -> None:
-    """INSERT a row; on a key conflict update `update` columns (all non-key ones if None)."""
-    keys = _KEYS[table]
-    columns = list(values)
-    if update is None:
-        update = [c for c in columns if c not in keys]
-    assignments = [f"{c} = excluded.{c}" for c in update]
-    assignments += [f"{c} = {expr}" for c, expr in (sql_update or {}).items()]
-    conflict = f"DO UPDATE SET {', '.join(assignments)}" if assignments else "DO NOTHING"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT ({', '.join(keys)}) {conflict}"
-    )
-    con.execute(sql, list(values.values()))
-
-
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def upsert_session(con: duckdb.DuckDBPyConnection, session: SessionInfo, session_id: str) -> None:
-    """Insert the ``sessions`` row for `session_id` (describing `session`) unless present."""
-    _upsert(
-        con,
-        "sessions",
-        {
+def session_row(session: SessionInfo, session_id: str) -> dict[str, Any]:
+    """The ``sessions`` row for `session_id`, describing the process of `session`."""
+    return {
             "id": session_id,
             "pid": session.pid,
             "hostname": session.hostname,
@@ -83,16 +49,21 @@ def upsert_session(con: duckdb.DuckDBPyConnection, session: SessionInfo, session
             "project_root": session.project_root,
             "mira_version": session.mira_version,
             "journal_path": session.journal_path,
-        },
-        update=[],
-    )
+        }
 
 
-def _operation_started(con: Any, e: OperationStarted, writer: SessionInfo | None) -> None:
+def upsert_session(con: duckdb.DuckDBPyConnection, session: SessionInfo, session_id: str) -> None:
+    """Insert the ``sessions`` row for `session_id` (describing `session`) unless present."""
+    changes = RowChanges()
+    changes.insert("sessions", session_row(session, session_id))
+    changes.write(con)
+
+
+def _operation_started(out: RowChanges, e: OperationStarted, writer: SessionInfo | None) -> None:
     if writer is not None:
         # the engine may label operations with its own session id; make sure that id has
         # a row naming this process, or a crash could never be detected
-        upsert_session(con, writer, e.session_id)
+        out.insert("sessions", session_row(writer, e.session_id))
     values = {
         "id": e.operation_id,
         "session_id": e.session_id,
@@ -110,14 +81,14 @@ def _operation_started(con: Any, e: OperationStarted, writer: SessionInfo | None
         "plan_only": e.plan_only,
         "started_at": e.ts,
     }
-    _upsert(con, "operations", values)
+    out.change("operations", values)
 
 
-def _mode_changed(con: Any, e: ModeChanged, writer: SessionInfo | None) -> None:
-    _upsert(con, "operations", {"id": e.operation_id, "mode": e.mode})
+def _mode_changed(out: RowChanges, e: ModeChanged, writer: SessionInfo | None) -> None:
+    out.change("operations", {"id": e.operation_id, "mode": e.mode})
 
 
-def _plan_generated(con: Any, e: PlanGenerated, writer: SessionInfo | None) -> None:
+def _plan_generated(out: RowChanges, e: PlanGenerated, writer: SessionInfo | None) -> None:
     values = {
         "id": e.operation_id,
         "plan_text": e.plan_text,
@@ -129,10 +100,10 @@ def _plan_generated(con: Any, e: PlanGenerated, writer: SessionInfo | None) -> N
         "planning_reasoning_tokens": e.reasoning_tokens,
         "plan_estimated_cost_usd": e.estimated_cost_usd,
     }
-    _upsert(con, "operations", values)
+    out.change("operations", values)
 
 
-def _operation_finished(con: Any, e: OperationFinished, writer: SessionInfo | None) -> None:
+def _operation_finished(out: RowChanges, e: OperationFinished, writer: SessionInfo | None) -> None:
     values = {
         "id": e.operation_id,
         "status": e.status,
@@ -148,10 +119,10 @@ def _operation_finished(con: Any, e: OperationFinished, writer: SessionInfo | No
         "routing_savings_usd": e.routing_savings_usd,
         "priced": e.cost.priced,
     }
-    _upsert(con, "operations", values)
+    out.change("operations", values)
 
 
-def _task_created(con: Any, e: TaskCreated, writer: SessionInfo | None) -> None:
+def _task_created(out: RowChanges, e: TaskCreated, writer: SessionInfo | None) -> None:
     values = {
         "id": e.task_id,
         "operation_id": e.operation_id,
@@ -160,26 +131,17 @@ def _task_created(con: Any, e: TaskCreated, writer: SessionInfo | None) -> None:
         "active_form": e.active_form,
         "created_at": e.ts,
     }
-    _upsert(con, "operation_tasks", values)
+    out.change("operation_tasks", values)
 
 
-_TASK_DONE = "operation_tasks.status IN ('completed', 'failed')"
+def _task_started(out: RowChanges, e: TaskStarted, writer: SessionInfo | None) -> None:
+    values = {"id": e.task_id, "operation_id": e.operation_id, "status": "in_progress",
+              "started_at": e.ts}
+    # a late start must not reopen a task that already finished
+    out.change("operation_tasks", values, modes={"status": START})
 
 
-def _task_started(con: Any, e: TaskStarted, writer: SessionInfo | None) -> None:
-    _upsert(
-        con,
-        "operation_tasks",
-        {"id": e.task_id, "operation_id": e.operation_id, "status": "in_progress", "started_at": e.ts},
-        update=["started_at"],
-        # a late start must not reopen a task that already finished
-        sql_update={
-            "status": f"CASE WHEN {_TASK_DONE} THEN operation_tasks.status ELSE 'in_progress' END"
-        },
-    )
-
-
-def _task_completed(con: Any, e: TaskCompleted, writer: SessionInfo | None) -> None:
+def _task_completed(out: RowChanges, e: TaskCompleted, writer: SessionInfo | None) -> None:
     values = {
         "id": e.task_id,
         "operation_id": e.operation_id,
@@ -187,10 +149,10 @@ def _task_completed(con: Any, e: TaskCompleted, writer: SessionInfo | None) -> N
         "completed_at": e.ts,
         "note": e.note,
     }
-    _upsert(con, "operation_tasks", values)
+    out.change("operation_tasks", values)
 
 
-def _task_failed(con: Any, e: TaskFailed, writer: SessionInfo | None) -> None:
+def _task_failed(out: RowChanges, e: TaskFailed, writer: SessionInfo | None) -> None:
     values = {
         "id": e.task_id,
         "operation_id": e.operation_id,
@@ -198,10 +160,10 @@ def _task_failed(con: Any, e: TaskFailed, writer: SessionInfo | None) -> None:
         "completed_at": e.ts,
         "error_message": e.error,
     }
-    _upsert(con, "operation_tasks", values)
+    out.change("operation_tasks", values)
 
 
-def _llm_call_started(con: Any, e: LLMCallStarted, writer: SessionInfo | None) -> None:
+def _llm_call_started(out: RowChanges, e: LLMCallStarted, writer: SessionInfo | None) -> None:
     values = {
         "id": e.call_id,
         "operation_id": e.operation_id,
@@ -213,10 +175,10 @@ def _llm_call_started(con: Any, e: LLMCallStarted, writer: SessionInfo | None) -
         "reasoning_effort": e.reasoning_effort,
         "started_at": e.ts,
     }
-    _upsert(con, "llm_calls", values, update=[])
+    out.change("llm_calls", values, FILL)
 
 
-def _llm_call_finished(con: Any, e: LLMCallFinished, writer: SessionInfo | None) -> None:
+def _llm_call_finished(out: RowChanges, e: LLMCallFinished, writer: SessionInfo | None) -> None:
     values = {
         "id": e.call_id,
         "operation_id": e.operation_id,
@@ -247,10 +209,10 @@ def _llm_call_finished(con: Any, e: LLMCallFinished, writer: SessionInfo | None)
         "status": e.status,
         "error": e.error,
     }
-    _upsert(con, "llm_calls", values)
+    out.change("llm_calls", values)
 
 
-def _tool_call_started(con: Any, e: ToolCallStarted, writer: SessionInfo | None) -> None:
+def _tool_call_started(out: RowChanges, e: ToolCallStarted, writer: SessionInfo | None) -> None:
     values = {
         "id": e.tool_call_id,
         "operation_id": e.operation_id,
@@ -261,10 +223,10 @@ def _tool_call_started(con: Any, e: ToolCallStarted, writer: SessionInfo | None)
         "arguments": _dumps(e.arguments),
         "started_at": e.ts,
     }
-    _upsert(con, "tool_calls", values, update=["arguments", "started_at"])
+    out.change("tool_calls", values, FILL, modes={"arguments": SET, "started_at": SET})
 
 
-def _tool_call_finished(con: Any, e: ToolCallFinished, writer: SessionInfo | None) -> None:
+def _tool_call_finished(out: RowChanges, e: ToolCallFinished, writer: SessionInfo | None) -> None:
     values = {
         "id": e.tool_call_id,
         "operation_id": e.operation_id,
@@ -281,10 +243,10 @@ def _tool_call_finished(con: Any, e: ToolCallFinished, writer: SessionInfo | Non
         "truncated": e.truncated,
         "finished_at": e.ts,
     }
-    _upsert(con, "tool_calls", values)
+    out.change("tool_calls", values)
 
 
-def _file_changed(con: Any, e: FileChanged, writer: SessionInfo | None) -> None:
+def _file_changed(out: RowChanges, e: FileChanged, writer: SessionInfo | None) -> None:
     values = {
         "operation_id": e.operation_id,
         "seq": e.seq,
@@ -296,10 +258,10 @@ def _file_changed(con: Any, e: FileChanged, writer: SessionInfo | None) -> None:
         "tool_call_id": e.tool_call_id,
         "ts": e.ts,
     }
-    _upsert(con, "file_changes", values, update=[])
+    out.insert("file_changes", values)
 
 
-_HANDLERS: dict[type, Callable[[Any, Any, SessionInfo | None], None]] = {
+_HANDLERS: dict[type, Callable[[RowChanges, Any, SessionInfo | None], None]] = {
     OperationStarted: _operation_started,
     ModeChanged: _mode_changed,
     PlanGenerated: _plan_generated,
@@ -402,8 +364,10 @@ def apply_events(
         """,
         [list(c) for c in columns],
     )
+    changes = RowChanges()
     for item in fresh:
         handler = _HANDLERS.get(type(item.event))
         if handler is not None:
-            handler(con, item.event, writer)
+            handler(changes, item.event, writer)
+    changes.write(con)
     return len(fresh)
