@@ -181,7 +181,7 @@ def skill_command(magics: MiraMagics, line: str) -> Any:
                 "name": skill.name,
                 "description": skill.description,
                 "model": skill.model,
-                "allowed_tools": ", ".join(sorted(skill.allowed_tools)) if skill.allowed_tools else "(default)",
+                "allowed_tools": "(default)" if skill.allowed_tools is None else ", ".join(sorted(skill.allowed_tools)) or "(none)",
                 "source": str(skill.path),
             }
             for skill in registry.list()
@@ -195,7 +195,8 @@ def skill_command(magics: MiraMagics, line: str) -> Any:
         raise SubcommandError(f"no skill named {words[0]!r}; available: {names}")
     if len(words) == 1:
         print(f"{skill.name} ({skill.model}) — {skill.description}")
-        print(f"allowed tools: {', '.join(sorted(skill.allowed_tools)) if skill.allowed_tools else '(default)'}")
+        allowed = "(default)" if skill.allowed_tools is None else ", ".join(sorted(skill.allowed_tools)) or "(none)"
+        print(f"allowed tools: {allowed}")
         print(f"source: {os.fspath(skill.path)}\n")
         print(skill.body)
         return None

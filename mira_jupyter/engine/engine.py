@@ -313,7 +313,7 @@ class Engine:
             {
                 "role": "system",
                 "content": prompts.SIMPLE.format(
-                    project_root=run.project_root, snapshot=self._snapshot(run)
+                    project_root=run.project_root, snapshot=run.snapshot()
                 ),
             },
             {"role": "user", "content": run.request},
@@ -445,24 +445,6 @@ class Engine:
         return prompts.ORCHESTRATOR.format(
             project_root=run.project_root, skill_catalog=catalog or "(none)"
         )
-
-    def _snapshot(self, run: OperationRun, max_entries: int = 60) -> str:
-        """A small, cheap view of the project for simple mode: top files and the README head."""
-        listing = run.file_tools["list_files"]
-        args = listing.args_model.model_validate({"directory": ".", "recursive": True})
-        result = listing.func(args, run.tool_context())
-        files = result.content.get("files", []) if result.status == "ok" else []
-        names = [f if isinstance(f, str) else f.get("path", "") for f in files][:max_entries]
-        text = "Files:\n" + "\n".join(names)
-        for readme in ("README.md", "README.rst", "README.txt", "README"):
-            if readme in names:
-                read = run.file_tools["read_file"]
-                res = read.func(read.args_model.model_validate({"path": readme}), run.tool_context())
-                if res.status == "ok":
-                    head = "\n".join(str(res.content.get("content", "")).splitlines()[:40])
-                    text += f"\n\n{readme} (first lines):\n{head}"
-                break
-        return text
 
     def _remember(self, op: Operation) -> None:
         with self._lock:

@@ -203,7 +203,7 @@ class OperationRun:
         rendered = skill.render(
             user_request=task,
             task=task,
-            context="",
+            context=self.snapshot() if skill.requires_context else "",
             project_root=self.project_root,
             skill_name=skill.name,
         )
@@ -279,6 +279,24 @@ class OperationRun:
                 self.tracker.fail(task, f"turn cap reached ({self.max_orchestrator_turns} orchestrator turns)")
                 self._notice(f"task {task.sequence}: orchestrator turn cap reached", "warning")
             self.current_task_id = None
+
+    def snapshot(self, max_entries: int = 60) -> str:
+        """A small, cheap view of the project: its files and the README's first lines."""
+        listing = self.file_tools["list_files"]
+        args = listing.args_model.model_validate({"directory": ".", "recursive": True})
+        result = listing.func(args, self.tool_context())
+        files = result.content.get("files", []) if result.status == "ok" else []
+        names = [f if isinstance(f, str) else f.get("path", "") for f in files][:max_entries]
+        text = "Files:\n" + "\n".join(names)
+        for readme in ("README.md", "README.rst", "README.txt", "README"):
+            if readme in names:
+                read = self.file_tools["read_file"]
+                found = read.func(read.args_model.model_validate({"path": readme}), self.tool_context())
+                if found.status == "ok":
+                    head = "\n".join(str(found.content.get("content", "")).splitlines()[:40])
+                    text += f"\n\n{readme} (first lines):\n{head}"
+                break
+        return text
 
     def _notice(self, message: str, level: str = "info") -> None:
         self.bus.emit(Notice(operation_id=self.operation_id, message=message, level=level))

@@ -148,3 +148,29 @@ def test_show_of_an_unknown_operation_is_one_line(shell, capsys):
     capsys.readouterr()
     shell.run_line_magic("mira", "show op_nope")
     assert capsys.readouterr().out.strip().startswith("mira: no operation 'op_nope'")
+
+
+def test_mira_skill_lists_shows_and_runs(shell, capsys, tmp_path):
+    frame = shell.run_line_magic("mira_skill", "")
+    assert {"refactoring", "testing", "debugging", "documentation"} <= set(frame["name"])
+    shell.run_line_magic("mira_skill", "debugging")
+    shown = capsys.readouterr().out
+    assert shown.startswith("debugging (orchestrator)") and "debug_code" in shown
+    script = mt.use_script(
+        mt.Script({ORCH: ["Root cause: none found.", "Nothing is broken."]})
+    )
+    op = shell.run_line_magic("mira_skill", "debugging why does data.py have three rows?")
+    assert op.mode == "skill" and op.skill == "debugging" and op.status == "completed"
+    assert script.requests[0].messages[-1]["content"].count("why does data.py have three rows?") >= 1
+    shell.run_line_magic("mira_skill", "nope")
+    assert "no skill named 'nope'" in capsys.readouterr().out
+
+
+def test_project_skill_with_a_broken_file_is_reported_not_fatal(shell, capsys, tmp_path):
+    skills = tmp_path / "proj" / ".mira" / "skills"
+    skills.mkdir(parents=True)
+    (skills / "broken.md").write_text("---\nname: Broken Name\n---\nbody\n")
+    frame = shell.run_line_magic("mira_skill", "")
+    assert "broken" not in set(frame["name"])
+    out = capsys.readouterr().out
+    assert "broken.md" in out and "name" in out
