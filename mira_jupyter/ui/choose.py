@@ -83,7 +83,16 @@ def choose_view(
     if on_run is None and session is not None:
 
         def on_run(operation_id: str) -> Any:
-            view = choose_view(preference, session=session, shell=shell, env=env)
-            return session.resume(operation_id, view=view)
+            from ..engine.cancel import CancelToken
+
+            cancel = CancelToken()
+            view = choose_view(
+                preference,
+                session=session,
+                shell=shell,
+                env=env,
+                on_stop=lambda _op: cancel.cancel("stopped with the Stop button"),
+            )
+            return session.resume(operation_id, view=view, cancel=cancel)
 
     return OperationWidget(on_stop=on_stop, on_run=on_run)

@@ -67,11 +67,15 @@ def test_run_button_resumes_the_plan_in_the_session():
         def __init__(self):
             self.resumed = []
 
-        def resume(self, operation_id, budget_usd=None, *, view=None):
-            self.resumed.append((operation_id, type(view).__name__))
+        def resume(self, operation_id, budget_usd=None, *, view=None, cancel=None):
+            self.resumed.append((operation_id, view, cancel))
             return "operation"
 
     session = Session()
     widget = choose_view("widget", shell=KERNEL, env={}, session=session)
     assert widget.on_run("op_123") == "operation"
-    assert session.resumed == [("op_123", "OperationWidget")]
+    [(op_id, view, cancel)] = session.resumed
+    assert op_id == "op_123" and isinstance(view, OperationWidget)
+    # the resumed run's own Stop button cancels it
+    view.on_stop("op_123")
+    assert cancel.cancelled
