@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from kernel_helpers import Kernel
+from mira_jupyter.testing.kernel import Kernel
 
 SETUP = """
 %load_ext mira_jupyter

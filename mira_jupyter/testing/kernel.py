@@ -1,4 +1,4 @@
-"""Drive a real IPython kernel (jupyter_client) the way a notebook frontend does."""
+"""Drive a real IPython kernel (jupyter_client) the way a notebook frontend does (tests, benchmarks)."""
 
 from __future__ import annotations
 
