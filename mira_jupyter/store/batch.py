@@ -155,29 +155,35 @@ def _update(
     table: str,
     rows: dict[tuple[Any, ...], dict[str, tuple[int, Any]]],
 ) -> None:
+    # rows changed the same way (same columns, same modes) share one UPDATE whose SET
+    # clause is plain: per-row CASE expressions on every column cost several times more
+    groups: dict[tuple[tuple[str, int], ...], list[tuple[Any, ...]]] = {}
+    for key, row in rows.items():
+        signature = tuple(sorted((column, mode) for column, (mode, _) in row.items()))
+        if signature:
+            groups.setdefault(signature, []).append(key)
     types = _column_types(con, table)
     keys = KEYS[table]
-    columns = sorted({c for row in rows.values() for c in row})
-    if not rows or not columns:
-        return
-    selects = [_unnest(types, k, f"k_{k}") for k in keys]
-    params: list[list[Any]] = [[key[i] for key in rows] for i in range(len(keys))]
-    assignments = []
-    for column in columns:
-        selects.append(_unnest(types, column, f"v_{column}"))
-        selects.append(f"unnest(?::INTEGER[]) AS m_{column}")
-        params.append([_transport(row.get(column, (0, None))[1]) for row in rows.values()])
-        params.append([row.get(column, (0, None))[0] for row in rows.values()])
-        current, new = f"{table}.{column}", f"v.v_{column}"
-        assignments.append(
-            f"{column} = CASE v.m_{column} WHEN {SET} THEN {new} "
-            f"WHEN {FILL} THEN coalesce({current}, {new}) "
-            f"WHEN {START} THEN CASE WHEN {current} IS NULL OR {current} IN ('pending', 'running') "
-            f"THEN {new} ELSE {current} END ELSE {current} END"
+    for signature, group in groups.items():
+        selects = [_unnest(types, k, f"k_{k}") for k in keys]
+        params: list[list[Any]] = [[key[i] for key in group] for i in range(len(keys))]
+        assignments = []
+        for column, mode in signature:
+            selects.append(_unnest(types, column, f"v_{column}"))
+            params.append([_transport(rows[key][column][1]) for key in group])
+            current, new = f"{table}.{column}", f"v.v_{column}"
+            if mode == SET:
+                assignments.append(f"{column} = {new}")
+            elif mode == FILL:
+                assignments.append(f"{column} = coalesce({current}, {new})")
+            else:
+                assignments.append(
+                    f"{column} = CASE WHEN {current} IS NULL OR {current} IN "
+                    f"('pending', 'running') THEN {new} ELSE {current} END"
+                )
+        match = " AND ".join(f"{table}.{k} = v.k_{k}" for k in keys)
+        con.execute(
+            f"UPDATE {table} SET {', '.join(assignments)} "
+            f"FROM (SELECT {', '.join(selects)}) v WHERE {match}",
+            params,
         )
-    match = " AND ".join(f"{table}.{k} = v.k_{k}" for k in keys)
-    con.execute(
-        f"UPDATE {table} SET {', '.join(assignments)} FROM (SELECT {', '.join(selects)}) v "
-        f"WHERE {match}",
-        params,
-    )

@@ -47,6 +47,11 @@ OPERATION_INTERRUPTED = "kernel stopped before the operation finished"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
+def default_location(project_root: str | Path) -> Path:
+    """The log of a project: ``<project_root>/.mira/mira.duckdb``."""
+    return Path(project_root).expanduser().absolute() / ".mira" / "mira.duckdb"
+
+
 class DatabaseLocked(TimeoutError):
     """Another process held the database file for longer than we were willing to wait."""
 

@@ -93,7 +93,11 @@ class Recorder:
             self._seqs[event.operation_id] = max(last, event.seq)
             line = event.model_dump_json()
             if self._journal is not None:
-                self._journal.append(line)
+                try:
+                    self._journal.append(line)
+                except OSError as exc:  # disk full, journal removed: keep it in memory at least
+                    log.error("could not journal event %s of %s: %s", event.seq,
+                              event.operation_id, exc)
             self._buffer.append(Pending(event, line))
             self._accepted += 1
             if isinstance(event, OperationFinished) or len(self._buffer) >= self._batch_size:
