@@ -133,6 +133,7 @@ class _Collector:
     def __init__(self, sandbox: Sandbox, hits: Hits, start: Resolved, glob: Glob | None) -> None:
         self.sandbox, self.hits, self.start, self.glob = sandbox, hits, start, glob
         self._allowed: dict[str, str | None] = {}
+        self._check = sandbox.visible_checker()
         self._before: collections.deque[tuple[int, str]] = collections.deque(maxlen=hits.context)
         self._last: dict[str, Any] | None = None
 
@@ -141,7 +142,7 @@ class _Collector:
         if path not in self._allowed:
             rel = path[2:] if path.startswith("./") else path
             try:
-                res = self.sandbox.check_visible(rel)
+                res = self._check(rel)
                 sub = (
                     res.rel
                     if self.start.rel in (".", res.rel)
@@ -206,6 +207,7 @@ def _grep_rg(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        bufsize=1 << 18,  # big reads: fewer syscalls while rg streams JSON
     )
     stderr: list[bytes] = []
 
@@ -234,21 +236,44 @@ def _grep_rg(
     collector = _Collector(sandbox, hits, start, glob)
     try:
         assert proc.stdout is not None
+        # the file rg is streaming; it is re-checked lazily, only once a line of it is kept:
+        # matches past the cap are only counted, and a count reveals no content
+        current_raw = ""
+        checked = False
         for raw in proc.stdout:
-            if raw.startswith(b'{"type":"match"') or raw.startswith(b'{"type":"context"'):
-                if raw.startswith(b'{"type":"context"') and not hits.context:
-                    continue
-                data = json.loads(raw)["data"]
-                collector.add(
-                    _text(data["path"]),
-                    int(data.get("line_number") or 0),
-                    _text(data["lines"]),
-                    raw[9:14] == b"match",
-                )
+            kind = raw[9:14]
+            if kind == b"begin":
+                current_raw = _text(json.loads(raw)["data"]["path"])
+                checked = False
+                continue
+            if kind == b"match" and len(hits.matches) >= hits.cap:
+                if checked and not current_raw:
+                    continue  # a file the re-check refused
+                hits.total += 1
+                hits.files.add(current_raw.removeprefix("./"))
                 if hits.full():
                     hits.exact = False
                     proc.kill()
                     break
+                continue
+            if kind == b"conte" and not hits.context:
+                continue
+            if kind not in (b"match", b"conte"):
+                continue
+            if not checked:
+                checked = True
+                if collector.allowed(current_raw) is None:
+                    current_raw = ""
+            if not current_raw:
+                hits.dropped += kind == b"match"
+                continue
+            data = json.loads(raw)["data"]
+            collector.add(
+                current_raw,
+                int(data.get("line_number") or 0),
+                _text(data["lines"]),
+                kind == b"match",
+            )
     finally:
         timer.cancel()
         if remove is not None:
@@ -312,7 +337,8 @@ def _grep_re2(
                     iter_lines(f, sandbox.limits.max_line_chars * 4 + 1), 1
                 ):
                     text = raw.decode("utf-8", errors="replace")
-                    matched = regex.search(text) is not None
+                    # like rg, match without the line terminator (RE2's `$` is end of text)
+                    matched = regex.search(text.rstrip("\r\n")) is not None
                     if matched or hits.context:
                         collector.add(rel, n, text, matched)
         except (SandboxDenied, OSError):

@@ -12,6 +12,7 @@ import errno
 import fnmatch
 import hashlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable, Iterable, Iterator
@@ -101,6 +102,11 @@ class Sandbox:
         self._root_id = (st.st_dev, st.st_ino)
         self.limits = limits or Limits()
         self.secret_names = tuple(DEFAULT_SECRET_NAMES if secret_names is None else secret_names)
+        self._secret_re = (
+            re.compile("|".join(fnmatch.translate(n.casefold()) for n in self.secret_names))
+            if self.secret_names
+            else None
+        )
         self._protected: list[str] = []
         for item in protected:
             p = os.path.realpath(os.path.join(real, os.fspath(item)))
@@ -159,13 +165,51 @@ class Sandbox:
 
     def is_secret(self, rel: str) -> bool:
         """Whether `rel` looks like a credential file, which tools neither list nor read."""
+        if self._secret_re is None:
+            return False
         for part in [] if rel == "." else rel.split("/"):
             low = part.casefold()
-            if low in SECRET_ALLOWED:
-                continue
-            if any(fnmatch.fnmatchcase(low, pat.casefold()) for pat in self.secret_names):
+            if low not in SECRET_ALLOWED and self._secret_re.match(low):
                 return True
         return False
+
+    def visible_checker(self) -> Callable[[str], Resolved]:
+        """check_visible for the many paths of one search, caching directory resolutions.
+
+        Only the last component is looked at per path (one lstat); a link there, or any
+        unusual spelling, goes through the full check.
+        """
+        dirs: dict[str, Resolved | None] = {}
+
+        def check(path: str) -> Resolved:
+            parent, name = _split(path)
+            parts = path.split("/")
+            if (
+                os.path.isabs(path)
+                or any(p in ("", ".", "..") or p.startswith("~") for p in parts)
+                or "\x00" in path
+            ):
+                return self.check_visible(path)
+            if parent not in dirs:
+                try:
+                    dirs[parent] = self.resolve(parent)
+                except SandboxDenied:
+                    dirs[parent] = None
+            base = dirs[parent]
+            if base is None:
+                return self.check_visible(path)
+            real = os.path.join(base.real, name)
+            try:
+                if stat.S_ISLNK(os.lstat(real).st_mode):
+                    return self.check_visible(path)
+            except OSError:
+                return self.check_visible(path)
+            rel = name if base.rel == "." else f"{base.rel}/{name}"
+            if self.is_secret(rel):
+                raise SandboxDenied("protected_path", f"{rel!r} looks like a credentials file")
+            return Resolved(rel=rel, real=real, exists=True)
+
+        return check
 
     def check_visible(self, path: str) -> Resolved:
         """Re-check a path produced by a walk, glob or rg: inside, no escape, not secret."""
