@@ -3,8 +3,9 @@
     python benchmarks/grep_speed.py [--tree DIR] [--repeats 5]
 
 The default tree is this interpreter's site-packages (hundreds of MB of real third-party
-files). Each search runs once to warm the page cache, then `--repeats` times; medians are
-printed. The command-line baseline is `rg --json` with the flags grep_files passes (so the
+files). Each search runs once to warm the page cache, then `--repeats` times with the
+variants interleaved (so load on a shared machine hits them alike); medians are printed and
+the ratio is the median of the paired ratios. The command-line baseline is `rg --json` with the flags grep_files passes (so the
 same files are searched), output read and discarded; plain `rg -n` is shown for reference.
 """
 
@@ -46,6 +47,19 @@ def timed(fn, repeats: int) -> float:
         fn()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+def paired(fns: list, repeats: int) -> list[list[float]]:
+    """Interleaved timings (so load on a shared machine hits every variant alike)."""
+    for fn in fns:
+        fn()
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            samples[i].append(time.perf_counter() - start)
+    return samples
 
 
 def rg_command_line(rg: str, root: Path, pattern: str, ci: bool, sandbox: Sandbox) -> list[str]:
@@ -100,7 +114,7 @@ def main() -> None:
     """Print markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tree", type=Path, default=python_root())
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     rg = grep.find_rg()
     if rg is None:
@@ -117,19 +131,22 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for pattern, ci in PATTERNS:
         tool_args = {"pattern": pattern, "case_insensitive": ci}
-        ours = timed(lambda a=tool_args: registry.dispatch("grep_files", a, ctx), args.repeats)
         cli = rg_command_line(rg, root, pattern, ci, sandbox)
-        theirs = timed(lambda c=cli: run_cli(c, root), args.repeats)
-        plain = timed(
-            lambda p=pattern, i=ci: run_cli(
-                [rg, "-n", *(["-i"] if i else []), "-e", p, "--", "."], root
-            ),
+        plain = [rg, "-n", *(["-i"] if ci else []), "-e", pattern, "--", "."]
+        ours, theirs, bare = paired(
+            [
+                lambda a=tool_args: registry.dispatch("grep_files", a, ctx),
+                lambda c=cli: run_cli(c, root),
+                lambda c=plain: run_cli(c, root),
+            ],
             args.repeats,
         )
+        ratio = statistics.median(o / t for o, t in zip(ours, theirs, strict=True))
         count = registry.dispatch("grep_files", tool_args, ctx).content["match_count"]
         label = f"`{pattern}`" + (" (-i)" if ci else "")
         print(
-            f"| {label} | {ours * 1000:.0f} ms | {theirs * 1000:.0f} ms | {ours / theirs:.2f}x | {plain * 1000:.0f} ms | {count} |"
+            f"| {label} | {statistics.median(ours) * 1000:.0f} ms | {statistics.median(theirs) * 1000:.0f} ms "
+            f"| {ratio:.2f}x | {statistics.median(bare) * 1000:.0f} ms | {count} |"
         )
     print("\n| ReDoS `(a+)+$`, 500 lines of 5000 'a' + '!', one of 5000 'a' | time | result |")
     print("|---|---|---|")
