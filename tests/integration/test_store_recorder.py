@@ -277,3 +277,21 @@ def test_recorder_call_is_safe_from_many_threads(db: Path) -> None:
     text = "".join(event_from_json(p).text for *_, p in payloads)
     assert sorted(text.rstrip(",").split(",")) == sorted(
         [f"answer{i}" for i in range(300)] + [f"plan{i}" for i in range(300)])
+
+
+def test_an_unwritable_event_is_quarantined_without_blocking_the_rest(db: Path) -> None:
+    recorder = Recorder(db, SessionInfo.current("/proj", "s1"), flush_interval=3600)
+    events = numbered(full_operation("op1", "s1"))
+    for event in events[:3]:
+        recorder(event)
+    poison = TextDelta(operation_id="op1", text="x", seq=2**31)  # overflows the INTEGER column
+    recorder(poison)
+    for event in events[3:]:
+        recorder(event)
+    assert recorder.flush(timeout=60)
+    assert recorder.close()
+    # written one by one after the failure, so the text deltas were not coalesced
+    assert rows(db, "SELECT count(*), max(seq_end) FROM operation_events") == [(26, 26)]
+    assert rows(db, "SELECT status FROM operations") == [("failed",)]
+    rejected = Path(recorder.session.journal_path).with_suffix(".rejected")
+    assert [event_from_json(line).seq for line in rejected.read_text().splitlines()] == [2**31]
