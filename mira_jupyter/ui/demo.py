@@ -239,3 +239,23 @@ def _split(text: str, parts: int) -> list[str]:
         chunks.append(text[pos:end])
         pos = end
     return chunks
+
+
+def plan_only_operation(n_tasks: int = 3, *, operation_id: str = DEMO_OP) -> list[Event]:
+    """Events of a ``--plan-only`` operation: started, planned, tasks created, status planned."""
+    events = planned_operation(n_tasks, finish=False, operation_id=operation_id)
+    started = events[0].model_copy(update={"plan_only": True})
+    kept = ("LLMCallStarted", "LLMCallFinished", "PlanGenerated", "TaskCreated")
+    planning = [
+        e
+        for e in events[1:]
+        if e.type in kept and getattr(e, "role", "orchestrator") == "orchestrator"
+    ]
+    last = planning[-1]
+    finished = OperationFinished(
+        operation_id=operation_id,
+        seq=last.seq + 1,
+        ts=last.ts + timedelta(milliseconds=5),
+        status="planned",
+    )
+    return [started, *planning, finished]

@@ -102,6 +102,7 @@ class OperationWidget:
         self._timer_due: float | None = None
         self._run_requested = False
         self._plan_folded = False
+        self._failed = False  # logged once; later events still fold into the state
         self._handle: Any = None
         self._w: dict[str, Any] = {}
         self._cache: dict[str, str] = {}
@@ -119,15 +120,23 @@ class OperationWidget:
                 self._dirty.add("plan" if event.channel == "plan" else "answer")
             else:
                 self._dirty |= _SECTIONS.get(event.type, _ALL)
-            if event.type == "OperationStarted" and self._autodisplay and self._handle is None:
-                self.show()
-            elif event.type == "OperationFinished":
-                self.flush()
-                self.close_and_render_static()
-            elif self._clock() - self._last_render >= self.interval:
-                self.flush()
-            else:
-                self._arm_timer(self.interval - (self._clock() - self._last_render))
+            try:
+                self._paint(event)
+            except Exception:  # the view is callable directly, not only via the bus
+                if not self._failed:
+                    log.exception("mira: the operation widget failed to render %s", event.type)
+                self._failed = True
+
+    def _paint(self, event: Event) -> None:
+        if event.type == "OperationStarted" and self._autodisplay and self._handle is None:
+            self.show()
+        elif event.type == "OperationFinished":
+            self.flush()
+            self.close_and_render_static()
+        elif self._clock() - self._last_render >= self.interval:
+            self.flush()
+        else:
+            self._arm_timer(self.interval - (self._clock() - self._last_render))
 
     def show(self) -> Any:
         """Build the widget, render it and display it in the current cell; returns the handle."""

@@ -30,9 +30,21 @@ for event in planned_operation(4, operation_id="op_0000000000demo02"):
     done(event)
 """
 
+PLAN_ONLY_CELL = """\
+from IPython.display import Markdown, display
+from mira_jupyter.ui.demo import plan_only_operation
+
+def run_plan(operation_id):
+    display(Markdown(f"**resumed** `{operation_id}`"))
+
+planned = OperationWidget(on_run=run_plan)
+for event in plan_only_operation(3, operation_id="op_0000000000demo03"):
+    planned(event)
+"""
+
 
 def test_widget_renders_plan_tasks_tools_and_goes_static(open_notebook, lab_root: Path, tmp_path):
-    write_notebook(lab_root / "widget.ipynb", [LIVE_CELL, STATIC_CELL])
+    write_notebook(lab_root / "widget.ipynb", [LIVE_CELL, STATIC_CELL, PLAN_ONLY_CELL])
     nb = open_notebook("widget.ipynb")
     nb.run_all()
     page = nb.page
@@ -79,3 +91,16 @@ def test_widget_renders_plan_tasks_tools_and_goes_static(open_notebook, lab_root
     assert static.locator('[data-mira-task-status="completed"]').count() == 4
     assert static.locator('[data-mira-status="completed"]').count() == 1
     assert "op_0000000000demo02" in static.inner_text()
+
+    # a plan-only operation stays live; Run calls back in the kernel, and what the
+    # callback displays lands inside the widget (a button callback has no cell of its own)
+    planned = nb.cell_output(2).locator(".mira-operation-widget")
+    planned.wait_for()
+    assert planned.locator('[data-mira-status="planned"]').count() == 1
+    assert planned.locator("[data-mira-task-status]").count() == 3
+    run = planned.get_by_role("button", name="Run plan")
+    assert run.is_enabled()
+    run.click()
+    planned.get_by_text("resumed").wait_for()
+    assert "op_0000000000demo03" in planned.locator(".jp-OutputArea").inner_text()
+    assert planned.get_by_role("button", name="Plan run").is_disabled()

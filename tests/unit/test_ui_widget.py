@@ -8,7 +8,7 @@ from datetime import timedelta
 import ipywidgets
 
 from mira_jupyter.engine.events import OperationFinished, TaskStarted, TextDelta
-from mira_jupyter.ui.demo import DEMO_OP, T0, planned_operation
+from mira_jupyter.ui.demo import DEMO_OP, T0, plan_only_operation, planned_operation
 from mira_jupyter.ui.fmt import fmt_span
 from mira_jupyter.ui.state import OperationState
 from mira_jupyter.ui.widget import OperationWidget
@@ -237,13 +237,7 @@ def test_callback_errors_are_shown_not_raised():
 
 
 def plan_only_events():
-    started = planned_operation(3)[0].model_copy(update={"plan_only": True})
-    events = [started] + [
-        e
-        for e in planned_operation(3, finish=False)[1:]
-        if e.type in ("LLMCallStarted", "LLMCallFinished", "PlanGenerated", "TaskCreated")
-    ]
-    planned = OperationFinished(operation_id=DEMO_OP, seq=800, status="planned")
+    *events, planned = plan_only_operation(3)
     return events, planned
 
 
@@ -302,3 +296,15 @@ def test_started_event_alone_renders_a_running_badge():
     widget, _, _, _ = make()
     widget(planned_operation(1)[0])
     assert 'data-mira-status="running"' in widget._w["header"].value
+
+
+def test_a_rendering_failure_is_logged_once_and_never_raised(caplog):
+    def broken_display(*args, **kwargs):
+        raise RuntimeError("no frontend")
+
+    widget = OperationWidget(display=broken_display, schedule=None)
+    for event in planned_operation(2):
+        widget(event)
+    assert widget.state.status == "completed"  # the state still folded every event
+    failures = [r for r in caplog.records if "failed to render" in r.getMessage()]
+    assert len(failures) == 1
