@@ -64,12 +64,15 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._header = (json.dumps({_HEADER_KEY: 1, "session": session.to_json()}) + "\n").encode()
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # created under a name recovery ignores, locked, then renamed into place: a
+        # recovering process must never see this journal unlocked and take it for orphaned
+        staging = path.with_name(path.name + ".new")
+        self._fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
         if not _try_lock(self._fd):
             os.close(self._fd)
             raise RuntimeError(f"journal {path} is owned by another live recorder")
-        os.ftruncate(self._fd, 0)
         _write_all(self._fd, self._header)
+        os.replace(staging, path)
 
     def append(self, line: str) -> None:
         """Append one event line (already JSON)."""

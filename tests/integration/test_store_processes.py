@@ -77,6 +77,13 @@ def test_killed_kernel_leaves_operation_interrupted_and_loses_no_event(
     accepted = int(ready[1])
     before = rows(db, "SELECT count(*) FROM operation_events")[0][0] if flushed else 0
     assert before == flushed  # the rest exists only in the journal
+    if flushed:
+        # another process opening the store meanwhile must leave a live kernel's work alone
+        other = spawn("write", db, "kother", 0)
+        assert other.communicate(timeout=120)[0].split()[0] == "done"
+        assert rows(db, "SELECT status FROM operations WHERE id = 'kdead-op'") == [("running",)]
+        assert rows(db, "SELECT count(*) FROM operation_events WHERE operation_id = 'kdead-op'"
+                    ) == [(flushed,)]
     kernel.send_signal(signal.SIGKILL)
     kernel.wait(timeout=30)
 
