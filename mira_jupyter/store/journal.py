@@ -80,10 +80,13 @@ class Journal:
 
     def sync(self) -> None:
         """fsync, so accepted events also survive a power loss."""
-        os.fsync(self._fd)
+        if self._fd >= 0:
+            os.fsync(self._fd)
 
     def reset(self) -> None:
         """Forget every event: all of them are in the database now."""
+        if self._fd < 0:  # closed while a last write was finishing; replay is idempotent
+            return
         os.ftruncate(self._fd, 0)
         _write_all(self._fd, self._header)
 

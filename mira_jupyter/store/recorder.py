@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 import time
@@ -161,7 +162,7 @@ class Recorder:
             with self._cond:
                 if not self._urgent and not self._stopping:
                     self._cond.wait(backoff or self._interval)
-                if self._stopping and (not self._buffer or self._closed):
+                if self._stopping:  # close() has flushed what it could
                     return
                 self._urgent = False
                 batch = self._buffer[: self._batch_size]
@@ -173,7 +174,9 @@ class Recorder:
                     del self._buffer[: len(batch)]
                     self._written += len(batch)
                     if not self._buffer and self._journal is not None:
-                        self._journal.reset()
+                        # close() may have just closed it; the events are written anyway
+                        with contextlib.suppress(OSError):
+                            self._journal.reset()
                     self._urgent = bool(self._buffer)
                     backoff = 0.0
                 else:
