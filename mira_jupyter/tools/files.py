@@ -21,7 +21,7 @@ from .base import (
 )
 from .globs import GlobError, compile_glob
 from .sandbox import SandboxDenied
-from .types import ToolContext, ToolResult
+from .types import FileWrite, ToolContext, ToolResult
 from .walk import Walker
 
 # ---------------------------------------------------------------------------------------
@@ -131,27 +131,25 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
     """Atomically replace (or create) a file; the previous bytes go to ctx.on_write first."""
     sandbox = sandbox_of(ctx)
     data = args.content.encode("utf-8")
-    failure: list[BaseException] = []
+    failure: list[Exception] = []
 
-    def report(write: object) -> None:
+    def report(write: FileWrite) -> None:
         if ctx.on_write is None:
             return
         try:
-            ctx.on_write(write)  # type: ignore[arg-type]
-        except Exception as exc:  # the undo log must not be skipped silently
+            ctx.on_write(write)
+        except Exception as exc:  # no undo entry means no write, and the model is told
             failure.append(exc)
             raise
 
     try:
         outcome = sandbox.write_bytes(args.path, data, report)
-    except SandboxDenied:
-        raise
     except Exception as exc:
-        if failure:
-            return ToolResult.error(f"not written: recording the undo entry failed ({failure[0]})")
-        if isinstance(exc, OSError):
-            raise
-        return ToolResult.error(f"not written: {type(exc).__name__}: {exc}")
+        if not failure:
+            raise  # SandboxDenied and OSError become results in @guarded
+        return ToolResult.error(
+            f"not written: recording the undo entry failed ({type(exc).__name__}: {exc})"
+        )
     lines = args.content.count("\n") + (0 if not args.content or args.content.endswith("\n") else 1)
     return ToolResult.ok(
         path=outcome.rel,

@@ -95,7 +95,15 @@ def _rg_command(
     rg: str, args: GrepArgs, sandbox: Sandbox, start: Resolved, glob: Glob | None
 ) -> list[str]:
     limits = sandbox.limits
-    cmd = [rg, "--json", "--no-config", "--no-messages", "--hidden", "--no-require-git"]
+    cmd = [
+        rg,
+        "--json",
+        "--no-config",
+        "--no-messages",
+        "--no-follow",
+        "--hidden",
+        "--no-require-git",
+    ]
     cmd += ["--max-count", str(limits.max_matches * _COUNT_FACTOR)]
     cmd += ["--max-filesize", str(limits.max_grep_filesize)]
     cmd.append("--ignore-case" if args.case_insensitive else "--case-sensitive")

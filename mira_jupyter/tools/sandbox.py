@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import fnmatch
-import hashlib
 import os
 import re
-import secrets
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -46,7 +44,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 # Without dir_fd support (Windows) opens fall back to full paths re-checked after opening.
-_HAVE_DIR_FD = os.open in os.supports_dir_fd and bool(_NOFOLLOW) and bool(_DIRECTORY)
+HAVE_DIR_FD = os.open in os.supports_dir_fd and bool(_NOFOLLOW) and bool(_DIRECTORY)
 _MAX_PATH_CHARS = 4096
 
 
@@ -259,7 +257,7 @@ class Sandbox:
     def open_dir(self, rel: str, *, create: bool = False) -> Iterator[int]:
         """A descriptor for directory `rel`, reached without following any link."""
         parts = [] if rel == "." else rel.split("/")
-        if not _HAVE_DIR_FD:
+        if not HAVE_DIR_FD:
             real = os.path.join(self.root, *parts)
             if create:
                 os.makedirs(real, exist_ok=True)
@@ -306,7 +304,7 @@ class Sandbox:
             raise SandboxDenied("invalid_path", "the project root is a directory: use list_files")
         parent, name = _split(res.rel)
         with self.open_dir(parent) as dfd:
-            if _HAVE_DIR_FD:
+            if HAVE_DIR_FD:
                 # O_NONBLOCK so a FIFO planted in the tree cannot block the kernel on open
                 fd = self._open_component(name, dfd, os.O_RDONLY | _NONBLOCK)
             else:
@@ -353,121 +351,15 @@ class Sandbox:
         records them; if it raises, nothing is written. `max_bytes` overrides the write cap
         (undo restores files up to ``limits.max_undo_bytes``).
         """
-        cap = self.limits.max_write_bytes if max_bytes is None else max_bytes
-        if len(data) > cap:
-            raise SandboxDenied(
-                "too_large", f"{len(data)} bytes exceeds the write cap of {cap} bytes"
-            )
-        res = self.check_writable(path)
-        parent, name = _split(res.rel)
-        digest = hashlib.sha256(data).hexdigest()
-        with self.open_dir(parent, create=True) as dfd:
-            previous, mode = self._previous(dfd, name, res)
-            self._verify_dir(dfd, parent)
-            if on_write is not None:
-                on_write(FileWrite(path=res.rel, previous=previous, new_sha256=digest))
-            tmp = f".{name}.mira-{secrets.token_hex(6)}.tmp"
-            self._write_temp(dfd, tmp, data, mode, res)
-            try:
-                self._verify_dir(dfd, parent)
-                if _HAVE_DIR_FD:
-                    # rename replaces a link planted at the destination instead of following it
-                    os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-                else:
-                    os.replace(os.path.join(os.path.dirname(res.real), tmp), res.real)
-            except BaseException:
-                self._unlink(dfd, tmp, res)
-                raise
-            try:
-                self._verify_dir(dfd, parent)
-            except SandboxDenied:
-                # the directory was moved out while we wrote: take the write back
-                self._rollback(dfd, name, previous, mode, res)
-                raise
-        return WriteOutcome(res.rel, previous is None, len(data), digest)
+        from .atomic import write_bytes
+
+        return write_bytes(self, path, data, on_write, max_bytes)
 
     def remove_file(self, path: str) -> bytes:
         """Delete a regular file (for undo of a creation); returns the bytes it held."""
-        res = self.check_writable(path)
-        if not res.exists:
-            raise SandboxDenied("not_found", f"{res.rel!r} does not exist")
-        parent, name = _split(res.rel)
-        with self.open_dir(parent) as dfd:
-            previous, _mode = self._previous(dfd, name, res)
-            if previous is None:
-                raise SandboxDenied("not_found", f"{res.rel!r} does not exist")
-            self._verify_dir(dfd, parent)
-            if _HAVE_DIR_FD:
-                os.unlink(name, dir_fd=dfd)
-            else:
-                os.unlink(res.real)
-        return previous
+        from .atomic import remove_file
 
-    def _previous(self, dfd: int, name: str, res: Resolved) -> tuple[bytes | None, int | None]:
-        try:
-            if _HAVE_DIR_FD:
-                fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=dfd)
-            else:
-                fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except FileNotFoundError:
-            return None, None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise SandboxDenied(
-                    "symlink_escape", f"{res.rel!r} is a symbolic link planted at the destination"
-                ) from exc
-            raise SandboxDenied("invalid_path", f"cannot open {res.rel!r}: {exc.strerror}") from exc
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            os.close(fd)
-            raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
-        with os.fdopen(fd, "rb") as f:
-            if st.st_size > self.limits.max_undo_bytes:
-                raise SandboxDenied(
-                    "too_large",
-                    f"{res.rel!r} is {st.st_size} bytes; files over {self.limits.max_undo_bytes} bytes are not overwritten",
-                )
-            return f.read(), stat.S_IMODE(st.st_mode)
-
-    def _write_temp(self, dfd: int, tmp: str, data: bytes, mode: int | None, res: Resolved) -> None:
-        flags = (
-            os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | getattr(os, "O_BINARY", 0)
-        )
-        if _HAVE_DIR_FD:
-            fd = os.open(tmp, flags, 0o666, dir_fd=dfd)
-        else:
-            fd = os.open(os.path.join(os.path.dirname(res.real), tmp), flags, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            self._unlink(dfd, tmp, res)
-            raise
-        os.close(fd)
-
-    def _rollback(
-        self, dfd: int, name: str, previous: bytes | None, mode: int | None, res: Resolved
-    ) -> None:
-        with contextlib.suppress(OSError):
-            if previous is None:
-                self._unlink(dfd, name, res)
-            elif _HAVE_DIR_FD:
-                tmp = f".{name}.mira-{secrets.token_hex(6)}.tmp"
-                self._write_temp(dfd, tmp, previous, mode, res)
-                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-
-    @staticmethod
-    def _unlink(dfd: int, tmp: str, res: Resolved) -> None:
-        with contextlib.suppress(OSError):
-            if _HAVE_DIR_FD:
-                os.unlink(tmp, dir_fd=dfd)
-            else:
-                os.unlink(os.path.join(os.path.dirname(res.real), tmp))
+        return remove_file(self, path)
 
 
 def _split(rel: str) -> tuple[str, str]:

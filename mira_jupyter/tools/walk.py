@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .sandbox import _HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied
+from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied
 
 # Version-control metadata is never listed or searched.
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -103,7 +103,7 @@ class IgnoreRules:
 def _read_small(sandbox: Sandbox, handle: Any, rel_dir: str, name: str) -> str | None:
     """Read a small control file (.gitignore) in an open directory without following links."""
     try:
-        if _HAVE_DIR_FD:
+        if HAVE_DIR_FD:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=handle)
         else:
             fd = os.open(os.path.join(sandbox.root, rel_dir, name), os.O_RDONLY)
@@ -158,7 +158,7 @@ class Walker:
             yield from self._walk_dir(fd, start.rel, 0, recursive, include_dirs)
 
     def _scan(self, handle: Any, rel_dir: str) -> list[os.DirEntry[str]]:
-        target = handle if _HAVE_DIR_FD else os.path.join(self.sandbox.root, rel_dir)
+        target = handle if HAVE_DIR_FD else os.path.join(self.sandbox.root, rel_dir)
         try:
             with os.scandir(target) as it:
                 return sorted(it, key=lambda e: e.name)
@@ -243,7 +243,7 @@ class Walker:
     def _descend(
         self, handle: Any, rel: str, name: str, depth: int, include_dirs: bool
     ) -> Iterator[Entry]:
-        if not _HAVE_DIR_FD:
+        if not HAVE_DIR_FD:
             real = os.path.join(self.sandbox.root, rel)
             if os.path.realpath(real) != real:
                 self.stats.links_skipped += 1
