@@ -58,8 +58,12 @@ def main() -> None:
     per_op = 20
     started = time.perf_counter()
     with database.transaction() as con:
-        values = {"rows": args.rows, "ops": args.rows // per_op, "per_op": per_op,
-                  "days": args.days}
+        values = {
+            "rows": args.rows,
+            "ops": args.rows // per_op,
+            "per_op": per_op,
+            "days": args.days,
+        }
         for statement in FILL.split(";"):
             if statement.strip():
                 used = {k: v for k, v in values.items() if f"${k}" in statement}
@@ -91,16 +95,24 @@ def main() -> None:
     snapshot_ms = (time.perf_counter() - started) * 1000
     snap.close()
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, "
-          f"{platform.system()} {platform.release()}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, "
+        f"{platform.system()} {platform.release()}, python {platform.python_version()}"
+    )
     import duckdb
 
-    print(f"duckdb {duckdb.__version__}; {args.rows:,} llm_calls over {args.days} days "
-          f"({len(first)} day rows), file {size_mb:.0f} MB, generated in {fill_s:.1f} s")
-    print(f"costs(by='day') first call in a process (schema check, pandas import): {first_ms:.1f} ms")
+    print(
+        f"duckdb {duckdb.__version__}; {args.rows:,} llm_calls over {args.days} days "
+        f"({len(first)} day rows), file {size_mb:.0f} MB, generated in {fill_s:.1f} s"
+    )
+    print(
+        f"costs(by='day') first call in a process (schema check, pandas import): {first_ms:.1f} ms"
+    )
     for by, values in timings.items():
-        print(f"costs(by={by!r:12}) median {statistics.median(values):7.1f} ms  "
-              f"min {min(values):7.1f} ms  (n={len(values)})")
+        print(
+            f"costs(by={by!r:12}) median {statistics.median(values):7.1f} ms  "
+            f"min {min(values):7.1f} ms  (n={len(values)})"
+        )
     print(f"costs(by='day', since='30d') median {statistics.median(since):.1f} ms")
     print(f"connect() snapshot of the whole log: {snapshot_ms:.0f} ms")
 

@@ -41,9 +41,19 @@ _ORDER = {
     "operation_events": "operation_id, seq",
     "file_changes": "operation_id, seq",
 }
-_SUMMED = ("calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens",
-           "cost_input_usd", "cost_cached_input_usd", "cost_output_usd", "cost_usd",
-           "routing_savings_usd", "unpriced_calls")
+_SUMMED = (
+    "calls",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_input_usd",
+    "cost_cached_input_usd",
+    "cost_output_usd",
+    "cost_usd",
+    "routing_savings_usd",
+    "unpriced_calls",
+)
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -118,8 +128,14 @@ def costs(
         sums = ", ".join(f"coalesce(sum({c}), 0)" for c in _SUMMED)
         row = con.execute(f"SELECT {sums} FROM mira_result").fetchone()
     totals: dict[str, Any] = dict(zip(_SUMMED, row, strict=True))
-    for key in ("calls", "input_tokens", "cached_input_tokens", "output_tokens",
-                "reasoning_tokens", "unpriced_calls"):
+    for key in (
+        "calls",
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "unpriced_calls",
+    ):
         totals[key] = int(totals[key])
     totals["cache_hit_ratio"] = (
         totals["cached_input_tokens"] / totals["input_tokens"] if totals["input_tokens"] else None
@@ -240,8 +256,10 @@ def export(
     target = Path(target).expanduser()
     if target.suffix == ".parquet":
         if len(names) != 1:
-            raise ValueError("a single .parquet file holds one table; pass tables='llm_calls' "
-                             "or give a directory as the target")
+            raise ValueError(
+                "a single .parquet file holds one table; pass tables='llm_calls' "
+                "or give a directory as the target"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         outputs = [(names[0], target)]
     else:
@@ -259,12 +277,16 @@ def export(
 
 def _labels(df: pd.DataFrame, by: str) -> list[str]:
     if by == "model":
-        return [f"{p}:{m}" if p else str(m) for p, m in zip(df["provider"], df["model"], strict=True)]
+        return [
+            f"{p}:{m}" if p else str(m) for p, m in zip(df["provider"], df["model"], strict=True)
+        ]
     if by == "day":
         return [str(d)[:10] for d in df["day"]]
     if by == "operation":
-        return [f"{str(i)[:8]} {str(r or '')[:30]}" for i, r in
-                zip(df["operation_id"], df["request"], strict=True)]
+        return [
+            f"{str(i)[:8]} {str(r or '')[:30]}"
+            for i, r in zip(df["operation_id"], df["request"], strict=True)
+        ]
     if by == "task":
         return [str(d)[:40] for d in df["description"]]
     return [str(v) for v in df[by]]
@@ -281,11 +303,16 @@ def plot_costs(df: pd.DataFrame, by: str | None = None, ax: Any = None) -> Any:
         _, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(df) + 2), 4))
     positions = list(range(len(df)))
     width = 0.4
-    ax.bar([p - width / 2 for p in positions], df["cost_usd"].astype(float), width,
-           label="cost")
+    ax.bar([p - width / 2 for p in positions], df["cost_usd"].astype(float), width, label="cost")
     if "routing_savings_usd" in df and df["routing_savings_usd"].astype(float).abs().sum() > 0:
-        ax.bar([p + width / 2 for p in positions], df["routing_savings_usd"].astype(float),
-               width, label="routing savings", hatch="//", alpha=0.7)
+        ax.bar(
+            [p + width / 2 for p in positions],
+            df["routing_savings_usd"].astype(float),
+            width,
+            label="routing savings",
+            hatch="//",
+            alpha=0.7,
+        )
         ax.legend()
     ax.set_xticks(positions)
     ax.set_xticklabels(_labels(df, by), rotation=30 if len(df) > 3 else 0, ha="right")

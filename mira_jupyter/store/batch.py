@@ -75,8 +75,13 @@ class RowChanges:
         self._rows: dict[str, dict[tuple[Any, ...], dict[str, tuple[int, Any]]]] = {}
         self._inserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
 
-    def change(self, table: str, values: dict[str, Any], mode: int = SET,
-               modes: dict[str, int] | None = None) -> None:
+    def change(
+        self,
+        table: str,
+        values: dict[str, Any],
+        mode: int = SET,
+        modes: dict[str, int] | None = None,
+    ) -> None:
         """Record column values for the row whose key columns are in `values`."""
         keys = KEYS[table]
         key = tuple(values[k] for k in keys)

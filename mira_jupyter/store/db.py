@@ -290,8 +290,9 @@ class Database:
                 journals += 1
         interrupted = mark_interrupted(con)
         if events or interrupted:
-            log.info("recovered %d journaled events, %d interrupted operations",
-                     events, len(interrupted))
+            log.info(
+                "recovered %d journaled events, %d interrupted operations", events, len(interrupted)
+            )
         return Recovery(events, journals, interrupted)
 
 
@@ -347,12 +348,22 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection) -> list[str]:
                 """,
                 [op_id],
             ).fetchone()
-            usage = Usage(input_tokens=tokens[0], cached_input_tokens=tokens[1],
-                          output_tokens=tokens[2], reasoning_tokens=tokens[3])
+            usage = Usage(
+                input_tokens=tokens[0],
+                cached_input_tokens=tokens[1],
+                output_tokens=tokens[2],
+                reasoning_tokens=tokens[3],
+            )
             cost = Cost(input_usd=tokens[4], cached_input_usd=tokens[5], output_usd=tokens[6])
             event = OperationFinished(
-                operation_id=op_id, seq=(last_seq or 0) + 1, ts=finished, status="interrupted",
-                error=OPERATION_INTERRUPTED, usage=usage, cost=cost, routing_savings_usd=tokens[7],
+                operation_id=op_id,
+                seq=(last_seq or 0) + 1,
+                ts=finished,
+                status="interrupted",
+                error=OPERATION_INTERRUPTED,
+                usage=usage,
+                cost=cost,
+                routing_savings_usd=tokens[7],
             )
             # recorded like any event so that `%mira show` rebuilds the final state too
             apply_events(con, [journal.Pending(event, event.model_dump_json())])

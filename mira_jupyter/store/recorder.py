@@ -97,8 +97,9 @@ class Recorder:
                 try:
                     self._journal.append(line)
                 except OSError as exc:  # disk full, journal removed: keep it in memory at least
-                    log.error("could not journal event %s of %s: %s", event.seq,
-                              event.operation_id, exc)
+                    log.error(
+                        "could not journal event %s of %s: %s", event.seq, event.operation_id, exc
+                    )
             self._buffer.append(Pending(event, line))
             self._accepted += 1
             if isinstance(event, OperationFinished) or len(self._buffer) >= self._batch_size:
@@ -241,8 +242,9 @@ class Recorder:
         target = (
             Path(self._journal.path).with_suffix(".rejected") if self._journal is not None else None
         )
-        log.error("%d events could not be stored%s", len(items),
-                  f"; kept in {target}" if target else "")
+        log.error(
+            "%d events could not be stored%s", len(items), f"; kept in {target}" if target else ""
+        )
         if target is not None:
             with target.open("a", encoding="utf-8") as handle:
                 handle.writelines(item.line + "\n" for item in items)

@@ -35,6 +35,7 @@ from .session import SessionInfo
 if TYPE_CHECKING:
     import duckdb
 
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
@@ -42,14 +43,14 @@ def _dumps(value: Any) -> str:
 def session_row(session: SessionInfo, session_id: str) -> dict[str, Any]:
     """The ``sessions`` row for `session_id`, describing the process of `session`."""
     return {
-            "id": session_id,
-            "pid": session.pid,
-            "hostname": session.hostname,
-            "started_at": session.started_at,
-            "project_root": session.project_root,
-            "mira_version": session.mira_version,
-            "journal_path": session.journal_path,
-        }
+        "id": session_id,
+        "pid": session.pid,
+        "hostname": session.hostname,
+        "started_at": session.started_at,
+        "project_root": session.project_root,
+        "mira_version": session.mira_version,
+        "journal_path": session.journal_path,
+    }
 
 
 def upsert_session(con: duckdb.DuckDBPyConnection, session: SessionInfo, session_id: str) -> None:
@@ -135,8 +136,12 @@ def _task_created(out: RowChanges, e: TaskCreated, writer: SessionInfo | None) -
 
 
 def _task_started(out: RowChanges, e: TaskStarted, writer: SessionInfo | None) -> None:
-    values = {"id": e.task_id, "operation_id": e.operation_id, "status": "in_progress",
-              "started_at": e.ts}
+    values = {
+        "id": e.task_id,
+        "operation_id": e.operation_id,
+        "status": "in_progress",
+        "started_at": e.ts,
+    }
     # a late start must not reopen a task that already finished
     out.change("operation_tasks", values, modes={"status": START})
 
@@ -326,15 +331,26 @@ def _event_rows(items: Sequence[Pending]) -> list[tuple[str, int, int, str, str,
             return
         first = run[0]
         merged = first.model_copy(update={"text": "".join(d.text for d in run)})
-        rows.append((first.operation_id, first.seq, run[-1].seq, first.type,
-                     merged.model_dump_json(), first.ts))
+        rows.append(
+            (
+                first.operation_id,
+                first.seq,
+                run[-1].seq,
+                first.type,
+                merged.model_dump_json(),
+                first.ts,
+            )
+        )
         run.clear()
 
     for item in items:
         e = item.event
         if isinstance(e, TextDelta):
-            if run and (run[-1].operation_id != e.operation_id or run[-1].channel != e.channel
-                        or run[-1].seq + 1 != e.seq):
+            if run and (
+                run[-1].operation_id != e.operation_id
+                or run[-1].channel != e.channel
+                or run[-1].seq + 1 != e.seq
+            ):
                 close_run()
             run.append(e)
             continue

@@ -49,8 +49,9 @@ def main() -> None:
         end = time.monotonic() + float(sys.argv[4])
         ops = failures = 0
         while time.monotonic() < end:
-            for event in full_operation(f"{session.id}-op{ops}", session.id,
-                                        start=datetime.now(UTC)):
+            for event in full_operation(
+                f"{session.id}-op{ops}", session.id, start=datetime.now(UTC)
+            ):
                 recorder(event)
             ops += 1
             failures += not recorder.flush(timeout=5)

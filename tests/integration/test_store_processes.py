@@ -24,8 +24,13 @@ ROWS_PER_OP = 22  # five text deltas share a row
 
 def spawn(*args: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, str(CHILD), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -50,13 +55,18 @@ def test_two_kernels_writing_at_once_land_every_event_exactly_once(db: Path) -> 
         assert out.split() == ["done", str(ops * EVENTS_PER_OP), "True"]
     # each operation's rows cover its sequence numbers 1..26 exactly once (how many rows
     # that takes depends on where batches split a run of text deltas)
-    coverage = rows(db, """
+    coverage = rows(
+        db,
+        """
         SELECT o.session_id, count(DISTINCT o.id), count(*), count(DISTINCT (o.id, s.n))
         FROM operations o, range(1, 27) s(n), operation_events e
         WHERE e.operation_id = o.id AND s.n BETWEEN e.seq AND e.seq_end
-        GROUP BY 1 ORDER BY 1""")
-    assert coverage == [("kA", ops, ops * EVENTS_PER_OP, ops * EVENTS_PER_OP),
-                        ("kB", ops, ops * EVENTS_PER_OP, ops * EVENTS_PER_OP)]
+        GROUP BY 1 ORDER BY 1""",
+    )
+    assert coverage == [
+        ("kA", ops, ops * EVENTS_PER_OP, ops * EVENTS_PER_OP),
+        ("kB", ops, ops * EVENTS_PER_OP, ops * EVENTS_PER_OP),
+    ]
     assert rows(db, "SELECT count(*) FROM operation_events WHERE seq_end > 26 OR seq < 1") == [(0,)]
     assert ops * ROWS_PER_OP <= rows(db, "SELECT count(*) FROM operation_events")[0][0]
     assert rows(db, "SELECT count(*), count(DISTINCT id) FROM llm_calls") == [(4 * ops, 4 * ops)]
@@ -82,8 +92,9 @@ def test_killed_kernel_leaves_operation_interrupted_and_loses_no_event(
         other = spawn("write", db, "kother", 0)
         assert other.communicate(timeout=120)[0].split()[0] == "done"
         assert rows(db, "SELECT status FROM operations WHERE id = 'kdead-op'") == [("running",)]
-        assert rows(db, "SELECT count(*) FROM operation_events WHERE operation_id = 'kdead-op'"
-                    ) == [(flushed,)]
+        assert rows(
+            db, "SELECT count(*) FROM operation_events WHERE operation_id = 'kdead-op'"
+        ) == [(flushed,)]
     kernel.send_signal(signal.SIGKILL)
     kernel.wait(timeout=30)
 
@@ -93,19 +104,38 @@ def test_killed_kernel_leaves_operation_interrupted_and_loses_no_event(
     assert survivor.returncode == 0, err
 
     op = "kdead-op"
-    status = rows(db, f"SELECT status, error, finished_at IS NOT NULL, cost_usd, input_tokens "
-                      f"FROM operations WHERE id = '{op}'")
-    assert status == [("interrupted", "kernel stopped before the operation finished", True,
-                       Decimal("0.005830"), 6000)]
+    status = rows(
+        db,
+        f"SELECT status, error, finished_at IS NOT NULL, cost_usd, input_tokens "
+        f"FROM operations WHERE id = '{op}'",
+    )
+    assert status == [
+        (
+            "interrupted",
+            "kernel stopped before the operation finished",
+            True,
+            Decimal("0.005830"),
+            6000,
+        )
+    ]
     # all accepted events are there (the text deltas share one row), then the synthetic finish
-    covered = rows(db, f"SELECT sum(seq_end - seq + 1), max(seq_end) FROM operation_events "
-                       f"WHERE operation_id = '{op}' AND type <> 'OperationFinished'")
+    covered = rows(
+        db,
+        f"SELECT sum(seq_end - seq + 1), max(seq_end) FROM operation_events "
+        f"WHERE operation_id = '{op}' AND type <> 'OperationFinished'",
+    )
     assert covered == [(accepted, accepted)]
-    last = rows(db, f"SELECT seq, type, payload->>'status' FROM operation_events "
-                    f"WHERE operation_id = '{op}' ORDER BY seq DESC LIMIT 1")
+    last = rows(
+        db,
+        f"SELECT seq, type, payload->>'status' FROM operation_events "
+        f"WHERE operation_id = '{op}' ORDER BY seq DESC LIMIT 1",
+    )
     assert last == [(accepted + 1, "OperationFinished", "interrupted")]
-    tasks = rows(db, f"SELECT sequence, status, error_message FROM operation_tasks "
-                     f"WHERE operation_id = '{op}' ORDER BY sequence")
+    tasks = rows(
+        db,
+        f"SELECT sequence, status, error_message FROM operation_tasks "
+        f"WHERE operation_id = '{op}' ORDER BY sequence",
+    )
     # task 1 had completed; task 2 had already failed on its own before the kill
     assert tasks == [(1, "completed", None), (2, "failed", "tests still fail")]
     assert rows(db, "SELECT ended_at IS NOT NULL FROM sessions WHERE id = 'kdead'") == [(True,)]
@@ -127,7 +157,9 @@ def test_killed_kernel_with_task_in_progress_fails_the_task(db: Path) -> None:
     report = Database(db).recover()
     assert report.replayed_events == 17 and report.interrupted_operations == ["kdead-op"]
     assert rows(db, "SELECT sequence, status, error_message FROM operation_tasks ORDER BY 1") == [
-        (1, "completed", None), (2, "failed", TASK_INTERRUPTED)]
+        (1, "completed", None),
+        (2, "failed", TASK_INTERRUPTED),
+    ]
 
 
 def test_analytics_from_another_process_while_a_kernel_writes(db: Path) -> None:
@@ -154,5 +186,6 @@ def test_analytics_from_another_process_while_a_kernel_writes(db: Path) -> None:
     assert snapshot.execute("SELECT count(*) FROM v_cost_by_day").fetchone()[0] >= 1
     assert rows(db, "SELECT count(*) FROM operations") == [(int(ops),)]
     assert rows(db, "SELECT sum(seq_end - seq + 1) FROM operation_events") == [
-        (int(ops) * EVENTS_PER_OP,)]
+        (int(ops) * EVENTS_PER_OP,)
+    ]
     snapshot.close()

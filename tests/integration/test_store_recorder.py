@@ -36,8 +36,13 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 def spawn(*args: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, str(CHILD), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 @pytest.fixture
@@ -58,7 +63,9 @@ def record_full(db: Path, op: str = "op1", session_id: str = "s1") -> Recorder:
 def test_full_operation_maps_onto_every_table(db: Path) -> None:
     recorder = record_full(db)
     assert recorder.close()
-    op = rows(db, """SELECT session_id, request, mode, requested_mode, status, reasoning,
+    op = rows(
+        db,
+        """SELECT session_id, request, mode, requested_mode, status, reasoning,
                             complexity_score, complexity_reasons, orchestrator_model,
                             executor_model, plan_text, plan_source,
                             plan_generated_at - plan_started_at, planning_input_tokens,
@@ -66,48 +73,117 @@ def test_full_operation_maps_onto_every_table(db: Path) -> None:
                             error, budget_usd, input_tokens, cached_input_tokens,
                             output_tokens, reasoning_tokens, cost_usd, routing_savings_usd,
                             finished_at - started_at, plan_only
-                     FROM operations""")
+                     FROM operations""",
+    )
     assert len(op) == 1
-    (session, request, mode, requested, status, reasoning, score, reasons, orch, execu,
-     plan, source, plan_time, p_in, p_out, p_reason, result, error, budget, i, ci, o, r,
-     cost, savings, duration, plan_only) = op[0]
-    assert (session, mode, requested, status, reasoning) == ("s1", "planned", "auto", "failed", "high")
+    (
+        session,
+        request,
+        mode,
+        requested,
+        status,
+        reasoning,
+        score,
+        reasons,
+        orch,
+        execu,
+        plan,
+        source,
+        plan_time,
+        p_in,
+        p_out,
+        p_reason,
+        result,
+        error,
+        budget,
+        i,
+        ci,
+        o,
+        r,
+        cost,
+        savings,
+        duration,
+        plan_only,
+    ) = op[0]
+    assert (session, mode, requested, status, reasoning) == (
+        "s1",
+        "planned",
+        "auto",
+        "failed",
+        "high",
+    )
     assert request == "Fix the CSV loader (op1)" and score == pytest.approx(0.35)
     assert json.loads(reasons) == ["multi-step", "tests"]
     assert (orch, execu) == ("openai:gpt-5", "deepseek:deepseek-chat")
     assert plan.startswith("1. Read loader") and source == "parsed"
     assert plan_time.total_seconds() == 1 and (p_in, p_out, p_reason) == (200, 90, 40)
-    assert (result, error, budget) == ("Loader fixed but TESTS fail", "task 2 failed", Decimal("0.5"))
+    assert (result, error, budget) == (
+        "Loader fixed but TESTS fail",
+        "task 2 failed",
+        Decimal("0.5"),
+    )
     assert (i, ci, o, r) == (6000, 1400, 1100, 120)
     assert cost == ORCH_COST.total_usd + EXEC_COST.total_usd == Decimal("0.005830")
     assert savings == EXEC_AS_ORCH - EXEC_COST.total_usd
     assert duration.total_seconds() == 12 and plan_only is False
 
-    tasks = rows(db, """SELECT id, sequence, description, active_form, status, note, error_message,
+    tasks = rows(
+        db,
+        """SELECT id, sequence, description, active_form, status, note, error_message,
                                started_at IS NOT NULL, completed_at IS NOT NULL
-                        FROM operation_tasks ORDER BY sequence""")
+                        FROM operation_tasks ORDER BY sequence""",
+    )
     assert tasks == [
         ("op1-t1", 1, "Read loader", "Reading loader", "completed", "read it", None, True, True),
         ("op1-t2", 2, "Fix it", "Fixing it", "failed", None, "tests still fail", True, True),
     ]
 
-    calls = rows(db, """SELECT id, task_id, role, provider, model, purpose, reasoning_effort, stream,
+    calls = rows(
+        db,
+        """SELECT id, task_id, role, provider, model, purpose, reasoning_effort, stream,
                                latency_ms, ttft_ms, input_tokens, cached_input_tokens,
                                output_tokens, reasoning_tokens, usage_source, cost_input_usd,
                                cost_cached_input_usd, cost_output_usd, cost_total_usd,
                                orchestrator_equivalent_usd, price_version, priced, finish_reason,
                                status, epoch(finished_at - started_at)
-                        FROM llm_calls ORDER BY id""")
-    assert calls[0] == ("op1-c1", "op1-t1", "orchestrator", "openai", "gpt-5", "orchestrate",
-                        "high", True, 2000.0, 350.0, 1000, 400, 300, 120, "reported",
-                        Decimal("0.000750"), Decimal("0.000050"), Decimal("0.003000"),
-                        Decimal("0.003800"), None, "2026-11", True, "tool_calls", "ok", 2.0)
+                        FROM llm_calls ORDER BY id""",
+    )
+    assert calls[0] == (
+        "op1-c1",
+        "op1-t1",
+        "orchestrator",
+        "openai",
+        "gpt-5",
+        "orchestrate",
+        "high",
+        True,
+        2000.0,
+        350.0,
+        1000,
+        400,
+        300,
+        120,
+        "reported",
+        Decimal("0.000750"),
+        Decimal("0.000050"),
+        Decimal("0.003000"),
+        Decimal("0.003800"),
+        None,
+        "2026-11",
+        True,
+        "tool_calls",
+        "ok",
+        2.0,
+    )
     assert calls[1][:3] == ("op1-c2", "op1-t1", "executor")
     assert calls[1][18:20] == (Decimal("0.002030"), EXEC_AS_ORCH)
 
-    tools = rows(db, """SELECT id, llm_call_id, role, tool, arguments, status, denial_reason,
+    tools = rows(
+        db,
+        """SELECT id, llm_call_id, role, tool, arguments, status, denial_reason,
                                duration_ms, result_bytes, truncated, summary
-                        FROM tool_calls ORDER BY id""")
+                        FROM tool_calls ORDER BY id""",
+    )
     assert [t[0] for t in tools] == ["op1-x1", "op1-x2", "op1-x3"]
     assert json.loads(tools[0][4]) == {"path": "loader.py"} and tools[0][5] == "ok"
     assert tools[1][5:] == ("ok", None, 12.5, 2048, True, "read 80 lines")
@@ -115,8 +191,11 @@ def test_full_operation_maps_onto_every_table(db: Path) -> None:
     assert json.loads(tools[2][4]) == '{"path": "../etc/passwd"'
     assert tools[2][5:7] == ("denied", "outside_root")
 
-    changes = rows(db, "SELECT path, existed_before, previous_content, previous_sha256, "
-                       "new_sha256, tool_call_id FROM file_changes")
+    changes = rows(
+        db,
+        "SELECT path, existed_before, previous_content, previous_sha256, "
+        "new_sha256, tool_call_id FROM file_changes",
+    )
     assert changes == [("loader.py", True, b"old\x00content\n", "a" * 64, "b" * 64, "op1-x2")]
 
 
@@ -147,9 +226,12 @@ def test_replaying_the_same_events_adds_nothing(db: Path) -> None:
         assert apply_events(con, items, session) == 0
         # a partial overlap (text deltas inside a coalesced row) is recognised too
         assert apply_events(con, items[19:23], session) == 0
-    counts = rows(db, """SELECT (SELECT count(*) FROM operation_events),
+    counts = rows(
+        db,
+        """SELECT (SELECT count(*) FROM operation_events),
                                 (SELECT count(*) FROM llm_calls), (SELECT count(*) FROM tool_calls),
-                                (SELECT count(*) FROM file_changes), (SELECT count(*) FROM operations)""")
+                                (SELECT count(*) FROM file_changes), (SELECT count(*) FROM operations)""",
+    )
     assert counts == [(22, 2, 3, 1, 1)]
 
 
@@ -162,11 +244,14 @@ def test_rows_do_not_depend_on_event_order(tmp_path: Path) -> None:
         with database.transaction() as con:
             for item in order:  # one event per batch: the worst case for ordering
                 apply_events(con, [Pending(item, item.model_dump_json())], session)
-        return rows(path, """SELECT o.status, o.request, o.mode, o.finished_at IS NOT NULL,
+        return rows(
+            path,
+            """SELECT o.status, o.request, o.mode, o.finished_at IS NOT NULL,
             (SELECT list(status ORDER BY id) FROM operation_tasks),
             (SELECT list(status || ':' || coalesce(arguments::VARCHAR, '') ORDER BY id) FROM tool_calls),
             (SELECT list(status || ':' || cost_total_usd ORDER BY id) FROM llm_calls)
-            FROM operations o""")
+            FROM operations o""",
+        )
 
     forward = table_dump(tmp_path / "a.duckdb", events)
     backward = table_dump(tmp_path / "b.duckdb", list(reversed(events)))
@@ -179,7 +264,9 @@ def test_unnumbered_events_get_sequence_numbers(db: Path) -> None:
     for event in full_operation("op1", "s1"):
         recorder(event)  # straight in, no bus: seq is 0 on every event
     assert recorder.close()
-    assert rows(db, "SELECT count(*), min(seq), max(seq_end) FROM operation_events") == [(22, 1, 26)]
+    assert rows(db, "SELECT count(*), min(seq), max(seq_end) FROM operation_events") == [
+        (22, 1, 26)
+    ]
 
 
 def test_flush_makes_history_visible_at_once(db: Path) -> None:
@@ -258,8 +345,17 @@ def test_recorder_call_is_safe_from_many_threads(db: Path) -> None:
     recorder = Recorder(db, SessionInfo.current("/proj", "s1"), batch_size=50)
     bus = EventBus()
     bus.subscribe(recorder)
-    bus.emit(OperationStarted(operation_id="op1", session_id="s1", request="r", mode="simple",
-                              orchestrator_model="a:b", executor_model="c:d", project_root="/p"))
+    bus.emit(
+        OperationStarted(
+            operation_id="op1",
+            session_id="s1",
+            request="r",
+            mode="simple",
+            orchestrator_model="a:b",
+            executor_model="c:d",
+            project_root="/p",
+        )
+    )
 
     def stream(channel: str) -> None:
         for i in range(300):
@@ -271,12 +367,15 @@ def test_recorder_call_is_safe_from_many_threads(db: Path) -> None:
     for t in threads:
         t.join()
     assert recorder.close()
-    payloads = rows(db, "SELECT seq, seq_end, payload FROM operation_events WHERE type = 'TextDelta'")
+    payloads = rows(
+        db, "SELECT seq, seq_end, payload FROM operation_events WHERE type = 'TextDelta'"
+    )
     covered = sorted(s for lo, hi, _ in payloads for s in range(lo, hi + 1))
     assert covered == list(range(2, 602))
     text = "".join(event_from_json(p).text for *_, p in payloads)
     assert sorted(text.rstrip(",").split(",")) == sorted(
-        [f"answer{i}" for i in range(300)] + [f"plan{i}" for i in range(300)])
+        [f"answer{i}" for i in range(300)] + [f"plan{i}" for i in range(300)]
+    )
 
 
 def test_an_unwritable_event_is_quarantined_without_blocking_the_rest(db: Path) -> None:

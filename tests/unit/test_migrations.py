@@ -30,7 +30,9 @@ def test_discover_orders_by_number_not_by_listing(tmp_path: Path) -> None:
     _write(tmp_path, "0002_second.sql", "CREATE TABLE b (x INT);")
     _write(tmp_path, "0001_first.sql", "CREATE TABLE a (x INT);")
     assert [(m.version, m.name) for m in discover(tmp_path)] == [
-        (1, "first"), (2, "second"), (10, "later"),
+        (1, "first"),
+        (2, "second"),
+        (10, "later"),
     ]
 
 
@@ -53,7 +55,9 @@ def test_applies_in_order_and_records_each(tmp_path: Path, con) -> None:
     migrations.mkdir()
     # 0002 depends on 0001: only works if applied in numeric order
     _write(migrations, "0002_fill.sql", "INSERT INTO t VALUES (2);")
-    first = _write(migrations, "0001_create.sql", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1);")
+    first = _write(
+        migrations, "0001_create.sql", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1);"
+    )
     applied = migrate(con, migrations)
     assert [m.version for m in applied] == [1, 2]
     assert con.execute("SELECT list(x ORDER BY x) FROM t").fetchone()[0] == [1, 2]
@@ -111,7 +115,15 @@ def test_shipped_migrations_are_found_and_build_the_schema(con) -> None:
     assert types["tool_calls.arguments"] == "JSON"
     assert types["operation_events.payload"] == "JSON"
     assert types["file_changes.previous_content"] == "BLOB"
-    for view in ("v_cost_by_model", "v_cost_by_role", "v_cost_by_skill", "v_cost_by_day",
-                 "v_cost_by_operation", "v_cost_by_task", "v_tool_usage",
-                 "v_cache_hit_by_role", "v_routing_savings"):
+    for view in (
+        "v_cost_by_model",
+        "v_cost_by_role",
+        "v_cost_by_skill",
+        "v_cost_by_day",
+        "v_cost_by_operation",
+        "v_cost_by_task",
+        "v_tool_usage",
+        "v_cache_hit_by_role",
+        "v_routing_savings",
+    ):
         assert con.execute(f"SELECT count(*) FROM {view}").fetchone()[0] == 0
