@@ -198,7 +198,7 @@ class Recorder:
         with self.db.transaction(timeout=self._lock_timeout) as con:
             try:
                 if not self._session_written:
-                    upsert_session(con, self.session, self.session.id)
+                    upsert_session(con, self.session, self.session.id, claim=True)
                 apply_events(con, batch, self.session)
             except Exception as exc:
                 raise _ApplyError(exc) from exc

@@ -53,10 +53,22 @@ def session_row(session: SessionInfo, session_id: str) -> dict[str, Any]:
     }
 
 
-def upsert_session(con: duckdb.DuckDBPyConnection, session: SessionInfo, session_id: str) -> None:
-    """Insert the ``sessions`` row for `session_id` (describing `session`) unless present."""
+def upsert_session(
+    con: duckdb.DuckDBPyConnection, session: SessionInfo, session_id: str, claim: bool = False
+) -> None:
+    """Insert the ``sessions`` row for `session_id` unless present.
+
+    With `claim`, a live recorder takes the row over: a session id reused after an earlier
+    recorder closed must not keep that recorder's process, journal and end time, or other
+    processes would think this one dead.
+    """
     changes = RowChanges()
-    changes.insert("sessions", session_row(session, session_id))
+    if claim:
+        row = session_row(session, session_id)
+        row["ended_at"] = None
+        changes.change("sessions", row, modes={"started_at": FILL})
+    else:
+        changes.insert("sessions", session_row(session, session_id))
     changes.write(con)
 
 

@@ -394,3 +394,21 @@ def test_an_unwritable_event_is_quarantined_without_blocking_the_rest(db: Path) 
     assert rows(db, "SELECT status FROM operations") == [("failed",)]
     rejected = Path(recorder.session.journal_path).with_suffix(".rejected")
     assert [event_from_json(line).seq for line in rejected.read_text().splitlines()] == [2**31]
+
+
+def test_a_reused_session_id_is_taken_over_by_the_new_recorder(db: Path) -> None:
+    first = Recorder(db, SessionInfo.current("/proj", "s1"))
+    first(TextDelta(operation_id="op0", text="x"))
+    assert first.close()
+    assert rows(db, "SELECT ended_at IS NOT NULL FROM sessions") == [(True,)]
+    second = Recorder(db, SessionInfo.current("/proj", "s1"))
+    for event in full_operation("op1", "s1")[:3]:
+        second(event)
+    assert second.flush(timeout=30)
+    assert rows(db, "SELECT ended_at IS NULL, journal_path FROM sessions") == [
+        (True, second.session.journal_path)
+    ]
+    # so recovery in another process sees a live kernel and leaves its operation running
+    assert Database(db).recover().interrupted_operations == []
+    assert rows(db, "SELECT status FROM operations") == [("running",)]
+    assert second.close()
