@@ -443,3 +443,15 @@ def test_tool_unknown_extension_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_text("a,b\n")
     result = _tool(tmp_path, path="data.csv")
     assert result.status == "error" and ".py" in result.content["error"]
+
+
+def test_grammars_are_imported_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mira_jupyter.tools.registry\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('tree_sitter', 're2', 'pathspec'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
