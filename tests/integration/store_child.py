@@ -4,7 +4,7 @@ Usage: python store_child.py ACTION DB [ARGS...]
   write DB SESSION OPS       record OPS full operations, close, print "done <accepted>"
   stream DB SESSION SECONDS  record operations continuously for SECONDS, flushing each;
                              print "done <ops> <flush failures>"
-  hold DB SECONDS            open DB read-write, print "held", hold it, then exit
+  hold DB                    open DB read-write, print "held", hold it until stdin closes
   die DB SESSION K           record one operation without its finish, the first K events
                              flushed to the database and the rest only journaled; print
                              "ready", then wait to be killed
@@ -32,7 +32,7 @@ def main() -> None:
 
         con = duckdb.connect(db)
         print("held", flush=True)
-        time.sleep(float(sys.argv[3]))
+        sys.stdin.read()  # until the test closes our stdin
         con.close()
         return
     session = SessionInfo.current("/proj", sys.argv[3])

@@ -38,6 +38,7 @@ def spawn(*args: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         [sys.executable, str(CHILD), *map(str, args)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -295,7 +296,7 @@ def test_memory_location_keeps_one_database_for_the_process() -> None:
 
 def test_blocked_writer_keeps_events_and_writes_them_later(db: Path) -> None:
     Database(db).recover()  # create the schema first
-    holder = spawn("hold", db, 4)
+    holder = spawn("hold", db)
     assert holder.stdout.readline().strip() == "held"
     recorder = Recorder(db, SessionInfo.current("/proj", "s1"), lock_timeout=0.2)
     for event in full_operation("op1", "s1"):
@@ -304,6 +305,7 @@ def test_blocked_writer_keeps_events_and_writes_them_later(db: Path) -> None:
     assert recorder.pending == 26
     journal_lines = Path(recorder.session.journal_path).read_text().splitlines()
     assert len(journal_lines) == 27  # header + every accepted event, before any DB write
+    holder.stdin.close()
     holder.wait(timeout=30)
     assert recorder.flush(timeout=30)
     assert recorder.pending == 0
@@ -315,7 +317,7 @@ def test_blocked_writer_keeps_events_and_writes_them_later(db: Path) -> None:
 
 def test_close_while_locked_leaves_the_journal_for_the_next_process(db: Path) -> None:
     Database(db).recover()
-    holder = spawn("hold", db, 3)
+    holder = spawn("hold", db)
     assert holder.stdout.readline().strip() == "held"
     recorder = Recorder(db, SessionInfo.current("/proj", "s1"), lock_timeout=0.2)
     for event in full_operation("op1", "s1"):
@@ -323,6 +325,7 @@ def test_close_while_locked_leaves_the_journal_for_the_next_process(db: Path) ->
     assert recorder.close(timeout=0.5) is False
     journal = Path(recorder.session.journal_path)
     assert journal.exists()
+    holder.stdin.close()
     holder.wait(timeout=30)
     # another process opening the store replays the orphaned journal
     reader = spawn("write", db, "s2", 0)
