@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -64,7 +63,7 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
             f"operation {operation_id} changed no files" if operation_id else "no operation changed any files"
         )
     root = session.config.resolved_root()
-    sandbox = Sandbox(root, protected=[session.database] if "://" not in session.database else [])
+    sandbox = Sandbox(root, protected=[session.database])
     report = UndoReport(op_id)
     first: dict[str, FileChanged] = {}
     last: dict[str, FileChanged] = {}
@@ -81,12 +80,16 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
         if current != last[path].new_sha256:
             report.skipped.append((path, "changed since the operation wrote it"))
             continue
-        if original.existed_before:
-            sandbox.write_bytes(path, original.previous_content or b"")
-            report.restored.append(path)
-        else:
-            os.unlink(resolved.real)
-            report.removed.append(path)
+        try:
+            if original.existed_before:
+                previous = original.previous_content or b""
+                sandbox.write_bytes(path, previous, max_bytes=max(len(previous), sandbox.limits.max_write_bytes))
+                report.restored.append(path)
+            else:
+                sandbox.remove_file(path)
+                report.removed.append(path)
+        except SandboxDenied as exc:
+            report.skipped.append((path, str(exc)))
     return report
 
 

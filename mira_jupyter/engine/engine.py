@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 from ..llm.types import ChatModel, ModelError
@@ -252,6 +253,7 @@ class Engine:
     def _new_run(
         self, op: Operation, options: RunOptions, cancel: CancelToken, ledger: Ledger, budget: Decimal | None
     ) -> OperationRun:
+        from ..tools.policy import Limits
         from ..tools.registry import file_tools
         from ..tools.sandbox import Sandbox
 
@@ -260,7 +262,12 @@ class Engine:
             "orchestrator": self.model_factory(op.models["orchestrator"], settings),
             "executor": self.model_factory(op.models["executor"], settings),
         }
-        protected = [settings.database] if settings.database and "://" not in settings.database else []
+        protected = [settings.database] if settings.database and ":" not in Path(settings.database).name else []
+        if settings.user_skills_dir is not None:
+            protected.append(str(settings.user_skills_dir))
+        # read_file's own caps (with "continue at line N" hints) sit below the engine's
+        # result cap, so the model is told how to read on rather than just cut off
+        limits = Limits(max_read_bytes=max(2_000, settings.max_tool_result_chars - 4_000), max_lines=400)
         calls = CallRunner(
             operation_id=op.id,
             bus=self.bus,
@@ -279,7 +286,7 @@ class Engine:
             calls=calls,
             dispatcher=ToolDispatcher(op.id, self.bus, settings.max_tool_result_chars),
             tracker=TaskTracker(op.id, self.bus),
-            sandbox=Sandbox(settings.project_root, protected=protected),
+            sandbox=Sandbox(settings.project_root, protected=protected, limits=limits),
             file_tools=file_tools(),
             orch_tools=orchestrator_tools(),
             skills=self._skills_or_none(),

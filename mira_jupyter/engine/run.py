@@ -183,12 +183,25 @@ class OperationRun:
         )
 
     def _read_whole(self, path: str) -> str | None:
-        read = self.file_tools["read_file"]
-        args = read.args_model.model_validate({"path": path})
-        result = read.func(args, self.tool_context())
-        if result.status != "ok":
+        """The whole text of a file the executor will rewrite (None if absent or unusable).
+
+        Not read_file: its caps would hand back a truncated file to be written back cut.
+        """
+        from ..tools.sandbox import SandboxDenied, is_binary
+
+        try:
+            with self.sandbox.open_read(path) as (handle, stat, _):
+                if stat.st_size > self.sandbox.limits.max_write_bytes:
+                    return None
+                data = handle.read()
+        except (SandboxDenied, OSError):
             return None
-        return result.content.get("content")
+        if is_binary(data):
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
 
     # -- skills ----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ class EngineSettings:
     reasoning_execution: str = "medium"
     max_orchestrator_turns: int = 8  # per task
     max_executor_turns: int = 6  # per delegation
-    max_tool_result_chars: int = 12_000
+    max_tool_result_chars: int = 16_000
     max_total_tokens: int = 600_000
     output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
     request_timeout: float = 120.0

@@ -149,3 +149,20 @@ def test_plan_only_then_run_continues_the_same_operation(project):
     assert h.types().count("OperationResumed") == 1
     seqs = [e.seq for e in h.events if e.operation_id == planned.id]
     assert seqs == sorted(set(seqs)), "event numbers stay unique across plan and run"
+
+
+def test_refactor_of_a_long_file_sends_the_whole_file_not_a_truncated_read(project):
+    big = "".join(f"value_{i} = {i}\n" for i in range(3000))
+    (project / "big.py").write_text(big)
+    script = mt.Script(
+        {
+            ORCH: [plan_turn("Refactor big.py"), call("refactor_code", path="big.py", changes_requested="sort"), "ok", "done"],
+            EXEC: ["```python\n" + big + "```"],
+        }
+    )
+    h = Harness(project, script)
+    op = h.engine.run("refactor big.py", RunOptions(mode="planned"))
+    assert op.status == "completed"
+    job = script.requests_for(EXEC)[0].messages[-1]["content"]
+    assert "value_2999 = 2999" in job
+    assert (project / "big.py").read_text() == big
