@@ -17,6 +17,7 @@ from mira_jupyter.engine.events import (
     LLMCallStarted,
     ModeChanged,
     OperationFinished,
+    OperationResumed,
     OperationStarted,
     PlanGenerated,
     TaskCompleted,
@@ -95,6 +96,11 @@ def _operation_started(out: RowChanges, e: OperationStarted, writer: SessionInfo
         "started_at": e.ts,
     }
     out.change("operations", values)
+
+
+def _operation_resumed(out: RowChanges, e: OperationResumed, writer: SessionInfo | None) -> None:
+    # a plan-only operation being run: the same row is running again
+    out.change("operations", {"id": e.operation_id, "status": "running", "finished_at": None})
 
 
 def _mode_changed(out: RowChanges, e: ModeChanged, writer: SessionInfo | None) -> None:
@@ -280,6 +286,7 @@ def _file_changed(out: RowChanges, e: FileChanged, writer: SessionInfo | None) -
 
 _HANDLERS: dict[type, Callable[[RowChanges, Any, SessionInfo | None], None]] = {
     OperationStarted: _operation_started,
+    OperationResumed: _operation_resumed,
     ModeChanged: _mode_changed,
     PlanGenerated: _plan_generated,
     OperationFinished: _operation_finished,

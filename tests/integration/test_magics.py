@@ -174,3 +174,19 @@ def test_project_skill_with_a_broken_file_is_reported_not_fatal(shell, capsys, t
     assert "broken" not in set(frame["name"])
     out = capsys.readouterr().out
     assert "broken.md" in out and "name" in out
+
+
+def test_plan_only_then_run_is_one_row_in_the_log(shell, capsys):
+    mt.use_script(mt.Script({ORCH: [plan_turn("One", "Two"), "did one", "did two", "Both done."]}))
+    planned = shell.run_cell_magic("mira", "--plan-only --mode planned", "do two things")
+    assert planned.status == "planned"
+    assert "estimated at about $" in capsys.readouterr().out
+    frame = shell.run_line_magic("mira", "history")
+    assert list(frame["status"]) == ["planned"]
+    done = shell.run_line_magic("mira", f"run {planned.id}")
+    assert done.status == "completed" and done.id == planned.id
+    frame = shell.run_line_magic("mira", "history")
+    assert list(frame["operation_id"]) == [planned.id]
+    assert list(frame["status"]) == ["completed"] and frame.iloc[0]["tasks_completed"] == 2
+    shell.run_line_magic("mira", f"run {planned.id}")
+    assert "is not a plan-only operation of this session" in capsys.readouterr().out
