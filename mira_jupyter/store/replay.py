@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine.events import Event, FileChanged, event_from_json
-from .analytics import _database
-from .db import Location
+from .db import Database, Location
+
+
+def _database(location: str | Path | Location | Database) -> Database:
+    return location if isinstance(location, Database) else Database(location)
 
 
 def load_events(location: str | Path | Location, operation_id: str) -> list[Event]:
