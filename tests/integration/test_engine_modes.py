@@ -6,12 +6,11 @@ import threading
 from decimal import Decimal
 
 import pytest
+from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 
 import mira_jupyter.testing as mt
 from mira_jupyter.engine.cancel import CancelToken
 from mira_jupyter.engine.engine import RunOptions
-
-from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 
 
 @pytest.fixture()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 
 import mira_jupyter.testing as mt
 from mira_jupyter.engine.engine import RunOptions
-
-from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 
 
 @pytest.fixture()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from engine_helpers import EXEC, ORCH, call, plan_turn
 from IPython.core.interactiveshell import InteractiveShell
 
 import mira_jupyter.testing as mt
 from mira_jupyter.store import analytics
-
-from engine_helpers import EXEC, ORCH, call, plan_turn
 
 
 @pytest.fixture()

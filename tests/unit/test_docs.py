@@ -9,9 +9,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_readme_magics_reference_matches_the_code():
     text = (ROOT / "README.md").read_text()
-    start = text.index("<!-- magics-reference:start -->\n") + len("<!-- magics-reference:start -->\n")
+    start = text.index("<!-- magics-reference:start -->\n") + len(
+        "<!-- magics-reference:start -->\n"
+    )
     end = text.index("\n<!-- magics-reference:end -->")
-    assert text[start:end] == magics_reference(), "regenerate the README block from docs.magics_reference()"
+    assert text[start:end] == magics_reference(), (
+        "regenerate the README block from docs.magics_reference()"
+    )
 
 
 def test_every_subcommand_and_option_is_documented():

@@ -40,8 +40,13 @@ def test_updates_by_number_or_id_and_settle_leaves_nothing_open():
     assert [t.status for t in tracker.tasks] == ["completed", "failed", "failed"]
     assert tracker.tasks[2].error == "cancelled by user"
     assert [e.type for e in seen] == [
-        "TaskCreated", "TaskCreated", "TaskCreated",
-        "TaskStarted", "TaskCompleted", "TaskFailed", "TaskFailed",
+        "TaskCreated",
+        "TaskCreated",
+        "TaskCreated",
+        "TaskStarted",
+        "TaskCompleted",
+        "TaskFailed",
+        "TaskFailed",
     ]
 
 
