@@ -111,9 +111,8 @@ class Session:
         cancel: CancelToken | None = None,
     ) -> Operation | None:
         """Run one operation, blocking until it ends; Ctrl-C / kernel interrupt cancels it."""
-        self.recorder()
         cancel = cancel or CancelToken()
-        engine = self.engine
+        engine = self._prepared_engine()
         return self._pump(lambda: engine.run(request, options, cancel), view, cancel)
 
     def resume(
@@ -125,9 +124,8 @@ class Session:
         cancel: CancelToken | None = None,
     ) -> Operation | None:
         """Run the plan of a plan-only operation."""
-        self.recorder()
         cancel = cancel or CancelToken()
-        engine = self.engine
+        engine = self._prepared_engine()
         return self._pump(lambda: engine.resume(operation_id, cancel, budget_usd), view, cancel)
 
     async def run_async(
@@ -143,9 +141,8 @@ class Session:
         In a Jupyter kernel this keeps widget messages flowing (the Stop button works),
         and a kernel interrupt arrives as CancelledError, which cancels the operation.
         """
-        self.recorder()
         cancel = cancel or CancelToken()
-        engine = self.engine
+        engine = self._prepared_engine()
         pump = _Pump(self.bus, lambda: engine.run(request, options, cancel), view, cancel)
         while not pump.step(block=False):
             try:
@@ -154,6 +151,11 @@ class Session:
                 pump.interrupt()
         self.flush()
         return pump.result()
+
+    def _prepared_engine(self) -> Engine:
+        """The engine, with the recorder subscribed before anything runs."""
+        self.recorder()
+        return self.engine
 
     def _pump(
         self,

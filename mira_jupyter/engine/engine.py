@@ -397,6 +397,10 @@ class Engine:
             allowed.discard("activate_skill")
         run.execute_tasks(messages, allowed)
         messages.append({"role": "user", "content": prompts.COMPOSE.format(checklist=run.tracker.checklist())})
+        return self._compose(run, messages, options)
+
+    def _compose(self, run: OperationRun, messages: list[dict[str, Any]], options: RunOptions) -> str:
+        """The orchestrator writes the final answer, streamed into the cell."""
         response = run.calls.call(
             "orchestrator",
             messages,
@@ -416,14 +420,7 @@ class Engine:
             {"role": "user", "content": run.request},
             {"role": "user", "content": prompts.SKILL_COMPOSE.format(skill=options.skill, report=report)},
         ]
-        response = run.calls.call(
-            "orchestrator",
-            messages,
-            reasoning=options.reasoning or self.settings.reasoning_execution,
-            purpose="compose",
-            stream_channel="answer",
-        )
-        return response.text
+        return self._compose(run, messages, options)
 
     # -- helpers -------------------------------------------------------------------------
 
