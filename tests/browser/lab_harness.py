@@ -172,17 +172,26 @@ class LabServer:
             f"jupyterlab did not answer in {self.startup_timeout} s:\n{self.log_tail()}"
         )
 
-    def start_session(self, notebook: str, kernel: str = "python3") -> dict[str, Any]:
-        """Start a kernel session for `notebook` through the REST API (Lab then attaches to it)."""
-        body = json.dumps({"path": notebook, "type": "notebook", "kernel": {"name": kernel}})
+    def api(self, path: str) -> Any:
+        """GET a server API path and decode its JSON."""
         request = urllib.request.Request(
-            self.url("api/sessions"),
-            data=body.encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"token {self.token}"},
-            method="POST",
+            self.url(path), headers={"Authorization": f"token {self.token}"}
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
+
+    def wait_notebook_kernel(self, notebook: str, timeout: float = 60.0) -> str:
+        """Wait until the notebook's kernel is idle with a browser connected; returns its id."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for session in self.api("api/sessions"):
+                if session.get("path") != notebook:
+                    continue
+                kernel = self.api(f"api/kernels/{session['kernel']['id']}")
+                if kernel.get("connections", 0) >= 1 and kernel.get("execution_state") == "idle":
+                    return kernel["id"]
+            time.sleep(0.2)
+        raise TimeoutError(f"no idle kernel with a browser connected for {notebook} in {timeout} s")
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's log, for failure messages."""
@@ -221,10 +230,10 @@ class NotebookPage:
         self.name = name
 
     def open(self, timeout_ms: float = 60_000) -> NotebookPage:
-        """Start its kernel, load the notebook and wait until the kernel is idle."""
-        self.server.start_session(self.name)
+        """Load the notebook, let Lab start its kernel, and wait until that kernel is idle."""
         self.page.goto(self.server.url(f"lab/tree/{self.name}"))
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
+        self.server.wait_notebook_kernel(self.name, timeout_ms / 1000)
         self.wait_idle(timeout_ms)
         return self
 
@@ -250,6 +259,7 @@ class NotebookPage:
                 )
                 break
             except PlaywrightTimeout:
+                print(f"run all: no cell started, retrying (attempt {attempt + 1})")
                 if attempt == 2:
                     raise
         self.page.wait_for_function(
