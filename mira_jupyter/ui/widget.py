@@ -302,9 +302,8 @@ class OperationWidget:
 
     def _report(self, what: str, exc: BaseException) -> None:
         log.exception("mira: %s failed", what)
-        self._w[
-            "notices"
-        ].value += f'<div style="color:#cf222e">{escape(what)} failed: {escape(str(exc))}</div>'
+        line = f'<div style="color:#cf222e">{escape(what)} failed: {escape(str(exc))}</div>'
+        self._w["notices"].value += line
 
     def _stop_clicked(self, _button: Any = None) -> None:
         stop = self._w["stop"]
