@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied
 
-# Version-control metadata is never listed or searched.
-VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+# Version-control metadata and Mira's own control directory (its log, journals and
+# project skills) are never listed or searched: they are not the user's project.
+VCS_DIRS = frozenset({".git", ".hg", ".svn", ".mira"})
 # Bulky generated trees, treated as ignored even without a .gitignore entry.
 NOISE_DIRS = frozenset(
     {

@@ -233,10 +233,16 @@ def render_html(state: OperationState) -> str:
         )
     sections += [notices_html(state), answer_html(state), footer_html(state)]
     body = "".join(s for s in sections if s)
-    return f'<div class="mira-operation" style="{BOX_STYLE}">{body}</div>'
+    # tex2jax_ignore (MathJax 2) and mathjax_ignore (MathJax 3): JupyterLab typesets $…$ in HTML outputs, and costs are dollars, not maths
+    return f'<div class="mira-operation tex2jax_ignore mathjax_ignore" style="{BOX_STYLE}">{body}</div>'
 
 
 _HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _inline_safe(text: str) -> str:
+    # raw HTML stays text; "$" is escaped because Jupyter and GitHub typeset $…$ as maths
+    return _HTML_START.sub("&lt;", text).replace("$", "\\$")
 
 
 def neutralise_html(markdown: str) -> str:
@@ -251,9 +257,7 @@ def neutralise_html(markdown: str) -> str:
             out.append(line)
         else:
             parts = re.split(r"(`+[^`]*`+)", line)
-            out.append(
-                "".join(p if p.startswith("`") else _HTML_START.sub("&lt;", p) for p in parts)
-            )
+            out.append("".join(p if p.startswith("`") else _inline_safe(p) for p in parts))
     return "\n".join(out)
 
 
@@ -283,15 +287,10 @@ def render_markdown_summary(state: OperationState) -> str:
         lines += [neutralise_html(state.answer.strip()), ""]
     if state.error:
         lines += [f"**error:** {neutralise_html(state.error)}", ""]
-    lines.append(
-        f"*tokens {fmt_usage(state.usage)} · {fmt_cost(state.cost)}"
-        + (
-            f" · routing saved {fmt_usd(state.routing_savings_usd)}"
-            if state.routing_savings_usd
-            else ""
-        )
-        + "*"
+    footer = f"tokens {fmt_usage(state.usage)} · {fmt_cost(state.cost)}" + (
+        f" · routing saved {fmt_usd(state.routing_savings_usd)}" if state.routing_savings_usd else ""
     )
+    lines.append(f"*{_inline_safe(footer)}*")
     return "\n".join(lines)
 
 

@@ -191,6 +191,9 @@ class OperationWidget:
             layout=w.Layout(border=style["border"], padding="6px 12px", margin="2px 0"),
         )
         self.root.add_class("mira-operation-widget")
+        # "$0.01 … $0.02" must not become maths (MathJax 2 and 3 class names)
+        self.root.add_class("tex2jax_ignore")
+        self.root.add_class("mathjax_ignore")
         self._w["root"] = self.root
         return self.root
 

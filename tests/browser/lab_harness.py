@@ -231,7 +231,9 @@ class NotebookPage:
 
     def open(self, timeout_ms: float = 60_000) -> NotebookPage:
         """Load the notebook, let Lab start its kernel, and wait until that kernel is idle."""
-        self.page.goto(self.server.url(f"lab/tree/{self.name}"))
+        # a workspace of its own: Lab would otherwise reopen earlier tests' notebooks
+        workspace = Path(self.name).stem.replace(".", "-")
+        self.page.goto(self.server.url(f"lab/workspaces/{workspace}/tree/{self.name}"))
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
         self.server.wait_notebook_kernel(self.name, timeout_ms / 1000)
         self.wait_idle(timeout_ms)

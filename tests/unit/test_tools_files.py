@@ -259,3 +259,14 @@ def test_count_chars_is_unicode_aware(root: Path) -> None:
     (root / "u.txt").write_text("héllo wörld\n")
     info = call(root, "count_lines", paths=["u.txt"]).content["files"][0]
     assert info["chars"] == 12 and info["bytes"] == 14
+
+
+def test_mira_control_directory_is_neither_listed_nor_grepped(root: Path) -> None:
+    (root / ".mira" / "skills").mkdir(parents=True)
+    (root / ".mira" / "mira.duckdb").write_bytes(b"log")
+    (root / ".mira" / "skills" / "x.md").write_text("needle\n")
+    (root / "notes.txt").write_text("needle\n")
+    listed = call(root, "list_files", recursive=True).content["files"]
+    assert not any(path.startswith(".mira") for path in listed)
+    hits = call(root, "grep_files", pattern="needle").content["matches"]
+    assert [hit["file"] for hit in hits] == ["notes.txt"]

@@ -109,3 +109,13 @@ def test_failed_and_cancelled_operations_show_their_error():
     assert 'data-mira-status="cancelled"' in bundle["text/html"]
     assert "cancelled by user" in bundle["text/html"]
     assert "— cancelled" in bundle["text/plain"]
+
+
+def test_dollar_amounts_are_not_typeset_as_maths():
+    from mira_jupyter.ui import OperationState, render_static
+    from mira_jupyter.ui.demo import planned_operation
+
+    bundle = render_static(OperationState.from_events(planned_operation(2)))
+    assert "tex2jax_ignore mathjax_ignore" in bundle["text/html"]
+    footer = bundle["text/markdown"].splitlines()[-1]
+    assert "\\$" in footer and " $" not in footer.replace("\\$", "")
