@@ -106,3 +106,45 @@ def test_mira_cell_shows_plan_and_tasks_live_and_all_complete(open_notebook, lab
     # every model request went over HTTP to the server, through the real SDK
     assert {r.model for r in script.requests} == {"gpt-5", "deepseek-chat"}
     assert not script.mismatches
+
+
+STOP_SETUP_CELL = """\
+%load_ext mira_jupyter
+%config Mira.compatible_base_url = "{base_url}"
+%config Mira.orchestrator_model = "compatible:gpt-5"
+%config Mira.view = "widget"
+"""
+
+STOP_CELL = """\
+%%mira --mode simple -o stopped
+Explain this project in great detail.
+"""
+
+STOP_CHECK_CELL = """\
+history = %mira history -n 1
+print(stopped.status, history.iloc[0]["status"], stopped.cost_usd > 0)
+"""
+
+
+def test_stop_button_cancels_a_running_cell_like_an_interrupt(open_notebook, lab_root: Path):
+    stall = {"text": "A long answer. " * 40, "fault": "stall", "stall_seconds": 120, "after_chunks": 3}
+    script = Script({"gpt-5": [stall]})
+    with ScriptedServer(script) as server:
+        write_notebook(
+            lab_root / "stop_cell.ipynb",
+            [STOP_SETUP_CELL.format(base_url=server.base_url), STOP_CELL, STOP_CHECK_CELL],
+        )
+        nb = open_notebook("stop_cell.ipynb")
+        page = nb.page
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        live = nb.cell_output(1).locator(".mira-operation-widget")
+        live.wait_for(timeout=60_000)
+        live.get_by_text("A long answer.").first.wait_for(timeout=30_000)  # streaming, then stalled
+        started = time.monotonic()
+        live.get_by_role("button", name="Stop").click()
+        final = nb.cell_output(1).locator('.mira-operation [data-mira-status="cancelled"]')
+        final.wait_for(timeout=30_000)
+        print(f"Stop click to cancelled rendering: {time.monotonic() - started:.2f} s")
+        nb.wait_idle(60_000)
+        assert "cancelled cancelled True" in nb.cell_output(2).inner_text()
