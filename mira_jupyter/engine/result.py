@@ -88,5 +88,5 @@ class Operation:
             lines += [f"- {marks[t.status]} {t.description}" for t in self.tasks]
         if self.files_changed:
             lines.append("\nFiles changed: " + ", ".join(f"`{p}`" for p in self.files_changed))
-        lines.append(f"\n<small>{html.escape(self.summary_line())}</small>")
+        lines.append(f"\n<small>{html.escape(self.summary_line()).replace('$', '&#36;')}</small>")  # $…$ is maths in Jupyter
         return "\n".join(lines)
