@@ -50,7 +50,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     del ipython._mira_magics
 
 
-def session() -> Session:
+def current_session() -> Session:
     """The session of the running kernel if the extension is loaded, else a module-level one."""
     global _session
     try:
@@ -74,13 +74,13 @@ def run(request: str, **options: Any) -> Operation | None:
     from .engine.engine import RunOptions
     from .ui.text import TextView
 
-    return session().run(request, RunOptions(**options), view=TextView())
+    return current_session().run(request, RunOptions(**options), view=TextView())
 
 
 def connect(read_only: bool = True) -> Any:
     """A DuckDB connection to the log for your own SQL; never blocks a kernel's logging."""
     from .store.analytics import connect as _connect
 
-    current = session()
+    current = current_session()
     current.flush()
     return _connect(current.database)

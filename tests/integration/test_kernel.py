@@ -55,7 +55,7 @@ def test_api_key_never_reaches_outputs_or_the_log(kernel, tmp_path):
     _, more = kernel.execute("%mira status")
     text = kernel.text_of(outputs + more)
     assert secret not in text and "OPENAI_API_KEY set" in text
-    kernel.execute("import mira_jupyter; mira_jupyter.session().flush()")
+    kernel.execute("import mira_jupyter; mira_jupyter.current_session().flush()")
     for path in (tmp_path / ".mira").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
