@@ -120,7 +120,14 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
         raise SubcommandError(
             f"{args.operation_id} is not a plan-only operation of this session (waiting: {waiting})"
         )
+    from .store.replay import load_events
+
     view = choose_view(magics.session.config.view, session=magics.session)
+    # the new view first catches up on the plan (all but its "planned" ending), then goes live
+    magics.session.flush()
+    for event in load_events(magics.session.database, args.operation_id):
+        if event.type != "OperationFinished":
+            view(event)
     return magics.session.resume(args.operation_id, _budget(args.budget), view=view)
 
 
@@ -135,8 +142,7 @@ def undo(magics: MiraMagics, argv: list[str]) -> Any:
         report = undo_operation(magics.session, argv[0] if argv else None)
     except LookupError as exc:
         raise SubcommandError(str(exc)) from None
-    print(report.describe())
-    return report
+    return report  # shown once, through its repr
 
 
 def export(magics: MiraMagics, argv: list[str]) -> None:
@@ -182,7 +188,7 @@ def skill_command(magics: MiraMagics, line: str) -> Any:
                 "description": skill.description,
                 "model": skill.model,
                 "allowed_tools": "(default)" if skill.allowed_tools is None else ", ".join(sorted(skill.allowed_tools)) or "(none)",
-                "source": str(skill.path),
+                "source": f"{skill.source}: {skill.path.name if skill.path.name != 'SKILL.md' else skill.path.parent.name + '/SKILL.md'}",
             }
             for skill in registry.list()
         ]
@@ -197,7 +203,7 @@ def skill_command(magics: MiraMagics, line: str) -> Any:
         print(f"{skill.name} ({skill.model}) — {skill.description}")
         allowed = "(default)" if skill.allowed_tools is None else ", ".join(sorted(skill.allowed_tools)) or "(none)"
         print(f"allowed tools: {allowed}")
-        print(f"source: {os.fspath(skill.path)}\n")
+        print(f"source: {skill.source} ({os.fspath(skill.path)})\n")
         print(skill.body)
         return None
     from .engine.engine import RunOptions

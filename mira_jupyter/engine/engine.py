@@ -290,7 +290,7 @@ class Engine:
             file_tools=file_tools(),
             orch_tools=orchestrator_tools(),
             skills=self._skills_or_none(),
-            project_root=str(settings.project_root),
+            project_name=settings.project_root.name or ".",
             max_orchestrator_turns=settings.max_orchestrator_turns,
             max_executor_turns=settings.max_executor_turns,
             reasoning_execution=options.reasoning or settings.reasoning_execution,
@@ -320,7 +320,7 @@ class Engine:
             {
                 "role": "system",
                 "content": prompts.SIMPLE.format(
-                    project_root=run.project_root, snapshot=run.snapshot()
+                    project_root=run.project_name, snapshot=run.snapshot()
                 ),
             },
             {"role": "user", "content": run.request},
@@ -439,6 +439,9 @@ class Engine:
 
     def _skills_or_none(self) -> Any:
         try:
+            if self._skills is not None:
+                # skills written since the last operation are picked up (a few small files)
+                self._skills.reload()
             return self.skills
         except Exception:  # a broken skills directory must not stop operations
             log.exception("skill discovery failed")
@@ -447,7 +450,7 @@ class Engine:
     def _orchestrator_system(self, run: OperationRun) -> str:
         catalog = run.skills.catalog() if run.skills is not None else ""
         return prompts.ORCHESTRATOR.format(
-            project_root=run.project_root, skill_catalog=catalog or "(none)"
+            project_root=run.project_name, skill_catalog=catalog or "(none)"
         )
 
     def _remember(self, op: Operation) -> None:

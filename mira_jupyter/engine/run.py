@@ -37,7 +37,7 @@ class OperationRun:
     file_tools: dict[str, Tool]
     orch_tools: dict[str, Tool]
     skills: Any  # SkillRegistry or None
-    project_root: str
+    project_name: str  # the root directory's name: prompts never carry local absolute paths
     max_orchestrator_turns: int = 8
     max_executor_turns: int = 6
     reasoning_execution: str | None = "medium"
@@ -97,7 +97,7 @@ class OperationRun:
     def executor_loop(self, job: str, tool_names: set[str], purpose: str) -> str:
         """Multi-turn executor conversation with file tools; returns its final text."""
         messages: list[Message] = [
-            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_root)},
+            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_name)},
             {"role": "user", "content": job},
         ]
         schemas = tool_schemas(self.file_tools, tool_names)
@@ -217,11 +217,11 @@ class OperationRun:
             user_request=task,
             task=task,
             context=self.snapshot() if skill.requires_context else "",
-            project_root=self.project_root,
+            project_root=self.project_name,
             skill_name=skill.name,
         )
         messages: list[Message] = [
-            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_root)},
+            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_name)},
             {"role": "user", "content": rendered},
         ]
         schemas = tool_schemas(self.orch_tools, allowed & offered)

@@ -98,10 +98,32 @@ def _task_turn(request: RecordedRequest, description: str) -> Turn:
     return Turn(text=f"Done: {description.lower()}.")
 
 
+_META = ("get_file_structure", "get_file_summary", "read_project_file", "list_project_files", "search_codebase")
+
+
+def _skill(request: RecordedRequest, offered: set[str]) -> Turn:
+    """A skill run: one look at the project through an allowed meta-tool, then a report."""
+    job = _user_texts(request)[0] if _user_texts(request) else ""
+    outputs = [_text(m) for m in request.messages if m.get("role") == "tool"]
+    if outputs:
+        return Turn(text="Skill report (offline demo model): " + _first_line(outputs[-1]))
+    paths = _paths_in(job)
+    for name in _META:
+        if name not in offered:
+            continue
+        if name in ("get_file_structure", "get_file_summary", "read_project_file") and paths:
+            return Turn(tool_calls=[{"name": name, "arguments": {"paths": paths[:1]}}])
+        if name == "list_project_files":
+            return Turn(tool_calls=[{"name": name, "arguments": {"pattern": "**/*"}}])
+    return Turn(text="Skill report (offline demo model): nothing to inspect.")
+
+
 def _executor(request: RecordedRequest) -> Turn:
     job = _user_texts(request)[0] if _user_texts(request) else ""
     offered = set(request.tool_names)
     outputs = _tool_outputs(request)
+    if offered & set(_META):
+        return _skill(request, offered)
     if _WRITE_JOB in job:
         return _write(job)
     if offered and not outputs:
@@ -211,6 +233,9 @@ def agent_demo_responder(request: RecordedRequest) -> Turn:
         return _simple(request)
     if system.startswith("You are the executor"):
         return _executor(request)
+    if "skill finished its work" in last_user:
+        report = last_user.split("Its report:", 1)[-1].strip().splitlines()
+        return Turn(text="**Done** (offline demo model): " + (report[0] if report else "no report"))
     if "write the final answer" in last_user.lower():
         return _final(request)
     task = _TASK.search(last_user)

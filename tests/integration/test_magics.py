@@ -61,7 +61,7 @@ def test_planned_cell_changes_a_file_and_undo_restores_it(shell, capsys, tmp_pat
     report = shell.run_line_magic("mira", f"undo {op.id}")
     assert report.restored == ["data.py"]
     assert data.read_text() == "rows = [1, 2, 3]\n"
-    assert "restored data.py" in capsys.readouterr().out
+    assert "restored data.py" in report.describe()
 
 
 @pytest.mark.parametrize(
@@ -182,10 +182,31 @@ def test_plan_only_then_run_is_one_row_in_the_log(shell, capsys):
     assert "estimated at about $" in capsys.readouterr().out
     frame = shell.run_line_magic("mira", "history")
     assert list(frame["status"]) == ["planned"]
+    capsys.readouterr()
     done = shell.run_line_magic("mira", f"run {planned.id}")
+    shown = capsys.readouterr().out
+    # the view catches up on the stored plan first: header, then the tasks by their names
+    assert shown.index("do two things") < shown.index("did one")
+    assert "task_" not in shown
     assert done.status == "completed" and done.id == planned.id
     frame = shell.run_line_magic("mira", "history")
     assert list(frame["operation_id"]) == [planned.id]
     assert list(frame["status"]) == ["completed"] and frame.iloc[0]["tasks_completed"] == 2
     shell.run_line_magic("mira", f"run {planned.id}")
     assert "is not a plan-only operation of this session" in capsys.readouterr().out
+
+
+def test_skill_written_during_the_session_is_found_and_prompts_hold_no_local_paths(shell, tmp_path):
+    mt.use_script(mt.Script({ORCH: ["a"]}))
+    shell.run_cell_magic("mira", "", "what is this?")  # the registry now exists
+    skills = tmp_path / "proj" / ".mira" / "skills"
+    skills.mkdir(parents=True)
+    (skills / "haiku.md").write_text(
+        "---\nname: haiku\ndescription: Answer as a haiku.\nallowed-tools: list_project_files\n"
+        "model: orchestrator\n---\nAnswer {user_request} as a haiku.\n"
+    )
+    script = mt.use_script(mt.Script({ORCH: ["five seven five", "A haiku."]}))
+    op = shell.run_cell_magic("mira", "--skill haiku", "describe data.py")
+    assert op.status == "completed", op.error
+    sent = str([r.messages for r in script.requests])
+    assert str(tmp_path) not in sent and "`proj`" in sent
