@@ -17,7 +17,7 @@ from .turns import Turn
 _PREFERRED_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("list_project_files", {"pattern": "**/*.py"}),
     ("list_files", {"pattern": "**/*.py"}),
-    ("search_codebase", {"query": "TODO"}),
+    ("search_codebase", {"query": "import"}),
     ("grep_files", {"pattern": "def "}),
     ("read_project_file", {"path": "README.md"}),
     ("read_file", {"path": "README.md"}),
