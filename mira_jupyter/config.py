@@ -7,6 +7,7 @@ read when the configurable is created; ``%config`` wins over the environment.
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -87,7 +88,15 @@ class Mira(Configurable):
     @default("budget_usd")
     def _default_budget(self) -> float | None:
         value = _env("budget_usd")
-        return float(value) if value else None
+        if not value:
+            return None
+        try:
+            amount = float(value.strip().lstrip("$"))
+        except ValueError:
+            raise ValueError(f"MIRA_BUDGET_USD must be an amount in USD such as 0.50, got {value!r}") from None
+        if not 0 < amount < float("inf"):
+            raise ValueError(f"MIRA_BUDGET_USD must be a positive amount, got {value!r}")
+        return amount
 
     @default("reasoning_planning")
     def _default_r_plan(self) -> str:
@@ -142,10 +151,15 @@ class Mira(Configurable):
         return Path(self.project_root).expanduser().resolve()
 
     def resolved_database(self) -> str:
-        """The database location: the configured one, or the default file under .mira/."""
-        if self.database:
-            return self.database
-        return str(self.resolved_root() / ".mira" / "mira.duckdb")
+        """The database location: a connection string as given, a file path made absolute
+        (relative paths are relative to the project root), or the default under .mira/."""
+        value = self.database
+        if not value:
+            return str(self.resolved_root() / ".mira" / "mira.duckdb")
+        if value.startswith(":memory:") or re.match(r"^[A-Za-z][\w+.-]+:(?![\\/])", value):
+            return value  # ":memory:", "md:team_log", other DuckDB connection strings
+        # one absolute path, so the recorder writes and the sandbox protects the same file
+        return str((self.resolved_root() / Path(value).expanduser()).resolve())
 
     def engine_settings(self) -> EngineSettings:
         """Translate the configuration into the engine's plain settings."""

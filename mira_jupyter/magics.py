@@ -29,6 +29,8 @@ def _budget(value: str | None) -> Decimal | None:
         amount = Decimal(value.lstrip("$"))
     except InvalidOperation:
         raise MiraUsageError(f"--budget must be an amount in USD such as 0.50, got {value!r}") from None
+    if not amount.is_finite():
+        raise MiraUsageError(f"--budget must be a finite amount in USD, got {value!r}")
     if amount <= 0:
         raise MiraUsageError(f"--budget must be positive, got {value}")
     return amount
@@ -71,7 +73,10 @@ class MiraMagics(Magics):
         if prepared is None:
             return None
         request, options, view, cancel, output = prepared
-        operation = self.session.run(request, options, view=view, cancel=cancel)
+        try:
+            operation = self.session.run(request, options, view=view, cancel=cancel)
+        except ValueError as exc:  # configuration errors (e.g. a malformed MIRA_* value)
+            return self._usage_error(exc)
         return self._finish(operation, output)
 
     async def mira_async(self, line: str, cell: str) -> Any:
@@ -81,7 +86,10 @@ class MiraMagics(Magics):
         if prepared is None:
             return None
         request, options, view, cancel, output = prepared
-        operation = await self.session.run_async(request, options, view=view, cancel=cancel)
+        try:
+            operation = await self.session.run_async(request, options, view=view, cancel=cancel)
+        except ValueError as exc:
+            return self._usage_error(exc)
         return self._finish(operation, output)
 
     def _prepare(self, line: str, cell: str) -> tuple[str, RunOptions, Any, Any, str | None] | None:
@@ -96,7 +104,10 @@ class MiraMagics(Magics):
         if not request.strip():
             return self._usage_error("the cell is empty: write the request below %%mira")
         cancel = CancelToken()
-        view = self._view(args.view, cancel)
+        try:
+            view = self._view(args.view, cancel)
+        except ValueError as exc:
+            return self._usage_error(exc)
         return request.strip(), options, view, cancel, args.output
 
     def _options(self, args: Any) -> RunOptions:
@@ -108,6 +119,8 @@ class MiraMagics(Magics):
             raise MiraUsageError(f"--mode must be auto, simple or planned, got {args.mode!r}")
         if args.skill and args.mode != "auto":
             raise MiraUsageError("--skill and --mode cannot be combined")
+        if args.plan_only and (args.skill or args.mode == "simple"):
+            raise MiraUsageError("--plan-only makes a plan: it cannot be combined with --skill or --mode simple")
         if args.output and not args.output.isidentifier():
             raise MiraUsageError(f"-o/--output needs a variable name, got {args.output!r}")
         return RunOptions(
@@ -160,7 +173,7 @@ class MiraMagics(Magics):
             )
         try:
             return handler(self, rest)
-        except subcommands.SubcommandError as exc:
+        except (subcommands.SubcommandError, MiraUsageError, ValueError) as exc:
             return self._usage_error(exc)
 
     # -- %mira_skill ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .engine.bus import EventBus
 from .engine.cancel import CancelToken
 from .engine.engine import Engine, RunOptions
 from .engine.events import Event
+from .engine.ids import new_id
 from .engine.result import Operation
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class Session:
         self._engine: Engine | None = None
         self._engine_key: tuple | None = None
         self._recorder: Any = None
+        self._unsubscribe_recorder: Callable[[], None] = lambda: None
         self._recorder_location: str | None = None
         self._lock = threading.Lock()
 
@@ -76,8 +78,7 @@ class Session:
         with self._lock:
             if self._recorder is not None and self._recorder_location == location:
                 return self._recorder
-            if self._recorder is not None:
-                self._recorder.close()
+            self._drop_recorder()
             from .store.recorder import Recorder
             from .store.session import SessionInfo
 
@@ -86,8 +87,15 @@ class Session:
             )
             self._recorder = Recorder(location, info)
             self._recorder_location = location
-            self.bus.subscribe(self._recorder)
+            self._unsubscribe_recorder = self.bus.subscribe(self._recorder)
             return self._recorder
+
+    def _drop_recorder(self) -> None:
+        # unsubscribe before closing: a closed recorder refuses events
+        if self._recorder is not None:
+            self._unsubscribe_recorder()
+            self._recorder.close()
+            self._recorder = None
 
     def flush(self, timeout: float = 5.0) -> None:
         """Write buffered log events now (history queries then see the last operation)."""
@@ -96,9 +104,8 @@ class Session:
 
     def close(self) -> None:
         """Flush and stop the recorder."""
-        if self._recorder is not None:
-            self._recorder.close()
-            self._recorder = None
+        with self._lock:
+            self._drop_recorder()
 
     # -- running -----------------------------------------------------------------------------
 
@@ -113,7 +120,8 @@ class Session:
         """Run one operation, blocking until it ends; Ctrl-C / kernel interrupt cancels it."""
         cancel = cancel or CancelToken()
         engine = self._prepared_engine()
-        return self._pump(lambda: engine.run(request, options, cancel), view, cancel)
+        op_id = new_id("op")
+        return self._pump(op_id, lambda: engine.run(request, options, cancel, op_id), view, cancel)
 
     def resume(
         self,
@@ -126,7 +134,8 @@ class Session:
         """Run the plan of a plan-only operation."""
         cancel = cancel or CancelToken()
         engine = self._prepared_engine()
-        return self._pump(lambda: engine.resume(operation_id, cancel, budget_usd), view, cancel)
+        work = lambda: engine.resume(operation_id, cancel, budget_usd)  # noqa: E731
+        return self._pump(operation_id, work, view, cancel)
 
     async def run_async(
         self,
@@ -143,12 +152,16 @@ class Session:
         """
         cancel = cancel or CancelToken()
         engine = self._prepared_engine()
-        pump = _Pump(self.bus, lambda: engine.run(request, options, cancel), view, cancel)
-        while not pump.step(block=False):
-            try:
-                await asyncio.sleep(0.02)
-            except (asyncio.CancelledError, KeyboardInterrupt):
-                pump.interrupt()
+        op_id = new_id("op")
+        pump = _Pump(self.bus, op_id, lambda: engine.run(request, options, cancel, op_id), view, cancel)
+        try:
+            while not pump.step(block=False):
+                try:
+                    await asyncio.sleep(0.02)
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    pump.interrupt()
+        finally:
+            pump.detach()
         self.flush()
         return pump.result()
 
@@ -159,17 +172,21 @@ class Session:
 
     def _pump(
         self,
+        operation_id: str,
         work: Callable[[], Operation],
         view: Callable[[Event], None] | None,
         cancel: CancelToken,
     ) -> Operation | None:
-        pump = _Pump(self.bus, work, view, cancel)
-        while True:
-            try:
-                if pump.step(block=True):
-                    break
-            except KeyboardInterrupt:
-                pump.interrupt()
+        pump = _Pump(self.bus, operation_id, work, view, cancel)
+        try:
+            while True:
+                try:
+                    if pump.step(block=True):
+                        break
+                except KeyboardInterrupt:
+                    pump.interrupt()
+        finally:
+            pump.detach()
         self.flush()
         return pump.result()
 
@@ -180,17 +197,25 @@ class _Pump:
     def __init__(
         self,
         bus: EventBus,
+        operation_id: str,
         work: Callable[[], Operation],
         view: Callable[[Event], None] | None,
         cancel: CancelToken,
     ) -> None:
         self.view = view
         self.cancel = cancel
+        self.operation_id = operation_id
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.outcome: dict[str, Any] = {}
         self.stopping_since: float | None = None
         self.done = False
-        self._unsubscribe = bus.subscribe(self.events.put) if view is not None else None
+        self._view_failed = False
+
+        def own_events(event: Event) -> None:
+            if event.operation_id == operation_id:  # another cell's operation is not ours
+                self.events.put(event)
+
+        self._unsubscribe = bus.subscribe(own_events) if view is not None else None
         self.thread = threading.Thread(target=self._work, args=(work,), name="mira-operation", daemon=True)
         self.thread.start()
 
@@ -212,11 +237,26 @@ class _Pump:
             if item is _DONE:
                 self.done = True
             elif self.view is not None:
-                self.view(item)
+                self._show(item)
             block = False
         if self.stopping_since and time.monotonic() - self.stopping_since > CANCEL_GRACE_SECONDS:
             return True
         return self.done
+
+    def _show(self, event: Event) -> None:
+        # a broken view must neither end the cell early nor leave the operation running
+        try:
+            self.view(event)
+        except Exception:
+            if not self._view_failed:
+                log.exception("the view failed on %s; the operation goes on", event.type)
+                self._view_failed = True
+
+    def detach(self) -> None:
+        """Stop receiving events (idempotent)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def interrupt(self) -> None:
         """The user interrupted the cell: cancel the operation, keep delivering its end."""
@@ -225,8 +265,7 @@ class _Pump:
 
     def result(self) -> Operation | None:
         """The operation, or the error the worker raised."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        self.detach()
         if "error" in self.outcome:
             raise self.outcome["error"]
         return self.outcome.get("operation")

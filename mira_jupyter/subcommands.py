@@ -114,6 +114,7 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
     from .magics import _budget
     from .ui import choose_view
 
+    budget = _budget(args.budget)
     engine = magics.session.engine
     if args.operation_id not in engine.planned_operations():
         waiting = ", ".join(engine.planned_operations()) or "none"
@@ -128,7 +129,7 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
     for event in load_events(magics.session.database, args.operation_id):
         if event.type != "OperationFinished":
             view(event)
-    return magics.session.resume(args.operation_id, _budget(args.budget), view=view)
+    return magics.session.resume(args.operation_id, budget, view=view)
 
 
 def undo(magics: MiraMagics, argv: list[str]) -> Any:

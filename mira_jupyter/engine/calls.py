@@ -100,7 +100,7 @@ class CallRunner:
         """One model call with budget and cap checks; raises on failure or cancel."""
         self.cancel.raise_if_cancelled()
         model = self.models[role]
-        self._check_caps(model, messages, tools)
+        max_tokens = self._check_caps(model, messages, tools)
         effort = reasoning if reasoning and model.supports_reasoning_effort() else None
         call_id = new_id("call")
         self.last_call_id = call_id
@@ -145,6 +145,7 @@ class CallRunner:
                 reasoning_effort=effort,
                 on_text=handle_text,
                 cancel=self.cancel,
+                max_tokens=max_tokens,
             )
         except ModelCallCancelled as exc:
             self._finish(finished, exc.usage, clock, status="cancelled", error=str(exc))
@@ -199,7 +200,8 @@ class CallRunner:
 
     def _check_caps(
         self, model: ChatModel, messages: list[Message], tools: list[dict[str, Any]] | None
-    ) -> None:
+    ) -> int | None:
+        """Raise if a cap would be crossed; returns the output-token limit the budget allows."""
         used = self.ledger.total_usage
         if used.input_tokens + used.output_tokens >= self.max_total_tokens:
             raise CapReached(
@@ -207,7 +209,7 @@ class CallRunner:
                 f"(limit {self.max_total_tokens:,})"
             )
         if self.budget_usd is None:
-            return
+            return None
         prompt_tokens = self.tokens.count_message_tokens(messages)
         if tools:
             prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
@@ -221,3 +223,9 @@ class CallRunner:
                 f"next {model.model_id} call estimated at ${estimate:.4f} "
                 f"({prompt_tokens:,} input + {self.output_reserve_tokens:,} output tokens)"
             )
+        # the reply may use what is left after the input, and not a token more
+        per_output_token = self.pricing.estimate_cost(model.model_id, 0, 1_000_000).total_usd / 1_000_000
+        if per_output_token <= 0:
+            return None  # unpriced model: nothing to cap by
+        input_cost = self.pricing.estimate_cost(model.model_id, prompt_tokens, 0).total_usd
+        return max(self.output_reserve_tokens, int((self.budget_usd - spent - input_cost) / per_output_token))

@@ -12,8 +12,13 @@ from pydantic import ValidationError
 from ..llm.types import ToolCall
 from ..tools.types import Tool, ToolContext, ToolResult
 from .bus import EventBus
+from .calls import BudgetExceeded, CapReached
+from .cancel import OperationCancelled
 from .events import Role, ToolCallFinished, ToolCallStarted
 from .ids import new_id
+
+# raised inside delegations and skills; they end the operation, never become a tool error
+STOPPING = (OperationCancelled, BudgetExceeded, CapReached)
 
 TRUNCATION_NOTE = "[truncated by the engine: {left} of {total} characters left out]"
 
@@ -80,7 +85,13 @@ class ToolDispatcher:
             )
         )
         started = time.perf_counter()
-        result = self._execute(call, tools, ctx, allowed)
+        try:
+            result = self._execute(call, tools, ctx, allowed)
+        except STOPPING as exc:
+            # a stop raised inside a delegation ends the operation, not just this tool
+            result = ToolResult.error(f"stopped: {exc}")
+            self._finished(call, tool_call_id, llm_call_id, task_id, role, result, "", False, started)
+            raise
         text = result.to_model_text()
         truncated = result.truncated
         if len(text) > self.max_result_chars:
@@ -89,6 +100,21 @@ class ToolDispatcher:
                 left=left, total=len(text)
             )
             truncated = True
+        self._finished(call, tool_call_id, llm_call_id, task_id, role, result, text, truncated, started)
+        return result, text
+
+    def _finished(
+        self,
+        call: ToolCall,
+        tool_call_id: str,
+        llm_call_id: str | None,
+        task_id: str | None,
+        role: Role,
+        result: ToolResult,
+        text: str,
+        truncated: bool,
+        started: float,
+    ) -> None:
         self.bus.emit(
             ToolCallFinished(
                 operation_id=self.operation_id,
@@ -106,7 +132,6 @@ class ToolDispatcher:
                 summary=_one_line(result),
             )
         )
-        return result, text
 
     def _execute(
         self, call: ToolCall, tools: dict[str, Tool], ctx: ToolContext, allowed: set[str] | None
@@ -134,6 +159,8 @@ class ToolDispatcher:
             return ToolResult.denied("invalid_arguments", _summarise_validation(exc))
         try:
             return tool.func(args, ctx)
+        except STOPPING:
+            raise
         except Exception as exc:  # a tool bug must not end the operation
             return ToolResult.error(f"{call.name} failed: {type(exc).__name__}: {exc}")
 

@@ -124,7 +124,9 @@ class Engine:
         elif options.mode != "auto":
             mode = options.mode
         else:
-            mode = "simple" if complexity.simple else "planned"
+            mode = "simple" if complexity.simple and not options.plan_only else "planned"
+        if options.plan_only and mode != "planned":
+            raise ValueError("--plan-only needs the planned path (not --skill or --mode simple)")
         orchestrator_id = options.orchestrator_model or self.settings.orchestrator_model
         budget = self._budget_for(options)
         self.bus.emit(
@@ -165,7 +167,9 @@ class Engine:
         op = self.operations[operation_id]
         op.status = "running"
         cancel = cancel or CancelToken()
-        options = RunOptions(**{**options.__dict__, "plan_only": False, "budget_usd": budget_usd})
+        # the plan's own --budget holds unless the run is given another one
+        budget = options.budget_usd if budget_usd is None else budget_usd
+        options = RunOptions(**{**options.__dict__, "plan_only": False, "budget_usd": budget})
         budget = self._budget_for(options)
         self.bus.emit(OperationResumed(operation_id=operation_id, budget_usd=budget))
 

@@ -19,7 +19,29 @@ from .events import FileChanged, Notice, Role
 from .metatools import DELEGATION_TOOLS, META_TOOLS
 from .tasks import TaskTracker
 
-_CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)\n?```", re.DOTALL)
+_FENCE = re.compile(r"^(`{3,}|~{3,})[^`\n]*$")
+
+
+def extract_file_block(answer: str) -> tuple[str | None, str]:
+    """The file content in the reply's fenced block, and the reply without it.
+
+    The block runs from the first opening fence to the LAST closing fence of the same
+    kind and length, so a Markdown file holding its own fenced examples stays whole.
+    """
+    lines = answer.split("\n")
+    start = next((i for i, line in enumerate(lines) if _FENCE.match(line.strip())), None)
+    if start is None:
+        return None, answer
+    fence = _FENCE.match(lines[start].strip()).group(1)
+    end = next(
+        (i for i in range(len(lines) - 1, start, -1) if lines[i].strip() == fence),
+        None,
+    )
+    if end is None:
+        return None, answer
+    content = "\n".join(lines[start + 1 : end])
+    rest = "\n".join(lines[:start] + lines[end + 1 :])
+    return content, rest
 
 
 @dataclass
@@ -134,9 +156,21 @@ class OperationRun:
         need_existing: bool = False,
     ) -> ToolResult:
         """Have the executor produce a file's content, then write it through the sandbox."""
-        existing = self._read_whole(path)
-        if need_existing and existing is None:
-            return ToolResult.denied("not_found", f"{path} does not exist or cannot be read")
+        from ..tools.sandbox import SandboxDenied
+
+        try:  # refuse protected or escaping targets before paying the executor
+            exists = self.sandbox.check_writable(path).exists
+        except SandboxDenied as exc:
+            return ToolResult.denied(exc.reason, str(exc))
+        existing = self._read_whole(path) if exists else None
+        if exists and existing is None:
+            return ToolResult.denied(
+                "binary",
+                f"{path} exists but is binary, not UTF-8 or too large to rewrite; "
+                "it was left untouched",
+            )
+        if need_existing and not exists:
+            return ToolResult.denied("not_found", f"{path} does not exist")
         job = prompts.CODE_WRITER.format(path=path, instructions=instructions)
         if existing is not None:
             job += f"\n\nCurrent content of {path}:\n```\n{existing}\n```"
@@ -147,13 +181,12 @@ class OperationRun:
             answer = self.executor_loop(job, tools, f"delegate:{purpose}")
         except ModelError as exc:
             return ToolResult.error(f"the executor failed: {exc}")
-        blocks = _CODE_BLOCK.findall(answer)
-        if not blocks:
+        content, explanation = extract_file_block(answer)
+        if content is None:
             return ToolResult.error(
-                "the executor did not return a code block; nothing was written",
+                "the executor did not return one complete fenced block; nothing was written",
                 executor_reply=answer[:500],
             )
-        content = max(blocks, key=len)
         if not content.endswith("\n"):
             content += "\n"
         call = ToolCall(
@@ -173,11 +206,11 @@ class OperationRun:
         )
         if result.status != "ok":
             return result
-        explanation = _CODE_BLOCK.sub("", answer).strip()
+        explanation = explanation.strip()
         return ToolResult.ok(
             summary=f"wrote {path} ({content.count(chr(10))} lines)",
             path=path,
-            created=existing is None,
+            created=not exists,
             lines=content.count("\n"),
             explanation=explanation[:600],
         )

@@ -10,7 +10,8 @@ BINARY_SNIFF_BYTES = 8192
 # Always protected from writes, matched case-insensitively at any depth.
 PROTECTED_DIR_NAMES = frozenset({".git", ".mira", ".hg", ".svn"})
 # The database file also protects the side files DuckDB and SQLite keep next to it.
-DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", "-shm", ".tmp")
+# ".journal" is the recorder's directory of not-yet-written events
+DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", ".journal", "-shm", ".tmp")
 DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".env",
     ".env.*",
