@@ -61,7 +61,7 @@ class Session:
                 session_id=previous.session_id if previous else None,
             )
             if previous is not None:
-                self._engine.session_spent_usd = previous.session_spent_usd
+                self._engine.spend.charge(previous.spend.spent)
                 self._engine.operations = previous.operations
                 self._engine._plans = previous._plans
             self._engine_key = key

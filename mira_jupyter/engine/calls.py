@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,25 @@ class BudgetExceeded(Exception):
 
 class CapReached(Exception):
     """A loop or token cap was hit; the step ends with this message."""
+
+
+class SessionSpend:
+    """What the whole session has spent, charged call by call (operations may overlap)."""
+
+    def __init__(self, cap: Decimal | None = None) -> None:
+        self.cap = cap
+        self._spent = Decimal(0)
+        self._lock = threading.Lock()
+
+    @property
+    def spent(self) -> Decimal:
+        with self._lock:
+            return self._spent
+
+    def charge(self, amount: Decimal) -> None:
+        """Add one call's cost."""
+        with self._lock:
+            self._spent += amount
 
 
 @dataclass
@@ -74,6 +94,7 @@ class CallRunner:
     pricing: Any = None  # module with cost_of / estimate_cost; injected for tests
     tokens: Any = None  # module with count_message_tokens
     last_call_id: str | None = None
+    session: SessionSpend | None = None  # shared by every operation of the session
 
     def __post_init__(self) -> None:
         if self.pricing is None:
@@ -184,6 +205,8 @@ class CallRunner:
             equivalent = self.pricing.cost_of(usage, orchestrator.model_id).total_usd
             savings = equivalent - cost.total_usd
         self.ledger.add(fields["role"], usage, cost, savings)
+        if self.session is not None:
+            self.session.charge(cost.total_usd)
         self.bus.emit(
             LLMCallFinished(
                 **fields,
@@ -208,7 +231,12 @@ class CallRunner:
                 f"token cap reached: {used.input_tokens + used.output_tokens:,} tokens used "
                 f"(limit {self.max_total_tokens:,})"
             )
-        if self.budget_usd is None:
+        caps = []  # (what, cap, spent so far)
+        if self.budget_usd is not None:
+            caps.append(("budget", self.budget_usd, self.ledger.spent_usd))
+        if self.session is not None and self.session.cap is not None:
+            caps.append(("session budget", self.session.cap, self.session.spent))
+        if not caps:
             return None
         prompt_tokens = self.tokens.count_message_tokens(messages)
         if tools:
@@ -216,16 +244,17 @@ class CallRunner:
         estimate = self.pricing.estimate_cost(
             model.model_id, prompt_tokens, self.output_reserve_tokens
         ).total_usd
-        spent = self.ledger.spent_usd
-        if spent + estimate > self.budget_usd:
-            raise BudgetExceeded(
-                f"budget ${self.budget_usd:.4f} would be exceeded: spent ${spent:.4f}, "
-                f"next {model.model_id} call estimated at ${estimate:.4f} "
-                f"({prompt_tokens:,} input + {self.output_reserve_tokens:,} output tokens)"
-            )
+        for what, cap, spent in caps:
+            if spent + estimate > cap:
+                raise BudgetExceeded(
+                    f"{what} ${cap:.4f} would be exceeded: spent ${spent:.4f}, "
+                    f"next {model.model_id} call estimated at ${estimate:.4f} "
+                    f"({prompt_tokens:,} input + {self.output_reserve_tokens:,} output tokens)"
+                )
         # the reply may use what is left after the input, and not a token more
         per_output_token = self.pricing.estimate_cost(model.model_id, 0, 1_000_000).total_usd / 1_000_000
         if per_output_token <= 0:
             return None  # unpriced model: nothing to cap by
         input_cost = self.pricing.estimate_cost(model.model_id, prompt_tokens, 0).total_usd
-        return max(self.output_reserve_tokens, int((self.budget_usd - spent - input_cost) / per_output_token))
+        left = min(cap - spent for _, cap, spent in caps) - input_cost
+        return max(self.output_reserve_tokens, int(left / per_output_token))

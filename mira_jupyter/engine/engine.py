@@ -13,7 +13,7 @@ from typing import Any, Literal
 from ..llm.types import ChatModel, ModelError
 from . import prompts
 from .bus import EventBus
-from .calls import BudgetExceeded, CallRunner, CapReached, Ledger
+from .calls import BudgetExceeded, CallRunner, CapReached, Ledger, SessionSpend
 from .cancel import CancelToken, OperationCancelled
 from .dispatch import ToolDispatcher
 from .events import (
@@ -85,7 +85,7 @@ class Engine:
         self.model_factory = model_factory or _default_model_factory
         self._skills = skills
         self.session_id = session_id or new_id("sess")
-        self.session_spent_usd = Decimal(0)
+        self.spend = SessionSpend(settings.budget_usd)
         self.operations: dict[str, Operation] = {}
         self._plans: dict[str, tuple[Plan | None, list[Any], str, RunOptions]] = {}
         self._keep = keep_operations
@@ -229,7 +229,6 @@ class Engine:
         if error:
             self.bus.emit(Notice(operation_id=op.id, level="warning", message=error))
         text = "".join(answer)
-        self.session_spent_usd += ledger.spent_usd
         op.status, op.error, op.text = status, error, text
         op.usage, op.cost = op.usage + ledger.total_usage, op.cost + ledger.total_cost
         for role, usage in ledger.usage.items():
@@ -280,6 +279,7 @@ class Engine:
             ledger=ledger,
             budget_usd=budget,
             max_total_tokens=settings.max_total_tokens,
+            session=self.spend,
             output_reserve_tokens=settings.output_reserve_tokens,
         )
         return OperationRun(
@@ -433,13 +433,14 @@ class Engine:
 
         return score_request(request, threshold=self.settings.simple_threshold)
 
+    @property
+    def session_spent_usd(self) -> Decimal:
+        """What every operation of this session has spent so far."""
+        return self.spend.spent
+
     def _budget_for(self, options: RunOptions) -> Decimal | None:
-        caps = []
-        if options.budget_usd is not None:
-            caps.append(options.budget_usd)
-        if self.settings.budget_usd is not None:
-            caps.append(max(Decimal(0), self.settings.budget_usd - self.session_spent_usd))
-        return min(caps) if caps else None
+        """The operation's own cap (the session cap is checked call by call, shared)."""
+        return options.budget_usd
 
     def _skills_or_none(self) -> Any:
         try:

@@ -119,7 +119,7 @@ def test_session_budget_counts_earlier_operations(project):
     assert first.cost.total_usd == Decimal("0.01125")
     second = h.engine.run("what is that?")
     assert second.status == "budget_exceeded"
-    assert "spent $0.0000" in second.error, "the cell's own spend starts at zero"
+    assert second.error.startswith("session budget $0.0150 would be exceeded: spent $0.0112")
     assert h.engine.session_spent_usd == Decimal("0.01125")
     assert len(script.requests) == 1, "the second call was never sent"
 
