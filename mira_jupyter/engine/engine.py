@@ -224,8 +224,12 @@ class Engine:
             status, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
         finally:
             unsubscribe()
-        if run is not None and status != "planned":
-            run.tracker.settle(_SETTLE_REASONS.get(status, status))
+        if status != "planned":
+            # a resumed plan whose run could not even be set up still settles its tasks
+            tracker = run.tracker if run is not None else TaskTracker(op.id, self.bus)
+            if run is None:
+                tracker.tasks = [t for t in op.tasks if t.status in ("pending", "in_progress")]
+            tracker.settle(_SETTLE_REASONS.get(status, status))
         if error:
             self.bus.emit(Notice(operation_id=op.id, level="warning", message=error))
         text = "".join(answer)

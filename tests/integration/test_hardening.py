@@ -170,3 +170,16 @@ def test_a_malformed_budget_variable_is_one_line(shell, capsys, monkeypatch):
     shell.run_cell_magic("mira", "", "what is this?")
     out = capsys.readouterr().out
     assert "MIRA_BUDGET_USD must be an amount in USD" in out and "Traceback" not in out
+
+
+def test_a_resume_that_cannot_start_settles_its_tasks(project):
+    import shutil
+
+    script = mt.Script({ORCH: [plan_turn("One", "Two")]})
+    h = Harness(project, script)
+    planned = h.engine.run("two things", RunOptions(mode="planned", plan_only=True))
+    shutil.rmtree(project)  # the sandbox root is gone: the run cannot be set up
+    done = h.engine.resume(planned.id)
+    assert done.status == "failed" and "sandbox root" in done.error
+    assert [t.status for t in done.tasks] == ["failed", "failed"]
+    assert len(h.of("TaskFailed")) == 2
