@@ -155,8 +155,11 @@ class Session:
         op_id = new_id("op")
         pump = _Pump(self.bus, op_id, lambda: engine.run(request, options, cancel, op_id), view, cancel)
         try:
-            while not pump.step(block=False):
+            while True:
+                # the interrupt may land while a view is drawing, not only while sleeping
                 try:
+                    if pump.step(block=False):
+                        break
                     await asyncio.sleep(0.02)
                 except (asyncio.CancelledError, KeyboardInterrupt):
                     pump.interrupt()

@@ -39,6 +39,22 @@ class Kernel:
             outputs.append(msg)
         return reply["content"], outputs
 
+    def wait_for_output(self, msg_id: str, needle: str, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Read the cell's iopub messages until its output contains `needle`; returns them."""
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.client.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            seen.append(msg)
+            if needle in self.text_of(seen):
+                return seen
+        raise TimeoutError(f"{needle!r} did not appear in the cell's output within {timeout} s")
+
     def text_of(self, outputs: list[dict[str, Any]]) -> str:
         """All stream text and text/plain data of the outputs."""
         parts = []
