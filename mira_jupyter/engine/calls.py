@@ -62,17 +62,11 @@ class Ledger:
 
     @property
     def total_usage(self) -> Usage:
-        total = Usage()
-        for usage in self.usage.values():
-            total = total + usage
-        return total
+        return sum(self.usage.values(), Usage())
 
     @property
     def total_cost(self) -> Cost:
-        total = Cost()
-        for cost in self.cost.values():
-            total = total + cost
-        return total
+        return sum(self.cost.values(), Cost())
 
     @property
     def spent_usd(self) -> Decimal:

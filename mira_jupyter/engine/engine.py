@@ -210,8 +210,8 @@ class Engine:
         error: str | None = None
         try:
             run = self._new_run(op, options, cancel, ledger, budget)
-            text = body(run)
-            if text == "__planned__":
+            body(run)
+            if run.stopped_at_plan:
                 status = "planned"
         except OperationCancelled:
             status, error = "cancelled", cancel.reason
@@ -389,7 +389,8 @@ class Engine:
                     f"(%mira run {op.id})",
                 )
             )
-            return "__planned__"
+            run.stopped_at_plan = True
+            return ""
         return self._execute_plan(run, run.request, options)
 
     def _execute_plan(self, run: OperationRun, request: str, options: RunOptions) -> str:

@@ -67,6 +67,7 @@ class OperationRun:
     last_llm_call_id: str | None = None
     file_changes: list[FileChanged] = field(default_factory=list)
     skill_depth: int = 0
+    stopped_at_plan: bool = False  # a --plan-only operation ended after planning
 
     # -- tool plumbing ---------------------------------------------------------------
 
