@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mira_jupyter.engine.events import (  # noqa: E402
+from mira_jupyter.core.events import (  # noqa: E402
     Cost,
     Event,
     FileChanged,

@@ -21,7 +21,7 @@ _session: Session | None = None
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics and the `Mira` configurable with an IPython shell."""
     from .config import Mira
-    from .magics import MiraMagics
+    from .notebook.magics import MiraMagics
 
     config = Mira(parent=ipython)
     ipython.configurables.append(config)
@@ -29,7 +29,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(magics)
     ipython._mira_magics = magics
     if getattr(ipython, "kernel", None) is not None and getattr(ipython, "autoawait", False):
-        from .magics import async_cell_transformer
+        from .notebook.magics import async_cell_transformer
 
         ipython.input_transformers_cleanup.append(async_cell_transformer)
 
@@ -39,7 +39,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = getattr(ipython, "_mira_magics", None)
     if magics is None:
         return
-    from .magics import async_cell_transformer
+    from .notebook.magics import async_cell_transformer
 
     if async_cell_transformer in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(async_cell_transformer)

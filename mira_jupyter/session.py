@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from .config import Mira
+from .core.cancel import CancelToken
+from .core.events import Event
+from .core.ids import new_id
 from .engine.bus import EventBus
-from .engine.cancel import CancelToken
 from .engine.engine import Engine, RunOptions
-from .engine.events import Event
-from .engine.ids import new_id
 from .engine.result import Operation
 
 log = logging.getLogger(__name__)

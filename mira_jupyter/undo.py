@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .engine.events import FileChanged
+from .core.events import FileChanged
 
 if TYPE_CHECKING:
     from .session import Session

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from .events import Event
+from ..core.events import Event
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from ..core.cancel import CancelToken, OperationCancelled
+from ..core.events import Cost, LLMCallFinished, LLMCallStarted, Role, TextDelta, Usage, utcnow
+from ..core.ids import new_id
 from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
 from .bus import EventBus
-from .cancel import CancelToken, OperationCancelled
-from .events import Cost, LLMCallFinished, LLMCallStarted, Role, TextDelta, Usage, utcnow
-from .ids import new_id
 
 
 class BudgetExceeded(Exception):

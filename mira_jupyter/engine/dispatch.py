@@ -9,13 +9,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..core.cancel import OperationCancelled
+from ..core.events import Role, ToolCallFinished, ToolCallStarted
+from ..core.ids import new_id
 from ..llm.types import ToolCall
 from ..tools.types import Tool, ToolContext, ToolResult
 from .bus import EventBus
 from .calls import BudgetExceeded, CapReached
-from .cancel import OperationCancelled
-from .events import Role, ToolCallFinished, ToolCallStarted
-from .ids import new_id
 
 # raised inside delegations and skills; they end the operation, never become a tool error
 STOPPING = (OperationCancelled, BudgetExceeded, CapReached)

@@ -10,13 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from ..llm.types import ChatModel, ModelError
-from . import prompts
-from .bus import EventBus
-from .calls import BudgetExceeded, CallRunner, CapReached, Ledger, SessionSpend
-from .cancel import CancelToken, OperationCancelled
-from .dispatch import ToolDispatcher
-from .events import (
+from ..core.cancel import CancelToken, OperationCancelled
+from ..core.events import (
     Event,
     ModeChanged,
     Notice,
@@ -28,7 +23,12 @@ from .events import (
     TextDelta,
     utcnow,
 )
-from .ids import new_id
+from ..core.ids import new_id
+from ..llm.types import ChatModel, ModelError
+from . import prompts
+from .bus import EventBus
+from .calls import BudgetExceeded, CallRunner, CapReached, Ledger, SessionSpend
+from .dispatch import ToolDispatcher
 from .metatools import orchestrator_tools
 from .planner import Plan, estimate_plan_cost, make_plan
 from .result import Operation, format_usd

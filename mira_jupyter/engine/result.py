@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .events import Cost, FileChanged, Usage
+from ..core.events import Cost, FileChanged, Usage
 from .tasks import Task
 
 

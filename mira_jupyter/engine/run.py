@@ -8,14 +8,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.cancel import CancelToken
+from ..core.events import FileChanged, Notice, Role
 from ..llm.types import ChatResponse, Message, ModelError, ToolCall
 from ..tools.types import FileWrite, Tool, ToolContext, ToolResult
 from . import prompts
 from .bus import EventBus
 from .calls import CallRunner
-from .cancel import CancelToken
 from .dispatch import ToolDispatcher, tool_schemas
-from .events import FileChanged, Notice, Role
 from .metatools import DELEGATION_TOOLS, META_TOOLS
 from .tasks import TaskTracker
 

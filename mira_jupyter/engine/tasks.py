@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.events import TaskCompleted, TaskCreated, TaskFailed, TaskStarted, TaskStatus
+from ..core.ids import new_id
 from .bus import EventBus
-from .events import TaskCompleted, TaskCreated, TaskFailed, TaskStarted, TaskStatus
-from .ids import new_id
 
 
 @dataclass

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engine.cancel import CancelToken
-from ..engine.events import Usage
+from ..core.cancel import CancelToken
+from ..core.events import Usage
 from .assemble import MalformedChunk, StreamAccumulator
 from .capabilities import ModelCapabilities, capabilities_for, normalize_effort
 from .errors import CallContext, Retryable, map_exception, missing_key_error

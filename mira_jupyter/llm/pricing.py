@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..engine.events import Cost, Usage
+from ..core.events import Cost, Usage
 from .providers import model_name_candidates
 
 PRICES_ENV = "MIRA_PRICES_FILE"

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..engine.cancel import CancelToken
-from ..engine.events import Usage
+from ..core.cancel import CancelToken
+from ..core.events import Usage
 
 Message = dict[str, Any]  # an OpenAI Chat Completions message
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..engine.events import Usage
+from ..core.events import Usage
 
 log = logging.getLogger(__name__)
 

@@ -312,7 +312,7 @@ def _session_dead(pid: int | None, host: str | None, ended: bool, journal_path: 
 
 def mark_interrupted(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Close out `running` operations whose kernel is gone; return their ids."""
-    from mira_jupyter.engine.events import Cost, OperationFinished, Usage
+    from mira_jupyter.core.events import Cost, OperationFinished, Usage
 
     # timestamps travel as epoch microseconds: fetching TIMESTAMPTZ values into Python
     # objects needs pytz, which is not a dependency

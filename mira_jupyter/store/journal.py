@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mira_jupyter.engine.events import Event, event_from_json
+from mira_jupyter.core.events import Event, event_from_json
 
 from .session import SessionInfo, pid_alive
 

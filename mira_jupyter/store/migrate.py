@@ -44,7 +44,7 @@ class Migration:
 
 def migrations_dir() -> Path:
     """The shipped migrations directory (source checkout or installed wheel)."""
-    from mira_jupyter.resources import data_dir
+    from mira_jupyter._resources import data_dir
 
     return data_dir("migrations")
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from mira_jupyter.engine.events import Event, OperationFinished
+from mira_jupyter.core.events import Event, OperationFinished
 
 from .db import Database, DatabaseLocked, Location
 from .journal import SUFFIX, Journal, Pending

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..engine.events import Event, FileChanged, event_from_json
+from ..core.events import Event, FileChanged, event_from_json
 from .db import Database, Location
 
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mira_jupyter.engine.events import (
+from mira_jupyter.core.events import (
     FileChanged,
     LLMCallFinished,
     LLMCallStarted,

@@ -83,7 +83,7 @@ def choose_view(
     if on_run is None and session is not None:
 
         def on_run(operation_id: str) -> Any:
-            from ..engine.cancel import CancelToken
+            from ..core.cancel import CancelToken
 
             cancel = CancelToken()
             view = choose_view(

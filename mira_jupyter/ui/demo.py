@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from ..engine.events import (
+from ..core.events import (
     Cost,
     Event,
     FileChanged,

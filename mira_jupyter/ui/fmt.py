@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..engine.events import Cost, Usage
+from ..core.events import Cost, Usage
 
 TASK_ICONS = {"pending": "○", "in_progress": "◐", "completed": "✓", "failed": "✗"}
 TOOL_ICONS = {"running": "…", "ok": "✓", "error": "✗", "denied": "⊘"}

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from ..engine.events import (
+from ..core.events import (
     Cost,
     Event,
     FileChanged,

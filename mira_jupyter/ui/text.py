@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 from typing import TextIO
 
-from ..engine.events import Event
+from ..core.events import Event
 from .fmt import (
     STATUS_LABELS,
     TASK_ICONS,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from ..engine.events import Event
+from ..core.events import Event
 from .state import OperationState
 from .static import (
     BOX_STYLE,

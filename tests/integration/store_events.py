@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from mira_jupyter.engine.events import (
+from mira_jupyter.core.events import (
     Cost,
     Event,
     FileChanged,

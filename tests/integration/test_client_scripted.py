@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from mira_jupyter.engine.cancel import CancelToken
+from mira_jupyter.core.cancel import CancelToken
 from mira_jupyter.llm.client import OpenAICompatibleModel, Timeouts
 from mira_jupyter.llm.types import (
     AuthError,

@@ -9,7 +9,7 @@ import pytest
 from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 
 import mira_jupyter.testing as mt
-from mira_jupyter.engine.cancel import CancelToken
+from mira_jupyter.core.cancel import CancelToken
 from mira_jupyter.engine.engine import RunOptions
 
 

@@ -36,7 +36,7 @@ def test_installed_copy_finds_its_data(wheel, tmp_path):
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     code = (
-        "from mira_jupyter.resources import data_dir; "
+        "from mira_jupyter._resources import data_dir; "
         "m = data_dir('migrations'); s = data_dir('skills'); "
         "print(m.parent.parent.name, sorted(p.name for p in m.glob('*.sql'))[0], len(list(s.glob('*.md'))))"
     )

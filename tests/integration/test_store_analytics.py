@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from store_events import BASE, full_operation
 
-from mira_jupyter.engine.events import (
+from mira_jupyter.core.events import (
     Cost,
     LLMCallFinished,
     OperationFinished,

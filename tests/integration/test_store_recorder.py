@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from store_events import EXEC_AS_ORCH, EXEC_COST, ORCH_COST, full_operation, numbered
 
+from mira_jupyter.core.events import FileChanged, OperationStarted, TextDelta, event_from_json
 from mira_jupyter.engine.bus import EventBus
-from mira_jupyter.engine.events import FileChanged, OperationStarted, TextDelta, event_from_json
 from mira_jupyter.store import analytics
 from mira_jupyter.store.db import Database
 from mira_jupyter.store.journal import Pending

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mira_jupyter.docs import magics_reference
+from mira_jupyter.notebook.docs import magics_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,8 +19,8 @@ def test_readme_magics_reference_matches_the_code():
 
 
 def test_every_subcommand_and_option_is_documented():
-    from mira_jupyter.magics import MiraMagics
-    from mira_jupyter.subcommands import HANDLERS
+    from mira_jupyter.notebook.magics import MiraMagics
+    from mira_jupyter.notebook.subcommands import HANDLERS
 
     reference = magics_reference()
     for name in HANDLERS:

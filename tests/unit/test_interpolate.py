@@ -1,4 +1,4 @@
-from mira_jupyter.interpolate import MAX_VALUE_CHARS, interpolate
+from mira_jupyter.notebook.interpolate import MAX_VALUE_CHARS, interpolate
 
 
 def test_bound_name_is_replaced():

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mira_jupyter.resources import data_dir
+from mira_jupyter._resources import data_dir
 from mira_jupyter.store.migrate import MigrationError, discover, migrate, migrations_dir
 
 

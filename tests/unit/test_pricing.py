@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from mira_jupyter.engine.events import Usage
+from mira_jupyter.core.events import Usage
 from mira_jupyter.llm.pricing import cost_of, estimate_cost, is_priced, load_prices
 from mira_jupyter.llm.usage import estimate_usage, normalize_usage
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mira_jupyter.resources import data_dir
+from mira_jupyter._resources import data_dir
 from mira_jupyter.skills import (
     EMPTY_CATALOG,
     PLACEHOLDERS,

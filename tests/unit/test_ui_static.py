@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from mira_jupyter.engine.events import OperationFinished
+from mira_jupyter.core.events import OperationFinished
 from mira_jupyter.ui.demo import DEMO_OP, planned_operation
 from mira_jupyter.ui.state import OperationState
 from mira_jupyter.ui.static import neutralise_html, render_static

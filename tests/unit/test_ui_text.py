@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from mira_jupyter.engine.events import Notice, OperationFinished, TextDelta
+from mira_jupyter.core.events import Notice, OperationFinished, TextDelta
 from mira_jupyter.ui.demo import DEMO_OP, planned_operation
 from mira_jupyter.ui.state import OperationState
 from mira_jupyter.ui.text import TextView, render_text

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import ipywidgets
 
-from mira_jupyter.engine.events import OperationFinished, TaskStarted, TextDelta
+from mira_jupyter.core.events import OperationFinished, TaskStarted, TextDelta
 from mira_jupyter.ui.demo import DEMO_OP, T0, plan_only_operation, planned_operation
 from mira_jupyter.ui.fmt import fmt_span
 from mira_jupyter.ui.state import OperationState

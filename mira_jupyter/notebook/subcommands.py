@@ -26,7 +26,7 @@ def _parser(name: str, description: str) -> _Parser:
 
 def status(magics: MiraMagics, argv: list[str]) -> None:
     """Models, which API keys are set (never their values), project root, database."""
-    from .llm.providers import key_status
+    from ..llm.providers import key_status
 
     config = magics.session.config
     engine = magics.session.engine
@@ -56,7 +56,7 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
     parser.add_argument("--skill")
     parser.add_argument("--search")
     args = parser.parse_args(argv)
-    from .store import analytics
+    from ..store import analytics
 
     magics.session.flush()
     return analytics.history(
@@ -76,7 +76,7 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
     parser.add_argument("--since", default=None)
     parser.add_argument("--no-chart", action="store_true")
     args = parser.parse_args(argv)
-    from .store import analytics
+    from ..store import analytics
 
     magics.session.flush()
     try:
@@ -92,8 +92,8 @@ def show(magics: MiraMagics, argv: list[str]) -> Any:
     """Rebuild the view of a past operation from its stored events."""
     if len(argv) != 1:
         raise SubcommandError("usage: %mira show OP_ID")
-    from .store.replay import load_events
-    from .ui import choose_view
+    from ..store.replay import load_events
+    from ..ui import choose_view
 
     magics.session.flush()
     events = load_events(magics.session.database, argv[0])
@@ -111,8 +111,8 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
     parser.add_argument("operation_id")
     parser.add_argument("--budget")
     args = parser.parse_args(argv)
+    from ..ui import choose_view
     from .magics import _budget
-    from .ui import choose_view
 
     budget = _budget(args.budget)
     engine = magics.session.engine
@@ -121,7 +121,7 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
         raise SubcommandError(
             f"{args.operation_id} is not a plan-only operation of this session (waiting: {waiting})"
         )
-    from .store.replay import load_events
+    from ..store.replay import load_events
 
     view = choose_view(magics.session.config.view, session=magics.session)
     # the new view first catches up on the plan (all but its "planned" ending), then goes live
@@ -136,7 +136,7 @@ def undo(magics: MiraMagics, argv: list[str]) -> Any:
     """Restore the files an operation changed (default: the last one that changed files)."""
     if len(argv) > 1:
         raise SubcommandError("usage: %mira undo [OP_ID]")
-    from .undo import undo_operation
+    from ..undo import undo_operation
 
     magics.session.flush()
     try:
@@ -150,7 +150,7 @@ def export(magics: MiraMagics, argv: list[str]) -> None:
     """Write the log tables as Parquet (a file, or a directory of files)."""
     if len(argv) != 1:
         raise SubcommandError("usage: %mira export FILE.parquet|DIRECTORY")
-    from .store import analytics
+    from ..store import analytics
 
     magics.session.flush()
     written = analytics.export(magics.session.database, argv[0])
@@ -207,8 +207,8 @@ def skill_command(magics: MiraMagics, line: str) -> Any:
         print(f"source: {skill.source} ({os.fspath(skill.path)})\n")
         print(skill.body)
         return None
-    from .engine.engine import RunOptions
-    from .ui import choose_view
+    from ..engine.engine import RunOptions
+    from ..ui import choose_view
 
     view = choose_view(magics.session.config.view, session=magics.session)
     return magics.session.run(words[1], RunOptions(skill=skill.name), view=view)

@@ -10,12 +10,12 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from .config import Mira
+from ..config import Mira
 from .interpolate import interpolate
 
 if TYPE_CHECKING:
-    from .engine.engine import RunOptions
-    from .session import Session
+    from ..engine.engine import RunOptions
+    from ..session import Session
 
 
 class MiraUsageError(Exception):
@@ -49,7 +49,7 @@ class MiraMagics(Magics):
     def session(self) -> Session:
         """The session, created on first use so that loading the extension stays cheap."""
         if self._session is None:
-            from .session import Session
+            from ..session import Session
 
             self._session = Session(self.mira_config)
         return self._session
@@ -93,7 +93,7 @@ class MiraMagics(Magics):
         return self._finish(operation, output)
 
     def _prepare(self, line: str, cell: str) -> tuple[str, RunOptions, Any, Any, str | None] | None:
-        from .engine.cancel import CancelToken
+        from ..core.cancel import CancelToken
 
         try:
             args = parse_argstring(self.mira, line)
@@ -111,9 +111,9 @@ class MiraMagics(Magics):
         return request.strip(), options, view, cancel, args.output
 
     def _options(self, args: Any) -> RunOptions:
-        from .config import check_model_id
-        from .engine.engine import RunOptions
-        from .llm.capabilities import normalize_effort
+        from ..config import check_model_id
+        from ..engine.engine import RunOptions
+        from ..llm.capabilities import normalize_effort
 
         if args.mode not in ("auto", "simple", "planned"):
             raise MiraUsageError(f"--mode must be auto, simple or planned, got {args.mode!r}")
@@ -133,7 +133,7 @@ class MiraMagics(Magics):
         )
 
     def _view(self, override: str | None, cancel: Any) -> Any:
-        from .ui import choose_view
+        from ..ui import choose_view
 
         def stop(operation_id: str) -> None:
             cancel.cancel("stopped with the Stop button")

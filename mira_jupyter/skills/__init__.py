@@ -26,14 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from .skill_format import (
-    PLACEHOLDERS,
-    Problem,
-    Skill,
-    SkillRenderError,
-    load_skill_file,
-    parse_skill,
-)
+from .format import PLACEHOLDERS, Problem, Skill, SkillRenderError, load_skill_file, parse_skill
 
 __all__ = [
     "PLACEHOLDERS",
@@ -101,7 +94,7 @@ class SkillRegistry:
         problems: list[Problem] = []
         if builtin_dir is not False:
             if builtin_dir is None:
-                from .resources import data_dir
+                from .._resources import data_dir
 
                 try:
                     sources.append(("builtin", data_dir("skills")))
