@@ -14,7 +14,7 @@ from pathlib import Path
 from traitlets import Enum, Float, Int, Unicode, default, validate
 from traitlets.config import Configurable
 
-from .engine.settings import EngineSettings
+from .engine.settings import EngineSettings, check_budget
 
 _MODEL_HELP = "Model id as provider:model, e.g. openai:gpt-5, deepseek:deepseek-chat, ollama:llama3.1"
 
@@ -138,6 +138,13 @@ class Mira(Configurable):
     @validate("orchestrator_model", "executor_model")
     def _check_model(self, proposal):  # noqa: ANN001 - traitlets signature
         return check_model_id(proposal["value"])
+
+    @validate("budget_usd")
+    def _check_budget(self, proposal):  # noqa: ANN001
+        value = proposal["value"]
+        if value is not None:
+            check_budget(Decimal(str(value)), "Mira.budget_usd")
+        return value
 
     @validate("simple_threshold")
     def _check_threshold(self, proposal):  # noqa: ANN001

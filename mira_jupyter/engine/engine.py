@@ -33,7 +33,7 @@ from .metatools import orchestrator_tools
 from .planner import Plan, estimate_plan_cost, make_plan
 from .result import Operation, format_usd
 from .run import OperationRun
-from .settings import EngineSettings
+from .settings import EngineSettings, check_budget
 from .tasks import TaskTracker
 
 log = logging.getLogger(__name__)
@@ -265,10 +265,7 @@ class Engine:
         from ..tools.sandbox import Sandbox
 
         settings = self.settings
-        models = {
-            "orchestrator": self.model_factory(op.models["orchestrator"], settings),
-            "executor": self.model_factory(op.models["executor"], settings),
-        }
+        models = {role: self._model(op.models[role]) for role in ("orchestrator", "executor")}
         protected = [settings.database] if settings.database and ":" not in Path(settings.database).name else []
         if settings.user_skills_dir is not None:
             protected.append(str(settings.user_skills_dir))
@@ -303,6 +300,12 @@ class Engine:
             max_executor_turns=settings.max_executor_turns,
             reasoning_execution=options.reasoning or settings.reasoning_execution,
         )
+
+    def _model(self, model_id: str) -> ChatModel:
+        try:
+            return self.model_factory(model_id, self.settings)
+        except ValueError as exc:  # a malformed id or setting: one line, not a traceback
+            raise ModelError(str(exc)) from None
 
     # -- modes ---------------------------------------------------------------------------
 
@@ -445,6 +448,8 @@ class Engine:
 
     def _budget_for(self, options: RunOptions) -> Decimal | None:
         """The operation's own cap (the session cap is checked call by call, shared)."""
+        if options.budget_usd is not None:
+            check_budget(Decimal(options.budget_usd), "budget_usd")
         return options.budget_usd
 
     def _skills_or_none(self) -> Any:

@@ -28,3 +28,18 @@ class EngineSettings:
     request_timeout: float = 120.0
     user_skills_dir: Path | None = None
     provider_settings: dict[str, str] = field(default_factory=dict)
+
+
+# the log stores dollars as DECIMAL(18, 9): a cap above this could not even be recorded
+MAX_BUDGET_USD = Decimal(1_000_000)
+
+
+def check_budget(amount: Decimal, what: str = "budget") -> Decimal:
+    """`amount` if it is a usable spending cap in USD; ValueError (one line) otherwise."""
+    if not amount.is_finite():
+        raise ValueError(f"{what} must be a finite amount in USD, got {amount}")
+    if amount <= 0:
+        raise ValueError(f"{what} must be positive, got {amount}")
+    if amount > MAX_BUDGET_USD:
+        raise ValueError(f"{what} must be at most ${MAX_BUDGET_USD:,}, got {amount:,}"[:200])
+    return amount

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import shlex
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..config import Mira
 from .interpolate import interpolate
@@ -23,17 +25,47 @@ class MiraUsageError(Exception):
 
 
 def _budget(value: str | None) -> Decimal | None:
+    from ..engine.settings import check_budget
+
     if value is None:
         return None
     try:
         amount = Decimal(value.lstrip("$"))
     except InvalidOperation:
         raise MiraUsageError(f"--budget must be an amount in USD such as 0.50, got {value!r}") from None
-    if not amount.is_finite():
-        raise MiraUsageError(f"--budget must be a finite amount in USD, got {value!r}")
-    if amount <= 0:
-        raise MiraUsageError(f"--budget must be positive, got {value}")
-    return amount
+    try:
+        return check_budget(amount, "--budget")
+    except ValueError as exc:
+        raise MiraUsageError(str(exc)) from None
+
+
+def check_output_name(name: str, shell: Any) -> str:
+    """`name` if ``-o NAME`` may bind it in the user's namespace; MiraUsageError otherwise.
+
+    Binding a builtin (``print``), IPython's own names (``get_ipython``, ``In``, ``Out``,
+    ``exit``) or a ``_``-name (``_``, ``__builtins__``, the output cache) would break the
+    notebook in ways that are hard to trace back to a %%mira cell.
+    """
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise MiraUsageError(f"-o/--output needs a variable name, got {name!r}")
+    hidden = getattr(shell, "user_ns_hidden", None) or {}
+    if name.startswith("_"):
+        why = "names starting with '_' belong to Python and IPython"
+    elif hasattr(builtins, name):
+        why = f"{name!r} is a Python builtin"
+    elif name in hidden or name in ("In", "Out", "get_ipython", "exit", "quit"):
+        why = f"{name!r} is one of IPython's own names"
+    else:
+        return name
+    raise MiraUsageError(f"-o/--output {name}: {why}; choose another variable name")
+
+
+def _model(value: str) -> str:
+    from ..config import check_model_id
+    from ..llm.providers import split_model_id
+
+    split_model_id(check_model_id(value))  # an unknown provider is a usage error, not a crash
+    return value
 
 
 @magics_class
@@ -96,7 +128,8 @@ class MiraMagics(Magics):
         from ..core.cancel import CancelToken
 
         try:
-            args = parse_argstring(self.mira, line)
+            # posix quoting, so that -m 'openai:gpt-5' means openai:gpt-5 (IPython keeps quotes)
+            args = self.mira.parser.parse_args(shlex.split(line))
             options = self._options(args)
         except (MiraUsageError, UsageError, ValueError) as exc:
             return self._usage_error(exc)
@@ -111,7 +144,6 @@ class MiraMagics(Magics):
         return request.strip(), options, view, cancel, args.output
 
     def _options(self, args: Any) -> RunOptions:
-        from ..config import check_model_id
         from ..engine.engine import RunOptions
         from ..llm.capabilities import normalize_effort
 
@@ -121,15 +153,15 @@ class MiraMagics(Magics):
             raise MiraUsageError("--skill and --mode cannot be combined")
         if args.plan_only and (args.skill or args.mode == "simple"):
             raise MiraUsageError("--plan-only makes a plan: it cannot be combined with --skill or --mode simple")
-        if args.output and not args.output.isidentifier():
-            raise MiraUsageError(f"-o/--output needs a variable name, got {args.output!r}")
+        if args.output is not None:
+            check_output_name(args.output, self.shell)
         return RunOptions(
             mode=args.mode,
             skill=args.skill,
             reasoning=normalize_effort(args.reasoning) if args.reasoning else None,
             budget_usd=_budget(args.budget),
             plan_only=args.plan_only,
-            orchestrator_model=check_model_id(args.model) if args.model else None,
+            orchestrator_model=_model(args.model) if args.model else None,
         )
 
     def _view(self, override: str | None, cancel: Any) -> Any:

@@ -153,7 +153,10 @@ def export(magics: MiraMagics, argv: list[str]) -> None:
     from ..store import analytics
 
     magics.session.flush()
-    written = analytics.export(magics.session.database, argv[0])
+    try:
+        written = analytics.export(magics.session.database, argv[0])
+    except OSError as exc:  # e.g. no permission to create the directory
+        raise SubcommandError(f"cannot export to {argv[0]!r}: {exc.strerror or exc}") from None
     print("\n".join(f"wrote {path}" for path in written))
 
 

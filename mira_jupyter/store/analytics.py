@@ -54,6 +54,7 @@ _SUMMED = (
     "routing_savings_usd",
     "unpriced_calls",
 )
+_MAX_ROWS = 2**62
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -76,7 +77,10 @@ def parse_since(since: str | date | datetime | timedelta | None) -> datetime | N
     match = _RELATIVE.match(since)
     if match:
         amount, unit = float(match.group(1)), _UNITS[match.group(2).lower()]
-        return now - timedelta(**{unit: amount})
+        try:
+            return now - timedelta(**{unit: amount})
+        except OverflowError:  # "99999999d" reaches before year 1: it means "everything"
+            return datetime.min.replace(tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(since.strip())
     except ValueError:
@@ -205,7 +209,11 @@ def history(
     timeout: float = 30.0,
 ) -> pd.DataFrame:
     """The newest `n` operations, optionally filtered; `search` matches request or result text."""
-    params = {"n": int(n), "model": model, "status": status, "skill": skill, "search": search}
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"n must be a positive number of operations, got {n}")
+    n = min(n, _MAX_ROWS)  # more than DuckDB's LIMIT can take means "all of them"
+    params = {"n": n, "model": model, "status": status, "skill": skill, "search": search}
     with _database(location).connect(read_only=True, timeout=timeout) as con:
         return _frame(con.execute(_HISTORY, params))
 
@@ -253,7 +261,11 @@ def export(
     unknown = [t for t in names if t not in LOG_TABLES]
     if unknown:
         raise ValueError(f"unknown tables {unknown}; choose from {', '.join(LOG_TABLES)}")
+    if not str(target).strip():
+        raise ValueError("export needs a target: a FILE.parquet or a DIRECTORY name")
     target = Path(target).expanduser()
+    if target.exists() and not (target.is_dir() or target.is_file()):
+        raise ValueError(f"{target} is not a regular file or a directory; choose another target")
     if target.suffix == ".parquet":
         if len(names) != 1:
             raise ValueError(
@@ -263,6 +275,11 @@ def export(
         target.parent.mkdir(parents=True, exist_ok=True)
         outputs = [(names[0], target)]
     else:
+        if target.exists() and not target.is_dir():
+            raise ValueError(
+                f"{target} is a file: give a DIRECTORY for all tables, or FILE.parquet "
+                "with tables='NAME' for one"
+            )
         target.mkdir(parents=True, exist_ok=True)
         outputs = [(name, target / f"{name}.parquet") for name in names]
     with _database(location).connect(read_only=True, timeout=timeout) as con:
