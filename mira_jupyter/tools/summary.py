@@ -49,8 +49,8 @@ def _outline(symbols: list[Symbol]) -> list[str]:
     )
     out = []
     for s in symbols:
-        if s.parent is not None and s.parent not in containers:
-            continue
+        if (s.parent is not None and s.parent not in containers) or s.kind == "impl":
+            continue  # members are counted on their type; an impl block adds no new name
         line = s.compact()
         count = members.get(s.name, 0) if s.kind not in _MEMBER_KINDS | _CONTAINERS else 0
         out.append(f"{line} ({count} method{'s' if count > 1 else ''})" if count else line)

@@ -53,6 +53,7 @@ class RawSymbol:
     parent: str | None
     exported: bool | None
     signature: str
+    nested: bool = False
 
 
 def node_text(node: Any) -> str:
@@ -84,6 +85,7 @@ class Walk:
         parent: str | None,
         exported: bool | None,
         body_field: str = "body",
+        nested: bool = False,
     ) -> None:
         """Record a symbol (nameless ones are skipped)."""
         if not name:
@@ -97,5 +99,57 @@ class Walk:
                 parent,
                 exported,
                 signature(node, body_field),
+                nested,
             )
         )
+
+
+def error_coverage(root: Any, source: bytes) -> float:
+    """The share of the file's lines inside ERROR nodes (outermost ones only)."""
+    if not root.has_error:
+        return 0.0
+    lines: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR":
+            lines.update(range(node.start_point[0], node.end_point[0] + 1))
+        elif node.has_error:
+            stack.extend(node.children)
+    total = source.count(b"\n") + (not source.endswith(b"\n"))
+    return min(1.0, len(lines) / max(1, total))
+
+
+def error_bytes(root: Any) -> int:
+    """Bytes inside ERROR nodes (outermost ones): how badly a parse went."""
+    total = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR":
+            total += node.end_byte - node.start_byte
+        elif node.has_error:
+            stack.extend(node.children)
+            total += sum(1 for c in node.children if c.is_missing)
+    return total
+
+
+def parse_best(language: str, source: bytes, repairs: list[Any]) -> tuple[Any, bytes]:
+    """Parse `source`; when it has errors, try each repair and keep the parse with fewest.
+
+    A repair rewrites text the grammar cannot handle (a macro, a newer syntax) without
+    adding or removing newlines, so line numbers stay true.
+    """
+    root = parse(language, source)
+    best = (error_bytes(root), root, source)
+    for repair in repairs:
+        if best[0] == 0:
+            break
+        fixed = repair(best[2])
+        if fixed == best[2]:
+            continue
+        candidate = parse(language, fixed)
+        score = error_bytes(candidate)
+        if score < best[0]:
+            best = (score, candidate, fixed)
+    return best[1], best[2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,8 @@ _C_CONTAINERS = {
     "preproc_elif",
     "linkage_specification",
     "declaration_list",
+    "ERROR",
+    "compound_statement",  # a class body the parser lost its head for (preprocessor in it)
 }
 
 
@@ -39,18 +42,41 @@ def _c_declarator_name(node: Any) -> tuple[str, str | None]:
             scope = node_text(node.child_by_field_name("scope")).split("<")[0]
             name, _ = _c_declarator_name(node.child_by_field_name("name"))
             return name, scope or None
+        if t == "parenthesized_declarator":  # `(*GCallback)` in a function-pointer typedef
+            node = node.named_children[0] if node.named_children else None
+            continue
         if t == "function_declarator" or t.endswith("_declarator"):
-            node = node.child_by_field_name("declarator")
+            inner = node.child_by_field_name("declarator")
+            if inner is None and node.named_children:  # `T& f()`: reference_declarator
+                inner = node.named_children[-1]
+            node = inner
             continue
         return "", None
     return "", None
+
+
+_LOCAL_BLOCKS = {
+    "compound_statement", "if_statement", "else_clause", "for_statement", "while_statement",
+    "do_statement", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
+    "condition_clause", "switch_statement", "case_statement", "try_statement",
+}  # fmt: skip
+
+
+def _record_name(node: Any) -> str:
+    """A struct/class name without template arguments or qualification."""
+    while node is not None and node.type in ("template_type", "qualified_identifier"):
+        node = node.child_by_field_name("name")
+    return node_text(node)
 
 
 def _is_function_declarator(node: Any) -> bool:
     while node is not None:
         if node.type == "function_declarator":
             return True
-        node = node.child_by_field_name("declarator")
+        inner = node.child_by_field_name("declarator")
+        if inner is None and node.type.endswith("_declarator") and node.named_children:
+            inner = node.named_children[-1]
+        node = inner
     return False
 
 
@@ -61,11 +87,11 @@ def c_family(root: Any) -> list[RawSymbol]:
         body = node.child_by_field_name("body")
         if body is None:
             return  # a forward declaration or a use, not a definition
-        name = node_text(node.child_by_field_name("name"))
+        name = _record_name(node.child_by_field_name("name"))
         if name:
             walk.add(node, kind, name, parent, None)
-        if kind in ("class", "struct") and name:
-            members(body, name)
+        if kind in ("class", "struct", "union") and name:
+            members(body, f"{parent}.{name}" if parent else name)
 
     def members(body: Any, cls: str) -> None:
         for m in body.named_children:
@@ -81,8 +107,14 @@ def c_family(root: Any) -> list[RawSymbol]:
                     cls,
                     None,
                 )
-            elif m.type == "template_declaration":
+            elif m.type in ("template_declaration", "ERROR", "preproc_ifdef", "preproc_if",
+                            "preproc_else", "preproc_elif"):
                 members(m, cls)
+            elif m.type == "type_definition":
+                typedef(m, cls)
+            elif m.type == "alias_declaration":
+                name = node_text(m.child_by_field_name("name"))
+                walk.add(m, "type", name, cls, None, body_field="type")
             elif m.type in _C_RECORDS:
                 record(m, cls, _C_RECORDS[m.type])
             elif m.type == "field_declaration":
@@ -95,7 +127,12 @@ def c_family(root: Any) -> list[RawSymbol]:
             t = child.type
             if t == "function_definition":
                 name, scope = _c_declarator_name(child.child_by_field_name("declarator"))
+                if scope and parent:
+                    scope = f"{parent}.{scope.replace('::', '.')}"
                 walk.add(child, "method" if scope else "function", name, scope or parent, None)
+                body = child.child_by_field_name("body")
+                if body is not None and name:
+                    local_types(body, f"{scope or parent}.{name}" if scope or parent else name)
             elif t == "declaration" and _is_function_declarator(
                 child.child_by_field_name("declarator")
             ):
@@ -104,18 +141,7 @@ def c_family(root: Any) -> list[RawSymbol]:
             elif t in _C_RECORDS:
                 record(child, parent, _C_RECORDS[t])
             elif t == "type_definition":
-                typ = child.child_by_field_name("type")
-                if typ is not None and typ.type in _C_RECORDS:
-                    record(typ, parent, _C_RECORDS[typ.type])
-                for decl in child.children_by_field_name("declarator"):
-                    walk.add(
-                        child,
-                        "type",
-                        _c_declarator_name(decl)[0],
-                        parent,
-                        None,
-                        body_field="declarator",
-                    )
+                typedef(child, parent)
             elif t == "alias_declaration":
                 walk.add(
                     child,
@@ -136,6 +162,33 @@ def c_family(root: Any) -> list[RawSymbol]:
             elif t in _C_CONTAINERS:
                 visit(child, parent)
 
+    def local_types(body: Any, owner: str) -> None:
+        """Types declared directly in a function body, listed as nested."""
+        start = len(walk.out)
+        stack = list(body.named_children)
+        while stack:
+            child = stack.pop(0)
+            if child.type in _LOCAL_BLOCKS:
+                stack[:0] = child.named_children
+            elif child.type == "type_definition":
+                typedef(child, owner)
+            elif child.type == "alias_declaration":
+                name = node_text(child.child_by_field_name("name"))
+                walk.add(child, "type", name, owner, None, body_field="type")
+            elif child.type in _C_RECORDS and child.child_by_field_name("body") is not None:
+                name = _record_name(child.child_by_field_name("name"))
+                walk.add(child, _C_RECORDS[child.type], name, owner, None)
+        for item in walk.out[start:]:
+            item.nested = True
+
+    def typedef(node: Any, parent: str | None) -> None:
+        typ = node.child_by_field_name("type")
+        if typ is not None and typ.type in _C_RECORDS:
+            record(typ, parent, _C_RECORDS[typ.type])
+        for decl in node.children_by_field_name("declarator"):
+            name = _c_declarator_name(decl)[0]
+            walk.add(node, "type", name, parent, None, body_field="declarator")
+
     protos = Walk()
     visit(root, None)
     # a prototype is listed only when the file does not also define the function
@@ -152,3 +205,92 @@ def c_imports(root: Any) -> Iterator[str]:
             yield node_text(node.child_by_field_name("path")).strip('"<>')
         elif node.type in _C_CONTAINERS:
             stack[:0] = list(node.named_children)
+
+
+# Macros the grammar cannot expand (export/visibility/availability annotations, BEGIN/END
+# wrappers) are blanked, keeping every newline, so the declarations around them parse.
+_MACRO = rb"[A-Z][A-Z0-9]*_[A-Z0-9_]*"
+_MACRO_LINE = re.compile(
+    rb"^([ \t]*)(" + _MACRO + rb"(?:[ \t]*\([^()\n]*\))?)[ \t]*(?=$|//)", re.M
+)
+_MACRO_PREFIX = re.compile(
+    rb"^([ \t]*)((?:" + _MACRO + rb"(?:\([^()\n]*\))?[ \t]+)+)(?=[A-Za-z_~])", re.M
+)
+_MACRO_AFTER_KEYWORD = re.compile(
+    rb"(\b(?:constexpr|inline|static|virtual|explicit|friend|extern|const)[ \t]+|>[ \t]*)("
+    + _MACRO + rb")(?=[ \t]+[A-Za-z_~])"
+)
+_MACRO_SUFFIX = re.compile(
+    rb"(?:(?<=\))|(?<=\bconst))([ \t]*)((?:" + _MACRO + rb"(?:[ \t]*\([^()\n]*\))?[ \t]*)+)"
+    rb"(?=\s*(?:[;{]|=|->|:|const\b|override\b|noexcept\b|final\b)|[ \t]*(?:$|//))",
+    re.M,
+)
+_MACRO_IN_HEAD = re.compile(rb"\b(class|struct|union)([ \t]+)(" + _MACRO + rb")(?=[ \t]+[A-Za-z_])")
+# `BOOST_ASIO_MOVE_ARG(T) handler` -> `T handler`: a type-wrapping macro in a parameter list
+_MACRO_TYPE_WRAPPER = re.compile(rb"\b(" + _MACRO + rb")\(([\w:<>, ]*)\)(?=[ \t]+[A-Za-z_&*])")
+
+
+def _blank(m: re.Match[bytes]) -> bytes:
+    return m.group(1) + b" " * len(m.group(2))
+
+
+def repair_macros(source: bytes) -> bytes:
+    """Blank annotation and wrapper macros outside preprocessor lines (same lines)."""
+    out = []
+    for chunk in re.split(rb"(^[ \t]*#[^\n]*(?:\\\n[^\n]*)*$)", source, flags=re.M):
+        if chunk.lstrip(b" \t").startswith(b"#"):
+            out.append(chunk)
+            continue
+        chunk = _MACRO_LINE.sub(_blank, chunk)
+        chunk = _MACRO_PREFIX.sub(_blank, chunk)
+        chunk = _MACRO_AFTER_KEYWORD.sub(_blank, chunk)
+        chunk = _MACRO_SUFFIX.sub(_blank, chunk)
+        chunk = _MACRO_TYPE_WRAPPER.sub(
+            lambda m: b" " * (len(m.group(1)) + 1) + m.group(2) + b" ", chunk
+        )
+        chunk = _MACRO_IN_HEAD.sub(lambda m: m.group(1) + m.group(2) + b" " * len(m.group(3)), chunk)
+        out.append(chunk)
+    return b"".join(out)
+
+
+_CONDITIONAL = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b", re.M)
+
+
+def repair_conditionals(source: bytes) -> bytes:
+    """Keep the first branch of each short #if group, blanking its directives and other branches.
+
+    A conditional inside a declaration (`struct X\n#if A\n : Base\n#endif\n{`) is beyond the
+    grammar; its first branch alone is one consistent reading. Long groups hold whole
+    definitions in each branch and are left alone.
+    """
+    lines = source.split(b"\n")
+    groups: list[list[int]] = []  # [start, else/elif lines..., end]
+    stack: list[list[int]] = []
+    for n, line in enumerate(lines):
+        m = _CONDITIONAL.match(line)
+        if m is None:
+            continue
+        word = m.group(1)
+        if word.startswith(b"if"):
+            stack.append([n])
+        elif word in (b"elif", b"else") and stack:
+            stack[-1].append(n)
+        elif word == b"endif" and stack:
+            group = stack.pop()
+            group.append(n)
+            groups.append(group)
+    for group in groups:
+        if group[-1] - group[0] > _SHORT_GROUP:
+            continue
+        for n in group:
+            lines[n] = b""
+        if len(group) > 2:
+            for n in range(group[1], group[-1]):
+                lines[n] = b""
+    return b"\n".join(lines)
+
+
+_SHORT_GROUP = 12
+
+
+C_REPAIRS = [repair_macros, repair_conditionals]

@@ -240,16 +240,19 @@ def compact(source: str, language: str) -> list[str]:
 
 
 def test_python() -> None:
-    # a decorated def starts at its `def` line; nested functions are local, not listed
+    # a decorated def starts at its `def` line; definitions inside a function body are
+    # listed one level deep, marked nested
     assert compact(PYTHON, "python") == [
         "6 type Row",
         "8-24 class Loader",
         "11-12 method Loader.__init__",
         "15-16 method Loader.size",
         "18-21 method Loader.fetch",
+        "19-20 class Loader.fetch._Cursor (nested)",
         "23-24 class Loader.Options",
         "24 method Loader.Options.merge",
         "26-29 function _helper",
+        "27-28 function _helper.inner (nested)",
         "32 function typed",
     ]
 
@@ -280,8 +283,10 @@ def test_rust() -> None:
         "10-13 trait Store",
         "11 method Store.get",
         "12 method Store.put",
+        "15-20 impl Cache",
         "16-18 method Cache.new",
         "19 method Cache.evict",
+        "22-24 impl Cache",
         "23 method Cache.get",
         "26 type Map",
         "28 function run",
@@ -296,6 +301,7 @@ def test_rust() -> None:
 def test_typescript() -> None:
     assert compact(TYPESCRIPT, "typescript") == [
         "4 interface Handler",
+        "4 method Handler.handle",
         "5 type Id",
         "6 enum Level",
         "8-14 class Router",
@@ -337,7 +343,7 @@ def test_javascript() -> None:
         "7 method Store.open",
         "10 function ids",
         "11 function save",
-        "12 function module.exports.legacy",
+        "12 function legacy",
     ]
     assert analyze(JAVASCRIPT.encode(), "javascript").imports == ["path"]
 
@@ -346,6 +352,7 @@ def test_go() -> None:
     assert compact(GO, "go") == [
         "8-10 struct Store",
         "12-14 interface Reader",
+        "13 method Reader.Read",
         "16 type Key",
         "18 function New",
         "20 method Store.Read",
@@ -392,15 +399,15 @@ def test_cpp() -> None:
     assert compact(CPP, "cpp") == [
         "4-32 namespace geo",
         "6-11 class geo.Shape",
-        "8 method Shape.~Shape",
-        "9 method Shape.area",
-        "10 method Shape.name",
+        "8 method geo.Shape.~Shape",
+        "9 method geo.Shape.area",
+        "10 method geo.Shape.name",
         "13 struct geo.Point",
         "15-21 class geo.Circle",
-        "17 method Circle.Circle",
-        "18 method Circle.area",
-        "23 method Circle.Circle",
-        "24 method Circle.area",
+        "17 method geo.Circle.Circle",
+        "18 method geo.Circle.area",
+        "23 method geo.Circle.Circle",
+        "24 method geo.Circle.area",
         "27 function geo.clamp",
         "29 type geo.Points",
         "30 enum geo.Unit",

@@ -1,0 +1,268 @@
+"""extract_symbols against Universal Ctags: recall and precision per language.
+
+    python benchmarks/symbols_vs_ctags.py [--limit 150] [--cache DIR] [--split tuning|held-out]
+                                          [--language go] [--misses 12] [--json out.json]
+
+Needs ``ctags`` (Debian: ``apt-get install universal-ctags``). The corpora (see
+ctags_corpora.py) are fetched on first run with apt-get download / pip download / npm pack
+into the cache directory; the one command that fetches them all is this script itself.
+
+Kind mapping (ctags kind -> counts for recall). Only declarations an outline is for:
+functions, methods, classes and other types, namespaces/modules. Not counted: variables,
+constants, fields/properties/members of data, enumerators, #define macros, imports, locals,
+parameters. Per language:
+
+    python      class function member
+    rust        module struct enum union interface(trait) implementation function method
+                macro typedef
+    go          func type struct interface methodSpec talias
+    java        class interface enum annotation method
+    c           function prototype struct enum union typedef
+    cpp         function prototype class struct enum union typedef namespace
+    javascript  class function method generator getter setter
+    typescript  class function interface enum method namespace alias generator
+
+ctags reports every JS/TS object literal bound to a name as a "class"; those are counted
+only when the tagged line really says `class` (their function members still count as methods).
+
+Names on `import` lines (ctags 5.9 tags TS `import type { A }` as an alias) are not counted.
+
+Matching: a ctags tag is found when an unmatched symbol of ours with the same name (spaces
+ignored: `operator ++` is `operator++`) spans its
+line (one to one). A prototype also counts as found when the file lists the same name
+elsewhere (the outline keeps the definition). An extracted symbol is correct when ctags,
+with its default kinds plus C/C++ prototypes, has a tag of that name on a line within its span.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ctags_corpora import CORPORA, files_of  # noqa: E402
+
+from mira_jupyter.tools.symbols import Symbol, analyze, detect_language  # noqa: E402
+
+CTAGS_LANG = {
+    "python": "Python", "rust": "Rust", "go": "Go", "java": "Java", "c": "C", "cpp": "C++",
+    "javascript": "JavaScript", "typescript": "TypeScript",
+}  # fmt: skip
+RECALL_KINDS = {
+    "python": {"class", "function", "member"},
+    "rust": {"module", "struct", "enum", "union", "interface", "implementation", "function",
+             "method", "macro", "typedef"},
+    "go": {"func", "type", "struct", "interface", "methodSpec", "talias"},
+    "java": {"class", "interface", "enum", "annotation", "method"},
+    "c": {"function", "prototype", "struct", "enum", "union", "typedef"},
+    "cpp": {"function", "prototype", "class", "struct", "enum", "union", "typedef", "namespace"},
+    "javascript": {"class", "function", "method", "generator", "getter", "setter"},
+    "typescript": {"class", "function", "interface", "enum", "method", "namespace", "alias",
+                   "generator"},
+}  # fmt: skip
+
+
+# enabling local-variable kinds makes ctags 5.9's Java parser lose methods, so only these extra
+EXTRA_KINDS = {"c": ["--kinds-C=+px"], "cpp": ["--kinds-C++=+pxAN"]}
+
+
+def ctags_tags(files: list[Path], language: str) -> dict[str, list[dict]]:
+    """Every tag ctags finds in `files` (default kinds + prototypes), grouped by path."""
+    lang = CTAGS_LANG[language]
+    with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as f:
+        f.write("\n".join(str(p) for p in files))
+    out = subprocess.run(
+        ["ctags", "--output-format=json", "--fields=+nKeZ", "--extras=+F",
+         f"--language-force={lang}", *EXTRA_KINDS.get(language, []), "-L", f.name, "-f", "-"],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    Path(f.name).unlink()
+    tags: dict[str, list[dict]] = collections.defaultdict(list)
+    for line in out.stdout.splitlines():
+        try:
+            tag = json.loads(line)
+        except ValueError:
+            continue
+        if tag.get("_type") == "tag":
+            tags[tag["path"]].append(tag)
+    return tags
+
+
+def compare(path: Path, language: str, tags: list[dict]) -> dict:
+    """Recall/precision counts for one file, and the misses and false positives."""
+    source = path.read_bytes()
+    lang = detect_language(str(path)) or language
+    if language == "cpp" and lang == "c":
+        lang = "cpp"  # the corpus is C++: a .h in it is C++ (as ctags is told)
+    analysis = analyze(source, lang)
+    ours: list[Symbol] = analysis.symbols
+    wanted = [
+        t
+        for t in tags
+        if t["kind"] in RECALL_KINDS[language]
+        and not _anonymous(t)
+        and not _object_literal(t, language)
+        and not _import_line(t)
+    ]
+    by_name: dict[str, list[int]] = collections.defaultdict(list)
+    for i, s in enumerate(ours):
+        by_name[_key(s.name)].append(i)
+    used: set[int] = set()
+    misses = []
+    for t in sorted(wanted, key=lambda t: t["line"]):
+        best = None
+        for i in by_name.get(_key(t["name"]), ()):
+            s = ours[i]
+            closer = best is None or abs(s.line - t["line"]) < abs(ours[best].line - t["line"])
+            if i not in used and s.line - 1 <= t["line"] <= s.end_line and closer:
+                best = i
+        if best is not None:
+            used.add(best)
+        elif t["kind"] == "prototype" and _key(t["name"]) in by_name:
+            pass
+        else:
+            misses.append(t)
+    tag_lines: dict[str, list[int]] = collections.defaultdict(list)
+    for t in tags:
+        tag_lines[_key(t["name"])].append(t["line"])
+    wrong = [
+        s
+        for i, s in enumerate(ours)
+        if i not in used and not any(s.line - 1 <= n <= s.end_line for n in tag_lines[_key(s.name)])
+    ]
+    return {
+        "file": str(path),
+        "wanted": len(wanted),
+        "found": len(wanted) - len(misses),
+        "ours": len(ours),
+        "correct": len(ours) - len(wrong),
+        "parse_errors": analysis.parse_errors,
+        "misses": misses,
+        "wrong": wrong,
+    }
+
+
+def _key(name: str) -> str:
+    """Names compared without spaces: ctags writes `operator ++`, tree-sitter `operator++`."""
+    return "".join(name.split())
+
+
+def _anonymous(tag: dict) -> bool:
+    name = tag["name"]
+    return name.startswith("__anon") or name.startswith("AnonymousFunction") or not name
+
+
+def _import_line(tag: dict) -> bool:
+    """ctags 5.9 tags the names in a TS `import type { A } from` line as aliases."""
+    return tag.get("pattern", "").lstrip("/^ \t").startswith(("import ", "import{"))
+
+
+def _object_literal(tag: dict, language: str) -> bool:
+    """ctags calls every JS/TS object literal a class; only real classes are counted."""
+    return (
+        language in ("javascript", "typescript")
+        and tag["kind"] == "class"
+        and "class" not in tag.get("pattern", "")
+    )
+
+
+def _category(tag: dict, parse_errors: bool) -> str:
+    scope = tag.get("scopeKind")
+    text = tag["kind"] + (f" in {scope}" if scope else "")
+    return text + (" (file has parse errors)" if parse_errors else "")
+
+
+def run(split: str, limit: int, cache: Path, only: str | None) -> list[dict]:
+    """One row per language of `split`: files, recall, precision, worst files, top misses."""
+    rows = []
+    for corpus in CORPORA:
+        if corpus.split != split or (only and corpus.language != only):
+            continue
+        files = files_of(corpus, cache, limit)
+        tags = ctags_tags(files, corpus.language)
+        per_file = [compare(p, corpus.language, tags.get(str(p), [])) for p in files]
+        wanted = sum(r["wanted"] for r in per_file)
+        found = sum(r["found"] for r in per_file)
+        ours = sum(r["ours"] for r in per_file)
+        correct = sum(r["correct"] for r in per_file)
+        cats = collections.Counter(
+            _category(t, r["parse_errors"]) for r in per_file for t in r["misses"]
+        )
+        wrong = collections.Counter(s.kind for r in per_file for s in r["wrong"])
+        examples = [
+            f"{Path(r['file']).name}:{t['line']} {t['kind']} {t['name']}"
+            for r in per_file
+            for t in r["misses"][:2]
+        ]
+        fp_examples = [
+            f"{Path(r['file']).name}:{s.line} {s.kind} {s.qualname}"
+            for r in per_file
+            for s in r["wrong"][:2]
+        ]
+        worst = sorted(per_file, key=lambda r: r["found"] - r["wanted"])[:3]
+        rows.append(
+            {
+                "language": corpus.language,
+                "split": split,
+                "sources": [s.name + (f":{s.under}" if s.under else "") for s in corpus.sources],
+                "files": len(files),
+                "ctags": wanted,
+                "recall": found / wanted if wanted else 1.0,
+                "precision": correct / ours if ours else 1.0,
+                "parse_error_files": sum(r["parse_errors"] for r in per_file),
+                "top_misses": cats.most_common(),
+                "false_positive_kinds": wrong.most_common(),
+                "miss_examples": examples,
+                "fp_examples": fp_examples,
+                "worst": [(Path(r["file"]).name, r["found"], r["wanted"]) for r in worst],
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    """Print recall and precision per language, then the top miss categories."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=150, help="files per corpus (sampled)")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "mira-ctags-corpora"
+    )
+    parser.add_argument("--split", choices=["tuning", "held-out", "both"], default="both")
+    parser.add_argument("--language")
+    parser.add_argument("--misses", type=int, default=6, help="miss categories per language")
+    parser.add_argument("--examples", type=int, default=0, help="example misses per language")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    splits = ["tuning", "held-out"] if args.split == "both" else [args.split]
+    rows = [row for split in splits for row in run(split, args.limit, args.cache, args.language)]
+    print(f"{'language':<11} {'split':<9} {'files':>5} {'ctags':>7} {'recall':>7} "
+          f"{'precision':>9} {'parse-err':>9}")  # fmt: skip
+    for r in rows:
+        print(
+            f"{r['language']:<11} {r['split']:<9} {r['files']:>5} {r['ctags']:>7} "
+            f"{r['recall']:>7.1%} {r['precision']:>9.1%} {r['parse_error_files']:>9}"
+        )
+    print("\ntop misses (ctags kind in scope kind):")
+    for r in rows:
+        cats = ", ".join(f"{c} x{n}" for c, n in r["top_misses"][: args.misses]) or "none"
+        print(f"  {r['language']} {r['split']}: {cats}")
+        if r["false_positive_kinds"]:
+            fps = ", ".join(f"{k} x{n}" for k, n in r["false_positive_kinds"][:4])
+            print(f"    not in ctags: {fps}")
+        for e in r["miss_examples"][: args.examples]:
+            print(f"    miss {e}")
+        for e in r["fp_examples"][: args.examples]:
+            print(f"    fp   {e}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Outline recovery from code the grammars choke on, and the definitions ctags lists.
+
+Each case is a pattern that used to lose symbols: macro-wrapped C/C++ headers, newer TypeScript
+syntax, ambient namespaces, class expressions, IIFE/UMD wrappers, interface and trait members.
+"""
+
+from __future__ import annotations
+
+from mira_jupyter.tools.symbols import analyze
+
+
+def names(source: str, language: str) -> list[str]:
+    return [s.qualname for s in analyze(source.encode(), language).symbols]
+
+
+GLIB_HEADER = """\
+#include <glib-object.h>
+G_BEGIN_DECLS
+typedef struct _GAppInfo GAppInfo;
+typedef void (*GAppCallback) (GAppInfo *info, gpointer data);
+GLIB_AVAILABLE_IN_ALL
+GType g_app_info_get_type (void) G_GNUC_CONST;
+GLIB_AVAILABLE_IN_2_36
+gboolean g_app_info_launch (GAppInfo *appinfo, GList *files, GError **error);
+G_END_DECLS
+"""
+
+
+def test_macro_wrapped_c_header_keeps_its_prototypes() -> None:
+    found = names(GLIB_HEADER, "c")
+    assert {"g_app_info_get_type", "g_app_info_launch", "GAppCallback", "GAppInfo"} <= set(found)
+
+
+FMT_HEADER = """\
+#include "base.h"
+FMT_BEGIN_NAMESPACE
+namespace detail {
+template <typename T> const T& unwrap(const T& v) { return v; }
+class FMT_API format_error {
+ public:
+  using char_type = char;
+  typedef int size_type;
+  FMT_CONSTEXPR auto size() const FMT_NOEXCEPT -> size_type { return 0; }
+  int count() const BOOST_ASIO_NOEXCEPT
+  {
+    return 1;
+  }
+};
+}  // namespace detail
+FMT_END_NAMESPACE
+"""
+
+
+def test_macro_wrapped_cpp_header_keeps_members_and_reference_returns() -> None:
+    analysis = analyze(FMT_HEADER.encode(), "cpp")
+    found = {s.qualname for s in analysis.symbols}
+    assert {
+        "detail.unwrap",
+        "detail.format_error",
+        "detail.format_error.char_type",
+        "detail.format_error.size_type",
+        "detail.format_error.size",
+        "detail.format_error.count",
+    } <= found
+
+
+def test_cpp_preprocessor_inside_a_declaration() -> None:
+    source = """\
+namespace asio {
+template <typename T>
+struct associated_allocator
+#if !defined(GENERATING_DOCUMENTATION)
+  : detail::impl<T>
+#endif
+{
+  static T get(const T& t) { return t; }
+};
+}
+"""
+    assert {"asio.associated_allocator", "asio.associated_allocator.get"} <= set(names(source, "cpp"))
+
+
+EFFECT_TS = """\
+export interface Effect<out A, in out E = never> extends Pipeable {
+  readonly _A: A
+  pipe(): Effect<A, E>
+}
+export declare namespace Effect {
+  interface Variance<out A> {
+    readonly _A: Covariant<A>
+    map<B>(f: (a: A) => B): Variance<B>
+  }
+  type Success<T> = T extends Effect<infer A, any> ? A : never
+  function make(): void
+}
+export const makeBy: {
+  <A>(n: number, f: (i: number) => A): Array<A>
+  /** doc */
+  <A>(f: (i: number) => A): (n: number) => Array<A>
+} = dual(2, (n: number, f: any) => f(n))
+export function fromEvent(target: string): void
+export function fromEvent(target: string, n: number): void
+export function fromEvent(target: string, n?: number): void {}
+export const last = 1
+"""
+
+
+def test_typescript_variance_namespaces_interfaces_and_overloads() -> None:
+    analysis = analyze(EFFECT_TS.encode(), "typescript")
+    found = [s.compact() for s in analysis.symbols]
+    assert "1-4 interface Effect" in found and "3 method Effect.pipe" in found
+    assert "5-12 namespace Effect" in found
+    assert "6-9 interface Effect.Variance" in found
+    assert "8 method Effect.Variance.map" in found
+    assert "10 type Effect.Success" in found and "11 function Effect.make" in found
+    # overload signatures and their implementation are one symbol spanning them
+    assert "18-20 function fromEvent" in found
+    assert not analysis.parse_errors  # the repairs leave a clean parse
+
+
+WEBPACK_JS = """\
+"use strict";
+const { SyncHook } = require("tapable");
+module.exports = class MultiCompiler {
+  constructor(compilers) { this.compilers = compilers; }
+  run(callback) {}
+  get options() { return 1; }
+};
+MultiCompiler.Template = class MultiCompilerTemplate {
+  apply(source) {}
+};
+Foo.prototype.qux = function () {};
+"""
+
+
+def test_javascript_class_expressions_assigned_to_names_and_properties() -> None:
+    found = names(WEBPACK_JS, "javascript")
+    assert {"MultiCompiler", "MultiCompiler.run", "MultiCompiler.options"} <= set(found)
+    assert {"MultiCompiler.Template", "MultiCompiler.Template.apply", "Foo.qux"} <= set(found)
+
+
+UMD_JS = """\
+(function (root, factory) {
+  if (typeof define === "function" && define.amd) define([], factory);
+  else root.lib = factory();
+})(this, function () {
+  "use strict";
+  function hooks() { return hookCallback.apply(null, arguments); }
+  var api = {
+    clone: function (a) { return a; },
+    parse(text) { return text; },
+  };
+  return api;
+});
+;(function () {
+  function iife() { function helper() {} }
+})();
+"""
+
+
+def test_javascript_iife_and_umd_bodies_are_listed() -> None:
+    symbols = analyze(UMD_JS.encode(), "javascript").symbols
+    found = {s.qualname: s.nested for s in symbols}
+    assert {"hooks", "api.clone", "api.parse", "iife"} <= set(found)
+    assert found["iife.helper"] is True  # one level inside a function body, marked nested
+
+
+def test_rust_impl_blocks_and_associated_types() -> None:
+    source = """\
+pub trait Service { type Response; fn call(&self); }
+impl<T: Clone> Service for Wrapper<T> {
+    type Response = T;
+    fn call(&self) { fn local() {} }
+}
+"""
+    found = [s.compact() for s in analyze(source.encode(), "rust").symbols]
+    assert "1 type Service.Response" in found
+    assert "2-5 impl Wrapper" in found and "3 type Wrapper.Response" in found
+    assert "4 function Wrapper.call.local (nested)" in found
+
+
+def test_go_interface_methods_are_listed() -> None:
+    source = "package p\n\ntype Store interface {\n\tGet(key string) string\n\tput(v int)\n}\n"
+    symbols = analyze(source.encode(), "go").symbols
+    assert [(s.qualname, s.exported) for s in symbols[1:]] == [("Store.Get", True), ("Store.put", False)]
+
+
+def test_parse_errors_state_how_much_parsed() -> None:
+    analysis = analyze(b"int ok(void) { return 1; }\n@@@ garbage ((( here\nint after(void);\n", "c")
+    note = analysis.parse_note()
+    assert analysis.parse_errors and note is not None and "% of its lines parsed cleanly" in note
+    assert 0 < analysis.unparsed < 1
+    assert analyze(b"int ok(void) { return 1; }\n", "c").parse_note() is None
