@@ -204,8 +204,11 @@ def files_of(corpus: Corpus, cache: Path, limit: int) -> list[Path]:
 def _fits(path: Path, corpus: Corpus) -> bool:
     if line_count(path) < MIN_LINES:
         return False
-    if corpus.language in ("javascript", "typescript") and "/dist/" in path.as_posix():
-        return False  # built output (bundles, generated .d.ts), not the package's source
+    built = {"dist", "build", "lib", "es6", "esm", "cjs", "legacy"}
+    if corpus.language == "javascript" and "dist" in path.parts:
+        return False  # bundles, not the package's source
+    if corpus.language == "typescript" and built & set(path.parts):
+        return False  # generated .d.ts next to the real sources
     if corpus.language == "javascript":
         # bundles and minified builds are machine output, not source an outline is for
         with open(path, "rb") as f:

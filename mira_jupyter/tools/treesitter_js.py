@@ -57,6 +57,13 @@ def _member_path(node: Any) -> tuple[str, str | None]:
     return text, None
 
 
+def _function_typed(member: Any) -> bool:
+    """`readonly map: <A>(fa: F<A>) => F<B>`: a property whose type is a function."""
+    annotation = member.child_by_field_name("type")
+    typ = annotation.named_children[0] if annotation is not None and annotation.named_children else None
+    return typ is not None and typ.type == "function_type"
+
+
 def _is_private(member: Any, name: str) -> bool:
     return name.startswith("#") or any(
         node_text(c) == "private" for c in member.children if c.type == "accessibility_modifier"
@@ -80,6 +87,7 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
                 name = node_text(name_node)
                 public = exported and not _is_private(member, name)
                 add(member, "method", name, cls, public, nested)
+                function_body(member, f"{cls}.{name}", nested)
             elif member.type in ("public_field_definition", "field_definition"):
                 value = _unwrap(member.child_by_field_name("value"))
                 name = node_text(member.child_by_field_name("name")) or node_text(
@@ -101,13 +109,18 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
                     continue
                 name = node_text(name_node) or "new"
                 add(member, "method", name, iface, exported, nested)
+            elif member.type == "property_signature" and _function_typed(member):
+                add(member, "method", node_text(member.child_by_field_name("name")), iface,
+                    exported, nested)  # fmt: skip
             elif member.type == "ERROR":
                 interface_members(member, iface, exported, nested)
 
     def object_members(obj: Any, owner: str, exported: bool | None, nested: bool, depth: int) -> None:
         for pair in obj.named_children:
             if pair.type == "method_definition":
-                add(pair, "method", node_text(pair.child_by_field_name("name")), owner, exported, nested)
+                name = node_text(pair.child_by_field_name("name"))
+                add(pair, "method", name, owner, exported, nested)
+                function_body(pair, f"{owner}.{name}", nested)
             elif pair.type == "pair":
                 key = node_text(pair.child_by_field_name("key")).strip("\"'")
                 value = _unwrap(pair.child_by_field_name("value"))
@@ -115,6 +128,7 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
                     continue
                 if value.type in _FUNC_VALUES:
                     add(pair, "method", key, owner, exported, nested, "value")
+                    function_body(value, f"{owner}.{key}", nested)
                 elif value.type in _CLASS_VALUES:
                     klass(value, key, owner, exported, nested)
                 elif value.type == "object" and depth < 2:
@@ -225,12 +239,13 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
             name, owner = _member_path(left)
             if name in ("exports", "module.exports"):
                 value = _unwrap(right)
+                name = "exports"  # `module.exports = function () {}` is module.exports
                 if value is not None and value.type in _CLASS_VALUES | _FUNC_VALUES:
-                    name = node_text(value.child_by_field_name("name")) or "module.exports"
-                elif value is not None and value.type == "object":
-                    name = "module.exports"
+                    name = node_text(value.child_by_field_name("name")) or name
+                owner = "module" if name == "exports" else None
             scope = owner if owner else parent
-            value_def(inner, name, right, scope, True if owner is None else None, nested, "right")
+            public = True if owner in (None, "module") else None
+            value_def(inner, name, right, scope, public, nested, "right")
         elif inner.type == "call_expression" and not nested:
             iife(inner, parent)
         elif inner.type == "sequence_expression":
