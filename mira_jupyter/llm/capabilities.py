@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from .providers import model_name_candidates
+from ._names import model_name_candidates
 
 MODELS_ENV = "MIRA_MODELS_FILE"
 

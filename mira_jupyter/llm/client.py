@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.cancel import CancelToken
 from ..core.events import Usage
+from ._names import redact_url
 from .assemble import MalformedChunk, StreamAccumulator
 from .capabilities import ModelCapabilities, capabilities_for, normalize_effort
 from .errors import CallContext, Retryable, map_exception, missing_key_error
-from .providers import redact_url
 from .types import BadResponseError, ChatResponse, Message, ModelCallCancelled, ModelError
 from .usage import estimate_usage, normalize_usage
 

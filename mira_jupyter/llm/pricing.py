@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.events import Cost, Usage
-from .providers import model_name_candidates
+from ._names import model_name_candidates
 
 PRICES_ENV = "MIRA_PRICES_FILE"
 
