@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import keyword
 import shlex
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -13,30 +12,12 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..config import Mira
+from .args import MiraUsageError, parse_budget
 from .interpolate import interpolate
 
 if TYPE_CHECKING:
     from ..engine.engine import RunOptions
     from ..session import Session
-
-
-class MiraUsageError(Exception):
-    """A bad option or argument: shown as one line, never as a traceback."""
-
-
-def _budget(value: str | None) -> Decimal | None:
-    from ..engine.settings import check_budget
-
-    if value is None:
-        return None
-    try:
-        amount = Decimal(value.lstrip("$"))
-    except InvalidOperation:
-        raise MiraUsageError(f"--budget must be an amount in USD such as 0.50, got {value!r}") from None
-    try:
-        return check_budget(amount, "--budget")
-    except ValueError as exc:
-        raise MiraUsageError(str(exc)) from None
 
 
 def check_output_name(name: str, shell: Any) -> str:
@@ -159,7 +140,7 @@ class MiraMagics(Magics):
             mode=args.mode,
             skill=args.skill,
             reasoning=normalize_effort(args.reasoning) if args.reasoning else None,
-            budget_usd=_budget(args.budget),
+            budget_usd=parse_budget(args.budget),
             plan_only=args.plan_only,
             orchestrator_model=_model(args.model) if args.model else None,
         )

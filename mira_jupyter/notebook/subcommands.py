@@ -112,9 +112,9 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
     parser.add_argument("--budget")
     args = parser.parse_args(argv)
     from ..ui import choose_view
-    from .magics import _budget
+    from .args import parse_budget
 
-    budget = _budget(args.budget)
+    budget = parse_budget(args.budget)
     engine = magics.session.engine
     if args.operation_id not in engine.planned_operations():
         waiting = ", ".join(engine.planned_operations()) or "none"
@@ -164,7 +164,7 @@ def help_(magics: MiraMagics, argv: list[str]) -> None:
     """Show the magics reference."""
     from .docs import magics_reference
 
-    print(magics_reference())
+    print(magics_reference(type(magics), HANDLERS))
 
 
 HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {

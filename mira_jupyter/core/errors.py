@@ -1,0 +1,7 @@
+"""The root of mira_jupyter's exceptions (the whole tree is described in ``mira_jupyter.errors``)."""
+
+from __future__ import annotations
+
+
+class MiraError(Exception):
+    """Base class of every error mira_jupyter raises on purpose: ``except MiraError`` catches them."""
