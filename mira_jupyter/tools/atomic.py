@@ -15,19 +15,25 @@ import os
 import secrets
 import stat
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from ._fd import CLOEXEC, HAVE_DIR_FD, NOFOLLOW, NONBLOCK, split_rel
 from .policy import SandboxDenied
-from .sandbox import (
-    _CLOEXEC,
-    _NOFOLLOW,
-    _NONBLOCK,
-    HAVE_DIR_FD,
-    Resolved,
-    Sandbox,
-    WriteOutcome,
-    _split,
-)
 from .types import FileWrite
+
+if TYPE_CHECKING:
+    from .sandbox import Resolved, Sandbox
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What an atomic write did."""
+
+    rel: str
+    created: bool
+    bytes_written: int
+    sha256: str
 
 
 def write_bytes(
@@ -47,7 +53,7 @@ def write_bytes(
     if len(data) > cap:
         raise SandboxDenied("too_large", f"{len(data)} bytes exceeds the write cap of {cap} bytes")
     res = sb.check_writable(path)
-    parent, name = _split(res.rel)
+    parent, name = split_rel(res.rel)
     digest = hashlib.sha256(data).hexdigest()
     with sb.open_dir(parent, create=True) as dfd:
         previous, mode = _previous(sb, dfd, name, res)
@@ -80,7 +86,7 @@ def remove_file(sb: Sandbox, path: str) -> bytes:
     res = sb.check_writable(path)
     if not res.exists:
         raise SandboxDenied("not_found", f"{res.rel!r} does not exist")
-    parent, name = _split(res.rel)
+    parent, name = split_rel(res.rel)
     with sb.open_dir(parent) as dfd:
         previous, _mode = _previous(sb, dfd, name, res)
         if previous is None:
@@ -96,7 +102,7 @@ def remove_file(sb: Sandbox, path: str) -> bytes:
 def _previous(sb: Sandbox, dfd: int, name: str, res: Resolved) -> tuple[bytes | None, int | None]:
     try:
         if HAVE_DIR_FD:
-            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=dfd)
+            fd = os.open(name, os.O_RDONLY | NOFOLLOW | NONBLOCK | CLOEXEC, dir_fd=dfd)
         else:
             fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
@@ -121,7 +127,7 @@ def _previous(sb: Sandbox, dfd: int, name: str, res: Resolved) -> tuple[bytes | 
 
 
 def _write_temp(dfd: int, tmp: str, data: bytes, mode: int | None, res: Resolved) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | getattr(os, "O_BINARY", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC | getattr(os, "O_BINARY", 0)
     if HAVE_DIR_FD:
         fd = os.open(tmp, flags, 0o666, dir_fd=dfd)
     else:

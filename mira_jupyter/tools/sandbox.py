@@ -17,6 +17,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ._fd import CLOEXEC as _CLOEXEC
+from ._fd import DIRECTORY as _DIRECTORY
+from ._fd import HAVE_DIR_FD as HAVE_DIR_FD
+from ._fd import NOFOLLOW as _NOFOLLOW
+from ._fd import NONBLOCK as _NONBLOCK
+from ._fd import split_rel as _split
+from .atomic import WriteOutcome
 from .policy import (
     BINARY_SNIFF_BYTES,
     DB_SIDE_SUFFIXES,
@@ -39,12 +46,6 @@ __all__ = [
     "is_binary",
 ]
 
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-# Without dir_fd support (Windows) opens fall back to full paths re-checked after opening.
-HAVE_DIR_FD = os.open in os.supports_dir_fd and bool(_NOFOLLOW) and bool(_DIRECTORY)
 _MAX_PATH_CHARS = 4096
 
 
@@ -60,16 +61,6 @@ class Resolved:
     def parts(self) -> list[str]:
         """The components of `rel` (empty for the root)."""
         return [] if self.rel == "." else self.rel.split("/")
-
-
-@dataclass(frozen=True)
-class WriteOutcome:
-    """What an atomic write did."""
-
-    rel: str
-    created: bool
-    bytes_written: int
-    sha256: str
 
 
 def _within(path: str, root: str) -> bool:
@@ -360,8 +351,3 @@ class Sandbox:
         from .atomic import remove_file
 
         return remove_file(self, path)
-
-
-def _split(rel: str) -> tuple[str, str]:
-    parent, _, name = rel.rpartition("/")
-    return parent or ".", name
