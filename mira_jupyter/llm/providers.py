@@ -1,16 +1,23 @@
-"""Model ids (``provider:model``), the built-in providers, and the ChatModel factory.
+"""Model ids (``provider:model``), the provider registry, and the ChatModel factory.
 
-This module imports neither openai nor httpx; the client is imported when a model is built.
+Providers are registered, not special-cased: the built-ins are listed as `ProviderSpec`s
+below, and anything else (``mira_jupyter.testing`` registers ``scripted``) calls
+`register_provider`. A spec may name its default HTTP client as a ``"module:function"``
+string, imported only when a model of that provider is built. This module imports neither
+openai nor httpx; the client is imported when a model is built.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+
+# public here since before they moved to _names
+from ._names import model_name_candidates as model_name_candidates
+from ._names import redact_url as redact_url
 
 if TYPE_CHECKING:
     import httpx
@@ -28,6 +35,8 @@ class ProviderSpec:
     key_required: bool
     # OpenAI's reasoning models reject `max_tokens` and want `max_completion_tokens`
     max_tokens_param: str = "max_tokens"
+    # the httpx.Client to use when none is passed: a factory, or "module:function" to import
+    http_client: str | Callable[[], httpx.Client] | None = None
 
     @property
     def base_url_env(self) -> str:
@@ -35,32 +44,55 @@ class ProviderSpec:
         return f"MIRA_{self.name.upper()}_BASE_URL"
 
 
-PROVIDERS: dict[str, ProviderSpec] = {
-    spec.name: spec
-    for spec in (
-        ProviderSpec(
-            "openai", "https://api.openai.com/v1", "OPENAI_API_KEY", True, "max_completion_tokens"
-        ),
-        ProviderSpec("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", True),
-        ProviderSpec(
-            "openrouter",
-            "https://openrouter.ai/api/v1",
-            "OPENROUTER_API_KEY",
-            True,
-            "max_completion_tokens",
-        ),
-        ProviderSpec("ollama", "http://localhost:11434/v1", None, False),
-        ProviderSpec("vllm", "http://localhost:8000/v1", "VLLM_API_KEY", False),
-        ProviderSpec("lmstudio", "http://localhost:1234/v1", None, False),
-        ProviderSpec("compatible", None, "MIRA_COMPATIBLE_API_KEY", False),
-        ProviderSpec(
-            "scripted", "http://scripted.invalid/v1", None, False, "max_completion_tokens"
-        ),
-    )
-}
+_BUILTIN_PROVIDERS = (
+    ProviderSpec(
+        "openai", "https://api.openai.com/v1", "OPENAI_API_KEY", True, "max_completion_tokens"
+    ),
+    ProviderSpec("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", True),
+    ProviderSpec(
+        "openrouter",
+        "https://openrouter.ai/api/v1",
+        "OPENROUTER_API_KEY",
+        True,
+        "max_completion_tokens",
+    ),
+    ProviderSpec("ollama", "http://localhost:11434/v1", None, False),
+    ProviderSpec("vllm", "http://localhost:8000/v1", "VLLM_API_KEY", False),
+    ProviderSpec("lmstudio", "http://localhost:1234/v1", None, False),
+    ProviderSpec("compatible", None, "MIRA_COMPATIBLE_API_KEY", False),
+)
+
+# the registry: name -> spec, in registration order (built-ins first)
+PROVIDERS: dict[str, ProviderSpec] = {spec.name: spec for spec in _BUILTIN_PROVIDERS}
+
+_PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def register_provider(spec: ProviderSpec, *, replace: bool = False) -> ProviderSpec:
+    """Make ``spec.name:model`` ids usable; registering the same spec again is a no-op.
+
+    A different spec under a registered name is refused unless `replace` is true.
+    """
+    if not _PROVIDER_NAME.match(spec.name):
+        raise ValueError(f"provider name must be lowercase letters, digits, '-' or '_', got {spec.name!r}")
+    current = PROVIDERS.get(spec.name)
+    if current is not None and current != spec and not replace:
+        raise ValueError(f"provider {spec.name!r} is already registered; pass replace=True to change it")
+    PROVIDERS[spec.name] = spec
+    return spec
+
+
+def _default_http_client(spec: ProviderSpec) -> httpx.Client | None:
+    factory = spec.http_client
+    if isinstance(factory, str):
+        import importlib
+
+        module, _, name = factory.partition(":")
+        factory = getattr(importlib.import_module(module), name)
+    return factory() if factory is not None else None
+
 
 _MODEL_RE = re.compile(r"^[^\s]+$")
-_DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
 def split_model_id(model_id: str) -> tuple[str, str]:
@@ -82,38 +114,11 @@ def split_model_id(model_id: str) -> tuple[str, str]:
     return provider, model
 
 
-def model_name_candidates(model_id: str) -> list[str]:
-    """Names to look a model up by, most specific first (for price and capability tables)."""
-    if ":" in model_id:
-        provider, _, model = model_id.partition(":")
-        names = [f"{provider}:{model}", f"{provider}/{model}", model]
-    else:
-        names = [model_id]
-    model = names[-1]
-    if "/" in model:  # openrouter-style "openai/gpt-5"
-        names.append(model.rsplit("/", 1)[1])
-    undated = _DATE_SUFFIX.sub("", names[-1])  # "gpt-4o-2024-08-06" -> "gpt-4o"
-    if undated != names[-1]:
-        names.append(undated)
-    return list(dict.fromkeys(names))
-
-
 def _setting(settings: Any, name: str) -> Any:
     if settings is None:
         return None
     value = settings.get(name) if isinstance(settings, Mapping) else getattr(settings, name, None)
     return None if value in ("", None) else value
-
-
-def redact_url(url: str) -> str:
-    """`url` without any ``user:password@`` part, safe to show."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def resolve_base_url(provider: str, settings: Any = None) -> str | None:
@@ -194,10 +199,8 @@ def build_chat_model(
             f"provider {provider!r} needs a base URL: set {spec.base_url_env} "
             f"(e.g. os.environ[{spec.base_url_env!r}] = 'http://localhost:8000/v1')"
         )
-    if provider == "scripted" and http_client is None:
-        from ..testing.transport import scripted_http_client
-
-        http_client = scripted_http_client()
+    if http_client is None:
+        http_client = _default_http_client(spec)
     timeouts = Timeouts(
         connect=_float_setting(settings, "connect_timeout", "MIRA_CONNECT_TIMEOUT", 10.0),
         read=_float_setting(settings, "request_timeout", "MIRA_REQUEST_TIMEOUT", 300.0),

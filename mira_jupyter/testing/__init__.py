@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..llm.providers import ProviderSpec, register_provider
+
 __all__ = [
     "RecordedRequest",
     "Script",
@@ -27,8 +29,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .demo import demo_script
-    from .script import RecordedRequest, Script
+    from .script import RecordedRequest, Script, demo_script
     from .server import ScriptedServer
     from .transport import ScriptedTransport, current_script, scripted_http_client, use_script
     from .turns import ScriptedToolCall, Turn
@@ -41,10 +42,24 @@ _HOMES = {
     "ScriptedTransport": "transport",
     "Turn": "turns",
     "current_script": "transport",
-    "demo_script": "demo",
+    "demo_script": "script",
     "scripted_http_client": "transport",
     "use_script": "transport",
 }
+
+
+# the scripted model is a provider like any other: registering it here keeps the production
+# code free of test names; its HTTP client is imported only when a model is built
+register_provider(
+    ProviderSpec(
+        "scripted",
+        "http://scripted.invalid/v1",
+        None,
+        False,
+        "max_completion_tokens",
+        http_client="mira_jupyter.testing.transport:scripted_http_client",
+    )
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -8,10 +8,12 @@ result it answers in prose, asked for a plan it writes a numbered plan.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .script import RecordedRequest, Script
 from .turns import Turn
+
+if TYPE_CHECKING:
+    from .script import RecordedRequest
 
 # the first of these that the request offers is called; arguments that fit each
 _PREFERRED_CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -66,8 +68,3 @@ def demo_responder(request: RecordedRequest) -> Turn:
             "Set a real model with %config Mira.orchestrator_model to get real work done."
         )
     )
-
-
-def demo_script() -> Script:
-    """A fresh demo Script (its request log starts empty)."""
-    return Script(responder=demo_responder, name="demo")

@@ -160,8 +160,6 @@ class Script:
         if isinstance(source, Mapping):
             return cls.from_dict(source)
         if str(source) == "demo":
-            from .demo import demo_script
-
             return demo_script()
         path = Path(source)
         try:
@@ -338,3 +336,10 @@ def _default_message(status: int, key: str) -> str:
         404: "Not found.",
         403: "You are not allowed to use this model.",
     }.get(status, f"scripted error {status}")
+
+
+def demo_script() -> Script:
+    """A fresh demo Script (its request log starts empty): plausible offline answers."""
+    from .demo import demo_responder
+
+    return Script(responder=demo_responder, name="demo")

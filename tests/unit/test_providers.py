@@ -106,3 +106,66 @@ def test_redact_removes_key_and_fragments():
     assert SECRET not in cleaned and SECRET[:8] not in cleaned
     assert "abc" not in cleaned
     assert "\n" not in redact("a\nb", ())
+
+
+# -- the provider registry -------------------------------------------------------------------
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """PROVIDERS as it is, restored after the test."""
+    monkeypatch.setattr("mira_jupyter.llm.providers.PROVIDERS", dict(PROVIDERS))
+    from mira_jupyter.llm import providers
+
+    return providers
+
+
+def test_a_registered_provider_is_usable_and_its_client_string_loads_lazily(registry, monkeypatch):
+    import types
+
+    calls = []
+    module = types.ModuleType("mira_fake_transport")
+    module.make_client = lambda: calls.append("built") or None
+    monkeypatch.setitem(__import__("sys").modules, "mira_fake_transport", module)
+    spec = registry.ProviderSpec(
+        "acme", "http://acme.invalid/v1", None, False, http_client="mira_fake_transport:make_client"
+    )
+    registry.register_provider(spec)
+    assert registry.split_model_id("acme:m-1") == ("acme", "m-1")
+    assert calls == []  # registering imports nothing
+    model = registry.build_chat_model("acme:m-1")
+    assert calls == ["built"] and model.model_id == "acme:m-1"
+    assert "acme" in registry.key_status()
+
+
+def test_registering_twice_is_a_no_op_but_a_different_spec_needs_replace(registry):
+    spec = registry.ProviderSpec("acme", "http://a.invalid/v1", None, False)
+    registry.register_provider(spec)
+    registry.register_provider(spec)
+    other = registry.ProviderSpec("acme", "http://b.invalid/v1", None, False)
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register_provider(other)
+    registry.register_provider(other, replace=True)
+    assert registry.resolve_base_url("acme") == "http://b.invalid/v1"
+
+
+@pytest.mark.parametrize("name", ["", "Acme", "a:b", "a b", "1abc"])
+def test_a_provider_name_that_cannot_be_written_in_a_model_id_is_refused(registry, name):
+    with pytest.raises(ValueError, match="provider name"):
+        registry.register_provider(registry.ProviderSpec(name, None, None, False))
+
+
+def test_scripted_is_registered_by_the_testing_package_not_by_production_code():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mira_jupyter.llm import providers as p\n"
+        "assert 'scripted' not in p.PROVIDERS, sorted(p.PROVIDERS)\n"
+        "import mira_jupyter.testing\n"
+        "assert 'scripted' in p.PROVIDERS\n"
+        "assert 'httpx' not in sys.modules, 'registering must not import the transport'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
