@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python scripts/import_graph.py [package_dir]``. It reads the source with
 ``ast`` (nothing is imported), counts every import, including the lazy ones inside functions,
 and reports imports under ``if TYPE_CHECKING:`` separately because they never run.
-A cycle is a strongly connected component of more than one module (or a module importing
-itself). The layer check applies ``mira_jupyter._layers.LAYERS`` when it exists.
+A cycle is a strongly connected component of more than one module. `LAYERS` below is the
+import direction (notebook → session → engine → {llm, tools} → core; store and ui import
+only core); tests/unit/test_import_direction.py enforces it and the absence of cycles.
 """
 
 from __future__ import annotations
@@ -15,6 +16,26 @@ from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGE = "mira_jupyter"
+
+# first-level part -> the parts it may import (besides itself). Nothing imports `testing`.
+_BELOW_SESSION = {"core", "_resources", "llm", "tools", "skills", "store", "ui", "engine", "config"}
+LAYERS: dict[str, set[str]] = {
+    "core": set(),
+    "_resources": set(),  # finds the packaged data files
+    "llm": {"core"},
+    "tools": {"core"},
+    "store": {"core", "_resources"},
+    "ui": {"core"},
+    "skills": {"core", "_resources"},
+    "engine": {"core", "_resources", "llm", "tools", "skills"},
+    "config": {"core", "llm", "engine"},
+    "session": _BELOW_SESSION,
+    "undo": _BELOW_SESSION | {"session"},
+    "errors": _BELOW_SESSION | {"session", "notebook"},  # re-exports the tree, lazily
+    "notebook": _BELOW_SESSION | {"session", "undo", "errors"},
+    "__init__": _BELOW_SESSION | {"session", "undo", "errors", "notebook"},
+    "testing": {"core", "llm", "tools", "engine"},  # the scripted model: a provider like others
+}
 
 
 def module_name(root: Path, path: Path) -> str:
@@ -152,6 +173,23 @@ def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     return collapsed
 
 
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Imports against `LAYERS`, as 'a.b -> c.d (a may import only ...)' lines."""
+    found = []
+    for name in sorted(graph):
+        source = package_of(name)
+        allowed = LAYERS.get(source)
+        for target in sorted(graph[name]):
+            part = package_of(target)
+            if part == source:
+                continue
+            if allowed is None:
+                found.append(f"{name} -> {target} ({source!r} is not in LAYERS)")
+            elif part not in allowed:
+                found.append(f"{name} -> {target} ({source} may import only {sorted(allowed)})")
+    return found
+
+
 def main(argv: list[str]) -> int:
     """Print the figures; exit 0 always (this measures, the test enforces)."""
     root = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[1] / PACKAGE
@@ -168,6 +206,10 @@ def main(argv: list[str]) -> int:
         print(f"[{label}] package-level cycles: {len(package_cycles)}")
         for component in package_cycles:
             print("  " + " <-> ".join(component))
+    violations = layer_violations(with_typing)
+    print(f"\nimports against the layers (incl. TYPE_CHECKING): {len(violations)}")
+    for line in violations:
+        print("  " + line)
     return 0
 
 
