@@ -6,8 +6,10 @@ import contextlib
 import threading
 from collections.abc import Callable
 
+from .errors import MiraError
 
-class OperationCancelled(Exception):
+
+class OperationCancelled(MiraError):
     """Raised inside the engine when the user stopped the operation."""
 
 

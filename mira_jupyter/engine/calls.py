@@ -11,17 +11,18 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..core.cancel import CancelToken, OperationCancelled
+from ..core.errors import MiraError
 from ..core.events import Cost, LLMCallFinished, LLMCallStarted, Role, TextDelta, Usage, utcnow
 from ..core.ids import new_id
 from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
 from .bus import EventBus
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(MiraError):
     """The next call could overspend the budget; the operation stops cleanly."""
 
 
-class CapReached(Exception):
+class CapReached(MiraError):
     """A loop or token cap was hit; the step ends with this message."""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..core.cancel import CancelToken
+from ..core.errors import MiraError
 from ..core.events import Usage
 
 Message = dict[str, Any]  # an OpenAI Chat Completions message
@@ -86,7 +87,7 @@ class ChatModel(Protocol):
         ...
 
 
-class ModelError(Exception):
+class ModelError(MiraError):
     """A model call failed; ``str(exc)`` is one line the user can act on."""
 
     kind = "error"

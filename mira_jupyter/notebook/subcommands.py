@@ -7,12 +7,14 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .args import MiraUsageError
+
 if TYPE_CHECKING:
     from .magics import MiraMagics
 
 
-class SubcommandError(Exception):
-    """A bad subcommand argument: printed as one line."""
+class SubcommandError(MiraUsageError):
+    """A bad subcommand argument: shown as one line, and the cell fails."""
 
 
 class _Parser(argparse.ArgumentParser):

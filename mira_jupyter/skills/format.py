@@ -25,6 +25,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ..core.errors import MiraError
+
 SkillModel = Literal["orchestrator", "executor", "either"]
 Severity = Literal["error", "warning", "collision"]
 
@@ -68,7 +70,7 @@ class Problem:
         return f"{self.severity}: {where}{what}{self.message}"
 
 
-class SkillRenderError(ValueError):
+class SkillRenderError(MiraError, ValueError):
     """Rendering was asked for with missing or unknown placeholder values."""
 
 

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from ..core.errors import MiraError
 from . import journal
 from .migrate import migrate
 from .rows import apply_events, upsert_session
@@ -52,7 +53,7 @@ def default_location(project_root: str | Path) -> Path:
     return Path(project_root).expanduser().absolute() / ".mira" / "mira.duckdb"
 
 
-class DatabaseLocked(TimeoutError):
+class DatabaseLocked(MiraError, TimeoutError):
     """Another process held the database file for longer than we were willing to wait."""
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.errors import MiraError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -23,7 +25,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 
 
-class MigrationError(RuntimeError):
+class MigrationError(MiraError, RuntimeError):
     """The database's recorded migrations disagree with the shipped migration files."""
 
 

@@ -10,10 +10,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..core.errors import MiraError
 from .types import DenialReason
 
 
-class GlobError(ValueError):
+class GlobError(MiraError, ValueError):
     """A glob pattern that is malformed or tries to leave the search directory."""
 
     def __init__(self, message: str, reason: DenialReason = "invalid_path") -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.errors import MiraError
 from .types import DenialReason, ToolResult
 
 BINARY_SNIFF_BYTES = 8192
@@ -52,7 +53,7 @@ class Limits:
     max_depth: int = 64
 
 
-class SandboxDenied(Exception):
+class SandboxDenied(MiraError):
     """Raised inside the sandbox; tools turn it into ``ToolResult.denied``."""
 
     def __init__(self, reason: DenialReason, message: str) -> None:
