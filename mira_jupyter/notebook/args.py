@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from IPython.core.error import UsageError
 
@@ -28,3 +29,35 @@ def parse_budget(value: str | None) -> Decimal | None:
         return check_budget(amount, "--budget")
     except ValueError as exc:
         raise MiraUsageError(str(exc)) from None
+
+
+def install_usage_error_display(shell: Any) -> None:
+    """Show a MiraUsageError as IPython shows its own UsageError: one line, no traceback.
+
+    IPython takes that short path only for ``type(exc) is UsageError``, so a subclass needs
+    a custom exception handler. A handler someone else installed keeps its exceptions.
+    """
+    if getattr(shell, "_mira_previous_custom_exc", None) is not None:
+        return  # already installed
+    previous_types = tuple(shell.custom_exceptions)
+    previous_handler = shell.CustomTB
+
+    def handler(self: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> Any:
+        if issubclass(etype, MiraUsageError):
+            self.show_usage_error(value)
+            return []
+        return previous_handler(etype, value, tb, tb_offset=tb_offset)
+
+    shell._mira_previous_custom_exc = (previous_types, previous_handler)
+    shell.set_custom_exc((*previous_types, MiraUsageError), handler)
+
+
+def remove_usage_error_display(shell: Any) -> None:
+    """Undo `install_usage_error_display` (the previous handler comes back)."""
+    previous = getattr(shell, "_mira_previous_custom_exc", None)
+    if previous is None:
+        return
+    types, handler = previous
+    shell.custom_exceptions = types
+    shell.CustomTB = handler
+    del shell._mira_previous_custom_exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import shlex
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -161,9 +161,9 @@ class MiraMagics(Magics):
             self.shell.user_ns[output] = operation
         return operation
 
-    def _usage_error(self, message: Any) -> None:
-        print(f"mira: {message}")
-        return None
+    def _usage_error(self, message: Any) -> NoReturn:
+        # raised, not printed: the cell fails, so Run All and nbval stop at a bad option
+        raise MiraUsageError(str(message)) from None
 
     # -- %mira ---------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 from IPython.core.interactiveshell import InteractiveShell
+from test_magics import usage_error_line
 
 import mira_jupyter.testing as mt
 from mira_jupyter.config import Mira
@@ -153,13 +154,12 @@ def shell(project, monkeypatch):
 def test_more_bad_input_is_one_line(shell, capsys, kind, line, message):
     mt.use_script(mt.Script({ORCH: ["answer"]}))
     if kind == "cell":
-        shell.run_cell_magic("mira", line, "what is this?")
+        code = f"%%mira {line}\nwhat is this?"
     else:
         shell.run_cell_magic("mira", "", "what is this?")
         capsys.readouterr()
-        shell.run_line_magic("mira", line)
-    out = capsys.readouterr().out
-    assert out.startswith("mira: ") and message in out and "Traceback" not in out
+        code = f"%mira {line}"
+    assert message in usage_error_line(shell, capsys, code)
 
 
 def test_a_malformed_budget_variable_is_one_line(shell, capsys, monkeypatch):
@@ -167,9 +167,9 @@ def test_a_malformed_budget_variable_is_one_line(shell, capsys, monkeypatch):
     shell.run_line_magic("unload_ext", "mira_jupyter")
     shell.run_line_magic("load_ext", "mira_jupyter")
     shell.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    shell.run_cell_magic("mira", "", "what is this?")
-    out = capsys.readouterr().out
-    assert "MIRA_BUDGET_USD must be an amount in USD" in out and "Traceback" not in out
+    assert "MIRA_BUDGET_USD must be an amount in USD" in usage_error_line(
+        shell, capsys, "%%mira\nwhat is this?"
+    )
 
 
 def test_a_resume_that_cannot_start_settles_its_tasks(project):

@@ -61,3 +61,14 @@ def test_api_key_never_reaches_outputs_or_the_log(kernel, tmp_path):
     for path in (tmp_path / ".mira").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_bad_option_fails_the_cell_in_one_line_so_run_all_stops(kernel):
+    # the cell is rewritten to an awaited coroutine in a kernel; the error must still be short
+    reply, outputs = kernel.execute("%%mira --budget abc\nwhat is this?")
+    assert reply["status"] == "error" and reply["ename"] == "MiraUsageError"
+    text = kernel.text_of(outputs)
+    assert text.strip() == "UsageError: --budget must be an amount in USD such as 0.50, got 'abc'"
+    assert "Traceback" not in text and not [m for m in outputs if m["msg_type"] == "error"]
+    reply, outputs = kernel.execute("%mira frobnicate")
+    assert reply["status"] == "error" and "unknown subcommand" in kernel.text_of(outputs)

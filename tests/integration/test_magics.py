@@ -7,7 +7,19 @@ from engine_helpers import EXEC, ORCH, call, plan_turn
 from IPython.core.interactiveshell import InteractiveShell
 
 import mira_jupyter.testing as mt
+from mira_jupyter.notebook.args import MiraUsageError
 from mira_jupyter.store import analytics
+
+
+def usage_error_line(shell, capsys, code: str) -> str:
+    """Run `code` as a cell; it must fail with one ``UsageError: …`` line and no traceback."""
+    result = shell.run_cell(code)
+    captured = capsys.readouterr()
+    assert isinstance(result.error_in_exec, MiraUsageError) and not result.success
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("UsageError: "), captured.err
+    assert "Traceback" not in captured.out + captured.err
+    return lines[0]
 
 
 @pytest.fixture()
@@ -75,13 +87,13 @@ def test_planned_cell_changes_a_file_and_undo_restores_it(shell, capsys, tmp_pat
         ("--no-such-flag", "unrecognized arguments"),
     ],
 )
-def test_bad_options_print_one_line_and_run_nothing(shell, capsys, line, message):
+def test_bad_options_fail_the_cell_with_one_line_and_run_nothing(shell, capsys, line, message):
     script = mt.use_script(mt.Script({ORCH: []}))
-    result = shell.run_cell_magic("mira", line, "what is this?")
-    out = capsys.readouterr().out
-    assert result is None
-    assert message in out and out.startswith("mira: ") and "Traceback" not in out
+    assert message in usage_error_line(shell, capsys, f"%%mira {line}\nwhat is this?")
     assert script.requests == []
+    with pytest.raises(MiraUsageError) as info:  # called from code: the error itself
+        shell.run_cell_magic("mira", line, "what is this?")
+    assert message in str(info.value)
 
 
 def test_status_shows_models_and_key_presence_never_values(shell, capsys, monkeypatch):
@@ -93,8 +105,7 @@ def test_status_shows_models_and_key_presence_never_values(shell, capsys, monkey
 
 
 def test_unknown_subcommand_and_help(shell, capsys):
-    shell.run_line_magic("mira", "frobnicate")
-    assert "unknown subcommand 'frobnicate'" in capsys.readouterr().out
+    assert "unknown subcommand 'frobnicate'" in usage_error_line(shell, capsys, "%mira frobnicate")
     shell.run_line_magic("mira", "help")
     out = capsys.readouterr().out
     assert "--plan-only" in out and "| `undo` |" in out
@@ -145,8 +156,8 @@ def test_show_of_an_unknown_operation_is_one_line(shell, capsys):
     mt.use_script(mt.Script({ORCH: ["x"]}))
     shell.run_cell_magic("mira", "", "what is this?")
     capsys.readouterr()
-    shell.run_line_magic("mira", "show op_nope")
-    assert capsys.readouterr().out.strip().startswith("mira: no operation 'op_nope'")
+    line = usage_error_line(shell, capsys, "%mira show op_nope")
+    assert line.startswith("UsageError: no operation 'op_nope'")
 
 
 def test_mira_skill_lists_shows_and_runs(shell, capsys, tmp_path):
@@ -161,8 +172,7 @@ def test_mira_skill_lists_shows_and_runs(shell, capsys, tmp_path):
     op = shell.run_line_magic("mira_skill", "debugging why does data.py have three rows?")
     assert op.mode == "skill" and op.skill == "debugging" and op.status == "completed"
     assert script.requests[0].messages[-1]["content"].count("why does data.py have three rows?") >= 1
-    shell.run_line_magic("mira_skill", "nope")
-    assert "no skill named 'nope'" in capsys.readouterr().out
+    assert "no skill named 'nope'" in usage_error_line(shell, capsys, "%mira_skill nope")
 
 
 def test_project_skill_with_a_broken_file_is_reported_not_fatal(shell, capsys, tmp_path):
@@ -192,8 +202,8 @@ def test_plan_only_then_run_is_one_row_in_the_log(shell, capsys):
     frame = shell.run_line_magic("mira", "history")
     assert list(frame["operation_id"]) == [planned.id]
     assert list(frame["status"]) == ["completed"] and frame.iloc[0]["tasks_completed"] == 2
-    shell.run_line_magic("mira", f"run {planned.id}")
-    assert "is not a plan-only operation of this session" in capsys.readouterr().out
+    line = usage_error_line(shell, capsys, f"%mira run {planned.id}")
+    assert "is not a plan-only operation of this session" in line
 
 
 def test_skill_written_during_the_session_is_found_and_prompts_hold_no_local_paths(shell, tmp_path):

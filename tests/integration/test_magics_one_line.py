@@ -12,6 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 import mira_jupyter.testing as mt
 from mira_jupyter.engine.engine import Engine, RunOptions
 from mira_jupyter.engine.settings import EngineSettings
+from mira_jupyter.notebook.args import MiraUsageError
 from mira_jupyter.store import analytics
 
 
@@ -30,19 +31,22 @@ def shell(tmp_path, monkeypatch):
     InteractiveShell.clear_instance()
 
 
-def one_line(capsys, caplog) -> str:
+def one_line(shell, capsys, caplog, code: str) -> str:
+    """Run `code` as a cell: it fails with one ``UsageError: …`` line, no traceback, no log error."""
+    result = shell.run_cell(code)
     captured = capsys.readouterr()
+    assert isinstance(result.error_in_exec, MiraUsageError) and not result.success
     assert "Traceback" not in captured.out + captured.err
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
-    lines = captured.out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("mira: "), captured.out
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("UsageError: "), captured.err
     return lines[0]
 
 
 def test_unknown_provider_in_model_option_is_one_line_and_sends_nothing(shell, capsys, caplog):
     script = mt.use_script(mt.Script({ORCH: ["never sent"]}))
-    assert shell.run_cell_magic("mira", "-m nosuch:model", "what is this?") is None
-    assert "unknown provider 'nosuch'" in one_line(capsys, caplog)
+    line = one_line(shell, capsys, caplog, "%%mira -m nosuch:model\nwhat is this?")
+    assert "unknown provider 'nosuch'" in line
     assert script.requests == []
 
 
@@ -86,8 +90,7 @@ def test_bad_subcommand_arguments_are_one_line(shell, capsys, caplog, line, mess
     shell.run_cell_magic("mira", "--mode simple", "what is this?")
     capsys.readouterr()
     before = sorted(p.name for p in (shell._mira_magics.session.config.resolved_root()).iterdir())
-    assert shell.run_line_magic("mira", line) is None
-    assert message in one_line(capsys, caplog)
+    assert message in one_line(shell, capsys, caplog, f"%mira {line}")
     after = sorted(p.name for p in (shell._mira_magics.session.config.resolved_root()).iterdir())
     assert after == before  # `export ''` used to write 7 Parquet files into the project
 
@@ -98,8 +101,7 @@ def test_export_onto_an_existing_file_without_parquet_suffix_is_one_line(shell, 
     capsys.readouterr()
     target = tmp_path / "notes.txt"
     target.write_text("keep me\n")
-    assert shell.run_line_magic("mira", f"export {target}") is None
-    assert "is a file" in one_line(capsys, caplog)
+    assert "is a file" in one_line(shell, capsys, caplog, f"%mira export {target}")
     assert target.read_text() == "keep me\n"
 
 
@@ -123,8 +125,8 @@ def test_costs_since_before_year_one_means_all_time(shell, capsys):
 @pytest.mark.parametrize("budget", ["1e999", "2000000"])
 def test_an_unstorable_budget_is_refused_before_the_operation_starts(shell, capsys, caplog, budget):
     script = mt.use_script(mt.Script({ORCH: ["never sent"]}))
-    assert shell.run_cell_magic("mira", f"--budget {budget}", "what is this?") is None
-    assert "--budget must be" in one_line(capsys, caplog)
+    line = one_line(shell, capsys, caplog, f"%%mira --budget {budget}\nwhat is this?")
+    assert "--budget must be" in line
     assert script.requests == []
 
 
@@ -159,8 +161,7 @@ def test_session_budget_beyond_what_the_log_stores_is_refused(shell):
 def test_output_name_that_would_break_the_notebook_is_refused(shell, capsys, caplog, name):
     script = mt.use_script(mt.Script({ORCH: ["never sent"]}))
     before = shell.user_ns.get(name, "absent")
-    assert shell.run_cell_magic("mira", f"-o {name}", "what is this?") is None
-    assert "-o/--output" in one_line(capsys, caplog)
+    assert "-o/--output" in one_line(shell, capsys, caplog, f"%%mira -o {name}\nwhat is this?")
     assert shell.user_ns.get(name, "absent") is before
     assert script.requests == []
 
