@@ -21,6 +21,7 @@ from ..core.events import (
     ModeChanged,
     Notice,
     OperationFinished,
+    OperationResumed,
     OperationStarted,
     PlanGenerated,
     TaskCompleted,
@@ -174,6 +175,18 @@ class OperationState:
         self.budget_usd = e.budget_usd
         self.plan_only = e.plan_only
         self.started_at = e.ts
+
+    def _on_OperationResumed(self, e: OperationResumed) -> None:
+        # the plan of a plan-only operation runs: the same operation is live again
+        self.status = "running"
+        self.finished_at = None
+        self.result_text = ""
+        self.error = None
+        self.final_usage = None
+        self.final_cost = None
+        self.final_savings_usd = None
+        if e.budget_usd is not None:
+            self.budget_usd = e.budget_usd
 
     def _on_ModeChanged(self, e: ModeChanged) -> None:
         self.mode_changes.append((e.mode, e.reason))

@@ -141,6 +141,9 @@ def render_text(state: OperationState) -> str:
 class TextView:
     """Writes an operation's events to a stream as readable lines, streaming answer text."""
 
+    # folded into the state (the footer shows their totals) but given no line of their own
+    SILENT = frozenset({"OperationResumed", "LLMCallStarted", "LLMCallFinished", "ToolCallStarted"})
+
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
         self.state = OperationState()

@@ -58,6 +58,10 @@ _SECTIONS: dict[str, frozenset[str]] = {
 _ALL = frozenset(
     {"header", "plan", "tasks", "tools", "notices", "answer", "activity", "footer", "buttons"}
 )
+_SECTIONS["OperationResumed"] = _ALL  # status, buttons and totals all change
+_SECTIONS["OperationFinished"] = _ALL
+# TextDelta changes the plan or the answer, by its channel (see __call__)
+BY_CHANNEL: frozenset[str] = frozenset({"TextDelta"})
 TICK_SECONDS = 1.0  # how often the elapsed time of a running task is refreshed
 
 
@@ -128,7 +132,9 @@ class OperationWidget:
                 self._failed = True
 
     def _paint(self, event: Event) -> None:
-        if event.type == "OperationStarted" and self._autodisplay and self._handle is None:
+        # a resumed plan shown in a new view (%mira run) may start with OperationResumed
+        starts = event.type in ("OperationStarted", "OperationResumed")
+        if starts and self._autodisplay and self._handle is None:
             self.show()
         elif event.type == "OperationFinished":
             self.flush()

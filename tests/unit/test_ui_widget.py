@@ -308,3 +308,46 @@ def test_a_rendering_failure_is_logged_once_and_never_raised(caplog):
     assert widget.state.status == "completed"  # the state still folded every event
     failures = [r for r in caplog.records if "failed to render" in r.getMessage()]
     assert len(failures) == 1
+
+
+def resumed_events(after):
+    """OperationResumed, then the run of the plan: tasks, tools, answer, completed."""
+    from mira_jupyter.core.events import OperationResumed
+
+    run = [e for e in planned_operation(3) if e.type not in ("OperationStarted", "PlanGenerated", "TaskCreated")]
+    resumed = OperationResumed(operation_id=DEMO_OP, seq=after.seq + 1, ts=after.ts)
+    return [resumed, *[e.model_copy(update={"seq": after.seq + 2 + i}) for i, e in enumerate(run)]]
+
+
+def test_a_widget_whose_first_event_is_operation_resumed_is_shown():
+    widget, _, _, display = make()
+    *_, planned = plan_only_events()
+    widget(resumed_events(planned)[0])
+    assert widget.root is not None and len(display.handles) == 1
+    assert widget.state.status == "running"
+
+
+def test_after_run_plan_the_same_widget_shows_the_run_with_stop_then_the_final_state():
+    stops = []
+    widget, clock, _, display = make(on_run=lambda op: None, on_stop=stops.append)
+    events, planned = plan_only_events()
+    for event in [*events, planned]:
+        clock.t += 1
+        widget(event)
+    widget._w["run"].click()
+    resumed, *rest = resumed_events(planned)
+    clock.t += 1
+    widget(resumed)
+    assert widget.state.status == "running" and not widget.state.finished
+    assert widget._w["stop"].layout.display == ""  # Stop is back for the running plan
+    widget._w["stop"].click()
+    assert stops == [DEMO_OP]
+    for event in rest[:-1]:
+        clock.t += 1
+        widget(event)
+    assert "completed" in statuses(widget)
+    clock.t += 1
+    widget(rest[-1])
+    assert widget.closed
+    final = display.handles[0].bundles[-1]
+    assert WIDGET_MIME not in final and 'data-mira-status="completed"' in final["text/html"]
