@@ -12,17 +12,46 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .engine.engine import RunOptions
     from .engine.result import Operation
     from .session import Session
 
+__all__ = [
+    "Operation",
+    "RunOptions",
+    "Session",
+    "__version__",
+    "connect",
+    "current_session",
+    "load_ipython_extension",
+    "run",
+    "unload_ipython_extension",
+]
+
+# loaded on first use: importing mira_jupyter must stay cheap
+_LAZY = {"Operation": ".engine.result", "RunOptions": ".engine.engine", "Session": ".session"}
+
 _session: Session | None = None
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics and the `Mira` configurable with an IPython shell."""
     from .config import Mira
+    from .notebook.args import install_usage_error_display
     from .notebook.magics import MiraMagics
 
+    install_usage_error_display(ipython)
     config = Mira(parent=ipython)
     ipython.configurables.append(config)
     magics = MiraMagics(ipython, config)
@@ -39,8 +68,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = getattr(ipython, "_mira_magics", None)
     if magics is None:
         return
+    from .notebook.args import remove_usage_error_display
     from .notebook.magics import async_cell_transformer
 
+    remove_usage_error_display(ipython)
     if async_cell_transformer in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(async_cell_transformer)
     if magics._session is not None:
