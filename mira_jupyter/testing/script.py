@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from . import wire
-from .turns import Turn, check_expectations
+from .responses_server import InputRejected, ResponsesBackend
+from .turns import Turn, check_expectations, request_effort, request_messages, tool_names
 
 ANY_MODEL = "*"
 
@@ -64,15 +65,21 @@ class RecordedRequest:
 
     @property
     def reasoning_effort(self) -> str | None:
-        return self.body.get("reasoning_effort")
+        return request_effort(self.body)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        return self.body.get("messages") or []
+        """Chat messages, or a Responses request's input items seen as messages."""
+        return request_messages(self.body)
 
     @property
     def tool_names(self) -> list[str]:
-        return [(t.get("function") or {}).get("name", "") for t in self.body.get("tools") or []]
+        return tool_names(self.body)
+
+    @property
+    def api(self) -> str:
+        """``"responses"`` or ``"chat"``: which endpoint the request went to."""
+        return "responses" if self.path.rstrip("/").endswith("/responses") else "chat"
 
 
 @dataclass
@@ -108,6 +115,7 @@ class Script:
         self._queues: dict[str, deque[Turn]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self.responses = ResponsesBackend()  # what /v1/responses keeps between requests
         if isinstance(turns, Mapping):
             for model, model_turns in turns.items():
                 self.add(model, *model_turns)
@@ -205,7 +213,9 @@ class Script:
                 names = [m for m in self._queues if m != ANY_MODEL]
             data = {"object": "list", "data": [{"id": n, "object": "model"} for n in names]}
             return Reply(200, {"content-type": "application/json"}, [json.dumps(data).encode()])
-        if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
+        endpoint = path.rstrip("/")
+        is_chat, is_responses = endpoint.endswith("/chat/completions"), endpoint.endswith("/responses")
+        if method != "POST" or not (is_chat or is_responses):
             return self._error(
                 404, f"no route {method} {path}", "not_found", "invalid_request_error"
             )
@@ -252,7 +262,7 @@ class Script:
         if turn.expect:
             for problem_text in check_expectations(turn.expect, parsed):
                 self.mismatches.append(f"request {number} for {model}: {problem_text}")
-        reply = self._reply(turn, parsed, key)
+        reply = self._reply(turn, parsed, key, responses=is_responses)
         record.status = reply.status
         return reply
 
@@ -262,9 +272,11 @@ class Script:
         hdrs = {"content-type": "application/json", **headers}
         return Reply(status, hdrs, [wire.error_json(status, message, code, error_type)])
 
-    def _reply(self, turn: Turn, body: dict[str, Any], key: str) -> Reply:
+    def _reply(self, turn: Turn, body: dict[str, Any], key: str, *, responses: bool = False) -> Reply:
         fault = turn.fault
         head_stall = turn.stall_seconds if fault == "stall" and turn.stall_before_headers else 0.0
+        if fault == "response_failed" and not responses:
+            fault = "server_error"  # Chat Completions has no failed-response event
         if fault in ("rate_limit", "server_error", "status") or (turn.status or 200) >= 400:
             status = turn.status or {"rate_limit": 429, "server_error": 500}.get(fault or "", 500)
             extra = {}
@@ -291,6 +303,8 @@ class Script:
             ctype = "text/event-stream" if stream else "application/json"
             part = b"data: <html>502 Bad Gateway</html>\n\n" if stream else b"<html>502</html>"
             return Reply(200, {"content-type": ctype}, [part], head_stall)
+        if responses:
+            return self._responses_reply(turn, body, model, head_stall)
         usage = wire.build_usage(turn, body, style)
         if not stream:
             data = wire.completion_json(turn, model, completion_id, usage)
@@ -321,6 +335,21 @@ class Script:
             parts.insert(at, ("stall", turn.stall_seconds))
         headers = {"content-type": "text/event-stream", "cache-control": "no-cache"}
         return Reply(200, headers, parts, head_stall)
+
+
+    def _responses_reply(self, turn: Turn, body: dict[str, Any], model: str, head_stall: float) -> Reply:
+        response_id = f"resp_scripted_{next(self._ids)}"
+        try:
+            reply = self.responses.reply(turn, body, response_id, str(model))
+        except InputRejected as exc:
+            self.mismatches.append(f"{response_id}: the server refused the input: {exc}")
+            data = {"error": {"message": str(exc), "type": "invalid_request_error",
+                              "param": exc.param, "code": exc.code}}
+            return Reply(exc.status, {"content-type": "application/json"}, [json.dumps(data).encode()])
+        reply.head_stall = head_stall
+        if turn.fault == "stall" and not turn.stall_before_headers and not body.get("stream"):
+            reply.head_stall = turn.stall_seconds
+        return reply
 
 
 def _default_message(status: int, key: str) -> str:

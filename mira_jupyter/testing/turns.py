@@ -15,6 +15,8 @@ FAULTS = (
     "garbage",  # 200 with a body that is not JSON
     "no_choices",  # a well-formed stream with no choices and no usage
     "malformed_tool_json",  # tool-call arguments with their closing brace missing
+    "response_failed",  # Responses: ends in response.failed (Chat Completions: HTTP 500)
+    "response_incomplete",  # Responses: response.incomplete (Chat Completions: "length")
 )
 
 EXPECT_KEYS = (
@@ -27,6 +29,12 @@ EXPECT_KEYS = (
     "last_role",
     "message_contains",
     "max_tokens",
+    # Responses API requests
+    "store",
+    "include",
+    "previous_response_id",  # a value, or True for "any", False for "absent"
+    "carries_reasoning",  # True: previous_response_id or encrypted reasoning items sent
+    "reasoning_summary",
 )
 
 
@@ -69,6 +77,9 @@ class Turn:
 
     text: str = ""
     reasoning_text: str = ""  # streamed as DeepSeek-style `reasoning_content` before the text
+    # Responses: the reasoning summary (paragraphs split on blank lines) served when the
+    # request asks for one with reasoning={"summary": ...}
+    reasoning_summary: str = ""
     tool_calls: list[ScriptedToolCall] = field(default_factory=list)
     # explicit usage: a provider-shaped object (has "prompt_tokens", sent verbatim) or the
     # shorthand {"input", "cached", "output", "reasoning"}; absent: counted with the tokenizer
@@ -82,6 +93,8 @@ class Turn:
     status: int | None = None
     retry_after: str | float | None = None
     error_message: str | None = None
+    error_code: str | None = None  # response_failed: the error code in the response
+    incomplete_reason: str = "max_output_tokens"  # response_incomplete
     stall_seconds: float = 0.0
     stall_before_headers: bool = False
     after_chunks: int = 2
@@ -119,15 +132,59 @@ class Turn:
         return cls(**value)
 
 
+def tool_names(body: dict[str, Any]) -> list[str]:
+    """Names of the function tools offered (Chat Completions nests them, Responses does not)."""
+    names = []
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict):
+            names.append(str((tool.get("function") or {}).get("name") or tool.get("name") or ""))
+    return names
+
+
+def request_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's messages: Chat Completions ``messages`` or Responses ``input`` items."""
+    if "messages" in body:
+        return body.get("messages") or []
+    raw = body.get("input")
+    if isinstance(raw, str):
+        return [{"role": "user", "content": raw}]
+    items = [i for i in raw or [] if isinstance(i, dict)]
+    out = []
+    for item in items:
+        kind = item.get("type", "message")
+        if kind == "message":
+            out.append({"role": item.get("role"), "content": item.get("content")})
+        elif kind == "function_call_output":
+            out.append({"role": "tool", "content": item.get("output")})
+        elif kind == "function_call":
+            out.append({"role": "assistant", "content": None, "function_call": item})
+    return out
+
+
+def request_effort(body: dict[str, Any]) -> str | None:
+    """``reasoning_effort`` (Chat Completions) or ``reasoning.effort`` (Responses)."""
+    if "reasoning_effort" in body:
+        return body.get("reasoning_effort")
+    reasoning = body.get("reasoning")
+    return reasoning.get("effort") if isinstance(reasoning, dict) else None
+
+
+def carries_reasoning(body: dict[str, Any]) -> bool:
+    """Whether a Responses request hands earlier reasoning back (by id or encrypted)."""
+    if body.get("previous_response_id"):
+        return True
+    items = body.get("input") if isinstance(body.get("input"), list) else []
+    return any(
+        isinstance(i, dict) and i.get("type") == "reasoning" and i.get("encrypted_content")
+        for i in items
+    )
+
+
 def check_expectations(expect: dict[str, Any], body: dict[str, Any]) -> list[str]:
     """What in the request body differs from `expect` (empty when all checks pass)."""
     problems = []
-    offered = sorted(
-        (t.get("function") or {}).get("name", "")
-        for t in body.get("tools") or []
-        if isinstance(t, dict)
-    )
-    messages = body.get("messages") or []
+    offered = sorted(tool_names(body))
+    messages = request_messages(body)
     for key, want in expect.items():
         if key == "tools":
             got: Any = offered
@@ -135,7 +192,7 @@ def check_expectations(expect: dict[str, Any], body: dict[str, Any]) -> list[str
         elif key == "tools_include":
             got, ok = offered, set(want) <= set(offered)
         elif key == "reasoning_effort":
-            got = body.get("reasoning_effort")
+            got = request_effort(body)
             ok = got == want  # want None: the field must be absent
         elif key == "include_usage":
             got = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -147,7 +204,19 @@ def check_expectations(expect: dict[str, Any], body: dict[str, Any]) -> list[str
             got = "(messages)"
             ok = any(want in json.dumps(m.get("content"), ensure_ascii=False) for m in messages)
         elif key == "max_tokens":
-            got = body.get("max_completion_tokens", body.get("max_tokens"))
+            got = body.get(
+                "max_output_tokens", body.get("max_completion_tokens", body.get("max_tokens"))
+            )
+            ok = got == want
+        elif key == "previous_response_id" and isinstance(want, bool):
+            got = body.get("previous_response_id")
+            ok = bool(got) == want
+        elif key == "carries_reasoning":
+            got = carries_reasoning(body)
+            ok = got == want
+        elif key == "reasoning_summary":
+            reasoning = body.get("reasoning")
+            got = reasoning.get("summary") if isinstance(reasoning, dict) else None
             ok = got == want
         else:
             got = body.get(key)

@@ -72,6 +72,8 @@ def _pieces(text: str, size: int) -> list[str]:
 def _finish_reason(turn: Turn) -> str:
     if turn.finish_reason:
         return turn.finish_reason
+    if turn.fault == "response_incomplete":
+        return "length"
     return "tool_calls" if turn.tool_calls else "stop"
 
 
