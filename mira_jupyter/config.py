@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from traitlets import Enum, Float, Int, Unicode, default, validate
+from traitlets import Bool, Enum, Float, Int, List, Unicode, Union, default, validate
 from traitlets.config import Configurable
 
 from .engine.settings import EngineSettings, check_budget
@@ -63,6 +63,21 @@ class Mira(Configurable):
     ).tag(config=True)
     compatible_api_key_env = Unicode(
         help="Name of the environment variable holding the compatible provider's key."
+    ).tag(config=True)
+    responses_api = Union(
+        [Bool(), List(Unicode())],
+        allow_none=True,
+        help="Call models over the OpenAI Responses API: None (default) for OpenAI's reasoning "
+        "models per the capability table, True for every model whose provider serves it, "
+        "False for none, or a list of model ids. The openai-responses: prefix always does.",
+    ).tag(config=True)
+    responses_store = Bool(
+        help="Responses API: keep responses at the provider and chain calls with "
+        "previous_response_id (default False: nothing stored, reasoning passed back encrypted)."
+    ).tag(config=True)
+    reasoning_summary = Enum(
+        ["auto", "concise", "detailed", "none"],
+        help="Responses API: reasoning summaries to ask for (shown as a 'thinking' line).",
     ).tag(config=True)
 
     @default("orchestrator_model")
@@ -135,6 +150,28 @@ class Mira(Configurable):
     def _default_compat_key(self) -> str:
         return _env("compatible_api_key_env") or "MIRA_COMPATIBLE_API_KEY"
 
+    @default("responses_api")
+    def _default_responses_api(self) -> bool | list[str] | None:
+        from .llm.providers import parse_responses_setting
+
+        value = parse_responses_setting(_env("responses_api"))
+        return sorted(value) if isinstance(value, set) else value
+
+    @default("responses_store")
+    def _default_responses_store(self) -> bool:
+        from .llm.providers import parse_flag
+
+        return parse_flag(_env("responses_store"), "MIRA_RESPONSES_STORE")
+
+    @default("reasoning_summary")
+    def _default_reasoning_summary(self) -> str:
+        value = (_env("reasoning_summary") or "auto").strip().lower()
+        if value not in ("auto", "concise", "detailed", "none"):
+            raise ValueError(
+                f"MIRA_REASONING_SUMMARY must be auto, concise, detailed or none, got {value!r}"
+            )
+        return value
+
     @validate("orchestrator_model", "executor_model")
     def _check_model(self, proposal):  # noqa: ANN001 - traitlets signature
         return check_model_id(proposal["value"])
@@ -171,7 +208,12 @@ class Mira(Configurable):
     def engine_settings(self) -> EngineSettings:
         """Translate the configuration into the engine's plain settings."""
         budget = None if self.budget_usd is None else Decimal(str(self.budget_usd))
-        providers = {"compatible_api_key_env": self.compatible_api_key_env}
+        providers: dict = {
+            "compatible_api_key_env": self.compatible_api_key_env,
+            "responses_api": self.responses_api,
+            "responses_store": self.responses_store,
+            "reasoning_summary": self.reasoning_summary,
+        }
         if self.compatible_base_url:
             providers["compatible_base_url"] = self.compatible_base_url
         return EngineSettings(

@@ -179,6 +179,17 @@ class LLMCallFinished(_Event):
     error: str | None = None
 
 
+class ReasoningSummary(_Event):
+    """What a model said its hidden reasoning was, for one call (never part of the answer)."""
+
+    type: Literal["ReasoningSummary"] = "ReasoningSummary"
+    call_id: str
+    task_id: str | None = None
+    role: Role
+    purpose: str = "chat"
+    text: str
+
+
 class ToolCallStarted(_Event):
     type: Literal["ToolCallStarted"] = "ToolCallStarted"
     tool_call_id: str
@@ -256,6 +267,7 @@ Event = Annotated[
     | TaskFailed
     | LLMCallStarted
     | LLMCallFinished
+    | ReasoningSummary
     | ToolCallStarted
     | ToolCallFinished
     | TextDelta

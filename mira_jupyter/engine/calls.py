@@ -12,7 +12,16 @@ from typing import Any, Literal
 
 from ..core.cancel import CancelToken, OperationCancelled
 from ..core.errors import MiraError
-from ..core.events import Cost, LLMCallFinished, LLMCallStarted, Role, TextDelta, Usage, utcnow
+from ..core.events import (
+    Cost,
+    LLMCallFinished,
+    LLMCallStarted,
+    ReasoningSummary,
+    Role,
+    TextDelta,
+    Usage,
+    utcnow,
+)
 from ..core.ids import new_id
 from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
 from .bus import EventBus
@@ -169,6 +178,17 @@ class CallRunner:
         except ModelError as exc:
             self._finish(finished, exc.usage, clock, status="error", error=str(exc))
             raise
+        if response.reasoning_summary:
+            self.bus.emit(
+                ReasoningSummary(
+                    operation_id=self.operation_id,
+                    call_id=call_id,
+                    task_id=task_id,
+                    role=role,
+                    purpose=purpose,
+                    text=response.reasoning_summary,
+                )
+            )
         self._finish(
             finished,
             response.usage,

@@ -175,7 +175,7 @@ class Engine:
 
         def body(run: OperationRun) -> str:
             run.tracker.tasks = tasks
-            return self._execute_plan(run, request, options)
+            return self._execute_plan(run, request, options, plan)
 
         return self._drive(op, options, cancel, budget, body)
 
@@ -394,16 +394,33 @@ class Engine:
             )
             run.stopped_at_plan = True
             return ""
-        return self._execute_plan(run, run.request, options)
+        return self._execute_plan(run, run.request, options, plan)
 
-    def _execute_plan(self, run: OperationRun, request: str, options: RunOptions) -> str:
+    def _execute_plan(
+        self, run: OperationRun, request: str, options: RunOptions, plan: Plan | None = None
+    ) -> str:
         system = self._orchestrator_system(run)
         plan_text = "\n".join(f"{t.sequence}. {t.description}" for t in run.tracker.tasks)
-        messages = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": request},
-            {"role": "assistant", "content": f"Plan:\n{plan_text}"},
-        ]
+        reply = plan.response if plan is not None else None
+        if reply is not None and reply.provider_state is not None:
+            # the model can continue from its planning reply (the Responses API keeps its
+            # reasoning there): execution goes on from the planning conversation itself
+            messages = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": request},
+                {"role": "user", "content": prompts.PLANNER},
+                reply.assistant_message(),
+                *[
+                    {"role": "tool", "tool_call_id": call.id, "content": f"Plan recorded:\n{plan_text}"}
+                    for call in reply.tool_calls
+                ],
+            ]
+        else:
+            messages = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": request},
+                {"role": "assistant", "content": f"Plan:\n{plan_text}"},
+            ]
         allowed = set(run.orch_tools)
         if run.skills is None or not run.skills.list():
             allowed.discard("activate_skill")

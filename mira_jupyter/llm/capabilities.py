@@ -1,4 +1,4 @@
-"""What each model accepts: reasoning effort, output token limit; plus effort normalisation."""
+"""What each model accepts: reasoning effort, output token limit, API; plus effort normalisation."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ class ModelCapabilities:
 
     supports_reasoning_effort: bool = False
     max_output_tokens: int | None = None
+    # the openai provider reaches this model over the Responses API (reasoning carried)
+    responses_api: bool = False
 
 
 _lock = threading.Lock()
@@ -118,4 +120,5 @@ def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelC
     return ModelCapabilities(
         supports_reasoning_effort=bool(entry.get("supports_reasoning_effort", False)),
         max_output_tokens=int(max_out) if max_out else None,
+        responses_api=bool(entry.get("responses_api", False)),
     )

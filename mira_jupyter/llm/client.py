@@ -28,7 +28,14 @@ from ._names import redact_url
 from .assemble import MalformedChunk, StreamAccumulator
 from .capabilities import ModelCapabilities, capabilities_for, normalize_effort
 from .errors import CallContext, Retryable, map_exception, missing_key_error
-from .types import BadResponseError, ChatResponse, Message, ModelCallCancelled, ModelError
+from .types import (
+    BadResponseError,
+    ChatResponse,
+    Message,
+    ModelCallCancelled,
+    ModelError,
+    without_provider_state,
+)
 from .usage import estimate_usage, normalize_usage
 
 log = logging.getLogger(__name__)
@@ -178,7 +185,8 @@ class OpenAICompatibleModel:
     ) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.model,
-            "messages": messages,
+            # state another API left on assistant messages is not Chat Completions' business
+            "messages": [without_provider_state(m) for m in messages],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -229,7 +237,9 @@ class OpenAICompatibleModel:
             if cancel is not None and cancel.cancelled:
                 raise self._cancelled(Usage(source="estimated"), attempt - 1)
             try:
-                return self._attempt(client, params, ctx, on_text, cancel, started, attempt)
+                return self._attempt(
+                    client, params, ctx, on_text, cancel, started, attempt, (messages, tools)
+                )
             except Retryable as failure:
                 error = failure.error
                 delay = self._backoff(attempt, failure.retry_after)
@@ -250,7 +260,7 @@ class OpenAICompatibleModel:
     def _open(self, client: openai.OpenAI, params: dict[str, Any], state: _CallState) -> Any:
         def run() -> None:
             try:
-                stream = client.chat.completions.create(**params)
+                stream = self._create(client, params)
             except BaseException as exc:  # handed to the waiting thread
                 state.error = exc
             else:
@@ -273,6 +283,46 @@ class OpenAICompatibleModel:
             raise state.error
         return state.result
 
+    # -- what an API subclass replaces (see responses.py) --------------------------------
+
+    def _create(self, client: openai.OpenAI, params: dict[str, Any]) -> Any:
+        """Open the SDK stream for one attempt."""
+        return client.chat.completions.create(**params)
+
+    def _accumulator(self) -> Any:
+        """A fresh fold of the stream's items (StreamAccumulator's interface)."""
+        return StreamAccumulator()
+
+    def _response(
+        self,
+        acc: Any,
+        ctx: CallContext,
+        partial_usage: Callable[[], Usage],
+        attempt: int,
+        latency_ms: float,
+        ttft: float | None,
+    ) -> ChatResponse:
+        """The ChatResponse of a stream that ended; raises if it is not a usable completion."""
+        usage = normalize_usage(acc.usage)
+        tool_calls = acc.tool_calls()
+        if acc.chunks == 0 or (acc.finish_reason is None and not acc.text and not tool_calls):
+            raise BadResponseError(
+                f"{ctx.label} at {ctx.base_url} returned no completion (empty or non-SSE body)",
+                usage=partial_usage(),
+                attempts=attempt,
+            )
+        return ChatResponse(
+            text=acc.text,
+            tool_calls=tool_calls,
+            usage=usage if usage is not None else partial_usage(),
+            finish_reason=acc.finish_reason,
+            model=acc.model or self.model,
+            latency_ms=latency_ms,
+            ttft_ms=ttft,
+            raw_usage=acc.usage,
+            attempts=attempt,
+        )
+
     def _attempt(
         self,
         client: openai.OpenAI,
@@ -282,9 +332,10 @@ class OpenAICompatibleModel:
         cancel: CancelToken | None,
         started: float,
         attempt: int,
+        sent: tuple[list[Message], list[dict[str, Any]] | None],
     ) -> ChatResponse:
-        messages, tools = params["messages"], params.get("tools")
-        acc = StreamAccumulator()
+        messages, tools = sent  # what the call was given, for estimates when usage is missing
+        acc = self._accumulator()
         state = _CallState()
         remove = cancel.on_cancel(state.abort) if cancel is not None else (lambda: None)
         attempt_start = time.monotonic()
@@ -300,7 +351,7 @@ class OpenAICompatibleModel:
         try:
             try:
                 if cancel is None:
-                    stream = client.chat.completions.create(**params)
+                    stream = self._create(client, params)
                 else:
                     stream = self._open(client, params, state)
                     if stream is None:
@@ -330,31 +381,14 @@ class OpenAICompatibleModel:
                 with contextlib.suppress(Exception):  # the socket may already be shut down
                     stream.close()
 
-        usage = normalize_usage(acc.usage)
-        tool_calls = acc.tool_calls()
-        if acc.chunks == 0 or (acc.finish_reason is None and not acc.text and not tool_calls):
-            raise BadResponseError(
-                f"{ctx.label} at {ctx.base_url} returned no completion (empty or non-SSE body)",
-                usage=partial_usage(),
-                attempts=attempt,
-            )
-        return ChatResponse(
-            text=acc.text,
-            tool_calls=tool_calls,
-            usage=usage if usage is not None else partial_usage(),
-            finish_reason=acc.finish_reason,
-            model=acc.model or self.model,
-            latency_ms=(time.monotonic() - started) * 1000,
-            ttft_ms=ttft,
-            raw_usage=acc.usage,
-            attempts=attempt,
-        )
+        latency = (time.monotonic() - started) * 1000
+        return self._response(acc, ctx, partial_usage, attempt, latency, ttft)
 
     def _map(
         self,
         exc: Exception,
         ctx: CallContext,
-        acc: StreamAccumulator,
+        acc: Any,
         state: _CallState,
         partial_usage: Callable[[], Usage],
         attempt: int,

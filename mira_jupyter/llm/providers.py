@@ -37,18 +37,35 @@ class ProviderSpec:
     max_tokens_param: str = "max_tokens"
     # the httpx.Client to use when none is passed: a factory, or "module:function" to import
     http_client: str | Callable[[], httpx.Client] | None = None
+    # whether the endpoint serves /v1/responses (Mira.responses_api may send models there)
+    has_responses_api: bool = True
+    # "responses": every model of this provider goes over the Responses API
+    api: str = "auto"
+    # another provider whose base-URL settings this one shares (openai-responses -> openai)
+    settings_as: str | None = None
 
     @property
     def base_url_env(self) -> str:
         """The env var that overrides the base URL, e.g. ``MIRA_OPENAI_BASE_URL``."""
-        return f"MIRA_{self.name.upper()}_BASE_URL"
+        return f"MIRA_{(self.settings_as or self.name).upper().replace('-', '_')}_BASE_URL"
 
 
 _BUILTIN_PROVIDERS = (
     ProviderSpec(
         "openai", "https://api.openai.com/v1", "OPENAI_API_KEY", True, "max_completion_tokens"
     ),
-    ProviderSpec("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", True),
+    ProviderSpec(
+        "openai-responses",
+        "https://api.openai.com/v1",
+        "OPENAI_API_KEY",
+        True,
+        "max_output_tokens",
+        api="responses",
+        settings_as="openai",
+    ),
+    ProviderSpec(
+        "deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", True, has_responses_api=False
+    ),
     ProviderSpec(
         "openrouter",
         "https://openrouter.ai/api/v1",
@@ -125,7 +142,7 @@ def resolve_base_url(provider: str, settings: Any = None) -> str | None:
     """Base URL for `provider`: settings ``<provider>_base_url``, then env, then default."""
     spec = PROVIDERS[provider]
     return (
-        _setting(settings, f"{provider}_base_url")
+        _setting(settings, f"{spec.settings_as or provider}_base_url")
         or os.environ.get(spec.base_url_env)
         or spec.base_url
     )
@@ -176,6 +193,89 @@ def _float_setting(settings: Any, name: str, env: str, default: float) -> float:
     return number
 
 
+def _responses_setting(settings: Any) -> Any:
+    if settings is None:
+        value = None
+    elif isinstance(settings, Mapping):
+        value = settings.get("responses_api")
+    else:
+        value = getattr(settings, "responses_api", None)
+    if value is None:
+        value = os.environ.get("MIRA_RESPONSES_API")
+    return parse_responses_setting(value)
+
+
+def parse_responses_setting(value: Any) -> bool | set[str] | None:
+    """``responses_api`` as True, False, None (auto) or a set of model ids; ValueError else.
+
+    Strings (the environment) may be auto, true/false or a comma-separated list of ids.
+    """
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("", "auto"):
+            return None
+        if word in ("1", "true", "yes", "on"):
+            return True
+        if word in ("0", "false", "no", "off"):
+            return False
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        ids = {str(v).strip() for v in value}
+        for model_id in ids:
+            split_model_id(model_id)  # a typo must not silently mean "not listed"
+        return ids
+    raise ValueError(
+        f"responses_api must be True, False, None (auto) or a list of model ids, got {value!r}"
+    )
+
+
+def uses_responses_api(model_id: str, settings: Any = None) -> bool:
+    """Whether `model_id` is called over the Responses API rather than Chat Completions.
+
+    ``openai-responses:`` models always are; ``Mira.responses_api`` True sends every model
+    whose provider serves it, a list sends the models named, False none; by default
+    (None) the openai provider's models marked ``responses_api`` in the capability table
+    (the GPT-5 family, the o-series) are.
+    """
+    from .capabilities import capabilities_for
+
+    provider, model = split_model_id(model_id)
+    spec = PROVIDERS[provider]
+    if spec.api == "responses":
+        return True
+    choice = _responses_setting(settings)
+    if isinstance(choice, set):
+        if f"{provider}:{model}" in choice and not spec.has_responses_api:
+            raise ValueError(f"responses_api names {provider}:{model}, but {provider} has no Responses API")
+        return f"{provider}:{model}" in choice
+    if choice is True:
+        return spec.has_responses_api
+    if choice is False:
+        return False
+    return provider == "openai" and capabilities_for(f"{provider}:{model}").responses_api
+
+
+def parse_flag(value: Any, name: str) -> bool:
+    """A boolean setting from a bool or a word (1/0, true/false, yes/no, on/off)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in ("", "0", "false", "no", "off"):
+        return False
+    if word in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
+def _store_setting(settings: Any) -> bool:
+    value = _setting(settings, "responses_store")
+    if value is None:
+        value = os.environ.get("MIRA_RESPONSES_STORE")
+    return parse_flag(value, "responses_store")
+
+
 def build_chat_model(
     model_id: str,
     *,
@@ -186,7 +286,8 @@ def build_chat_model(
 
     `settings` is a mapping or an object (e.g. the ``Mira`` configurable) with optional
     ``<provider>_base_url``, ``compatible_api_key_env``, ``request_timeout``,
-    ``connect_timeout`` and ``max_attempts``.
+    ``connect_timeout``, ``max_attempts``, ``responses_api``, ``responses_store`` and
+    ``reasoning_summary``.
     """
     from .client import OpenAICompatibleModel, Timeouts
     from .types import EndpointUnreachableError
@@ -210,14 +311,22 @@ def build_chat_model(
         attempts = int(raw_attempts)
     except (TypeError, ValueError):
         raise ValueError(f"max_attempts must be a whole number, got {raw_attempts!r}") from None
-    return OpenAICompatibleModel(
-        provider,
-        model,
+    common: dict[str, Any] = dict(
         base_url=base_url,
         key_env=resolve_key_env(provider, settings),
         key_required=spec.key_required,
-        max_tokens_param=spec.max_tokens_param,
         http_client=http_client,
         timeouts=timeouts,
         max_attempts=max(1, attempts),
     )
+    if uses_responses_api(model_id, settings):
+        from .responses import OpenAIResponsesModel
+
+        return OpenAIResponsesModel(
+            provider,
+            model,
+            store=_store_setting(settings),
+            reasoning_summary=str(_setting(settings, "reasoning_summary") or "auto"),
+            **common,
+        )
+    return OpenAICompatibleModel(provider, model, max_tokens_param=spec.max_tokens_param, **common)

@@ -12,6 +12,17 @@ from ..core.events import Usage
 
 Message = dict[str, Any]  # an OpenAI Chat Completions message
 
+# An assistant message may carry what its API needs to continue from it (the Responses
+# API's output items and response id) under this key; other APIs drop it before sending.
+PROVIDER_STATE_KEY = "provider_state"
+
+
+def without_provider_state(message: Message) -> Message:
+    """`message` without the provider state key (the same object when it has none)."""
+    if PROVIDER_STATE_KEY not in message:
+        return message
+    return {k: v for k, v in message.items() if k != PROVIDER_STATE_KEY}
+
 
 @dataclass
 class ToolCall:
@@ -38,10 +49,17 @@ class ChatResponse:
     ttft_ms: float | None = None
     raw_usage: dict[str, Any] | None = None
     attempts: int = 1
+    # a summary of the model's hidden reasoning, for the log and the "thinking" line; never
+    # part of `text`
+    reasoning_summary: str = ""
+    # opaque state for the next call of the same API (kept on the assistant message)
+    provider_state: dict[str, Any] | None = None
 
     def assistant_message(self) -> Message:
         """The assistant message to append to the conversation (with its tool calls)."""
         message: Message = {"role": "assistant", "content": self.text or None}
+        if self.provider_state is not None:
+            message[PROVIDER_STATE_KEY] = self.provider_state
         if self.tool_calls:
             message["tool_calls"] = [
                 {

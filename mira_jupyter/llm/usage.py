@@ -28,7 +28,7 @@ def _details(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
-    """Turn a Chat Completions usage dict into `Usage`; None when there is no usage.
+    """Turn a Chat Completions (or Responses API) usage dict into `Usage`; None when absent.
 
     ``input_tokens`` is the whole prompt (cached included) and ``output_tokens`` the whole
     completion (reasoning included); the subsets are clamped so they never exceed the totals.
@@ -36,6 +36,8 @@ def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
     """
     if not raw:
         return None
+    if "input_tokens" in raw and "prompt_tokens" not in raw:
+        return _responses_usage(raw)
     prompt = _int(raw.get("prompt_tokens"))
     completion = _int(raw.get("completion_tokens"))
 
@@ -57,6 +59,21 @@ def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
         # some OpenAI-compatible servers report it at the top level
         reasoning = _int(raw.get("reasoning_tokens"))
 
+    return Usage(
+        input_tokens=prompt,
+        cached_input_tokens=min(cached, prompt),
+        output_tokens=completion,
+        reasoning_tokens=min(reasoning, completion),
+        source="reported",
+    )
+
+
+def _responses_usage(raw: Mapping[str, Any]) -> Usage:
+    """The Responses API's ``ResponseUsage`` shape (``input_tokens``/``output_tokens``)."""
+    prompt = _int(raw.get("input_tokens"))
+    completion = _int(raw.get("output_tokens"))
+    cached = _int(_details(raw, "input_tokens_details").get("cached_tokens"))
+    reasoning = _int(_details(raw, "output_tokens_details").get("reasoning_tokens"))
     return Usage(
         input_tokens=prompt,
         cached_input_tokens=min(cached, prompt),

@@ -94,7 +94,8 @@ class ResponsesBackend:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.stored: dict[str, StoredResponse] = {}
-        self.issued: set[str] = set()  # reasoning item ids this server created
+        # every response served, stored or not, by id: its output items (for tests)
+        self.served: dict[str, list[dict[str, Any]]] = {}
 
     def context_for(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
         """The full context of a request (the stored chain first), checked as a server would."""
@@ -190,6 +191,8 @@ class ResponsesBackend:
             response_id, model, body, status=status, output=output.items, usage=usage,
             created_at=rw.now(), error=error, incomplete_reason=reason,
         )
+        with self._lock:
+            self.served[response_id] = output.items
         if body.get("store", True) and status == "completed":
             with self._lock:
                 self.stored[response_id] = StoredResponse(
@@ -204,6 +207,8 @@ class ResponsesBackend:
         parts: list[bytes | tuple[str, float]] = [rw.sse(e) for e in events]
         if turn.fault == "cut":
             parts = parts[: max(turn.after_chunks, 0)] + [("cut", 0.0)]
+        elif turn.fault == "no_choices":
+            parts = parts[:-1]  # the body ends cleanly, but without its terminal event
         elif turn.fault == "stall" and not turn.stall_before_headers:
             parts.insert(max(min(turn.after_chunks, len(parts)), 0), ("stall", turn.stall_seconds))
         return Reply(200, {"content-type": "text/event-stream", "cache-control": "no-cache"}, parts)

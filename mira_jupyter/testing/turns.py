@@ -13,7 +13,8 @@ FAULTS = (
     "stall",  # sleep `stall_seconds` (before headers or after `after_chunks` chunks)
     "cut",  # drop the connection after `after_chunks` chunks: no [DONE], no usage
     "garbage",  # 200 with a body that is not JSON
-    "no_choices",  # a well-formed stream with no choices and no usage
+    "no_choices",  # a well-formed stream with no choices and no usage (Responses: no
+    # terminal event)
     "malformed_tool_json",  # tool-call arguments with their closing brace missing
     "response_failed",  # Responses: ends in response.failed (Chat Completions: HTTP 500)
     "response_incomplete",  # Responses: response.incomplete (Chat Completions: "length")
@@ -170,14 +171,12 @@ def request_effort(body: dict[str, Any]) -> str | None:
 
 
 def carries_reasoning(body: dict[str, Any]) -> bool:
-    """Whether a Responses request hands earlier reasoning back (by id or encrypted)."""
+    """Whether a Responses request hands earlier reasoning back: by previous_response_id,
+    or as reasoning items (encrypted, or by id when the provider stored them)."""
     if body.get("previous_response_id"):
         return True
     items = body.get("input") if isinstance(body.get("input"), list) else []
-    return any(
-        isinstance(i, dict) and i.get("type") == "reasoning" and i.get("encrypted_content")
-        for i in items
-    )
+    return any(isinstance(i, dict) and i.get("type") == "reasoning" for i in items)
 
 
 def check_expectations(expect: dict[str, Any], body: dict[str, Any]) -> list[str]:

@@ -24,6 +24,7 @@ from ..core.events import (
     OperationResumed,
     OperationStarted,
     PlanGenerated,
+    ReasoningSummary,
     TaskCompleted,
     TaskCreated,
     TaskFailed,
@@ -84,6 +85,17 @@ class ActiveCall:
 
 
 @dataclass
+class Thought:
+    """A model call's reasoning summary (shown collapsed as a "thinking" line)."""
+
+    call_id: str
+    role: str
+    purpose: str
+    text: str
+    task_id: str | None = None
+
+
+@dataclass
 class RoleTotals:
     """Calls, tokens and dollars of one role (orchestrator or executor)."""
 
@@ -127,6 +139,7 @@ class OperationState:
     plan_stream: str = ""
     tasks: dict[str, TaskState] = field(default_factory=dict)
     tool_calls: dict[str, ToolCallState] = field(default_factory=dict)
+    thoughts: list[Thought] = field(default_factory=list)
     active_calls: dict[str, ActiveCall] = field(default_factory=dict)
     roles: dict[str, RoleTotals] = field(default_factory=lambda: {r: RoleTotals() for r in ROLES})
     text: str = ""
@@ -233,6 +246,9 @@ class OperationState:
         totals.cost = totals.cost + e.cost
         if e.orchestrator_equivalent_usd is not None:  # as the engine's ledger counts it
             totals.routing_savings_usd += e.orchestrator_equivalent_usd - e.cost.total_usd
+
+    def _on_ReasoningSummary(self, e: ReasoningSummary) -> None:
+        self.thoughts.append(Thought(e.call_id, e.role, e.purpose, e.text, e.task_id))
 
     def _on_ToolCallStarted(self, e: ToolCallStarted) -> None:
         self.tool_calls[e.tool_call_id] = ToolCallState(

@@ -25,6 +25,7 @@ from .fmt import (
 from .markdown import render_markdown
 from .state import OperationState
 from .text import arguments_brief, mode_label, render_text, task_line
+from .thinking import thinking_html
 
 MIME_HTML = "text/html"
 MIME_MARKDOWN = "text/markdown"
@@ -231,7 +232,7 @@ def render_html(state: OperationState) -> str:
             f'<details style="margin-top:6px"><summary>{escape(tool_summary(state))}</summary>'
             f"{tools_table_html(state)}</details>"
         )
-    sections += [notices_html(state), answer_html(state), footer_html(state)]
+    sections += [thinking_html(state), notices_html(state), answer_html(state), footer_html(state)]
     body = "".join(s for s in sections if s)
     # tex2jax_ignore (MathJax 2) and mathjax_ignore (MathJax 3): JupyterLab typesets $…$ in HTML outputs, and costs are dollars, not maths
     return f'<div class="mira-operation tex2jax_ignore mathjax_ignore" style="{BOX_STYLE}">{body}</div>'

@@ -23,6 +23,7 @@ from .fmt import (
     shorten,
 )
 from .state import OperationState, TaskState, ToolCallState
+from .thinking import thinking_lines
 
 
 def header_line(state: OperationState) -> str:
@@ -128,6 +129,7 @@ def render_text(state: OperationState) -> str:
     if state.tool_calls:
         out.append(f"Tool calls ({len(state.tool_calls)}):")
         out += ["  " + tool_line(call) for call in state.tool_calls.values()]
+    out += thinking_lines(state)
     out += [f"{'!' if level == 'warning' else 'i'} {message}" for level, message in state.notices]
     out += [
         f"✎ {'modified' if f.existed_before else 'created'} {f.path}" for f in state.files_changed
@@ -206,6 +208,9 @@ class TextView:
         if event.text:
             self._out().write(event.text)
             self._mid_line = not event.text.endswith("\n")
+
+    def _on_ReasoningSummary(self, event: Event) -> None:
+        self._line(thinking_lines(self.state)[-1])
 
     def _on_FileChanged(self, event: Event) -> None:
         self._line(f"    ✎ {'modified' if event.existed_before else 'created'} {event.path}")

@@ -33,6 +33,7 @@ from .static import (
     tools_table_html,
 )
 from .text import header_line
+from .thinking import thinking_html
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,13 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "LLMCallFinished": frozenset({"activity", "footer"}),
     "ToolCallStarted": frozenset({"tools"}),
     "ToolCallFinished": frozenset({"tools"}),
+    "ReasoningSummary": frozenset({"thinking"}),
     "FileChanged": frozenset({"notices"}),
     "Notice": frozenset({"notices"}),
 }
 _ALL = frozenset(
-    {"header", "plan", "tasks", "tools", "notices", "answer", "activity", "footer", "buttons"}
+    {"header", "plan", "tasks", "tools", "thinking", "notices", "answer", "activity", "footer"}
+    | {"buttons"}
 )
 _SECTIONS["OperationResumed"] = _ALL  # status, buttons and totals all change
 _SECTIONS["OperationFinished"] = _ALL
@@ -169,7 +172,7 @@ class OperationWidget:
             return self.root
         import ipywidgets as w
 
-        html = {name: w.HTML() for name in ("header", "plan", "tasks", "tools", "notices")}
+        html = {name: w.HTML() for name in ("header", "plan", "tasks", "tools", "thinking", "notices")}
         html |= {name: w.HTML() for name in ("activity", "answer", "footer")}
         plan_box = w.Accordion(children=[html["plan"]], titles=("Plan",), selected_index=0)
         tool_box = w.Accordion(children=[html["tools"]], titles=("Tool calls (0)",))
@@ -192,7 +195,7 @@ class OperationWidget:
         # the border and font match the static rendering this widget turns into
         style = dict(part.split(":", 1) for part in BOX_STYLE.split(";") if part)
         self.root = w.VBox(
-            [html["header"], plan_box, html["tasks"], tool_box, html["notices"]]
+            [html["header"], plan_box, html["tasks"], tool_box, html["thinking"], html["notices"]]
             + [html["activity"], html["answer"], html["footer"], buttons, run_output],
             layout=w.Layout(border=style["border"], padding="6px 12px", margin="2px 0"),
         )
@@ -238,6 +241,8 @@ class OperationWidget:
             self._set("tools", tools_table_html(s))
             self._w["tool_box"].set_title(0, tool_summary(s))
             self._w["tool_box"].layout.display = ""
+        if "thinking" in dirty:
+            self._set("thinking", thinking_html(s))
         if "notices" in dirty:
             self._set("notices", notices_html(s))
         if "answer" in dirty and self._cache.get("answer") != s.answer:
