@@ -293,20 +293,24 @@ class OperationRun:
         """Work through the plan one task at a time, the engine owning task states."""
         schemas = tool_schemas(self.orch_tools, allowed)
         total = len(self.tracker.tasks)
+        first = True
         while (task := self.tracker.next_pending()) is not None:
             self.tracker.start(task)
             self.current_task_id = task.id
-            messages.append(
-                {
-                    "role": "user",
-                    "content": prompts.TASK_TURN.format(
-                        sequence=task.sequence,
-                        total=total,
-                        description=task.description,
-                        checklist=self.tracker.checklist(),
-                    ),
-                }
+            turn = prompts.TASK_TURN.format(
+                sequence=task.sequence,
+                total=total,
+                description=task.description,
+                checklist=self.tracker.checklist(),
             )
+            if first and messages and messages[-1].get("role") == "tool":
+                # execution goes on from the planning call's tool result: the first task
+                # rides on it rather than on a new user message, after which a reasoning
+                # model would drop the plan's reasoning
+                messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{turn}"}
+            else:
+                messages.append({"role": "user", "content": turn})
+            first = False
             for _ in range(self.max_orchestrator_turns):
                 response = self._call(
                     "orchestrator",

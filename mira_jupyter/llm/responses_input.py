@@ -93,9 +93,14 @@ def _assistant_items(message: Message, store: bool) -> list[dict[str, Any]]:
     state = _state(message)
     if state is not None:
         items = []
+        orphaned = False  # a dropped reasoning item: what followed it must lose its id
         for item in state.get("items") or []:
-            if _replayable(item, store):
-                items.append({k: v for k, v in item.items() if k != "stored"})
+            if item.get("type") == "reasoning":
+                orphaned = not _replayable(item, store)
+                if orphaned:
+                    continue
+            drop = {"stored", "id"} if orphaned else {"stored"}
+            items.append({k: v for k, v in item.items() if k not in drop})
         return items
     items: list[dict[str, Any]] = []
     text = _content(message.get("content"), assistant=True)

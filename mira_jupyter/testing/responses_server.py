@@ -9,9 +9,13 @@ refuses, so that a client bug shows up as a 4xx here rather than in production:
 - a reasoning item passed back with neither stored state nor ``encrypted_content``, or
   with ``encrypted_content`` this server did not issue.
 
+- an item of a response passed back (by its id) without the reasoning item it followed,
+  or a reasoning item without the item that followed it.
+
 Input tokens are the whole context the model sees (the chain behind
 ``previous_response_id`` included), counted with the tokenizer; reasoning items count
-the reasoning tokens they were created with.
+the reasoning tokens they were created with, except those before the latest user
+message, which the model no longer sees.
 """
 
 from __future__ import annotations
@@ -63,9 +67,14 @@ def count_input_tokens(
     from ..llm.tokens import count_tokens
 
     total = count_tokens(instructions) + _ITEM_OVERHEAD if instructions else 0
-    for item in context:
-        total += _ITEM_OVERHEAD
+    # reasoning from before the latest user message is dropped by the server (reasoning is
+    # kept only within a turn's tool loop), so it is not read, and not billed
+    last_user = max((n for n, i in enumerate(context) if i.get("role") == "user"), default=-1)
+    for n, item in enumerate(context):
         kind = item.get("type", "message")
+        if kind == "reasoning" and n < last_user:
+            continue
+        total += _ITEM_OVERHEAD
         if kind == "message":
             total += count_tokens(str(item.get("role", ""))) + count_tokens(_text_of(item.get("content")))
         elif kind == "function_call":
@@ -120,6 +129,7 @@ class ResponsesBackend:
             else:
                 context = []
             self._check_reasoning(items, bool(body.get("store", True)))
+            self._check_groups(items)
         context = context + items
         self._check_calls(context)
         return context, instructions if isinstance(instructions, str) else None
@@ -148,6 +158,32 @@ class ResponsesBackend:
                     "is set to false. Try again with `store` set to true, or remove this item "
                     "from your input.",
                     "input",
+                )
+
+    def _check_groups(self, items: list[dict[str, Any]]) -> None:
+        """Items of a served response with a reasoning item come back with it, in order."""
+        for n, item in enumerate(items):
+            item_id = item.get("id")
+            origin = next(
+                (out for out in self.served.values() if any(o.get("id") == item_id for o in out)), None
+            ) if item_id else None
+            if origin is None:
+                continue
+            ids = [o.get("id") for o in origin]
+            at = ids.index(item_id)
+            if item.get("type") == "reasoning":
+                following = ids[at + 1] if at + 1 < len(ids) else None
+                if following is not None and (n + 1 >= len(items) or items[n + 1].get("id") != following):
+                    raise InputRejected(
+                        400, f"Item '{item_id}' of type 'reasoning' was provided without its required "
+                        "following item.", "input",
+                    )
+                continue
+            reasoning = next((o for o in origin[:at][::-1] if o.get("type") == "reasoning"), None)
+            if reasoning is not None and not any(i.get("id") == reasoning["id"] for i in items[:n]):
+                raise InputRejected(
+                    400, f"Item '{item_id}' of type '{item.get('type')}' was provided without its "
+                    f"required 'reasoning' item: '{reasoning['id']}'.", "input",
                 )
 
     @staticmethod

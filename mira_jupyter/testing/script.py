@@ -1,5 +1,8 @@
 """A script of turns per model, and the request handler shared by transport and server.
 
+The same turns answer ``/v1/chat/completions`` and ``/v1/responses`` (the Responses API,
+see `responses_server`), each in its own wire format.
+
 A script as JSON (or the same dict in Python)::
 
     {"models": {

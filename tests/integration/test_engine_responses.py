@@ -70,6 +70,16 @@ def test_planned_operation_carries_encrypted_reasoning_by_default(project):
     assert plan_reasoning and {i["id"] for i in sent} == plan_reasoning
     assert all(i["encrypted_content"] for i in sent)
     assert not script.responses.stored  # store=False: the server kept nothing
+    # no user message comes between the plan's reasoning and the first task (a reasoning
+    # model drops reasoning from before the latest user message): the task rides on the
+    # plan's tool result, and the plan's 300 reasoning tokens are read, and billed
+    first_task = requests[1].body["input"]
+    at = next(n for n, i in enumerate(first_task) if i.get("type") == "reasoning")
+    assert all(i.get("role") != "user" for i in first_task[at:])
+    assert "Task 1 of 2: Inspect the loader" in first_task[-1]["output"]
+    calls = h.of("LLMCallFinished")
+    plan_call, first_exec = calls[0], next(c for c in calls if c.purpose == "orchestrate")
+    assert first_exec.usage.input_tokens > plan_call.usage.input_tokens + 300
     # every later request hands back every earlier reasoning item
     for n in range(2, 5):
         assert len(_reasoning_items(script, n)) == n

@@ -177,6 +177,11 @@ def test_encrypted_reasoning_items_are_accepted_back_when_nothing_is_stored():
          openai.NotFoundError, "Items are not persisted"),
         (lambda items: [i for i in items if i["type"] != "function_call"],
          openai.BadRequestError, "No tool call found"),
+        # a group split up: the call without the reasoning it followed, and the reverse
+        (lambda items: [i for i in items if i["type"] != "reasoning"],
+         openai.BadRequestError, "without its required 'reasoning' item"),
+        (lambda items: [i for i in items if i["type"] != "message"],
+         openai.BadRequestError, "without its required following item"),
     ],
 )
 def test_input_a_real_server_refuses_is_refused(mangle, error, message):
@@ -230,3 +235,19 @@ def test_real_http_server_streams_responses():
         kinds = [e.type for e in client.responses.create(**_body())]
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     assert script.requests[0].has_authorization and "authorization" not in script.requests[0].headers
+
+
+def test_reasoning_before_the_latest_user_message_is_not_billed():
+    script = Script({"gpt-5": [REASONING_TURN, "a", "b"]})
+    client = _client(script)
+    first = _first_turn(client, store=False)
+    items = [o.model_dump(exclude_none=True) for o in first.output]
+    output = {"type": "function_call_output", "call_id": "call_scripted_0", "output": "x"}
+    base = [{"role": "user", "content": "read a.py"}, *items, output]
+    within = client.responses.create(model="gpt-5", input=base, tools=[TOOL], store=False)
+    after = client.responses.create(
+        model="gpt-5", input=[*base, {"role": "user", "content": "next"}], tools=[TOOL], store=False
+    )
+    # the 64 reasoning tokens count inside the tool loop; after a new user message they
+    # are dropped, so only the new message's few tokens are added
+    assert 0 < after.usage.input_tokens - (within.usage.input_tokens - 64) < 10

@@ -103,3 +103,15 @@ def test_accumulator_rejects_junk_and_survives_unknown_events():
     assert acc.add({"type": "response.web_search_call.searching", "sequence_number": 1}) == ""
     assert acc.add({"type": "response.output_text.delta", "delta": "hi"}) == "hi"
     assert acc.status is None and acc.text == "hi"
+
+
+def test_items_after_a_dropped_reasoning_item_lose_their_ids():
+    items = [
+        {"type": "reasoning", "id": "rs_1", "summary": []},  # no encrypted content
+        {"type": "message", "id": "msg_1", "role": "assistant", "content": [{"type": "output_text", "text": "t"}]},
+        {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f", "arguments": "{}"},
+    ]
+    message = {"role": "assistant", "content": "t", PROVIDER_STATE_KEY: output_state("r", items, stored=False)}
+    replayed, _ = build_input([message], store=False)
+    assert [i["type"] for i in replayed] == ["message", "function_call"]
+    assert all("id" not in i for i in replayed)  # an id would tie them to the missing reasoning
