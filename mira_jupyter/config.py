@@ -172,6 +172,13 @@ class Mira(Configurable):
             )
         return value
 
+    @validate("responses_api")
+    def _check_responses_api(self, proposal):  # noqa: ANN001 - traitlets signature
+        from .llm.providers import parse_responses_setting
+
+        parse_responses_setting(proposal["value"])  # a typo in a model id is an error now
+        return proposal["value"]
+
     @validate("orchestrator_model", "executor_model")
     def _check_model(self, proposal):  # noqa: ANN001 - traitlets signature
         return check_model_id(proposal["value"])

@@ -13,6 +13,7 @@ as ``encrypted_content`` items; ``store=True`` chains calls with ``previous_resp
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ from .usage import normalize_usage
 
 if TYPE_CHECKING:
     import openai
+
+log = logging.getLogger(__name__)
 
 SUMMARY_CHOICES = ("auto", "concise", "detailed", "none")
 
@@ -102,7 +105,16 @@ class OpenAIResponsesModel(OpenAICompatibleModel):
 
     def chat(self, messages: list[Message], **kwargs: Any) -> ChatResponse:
         """One streamed response; reasoning from earlier calls in `messages` is carried."""
-        response = super().chat(messages, **kwargs)
+        try:
+            response = super().chat(messages, **kwargs)
+        except BadResponseError as exc:
+            # OpenAI refuses summaries to organisations it has not verified; the call is
+            # still worth making without them (and so is every later one)
+            if self.reasoning_summary == "none" or "reasoning summar" not in str(exc).lower():
+                raise
+            log.warning("%s: reasoning summaries refused (%s); continuing without them", self.model_id, exc)
+            self.reasoning_summary = "none"
+            response = super().chat(messages, **kwargs)
         if response.provider_state is not None:
             # what this response was made from, so that store mode may chain onto it
             response.provider_state["context"] = fingerprint(messages)

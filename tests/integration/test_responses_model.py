@@ -264,3 +264,23 @@ def test_malformed_arguments_are_reported_on_the_call(make):
     call = make(script).chat(USER, tools=TOOLS).tool_calls[0]
     assert call.arguments is None and "not valid JSON" in call.parse_error
     json.loads(call.arguments_json + "}")  # exactly the brace is missing
+
+
+def test_an_organisation_refused_summaries_still_gets_its_answer(make):
+    refusal = ("Your organization must be verified to generate reasoning summaries. Please go to: "
+               "https://platform.openai.com/settings/organization/general and click on Verify Organization.")
+    script = Script({"gpt-5": [
+        {"status": 400, "error_message": refusal},
+        {"text": "answer", "expect": {"reasoning_summary": None}},
+        {"text": "again", "expect": {"reasoning_summary": None}},
+    ]})
+    model = make(script)
+    assert model.chat(USER, reasoning_effort="high").text == "answer"
+    assert model.chat(USER, reasoning_effort="high").text == "again"  # not asked for again
+    assert script.requests[0].body["reasoning"] == {"effort": "high", "summary": "auto"}
+    assert script.requests[1].body["reasoning"] == {"effort": "high"}
+    script.assert_clean()
+    other = Script({"gpt-5": [{"status": 400, "error_message": "Invalid value for 'input'."}]})
+    with pytest.raises(BadResponseError, match="Invalid value"):
+        make(other).chat(USER)
+    assert len(other.requests) == 1  # any other refusal is not retried

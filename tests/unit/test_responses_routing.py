@@ -101,6 +101,9 @@ def test_mira_config_traits(monkeypatch):
     assert providers["responses_api"] == ["openai:gpt-5"] and providers["responses_store"] is True
     with pytest.raises(TraitError):
         mira.reasoning_summary = "verbose"
+    with pytest.raises(ValueError, match="unknown provider 'nope'"):
+        mira.responses_api = ["nope:gpt-5"]
+    assert mira.responses_api == ["openai:gpt-5"]  # the bad value was not kept
     monkeypatch.setenv("MIRA_RESPONSES_API", "1")
     monkeypatch.setenv("MIRA_RESPONSES_STORE", "yes")
     monkeypatch.setenv("MIRA_REASONING_SUMMARY", "none")
