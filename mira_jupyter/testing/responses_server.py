@@ -23,13 +23,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import responses_wire as rw
+from .reply import Reply
 from .turns import Turn
-
-if TYPE_CHECKING:
-    from .script import Reply
 
 _ITEM_OVERHEAD = 4
 
@@ -200,8 +198,6 @@ class ResponsesBackend:
 
     def reply(self, turn: Turn, body: dict[str, Any], response_id: str, model: str) -> Reply:
         """The JSON or SSE reply to one accepted request (faults already split off)."""
-        from .script import Reply
-
         context, instructions = self.context_for(body)
         input_tokens = count_input_tokens(instructions, context, body.get("tools"))
         explicit = dict(turn.usage or {})

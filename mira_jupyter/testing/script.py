@@ -32,11 +32,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import wire
+from .reply import Reply
 from .responses_server import InputRejected, ResponsesBackend
 from .turns import Turn, check_expectations, request_effort, request_messages, tool_names
 
@@ -83,16 +84,6 @@ class RecordedRequest:
     def api(self) -> str:
         """``"responses"`` or ``"chat"``: which endpoint the request went to."""
         return "responses" if self.path.rstrip("/").endswith("/responses") else "chat"
-
-
-@dataclass
-class Reply:
-    """What to send back: status, headers, and body parts with stall/cut markers."""
-
-    status: int
-    headers: dict[str, str]
-    parts: list[bytes | tuple[str, float]] = field(default_factory=list)
-    head_stall: float = 0.0
 
 
 def _http_date(seconds_from_now: float) -> str:
