@@ -41,3 +41,21 @@ def test_text_view_prints_one_line_per_summary():
     view(ReasoningSummary(operation_id="op_1", call_id="c", role="orchestrator", purpose="compose",
                           text="**Writing the answer**\n\nkeep it short"))
     assert out.getvalue() == "∴ thinking (orchestrator · compose): Writing the answer\n"
+
+
+def test_live_widget_shows_a_thinking_line_as_the_summary_arrives():
+    from test_ui_widget import make
+
+    from mira_jupyter.ui.demo import DEMO_OP, planned_operation
+
+    widget, clock, _, _ = make()
+    events = planned_operation(2, finish=False)
+    for event in events:
+        widget(event)
+    assert widget._w["thinking"].value == ""
+    clock.t += 1
+    widget(ReasoningSummary(operation_id=DEMO_OP, call_id="call_x", role="orchestrator", purpose="orchestrate",
+                            text="**Checking the dates**\n\nEmpty dates are dropped in parse()."))
+    value = widget._w["thinking"].value
+    assert value.count('class="mira-thinking"') == 1 and "Checking the dates" in value
+    assert "<details open" not in value
