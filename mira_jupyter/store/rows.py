@@ -300,8 +300,9 @@ _HANDLERS: dict[type, Callable[[RowChanges, Any, SessionInfo | None], None]] = {
     ToolCallFinished: _tool_call_finished,
     FileChanged: _file_changed,
 }
-# kept in operation_events only: text is coalesced there, notices need no table of their own
-NO_ROWS: frozenset[str] = frozenset({"TextDelta", "Notice"})
+# kept in operation_events only: text is coalesced there; notices and reasoning summaries
+# need no table of their own
+NO_ROWS: frozenset[str] = frozenset({"TextDelta", "Notice", "ReasoningSummary"})
 
 
 def payload_json(item: Pending) -> str:

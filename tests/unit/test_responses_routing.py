@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from traitlets import TraitError
 
+import mira_jupyter.testing  # noqa: F401 - registers the scripted provider
 from mira_jupyter.config import Mira
 from mira_jupyter.llm.client import OpenAICompatibleModel
 from mira_jupyter.llm.providers import build_chat_model, resolve_base_url, uses_responses_api
