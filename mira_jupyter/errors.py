@@ -4,8 +4,12 @@
     ├── MiraUsageError         a bad magic option or argument (also IPython's UsageError):
     │   └── SubcommandError    one line is shown and the cell fails
     ├── ModelError             a model call failed; ``str(exc)`` is one actionable line
-    │   ├── MissingKeyError, UnknownModelError, EndpointUnreachableError, AuthError
-    │   ├── RateLimitError, ModelTimeoutError, BadResponseError
+    │   ├── permanent (never retried, never redone on another path):
+    │   │   MissingKeyError, UnknownModelError, EndpointUnreachableError, AuthError
+    │   │   (PermissionDeniedError), QuotaExceededError, BadResponseError
+    │   │   (RequestRejectedError)
+    │   ├── transient (``.transient``: 429, 5xx, timeouts, cut streams): RateLimitError,
+    │   │   ModelTimeoutError (ConnectTimeoutError), ServerError, StreamCutError
     │   └── ModelCallCancelled the stream was closed because the operation was stopped
     ├── OperationCancelled     the user stopped the operation (Stop button, interrupt)
     ├── BudgetExceeded         the next call could overspend the budget
@@ -42,6 +46,12 @@ _HOMES = {
     "ModelTimeoutError": ".llm.types",
     "BadResponseError": ".llm.types",
     "ModelCallCancelled": ".llm.types",
+    "PermissionDeniedError": ".llm.types",
+    "QuotaExceededError": ".llm.types",
+    "ConnectTimeoutError": ".llm.types",
+    "RequestRejectedError": ".llm.types",
+    "ServerError": ".llm.types",
+    "StreamCutError": ".llm.types",
     "OperationCancelled": ".core.cancel",
     "BudgetExceeded": ".engine.calls",
     "CapReached": ".engine.calls",

@@ -250,6 +250,10 @@ class OperationFinished(_Event):
     type: Literal["OperationFinished"] = "OperationFinished"
     status: OperationStatus
     result_text: str = ""
+    # the answer stopped at the answering call's output cap (finish_reason "length")
+    result_truncated: bool = False
+    # the operation ended before its answer was finished: result_text is what had streamed
+    result_partial: bool = False
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
     cost: Cost = Field(default_factory=Cost)

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from ..core.cancel import OperationCancelled
 from ..core.events import Role, ToolCallFinished, ToolCallStarted
 from ..core.ids import new_id
-from ..llm.types import ToolCall
+from ..llm.errors import fails_every_call
+from ..llm.types import ModelError, ToolCall
 from ..tools.types import Tool, ToolContext, ToolResult
 from .bus import EventBus
 from .calls import BudgetExceeded, CapReached
@@ -87,9 +88,11 @@ class ToolDispatcher:
         started = time.perf_counter()
         try:
             result = self._execute(call, tools, ctx, allowed)
-        except STOPPING as exc:
-            # a stop raised inside a delegation ends the operation, not just this tool
-            result = ToolResult.error(f"stopped: {exc}")
+        except (*STOPPING, ModelError) as exc:
+            # a stop raised inside a delegation ends the operation, not just this tool; a
+            # model error that says it once, as the operation's error
+            reason = "the operation failed (see its error)" if isinstance(exc, ModelError) else exc
+            result = ToolResult.error(f"stopped: {reason}")
             self._finished(call, tool_call_id, llm_call_id, task_id, role, result, "", False, started)
             raise
         text = result.to_model_text()
@@ -162,6 +165,8 @@ class ToolDispatcher:
         except STOPPING:
             raise
         except Exception as exc:  # a tool bug must not end the operation
+            if fails_every_call(exc):
+                raise  # a model no call can reach (no key, bad key...) ends it
             return ToolResult.error(f"{call.name} failed: {type(exc).__name__}: {exc}")
 
 

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from ..core.cancel import CancelToken, OperationCancelled
 from ..core.events import (
-    Event,
     ModeChanged,
     Notice,
     OperationFinished,
@@ -20,16 +19,17 @@ from ..core.events import (
     OperationStarted,
     OperationStatus,
     PlanGenerated,
-    TextDelta,
     utcnow,
 )
 from ..core.ids import new_id
+from ..llm.errors import may_fall_back
 from ..llm.types import ChatModel, ModelError
 from . import prompts
 from .bus import EventBus
 from .calls import BudgetExceeded, CallRunner, CapReached, Ledger, SessionSpend
 from .dispatch import ToolDispatcher
 from .metatools import orchestrator_tools
+from .outcome import AnswerCollector, answer_text
 from .planner import Plan, estimate_plan_cost, make_plan
 from .result import Operation, format_usd
 from .run import OperationRun
@@ -193,17 +193,8 @@ class Engine:
         budget: Decimal | None,
         body: Callable[[OperationRun], str],
     ) -> Operation:
-        answer: list[str] = []
-
-        def collect(event: Event) -> None:
-            if event.operation_id != op.id:
-                return
-            if isinstance(event, TextDelta) and event.channel == "answer":
-                answer.append(event.text)
-            elif isinstance(event, ModeChanged):
-                answer.clear()  # the failed simple answer is not the operation's answer
-
-        unsubscribe = self.bus.subscribe(collect)
+        answer = AnswerCollector(op.id)
+        unsubscribe = self.bus.subscribe(answer)
         ledger = Ledger()
         run: OperationRun | None = None
         status: OperationStatus = "completed"
@@ -230,10 +221,10 @@ class Engine:
             if run is None:
                 tracker.tasks = [t for t in op.tasks if t.status in ("pending", "in_progress")]
             tracker.settle(_SETTLE_REASONS.get(status, status))
-        if error:
-            self.bus.emit(Notice(operation_id=op.id, level="warning", message=error))
-        text = "".join(answer)
+        # the error is said once, by OperationFinished: every view shows it from there
+        text, partial = answer.result(status)
         op.status, op.error, op.text = status, error, text
+        op.partial, op.truncated = partial, answer.truncated and not partial
         op.usage, op.cost = op.usage + ledger.total_usage, op.cost + ledger.total_cost
         for role, usage in ledger.usage.items():
             op.usage_by_role[role] = op.usage_by_role.get(role, type(usage)()) + usage
@@ -248,6 +239,8 @@ class Engine:
                 operation_id=op.id,
                 status=status,
                 result_text=text,
+                result_partial=op.partial,
+                result_truncated=op.truncated,
                 error=error,
                 usage=op.usage,
                 cost=op.cost,
@@ -316,15 +309,29 @@ class Engine:
             try:
                 return self._run_simple(run, options)
             except ModelError as exc:
-                op.mode = "planned"
-                self.bus.emit(
-                    ModeChanged(
-                        operation_id=op.id,
-                        mode="planned",
-                        reason=f"simple mode failed ({exc}); continuing on the full path",
-                    )
-                )
+                if options.mode != "auto" or not may_fall_back(exc):
+                    raise  # the same request on another path would fail the same way
+                return self._fall_back(run, op, options, exc)
         return self._run_planned(run, op, options)
+
+    def _fall_back(self, run: OperationRun, op: Operation, options: RunOptions, first: ModelError) -> str:
+        """Redo a simple request whose answer broke off on the planned path."""
+        op.mode = "planned"
+        self.bus.emit(
+            ModeChanged(
+                operation_id=op.id,
+                mode="planned",
+                reason=f"simple mode failed ({first.kind.replace('_', ' ')} after the answer had "
+                "begun); continuing on the full path",
+            )
+        )
+        try:
+            return self._run_planned(run, op, options)
+        except ModelError as second:
+            # the first failure is the real one; the second is only what the retry ran into
+            raise ModelError(
+                f"{first} (the full path then failed too: {second})", attempts=first.attempts
+            ) from first
 
     def _run_simple(self, run: OperationRun, options: RunOptions) -> str:
         messages = [
@@ -343,7 +350,7 @@ class Engine:
             purpose="simple",
             stream_channel="answer",
         )
-        return response.text
+        return answer_text(response, run.calls.models["orchestrator"].model_id)
 
     def _run_planned(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
         system = self._orchestrator_system(run)
@@ -437,7 +444,7 @@ class Engine:
             purpose="compose",
             stream_channel="answer",
         )
-        return response.text
+        return answer_text(response, run.calls.models["orchestrator"].model_id)
 
     def _run_skill_mode(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
         if run.skills is None or run.skills.get(options.skill) is None:

@@ -30,6 +30,8 @@ class Operation:
     status: str
     text: str = ""
     error: str | None = None
+    truncated: bool = False  # the answer stopped at its output cap (finish_reason "length")
+    partial: bool = False  # the operation ended before the answer was finished
     plan: list[str] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -56,8 +58,10 @@ class Operation:
     def summary_line(self) -> str:
         """``op_… completed · planned · 1,234 in / 56 out tokens · $0.0123``."""
         u = self.usage
-        parts = [
-            f"{self.id} {self.status}",
+        parts = [f"{self.id} {self.status}"]
+        if self.truncated or self.partial:
+            parts[0] += " (answer truncated at the output cap)" if self.truncated else " (partial answer)"
+        parts += [
             self.mode,
             f"{u.input_tokens:,} in ({u.cached_input_tokens:,} cached) / {u.output_tokens:,} out "
             f"({u.reasoning_tokens:,} reasoning) tokens",

@@ -10,11 +10,12 @@ from typing import Any
 
 from ..core.cancel import CancelToken
 from ..core.events import FileChanged, Notice, Role
+from ..llm.errors import fails_every_call
 from ..llm.types import ChatResponse, Message, ModelError, ToolCall
 from ..tools.types import FileWrite, Tool, ToolContext, ToolResult
 from . import prompts
 from .bus import EventBus
-from .calls import CallRunner
+from .calls import CallRunner, CapReached
 from .dispatch import ToolDispatcher, tool_schemas
 from .metatools import DELEGATION_TOOLS, META_TOOLS
 from .tasks import TaskTracker
@@ -145,7 +146,11 @@ class OperationRun:
         try:
             report = self.executor_loop(job, tool_names, f"delegate:{purpose}")
         except ModelError as exc:
+            if fails_every_call(exc):
+                raise  # no later call can succeed: end the operation, say it once
             return ToolResult.error(f"the executor failed: {exc}")
+        if not report.strip():
+            return ToolResult.error("the executor's reply was empty; nothing was found or done")
         return ToolResult.ok(summary=report.strip().splitlines()[0][:200] if report.strip() else "", report=report)
 
     def delegate_write(
@@ -181,6 +186,8 @@ class OperationRun:
         try:
             answer = self.executor_loop(job, tools, f"delegate:{purpose}")
         except ModelError as exc:
+            if fails_every_call(exc):
+                raise  # no later call can succeed: end the operation, say it once
             return ToolResult.error(f"the executor failed: {exc}")
         content, explanation = extract_file_block(answer)
         if content is None:
@@ -284,6 +291,8 @@ class OperationRun:
             names = ", ".join(skill.name for skill in self.skills.list()) if self.skills else ""
             return ToolResult.denied("unknown_tool", f"no skill named {name!r}; available: {names}")
         except ModelError as exc:
+            if fails_every_call(exc):
+                raise
             return ToolResult.error(f"skill {name} failed: {exc}")
         return ToolResult.ok(summary=f"skill {name} finished", report=report)
 
@@ -321,14 +330,21 @@ class OperationRun:
                 )
                 messages.append(response.assistant_message())
                 if not response.tool_calls:
+                    if not response.text.strip():
+                        self._notice(f"task {task.sequence}: the orchestrator's reply was empty", "warning")
                     self.tracker.complete(task, response.text.strip()[:500] or None)
                     break
                 messages.extend(self._run_tools(response, self.orch_tools, allowed, "orchestrator"))
                 if task.status != "in_progress":
                     break
             else:
-                self.tracker.fail(task, f"turn cap reached ({self.max_orchestrator_turns} orchestrator turns)")
-                self._notice(f"task {task.sequence}: orchestrator turn cap reached", "warning")
+                # still calling tools at the cap: going on would pay for a loop, and
+                # composing an answer would pass it off as done
+                self.tracker.fail(task, "stopped at the orchestrator turn cap")
+                raise CapReached(
+                    f"orchestrator turn cap reached: {self.max_orchestrator_turns} turns on task "
+                    f"{task.sequence} without finishing it (Mira.max_orchestrator_turns)"
+                )
             self.current_task_id = None
 
     def snapshot(self, max_entries: int = 60) -> str:

@@ -405,9 +405,10 @@ class OpenAICompatibleModel:
             return exc
         if isinstance(mapped, Retryable):
             # a retry would repeat text already shown: only retry before any output
-            if acc.output_started:
-                return _with_attempts(mapped.error, attempt, partial_usage())
-            return mapped
+            if not acc.output_started:
+                return mapped
+            mapped = mapped.error
+        mapped.after_output = acc.output_started
         return _with_attempts(mapped, attempt, partial_usage() if acc.chunks else None)
 
 

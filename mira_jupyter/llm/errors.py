@@ -1,4 +1,15 @@
-"""Map SDK/transport failures to one-line ModelErrors that never contain an API key."""
+"""Map SDK/transport failures to one-line ModelErrors that never contain an API key.
+
+The failure classes, shared by every ChatModel implementation and the engine:
+
+- permanent (``ModelError.transient`` False): no key, a refused key, no permission, 400,
+  404, an unknown model, a refused connection. Never retried, never sent down another
+  path: the same request fails the same way.
+- transient: 429 (not an exhausted quota), 5xx, timeouts, cut streams. A fast failure
+  (429, 5xx, a drop before the first byte) is retried inside the call (`Retryable`). A
+  timeout is not: the user has already waited the full ``request_timeout``, and a hung
+  server hangs again. See `may_fall_back` for the one failure worth another path.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +25,24 @@ from typing import Any
 from .types import (
     AuthError,
     BadResponseError,
+    ConnectTimeoutError,
     EndpointUnreachableError,
     MissingKeyError,
     ModelError,
     ModelTimeoutError,
+    PermissionDeniedError,
+    QuotaExceededError,
     RateLimitError,
+    RequestRejectedError,
+    ServerError,
+    StreamCutError,
     UnknownModelError,
 )
 
 _KEY_LIKE = re.compile(r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-*.]{3,}|Bearer\s+\S+", re.IGNORECASE)
 _MASKED = re.compile(r"[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*")
-_RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+# 408 is the server's own timeout; 501 (not implemented) will not change on a retry
+_SERVER_FAILURES = {408} | set(range(500, 600)) - {501}
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
@@ -105,6 +123,37 @@ class Retryable(Exception):
     retry_after: float | None = None
 
 
+def is_transient(error: BaseException) -> bool:
+    """True for 429, 5xx, timeouts and cut streams: a later identical request may succeed."""
+    return isinstance(error, ModelError) and error.transient
+
+
+def fails_every_call(error: BaseException) -> bool:
+    """True when every later call to this model fails the same way, whatever is asked:
+    no key, a refused key, no permission, an unknown model, an exhausted quota, nothing
+    listening at the base URL. Such an error ends the operation; it is not a tool result
+    for the orchestrator to work around."""
+    if isinstance(error, EndpointUnreachableError):
+        return not error.transient
+    return isinstance(error, MissingKeyError | AuthError | UnknownModelError | QuotaExceededError)
+
+
+def may_fall_back(error: BaseException) -> bool:
+    """Whether a failed call is worth redoing on another path (simple mode → planned).
+
+    Another path asks the same model on the same server. A permanent failure repeats; a
+    fast transient one (429, 5xx, a drop before the first byte) was already retried inside
+    the call; a timeout already cost the user a full wait, and a hung server hangs again.
+    What is left is a stream that broke after the answer had begun, which the call could
+    not retry without repeating text the user had already seen.
+    """
+    return (
+        is_transient(error)
+        and getattr(error, "after_output", False)
+        and not isinstance(error, ModelTimeoutError)
+    )
+
+
 def _server_message(response: Any, secrets: tuple[str, ...]) -> tuple[str, str]:
     """(code, message) from an OpenAI-style error body, redacted; empty when absent."""
     try:
@@ -156,6 +205,11 @@ def status_error(status: int, response: Any, ctx: CallContext) -> ModelError | R
     if status in (401, 403):
         # the server's text is dropped on purpose: OpenAI quotes part of the key in it
         fix = f"check {ctx.key_env}" if ctx.key_env else "check the endpoint's credentials"
+        if status == 403:
+            return PermissionDeniedError(
+                f"{ctx.label} at {ctx.base_url} refused access (HTTP 403): the credentials "
+                f"may not use this model or endpoint; {fix}"
+            )
         return AuthError(
             f"{ctx.label} at {ctx.base_url} refused the credentials (HTTP {status}); {fix}"
         )
@@ -166,17 +220,17 @@ def status_error(status: int, response: Any, ctx: CallContext) -> ModelError | R
         )
     if status == 429:
         if code == "insufficient_quota":
-            return RateLimitError(f"{ctx.label}: quota exhausted (HTTP 429){detail}; check billing")
+            return QuotaExceededError(f"{ctx.label}: quota exhausted (HTTP 429){detail}; check billing")
         return Retryable(
             RateLimitError(f"{ctx.label} is rate limited (HTTP 429){detail}; wait and try again"),
             parse_retry_after(headers),
         )
-    if status in _RETRY_STATUSES:
+    if status in _SERVER_FAILURES:
         return Retryable(
-            BadResponseError(f"{ctx.label} at {ctx.base_url} failed with HTTP {status}{detail}"),
+            ServerError(f"{ctx.label} at {ctx.base_url} failed with HTTP {status}{detail}"),
             parse_retry_after(headers),
         )
-    return BadResponseError(f"{ctx.label} rejected the request (HTTP {status}){detail}")
+    return RequestRejectedError(f"{ctx.label} rejected the request (HTTP {status}){detail}")
 
 
 def map_exception(
@@ -190,11 +244,10 @@ def map_exception(
     if isinstance(exc, openai.APIStatusError):
         return status_error(exc.status_code, exc.response, ctx)
     if _in_chain(exc, httpx.ConnectTimeout):
-        return Retryable(
-            EndpointUnreachableError(
-                f"cannot reach {ctx.base_url} for {ctx.label}: no answer to the connection "
-                f"attempt within {ctx.connect_timeout:g} s (check the URL and your network)"
-            )
+        # not retried: a host that did not answer in time will not answer the next time either
+        return ConnectTimeoutError(
+            f"cannot reach {ctx.base_url} for {ctx.label}: no answer to the connection "
+            f"attempt within {ctx.connect_timeout:g} s (check the URL and your network)"
         )
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         when = "before answering" if received == 0 else "mid-stream"
@@ -204,19 +257,23 @@ def map_exception(
         )
     if isinstance(exc, openai.APIConnectionError):
         reason = _connection_reason(exc)
-        return Retryable(
-            EndpointUnreachableError(f"cannot reach {ctx.base_url} for {ctx.label}: {reason}")
-        )
+        error = EndpointUnreachableError(f"cannot reach {ctx.base_url} for {ctx.label}: {reason}")
+        if reason == "connection failed":  # reset, or a pooled connection the server closed
+            error.transient = True
+            return Retryable(error)
+        return error  # refused or unresolvable: nothing listens there, so do not knock again
     if isinstance(exc, httpx.TransportError):
         if received == 0:
-            return Retryable(
-                EndpointUnreachableError(
-                    f"{ctx.base_url} closed the connection before {ctx.label} answered"
-                )
+            error = EndpointUnreachableError(
+                f"{ctx.base_url} closed the connection before {ctx.label} answered"
             )
-        return BadResponseError(
-            f"the stream from {ctx.label} was cut off before it finished "
-            f"({received} chunks received); try again"
+            error.transient = True
+            return Retryable(error)
+        return Retryable(
+            StreamCutError(
+                f"the stream from {ctx.label} was cut off before it finished "
+                f"({received} chunks received); try again"
+            )
         )
     if isinstance(exc, json.JSONDecodeError | pydantic.ValidationError | UnicodeDecodeError):
         return BadResponseError(

@@ -106,14 +106,22 @@ class ChatModel(Protocol):
 
 
 class ModelError(MiraError):
-    """A model call failed; ``str(exc)`` is one line the user can act on."""
+    """A model call failed; ``str(exc)`` is one line the user can act on.
+
+    `transient` is the failure class: True when a later identical request may succeed
+    (429, 5xx, timeouts, cut streams), False when it cannot (bad key, no key, no
+    permission, 400, 404, unknown model). `after_output` is set when the failure came
+    after the model had started answering, so the call could not be retried.
+    """
 
     kind = "error"
+    transient = False
 
     def __init__(self, message: str, *, usage: Usage | None = None, attempts: int = 1) -> None:
         super().__init__(message)
         self.usage = usage or Usage(source="estimated")
         self.attempts = attempts
+        self.after_output = False
 
 
 class MissingKeyError(ModelError):
@@ -125,25 +133,71 @@ class UnknownModelError(ModelError):
 
 
 class EndpointUnreachableError(ModelError):
+    """Connection refused, host unknown: nothing answers at the base URL."""
+
     kind = "unreachable"
+
+
+class ModelTimeoutError(ModelError):
+    """No byte for the read timeout (a hung server), or no connection in time."""
+
+    kind = "timeout"
+    transient = True
+
+
+class ConnectTimeoutError(EndpointUnreachableError, ModelTimeoutError):
+    """No connection within the connect timeout (a filtered port, a host that is down)."""
+
+    kind = "connect_timeout"
+    transient = True
 
 
 class AuthError(ModelError):
     kind = "auth"
 
 
+class PermissionDeniedError(AuthError):
+    """HTTP 403: the key is valid but may not use this model or endpoint."""
+
+    kind = "permission"
+
+
 class RateLimitError(ModelError):
     kind = "rate_limit"
+    transient = True
 
 
-class ModelTimeoutError(ModelError):
-    kind = "timeout"
+class QuotaExceededError(RateLimitError):
+    """HTTP 429 with ``insufficient_quota``: waiting does not help, billing does."""
+
+    kind = "quota"
+    transient = False
 
 
 class BadResponseError(ModelError):
     """The server answered with something that is not a usable completion."""
 
     kind = "bad_response"
+
+
+class RequestRejectedError(BadResponseError):
+    """HTTP 400/422 and other 4xx: the request itself is wrong (e.g. the context is too long)."""
+
+    kind = "bad_request"
+
+
+class ServerError(BadResponseError):
+    """HTTP 5xx (or 408): the server failed this time."""
+
+    kind = "server_error"
+    transient = True
+
+
+class StreamCutError(BadResponseError):
+    """The connection dropped before the stream finished."""
+
+    kind = "stream_cut"
+    transient = True
 
 
 class ModelCallCancelled(ModelError):

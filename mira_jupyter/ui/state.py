@@ -144,6 +144,8 @@ class OperationState:
     roles: dict[str, RoleTotals] = field(default_factory=lambda: {r: RoleTotals() for r in ROLES})
     text: str = ""
     result_text: str = ""
+    result_truncated: bool = False
+    result_partial: bool = False
     error: str | None = None
     notices: list[tuple[str, str]] = field(default_factory=list)
     files_changed: list[FileChange] = field(default_factory=list)
@@ -283,6 +285,8 @@ class OperationState:
     def _on_OperationFinished(self, e: OperationFinished) -> None:
         self.status = e.status
         self.result_text = e.result_text
+        self.result_truncated = e.result_truncated
+        self.result_partial = e.result_partial
         self.error = e.error
         self.finished_at = e.ts
         self.final_usage = e.usage
@@ -296,6 +300,13 @@ class OperationState:
     def finished(self) -> bool:
         """True once OperationFinished was seen."""
         return self.finished_at is not None
+
+    @property
+    def answer_mark(self) -> str:
+        """'answer truncated at the output cap', 'partial answer', or '' for a whole answer."""
+        if self.result_truncated:
+            return "answer truncated at the output cap"
+        return "partial answer" if self.result_partial else ""
 
     @property
     def answer(self) -> str:

@@ -178,6 +178,8 @@ def notices_html(state: OperationState) -> str:
 def answer_html(state: OperationState) -> str:
     """The answer rendered as Markdown, plus the error if the operation failed."""
     html = render_markdown(state.answer) if state.answer.strip() else ""
+    if html and state.answer_mark:
+        html += f'<div style="color:#9a6700">[{escape(state.answer_mark)}]</div>'
     if state.error and state.finished:
         html += f'<div style="color:#cf222e;white-space:pre-wrap">{escape(state.error)}</div>'
     return f'<div class="mira-answer">{html}</div>' if html else ""
@@ -286,6 +288,8 @@ def render_markdown_summary(state: OperationState) -> str:
         lines.append("")
     if state.answer.strip():
         lines += [neutralise_html(state.answer.strip()), ""]
+        if state.answer_mark:
+            lines += [f"*[{state.answer_mark}]*", ""]
     if state.error:
         lines += [f"**error:** {neutralise_html(state.error)}", ""]
     footer = f"tokens {fmt_usage(state.usage)} · {fmt_cost(state.cost)}" + (

@@ -102,6 +102,8 @@ def footer_lines(state: OperationState) -> list[str]:
     status = STATUS_LABELS.get(state.status, state.status)
     duration = fmt_span(state.started_at, state.finished_at)
     lines = [f"{status}" + (f" ({duration})" if duration else "")]
+    if state.answer_mark:
+        lines[0] += f" · {state.answer_mark}"
     if state.error:
         lines[0] += f": {state.error}"
     lines.append(f"tokens: {fmt_usage(state.usage)}")

@@ -128,10 +128,11 @@ def test_endless_tool_loop_hits_the_turn_cap_and_says_so(project):
     script.add(ORCH, "Stopped looping.")
     h = Harness(project, script, max_orchestrator_turns=4)
     op = h.engine.run("loop", RunOptions(mode="planned"))
-    assert op.status == "completed"
-    assert op.tasks[0].status == "failed"
-    assert "turn cap" in op.tasks[0].error
-    assert any("turn cap" in n.message for n in h.of("Notice"))
+    # a loop stopped by its cap is a failure, not an answer composed at extra cost
+    assert op.status == "failed"
+    assert op.error.startswith("orchestrator turn cap reached: 4 turns on task 1")
+    assert op.tasks[0].status == "failed" and "turn cap" in op.tasks[0].error
+    assert script.remaining(ORCH) == 1, "no answer was composed after the cap"
 
 
 def test_plan_only_then_run_continues_the_same_operation(project):

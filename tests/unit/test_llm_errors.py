@@ -12,7 +12,10 @@ import pytest
 from mira_jupyter.llm.errors import (
     CallContext,
     Retryable,
+    fails_every_call,
+    is_transient,
     map_exception,
+    may_fall_back,
     parse_retry_after,
     redact,
     status_error,
@@ -20,9 +23,16 @@ from mira_jupyter.llm.errors import (
 from mira_jupyter.llm.types import (
     AuthError,
     BadResponseError,
+    ConnectTimeoutError,
     EndpointUnreachableError,
+    MissingKeyError,
     ModelTimeoutError,
+    PermissionDeniedError,
+    QuotaExceededError,
     RateLimitError,
+    RequestRejectedError,
+    ServerError,
+    StreamCutError,
     UnknownModelError,
 )
 
@@ -97,18 +107,25 @@ def _connection_error(cause: BaseException) -> openai.APIConnectionError:
 
 
 @pytest.mark.parametrize(
-    ("cause", "words"),
+    ("cause", "words", "kind"),
     [
-        (httpx.ConnectError("[Errno 111] Connection refused"), "connection refused"),
-        (socket.gaierror(-2, "Name or service not known"), "could not be resolved"),
-        (httpx.ConnectTimeout("timed out"), "within 10 s"),
+        (httpx.ConnectError("[Errno 111] Connection refused"), "connection refused", EndpointUnreachableError),
+        (socket.gaierror(-2, "Name or service not known"), "could not be resolved", EndpointUnreachableError),
+        (httpx.ConnectTimeout("timed out"), "within 10 s", ConnectTimeoutError),
     ],
 )
-def test_connection_failures_name_the_base_url(cause, words):
+def test_connection_failures_name_the_base_url_and_are_not_retried(cause, words, kind):
+    # nothing listens, the name is unknown, or the host did not answer in time: knocking
+    # again only makes the user wait longer for the same line
     mapped = map_exception(_connection_error(cause), CTX, received=0)
-    assert isinstance(mapped, Retryable)
-    assert isinstance(mapped.error, EndpointUnreachableError)
-    assert CTX.base_url in str(mapped.error) and words in str(mapped.error)
+    assert isinstance(mapped, kind) and not isinstance(mapped, Retryable)
+    assert CTX.base_url in str(mapped) and words in str(mapped)
+    assert not may_fall_back(mapped)
+
+
+def test_a_reset_connection_is_retried():
+    mapped = map_exception(_connection_error(ConnectionResetError(104, "reset")), CTX, received=0)
+    assert isinstance(mapped, Retryable) and mapped.error.transient
 
 
 def test_read_timeout_is_not_retried():
@@ -116,10 +133,58 @@ def test_read_timeout_is_not_retried():
     assert isinstance(mapped, ModelTimeoutError) and "mid-stream" in str(mapped)
 
 
-def test_cut_stream_depends_on_progress():
+def test_cut_stream_is_transient_and_retryable_until_output_is_shown():
     cut = httpx.RemoteProtocolError("peer closed connection", request=REQUEST)
     assert isinstance(map_exception(cut, CTX, received=0), Retryable)
-    assert isinstance(map_exception(cut, CTX, received=5), BadResponseError)
+    mapped = map_exception(cut, CTX, received=5)
+    assert isinstance(mapped, Retryable) and isinstance(mapped.error, StreamCutError)
+    # the client unwraps it once text was shown; only then may another path redo the work
+    error = mapped.error
+    assert not may_fall_back(error)
+    error.after_output = True
+    assert may_fall_back(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "transient"),
+    [
+        (400, '{"error": {"message": "context length exceeded"}}', RequestRejectedError, False),
+        (401, "{}", AuthError, False),
+        (403, "{}", PermissionDeniedError, False),
+        (404, "{}", UnknownModelError, False),
+        (422, "{}", RequestRejectedError, False),
+        (429, '{"error": {"code": "insufficient_quota", "message": "quota"}}', QuotaExceededError, False),
+        (429, "{}", RateLimitError, True),
+        (408, "{}", ServerError, True),
+        (500, "{}", ServerError, True),
+        (503, "{}", ServerError, True),
+        (529, "{}", ServerError, True),
+        (501, "{}", RequestRejectedError, False),
+        (409, "{}", RequestRejectedError, False),
+    ],
+)
+def test_failure_classes(status, body, kind, transient):
+    mapped = status_error(status, _response(status, body), CTX)
+    error = mapped.error if isinstance(mapped, Retryable) else mapped
+    assert type(error) is kind and is_transient(error) is transient
+    assert isinstance(mapped, Retryable) is transient  # only transient failures are retried
+    assert not fails_every_call(error) or not transient
+    assert not may_fall_back(error), "an HTTP status comes before any output: retried, not redone"
+
+
+def test_failures_that_no_call_can_get_past():
+    assert fails_every_call(MissingKeyError("no key"))
+    assert fails_every_call(status_error(401, _response(401), CTX))
+    assert fails_every_call(status_error(403, _response(403), CTX))
+    assert fails_every_call(status_error(404, _response(404), CTX))
+    assert not fails_every_call(status_error(400, _response(400), CTX))  # this request only
+    assert not fails_every_call(ModelTimeoutError("slow"))
+
+
+def test_a_timeout_never_falls_back_even_after_output():
+    error = map_exception(httpx.ReadTimeout("timed out", request=REQUEST), CTX, received=4)
+    error.after_output = True
+    assert is_transient(error) and not may_fall_back(error)
 
 
 def test_unrelated_exceptions_are_left_alone():
