@@ -55,6 +55,10 @@ class Mira(Configurable):
     max_orchestrator_turns = Int(help="Cap on orchestrator turns per task.").tag(config=True)
     max_executor_turns = Int(help="Cap on executor turns per delegation.").tag(config=True)
     request_timeout = Float(help="Seconds before a model request times out.").tag(config=True)
+    max_output_tokens = Int(
+        allow_none=True,
+        help="Output-token cap of every model call (None: a default per phase, within the model's limit).",
+    ).tag(config=True)
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
     )
@@ -136,6 +140,23 @@ class Mira(Configurable):
     @default("request_timeout")
     def _default_timeout(self) -> float:
         return float(_env("request_timeout") or 120)
+
+    @default("max_output_tokens")
+    def _default_max_output(self) -> int | None:
+        value = _env("max_output_tokens")
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"MIRA_MAX_OUTPUT_TOKENS must be a whole number, got {value!r}") from None
+
+    @validate("max_output_tokens")
+    def _check_max_output(self, proposal):  # noqa: ANN001
+        value = proposal["value"]
+        if value is not None and value < 1:
+            raise ValueError(f"max_output_tokens must be at least 1, got {value}")
+        return value
 
     @default("view")
     def _default_view(self) -> str:
@@ -236,5 +257,6 @@ class Mira(Configurable):
             max_orchestrator_turns=self.max_orchestrator_turns,
             max_executor_turns=self.max_executor_turns,
             request_timeout=self.request_timeout,
+            max_output_tokens=self.max_output_tokens,
             provider_settings=providers,
         )

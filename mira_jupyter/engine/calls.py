@@ -16,6 +16,7 @@ from ..core.events import (
     Cost,
     LLMCallFinished,
     LLMCallStarted,
+    Notice,
     ReasoningSummary,
     Role,
     TextDelta,
@@ -23,6 +24,7 @@ from ..core.events import (
     utcnow,
 )
 from ..core.ids import new_id
+from ..llm.capabilities import output_token_cap
 from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
 from .bus import EventBus
 
@@ -95,6 +97,7 @@ class CallRunner:
     budget_usd: Decimal | None = None
     max_total_tokens: int = 600_000
     output_reserve_tokens: int = 1_024
+    max_output_tokens: int | None = None  # Mira.max_output_tokens: the cap of every call
     pricing: Any = None  # module with cost_of / estimate_cost; injected for tests
     tokens: Any = None  # module with count_message_tokens
     last_call_id: str | None = None
@@ -125,8 +128,13 @@ class CallRunner:
         """One model call with budget and cap checks; raises on failure or cancel."""
         self.cancel.raise_if_cancelled()
         model = self.models[role]
-        max_tokens = self._check_caps(model, messages, tools)
         effort = reasoning if reasoning and model.supports_reasoning_effort() else None
+        max_tokens = output_token_cap(
+            model.model_id, purpose, reasoning_effort=effort, configured=self.max_output_tokens
+        )
+        affordable = self._check_caps(model, messages, tools)
+        if affordable is not None:
+            max_tokens = min(max_tokens, affordable)
         call_id = new_id("call")
         self.last_call_id = call_id
         started = utcnow()
@@ -197,6 +205,16 @@ class CallRunner:
             ttft_ms=response.ttft_ms,
             finish_reason=response.finish_reason,
         )
+        if response.finish_reason == "length":
+            cut = "; the answer is truncated" if stream_channel == "answer" else ""
+            self.bus.emit(
+                Notice(
+                    operation_id=self.operation_id,
+                    level="warning",
+                    message=f"{role} call ({purpose}) stopped at its output cap of {max_tokens:,} "
+                    f"tokens{cut} (Mira.max_output_tokens raises it)",
+                )
+            )
         return response
 
     def _finish(

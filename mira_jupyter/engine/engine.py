@@ -275,6 +275,7 @@ class Engine:
             max_total_tokens=settings.max_total_tokens,
             session=self.spend,
             output_reserve_tokens=settings.output_reserve_tokens,
+            max_output_tokens=settings.max_output_tokens,
         )
         return OperationRun(
             operation_id=op.id,

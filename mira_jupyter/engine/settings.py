@@ -25,6 +25,7 @@ class EngineSettings:
     max_tool_result_chars: int = 16_000
     max_total_tokens: int = 600_000
     output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
+    max_output_tokens: int | None = None  # the output cap of every call (None: per phase)
     request_timeout: float = 120.0
     user_skills_dir: Path | None = None
     provider_settings: dict[str, str] = field(default_factory=dict)

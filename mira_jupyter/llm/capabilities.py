@@ -58,6 +58,14 @@ class ModelCapabilities:
     max_output_tokens: int | None = None
     # the openai provider reaches this model over the Responses API (reasoning carried)
     responses_api: bool = False
+    # thinks before answering whatever the request says (deepseek-reasoner): its hidden
+    # reasoning counts against the output cap, like that of a model with reasoning effort
+    reasons: bool = False
+
+    @property
+    def spends_output_on_reasoning(self) -> bool:
+        """Whether part of the output cap goes to reasoning tokens the user never sees."""
+        return self.supports_reasoning_effort or self.reasons
 
 
 _lock = threading.Lock()
@@ -121,4 +129,55 @@ def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelC
         supports_reasoning_effort=bool(entry.get("supports_reasoning_effort", False)),
         max_output_tokens=int(max_out) if max_out else None,
         responses_api=bool(entry.get("responses_api", False)),
+        reasons=bool(entry.get("reasons", False)),
     )
+
+
+# Output tokens each phase may need for what the user (or the engine) reads. A call that
+# needs more is cut with finish_reason "length" and said so; without a cap, a local model
+# stuck in a loop wrote 7,640 tokens for 8 minutes into one answer.
+PHASE_OUTPUT_TOKENS: dict[str, int] = {
+    "classify": 256,  # a label or a score
+    "plan": 2_048,  # a submit_plan call: a few short tasks
+    "orchestrate": 2_048,  # one turn: tool calls and a short note
+    "simple": 4_096,  # an answer in a cell
+    "compose": 4_096,  # the final answer
+    "skill": 4_096,  # a skill's report
+    "executor": 8_192,  # delegated work: a whole file's content
+}
+# on top, for models whose hidden reasoning counts as output (by reasoning effort)
+REASONING_OUTPUT_TOKENS: dict[str, int] = {"low": 4_096, "medium": 16_384, "high": 32_768}
+
+
+def phase_of(purpose: str) -> str:
+    """The phase of a call's purpose: ``delegate:read_code`` -> executor, ``skill:x`` -> skill."""
+    head = purpose.split(":", 1)[0]
+    if head == "delegate":
+        return "executor"
+    return head if head in PHASE_OUTPUT_TOKENS else "orchestrate"
+
+
+def output_token_cap(
+    model_id: str,
+    purpose: str,
+    *,
+    reasoning_effort: str | None = None,
+    configured: int | None = None,
+) -> int:
+    """The output-token cap (``max_tokens``) to send on one call: `configured`
+    (``Mira.max_output_tokens``) or the phase's default plus a reasoning allowance,
+    never above the model's own limit in the capability table.
+
+    This is the one place the cap is decided: the client sends it, and a budget reserves
+    the input estimate plus this many output tokens.
+    """
+    caps = capabilities_for(model_id)
+    if configured is not None:
+        cap = configured
+    else:
+        cap = PHASE_OUTPUT_TOKENS[phase_of(purpose)]
+        if caps.spends_output_on_reasoning:
+            cap += REASONING_OUTPUT_TOKENS[normalize_effort(reasoning_effort or "medium")]
+    if caps.max_output_tokens:
+        cap = min(cap, caps.max_output_tokens)
+    return max(1, cap)
