@@ -131,8 +131,11 @@ def is_transient(error: BaseException) -> bool:
 def fails_every_call(error: BaseException) -> bool:
     """True when every later call to this model fails the same way, whatever is asked:
     no key, a refused key, no permission, an unknown model, an exhausted quota, nothing
-    listening at the base URL. Such an error ends the operation; it is not a tool result
-    for the orchestrator to work around."""
+    listening at the base URL, or a server that stayed silent for the whole timeout (a
+    hung server hangs again: each retry would cost the user another full wait). Such an
+    error ends the operation; it is not a tool result for the orchestrator to work around."""
+    if isinstance(error, ModelTimeoutError):
+        return not getattr(error, "after_output", False)
     if isinstance(error, EndpointUnreachableError):
         return not error.transient
     return isinstance(error, MissingKeyError | AuthError | UnknownModelError | QuotaExceededError)

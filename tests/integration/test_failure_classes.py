@@ -242,3 +242,21 @@ def test_cut_stream_over_real_http_is_kept_partial_in_simple_mode(project):
         op = h.engine.run(QUESTION, RunOptions(mode="simple"))
     assert op.status == "failed" and "cut off" in op.error
     assert op.partial and op.text and len(script.requests) == 1
+
+
+def test_a_hung_executor_ends_the_operation_after_one_timeout(project):
+    server = HungServer()
+    delegate = call("get_file_summary", paths=["README.md"])
+    # left to itself, the orchestrator would delegate again and wait another full timeout
+    script = mt.Script({ORCH: [plan_turn("Summarise"), delegate, delegate, "done", "Answer."]})
+    try:
+        h = Harness(project, script)
+        h.engine.settings.executor_model = "compatible:local-executor"
+        h.engine.settings.provider_settings = {"compatible_base_url": server.base_url}
+        h.engine.settings.request_timeout = 1.0
+        op = h.engine.run("summarise the readme", RunOptions(mode="planned"))
+    finally:
+        server.close()
+    assert op.status == "failed" and "timed out before answering" in op.error
+    assert len(server.accepted) == 1
+    assert_said_once(h, op)

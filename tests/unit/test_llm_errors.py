@@ -178,7 +178,10 @@ def test_failures_that_no_call_can_get_past():
     assert fails_every_call(status_error(403, _response(403), CTX))
     assert fails_every_call(status_error(404, _response(404), CTX))
     assert not fails_every_call(status_error(400, _response(400), CTX))  # this request only
-    assert not fails_every_call(ModelTimeoutError("slow"))
+    assert fails_every_call(ModelTimeoutError("silent for the whole timeout"))
+    late = ModelTimeoutError("stalled mid-answer")
+    late.after_output = True
+    assert not fails_every_call(late)
 
 
 def test_a_timeout_never_falls_back_even_after_output():
