@@ -61,6 +61,10 @@ def load_ipython_extension(ipython: Any) -> None:
         from .notebook.magics import async_cell_transformer
 
         ipython.input_transformers_cleanup.append(async_cell_transformer)
+    # the first %%mira cell should not pay for importing openai, duckdb, pandas...
+    from . import warmup
+
+    warmup.start_after_cell(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -443,11 +443,26 @@ def test_cancel_before_headers_returns_within_a_second(make_model):
     assert time.monotonic() - stamp["at"] < 1.0
 
 
+def _cancel_once(condition: Callable[[], bool], token: CancelToken) -> dict:
+    stamp: dict[str, float] = {}
+
+    def run() -> None:
+        deadline = time.monotonic() + 60
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stamp["at"] = time.monotonic()
+        token.cancel()
+
+    threading.Thread(target=run, daemon=True).start()
+    return stamp
+
+
 def test_cancel_during_retry_backoff(make_model):
     script = Script({"gpt-5": [{"fault": "rate_limit", "retry_after": 30}, "never reached"]})
-    token, go = CancelToken(), threading.Event()
-    go.set()
-    stamp = _cancel_when(go, token, 0.3)
+    token = CancelToken()
+    # cancel once the 429 has been asked for: a fixed delay can fire on a loaded machine
+    # before the first request has even been sent
+    stamp = _cancel_once(lambda: len(script.requests) == 1, token)
     with pytest.raises(ModelCallCancelled) as info:
         make_model(script).chat(USER, cancel=token)
     assert time.monotonic() - stamp["at"] < 1.0

@@ -29,12 +29,13 @@ def kernel(tmp_path):
 def test_kernel_interrupt_cancels_and_records_cancelled(kernel):
     kernel.execute(
         'script = mt.use_script(mt.Script({"gpt-5": [{"text": "slow answer " * 40, '
-        '"fault": "stall", "stall_seconds": 60, "after_chunks": 2}]}))'
+        '"chunk_chars": 12, "fault": "stall", "stall_seconds": 60, "after_chunks": 3}]}))'
     )
     msg_id = kernel.client.execute("%%mira --mode simple\nwhat is this project?")
-    # interrupt only once the answer is streaming (a loaded machine may start late)
-    early = kernel.wait_for_output(msg_id, "> what is this project?")
-    time.sleep(0.5)  # the scripted model has sent its first chunks and stalled
+    # interrupt only once the request has reached the scripted model and its first chunks
+    # (a role chunk, then "slow answer " twice) are on screen: a loaded machine may take seconds to get there, and an interrupt
+    # before the request is sent has nothing to cancel (and no cost to record)
+    early = kernel.wait_for_output(msg_id, "slow answer", timeout=120)
     interrupted = time.monotonic()
     kernel.manager.interrupt_kernel()
     reply, outputs = kernel.wait(msg_id, timeout=30)

@@ -369,7 +369,8 @@ def test_recorder_call_is_safe_from_many_threads(db: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert recorder.close()
+    # the bound only has to outlast a loaded machine: close returns once all is written
+    assert recorder.close(timeout=120)
     payloads = rows(
         db, "SELECT seq, seq_end, payload FROM operation_events WHERE type = 'TextDelta'"
     )

@@ -1,0 +1,160 @@
+"""Import the heavy dependencies on a background thread right after ``%load_ext``.
+
+``%load_ext`` itself stays cheap (it registers the magics, nothing more); without a warm-up
+the first ``%%mira`` cell paid for openai, duckdb, pandas, ipywidgets and the tokenizer,
+about two seconds on a loaded machine, before its request left. The warm-up thread imports
+them while the user is still typing.
+
+Why this cannot hang or break the kernel:
+
+- Imports are never forced: each module is imported with a plain ``importlib`` call, so
+  the interpreter's per-module import locks arbitrate between this thread and the user's
+  cells. A cell importing the same module waits for this thread's import to finish (or
+  the other way round) instead of importing it twice, and CPython's module-lock deadlock
+  detection turns a cross-thread circular import into a partially initialised module for
+  one side instead of a hang. Dependencies are imported before the modules that use them,
+  so each import here mostly finds what it needs loaded and holds few locks at a time.
+- The thread takes no lock of its own and no global import lock (``_imp.acquire_lock``),
+  which would deadlock against a cell that holds a module lock.
+- A kernel that exits while the warm-up runs: an ``atexit`` hook stops the warm-up before
+  its next module and waits (bounded) for the current one, so no daemon thread is left in
+  the middle of a C extension's import while the interpreter finalises.
+- Every failure is swallowed (logged at debug level): a module that cannot be imported
+  fails again, with its real error, where it is really used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Leaf-first order, in the order a first %%mira cell needs them.
+MODULES: tuple[str, ...] = (
+    "pydantic",
+    "mira_jupyter.engine.engine",
+    "httpx",
+    "openai",
+    "mira_jupyter.llm.client",
+    "mira_jupyter.llm.providers",
+    "duckdb",
+    "mira_jupyter.store.recorder",
+    "ipywidgets",
+    "mira_jupyter.ui.widget",
+    "mira_jupyter.ui.text",
+    "numpy",
+    "pandas",
+    "mira_jupyter.store.analytics",
+    "mira_jupyter.tools.registry",
+)
+DISABLE_ENV = "MIRA_NO_WARMUP"
+EXIT_WAIT_SECONDS = 10.0
+
+
+def _build_tokenizer() -> None:
+    from mira_jupyter.llm.tokens import get_encoding
+
+    get_encoding()
+
+
+# Other work worth doing ahead of time (after the imports).
+STEPS: tuple[tuple[str, Callable[[], None]], ...] = (("tokenizer", _build_tokenizer),)
+
+
+class Warmup:
+    """One background warm-up: start it, wait for it, or stop it between steps."""
+
+    def __init__(
+        self,
+        modules: tuple[str, ...] = MODULES,
+        steps: tuple[tuple[str, Callable[[], None]], ...] = STEPS,
+    ) -> None:
+        self.modules = modules
+        self.steps = steps
+        self.done = threading.Event()
+        self.timings: dict[str, float] = {}  # seconds per module/step, for benchmarks
+        self.failures: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mira-warmup", daemon=True)
+
+    def start(self) -> Warmup:
+        """Start the thread and arrange for a clean stop at interpreter exit."""
+        atexit.register(self._at_exit)
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the warm-up has finished; False on timeout."""
+        return self.done.wait(timeout)
+
+    def stop(self, timeout: float = EXIT_WAIT_SECONDS) -> None:
+        """Skip what is left and wait for the step in progress (bounded by `timeout`)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _at_exit(self) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        try:
+            work = [(name, lambda name=name: importlib.import_module(name)) for name in self.modules]
+            for name, step in [*work, *self.steps]:
+                if self._stop.is_set():
+                    return
+                started = time.perf_counter()
+                try:
+                    step()
+                except Exception as exc:  # the real use reports it
+                    self.failures[name] = f"{type(exc).__name__}: {exc}"
+                    log.debug("warm-up of %s failed: %s", name, exc)
+                self.timings[name] = time.perf_counter() - started
+        finally:
+            self.done.set()
+
+
+_current: Warmup | None = None
+_current_lock = threading.Lock()
+
+
+def start() -> Warmup | None:
+    """Start the process's warm-up once (not if ``MIRA_NO_WARMUP`` is set); returns it."""
+    global _current
+    if os.environ.get(DISABLE_ENV, "").strip() not in ("", "0"):
+        return None
+    with _current_lock:
+        if _current is None:
+            _current = Warmup().start()
+        return _current
+
+
+def start_after_cell(shell: Any) -> None:
+    """Start the warm-up once the cell running ``%load_ext`` has finished.
+
+    Started inside the cell, the thread would compete with the rest of ``%load_ext`` for
+    the GIL; after the cell it only overlaps the time the user spends typing.
+    """
+    events = getattr(shell, "events", None)
+    if events is None:
+        start()
+        return
+
+    def after_cell(result: Any = None) -> None:
+        with contextlib.suppress(ValueError):
+            events.unregister("post_run_cell", after_cell)
+        start()
+
+    events.register("post_run_cell", after_cell)
+
+
+def current() -> Warmup | None:
+    """The warm-up started in this process, if any."""
+    return _current

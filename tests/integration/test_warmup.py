@@ -1,0 +1,123 @@
+"""%load_ext warms the heavy imports on a background thread, after its cell, safely.
+
+Each case runs in a fresh interpreter: the test process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+SHELL = """
+import sys, time
+from IPython.testing.globalipapp import start_ipython
+shell = start_ipython()
+"""
+
+
+def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float = 180) -> str:
+    """Run `code` in a fresh interpreter; return its stdout (fails with stderr on error)."""
+    result = subprocess.run(
+        [sys.executable, "-c", SHELL + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+    assert result.returncode == 0, result.stderr
+    for bad in ("Fatal Python error", "terminate called", "Traceback"):
+        assert bad not in result.stderr, result.stderr
+    return result.stdout
+
+
+def test_the_heavy_imports_are_warmed_after_the_load_ext_cell() -> None:
+    out = run_python(
+        """
+        shell.run_cell("%load_ext mira_jupyter")
+        from mira_jupyter import warmup
+        started = warmup.current()
+        assert started is not None, "no warm-up after %load_ext"
+        assert started.wait(150), "warm-up did not finish"
+        assert not started.failures, started.failures
+        missing = [m for m in warmup.MODULES if m not in sys.modules]
+        assert not missing, missing
+        from mira_jupyter.llm import tokens
+        assert tokens._encoding is not None, "tokenizer not built"
+        print("warm", sorted(started.timings) == sorted([*warmup.MODULES, "tokenizer"]))
+        """
+    )
+    assert out.split() == ["warm", "True"]
+
+
+def test_load_ext_itself_starts_nothing_and_imports_nothing_heavy() -> None:
+    out = run_python(
+        """
+        shell.run_line_magic("load_ext", "mira_jupyter")  # outside a cell: no warm-up yet
+        from mira_jupyter import warmup
+        heavy = [m for m in ("openai", "duckdb", "pandas", "ipywidgets", "httpx") if m in sys.modules]
+        print("current", warmup.current(), "heavy", heavy)
+        shell.run_cell("x = 1")
+        print("after cell", warmup.current() is not None)
+        """
+    )
+    assert out.splitlines() == ["current None heavy []", "after cell True"]
+
+
+def test_cells_importing_the_same_modules_meanwhile_neither_hang_nor_break() -> None:
+    # the user's next cells import what the warm-up is importing, in another order, and
+    # run an operation at once; two fresh processes to vary the interleaving
+    for _ in range(2):
+        out = run_python(
+            """
+            shell.run_cell("%load_ext mira_jupyter")
+            import pandas, duckdb, ipywidgets, openai, httpx
+            frame = duckdb.connect().execute("SELECT 42 AS x").df()
+            assert isinstance(frame, pandas.DataFrame) and int(frame.x[0]) == 42
+            import mira_jupyter.testing as mt
+            mt.use_script(mt.Script({"gpt-5": [{"text": "hello"}]}))
+            shell.run_line_magic("config", 'Mira.orchestrator_model = "scripted:gpt-5"')
+            shell.run_line_magic("config", 'Mira.database = ":memory:"')
+            shell.run_line_magic("config", 'Mira.view = "text"')
+            result = shell.run_cell("%%mira --mode simple\\nsay hello")
+            assert result.success and result.result.status == "completed", result.result
+            from mira_jupyter import warmup
+            assert warmup.current().wait(150) and not warmup.current().failures
+            print("ok")
+            """,
+            timeout=240,
+        )
+        assert out.split()[-1] == "ok"
+
+
+@pytest.mark.parametrize("how", ["sys.exit(0)", "pass"])
+def test_a_process_exiting_while_the_warmup_runs_exits_cleanly(how: str) -> None:
+    out = run_python(
+        f"""
+        shell.run_cell("%load_ext mira_jupyter")
+        from mira_jupyter import warmup
+        assert warmup.current() is not None
+        print("exiting", flush=True)
+        {how}
+        """
+    )
+    assert out.split() == ["exiting"]
+
+
+def test_the_warmup_can_be_turned_off() -> None:
+    out = run_python(
+        """
+        shell.run_cell("%load_ext mira_jupyter")
+        from mira_jupyter import warmup
+        print(warmup.current())
+        """,
+        env={"MIRA_NO_WARMUP": "1"},
+    )
+    assert out.split() == ["None"]
