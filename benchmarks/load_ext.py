@@ -44,7 +44,7 @@ if sys.argv[1] == "first-cell":
     t0 = time.perf_counter()
     shell.run_cell("%%mira --mode simple\nsay hello")
     result["first_cell_ms"] = (time.perf_counter() - t0) * 1000
-    from mira_jupyter import warmup
+    from mira_jupyter.notebook import warmup
     if warmup.current() is not None:
         warmup.current().wait(60)
     result["rss_after_mb"] = (rss_kb() - before_rss) / 1024

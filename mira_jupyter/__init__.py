@@ -62,7 +62,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
         ipython.input_transformers_cleanup.append(async_cell_transformer)
     # the first %%mira cell should not pay for importing openai, duckdb, pandas...
-    from . import warmup
+    from .notebook import warmup
 
     warmup.start_after_cell(ipython)
 

@@ -23,12 +23,20 @@ from .core.ids import new_id
 from .engine.bus import EventBus
 from .engine.engine import Engine, RunOptions
 from .engine.result import Operation
+from .llm.usage import estimate_cut_call
+from .store.interrupted import set_call_estimator
 
 log = logging.getLogger(__name__)
+# recovery (a store job) prices calls cut by a dead kernel with the model layer's
+# tokenizer and price table, which the store itself may not import
+set_call_estimator(estimate_cut_call)
 
 _DONE = object()
 # after an interrupt, how long the cell waits for the worker to wind down
 CANCEL_GRACE_SECONDS = 5.0
+# how long the end of a cell waits for its events to reach the log (another process may
+# hold it; the events are journaled either way, so the cell need not wait long)
+END_OF_RUN_FLUSH_SECONDS = 2.0
 
 
 class Session:
@@ -102,6 +110,23 @@ class Session:
         if self._recorder is not None:
             self._recorder.flush(timeout)
 
+    def store_notices(self) -> list[str]:
+        """One-line reports about the log (a fallback journal, a corrupt file moved aside,
+        a database that cannot be written), each returned once."""
+        if self._recorder is not None:
+            return self._recorder.take_notices()
+        from .store.db import Database
+
+        try:
+            return Database(self.database).take_notices()
+        except ValueError:  # a malformed database setting is reported where it is used
+            return []
+
+    def print_store_notices(self) -> None:
+        """Print `store_notices` as ``mira: ...`` lines."""
+        for notice in self.store_notices():
+            print(f"mira: {notice}")
+
     def close(self) -> None:
         """Flush and stop the recorder."""
         with self._lock:
@@ -165,7 +190,8 @@ class Session:
                     pump.interrupt()
         finally:
             pump.detach()
-        self.flush()
+        self.flush(END_OF_RUN_FLUSH_SECONDS)
+        self.print_store_notices()
         return pump.result()
 
     def _prepared_engine(self) -> Engine:
@@ -190,7 +216,8 @@ class Session:
                     pump.interrupt()
         finally:
             pump.detach()
-        self.flush()
+        self.flush(END_OF_RUN_FLUSH_SECONDS)
+        self.print_store_notices()
         return pump.result()
 
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..core.events import Usage
+from ..core.events import Cost, Usage
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +98,24 @@ def estimate_usage(
         output_tokens=output,
         source="estimated",
     )
+
+
+# chat framing of a request (system + user message, reply priming), as the engine counts it
+_FRAMING_TOKENS = 3 + 3 + 3
+
+
+def estimate_cut_call(model_id: str, request: str, partial_output: str) -> tuple[Usage, Cost]:
+    """Usage and cost of a call a dead kernel never finished, from what the log recorded.
+
+    The request text is a lower bound of the prompt (the system prompt and tool results
+    were not recorded); the partial output is what was streamed before the kill.
+    """
+    from . import pricing
+    from .tokens import count_tokens
+
+    usage = Usage(
+        input_tokens=count_tokens(request) + _FRAMING_TOKENS,
+        output_tokens=count_tokens(partial_output),
+        source="estimated",
+    )
+    return usage, pricing.cost_of(usage, model_id)

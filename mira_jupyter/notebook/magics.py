@@ -185,9 +185,23 @@ class MiraMagics(Magics):
                 f"unknown subcommand {name!r}; one of: {', '.join(sorted(subcommands.HANDLERS))}"
             )
         try:
-            return handler(self, rest)
+            result = handler(self, rest)
         except (subcommands.SubcommandError, MiraUsageError, ValueError) as exc:
             return self._usage_error(exc)
+        except Exception as exc:
+            from ..store.faults import one_line
+
+            line = one_line(exc)  # a locked, unwritable or broken log: one line, no traceback
+            if line is None:
+                raise
+            self._print_store_notices()
+            return self._usage_error(line)
+        self._print_store_notices()
+        return result
+
+    def _print_store_notices(self) -> None:
+        if self._session is not None:
+            self._session.print_store_notices()
 
     # -- %mira_skill ---------------------------------------------------------------------
 

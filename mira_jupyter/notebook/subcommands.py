@@ -13,8 +13,23 @@ if TYPE_CHECKING:
     from .magics import MiraMagics
 
 
+# Reading the log from a cell must answer quickly even when another process holds it:
+# the last events get a short flush, the query a short wait for the lock, and then the
+# user gets one line (well under 5 s in all).
+FLUSH_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 3.0
+
+
 class SubcommandError(MiraUsageError):
     """A bad subcommand argument: shown as one line, and the cell fails."""
+
+
+def _log(magics: MiraMagics) -> Any:
+    """The log database, with the short lock wait of a cell that reads it."""
+    from ..store.db import Database
+
+    magics.session.flush(FLUSH_SECONDS)
+    return Database(magics.session.database, timeout=READ_TIMEOUT_SECONDS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,14 +75,14 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
     args = parser.parse_args(argv)
     from ..store import analytics
 
-    magics.session.flush()
     return analytics.history(
-        magics.session.database,
+        _log(magics),
         n=args.n,
         model=args.model,
         status=args.status,
         skill=args.skill,
         search=args.search,
+        timeout=READ_TIMEOUT_SECONDS,
     )
 
 
@@ -80,9 +95,10 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
     args = parser.parse_args(argv)
     from ..store import analytics
 
-    magics.session.flush()
     try:
-        frame = analytics.costs(magics.session.database, by=args.by, since=args.since)
+        frame = analytics.costs(
+            _log(magics), by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
+        )
     except ValueError as exc:
         raise SubcommandError(str(exc)) from None
     if not args.no_chart and len(frame):
@@ -97,8 +113,7 @@ def show(magics: MiraMagics, argv: list[str]) -> Any:
     from ..store.replay import load_events
     from ..ui import choose_view
 
-    magics.session.flush()
-    events = load_events(magics.session.database, argv[0])
+    events = load_events(_log(magics), argv[0])
     if not events:
         raise SubcommandError(f"no operation {argv[0]!r} in {magics.session.database}")
     view = choose_view(magics.session.config.view, session=magics.session, interactive=False)
@@ -127,8 +142,7 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
 
     view = choose_view(magics.session.config.view, session=magics.session)
     # the new view first catches up on the plan (all but its "planned" ending), then goes live
-    magics.session.flush()
-    for event in load_events(magics.session.database, args.operation_id):
+    for event in load_events(_log(magics), args.operation_id):
         if event.type != "OperationFinished":
             view(event)
     return magics.session.resume(args.operation_id, budget, view=view)
@@ -154,9 +168,8 @@ def export(magics: MiraMagics, argv: list[str]) -> None:
         raise SubcommandError("usage: %mira export FILE.parquet|DIRECTORY")
     from ..store import analytics
 
-    magics.session.flush()
     try:
-        written = analytics.export(magics.session.database, argv[0])
+        written = analytics.export(_log(magics), argv[0], timeout=READ_TIMEOUT_SECONDS)
     except OSError as exc:  # e.g. no permission to create the directory
         raise SubcommandError(f"cannot export to {argv[0]!r}: {exc.strerror or exc}") from None
     print("\n".join(f"wrote {path}" for path in written))

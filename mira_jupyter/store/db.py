@@ -26,16 +26,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ..core.errors import MiraError
-from . import journal
+from . import faults, journal
+from .faults import DatabaseLocked, StoreUnavailable
+from .interrupted import OPERATION_INTERRUPTED, TASK_INTERRUPTED, mark_interrupted
 from .migrate import migrate
 from .rows import apply_events, upsert_session
-from .session import pid_alive, this_host
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,18 +43,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TASK_INTERRUPTED = "kernel stopped before the task finished"
-OPERATION_INTERRUPTED = "kernel stopped before the operation finished"
+__all__ = [
+    "OPERATION_INTERRUPTED",
+    "TASK_INTERRUPTED",
+    "Database",
+    "DatabaseLocked",
+    "Location",
+    "StoreUnavailable",
+    "default_location",
+    "mark_interrupted",
+]
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def default_location(project_root: str | Path) -> Path:
     """The log of a project: ``<project_root>/.mira/mira.duckdb``."""
     return Path(project_root).expanduser().absolute() / ".mira" / "mira.duckdb"
-
-
-class DatabaseLocked(MiraError, TimeoutError):
-    """Another process held the database file for longer than we were willing to wait."""
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -67,6 +71,7 @@ def retry_locked(open_: Callable[[], T], deadline: float, what: str) -> T:
     import duckdb
 
     delay = 0.01
+    began = time.monotonic()
     while True:
         try:
             return open_()
@@ -75,7 +80,8 @@ def retry_locked(open_: Callable[[], T], deadline: float, what: str) -> T:
             if not is_lock_error(exc):
                 raise
             if remaining <= 0:
-                raise DatabaseLocked(f"{what} stayed locked: {exc}") from exc
+                waited = time.monotonic() - began
+                raise DatabaseLocked(faults.locked_message(what, exc, waited)) from exc
             # full jitter: kernels that collided once must not collide again in step
             time.sleep(min(remaining, random.uniform(0, delay)))
             delay = min(delay * 2, 0.5)
@@ -120,6 +126,10 @@ class Location:
             return Path.home() / ".cache" / "mira_jupyter" / "journal" / f"{slug}-{digest}"
         return None
 
+    def fallback_journal_dirs(self) -> list[Path]:
+        """Where journals go when the default directory cannot be written (files only)."""
+        return faults.fallback_journal_dirs(self.key) if self.kind == "file" else []
+
 
 @dataclass
 class _Shared:
@@ -128,6 +138,7 @@ class _Shared:
     lock: threading.RLock
     ready: bool = False
     memory: Any = None  # the anchor connection keeping a :memory: database alive
+    notices: list[str] = field(default_factory=list)  # one-line reports for the user
 
 
 _SHARED: dict[str, _Shared] = {}
@@ -180,11 +191,21 @@ class Database:
         if loc.kind == "remote":
             return duckdb.connect(loc.raw)
         assert loc.path is not None
-        if not read_only:
-            loc.path.parent.mkdir(parents=True, exist_ok=True)
-        return retry_locked(
-            lambda: duckdb.connect(str(loc.path), read_only=read_only), deadline, str(loc.path)
-        )
+        path = loc.path
+        try:
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            return retry_locked(
+                lambda: duckdb.connect(str(path), read_only=read_only), deadline, str(path)
+            )
+        except (DatabaseLocked, StoreUnavailable):
+            raise
+        except Exception as exc:
+            if faults.is_unwritable(exc):
+                raise StoreUnavailable(faults.unwritable_message(path, exc)) from None
+            if read_only and faults.is_corrupt(exc):
+                raise StoreUnavailable(f"the log database {path} is corrupt") from None
+            raise
 
     @contextlib.contextmanager
     def connect(
@@ -193,13 +214,24 @@ class Database:
         """Open (waiting out other processes' locks), yield, and close again."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         with self._shared.lock:
-            self._ensure_ready(deadline)
             read_only = read_only and self.location.kind == "file"
+            try:
+                self._ensure_ready(deadline)
+            except StoreUnavailable:
+                # a log that cannot be written (read-only .mira) can often still be read
+                if not (read_only and self.location.path and self.location.path.is_file()):
+                    raise
             con = self._open(read_only, deadline)
             try:
                 yield con
             finally:
                 con.close()
+
+    def take_notices(self) -> list[str]:
+        """One-line reports about the database (e.g. a corrupt file moved aside), once each."""
+        with self._shared.lock:
+            notices, self._shared.notices[:] = list(self._shared.notices), []
+        return notices
 
     def snapshot(self, timeout: float | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory copy of the whole database (tables, views, macros) that holds no lock."""
@@ -239,16 +271,51 @@ class Database:
             con.commit()
 
     def _ensure_ready(self, deadline: float) -> None:
-        """Migrate and recover, once per process and location."""
+        """Migrate and recover, once per process and location; replace a corrupt file."""
         if self._shared.ready:
             return
+        try:
+            self._prepare(deadline)
+        except (DatabaseLocked, StoreUnavailable):
+            raise
+        except Exception as exc:
+            if self.location.kind != "file" or not faults.is_corrupt(exc):
+                raise
+            self._replace_corrupt(deadline)
+        self._shared.ready = True
+
+    def _prepare(self, deadline: float) -> None:
         con = self._open(False, deadline)
         try:
             migrate(con)
             self.last_recovery = self._recover(con)
         finally:
             con.close()
-        self._shared.ready = True
+
+    def _replace_corrupt(self, deadline: float) -> None:
+        """Move a file DuckDB cannot read aside (timestamped), start a fresh log, say so."""
+        path = self.location.path
+        assert path is not None
+        try:
+            with faults.repair_lock(path):
+                try:  # another process may have replaced it while we waited for the lock
+                    self._prepare(deadline)
+                    return
+                except Exception as exc:
+                    if not faults.is_corrupt(exc):
+                        raise
+                aside = faults.move_aside(path)
+                self._prepare(deadline)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the log database {path} is corrupt and could not be moved aside ({exc})"
+            ) from None
+        message = (
+            f"the log database {path} was corrupt; moved it to {aside.name} "
+            "and started a fresh log"
+        )
+        log.info(message)
+        self._shared.notices.append(message)
 
     def recover(self, timeout: float | None = None) -> Recovery:
         """Replay orphaned journals and mark dead kernels' operations interrupted."""
@@ -261,9 +328,17 @@ class Database:
             finally:
                 con.close()
 
+    def journal_dirs(self) -> list[Path]:
+        """Every directory recovery looks in: the default one, then the fallbacks."""
+        dirs = [self.journal_dir] if self.journal_dir is not None else []
+        if self.journal_dir == self.location.default_journal_dir():
+            dirs += [d for d in self.location.fallback_journal_dirs() if d not in dirs]
+        return dirs
+
     def _recover(self, con: duckdb.DuckDBPyConnection) -> Recovery:
         events = journals = 0
-        for path in journal.journals(self.journal_dir):
+        paths = [p for d in self.journal_dirs() for p in journal.journals(d)]
+        for path in paths:
             with journal.claim(path) as orphaned:
                 if not orphaned:
                     continue
@@ -295,99 +370,3 @@ class Database:
                 "recovered %d journaled events, %d interrupted operations", events, len(interrupted)
             )
         return Recovery(events, journals, interrupted)
-
-
-def _from_epoch_us(micros: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
-
-
-def _session_dead(pid: int | None, host: str | None, ended: bool, journal_path: str | None) -> bool:
-    if ended:
-        return True
-    if host != this_host():
-        return False  # another machine's kernel: nothing here can tell whether it lives
-    if journal_path:
-        return not journal.is_owned(journal_path)
-    return not pid_alive(pid)
-
-
-def mark_interrupted(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Close out `running` operations whose kernel is gone; return their ids."""
-    from mira_jupyter.core.events import Cost, OperationFinished, Usage
-
-    # timestamps travel as epoch microseconds: fetching TIMESTAMPTZ values into Python
-    # objects needs pytz, which is not a dependency
-    rows = con.execute(
-        """
-        SELECT o.id, epoch_us(o.started_at), s.pid, s.hostname, s.ended_at IS NOT NULL,
-               s.journal_path, s.id
-        FROM operations o LEFT JOIN sessions s ON s.id = o.session_id
-        WHERE o.status = 'running'
-        """
-    ).fetchall()
-    done: list[str] = []
-    for op_id, started_us, pid, host, ended, journal_path, session_id in rows:
-        if session_id is None or not _session_dead(pid, host, ended, journal_path):
-            continue
-        con.begin()
-        try:
-            last_us, last_seq = con.execute(
-                "SELECT epoch_us(max(ts)), max(seq_end) FROM operation_events "
-                "WHERE operation_id = ?",
-                [op_id],
-            ).fetchone()
-            micros = last_us or started_us
-            finished = _from_epoch_us(micros) if micros is not None else datetime.now(UTC)
-            tokens = con.execute(
-                """
-                SELECT coalesce(sum(input_tokens), 0), coalesce(sum(cached_input_tokens), 0),
-                       coalesce(sum(output_tokens), 0), coalesce(sum(reasoning_tokens), 0),
-                       coalesce(sum(cost_input_usd), 0), coalesce(sum(cost_cached_input_usd), 0),
-                       coalesce(sum(cost_output_usd), 0),
-                       coalesce(sum(orchestrator_equivalent_usd - cost_total_usd), 0)
-                FROM llm_calls WHERE operation_id = ?
-                """,
-                [op_id],
-            ).fetchone()
-            usage = Usage(
-                input_tokens=tokens[0],
-                cached_input_tokens=tokens[1],
-                output_tokens=tokens[2],
-                reasoning_tokens=tokens[3],
-            )
-            cost = Cost(input_usd=tokens[4], cached_input_usd=tokens[5], output_usd=tokens[6])
-            event = OperationFinished(
-                operation_id=op_id,
-                seq=(last_seq or 0) + 1,
-                ts=finished,
-                status="interrupted",
-                error=OPERATION_INTERRUPTED,
-                usage=usage,
-                cost=cost,
-                routing_savings_usd=tokens[7],
-            )
-            # recorded like any event so that `%mira show` rebuilds the final state too
-            apply_events(con, [journal.Pending(event, event.model_dump_json())])
-            con.execute(
-                """
-                UPDATE operation_tasks SET status = 'failed', error_message = ?, completed_at = ?
-                WHERE operation_id = ? AND status IN ('pending', 'in_progress')
-                """,
-                [TASK_INTERRUPTED, finished, op_id],
-            )
-            for table in ("llm_calls", "tool_calls"):
-                con.execute(
-                    f"UPDATE {table} SET status = 'interrupted' "
-                    "WHERE operation_id = ? AND status = 'running'",
-                    [op_id],
-                )
-            con.execute(
-                "UPDATE sessions SET ended_at = coalesce(ended_at, ?) WHERE id = ?",
-                [finished, session_id],
-            )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        done.append(op_id)
-    return done

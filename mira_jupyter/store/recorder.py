@@ -16,7 +16,9 @@ from typing import Literal
 
 from mira_jupyter.core.events import Event, OperationFinished
 
+from . import faults
 from .db import Database, DatabaseLocked, Location
+from .faults import StoreUnavailable
 from .journal import SUFFIX, Journal, Pending
 from .rows import apply_events, upsert_session
 from .session import SessionInfo
@@ -56,10 +58,11 @@ class Recorder:
             if isinstance(db_location, Database)
             else Database(db_location, journal_dir=journal_dir)
         )
-        jdir = self.db.journal_dir
-        path = jdir / f"{session_info.id}-{uuid.uuid4().hex[:8]}{SUFFIX}" if jdir else None
-        self.session = replace(session_info, journal_path=str(path) if path else None)
-        self._journal = Journal(path, self.session) if path else None
+        self._notices: list[str] = []
+        self._journal = self._open_journal(session_info)
+        self.session = replace(
+            session_info, journal_path=str(self._journal.path) if self._journal else None
+        )
         self._interval = flush_interval
         self._batch_size = batch_size
         self._lock_timeout = lock_timeout
@@ -75,11 +78,52 @@ class Recorder:
         self._closed = False
         self._session_written = False
         self.last_error: BaseException | None = None
+        # a database that cannot be written (not merely locked): flushes stop waiting for
+        # it and the user is told once; cleared when a write succeeds again
+        self.fault: str | None = None
+        self._attempts = 0  # write attempts finished (ok or not)
+        self._last_ok = True
         self._thread = threading.Thread(target=self._run, name="mira-recorder", daemon=True)
         self._thread.start()
         # a kernel shutting down normally still gets its last events written
         self._atexit = _close_at_exit(weakref.ref(self))
         atexit.register(self._atexit)
+
+    # -- where events wait ------------------------------------------------------------------
+
+    def _open_journal(self, session_info: SessionInfo) -> Journal | None:
+        """The journal in the default directory, else a fallback one, else none (memory)."""
+        default = self.db.journal_dir
+        if default is None:
+            return None
+        name = f"{session_info.id}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+        candidates = [default]
+        if default == self.db.location.default_journal_dir():
+            candidates += self.db.location.fallback_journal_dirs()
+        for directory in candidates:
+            session = replace(session_info, journal_path=str(directory / name))
+            try:
+                opened = Journal(directory / name, session)
+            except OSError as exc:
+                log.debug("journal directory %s unusable: %s", directory, exc)
+                continue
+            if directory != default:
+                self._notices.append(
+                    f"{default} cannot be written; this session journals its events in "
+                    f"{directory} until they reach the log"
+                )
+            return opened
+        self._notices.append(
+            f"no journal directory can be written ({default} and its fallbacks); this "
+            "session keeps its events in memory until they reach the log"
+        )
+        return None
+
+    def take_notices(self) -> list[str]:
+        """One-line reports for the user (journal fallbacks, store faults), each once."""
+        with self._cond:
+            notices, self._notices = self._notices, []
+        return notices + self.db.take_notices()
 
     # -- the sink -------------------------------------------------------------------------
 
@@ -113,12 +157,19 @@ class Recorder:
             return len(self._buffer)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Write every event accepted so far; False if the database stayed unreachable."""
+        """Write every event accepted so far; False if the database stayed unreachable.
+
+        A database that cannot be written at all (see `fault`) is tried once, not waited
+        for: the events are safe in the journal, and the cell should not hang on it.
+        """
         deadline = time.monotonic() + timeout
         with self._cond:
             target = self._accepted
+            attempts = self._attempts
             while self._written < target:
                 if not self._thread.is_alive():
+                    return False
+                if self.fault is not None and self._attempts > attempts and not self._last_ok:
                     return False
                 self._urgent = True
                 self._cond.notify_all()
@@ -171,6 +222,8 @@ class Recorder:
                 continue
             ok = self._write(batch)
             with self._cond:
+                self._attempts += 1
+                self._last_ok = ok
                 if ok:
                     del self._buffer[: len(batch)]
                     self._written += len(batch)
@@ -181,7 +234,9 @@ class Recorder:
                     self._urgent = bool(self._buffer)
                     backoff = 0.0
                 else:
-                    backoff = min(max(backoff * 2, 0.05), 2.0)
+                    # an unwritable database is retried slowly; a lock soon
+                    ceiling = 10.0 if self.fault is not None else 2.0
+                    backoff = min(max(backoff * 2, 0.05), ceiling)
                 self._cond.notify_all()
             if ok and time.monotonic() - self._last_recover > self._recover_interval:
                 self._recover_others()
@@ -208,19 +263,51 @@ class Recorder:
         """Write one batch; False means keep it and try again later."""
         try:
             if self._journal is not None:
-                self._journal.sync()
+                with contextlib.suppress(OSError):  # fsync is extra safety, not a condition
+                    self._journal.sync()
             self._transaction(batch)
-            return True
         except DatabaseLocked:
             return False
         except _ApplyError as exc:
-            self.last_error = exc.__cause__
+            cause = exc.__cause__ or exc
+            if faults.is_unwritable(cause):  # e.g. the commit could not create the WAL
+                self._set_fault(StoreUnavailable(faults.unwritable_message(self._path(), cause)))
+                return False
+            self.last_error = cause
             log.warning("writing %d events failed (%s); retrying one by one", len(batch), exc)
             return self._write_singly(batch)
         except Exception as exc:  # the database itself is unusable (disk, schema): keep events
-            self.last_error = exc
-            log.error("mira log database %s unavailable: %s", self.db.location.raw, exc)
+            if faults.is_unwritable(exc) and not isinstance(exc, StoreUnavailable):
+                exc = StoreUnavailable(faults.unwritable_message(self._path(), exc))
+            self._set_fault(exc)
             return False
+        self._clear_fault()
+        return True
+
+    def _path(self) -> str:
+        return str(self.db.location.path or self.db.location.raw)
+
+    def _set_fault(self, exc: BaseException) -> None:
+        """Remember why the database cannot be written; tell the user once per reason."""
+        self.last_error = exc
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        with self._cond:
+            if message == self.fault:
+                return
+            self.fault = message
+            where = (
+                f"kept in {self._journal.path.parent}" if self._journal is not None
+                else "kept in memory"
+            )
+            self._notices.append(f"{message}; events are {where} and written once it can be")
+        log.info("mira log database %s unavailable: %s", self._path(), message)
+
+    def _clear_fault(self) -> None:
+        with self._cond:
+            if self.fault is None:
+                return
+            self.fault = None
+            self._notices.append(f"the log database {self._path()} is writable again")
 
     def _write_singly(self, batch: list[Pending]) -> bool:
         """Isolate events whose rows cannot be written so they do not block the rest."""
@@ -228,7 +315,9 @@ class Recorder:
         for item in batch:
             try:
                 self._transaction([item])
-            except _ApplyError:
+            except _ApplyError as exc:
+                if faults.is_unwritable(exc.__cause__ or exc):
+                    return False
                 rejected.append(item)
             except Exception:
                 return False  # lost the database meanwhile; replay is idempotent

@@ -12,7 +12,7 @@ def _database(location: str | Path | Location | Database) -> Database:
     return location if isinstance(location, Database) else Database(location)
 
 
-def load_events(location: str | Path | Location, operation_id: str) -> list[Event]:
+def load_events(location: str | Path | Location | Database, operation_id: str) -> list[Event]:
     """Every stored event of `operation_id`, in order, as typed events."""
     with _database(location).connect(read_only=True) as con:
         rows = con.execute(

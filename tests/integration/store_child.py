@@ -8,6 +8,9 @@ Usage: python store_child.py ACTION DB [ARGS...]
   die DB SESSION K           record one operation without its finish, the first K events
                              flushed to the database and the rest only journaled; print
                              "ready", then wait to be killed
+  die-mid-call DB SESSION    record an operation whose model call is streaming (started,
+                             some answer text, never finished), flush it, print "ready",
+                             then wait to be killed
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def main() -> None:
         return
     session = SessionInfo.current("/proj", sys.argv[3])
     # the dying kernel never flushes on its own, so what reaches the database is exact
-    interval = 3600.0 if action == "die" else 0.2
+    interval = 3600.0 if action.startswith("die") else 0.2
     recorder = Recorder(db, session, lock_timeout=0.5, flush_interval=interval)
     if action == "write":
         for i in range(int(sys.argv[4])):
@@ -67,6 +70,33 @@ def main() -> None:
         for event in events[flushed:]:
             recorder(event)
         print("ready", len(events), flush=True)
+        time.sleep(600)
+    elif action == "die-mid-call":
+        from mira_jupyter.core.events import LLMCallStarted, OperationStarted, TextDelta
+
+        op = f"{session.id}-op"
+        recorder(
+            OperationStarted(
+                operation_id=op,
+                session_id=session.id,
+                request="Explain what the CSV loader does with empty dates " * 20,
+                mode="simple",
+                orchestrator_model="openai:gpt-5",
+                executor_model="deepseek:deepseek-chat",
+                project_root="/proj",
+            )
+        )
+        recorder(
+            LLMCallStarted(
+                operation_id=op, call_id="call-cut", role="orchestrator", provider="openai",
+                model="gpt-5", purpose="simple",
+            )
+        )
+        for piece in ("The loader ", "drops rows ", "whose date is empty ", "because "):
+            recorder(TextDelta(operation_id=op, text=piece * 25))
+        if not recorder.flush(timeout=60):
+            raise SystemExit("could not flush")
+        print("ready", flush=True)
         time.sleep(600)
 
 

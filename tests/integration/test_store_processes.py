@@ -190,3 +190,46 @@ def test_analytics_from_another_process_while_a_kernel_writes(db: Path) -> None:
         (int(ops) * EVENTS_PER_OP,)
     ]
     snapshot.close()
+
+
+def test_a_call_cut_by_a_killed_kernel_gets_an_estimated_cost(db: Path) -> None:
+    import mira_jupyter.session  # noqa: F401 - installs the estimator, as in every kernel
+    from mira_jupyter.llm import pricing
+    from mira_jupyter.llm.tokens import count_tokens
+
+    Database(db).recover()
+    kernel = spawn("die-mid-call", db, "kcut")
+    assert kernel.stdout.readline().strip() == "ready"
+    kernel.send_signal(signal.SIGKILL)
+    kernel.wait(timeout=30)
+    # the call is in the log without tokens or cost: the kill came mid-stream
+    assert rows(db, "SELECT cost_total_usd, status FROM llm_calls") == [(None, "running")]
+
+    Database(db).recover()  # what the next kernel to open the store does
+
+    (call,) = rows(
+        db,
+        "SELECT status, usage_source, input_tokens, output_tokens, cost_total_usd, priced, "
+        "error FROM llm_calls WHERE id = 'call-cut'",
+    )
+    status, source, input_tokens, output_tokens, cost, priced, error = call
+    partial = "".join(p * 25 for p in ("The loader ", "drops rows ", "whose date is empty ", "because "))
+    request = "Explain what the CSV loader does with empty dates " * 20
+    assert (status, source, priced) == ("interrupted", "estimated", True)
+    assert output_tokens == count_tokens(partial)
+    assert input_tokens >= count_tokens(request)
+    from mira_jupyter.core.events import Usage
+
+    expected = pricing.cost_of(
+        Usage(input_tokens=input_tokens, output_tokens=output_tokens), "openai:gpt-5"
+    ).total_usd
+    assert cost == expected and cost > 0
+    assert "estimated" in error
+    op = rows(
+        db,
+        "SELECT status, cost_usd, usage_source, output_tokens FROM operations WHERE id = 'kcut-op'",
+    )
+    assert op == [("interrupted", expected, "estimated", output_tokens)]
+    # recovering again changes nothing
+    Database(db).recover()
+    assert rows(db, "SELECT cost_total_usd FROM llm_calls") == [(expected,)]

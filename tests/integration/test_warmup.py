@@ -42,7 +42,7 @@ def test_the_heavy_imports_are_warmed_after_the_load_ext_cell() -> None:
     out = run_python(
         """
         shell.run_cell("%load_ext mira_jupyter")
-        from mira_jupyter import warmup
+        from mira_jupyter.notebook import warmup
         started = warmup.current()
         assert started is not None, "no warm-up after %load_ext"
         assert started.wait(150), "warm-up did not finish"
@@ -61,7 +61,7 @@ def test_load_ext_itself_starts_nothing_and_imports_nothing_heavy() -> None:
     out = run_python(
         """
         shell.run_line_magic("load_ext", "mira_jupyter")  # outside a cell: no warm-up yet
-        from mira_jupyter import warmup
+        from mira_jupyter.notebook import warmup
         heavy = [m for m in ("openai", "duckdb", "pandas", "ipywidgets", "httpx") if m in sys.modules]
         print("current", warmup.current(), "heavy", heavy)
         shell.run_cell("x = 1")
@@ -88,7 +88,7 @@ def test_cells_importing_the_same_modules_meanwhile_neither_hang_nor_break() -> 
             shell.run_line_magic("config", 'Mira.view = "text"')
             result = shell.run_cell("%%mira --mode simple\\nsay hello")
             assert result.success and result.result.status == "completed", result.result
-            from mira_jupyter import warmup
+            from mira_jupyter.notebook import warmup
             assert warmup.current().wait(150) and not warmup.current().failures
             print("ok")
             """,
@@ -102,7 +102,7 @@ def test_a_process_exiting_while_the_warmup_runs_exits_cleanly(how: str) -> None
     out = run_python(
         f"""
         shell.run_cell("%load_ext mira_jupyter")
-        from mira_jupyter import warmup
+        from mira_jupyter.notebook import warmup
         assert warmup.current() is not None
         print("exiting", flush=True)
         {how}
@@ -115,7 +115,7 @@ def test_the_warmup_can_be_turned_off() -> None:
     out = run_python(
         """
         shell.run_cell("%load_ext mira_jupyter")
-        from mira_jupyter import warmup
+        from mira_jupyter.notebook import warmup
         print(warmup.current())
         """,
         env={"MIRA_NO_WARMUP": "1"},
