@@ -24,9 +24,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from test_magics import usage_error_line
 
 import mira_jupyter.testing as mt
-from mira_jupyter.notebook import subcommands
 from mira_jupyter.config import Mira
 from mira_jupyter.engine.engine import RunOptions
+from mira_jupyter.notebook import subcommands
 from mira_jupyter.session import Session
 from mira_jupyter.store.db import Database
 
