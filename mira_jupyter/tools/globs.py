@@ -1,7 +1,10 @@
-"""Glob patterns for the file tools: validated, then compiled to a regex matched in-process.
+"""Glob patterns for the file tools: validated, then compiled to an RE2 regex matched in-process.
 
 Patterns are never handed to ``Path.glob``/``glob.glob`` (``Path(root).glob('../*')`` escapes
-the root); they are matched against paths that a sandboxed walk already produced.
+the root); they are matched against paths that a sandboxed walk already produced. A glob is
+model-written input: translated to Python's backtracking ``re``, ``*a*a*a*a*a*a*a*a*a*a*b``
+against a long name of ``a``s never returns (and holds the GIL, so no interrupt stops it).
+RE2 matches in time linear in the name, whatever the pattern.
 """
 
 from __future__ import annotations
@@ -9,9 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+
+import re2
 
 from ..core.errors import MiraError
 from .types import DenialReason
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.dot_nl = True  # '**' spans names holding a newline too
 
 
 class GlobError(MiraError, ValueError):
@@ -28,6 +38,8 @@ def validate_glob(pattern: str) -> str:
         raise GlobError("empty glob pattern")
     if "\x00" in pattern:
         raise GlobError("NUL byte in glob pattern")
+    if not _is_utf8(pattern):
+        raise GlobError("glob pattern holds a lone surrogate (not valid Unicode text)")
     pattern = pattern.replace("\\", "/")
     if pattern.startswith("/") or pattern.startswith("~"):
         raise GlobError(
@@ -43,6 +55,14 @@ def validate_glob(pattern: str) -> str:
         if part == "..":
             raise GlobError("'..' is not allowed in glob patterns", "outside_root")
     return pattern
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _translate_class(pattern: str, i: int) -> tuple[str, int]:
@@ -137,13 +157,16 @@ class Glob:
     """A compiled glob: without '/', it matches file names; with '/', relative paths."""
 
     pattern: str
-    regex: re.Pattern[str]
+    regex: Any  # an RE2 pattern: linear-time matching
     by_name: bool
 
     def matches(self, rel_path: str) -> bool:
         """Whether `rel_path` (POSIX, relative to the searched directory) matches."""
         target = rel_path.rsplit("/", 1)[-1] if self.by_name else rel_path
-        return self.regex.fullmatch(target) is not None
+        try:
+            return self.regex.fullmatch(target) is not None
+        except UnicodeEncodeError:  # a name that is not valid Unicode matches no glob
+            return False
 
 
 @lru_cache(maxsize=256)
@@ -155,7 +178,8 @@ def compile_glob(pattern: str) -> Glob:
     by_name = "/" not in pattern.rstrip("/")
     pattern = pattern.rstrip("/") or "*"
     try:
-        regex = re.compile(_translate(pattern), re.DOTALL)
-    except re.error as exc:
-        raise GlobError(f"malformed glob pattern: {exc}") from None
+        regex = re2.compile(_translate(pattern), _RE2_OPTIONS)
+    except re2.error as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise GlobError(f"malformed glob pattern: {detail}") from None
     return Glob(pattern, regex, by_name)

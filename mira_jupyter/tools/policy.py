@@ -50,6 +50,8 @@ class Limits:
     max_grep_filesize: int = 4 * 1024 * 1024
     max_paths: int = 200  # paths in one count_lines call
     grep_timeout: float = 20.0  # seconds
+    # a scan of one big file (grep, line skipping, counting) stops after this, and says so
+    scan_seconds: float = 1.5
     max_depth: int = 64
 
 

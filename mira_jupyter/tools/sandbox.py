@@ -117,7 +117,12 @@ class Sandbox:
             )
         candidate = path if os.path.isabs(path) else os.path.join(self.root, path)
         lexical = os.path.normpath(candidate)
-        real = os.path.realpath(candidate)
+        try:
+            real = os.path.realpath(candidate)
+        except OSError as exc:  # a link swapped between realpath's lstat and readlink
+            raise SandboxDenied(
+                "not_found", f"{path!r} changed while it was being checked: {exc.strerror}"
+            ) from None
         if not _within(real, self.root):
             lexically_inside = any(_within(lexical, a) for a in self._aliases)
             if lexically_inside:
@@ -270,6 +275,18 @@ class Sandbox:
             finally:
                 os.close(fd)
 
+    def refuse_special(self, name: str, dir_fd: int, rel: str) -> None:
+        """Raise unless `name` in `dir_fd` is missing, a link, a directory or a regular file."""
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError:
+            return  # the open that follows reports it
+        mode = st.st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            raise SandboxDenied(
+                "invalid_path", f"{rel!r} is not a regular file (a FIFO, socket or device)"
+            )
+
     def _verify_dir(self, fd: int, rel: str) -> None:
         """Refuse if the directory open at `fd` is no longer at root/rel (moved or relinked)."""
         expected = os.path.join(self.root, *([] if rel == "." else rel.split("/")))
@@ -296,7 +313,10 @@ class Sandbox:
         parent, name = _split(res.rel)
         with self.open_dir(parent) as dfd:
             if HAVE_DIR_FD:
-                # O_NONBLOCK so a FIFO planted in the tree cannot block the kernel on open
+                # never open a special file at all: opening a FIFO's read end releases a
+                # writer waiting on it, and a device's open may act on the device
+                self.refuse_special(name, dfd, res.rel)
+                # O_NONBLOCK so a FIFO swapped in after the stat cannot block the kernel
                 fd = self._open_component(name, dfd, os.O_RDONLY | _NONBLOCK)
             else:
                 fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))

@@ -1,0 +1,108 @@
+"""The matches of one grep_files call, collected from either engine and capped.
+
+A path is re-checked by the sandbox before anything about it is kept, *including* whether it
+matched at all: a refused file contributes neither lines nor counts.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import clip_line
+from .globs import Glob
+from .sandbox import Resolved, Sandbox, SandboxDenied
+from .walk import VCS_DIRS
+
+COUNT_FACTOR = 50  # keep counting matches up to this many caps, to say how many were cut
+
+
+@dataclass
+class Hits:
+    """Matches collected by either engine."""
+
+    cap: int
+    context: int
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    files: set[str] = field(default_factory=set)
+    exact: bool = True  # False when counting stopped early
+    notes: list[str] = field(default_factory=list)
+
+    def full(self) -> bool:
+        """Whether enough matches were counted to stop altogether."""
+        return self.total >= self.cap * COUNT_FACTOR
+
+
+def in_control_dir(rel: str) -> bool:
+    """Whether `rel` lies in .git/, .mira/ or another control directory (never searched)."""
+    return any(part.casefold() in VCS_DIRS for part in rel.split("/"))
+
+
+class Collector:
+    """Turns a stream of (root-relative path, line, text, is_match) into capped records."""
+
+    def __init__(self, sandbox: Sandbox, hits: Hits, start: Resolved, glob: Glob | None) -> None:
+        self.sandbox, self.hits, self.start, self.glob = sandbox, hits, start, glob
+        self._allowed: dict[str, bool] = {}
+        self._check = sandbox.visible_checker()
+        self._before: collections.deque[tuple[int, str]] = collections.deque(maxlen=hits.context)
+        self._last: dict[str, Any] | None = None
+
+    def allowed(self, rel: str) -> bool:
+        """Whether the root-relative `rel` passes the re-check (cached per path)."""
+        if rel not in self._allowed:
+            ok = not in_control_dir(rel)
+            if ok:
+                try:
+                    res = self._check(rel)
+                except SandboxDenied:
+                    ok = False
+                else:
+                    sub = (
+                        res.rel
+                        if self.start.rel in (".", res.rel)
+                        else res.rel[len(self.start.rel) + 1 :]
+                    )
+                    ok = self.glob is None or self.glob.matches(sub)
+            self._allowed[rel] = ok
+            self._before.clear()
+            self._last = None
+        return self._allowed[rel]
+
+    def count(self, rel: str) -> None:
+        """A match past the cap: counted (when its file is allowed), not kept."""
+        if self.allowed(rel):
+            self.hits.total += 1
+            self.hits.files.add(rel)
+
+    def add(self, rel: str, line: int, text: str, is_match: bool) -> None:
+        """Record one line from the engine."""
+        if not self.allowed(rel):
+            return
+        clipped = clip_line(text, self.sandbox.limits.max_line_chars)[0].rstrip("\r\n")
+        hits = self.hits
+        if not is_match:
+            last = self._last
+            if (
+                last is not None
+                and line - last["line"] <= hits.context
+                and len(last["after"]) < hits.context
+            ):
+                last["after"].append(clipped)
+            if hits.context:
+                self._before.append((line, clipped))
+            return
+        hits.total += 1
+        hits.files.add(rel)
+        if len(hits.matches) >= hits.cap:
+            self._last = None
+            return
+        record: dict[str, Any] = {"file": rel, "line": line, "text": clipped}
+        if hits.context:
+            record["before"] = [t for n, t in self._before if line - n <= hits.context]
+            record["after"] = []
+        self._before.clear()
+        hits.matches.append(record)
+        self._last = record if hits.context else None
