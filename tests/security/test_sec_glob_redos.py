@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import World
 
-from mira_jupyter.engine.cancel import CancelToken
+from mira_jupyter.core.cancel import CancelToken
 from mira_jupyter.tools.types import ToolContext
 
 # the shape from the issue: 'b' + 60 'a' + 'cbaaaa…' against ten '*a' and a final 'b'
