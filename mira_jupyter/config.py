@@ -235,6 +235,8 @@ class Mira(Configurable):
 
     def engine_settings(self) -> EngineSettings:
         """Translate the configuration into the engine's plain settings."""
+        from .skills import default_user_dir
+
         budget = None if self.budget_usd is None else Decimal(str(self.budget_usd))
         providers: dict = {
             "compatible_api_key_env": self.compatible_api_key_env,
@@ -258,5 +260,7 @@ class Mira(Configurable):
             max_executor_turns=self.max_executor_turns,
             request_timeout=self.request_timeout,
             max_output_tokens=self.max_output_tokens,
+            # the engine protects the directory it loads skills from (MIRA_SKILLS_DIR, read now)
+            user_skills_dir=default_user_dir(),
             provider_settings=providers,
         )

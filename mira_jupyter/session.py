@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +53,7 @@ class Session:
         self._unsubscribe_recorder: Callable[[], None] = lambda: None
         self._recorder_location: str | None = None
         self._lock = threading.Lock()
+        self._root_warning: str | None = None
 
     # -- components ------------------------------------------------------------------------
 
@@ -196,8 +198,18 @@ class Session:
 
     def _prepared_engine(self) -> Engine:
         """The engine, with the recorder subscribed before anything runs."""
+        self._check_root()
         self.recorder()
         return self.engine
+
+    def _check_root(self) -> None:
+        """Refuse a root of '/' or one holding the home (one line); warn once for $HOME."""
+        from .tools.roots import check_project_root
+
+        warning = check_project_root(self.config.resolved_root())
+        if warning and warning != self._root_warning:
+            print(f"mira: warning: {warning}", file=sys.stderr)
+        self._root_warning = warning
 
     def _pump(
         self,

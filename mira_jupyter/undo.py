@@ -54,6 +54,7 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
     A file edited again after the operation (its hash is not the one the operation wrote)
     is skipped and reported rather than overwritten: undo never destroys later work.
     """
+    from .tools.roots import protected_paths
     from .tools.sandbox import Sandbox, SandboxDenied
 
     op_id, changes = _changes_for(session, operation_id)
@@ -63,7 +64,8 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
             f"operation {operation_id} changed no files" if operation_id else "no operation changed any files"
         )
     root = session.config.resolved_root()
-    sandbox = Sandbox(root, protected=[session.database])
+    settings = session.config.engine_settings()
+    sandbox = Sandbox(root, protected=protected_paths(settings.database, settings.user_skills_dir))
     report = UndoReport(op_id)
     first: dict[str, FileChanged] = {}
     last: dict[str, FileChanged] = {}

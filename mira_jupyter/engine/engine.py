@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal
 
 from ..core.cancel import CancelToken, OperationCancelled
@@ -255,13 +254,12 @@ class Engine:
     ) -> OperationRun:
         from ..tools.policy import Limits
         from ..tools.registry import file_tools
+        from ..tools.roots import protected_paths
         from ..tools.sandbox import Sandbox
 
         settings = self.settings
         models = {role: self._model(op.models[role]) for role in ("orchestrator", "executor")}
-        protected = [settings.database] if settings.database and ":" not in Path(settings.database).name else []
-        if settings.user_skills_dir is not None:
-            protected.append(str(settings.user_skills_dir))
+        protected = protected_paths(settings.database, settings.user_skills_dir)
         # read_file's own caps (with "continue at line N" hints) sit below the engine's
         # result cap, so the model is told how to read on rather than just cut off
         limits = Limits(max_read_bytes=max(2_000, settings.max_tool_result_chars - 4_000), max_lines=400)

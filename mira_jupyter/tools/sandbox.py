@@ -85,6 +85,9 @@ class Sandbox:
         real = os.path.realpath(given)
         if not os.path.isdir(real):
             raise ValueError(f"sandbox root is not a directory: {given}")
+        from .roots import check_project_root
+
+        check_project_root(real)  # '/' or a root holding the home is refused
         self.root = real
         self._aliases = tuple({real, given})
         st = os.stat(real)

@@ -1,0 +1,77 @@
+"""Which directories may be a project root, and what the sandbox protects inside one.
+
+A root of ``/`` (common in containers, where the kernel starts in ``/``) lets the file tools
+read ``/etc/shadow``; a root that contains the user's home lets them read ``~/.ssh``. Both
+are refused with one line saying how to choose a root. ``$HOME`` itself is allowed, with a
+warning: the secret-name rules still hide ``.ssh``, ``.aws`` and the like.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_HOW = "set %config Mira.project_root = '/path/to/your/project' (or MIRA_PROJECT_ROOT)"
+
+
+class ProjectRootRefused(ValueError):
+    """The configured project root would expose the whole machine or the user's home."""
+
+
+def _home() -> str | None:
+    home = os.path.expanduser("~")
+    if not home or home == "~":
+        return None
+    real = os.path.realpath(home)
+    # in some containers HOME is '/': then '/' is refused, and nothing else for that reason
+    return None if real == os.path.realpath(os.sep) else real
+
+
+def _contains(outer: str, inner: str) -> bool:
+    try:
+        return os.path.commonpath([outer, inner]) == outer
+    except ValueError:
+        return False
+
+
+def check_project_root(root: str | os.PathLike[str]) -> str | None:
+    """Raise ProjectRootRefused for '/' or a root holding the home; a warning line for $HOME."""
+    real = os.path.realpath(os.fspath(root))
+    if os.path.dirname(real) == real:  # '/', or a drive root on Windows
+        raise ProjectRootRefused(
+            f"the project root is {real!r}, the whole file system: {_HOW}"
+        )
+    home = _home()
+    if home is None:
+        return None
+    if real == home:
+        return (
+            f"the project root is your home directory ({real}): the agent's file tools can "
+            f"read everything in it except credential files; {_HOW} to narrow it"
+        )
+    if _contains(real, home):
+        raise ProjectRootRefused(
+            f"the project root {real!r} contains your home directory: {_HOW}"
+        )
+    return None
+
+
+def protected_paths(
+    database: str | None, user_skills_dir: str | os.PathLike[str] | None
+) -> list[str]:
+    """What the sandbox refuses to write besides control dirs: the log and the skill dirs.
+
+    `database` is the resolved location: a file path is absolute, a connection string
+    (``md:…``, ``ducklake:…``, ``:memory:``) is not, whatever ':' the file name holds.
+    The project's ``.mira/skills`` is protected as part of ``.mira/``.
+    """
+    out: list[str] = []
+    if database and os.path.isabs(database):
+        out.append(database)
+    if user_skills_dir is None:
+        from ..skills import default_user_dir
+
+        user_skills_dir = default_user_dir()
+    out.append(os.fspath(Path(user_skills_dir).expanduser()))
+    return out
+
