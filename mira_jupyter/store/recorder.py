@@ -12,7 +12,7 @@ import weakref
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mira_jupyter.core.events import Event, OperationFinished
 
@@ -136,7 +136,7 @@ class Recorder:
             if event.seq <= 0:  # not numbered by a bus (hand-built events)
                 event.seq = last + 1
             self._seqs[event.operation_id] = max(last, event.seq)
-            line = event.model_dump_json()
+            event, line = _serialised(event)
             if self._journal is not None:
                 try:
                     self._journal.append(line)
@@ -337,6 +337,27 @@ class Recorder:
         if target is not None:
             with target.open("a", encoding="utf-8") as handle:
                 handle.writelines(item.line + "\n" for item in items)
+
+
+def _scrub(value: Any) -> Any:
+    """`value` with every string made valid Unicode (lone surrogates spelled as escapes)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(v) for v in value)
+    return value
+
+
+def _serialised(event: Event) -> tuple[Event, str]:
+    """The event and its JSON line; an event holding text JSON cannot carry (a lone
+    surrogate from a model's tool arguments, say) is recorded with that text escaped."""
+    try:
+        return event, event.model_dump_json()
+    except (ValueError, UnicodeError):  # PydanticSerializationError is a ValueError
+        clean = type(event).model_validate(_scrub(event.model_dump()))
+        return clean, clean.model_dump_json()
 
 
 def _close_at_exit(ref: weakref.ref[Recorder]):  # type: ignore[no-untyped-def]

@@ -130,7 +130,12 @@ class WriteFileArgs(ToolArgs):
 def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
     """Atomically replace (or create) a file; the previous bytes go to ctx.on_write first."""
     sandbox = sandbox_of(ctx)
-    data = args.content.encode("utf-8")
+    try:
+        data = args.content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return ToolResult.denied(
+            "invalid_arguments", f"content holds a lone surrogate at character {exc.start}"
+        )
     failure: list[Exception] = []
 
     def report(write: FileWrite) -> None:

@@ -63,6 +63,15 @@ class Resolved:
         return [] if self.rel == "." else self.rel.split("/")
 
 
+def _is_text(value: str) -> bool:
+    """Whether `value` is valid Unicode (no lone surrogates, which no file name round-trips)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _within(path: str, root: str) -> bool:
     # component-wise: '/proj_evil' is not within '/proj'
     try:
@@ -112,6 +121,10 @@ class Sandbox:
             raise SandboxDenied("invalid_path", "empty path")
         if "\x00" in path:
             raise SandboxDenied("invalid_path", "NUL byte in path")
+        if not _is_text(path):
+            raise SandboxDenied(
+                "invalid_path", f"{path!r} holds a lone surrogate: not a valid Unicode path"
+            )
         if len(path) > _MAX_PATH_CHARS:
             raise SandboxDenied("invalid_path", f"path longer than {_MAX_PATH_CHARS} characters")
         if path.startswith("~"):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied
+from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied, _is_text
 
 # Version-control metadata and Mira's own control directory (its log, journals and
 # project skills) are never listed or searched: they are not the user's project.
@@ -50,6 +50,7 @@ class WalkStats:
     """What the walk left out, so the caller can say so."""
 
     ignored: int = 0
+    invalid_names: int = 0  # names that are not valid UTF-8 (no tool could open them)
     links_skipped: int = 0
     secrets_hidden: int = 0
     unreadable: int = 0
@@ -62,6 +63,7 @@ class WalkStats:
             k: v
             for k, v in {
                 "ignored": self.ignored,
+                "invalid_names": self.invalid_names,
                 "links_skipped": self.links_skipped,
                 "secrets_hidden": self.secrets_hidden,
                 "unreadable": self.unreadable,
@@ -193,7 +195,10 @@ class Walker:
         include_dirs: bool,
     ) -> Iterator[Entry]:
         name, rel = entry.name, _join(rel_dir, entry.name)
-        if name in VCS_DIRS:
+        if name.casefold() in VCS_DIRS:
+            return
+        if not _is_text(name):
+            self.stats.invalid_names += 1
             return
         try:
             is_link = entry.is_symlink()
