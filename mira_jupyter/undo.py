@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from .core.events import FileChanged
 
 if TYPE_CHECKING:
     from .session import Session
+    from .tools.sandbox import Sandbox
 
 
 @dataclass
@@ -66,6 +68,7 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
     root = session.config.resolved_root()
     settings = session.config.engine_settings()
     sandbox = Sandbox(root, protected=protected_paths(settings.database, settings.user_skills_dir))
+    _check_root(op_id, changes, sandbox.root)
     report = UndoReport(op_id)
     first: dict[str, FileChanged] = {}
     last: dict[str, FileChanged] = {}
@@ -78,7 +81,11 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
         except SandboxDenied as exc:
             report.skipped.append((path, str(exc)))
             continue
-        current = _sha256(resolved.real)
+        try:
+            current = _sha256(sandbox, resolved.rel)
+        except SandboxDenied as exc:  # a FIFO, a device, a directory now: never opened
+            report.skipped.append((path, str(exc)))
+            continue
         if current != last[path].new_sha256:
             report.skipped.append((path, "changed since the operation wrote it"))
             continue
@@ -95,9 +102,35 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
     return report
 
 
-def _sha256(path: str) -> str | None:
+class UndoRootMismatch(LookupError):
+    """The operation changed files under another project root than the current one."""
+
+
+def _check_root(op_id: str, changes: list[FileChanged], root: str) -> None:
+    """Refuse to replay changes made under another root: the same relative path there is
+    another project's file."""
+    for change in changes:
+        recorded = change.project_root
+        if recorded and os.path.realpath(recorded) != root:
+            raise UndoRootMismatch(
+                f"operation {op_id} changed files under {recorded}, but the project root is now "
+                f"{root}: set %config Mira.project_root = {recorded!r} to undo it"
+            )
+
+
+def _sha256(sandbox: Sandbox, rel: str) -> str | None:
+    """The file's hash, streamed; None if it is gone. Special files raise, unopened."""
+    from .tools.sandbox import SandboxDenied
+
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    except FileNotFoundError:
-        return None
+        with sandbox.open_read(rel) as (handle, st, _res):
+            if st.st_size > max(sandbox.limits.max_undo_bytes, sandbox.limits.max_write_bytes):
+                return f"larger than any write: {st.st_size} bytes"  # no operation wrote that
+            digest = hashlib.sha256()
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+            return digest.hexdigest()
+    except SandboxDenied as exc:
+        if exc.reason == "not_found":
+            return None
+        raise

@@ -236,6 +236,8 @@ class FileChanged(_Event):
     previous_sha256: str | None = None
     new_sha256: str | None = None
     tool_call_id: str | None = None
+    # the sandbox root the path is relative to: undo refuses to apply it under another root
+    project_root: str | None = None
 
 
 class Notice(_Event):

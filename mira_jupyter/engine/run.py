@@ -86,6 +86,7 @@ class OperationRun:
             previous_content=write.previous,
             previous_sha256=hashlib.sha256(write.previous).hexdigest() if write.previous is not None else None,
             new_sha256=write.new_sha256,
+            project_root=self.sandbox.root,
         )
         self.file_changes.append(event)
         self.bus.emit(event)

@@ -34,9 +34,12 @@ def load_file_changes(
             if found is None:
                 return "", []
             operation_id = found[0]
+        # changes logged before the root was recorded per change fall back to the operation's
         rows = con.execute(
-            """SELECT path, existed_before, previous_content, previous_sha256, new_sha256, seq
-               FROM file_changes WHERE operation_id = ? ORDER BY seq""",
+            """SELECT f.path, f.existed_before, f.previous_content, f.previous_sha256,
+                      f.new_sha256, f.seq, coalesce(f.project_root, o.project_root)
+               FROM file_changes f LEFT JOIN operations o ON o.id = f.operation_id
+               WHERE f.operation_id = ? ORDER BY f.seq""",
             [operation_id],
         ).fetchall()
     changes = [
@@ -48,7 +51,8 @@ def load_file_changes(
             previous_content=bytes(previous) if previous is not None else None,
             previous_sha256=previous_sha,
             new_sha256=new_sha,
+            project_root=root,
         )
-        for path, existed, previous, previous_sha, new_sha, seq in rows
+        for path, existed, previous, previous_sha, new_sha, seq, root in rows
     ]
     return operation_id, changes

@@ -279,6 +279,7 @@ def _file_changed(out: RowChanges, e: FileChanged, writer: SessionInfo | None) -
         "previous_sha256": e.previous_sha256,
         "new_sha256": e.new_sha256,
         "tool_call_id": e.tool_call_id,
+        "project_root": e.project_root,
         "ts": e.ts,
     }
     out.insert("file_changes", values)

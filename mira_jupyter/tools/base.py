@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -62,8 +64,15 @@ def check_text(f: BinaryIO, rel: str, size: int) -> None:
         raise SandboxDenied("binary", f"{rel!r} is a binary file ({size} bytes); not shown")
 
 
-def iter_lines(f: BinaryIO, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
-    """Yield (line, bytes cut from it) without ever holding more than one capped line."""
+def iter_lines(
+    f: BinaryIO, max_line_bytes: int, max_skip: int | None = None
+) -> Iterator[tuple[bytes, int]]:
+    """Yield (line, bytes cut from it) without ever holding more than one capped line.
+
+    A line longer than `max_skip` bytes ends the iteration after it is yielded (its rest
+    unread), so a file that is one 1 GB line is not read to its end; the caller sees the
+    file position short of the file's size.
+    """
     while True:
         line = f.readline(max_line_bytes)
         if not line:
@@ -72,6 +81,9 @@ def iter_lines(f: BinaryIO, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
         if not line.endswith(b"\n"):
             # a very long line: skip its rest in chunks, keeping the newline
             while True:
+                if max_skip is not None and cut >= max_skip:
+                    yield line, cut
+                    return
                 chunk = f.readline(1 << 16)
                 if not chunk:
                     break
@@ -114,3 +126,40 @@ def count_newlines(f: BinaryIO, limit: int) -> int | None:
             return None
         total += chunk.count(b"\n")
     return total
+
+
+@dataclass
+class LineScan:
+    """How far a newline scan got: big files are scanned against a clock, never blindly."""
+
+    newlines: int  # newlines seen from where the scan started
+    scanned: int  # bytes read
+    offset: int | None = None  # just after the target newline, when it was reached
+    complete: bool = False  # reached the end of the file
+    stopped: str | None = None  # "time limit" or "cancelled" when it gave up early
+
+
+def scan_lines(
+    f: BinaryIO, target: int | None, seconds: float, ctx: ToolContext | None = None
+) -> LineScan:
+    """Count newlines from the current position, stopping at the `target`-th one (its end
+    offset is returned), at the end of the file, or when `seconds` or a cancel run out."""
+    start = f.tell()
+    deadline = time.monotonic() + seconds
+    seen = 0
+    while True:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            return LineScan(seen, f.tell() - start, complete=True)
+        count = chunk.count(b"\n")
+        if target is not None and seen + count >= target:
+            pos = -1
+            for _ in range(target - seen):
+                pos = chunk.index(b"\n", pos + 1)
+            offset = f.tell() - len(chunk) + pos + 1
+            return LineScan(target, offset - start, offset=offset)
+        seen += count
+        if time.monotonic() > deadline:
+            return LineScan(seen, f.tell() - start, stopped="time limit")
+        if ctx is not None and cancelled(ctx):
+            return LineScan(seen, f.tell() - start, stopped="cancelled")

@@ -9,6 +9,7 @@ from typing import BinaryIO
 from pydantic import Field
 
 from .base import (
+    LineScan,
     ToolArgs,
     cancelled,
     check_text,
@@ -18,6 +19,7 @@ from .base import (
     guarded,
     iter_lines,
     sandbox_of,
+    scan_lines,
 )
 from .globs import GlobError, compile_glob
 from .sandbox import SandboxDenied
@@ -56,6 +58,13 @@ def _total_lines(f: BinaryIO, size: int) -> int | None:
     return total
 
 
+_MAX_LINE_SKIP = 32 * 1024 * 1024  # a longer line ends the read: its rest is not scanned
+
+
+def _lines_in(scan_newlines: int, size: int, last_byte: bytes) -> int:
+    return scan_newlines + (1 if size and last_byte != b"\n" else 0)
+
+
 @guarded
 def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
     """Return a file's text (or a line range), capped in lines and bytes."""
@@ -66,14 +75,19 @@ def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
         return ToolResult.denied("invalid_arguments", "end_line is before start_line")
     with sandbox.open_read(args.path) as (f, st, res):
         check_text(f, res.rel, st.st_size)
+        if start > 1:
+            # seek to the line by counting newlines in big chunks, against the clock
+            scan = scan_lines(f, start - 1, limits.scan_seconds, ctx)
+            if scan.offset is None:
+                return _not_reached(f, st.st_size, res.rel, start, scan, limits.scan_seconds)
+            f.seek(scan.offset)
         out: list[str] = []
-        size = lineno = 0
-        lossy = long_lines = capped = False
-        shown_until = 0  # byte offset just after the last line returned
-        for raw, cut in iter_lines(f, limits.max_line_chars * 4 + 1):
+        size = 0
+        lineno = start - 1
+        lossy = long_lines = capped = stuck = False
+        shown_until = f.tell()  # byte offset just after the last line returned
+        for raw, cut in iter_lines(f, limits.max_line_chars * 4 + 1, _MAX_LINE_SKIP):
             lineno += 1
-            if lineno < start:
-                continue
             if args.end_line is not None and lineno > args.end_line:
                 break
             if cut:
@@ -84,12 +98,15 @@ def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
             text, more = clip_line(text, limits.max_line_chars, cut)
             long_lines = long_lines or bool(more)
             encoded = len(text.encode("utf-8"))
-            if len(out) >= limits.max_lines or size + encoded > limits.max_read_bytes:
+            if len(out) >= limits.max_lines or size + encoded > limits.max_read_bytes or cancelled(ctx):
                 capped = True
                 break
             out.append(text)
             size += encoded
             shown_until = f.tell()
+        else:
+            # the lines ran out before the end of the file: one was too long to skip
+            stuck = f.tell() < st.st_size
         total = _total_lines(f, st.st_size)
     content: dict[str, object] = {"path": res.rel, "content": "".join(out)}
     if out:
@@ -106,11 +123,42 @@ def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
             f"{lines_left}{st.st_size - shown_until} bytes not shown; "
             f"call again with start_line={next_line}"
         )
+    elif stuck:
+        content["notice"] = (
+            f"line {start + len(out) - 1} is longer than {_MAX_LINE_SKIP} bytes: the rest of the "
+            f"file ({st.st_size - shown_until} bytes) was not read; use grep_files"
+        )
     if long_lines:
         content["long_lines_cut"] = f"lines longer than {limits.max_line_chars} characters were cut"
     if lossy:
         content["lossy_decode"] = True
-    return ToolResult.ok(truncated=capped, **content)
+    return ToolResult.ok(truncated=capped or stuck, **content)
+
+
+def _not_reached(
+    f: BinaryIO, size: int, rel: str, start: int, scan: LineScan, seconds: float
+) -> ToolResult:
+    """read_file's answer when the start line was not found: past the end, or too far."""
+    if scan.complete:
+        f.seek(max(size - 1, 0))
+        total = _lines_in(scan.newlines, size, f.read(1))
+        return ToolResult.ok(
+            path=rel,
+            content="",
+            total_lines=total,
+            notice=f"start_line {start} is past the end of the file ({total} lines)",
+        )
+    return ToolResult.ok(
+        truncated=True,
+        path=rel,
+        content="",
+        total_lines=None,
+        notice=(
+            f"line {start} not reached: after {seconds:g}s ({scan.stopped}) the scan had read "
+            f"{scan.scanned} of {size} bytes ({scan.newlines} lines); the file is too big to "
+            "seek by line number this far: use grep_files to find the text, then read near it"
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,31 +294,79 @@ class CountLinesArgs(ToolArgs):
     )
 
 
+_EXACT_COUNT_BYTES = 32 * 1024 * 1024  # words and characters are counted exactly up to this
+_SAMPLES = 16  # blocks read, spread over a bigger file, to estimate its words and characters
+_SAMPLE_BYTES = 256 * 1024
+
+
+def _exact_counts(f: BinaryIO, ctx: ToolContext) -> dict[str, int] | None:
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    lines = words = chars = size = 0
+    last = b""
+    while chunk := f.read(1 << 20):
+        if cancelled(ctx):
+            return None
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+        words += len(chunk.split())
+        if last and not last[-1:].isspace() and not chunk[:1].isspace():
+            words -= 1  # one word straddles the chunk boundary
+        chars += len(decoder.decode(chunk))
+        last = chunk
+    chars += len(decoder.decode(b"", final=True))
+    if last and not last.endswith(b"\n"):
+        lines += 1
+    return {"lines": lines, "words": words, "chars": chars, "bytes": size}
+
+
+def _estimated_counts(f: BinaryIO, size: int, ctx: ToolContext) -> dict[str, object]:
+    """Lines by a timed newline scan (exact when it reaches the end); words and characters
+    from evenly spread samples. Says which figures are estimates."""
+    limits = sandbox_of(ctx).limits
+    scan = scan_lines(f, None, limits.scan_seconds, ctx)
+    f.seek(size - 1)
+    last = f.read(1)
+    words = chars = sampled = 0
+    step = max((size - _SAMPLE_BYTES) // (_SAMPLES - 1), 1)
+    for i in range(_SAMPLES):
+        f.seek(min(i * step, max(size - _SAMPLE_BYTES, 0)))
+        block = f.read(_SAMPLE_BYTES)
+        sampled += len(block)
+        words += len(block.split())
+        chars += len(block.decode("utf-8", errors="replace"))
+    out: dict[str, object] = {"bytes": size}
+    estimated = ["words", "chars"]
+    if scan.complete:
+        out["lines"] = _lines_in(scan.newlines, size, last)
+    else:
+        out["lines"] = round(scan.newlines * size / max(scan.scanned, 1))
+        estimated.insert(0, "lines")
+    out["words"] = round(words * size / sampled)
+    out["chars"] = round(chars * size / sampled)
+    out["estimated"] = estimated
+    how = (
+        "lines counted exactly"
+        if scan.complete
+        else f"lines extrapolated from the first {scan.scanned} bytes ({scan.stopped})"
+    )
+    out["notice"] = (
+        f"{size} bytes is over {_EXACT_COUNT_BYTES}: {how}; words and chars extrapolated "
+        f"from {_SAMPLES} samples ({sampled} bytes)"
+    )
+    return out
+
+
 def _count_one(ctx: ToolContext, path: str) -> dict[str, object]:
     sandbox = sandbox_of(ctx)
     try:
         with sandbox.open_read(path) as (f, st, res):
-            if st.st_size > sandbox.limits.max_scan_bytes:
-                raise SandboxDenied(
-                    "too_large",
-                    f"{st.st_size} bytes is over the {sandbox.limits.max_scan_bytes}-byte cap",
-                )
             check_text(f, res.rel, st.st_size)
-            decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            lines = words = chars = size = 0
-            last = b""
-            while chunk := f.read(1 << 20):
-                size += len(chunk)
-                lines += chunk.count(b"\n")
-                words += len(chunk.split())
-                if last and not last[-1:].isspace() and not chunk[:1].isspace():
-                    words -= 1  # one word straddles the chunk boundary
-                chars += len(decoder.decode(chunk))
-                last = chunk
-            chars += len(decoder.decode(b"", final=True))
-            if last and not last.endswith(b"\n"):
-                lines += 1
-            return {"path": res.rel, "lines": lines, "words": words, "chars": chars, "bytes": size}
+            if st.st_size > _EXACT_COUNT_BYTES:
+                return {"path": res.rel, **_estimated_counts(f, st.st_size, ctx)}
+            counts = _exact_counts(f, ctx)
+            if counts is None:
+                return {"path": res.rel, "error": "cancelled"}
+            return {"path": res.rel, **counts}
     except SandboxDenied as exc:
         return {"path": path, "error": exc.message, "reason": exc.reason}
     except OSError as exc:

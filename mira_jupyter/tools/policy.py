@@ -46,7 +46,6 @@ class Limits:
     max_write_bytes: int = 2 * 1024 * 1024
     max_undo_bytes: int = 16 * 1024 * 1024  # largest file we overwrite (its bytes go to undo)
     max_parse_bytes: int = 2 * 1024 * 1024  # summarize_file / extract_symbols input
-    max_scan_bytes: int = 512 * 1024 * 1024  # count_lines streams up to this
     max_grep_filesize: int = 4 * 1024 * 1024
     max_paths: int = 200  # paths in one count_lines call
     grep_timeout: float = 20.0  # seconds

@@ -11,11 +11,21 @@ import ast
 import collections
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
-from .base import ToolArgs, check_text, clip_line, decode, guarded, iter_lines, sandbox_of
+from .base import (
+    ToolArgs,
+    check_text,
+    clip_line,
+    decode,
+    guarded,
+    iter_lines,
+    sandbox_of,
+    scan_lines,
+)
 from .symbols import Analysis, Symbol, analyze, detect_language
 from .types import ToolContext, ToolResult
 
@@ -23,6 +33,7 @@ MAX_OUTLINE = 40
 MAX_IMPORTS = 25
 MAX_EXPORTS = 30
 PREVIEW_LINE_CHARS = 160
+_TAIL_BYTES = 64 * 1024  # read from the end of a big file for its tail
 _CONTAINERS = {"namespace", "module"}
 _MEMBER_KINDS = {"method", "function"}
 _TEXT_KINDS = {
@@ -109,29 +120,24 @@ def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
     with sandbox.open_read(args.path) as (f, st, res):
         check_text(f, res.rel, st.st_size)
         parseable = st.st_size <= sandbox.limits.max_parse_bytes
-        whole = f.read() if parseable else b""
-        f.seek(0)
-        head: list[str] = []
-        tail: collections.deque[str] = collections.deque(maxlen=n)
-        lines = blank = 0
-        for raw, cut in iter_lines(f, PREVIEW_LINE_CHARS * 4 + 1):
-            lines += 1
-            text = raw.decode("utf-8", errors="replace")
-            blank += not text.strip()
-            clipped = clip_line(text, PREVIEW_LINE_CHARS, cut)[0].rstrip("\r\n")
-            if len(head) < n:
-                head.append(clipped)
-            else:
-                tail.append(clipped)
+        if parseable:
+            whole = f.read()
+            f.seek(0)
+            head, tail, lines, blank = _preview(f, n, ctx)
+        else:
+            whole = b""
+            big = _sample_big(f, st.st_size, n, ctx)
+            head, tail, lines, blank = big.head, big.tail, big.lines, None
     ext = os.path.splitext(res.rel)[1].lower()
     language = detect_language(res.rel)
     content: dict[str, Any] = {
         "path": res.rel,
         "language": language or _TEXT_KINDS.get(ext, ext.lstrip(".") or "text"),
         "lines": lines,
-        "blank_lines": blank,
         "bytes": st.st_size,
     }
+    if blank is not None:
+        content["blank_lines"] = blank
     source, lossy = decode(whole)
     if lossy:
         content["lossy_decode"] = True
@@ -157,11 +163,76 @@ def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
         content["outline"] = _capped(_markdown_outline(source), MAX_OUTLINE)
     elif not parseable:
         content["notice"] = f"over the {sandbox.limits.max_parse_bytes}-byte parse cap: no outline"
+    if not parseable:
+        content["sampled"] = big.note
+        if big.estimated:
+            content["estimated"] = ["lines"]
     if n:
         content["head"] = "\n".join(head)
         if tail:
             skipped = lines - len(head) - len(tail)
-            if skipped:
-                content["omitted_lines"] = f"{len(head) + 1}-{len(head) + skipped}"
+            if skipped > 0:
+                first = len(head) + 1
+                content["omitted_lines"] = (
+                    f"about {skipped} lines"
+                    if not parseable and big.estimated
+                    else f"{first}-{first + skipped - 1}"
+                )
             content["tail"] = "\n".join(tail)
     return ToolResult.ok(**content)
+
+
+def _preview(
+    f: Any, n: int, ctx: ToolContext
+) -> tuple[list[str], collections.deque[str], int, int]:
+    """Head, tail, line and blank-line counts of a small file, line by line."""
+    head: list[str] = []
+    tail: collections.deque[str] = collections.deque(maxlen=n)
+    lines = blank = 0
+    for raw, cut in iter_lines(f, PREVIEW_LINE_CHARS * 4 + 1):
+        lines += 1
+        text = raw.decode("utf-8", errors="replace")
+        blank += not text.strip()
+        clipped = clip_line(text, PREVIEW_LINE_CHARS, cut)[0].rstrip("\r\n")
+        if len(head) < n:
+            head.append(clipped)
+        else:
+            tail.append(clipped)
+    return head, tail, lines, blank
+
+
+@dataclass
+class _BigSample:
+    head: list[str]
+    tail: list[str]
+    lines: int
+    estimated: bool
+    note: str
+
+
+def _sample_big(f: Any, size: int, n: int, ctx: ToolContext) -> _BigSample:
+    """A big file, sampled: its first and last lines, and lines counted against the clock."""
+    limits = sandbox_of(ctx).limits
+    head: list[str] = []
+    for raw, cut in iter_lines(f, PREVIEW_LINE_CHARS * 4 + 1, _TAIL_BYTES):
+        if len(head) >= n:
+            break
+        text = raw.decode("utf-8", errors="replace")
+        head.append(clip_line(text, PREVIEW_LINE_CHARS, cut)[0].rstrip("\r\n"))
+    f.seek(max(size - _TAIL_BYTES, 0))
+    end = f.read(_TAIL_BYTES)
+    tail_lines = end.decode("utf-8", errors="replace").splitlines()[1:]  # the first is partial
+    tail = [clip_line(t, PREVIEW_LINE_CHARS)[0] for t in tail_lines[-n:]] if n else []
+    f.seek(0)
+    scan = scan_lines(f, None, limits.scan_seconds, ctx)
+    if scan.complete:
+        lines = scan.newlines + (1 if end and not end.endswith(b"\n") else 0)
+        how = "lines counted exactly"
+    else:
+        lines = round(scan.newlines * size / max(scan.scanned, 1))
+        how = f"lines estimated from the first {scan.scanned} bytes ({scan.stopped})"
+    note = (
+        f"a {size}-byte file: head, the last {_TAIL_BYTES} bytes for the tail, {how}; "
+        "blank lines, description and outline not computed"
+    )
+    return _BigSample(head, tail, lines, not scan.complete, note)
