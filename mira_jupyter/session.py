@@ -96,9 +96,22 @@ class Session:
                 project_root=str(self.config.resolved_root()), session_id=self.engine.session_id
             )
             self._recorder = Recorder(location, info)
+            self._clean_orphan_writes()
             self._recorder_location = location
             self._unsubscribe_recorder = self.bus.subscribe(self._recorder)
             return self._recorder
+
+    def _clean_orphan_writes(self) -> None:
+        """Remove temp files left by writes of kernels that were killed mid-write."""
+        from .tools.pending import clean_orphans
+
+        try:
+            removed = clean_orphans(str(self.config.resolved_root()))
+        except OSError as exc:
+            log.warning("could not look for interrupted writes: %s", exc)
+            return
+        if removed:
+            log.info("removed %d temp files of interrupted writes: %s", len(removed), removed)
 
     def _drop_recorder(self) -> None:
         # unsubscribe before closing: a closed recorder refuses events

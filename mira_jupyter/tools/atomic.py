@@ -12,13 +12,13 @@ import contextlib
 import errno
 import hashlib
 import os
-import secrets
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._fd import CLOEXEC, HAVE_DIR_FD, NOFOLLOW, NONBLOCK, split_rel
+from .pending import noted, temp_name
 from .policy import SandboxDenied
 from .types import FileWrite
 
@@ -45,9 +45,11 @@ def write_bytes(
 ) -> WriteOutcome:
     """Atomically write `data`: temp file in the same directory, then ``os.replace``.
 
-    `on_write` receives the previous bytes before the file is replaced, so an undo log
-    records them; if it raises, nothing is written. `max_bytes` overrides the write cap
-    (undo restores files up to ``limits.max_undo_bytes``).
+    `on_write` is told of the change (with the previous bytes, for undo) only once the
+    rename has happened, so a kernel killed mid-write logs no change that never was; if it
+    raises, the write is taken back. The temp file is noted in ``.mira/pending`` meanwhile,
+    so a killed kernel's temp file is removed when the store next opens. `max_bytes`
+    overrides the write cap (undo restores files up to ``limits.max_undo_bytes``).
     """
     cap = sb.limits.max_write_bytes if max_bytes is None else max_bytes
     if len(data) > cap:
@@ -58,24 +60,26 @@ def write_bytes(
     with sb.open_dir(parent, create=True) as dfd:
         previous, mode = _previous(sb, dfd, name, res)
         sb._verify_dir(dfd, parent)
-        if on_write is not None:
-            on_write(FileWrite(path=res.rel, previous=previous, new_sha256=digest))
-        tmp = f".{name}.mira-{secrets.token_hex(6)}.tmp"
-        _write_temp(dfd, tmp, data, mode, res)
+        tmp = temp_name(name)
+        with noted(sb.root, tmp if parent == "." else f"{parent}/{tmp}"):
+            _write_temp(dfd, tmp, data, mode, res)
+            try:
+                sb._verify_dir(dfd, parent)
+                if HAVE_DIR_FD:
+                    # rename replaces a link planted at the destination instead of following it
+                    os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+                else:
+                    os.replace(os.path.join(os.path.dirname(res.real), tmp), res.real)
+            except BaseException:
+                _unlink(dfd, tmp, res)
+                raise
         try:
             sb._verify_dir(dfd, parent)
-            if HAVE_DIR_FD:
-                # rename replaces a link planted at the destination instead of following it
-                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-            else:
-                os.replace(os.path.join(os.path.dirname(res.real), tmp), res.real)
+            if on_write is not None:
+                on_write(FileWrite(path=res.rel, previous=previous, new_sha256=digest))
         except BaseException:
-            _unlink(dfd, tmp, res)
-            raise
-        try:
-            sb._verify_dir(dfd, parent)
-        except SandboxDenied:
-            # the directory was moved out while we wrote: take the write back
+            # the directory was moved out while we wrote, or the change could not be
+            # logged for undo: take the write back
             _rollback(dfd, name, previous, mode, res)
             raise
     return WriteOutcome(res.rel, previous is None, len(data), digest)
@@ -152,7 +156,7 @@ def _rollback(dfd: int, name: str, previous: bytes | None, mode: int | None, res
         if previous is None:
             _unlink(dfd, name, res)
         elif HAVE_DIR_FD:
-            tmp = f".{name}.mira-{secrets.token_hex(6)}.tmp"
+            tmp = temp_name(name)
             _write_temp(dfd, tmp, previous, mode, res)
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
 

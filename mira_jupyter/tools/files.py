@@ -176,7 +176,7 @@ class WriteFileArgs(ToolArgs):
 
 @guarded
 def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
-    """Atomically replace (or create) a file; the previous bytes go to ctx.on_write first."""
+    """Atomically replace (or create) a file; ctx.on_write gets the previous bytes once it is."""
     sandbox = sandbox_of(ctx)
     try:
         data = args.content.encode("utf-8")

@@ -14,14 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import re2
-
 from ..core.errors import MiraError
 from .types import DenialReason
-
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
-_RE2_OPTIONS.dot_nl = True  # '**' spans names holding a newline too
 
 
 class GlobError(MiraError, ValueError):
@@ -177,8 +171,13 @@ def compile_glob(pattern: str) -> Glob:
         pattern = pattern[2:]
     by_name = "/" not in pattern.rstrip("/")
     pattern = pattern.rstrip("/") or "*"
+    import re2  # on first use: the registry is imported with the extension, before any glob
+
+    options = re2.Options()
+    options.log_errors = False
+    options.dot_nl = True  # '**' spans names holding a newline too
     try:
-        regex = re2.compile(_translate(pattern), _RE2_OPTIONS)
+        regex = re2.compile(_translate(pattern), options)
     except re2.error as exc:
         detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
         raise GlobError(f"malformed glob pattern: {detail}") from None

@@ -216,8 +216,6 @@ def grep_files(args: GrepArgs, ctx: ToolContext) -> ToolResult:
         content["notice"] = (
             f"showing {len(hits.matches)} of the matches: {more} more not shown; narrow the pattern, path or file_pattern"
         )
-    if is_dir:
-        content["skipped"] = f"files over {limits.max_grep_filesize} bytes (grep one directly)"
     if hits.notes:
         content["warnings"] = hits.notes
     return ToolResult.ok(truncated=truncated, **content)

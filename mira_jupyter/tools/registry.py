@@ -39,7 +39,9 @@ _DESCRIPTIONS = {
     ),
     "grep_files": (
         "Search file contents with a regular expression (linear-time engine). Returns matching "
-        "lines with file and line number, capped; optional context lines and file glob."
+        "lines with file and line number, capped; optional context lines and file glob. "
+        "Searching a directory skips files over 4 MiB; give such a file as the path to search "
+        "it (time-limited)."
     ),
     "summarize_file": (
         "Summarise a file cheaply: line/byte counts, description, imports, an outline of top-level "

@@ -374,9 +374,9 @@ class Sandbox:
     ) -> WriteOutcome:
         """Atomically write `data`: temp file in the same directory, then ``os.replace``.
 
-        `on_write` receives the previous bytes before the file is replaced, so an undo log
-        records them; if it raises, nothing is written. `max_bytes` overrides the write cap
-        (undo restores files up to ``limits.max_undo_bytes``).
+        `on_write` receives the previous bytes once the file is replaced, so an undo log
+        records them; if it raises, the write is taken back. `max_bytes` overrides the
+        write cap (undo restores files up to ``limits.max_undo_bytes``).
         """
         from .atomic import write_bytes
 

@@ -56,7 +56,7 @@ class ToolResult:
 
 @dataclass
 class FileWrite:
-    """A write about to happen, reported before it is made so it can be undone."""
+    """A write that happened, reported (with the bytes it replaced) so it can be undone."""
 
     path: str  # relative, POSIX
     previous: bytes | None  # None when the file did not exist
@@ -68,7 +68,7 @@ class ToolContext:
     """What a tool may use besides its arguments."""
 
     sandbox: Any  # tools.sandbox.Sandbox
-    # called with each write before it is committed to disk, so undo can record it
+    # called with each write once it is on disk (raising takes it back), so undo can record it
     on_write: Callable[[FileWrite], None] | None = None
     cancel: Any = None  # engine.cancel.CancelToken
     extra: dict[str, Any] = field(default_factory=dict)
