@@ -16,7 +16,7 @@ from pydantic import Field
 
 from .base import ToolArgs, cancelled, guarded, iter_lines, sandbox_of
 from .globs import Glob, GlobError, compile_glob
-from .grep_hits import COUNT_FACTOR, Collector, Hits, in_control_dir
+from .grep_hits import COUNT_FACTOR, Collector, Hits, in_control_dir, verify
 from .rg_args import rg_command
 from .rg_run import Stalled, find_rg, grep_rg
 from .sandbox import BINARY_SNIFF_BYTES, Resolved, Sandbox, SandboxDenied, is_binary
@@ -131,7 +131,15 @@ def _rg_engine(
     )
     collector = Collector(sandbox, hits, start, glob)
     time_limit = limits.scan_seconds if big else limits.grep_timeout
-    return grep_rg(cmd_for, sandbox, start, is_dir, hits, collector, ctx, time_limit)
+    failed = grep_rg(cmd_for, sandbox, start, is_dir, hits, collector, ctx, time_limit)
+    if failed is None and is_dir:
+        # a single file was handed over as a descriptor; below a directory, ripgrep opened
+        # files by path, so what it showed is checked against a read that follows no link
+        dropped = verify(sandbox, hits)
+        if dropped:
+            hits.total -= dropped
+            hits.notes.append(f"{dropped} matches left out: their file changed during the search")
+    return failed
 
 
 def _bad_text(text: str) -> bool:

@@ -106,3 +106,60 @@ class Collector:
         self._before.clear()
         hits.matches.append(record)
         self._last = record if hits.context else None
+
+
+def verify(sandbox: Sandbox, hits: Hits, budget_bytes: int = 64 * 1024 * 1024) -> int:
+    """Re-read every kept line through the sandbox; drop matches whose text differs.
+
+    ripgrep opens files by path below its pinned directory, so a subdirectory swapped for a
+    link (and back) while it searched can show it outside text under an inside name. Lines
+    read here come through descriptors that never follow a link, so what is returned is
+    what the project holds: matching text that changed is dropped, and context lines are
+    taken from this read. Returns how many matches were dropped.
+    """
+    from .base import iter_lines
+
+    limits = sandbox.limits
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for record in hits.matches:
+        by_file.setdefault(record["file"], []).append(record)
+    kept: list[dict[str, Any]] = []
+    dropped = 0
+    spent = 0
+    for rel, records in by_file.items():
+        last = max(r["line"] for r in records) + hits.context
+        lines: dict[int, str] = {}
+        try:
+            with sandbox.open_read(rel) as (f, st, _res):
+                if spent + st.st_size > budget_bytes:
+                    raise SandboxDenied("too_large", "verification budget spent")
+                spent += st.st_size
+                for n, (raw, cut) in enumerate(iter_lines(f, limits.max_line_chars * 4 + 1), 1):
+                    if n > last:
+                        break
+                    text = raw.decode("utf-8", errors="replace")
+                    lines[n] = clip_line(text, limits.max_line_chars, cut)[0].rstrip("\r\n")
+        except (SandboxDenied, OSError):
+            dropped += len(records)
+            continue
+        for record in records:
+            n = record["line"]
+            if _body(lines.get(n)) != _body(record["text"]):
+                dropped += 1
+                continue
+            record["text"] = lines[n]
+            if hits.context:
+                record["before"] = [
+                    lines[i] for i in range(max(1, n - len(record["before"])), n) if i in lines
+                ]
+                record["after"] = [
+                    lines[i] for i in range(n + 1, n + 1 + len(record["after"])) if i in lines
+                ]
+            kept.append(record)
+    hits.matches = kept
+    return dropped
+
+
+def _body(text: str | None) -> str | None:
+    """A shown line without its cut marker (the two reads may cut a long line differently)."""
+    return None if text is None else text.split("…[+", 1)[0]
