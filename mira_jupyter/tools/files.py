@@ -22,6 +22,7 @@ from .base import (
     scan_lines,
 )
 from .globs import GlobError, compile_glob
+from .grep_hits import in_control_dir
 from .sandbox import SandboxDenied
 from .types import FileWrite, ToolContext, ToolResult
 from .walk import Walker
@@ -244,6 +245,10 @@ def list_files(args: ListFilesArgs, ctx: ToolContext) -> ToolResult:
         except GlobError as exc:
             return ToolResult.denied(exc.reason, str(exc))
     start = sandbox.check_visible(args.directory)
+    if in_control_dir(start.rel):
+        return ToolResult.denied(
+            "protected_path", f"{start.rel!r} is a control directory, which is never listed"
+        )
     if not _is_dir(start.real):
         return ToolResult.denied("invalid_path", f"{start.rel!r} is not a directory: use read_file")
     recursive = args.recursive or (glob is not None and not glob.by_name)

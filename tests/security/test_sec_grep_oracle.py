@@ -104,3 +104,10 @@ def test_ripgrep_exclusion_globs_spare_exactly_the_allowed_names() -> None:
 
 def test_assert_denied_still_works_for_the_secret_itself(world: World, engine: str) -> None:
     assert_denied(world.call("grep_files", pattern="x", path=".env"), "protected_path")
+
+
+@pytest.mark.parametrize("path", [".git", ".mira", ".git/hooks", ".Mira"])
+def test_listing_inside_a_control_dir_is_refused(world: World, path: str) -> None:
+    result = world.call("list_files", directory=path)
+    assert result.status == "denied" and result.denial_reason in ("protected_path", "not_found")
+    assert "config" not in str(result.content.get("files", []))

@@ -13,6 +13,7 @@ import shutil
 import pytest
 from conftest import SECRET, World, assert_denied, assert_no_leak
 
+from mira_jupyter.tools import atomic
 from mira_jupyter.tools import sandbox as sandbox_mod
 from mira_jupyter.tools.types import FileWrite, ToolContext
 
@@ -122,23 +123,24 @@ def test_directory_swapped_during_recursive_listing(
     assert not any("stolen" in f for f in result.content["files"])
 
 
-def test_directory_moved_out_of_root_before_replace(world: World) -> None:
+def test_directory_moved_out_of_root_before_replace(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (world.root / "sub").mkdir()
     (world.root / "sub" / "f.txt").write_text("original\n")
     moved = world.outside / "moved"
+    real_write_temp = atomic._write_temp
 
-    def move_out(write: FileWrite) -> None:
-        world.writes.append(write)
+    def write_then_move(*args, **kwargs):  # noqa: ANN002, ANN003
+        real_write_temp(*args, **kwargs)
         os.rename(world.root / "sub", moved)
 
-    result = world.registry.dispatch(
-        "write_file",
-        {"path": "sub/f.txt", "content": "pwned"},
-        ToolContext(sandbox=world.sandbox, on_write=move_out),
-    )
+    monkeypatch.setattr(atomic, "_write_temp", write_then_move)
+    result = world.call("write_file", path="sub/f.txt", content="pwned")
     assert_denied(result, "symlink_escape")
     assert (moved / "f.txt").read_text() == "original\n"
     assert sorted(os.listdir(moved)) == ["f.txt"]  # no temp file left behind
+    assert world.writes == []  # nothing happened, so nothing was logged
 
 
 def test_directory_moved_out_right_after_replace_is_rolled_back(

@@ -49,19 +49,34 @@ def test_sandbox_root_must_be_a_directory(root: Path) -> None:
         Sandbox(root / "README.md")
 
 
-def test_write_bytes_reports_previous_content_before_replacing(root: Path) -> None:
+def test_write_bytes_reports_previous_content_once_replaced(root: Path) -> None:
     sb = Sandbox(root)
     seen: list[tuple[FileWrite, bytes]] = []
 
     def on_write(write: FileWrite) -> None:
-        # still the old bytes on disk when the undo entry is recorded
+        # logged only after the rename: a kernel killed mid-write logs no change
         seen.append((write, (root / "README.md").read_bytes()))
 
     outcome = sb.write_bytes("README.md", b"# New\n", on_write)
     write, on_disk = seen[0]
-    assert write.path == "README.md" and write.previous == b"# Title\n" and on_disk == b"# Title\n"
+    assert write.path == "README.md" and write.previous == b"# Title\n" and on_disk == b"# New\n"
     assert write.new_sha256 == outcome.sha256 and not outcome.created
     assert (root / "README.md").read_bytes() == b"# New\n"
+
+
+def test_a_write_whose_logging_fails_is_taken_back(root: Path) -> None:
+    sb = Sandbox(root)
+
+    def on_write(write: FileWrite) -> None:
+        raise OSError("the undo log is unavailable")
+
+    with pytest.raises(OSError):
+        sb.write_bytes("README.md", b"# New\n", on_write)
+    with pytest.raises(OSError):
+        sb.write_bytes("new.md", b"# New\n", on_write)
+    assert (root / "README.md").read_bytes() == b"# Title\n"
+    assert not (root / "new.md").exists()
+    assert not [p for p in root.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_write_preserves_the_file_mode(root: Path) -> None:
