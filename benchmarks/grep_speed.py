@@ -64,8 +64,22 @@ def paired(fns: list, repeats: int) -> list[list[float]]:
 
 def rg_command_line(rg: str, root: Path, pattern: str, ci: bool, sandbox: Sandbox) -> list[str]:
     """The ripgrep command grep_files builds, as a user would type it."""
-    args = grep.GrepArgs(pattern=pattern, case_insensitive=ci)
-    return grep._rg_command(rg, args, sandbox, sandbox.resolve("."), None)
+    from mira_jupyter.tools.grep_hits import COUNT_FACTOR
+    from mira_jupyter.tools.rg_args import rg_command
+
+    limits = sandbox.limits
+    return rg_command(
+        rg,
+        pattern=pattern,
+        case_insensitive=ci,
+        context_lines=0,
+        include_ignored=False,
+        secret_names=sandbox.secret_names,
+        glob=None,
+        max_count=limits.max_matches * COUNT_FACTOR,
+        max_filesize=limits.max_grep_filesize,
+        target=".",
+    )
 
 
 def run_cli(cmd: list[str], cwd: Path) -> None:
