@@ -75,7 +75,7 @@ def find_hazard(sandbox: Sandbox, start: Resolved, stop: threading.Event) -> str
     """The first ignore file ripgrep would block on: in `start`'s tree or above it."""
     here = os.path.join(sandbox.root, *start.parts)
     while True:  # ripgrep also reads the ignore files of every parent directory
-        for name in IGNORE_FILE_NAMES:
+        for name in (*IGNORE_FILE_NAMES, ".git/info/exclude"):
             if _hazard_at(here, name):
                 return os.path.join(here, name)
         parent = os.path.dirname(here)
@@ -88,7 +88,12 @@ def find_hazard(sandbox: Sandbox, start: Resolved, stop: threading.Event) -> str
         return _scan_tree(fd, start.rel, stop)
 
 
-def _scan_tree(fd: int, rel: str, stop: threading.Event) -> str | None:
+_MAX_SCAN_DEPTH = 200  # deeper trees are not scanned (and ripgrep seldom gets there)
+
+
+def _scan_tree(fd: int, rel: str, stop: threading.Event, depth: int = 0) -> str | None:
+    if depth > _MAX_SCAN_DEPTH:
+        return None
     with os.scandir(fd) as it:
         entries = list(it)
     for entry in entries:
@@ -108,7 +113,7 @@ def _scan_tree(fd: int, rel: str, stop: threading.Event) -> str | None:
         except OSError:
             continue
         try:
-            found = _scan_tree(sub, name if rel == "." else f"{rel}/{name}", stop)
+            found = _scan_tree(sub, name if rel == "." else f"{rel}/{name}", stop, depth + 1)
         finally:
             os.close(sub)
         if found:
@@ -198,7 +203,7 @@ def _collect(
     def watch() -> None:
         if finished.wait(HAZARD_DELAY) or not is_dir:
             return
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(Exception):  # a failed scan must not break the search
             found = find_hazard(sandbox, start, finished)
             if found and not finished.is_set():
                 hazard.append(found)

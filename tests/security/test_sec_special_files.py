@@ -49,12 +49,15 @@ class _Writer:
         self.thread.join(5)
 
 
-@pytest.mark.parametrize("where", ["sub/.gitignore", ".gitignore", "sub/.ignore", "sub/.rgignore"])
+@pytest.mark.parametrize(
+    "where", ["sub/.gitignore", ".gitignore", "sub/.ignore", "sub/.rgignore", ".git/info/exclude"]
+)
 def test_a_fifo_named_like_an_ignore_file_does_not_stall_grep(
     world: World, engine: str, where: str
 ) -> None:
     (world.root / "sub").mkdir()
     (world.root / "sub" / "found.txt").write_text("NEEDLE here\n")
+    (world.root / where).parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(world.root / where)
     result = world.call("grep_files", pattern="NEEDLE")
     assert result.status == "ok", result
