@@ -6,9 +6,10 @@ directory for a link after the check cannot redirect the search. A single file i
 the sandbox and handed over as ``/proc/self/fd/N``.
 
 ripgrep opens every ``.gitignore``/``.ignore``/``.rgignore`` it meets with a blocking open:
-a FIFO of that name stalls it until the time limit. A search still running after
-``HAZARD_DELAY`` looks for such files; if there is one, ripgrep is stopped and the caller
-searches with the RE2 engine over the sandboxed walk, which never opens special files.
+a FIFO of that name stalls it until the time limit. A search whose ripgrep stops using CPU
+(checked every ``HAZARD_DELAY``; without /proc, once after it) looks for such files; if
+there is one, ripgrep is stopped and the caller searches with the RE2 engine over the
+sandboxed walk, which never opens special files.
 """
 
 from __future__ import annotations
@@ -121,6 +122,16 @@ def _scan_tree(fd: int, rel: str, stop: threading.Event, depth: int = 0) -> str 
     return None
 
 
+def _cpu_ticks(pid: int) -> int | None:
+    """The process's user+system CPU time in clock ticks (Linux), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _text(obj: dict[str, Any]) -> str:
     if "text" in obj:
         return str(obj["text"])
@@ -201,13 +212,20 @@ def _collect(
         proc.kill()
 
     def watch() -> None:
-        if finished.wait(HAZARD_DELAY) or not is_dir:
+        if not is_dir:
             return
-        with contextlib.suppress(Exception):  # a failed scan must not break the search
-            found = find_hazard(sandbox, start, finished)
-            if found and not finished.is_set():
-                hazard.append(found)
-                proc.kill()
+        seen = None
+        while not finished.wait(HAZARD_DELAY):
+            ticks = _cpu_ticks(proc.pid)
+            if ticks is not None and ticks != seen:
+                seen = ticks  # ripgrep is working: a stall shows as CPU time standing still
+                continue
+            with contextlib.suppress(Exception):  # a failed scan must not break the search
+                found = find_hazard(sandbox, start, finished)
+                if found and not finished.is_set():
+                    hazard.append(found)
+                    proc.kill()
+            return
 
     timer = threading.Timer(time_limit, kill)
     timer.start()
