@@ -235,7 +235,7 @@ class Mira(Configurable):
 
     def engine_settings(self) -> EngineSettings:
         """Translate the configuration into the engine's plain settings."""
-        from .skills import default_user_dir
+        from .engine.settings import default_user_skills_dir
 
         budget = None if self.budget_usd is None else Decimal(str(self.budget_usd))
         providers: dict = {
@@ -261,6 +261,6 @@ class Mira(Configurable):
             request_timeout=self.request_timeout,
             max_output_tokens=self.max_output_tokens,
             # the engine protects the directory it loads skills from (MIRA_SKILLS_DIR, read now)
-            user_skills_dir=default_user_dir(),
+            user_skills_dir=default_user_skills_dir(),
             provider_settings=providers,
         )

@@ -256,10 +256,14 @@ class Engine:
         from ..tools.registry import file_tools
         from ..tools.roots import protected_paths
         from ..tools.sandbox import Sandbox
+        from .settings import default_user_skills_dir
 
         settings = self.settings
         models = {role: self._model(op.models[role]) for role in ("orchestrator", "executor")}
-        protected = protected_paths(settings.database, settings.user_skills_dir)
+        # the directory skills are loaded from is protected even when none was configured
+        protected = protected_paths(
+            settings.database, settings.user_skills_dir or default_user_skills_dir()
+        )
         # read_file's own caps (with "continue at line N" hints) sit below the engine's
         # result cap, so the model is told how to read on rather than just cut off
         limits = Limits(max_read_bytes=max(2_000, settings.max_tool_result_chars - 4_000), max_lines=400)

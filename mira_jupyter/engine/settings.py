@@ -44,3 +44,10 @@ def check_budget(amount: Decimal, what: str = "budget") -> Decimal:
     if amount > MAX_BUDGET_USD:
         raise ValueError(f"{what} must be at most ${MAX_BUDGET_USD:,}, got {amount:,}"[:200])
     return amount
+
+
+def default_user_skills_dir() -> Path:
+    """The user's skills directory now (MIRA_SKILLS_DIR, else the XDG location)."""
+    from ..skills import default_user_dir
+
+    return default_user_dir()

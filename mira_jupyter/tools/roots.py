@@ -63,15 +63,13 @@ def protected_paths(
 
     `database` is the resolved location: a file path is absolute, a connection string
     (``md:…``, ``ducklake:…``, ``:memory:``) is not, whatever ':' the file name holds.
-    The project's ``.mira/skills`` is protected as part of ``.mira/``.
+    The project's ``.mira/skills`` is protected as part of ``.mira/``; the caller resolves
+    the user's skills directory (``skills.default_user_dir()`` when none is configured).
     """
     out: list[str] = []
     if database and os.path.isabs(database):
         out.append(database)
-    if user_skills_dir is None:
-        from ..skills import default_user_dir
-
-        user_skills_dir = default_user_dir()
-    out.append(os.fspath(Path(user_skills_dir).expanduser()))
+    if user_skills_dir is not None:
+        out.append(os.fspath(Path(user_skills_dir).expanduser()))
     return out
 

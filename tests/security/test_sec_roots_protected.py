@@ -163,6 +163,7 @@ def test_a_root_holding_the_home_is_refused_and_home_itself_warns(
 def test_a_cell_under_a_slash_root_says_one_line_and_runs_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from IPython.core.error import UsageError
     from IPython.core.interactiveshell import InteractiveShell
 
     ip = InteractiveShell.instance()
@@ -172,10 +173,10 @@ def test_a_cell_under_a_slash_root_says_one_line_and_runs_nothing(
         ip.run_line_magic("config", f'Mira.database = "{tmp_path / "log.duckdb"}"')
         ip.run_line_magic("config", 'Mira.project_root = "/"')
         script = mt.use_script(mt.Script({ORCH: ["read /etc/shadow"]}))
-        result = ip.run_cell_magic("mira", "", "read_file /etc/shadow")
-        out = capsys.readouterr().out
-        assert result is None
-        assert out.startswith("mira: ") and out.count("\n") == 1 and "Mira.project_root" in out
+        with pytest.raises(UsageError) as info:  # the cell fails, with one line
+            ip.run_cell_magic("mira", "", "read_file /etc/shadow")
+        message = str(info.value)
+        assert "\n" not in message and "Mira.project_root" in message and "'/'" in message
         assert script.requests == []
     finally:
         ip.run_line_magic("unload_ext", "mira_jupyter")
