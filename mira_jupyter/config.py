@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from traitlets import Bool, Enum, Float, Int, List, Unicode, Union, default, validate
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, Union, default, validate
 from traitlets.config import Configurable
 
 from .engine.settings import EngineSettings, check_budget
@@ -83,6 +83,12 @@ class Mira(Configurable):
         ["auto", "concise", "detailed", "none"],
         help="Responses API: reasoning summaries to ask for (shown as a 'thinking' line).",
     ).tag(config=True)
+    prices_file = Unicode(
+        help="JSON price table merged over the shipped one (default: $MIRA_PRICES_FILE)."
+    ).tag(config=True)
+    allow_unpriced = Bool(
+        help="Run models without a price under a budget (their calls are not counted; a warning says so)."
+    ).tag(config=True)
 
     @default("orchestrator_model")
     def _default_orchestrator(self) -> str:
@@ -115,7 +121,16 @@ class Mira(Configurable):
             raise ValueError(f"MIRA_BUDGET_USD must be an amount in USD such as 0.50, got {value!r}") from None
         if not 0 < amount < float("inf"):
             raise ValueError(f"MIRA_BUDGET_USD must be a positive amount, got {value!r}")
+        check_budget(Decimal(str(amount)), "MIRA_BUDGET_USD")
         return amount
+
+    @default("prices_file")
+    def _default_prices_file(self) -> str:
+        return os.environ.get("MIRA_PRICES_FILE") or ""
+
+    @default("allow_unpriced")
+    def _default_allow_unpriced(self) -> bool:
+        return (_env("allow_unpriced") or "").lower() in ("1", "true", "yes", "on")
 
     @default("reasoning_planning")
     def _default_r_plan(self) -> str:
@@ -208,7 +223,10 @@ class Mira(Configurable):
     def _check_budget(self, proposal):  # noqa: ANN001
         value = proposal["value"]
         if value is not None:
-            check_budget(Decimal(str(value)), "Mira.budget_usd")
+            try:
+                check_budget(Decimal(str(value)), "Mira.budget_usd")
+            except ValueError as exc:
+                raise TraitError(str(exc)) from None
         return value
 
     @validate("simple_threshold")
@@ -263,4 +281,12 @@ class Mira(Configurable):
             # the engine protects the directory it loads skills from (MIRA_SKILLS_DIR, read now)
             user_skills_dir=default_user_skills_dir(),
             provider_settings=providers,
+            prices_file=self.resolved_prices_file(),
+            allow_unpriced=self.allow_unpriced,
         )
+
+    def resolved_prices_file(self) -> str | None:
+        """The user price file as an absolute path (relative to the project root), or None."""
+        if not self.prices_file:
+            return None
+        return str((self.resolved_root() / Path(self.prices_file).expanduser()).resolve())

@@ -12,7 +12,8 @@
     │   │   ModelTimeoutError (ConnectTimeoutError), ServerError, StreamCutError
     │   └── ModelCallCancelled the stream was closed because the operation was stopped
     ├── OperationCancelled     the user stopped the operation (Stop button, interrupt)
-    ├── BudgetExceeded         the next call could overspend the budget
+    ├── BudgetExceeded         the next call's reservation does not fit the budget
+    ├── UnpricedModel          a model without a price would run under a budget
     ├── CapReached             a tool-loop or token cap ended the step
     ├── SandboxDenied          a path or file was refused; tools return it as a denial
     ├── GlobError              a malformed glob (also ValueError)
@@ -53,7 +54,8 @@ _HOMES = {
     "ServerError": ".llm.types",
     "StreamCutError": ".llm.types",
     "OperationCancelled": ".core.cancel",
-    "BudgetExceeded": ".engine.calls",
+    "BudgetExceeded": ".engine.budget",
+    "UnpricedModel": ".engine.calls",
     "CapReached": ".engine.calls",
     "SandboxDenied": ".tools.policy",
     "GlobError": ".tools.globs",

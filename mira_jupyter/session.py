@@ -71,7 +71,9 @@ class Session:
                 session_id=previous.session_id if previous else None,
             )
             if previous is not None:
-                self._engine.spend.charge(previous.spend.spent)
+                # one session, one ledger: in-flight reservations and spend carry over
+                previous.spend.cap = settings.budget_usd
+                self._engine.spend = previous.spend
                 self._engine.operations = previous.operations
                 self._engine._plans = previous._plans
             self._engine_key = key

@@ -30,7 +30,11 @@ class Usage(BaseModel):
     """Token usage of one model call, normalised across providers.
 
     ``input_tokens`` includes ``cached_input_tokens``; ``output_tokens`` includes
-    ``reasoning_tokens``. Subsets are never billed twice.
+    ``reasoning_tokens``. Subsets are never billed twice. ``output_tokens_upper`` is set
+    when the client could not see everything the provider produced (a cancelled or cut
+    call, or a stream without a usage report): the output may be as large as that.
+    ``raw`` is the provider's usage object exactly as received (kept for repricing), and
+    ``provider_cost_usd`` the cost the provider itself reported (OpenRouter ``usage.cost``).
     """
 
     input_tokens: int = 0
@@ -38,38 +42,89 @@ class Usage(BaseModel):
     output_tokens: int = 0
     reasoning_tokens: int = 0
     source: Literal["reported", "estimated"] = "reported"
+    output_tokens_upper: int | None = None
+    raw: dict[str, Any] | None = None
+    provider_cost_usd: Decimal | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """True when only a lower bound is known (see ``output_tokens_upper``)."""
+        return self.output_tokens_upper is not None
 
     def __add__(self, other: Usage) -> Usage:
+        upper = None
+        if self.bounded or other.bounded:
+            upper = (self.output_tokens_upper or self.output_tokens) + (
+                other.output_tokens_upper or other.output_tokens
+            )
         return Usage(
             input_tokens=self.input_tokens + other.input_tokens,
             cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             source="estimated" if "estimated" in (self.source, other.source) else "reported",
+            output_tokens_upper=upper,
         )
 
 
 class Cost(BaseModel):
-    """Dollar cost of one call as exact decimal components."""
+    """Dollar cost of one call as exact decimal components.
+
+    The components are always priced from the table. When the provider reported what it
+    charged (OpenRouter ``usage.cost``), that figure is the truth: ``source`` is
+    ``"provider"`` and ``adjustment_usd`` carries the difference, so ``total_usd`` equals
+    the provider's number. ``upper_usd`` is set for calls whose usage is only a lower
+    bound: the call cost at least ``total_usd`` and at most ``upper_usd``.
+    """
 
     input_usd: Decimal = Decimal(0)  # uncached input
     cached_input_usd: Decimal = Decimal(0)
     output_usd: Decimal = Decimal(0)  # includes reasoning, billed at the output rate
     price_version: str | None = None
     priced: bool = True  # False when the model has no entry in the price table
+    adjustment_usd: Decimal = Decimal(0)  # provider-reported total minus the components
+    source: Literal["table", "provider", "mixed"] = "table"
+    upper_usd: Decimal | None = None
 
     @property
     def total_usd(self) -> Decimal:
-        return self.input_usd + self.cached_input_usd + self.output_usd
+        return self.input_usd + self.cached_input_usd + self.output_usd + self.adjustment_usd
+
+    @property
+    def most_usd(self) -> Decimal:
+        """What the call can have cost at most (the total when nothing is uncertain)."""
+        return self.upper_usd if self.upper_usd is not None else self.total_usd
+
+    @property
+    def bounded(self) -> bool:
+        return self.upper_usd is not None
 
     def __add__(self, other: Cost) -> Cost:
+        upper = None
+        if self.bounded or other.bounded:
+            upper = self.most_usd + other.most_usd
         return Cost(
             input_usd=self.input_usd + other.input_usd,
             cached_input_usd=self.cached_input_usd + other.cached_input_usd,
             output_usd=self.output_usd + other.output_usd,
             price_version=self.price_version or other.price_version,
             priced=self.priced and other.priced,
+            adjustment_usd=self.adjustment_usd + other.adjustment_usd,
+            source=_combined_source(self, other),
+            upper_usd=upper,
         )
+
+    def is_empty(self) -> bool:
+        """The zero cost that sums start from (no call priced into it yet)."""
+        return self.price_version is None and self.total_usd == 0 and self.upper_usd is None
+
+
+def _combined_source(a: Cost, b: Cost) -> Literal["table", "provider", "mixed"]:
+    if a.is_empty():
+        return b.source
+    if b.is_empty():
+        return a.source
+    return a.source if a.source == b.source else "mixed"
 
 
 class _Event(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,34 +26,19 @@ from ..core.events import (
 from ..core.ids import new_id
 from ..llm.capabilities import output_token_cap
 from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
+from .budget import BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
+from .output_cap import output_allowance
 
-
-class BudgetExceeded(MiraError):
-    """The next call could overspend the budget; the operation stops cleanly."""
+__all__ = ["BudgetExceeded", "CallRunner", "CapReached", "Ledger", "SessionSpend", "UnpricedModel"]
 
 
 class CapReached(MiraError):
     """A loop or token cap was hit; the step ends with this message."""
 
 
-class SessionSpend:
-    """What the whole session has spent, charged call by call (operations may overlap)."""
-
-    def __init__(self, cap: Decimal | None = None) -> None:
-        self.cap = cap
-        self._spent = Decimal(0)
-        self._lock = threading.Lock()
-
-    @property
-    def spent(self) -> Decimal:
-        with self._lock:
-            return self._spent
-
-    def charge(self, amount: Decimal) -> None:
-        """Add one call's cost."""
-        with self._lock:
-            self._spent += amount
+class UnpricedModel(MiraError):
+    """A model without a price would be called under a budget; nothing was sent."""
 
 
 @dataclass
@@ -102,6 +87,9 @@ class CallRunner:
     tokens: Any = None  # module with count_message_tokens
     last_call_id: str | None = None
     session: SessionSpend | None = None  # shared by every operation of the session
+    prices: Any = None  # the PriceTable (shipped + user file); default: load_prices()
+    budget: OperationBudget | None = None  # default: built from budget_usd and session
+    allow_unpriced: bool = False
 
     def __post_init__(self) -> None:
         if self.pricing is None:
@@ -112,6 +100,12 @@ class CallRunner:
             from ..llm import tokens
 
             self.tokens = tokens
+        if self.prices is None:
+            self.prices = self.pricing.load_prices()
+        if self.session is None:
+            self.session = SessionSpend()
+        if self.budget is None:
+            self.budget = OperationBudget(self.budget_usd, self.session)
 
     def call(
         self,
@@ -128,13 +122,15 @@ class CallRunner:
         """One model call with budget and cap checks; raises on failure or cancel."""
         self.cancel.raise_if_cancelled()
         model = self.models[role]
+        self._check_token_cap()
         effort = reasoning if reasoning and model.supports_reasoning_effort() else None
-        max_tokens = output_token_cap(
+        # the one cap function (phase default + reasoning room, Mira.max_output_tokens, the
+        # model's limit); under a budget the reservation may lower it to what the budget pays for
+        cap = output_token_cap(
             model.model_id, purpose, reasoning_effort=effort, configured=self.max_output_tokens
         )
-        affordable = self._check_caps(model, messages, tools)
-        if affordable is not None:
-            max_tokens = min(max_tokens, affordable)
+        reservation, prompt_tokens = self._reserve(model, messages, tools, effort or reasoning, cap)
+        max_tokens = reservation.max_output_tokens or cap
         call_id = new_id("call")
         self.last_call_id = call_id
         started = utcnow()
@@ -171,6 +167,7 @@ class CallRunner:
             purpose=purpose,
             started_at=started,
         )
+        call = _InFlight(model, reservation, prompt_tokens, effort or reasoning)
         try:
             response = model.chat(
                 messages,
@@ -181,10 +178,14 @@ class CallRunner:
                 max_tokens=max_tokens,
             )
         except ModelCallCancelled as exc:
-            self._finish(finished, exc.usage, clock, status="cancelled", error=str(exc))
+            self._finish(finished, call, exc.usage, clock, status="cancelled", error=str(exc))
             raise OperationCancelled(self.cancel.reason) from exc
         except ModelError as exc:
-            self._finish(finished, exc.usage, clock, status="error", error=str(exc))
+            self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
+            raise
+        except BaseException:
+            # an unexpected failure: what it cost is unknown, so it keeps its reservation
+            self.budget.settle(reservation, reservation.amount)
             raise
         if response.reasoning_summary:
             self.bus.emit(
@@ -199,6 +200,7 @@ class CallRunner:
             )
         self._finish(
             finished,
+            call,
             response.usage,
             clock,
             latency_ms=response.latency_ms,
@@ -217,9 +219,81 @@ class CallRunner:
             )
         return response
 
+    # -- budget ----------------------------------------------------------------------------
+
+    def _reserve(
+        self,
+        model: ChatModel,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None,
+        effort: str | None,
+        cap: int,
+    ) -> tuple[Reservation, int]:
+        """Reserve the call's worst case (input estimate + max_tokens sent) or raise."""
+        prompt_tokens = self.tokens.count_message_tokens(messages)
+        if tools:
+            prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
+        if not self.budget.limited:
+            return Reservation(Decimal(0), cap), prompt_tokens
+        price = self.prices.lookup(model.model_id)
+        # the fewest output tokens worth sending: the visible reserve plus reasoning room
+        allowance = min(cap, output_allowance(model, effort, self.output_reserve_tokens))
+        if price is None:
+            if not self.allow_unpriced:
+                from ..llm.pricing import unpriced_message
+
+                raise UnpricedModel(unpriced_message(model.model_id))
+            return Reservation(Decimal(0), cap), prompt_tokens  # uncounted, by the user's choice
+        # the provider's tokenizer may count more than ours: reserve with the session's margin
+        input_upper = math.ceil(prompt_tokens * self.session.input_margin(model.model_id))
+        fixed = input_upper * price.input
+        per_output = max(price.output, price.reasoning or price.output)
+
+        def describe(what: str, limit: Decimal, spent: Decimal, reserved: Decimal, need: Decimal) -> str:
+            in_flight = f" (+${reserved:.4f} reserved by calls in flight)" if reserved else ""
+            return (
+                f"{what} ${limit:.4f} would be exceeded: spent ${spent:.4f}{in_flight}, "
+                f"next {model.model_id} call estimated at ${need:.4f} "
+                f"({prompt_tokens:,} input + {allowance:,} output tokens)"
+            )
+
+        reservation = self.budget.reserve(
+            fixed, per_output, cap, allowance, describe, cancelled=lambda: self.cancel.cancelled
+        )
+        return reservation, prompt_tokens
+
+    def _check_token_cap(self) -> None:
+        used = self.ledger.total_usage
+        if used.input_tokens + used.output_tokens >= self.max_total_tokens:
+            raise CapReached(
+                f"token cap reached: {used.input_tokens + used.output_tokens:,} tokens used "
+                f"(limit {self.max_total_tokens:,})"
+            )
+
+    # -- accounting --------------------------------------------------------------------------
+
+    def _bounded(self, call: _InFlight, usage: Usage, status: str) -> Usage:
+        """Mark usage the client could not fully see with its upper bound (input + max_tokens).
+
+        A call that never reached the model reports zero and stays exact. One that did and
+        then was cancelled or cut, or that ended without a usage report, may have produced
+        hidden reasoning tokens the client never saw.
+        """
+        reached = usage.input_tokens > 0 or usage.output_tokens > 0 or usage.source == "estimated"
+        if not reached or (status == "ok" and usage.source == "reported"):
+            return usage
+        if usage.input_tokens == 0:
+            # cut before any token but after sending: the prompt was still read
+            usage = usage.model_copy(update={"input_tokens": call.prompt_tokens, "source": "estimated"})
+        limit = call.reservation.max_output_tokens or output_allowance(
+            call.model, call.effort, self.output_reserve_tokens
+        )
+        return usage.model_copy(update={"output_tokens_upper": max(limit, usage.output_tokens)})
+
     def _finish(
         self,
         fields: dict[str, Any],
+        call: _InFlight,
         usage: Usage,
         clock: float,
         *,
@@ -230,16 +304,26 @@ class CallRunner:
         finish_reason: str | None = None,
     ) -> None:
         model_id = f"{fields['provider']}:{fields['model']}"
-        cost = self.pricing.cost_of(usage, model_id)
+        at = fields["started_at"]
+        usage = self._bounded(call, usage, status)
+        cost = self.pricing.cost_of(usage, model_id, prices=self.prices, at=at)
+        charged = cost.total_usd
+        if usage.bounded and cost.priced:
+            # budgets charge the upper bound; the reservation (input margin included) if larger
+            charged = max(cost.most_usd, call.reservation.amount)
+            cost = cost.model_copy(update={"upper_usd": charged})
+        self.budget.settle(call.reservation, charged)
+        if usage.source == "reported" and call.prompt_tokens > 0 and usage.input_tokens > 0:
+            self.session.observe_input(model_id, usage.input_tokens, call.prompt_tokens)
         savings = Decimal(0)
         equivalent = None
         if fields["role"] == "executor":
             orchestrator = self.models["orchestrator"]
-            equivalent = self.pricing.cost_of(usage, orchestrator.model_id).total_usd
-            savings = equivalent - cost.total_usd
+            other = self.pricing.cost_of(usage, orchestrator.model_id, prices=self.prices, at=at)
+            if cost.priced and other.priced:  # an unpriced side makes any "saving" meaningless
+                equivalent = other.total_usd
+                savings = equivalent - cost.total_usd
         self.ledger.add(fields["role"], usage, cost, savings)
-        if self.session is not None:
-            self.session.charge(cost.total_usd)
         self.bus.emit(
             LLMCallFinished(
                 **fields,
@@ -254,40 +338,12 @@ class CallRunner:
             )
         )
 
-    def _check_caps(
-        self, model: ChatModel, messages: list[Message], tools: list[dict[str, Any]] | None
-    ) -> int | None:
-        """Raise if a cap would be crossed; returns the output-token limit the budget allows."""
-        used = self.ledger.total_usage
-        if used.input_tokens + used.output_tokens >= self.max_total_tokens:
-            raise CapReached(
-                f"token cap reached: {used.input_tokens + used.output_tokens:,} tokens used "
-                f"(limit {self.max_total_tokens:,})"
-            )
-        caps = []  # (what, cap, spent so far)
-        if self.budget_usd is not None:
-            caps.append(("budget", self.budget_usd, self.ledger.spent_usd))
-        if self.session is not None and self.session.cap is not None:
-            caps.append(("session budget", self.session.cap, self.session.spent))
-        if not caps:
-            return None
-        prompt_tokens = self.tokens.count_message_tokens(messages)
-        if tools:
-            prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
-        estimate = self.pricing.estimate_cost(
-            model.model_id, prompt_tokens, self.output_reserve_tokens
-        ).total_usd
-        for what, cap, spent in caps:
-            if spent + estimate > cap:
-                raise BudgetExceeded(
-                    f"{what} ${cap:.4f} would be exceeded: spent ${spent:.4f}, "
-                    f"next {model.model_id} call estimated at ${estimate:.4f} "
-                    f"({prompt_tokens:,} input + {self.output_reserve_tokens:,} output tokens)"
-                )
-        # the reply may use what is left after the input, and not a token more
-        per_output_token = self.pricing.estimate_cost(model.model_id, 0, 1_000_000).total_usd / 1_000_000
-        if per_output_token <= 0:
-            return None  # unpriced model: nothing to cap by
-        input_cost = self.pricing.estimate_cost(model.model_id, prompt_tokens, 0).total_usd
-        left = min(cap - spent for _, cap, spent in caps) - input_cost
-        return max(self.output_reserve_tokens, int(left / per_output_token))
+
+@dataclass
+class _InFlight:
+    """What the runner knows about a call while it runs."""
+
+    model: ChatModel
+    reservation: Reservation
+    prompt_tokens: int
+    effort: str | None

@@ -24,11 +24,13 @@ from ..core.ids import new_id
 from ..llm.errors import may_fall_back
 from ..llm.types import ChatModel, ModelError
 from . import prompts
+from .budget import OperationBudget
 from .bus import EventBus
-from .calls import BudgetExceeded, CallRunner, CapReached, Ledger, SessionSpend
+from .calls import BudgetExceeded, CallRunner, CapReached, Ledger, SessionSpend, UnpricedModel
 from .dispatch import ToolDispatcher
 from .metatools import orchestrator_tools
 from .outcome import AnswerCollector, answer_text
+from .output_cap import output_allowance
 from .planner import Plan, estimate_plan_cost, make_plan
 from .result import Operation, format_usd
 from .run import OperationRun
@@ -85,6 +87,9 @@ class Engine:
         self._skills = skills
         self.session_id = session_id or new_id("sess")
         self.spend = SessionSpend(settings.budget_usd)
+        from ..llm.pricing import load_prices
+
+        self.prices = load_prices(settings.prices_file)  # a bad price file fails here, once
         self.operations: dict[str, Operation] = {}
         self._plans: dict[str, tuple[Plan | None, list[Any], str, RunOptions]] = {}
         self._keep = keep_operations
@@ -200,9 +205,12 @@ class Engine:
         error: str | None = None
         try:
             run = self._new_run(op, options, cancel, ledger, budget)
+            self._check_prices(op, budget)
             body(run)
             if run.stopped_at_plan:
                 status = "planned"
+        except UnpricedModel as exc:
+            status, error = "failed", str(exc)
         except OperationCancelled:
             status, error = "cancelled", cancel.reason
         except BudgetExceeded as exc:
@@ -278,6 +286,10 @@ class Engine:
             session=self.spend,
             output_reserve_tokens=settings.output_reserve_tokens,
             max_output_tokens=settings.max_output_tokens,
+            prices=self.prices,
+            # plan-only and its run are one operation with one budget: what the plan spent counts
+            budget=OperationBudget(budget, self.spend, spent=op.cost.most_usd),
+            allow_unpriced=settings.allow_unpriced,
         )
         return OperationRun(
             operation_id=op.id,
@@ -302,6 +314,30 @@ class Engine:
             return self.model_factory(model_id, self.settings)
         except ValueError as exc:  # a malformed id or setting: one line, not a traceback
             raise ModelError(str(exc)) from None
+
+    def _models_called(self, op: Operation) -> list[str]:
+        """The models this operation may call: both, since simple mode can fall back."""
+        return list(dict.fromkeys([op.models["orchestrator"], op.models["executor"]]))
+
+    def _check_prices(self, op: Operation, budget: Decimal | None) -> None:
+        """Refuse before the first call when an unpriced model would run under a budget."""
+        unpriced = [m for m in self._models_called(op) if not self.prices.is_priced(m)]
+        if not unpriced:
+            return
+        from ..llm.pricing import PRICE_HELP, unpriced_message
+
+        limited = budget is not None or self.spend.cap is not None
+        if limited and not self.settings.allow_unpriced:
+            raise UnpricedModel(unpriced_message(unpriced[0]))
+        names = ", ".join(unpriced)
+        if limited:
+            message = (
+                f"{names} has no price: its calls are NOT counted against the budget "
+                f"(Mira.allow_unpriced is on); {PRICE_HELP}"
+            )
+        else:
+            message = f"{names} has no price: its calls show as unpriced; {PRICE_HELP}"
+        self.bus.emit(Notice(operation_id=op.id, level="warning", message=message))
 
     # -- modes ---------------------------------------------------------------------------
 
@@ -374,6 +410,12 @@ class Engine:
             op.models["executor"],
             len(tasks),
             tokens.count_tokens(system) + tokens.count_tokens(run.request),
+            prices=self.prices,
+            reasoning_tokens=output_allowance(
+                run.calls.models["orchestrator"],
+                options.reasoning or self.settings.reasoning_execution,
+                visible_tokens=0,
+            ),
         )
         usage = plan.response.usage
         self.bus.emit(

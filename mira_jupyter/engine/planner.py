@@ -82,11 +82,23 @@ def make_plan(
 
 
 def estimate_plan_cost(
-    pricing: Any, orchestrator_id: str, executor_id: str, n_tasks: int, context_tokens: int
+    pricing: Any,
+    orchestrator_id: str,
+    executor_id: str,
+    n_tasks: int,
+    context_tokens: int,
+    *,
+    prices: Any = None,
+    reasoning_tokens: int = 0,
 ) -> Decimal:
     """A rough, labelled estimate of running a plan: per task two orchestrator turns and
-    one executor delegation, plus the final answer."""
-    per_task = pricing.estimate_cost(orchestrator_id, 2 * (context_tokens + 600), 2 * 400).total_usd
-    per_task += pricing.estimate_cost(executor_id, 4_000, 1_200).total_usd
-    compose = pricing.estimate_cost(orchestrator_id, context_tokens + 600 * n_tasks, 600).total_usd
+    one executor delegation, plus the final answer. `reasoning_tokens` is the hidden
+    reasoning allowance of one orchestrator turn (0 for models that do not reason)."""
+
+    def usd(model: str, tokens_in: int, tokens_out: int) -> Decimal:
+        return pricing.estimate_cost(model, tokens_in, tokens_out, prices=prices).total_usd
+
+    per_task = usd(orchestrator_id, 2 * (context_tokens + 600), 2 * (400 + reasoning_tokens))
+    per_task += usd(executor_id, 4_000, 1_200)
+    compose = usd(orchestrator_id, context_tokens + 600 * n_tasks, 600 + reasoning_tokens)
     return per_task * n_tasks + compose

@@ -14,10 +14,21 @@ def format_usd(value: Decimal) -> str:
     """Dollars with enough decimals to show small costs (two significant digits)."""
     if value == 0:
         return "$0.00"
-    if abs(value) >= Decimal("0.01"):
-        return f"${value:.2f}" if abs(value) >= 1 else f"${value:.4f}"
-    digits = max(2, -value.copy_abs().adjusted() + 1)
-    return f"${value:.{digits}f}"
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    if value >= Decimal("0.01"):
+        return f"{sign}${value:.2f}" if value >= 1 else f"{sign}${value:.4f}"
+    digits = max(2, -value.adjusted() + 1)
+    return f"{sign}${value:.{digits}f}"
+
+
+def format_cost(cost: Cost) -> str:
+    """A cost: "unpriced" (never $0.00) without a price, "at most $X" when only bounded."""
+    if not cost.priced and cost.total_usd == 0 and not cost.bounded:
+        return "unpriced"
+    text = format_usd(cost.total_usd)
+    if cost.bounded and cost.most_usd != cost.total_usd:
+        text += f" (at most {format_usd(cost.most_usd)})"
+    return text if cost.priced else text + " + unpriced"
 
 
 @dataclass
@@ -48,7 +59,18 @@ class Operation:
 
     @property
     def cost_usd(self) -> Decimal:
+        """What the calls cost (a lower bound when `cost_upper_usd` is set)."""
         return self.cost.total_usd
+
+    @property
+    def cost_upper_usd(self) -> Decimal | None:
+        """At most this much, when a call was cancelled or cut (None when exact)."""
+        return self.cost.upper_usd
+
+    @property
+    def priced(self) -> bool:
+        """False when some call ran on a model without a price (its cost is unknown)."""
+        return self.cost.priced
 
     @property
     def files_changed(self) -> list[str]:
@@ -65,9 +87,9 @@ class Operation:
             self.mode,
             f"{u.input_tokens:,} in ({u.cached_input_tokens:,} cached) / {u.output_tokens:,} out "
             f"({u.reasoning_tokens:,} reasoning) tokens",
-            format_usd(self.cost_usd),
+            format_cost(self.cost),
         ]
-        if self.routing_savings_usd > 0:
+        if self.routing_savings_usd:  # negative savings are shown as they are
             parts.append(f"saved {format_usd(self.routing_savings_usd)} by routing")
         return " · ".join(parts)
 

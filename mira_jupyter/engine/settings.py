@@ -28,6 +28,8 @@ class EngineSettings:
     max_output_tokens: int | None = None  # the output cap of every call (None: per phase)
     request_timeout: float = 120.0
     user_skills_dir: Path | None = None
+    prices_file: str | None = None  # a user price table merged over the shipped one
+    allow_unpriced: bool = False  # run unpriced models under a budget (uncounted, with a warning)
     provider_settings: dict[str, str] = field(default_factory=dict)
 
 

@@ -125,8 +125,9 @@ def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelC
     """Capabilities of `model_id`; unknown models get conservative defaults (no effort)."""
     entry = _match(_table(models_file or os.environ.get(MODELS_ENV) or None), model_id) or {}
     max_out = entry.get("max_output_tokens")
+    effort = bool(entry.get("supports_reasoning_effort", False))
     return ModelCapabilities(
-        supports_reasoning_effort=bool(entry.get("supports_reasoning_effort", False)),
+        supports_reasoning_effort=effort,
         max_output_tokens=int(max_out) if max_out else None,
         responses_api=bool(entry.get("responses_api", False)),
         reasons=bool(entry.get("reasons", False)),

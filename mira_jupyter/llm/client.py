@@ -36,7 +36,7 @@ from .types import (
     ModelError,
     without_provider_state,
 )
-from .usage import estimate_usage, normalize_usage
+from .usage import estimate_usage, resolve_usage
 
 log = logging.getLogger(__name__)
 
@@ -232,25 +232,38 @@ class OpenAICompatibleModel:
         )
         started = time.monotonic()
         attempt = 0
+        # attempts that reached the model before failing may be billed: their estimate adds up
+        earlier: Usage | None = None
         while True:
             attempt += 1
             if cancel is not None and cancel.cancelled:
-                raise self._cancelled(Usage(source="estimated"), attempt - 1)
+                # nothing was sent for this attempt: it costs nothing
+                raise self._cancelled(earlier or Usage(), attempt - 1)
             try:
-                return self._attempt(
+                response = self._attempt(
                     client, params, ctx, on_text, cancel, started, attempt, (messages, tools)
                 )
             except Retryable as failure:
                 error = failure.error
+                if _nonzero(error.usage):
+                    earlier = _combined(earlier, error.usage)
                 delay = self._backoff(attempt, failure.retry_after)
                 if delay > self.max_retry_wait:
                     error = type(error)(f"{error} (the server asked to wait {delay:.0f} s)")
                 if attempt >= self.max_attempts or delay > self.max_retry_wait:
-                    raise _with_attempts(error, attempt) from None
+                    raise _with_attempts(error, attempt, earlier) from None
                 log.debug("%s; retrying in %.2f s (attempt %d)", error, delay, attempt + 1)
+            except ModelError as exc:
+                if earlier is not None:
+                    exc.usage = _combined(earlier, exc.usage)
+                raise
+            else:
+                if earlier is not None:
+                    response.usage = _combined(earlier, response.usage)
+                return response
             if cancel is not None:
                 if cancel.wait(delay):
-                    raise self._cancelled(Usage(source="estimated"), attempt)
+                    raise self._cancelled(earlier or Usage(), attempt)
             else:
                 time.sleep(delay)
 
@@ -303,7 +316,6 @@ class OpenAICompatibleModel:
         ttft: float | None,
     ) -> ChatResponse:
         """The ChatResponse of a stream that ended; raises if it is not a usable completion."""
-        usage = normalize_usage(acc.usage)
         tool_calls = acc.tool_calls()
         if acc.chunks == 0 or (acc.finish_reason is None and not acc.text and not tool_calls):
             raise BadResponseError(
@@ -314,7 +326,7 @@ class OpenAICompatibleModel:
         return ChatResponse(
             text=acc.text,
             tool_calls=tool_calls,
-            usage=usage if usage is not None else partial_usage(),
+            usage=partial_usage(),
             finish_reason=acc.finish_reason,
             model=acc.model or self.model,
             latency_ms=latency_ms,
@@ -343,10 +355,10 @@ class OpenAICompatibleModel:
         stream = None
 
         def partial_usage() -> Usage:
-            reported = normalize_usage(acc.usage)
-            if reported is not None:
-                return reported
-            return estimate_usage(messages, acc.text, acc.other_output_texts(), tools)
+            return resolve_usage(
+                acc.usage,
+                lambda: estimate_usage(messages, acc.text, acc.other_output_texts(), tools),
+            )
 
         try:
             try:
@@ -406,10 +418,46 @@ class OpenAICompatibleModel:
         if isinstance(mapped, Retryable):
             # a retry would repeat text already shown: only retry before any output
             if not acc.output_started:
+                if acc.chunks or _reached_model(exc):
+                    mapped.error.usage = partial_usage()
                 return mapped
             mapped = mapped.error
         mapped.after_output = acc.output_started
-        return _with_attempts(mapped, attempt, partial_usage() if acc.chunks else None)
+        # a request refused outright (HTTP error, connection refused) processed nothing and
+        # costs nothing; one that reached the model and then broke is estimated and bounded
+        usage = partial_usage() if acc.chunks or _reached_model(exc) else None
+        return _with_attempts(mapped, attempt, usage)
+
+def _reached_model(exc: BaseException) -> bool:
+    """Whether the request was sent and accepted, so the provider may have worked on it."""
+    import httpx
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        return False  # answered with an error status: nothing was generated
+    current: BaseException | None = exc
+    seen = 0
+    while current is not None and seen < 10:
+        if isinstance(current, httpx.ConnectError | httpx.ConnectTimeout):
+            return False
+        if isinstance(current, httpx.ReadTimeout | httpx.ReadError | httpx.RemoteProtocolError):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def _nonzero(usage: Usage) -> bool:
+    return bool(usage.input_tokens or usage.output_tokens)
+
+
+def _combined(earlier: Usage | None, usage: Usage) -> Usage:
+    """`usage` plus the estimate of earlier attempts; the last attempt's raw object is kept."""
+    if earlier is None:
+        return usage
+    total = earlier + usage
+    # a provider-reported cost covers only the last attempt: price the whole from the table
+    return total.model_copy(update={"raw": usage.raw})
 
 
 def _with_attempts(error: ModelError, attempts: int, usage: Usage | None = None) -> ModelError:

@@ -2,18 +2,28 @@
 
 The table uses LiteLLM's field names (``input_cost_per_token``,
 ``cache_read_input_token_cost``, ``output_cost_per_token``) so an entry can be pasted from
-there. Prices are parsed as `Decimal` straight from the JSON text, so costs are exact.
-A user file (``MIRA_PRICES_FILE`` or an explicit path) is merged over the shipped table and
-its version is recorded in every `Cost.price_version`, so a price change never rewrites
-the history already logged.
+there; every shipped entry also names its ``source``. Prices are parsed as `Decimal`
+straight from the JSON text, so costs are exact.
+
+Prices have effective periods: an entry's ``history`` lists earlier prices with their
+``from``/``until`` instants (UTC), optionally with an ``off_peak`` daily window, and a call
+is priced by the period containing its start time. Dated snapshots (``gpt-4o-2024-05-13``)
+are entries of their own: a date suffix is never stripped to find a price, because a
+snapshot can cost something else than the current alias.
+
+A user file (``MIRA_PRICES_FILE``, ``Mira.prices_file`` or an explicit path) is merged over
+the shipped table; ``price_version`` is the shipped version plus the user file's version and
+the first 12 hex digits of its SHA-256, so two different files never share a version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -23,9 +33,11 @@ from ..core.events import Cost, Usage
 from ._names import model_name_candidates
 
 PRICES_ENV = "MIRA_PRICES_FILE"
+PRICE_HELP = "price it with a JSON file named by MIRA_PRICES_FILE or %config Mira.prices_file"
 
 _lock = threading.Lock()
-_cache: dict[tuple[str | None, float | None], PriceTable] = {}
+_cache: dict[tuple[str | None, float | None, int | None], PriceTable] = {}
+_META_KEYS = ("version", "source", "fetched", "sample_spec", "comment")
 
 
 @dataclass(frozen=True)
@@ -41,18 +53,94 @@ class ModelPrice:
     def from_entry(cls, entry: dict[str, Any]) -> ModelPrice:
         """Build from a LiteLLM-style entry; a missing cache rate means no cache discount."""
         try:
-            input_rate = Decimal(str(entry["input_cost_per_token"]))
-            output_rate = Decimal(str(entry["output_cost_per_token"]))
+            input_rate = _rate(entry["input_cost_per_token"])
+            output_rate = _rate(entry["output_cost_per_token"])
         except KeyError as exc:
             raise ValueError(f"price entry lacks {exc.args[0]!r}") from None
         cached = entry.get("cache_read_input_token_cost")
         reasoning = entry.get("output_cost_per_reasoning_token")
         return cls(
             input=input_rate,
-            cached_input=input_rate if cached is None else Decimal(str(cached)),
+            cached_input=input_rate if cached is None else _rate(cached),
             output=output_rate,
-            reasoning=None if reasoning is None else Decimal(str(reasoning)),
+            reasoning=None if reasoning is None else _rate(reasoning),
         )
+
+
+def _rate(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"a price must be a number, got {value!r}")
+    try:
+        rate = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"a price must be a number, got {value!r}") from None
+    if not rate.is_finite() or rate < 0:
+        raise ValueError(f"a price must be a finite non-negative number, got {value!r}")
+    return rate
+
+
+def _instant(value: Any, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not an ISO date-time such as 2025-09-05T16:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _clock(value: Any) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"off_peak time {value!r} must look like 16:30") from None
+
+
+def _in_window(at: datetime, start: time, end: time) -> bool:
+    now = at.astimezone(UTC).time()
+    return start <= now < end if start <= end else now >= start or now < end
+
+
+def _price_at(entry: dict[str, Any], at: datetime | None) -> ModelPrice:
+    """The price of `entry` in force at `at` (None: now, i.e. the entry's current price)."""
+    chosen = entry
+    if at is not None:
+        for period in entry.get("history") or ():
+            start = _instant(period.get("from"), "history 'from'")
+            end = _instant(period.get("until"), "history 'until'")
+            if (start is None or start <= at) and (end is None or at < end):
+                chosen = period
+                break
+    off_peak = chosen.get("off_peak")
+    if (
+        at is not None
+        and isinstance(off_peak, dict)
+        and _in_window(at, _clock(off_peak.get("start_utc")), _clock(off_peak.get("end_utc")))
+    ):
+        return ModelPrice.from_entry(off_peak)
+    return ModelPrice.from_entry(chosen)
+
+
+def _validate(entry: dict[str, Any]) -> None:
+    ModelPrice.from_entry(entry)
+    history = entry.get("history") or []
+    if not isinstance(history, list):
+        raise ValueError("'history' must be a list of periods")
+    for period in history:
+        if not isinstance(period, dict):
+            raise ValueError("each 'history' period must be an object")
+        ModelPrice.from_entry(period)
+        start = _instant(period.get("from"), "history 'from'")
+        end = _instant(period.get("until"), "history 'until'")
+        if end is None:
+            raise ValueError("each 'history' period needs an 'until' instant")
+        if start is not None and start >= end:
+            raise ValueError(f"history period from {start} is not before until {end}")
+        off_peak = period.get("off_peak")
+        if off_peak is not None:
+            ModelPrice.from_entry(off_peak)
+            _clock(off_peak.get("start_utc"))
+            _clock(off_peak.get("end_utc"))
 
 
 @dataclass(frozen=True)
@@ -64,25 +152,40 @@ class PriceTable:
     fetched: str
     models: dict[str, dict[str, Any]]
 
-    def lookup(self, model_id: str) -> ModelPrice | None:
-        """Price of `model_id` (``provider:model``, then the bare model name), or None."""
-        for name in model_name_candidates(model_id):
-            entry = self.models.get(name)
-            if entry is not None:
-                return ModelPrice.from_entry(entry)
+    def entry(self, model_id: str) -> dict[str, Any] | None:
+        """The table entry for `model_id` (``provider:model``, then the bare name), or None."""
+        for name in model_name_candidates(model_id, undated=False):
+            found = self.models.get(name)
+            if found is not None:
+                return found
         return None
 
+    def lookup(self, model_id: str, at: datetime | None = None) -> ModelPrice | None:
+        """Price of `model_id` at instant `at` (default: the current price), or None."""
+        entry = self.entry(model_id)
+        return None if entry is None else _price_at(entry, at)
 
-def _read_json(path: Path) -> dict[str, Any]:
+    def is_priced(self, model_id: str) -> bool:
+        """Whether the table knows `model_id`."""
+        return self.entry(model_id) is not None
+
+
+def _read_json(path: Path) -> tuple[dict[str, Any], bytes]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ValueError(f"price file not found: {path}") from None
+    except OSError as exc:
+        raise ValueError(f"price file {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise ValueError(f"price file {path} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"price file {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"price file {path} must hold a JSON object")
-    return data
+    return data, raw
 
 
 def _models_of(data: dict[str, Any], origin: str) -> dict[str, dict[str, Any]]:
@@ -90,7 +193,7 @@ def _models_of(data: dict[str, Any], origin: str) -> dict[str, dict[str, Any]]:
     models = data.get("models") if isinstance(data.get("models"), dict) else data
     out: dict[str, dict[str, Any]] = {}
     for name, entry in models.items():
-        if name in ("version", "source", "fetched", "sample_spec") or not isinstance(entry, dict):
+        if name in _META_KEYS or not isinstance(entry, dict):
             continue
         out[name] = entry
     if not out:
@@ -109,30 +212,36 @@ def _build(path: Path | None) -> PriceTable:
     version = str(shipped["version"])
     source, fetched = str(shipped.get("source", "")), str(shipped.get("fetched", ""))
     if path is not None:
-        user = _read_json(path)
+        user, raw = _read_json(path)
         for name, entry in _models_of(user, str(path)).items():
-            models[name] = {**models.get(name, {}), **entry}
-        version = f"{version}+user:{user.get('version', 'unversioned')}"
+            merged = {**models.get(name, {}), **entry}
+            if "history" not in entry and name in models:
+                # a user price is today's price: earlier periods of the shipped table stay
+                merged["history"] = models[name].get("history", [])
+            models[name] = merged
+        digest = hashlib.sha256(raw).hexdigest()[:12]
+        version = f"{version}+user:{user.get('version', 'unversioned')}:sha256:{digest}"
     for name, entry in models.items():
         try:
-            ModelPrice.from_entry(entry)
-        except (ValueError, ArithmeticError) as exc:
+            _validate(entry)
+        except (ValueError, ArithmeticError, TypeError) as exc:
             raise ValueError(f"price entry {name!r}: {exc}") from None
     return PriceTable(version=version, source=source, fetched=fetched, models=models)
 
 
 def load_prices(path: str | os.PathLike[str] | None = None) -> PriceTable:
-    """The shipped table merged with `path` (or ``$MIRA_PRICES_FILE``); cached per file mtime."""
+    """The shipped table merged with `path` (or ``$MIRA_PRICES_FILE``); cached per file state."""
     if path is None:
         path = os.environ.get(PRICES_ENV) or None
     resolved = Path(path).expanduser() if path is not None else None
-    mtime = None
+    mtime = size = None
     if resolved is not None:
         try:
-            mtime = resolved.stat().st_mtime
+            stat = resolved.stat()
         except OSError:
             raise ValueError(f"price file not found: {resolved}") from None
-    key = (str(resolved) if resolved else None, mtime)
+        mtime, size = stat.st_mtime, stat.st_size
+    key = (str(resolved) if resolved else None, mtime, size)
     with _lock:
         table = _cache.get(key)
         if table is None:
@@ -146,25 +255,50 @@ def _cost(price: ModelPrice | None, usage: Usage, version: str) -> Cost:
     # cached is a subset of input and reasoning a subset of output: bill each token once
     cached = min(max(usage.cached_input_tokens, 0), max(usage.input_tokens, 0))
     uncached = max(usage.input_tokens - cached, 0)
-    output = max(usage.output_tokens, 0)
-    if price.reasoning is None:
-        output_usd = output * price.output
-    else:
+
+    def output_usd(output: int) -> Decimal:
+        output = max(output, 0)
+        if price.reasoning is None:
+            return output * price.output
         reasoning = min(max(usage.reasoning_tokens, 0), output)
-        output_usd = (output - reasoning) * price.output + reasoning * price.reasoning
-    return Cost(
+        return (output - reasoning) * price.output + reasoning * price.reasoning
+
+    cost = Cost(
         input_usd=uncached * price.input,
         cached_input_usd=cached * price.cached_input,
-        output_usd=output_usd,
+        output_usd=output_usd(usage.output_tokens),
         price_version=version,
         priced=True,
     )
+    if usage.output_tokens_upper is not None:
+        upper_output = max(usage.output_tokens_upper, usage.output_tokens)
+        # the hidden part may be reasoning: bill it at the dearer of the two output rates
+        rate = max(price.output, price.reasoning or price.output)
+        extra = (upper_output - max(usage.output_tokens, 0)) * rate
+        cost = cost.model_copy(update={"upper_usd": cost.total_usd + extra})
+    return cost
 
 
-def cost_of(usage: Usage, model_id: str, *, prices: PriceTable | None = None) -> Cost:
-    """Exact cost of `usage` on `model_id`; unknown models give ``Cost(priced=False)``."""
+def _with_provider_cost(cost: Cost, usage: Usage) -> Cost:
+    """The provider's own figure is what was charged: it becomes the total."""
+    reported = usage.provider_cost_usd
+    if reported is None:
+        return cost
+    components = cost.input_usd + cost.cached_input_usd + cost.output_usd
+    return cost.model_copy(
+        update={"adjustment_usd": reported - components, "source": "provider", "priced": True}
+    )
+
+
+def cost_of(
+    usage: Usage, model_id: str, *, prices: PriceTable | None = None, at: datetime | None = None
+) -> Cost:
+    """Exact cost of `usage` on `model_id` at instant `at`; unknown models are unpriced.
+
+    A provider-reported cost (OpenRouter ``usage.cost``) is used as the total when present.
+    """
     table = prices or load_prices()
-    return _cost(table.lookup(model_id), usage, table.version)
+    return _with_provider_cost(_cost(table.lookup(model_id, at), usage, table.version), usage)
 
 
 def estimate_cost(
@@ -175,7 +309,7 @@ def estimate_cost(
     cached_input_tokens: int = 0,
     prices: PriceTable | None = None,
 ) -> Cost:
-    """Cost of a hypothetical call, for budget pre-checks."""
+    """Cost of a hypothetical call at today's prices, for budget pre-checks."""
     usage = Usage(
         input_tokens=input_tokens,
         cached_input_tokens=cached_input_tokens,
@@ -187,4 +321,12 @@ def estimate_cost(
 
 def is_priced(model_id: str, *, prices: PriceTable | None = None) -> bool:
     """Whether the price table knows `model_id`."""
-    return (prices or load_prices()).lookup(model_id) is not None
+    return (prices or load_prices()).is_priced(model_id)
+
+
+def unpriced_message(model_id: str) -> str:
+    """The one line that refuses an unpriced model under a budget."""
+    return (
+        f"{model_id} has no price, so a budget cannot hold: {PRICE_HELP} "
+        "(or %config Mira.allow_unpriced = True to run it uncounted)"
+    )

@@ -119,7 +119,8 @@ class ModelError(MiraError):
 
     def __init__(self, message: str, *, usage: Usage | None = None, attempts: int = 1) -> None:
         super().__init__(message)
-        self.usage = usage or Usage(source="estimated")
+        # default: nothing was processed, so nothing is billed (not an "estimate" of zero)
+        self.usage = usage or Usage()
         self.attempts = attempts
         self.after_output = False
 

@@ -1,9 +1,19 @@
-"""Normalise provider usage objects (OpenAI, DeepSeek) into one `Usage` record."""
+"""Normalise provider usage objects into one `Usage` record; the one place that does so.
+
+Chat Completions (OpenAI, DeepSeek, OpenRouter, local servers) and the Responses API
+shapes are both understood. Every `Usage` made here keeps the provider's object in
+``raw`` (for repricing and audits) and OpenRouter's ``usage.cost`` in
+``provider_cost_usd``. A usage object whose counts are missing, strings, negative or
+otherwise nonsense is not trusted: `resolve_usage` falls back to the tokenizer estimate,
+marked ``estimated``, and still keeps the raw object.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..core.events import Cost, Usage
@@ -11,15 +21,24 @@ from ..core.events import Cost, Usage
 log = logging.getLogger(__name__)
 
 
-def _int(value: Any) -> int:
-    """A non-negative int from a usage field (None, missing, or junk count as 0)."""
-    if isinstance(value, bool):
+class _Nonsense(ValueError):
+    """A usage field that cannot be a token count."""
+
+
+def _count(raw: Mapping[str, Any], key: str, *, required: bool = False) -> int:
+    """A token count from `raw[key]`: absent is 0 (or nonsense if `required`)."""
+    if key not in raw or raw.get(key) is None:
+        if required:
+            raise _Nonsense(f"{key} missing")
         return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    if isinstance(value, float) and value.is_integer():
-        return max(int(value), 0)
-    return 0
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Nonsense(f"{key}={value!r}")
+    if isinstance(value, float) and not value.is_integer():
+        raise _Nonsense(f"{key}={value!r}")
+    if value < 0:
+        raise _Nonsense(f"{key}={value!r}")
+    return int(value)
 
 
 def _details(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -27,60 +46,102 @@ def _details(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
-    """Turn a Chat Completions (or Responses API) usage dict into `Usage`; None when absent.
+def _plain(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON-safe copy of the provider's usage object (what gets stored)."""
+    try:
+        return json.loads(json.dumps(raw, default=str))
+    except (TypeError, ValueError):
+        return {"unserialisable": repr(raw)[:2000]}
 
-    ``input_tokens`` is the whole prompt (cached included) and ``output_tokens`` the whole
-    completion (reasoning included); the subsets are clamped so they never exceed the totals.
-    DeepSeek's ``prompt_cache_hit_tokens`` wins over ``prompt_tokens_details.cached_tokens``.
-    """
-    if not raw:
+
+def provider_cost(raw: Mapping[str, Any] | None) -> Decimal | None:
+    """OpenRouter's ``usage.cost`` (USD actually charged), or None when absent or junk."""
+    if not raw or "cost" not in raw:
         return None
-    if "input_tokens" in raw and "prompt_tokens" not in raw:
-        return _responses_usage(raw)
-    prompt = _int(raw.get("prompt_tokens"))
-    completion = _int(raw.get("completion_tokens"))
+    value = raw.get("cost")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        cost = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return cost if cost.is_finite() and cost >= 0 else None
 
-    cached = _int(_details(raw, "prompt_tokens_details").get("cached_tokens"))
+
+def _chat_completions(raw: Mapping[str, Any]) -> Usage:
+    prompt = _count(raw, "prompt_tokens", required=True)
+    completion = _count(raw, "completion_tokens", required=True)
+    cached = _count(_details(raw, "prompt_tokens_details"), "cached_tokens")
     if "prompt_cache_hit_tokens" in raw:
-        hit = _int(raw.get("prompt_cache_hit_tokens"))
+        hit = _count(raw, "prompt_cache_hit_tokens")
         if "prompt_cache_miss_tokens" in raw:
-            miss = _int(raw.get("prompt_cache_miss_tokens"))
+            miss = _count(raw, "prompt_cache_miss_tokens")
             if hit + miss != prompt:
                 log.warning(
                     "DeepSeek usage inconsistent: hit %d + miss %d != prompt %d", hit, miss, prompt
                 )
-                # trust the parts: they are what DeepSeek bills
-                prompt = max(prompt, hit + miss)
+            # DeepSeek bills exactly these two parts, whatever prompt_tokens says
+            prompt = hit + miss
         cached = hit
-
-    reasoning = _int(_details(raw, "completion_tokens_details").get("reasoning_tokens"))
+    reasoning = _count(_details(raw, "completion_tokens_details"), "reasoning_tokens")
     if not reasoning:
         # some OpenAI-compatible servers report it at the top level
-        reasoning = _int(raw.get("reasoning_tokens"))
-
+        reasoning = _count(raw, "reasoning_tokens")
     return Usage(
         input_tokens=prompt,
         cached_input_tokens=min(cached, prompt),
         output_tokens=completion,
         reasoning_tokens=min(reasoning, completion),
-        source="reported",
     )
 
 
-def _responses_usage(raw: Mapping[str, Any]) -> Usage:
-    """The Responses API's ``ResponseUsage`` shape (``input_tokens``/``output_tokens``)."""
-    prompt = _int(raw.get("input_tokens"))
-    completion = _int(raw.get("output_tokens"))
-    cached = _int(_details(raw, "input_tokens_details").get("cached_tokens"))
-    reasoning = _int(_details(raw, "output_tokens_details").get("reasoning_tokens"))
+def _responses(raw: Mapping[str, Any]) -> Usage:
+    prompt = _count(raw, "input_tokens", required=True)
+    completion = _count(raw, "output_tokens", required=True)
+    cached = _count(_details(raw, "input_tokens_details"), "cached_tokens")
+    reasoning = _count(_details(raw, "output_tokens_details"), "reasoning_tokens")
     return Usage(
         input_tokens=prompt,
         cached_input_tokens=min(cached, prompt),
         output_tokens=completion,
         reasoning_tokens=min(reasoning, completion),
-        source="reported",
     )
+
+
+def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
+    """Turn a provider usage object into `Usage`; None when absent or not trustworthy.
+
+    ``input_tokens`` is the whole prompt (cached included) and ``output_tokens`` the whole
+    completion (reasoning included); the subsets are clamped so they never exceed the totals.
+    DeepSeek's ``prompt_cache_hit_tokens``/``prompt_cache_miss_tokens`` win over
+    ``prompt_tokens``. Responses-API objects (``input_tokens``/``output_tokens``) work too.
+    """
+    if not raw or not isinstance(raw, Mapping):
+        return None
+    try:
+        if "prompt_tokens" in raw or "completion_tokens" in raw:
+            usage = _chat_completions(raw)
+        elif "input_tokens" in raw or "output_tokens" in raw:
+            usage = _responses(raw)
+        else:
+            raise _Nonsense("no token counts")
+    except _Nonsense as exc:
+        log.warning("provider usage not usable (%s); the call is estimated instead", exc)
+        return None
+    return usage.model_copy(update={"raw": _plain(raw), "provider_cost_usd": provider_cost(raw)})
+
+
+def resolve_usage(raw: Mapping[str, Any] | None, estimate: Callable[[], Usage]) -> Usage:
+    """The reported usage if it can be trusted, else `estimate()` (kept with the raw object)."""
+    reported = normalize_usage(raw)
+    if reported is not None:
+        return reported
+    estimated = estimate()
+    if raw:
+        return estimated.model_copy(
+            update={"raw": _plain(raw), "provider_cost_usd": provider_cost(raw)}
+        )
+    return estimated
 
 
 def estimate_usage(

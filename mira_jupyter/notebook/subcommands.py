@@ -47,13 +47,26 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
 
     config = magics.session.config
     engine = magics.session.engine
+    models = list(dict.fromkeys([config.orchestrator_model, config.executor_model]))
+    unpriced = [m for m in models if not engine.prices.is_priced(m)]
+    spent = engine.session_spent_usd
     lines = [
         f"orchestrator model : {config.orchestrator_model}",
         f"executor model     : {config.executor_model}",
         f"project root       : {config.resolved_root()}",
         f"database           : {magics.session.database}",
-        f"session            : {engine.session_id} · spent ${engine.session_spent_usd:.4f}"
-        + (f" of ${config.budget_usd:.2f} budget" if config.budget_usd is not None else ""),
+        f"session            : {engine.session_id} · spent ${spent:.4f}"
+        + (f" of ${config.budget_usd:.2f} budget" if config.budget_usd is not None else "")
+        + (f" (${engine.spend.reserved:.4f} reserved in flight)" if engine.spend.reserved else ""),
+        f"prices             : {engine.prices.version}",
+        "unpriced models    : "
+        + (
+            ", ".join(unpriced)
+            + " (refused under a budget unless Mira.allow_unpriced; price them with"
+            " MIRA_PRICES_FILE or %config Mira.prices_file)"
+            if unpriced
+            else "none"
+        ),
         "API keys           : "
         + ", ".join(
             f"{status.env_var} {'set' if status.is_set else 'not set'}"
@@ -87,14 +100,24 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
 
 
 def costs(magics: MiraMagics, argv: list[str]) -> Any:
-    """Cost by model, role, skill, day, task or operation, with a chart."""
+    """Cost by model, role, skill, day, task or operation, with a chart; `--reprice FILE` compares another price table."""
     parser = _parser("costs", "cost breakdown")
     parser.add_argument("--by", default="model", choices=["model", "role", "skill", "day", "operation", "task"])
     parser.add_argument("--since", default=None)
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument("--reprice", metavar="FILE", help="price history with this table too")
     args = parser.parse_args(argv)
     from ..store import analytics
 
+    if args.reprice:
+        from ..reprice import reprice
+
+        try:
+            return reprice(
+                _log(magics), args.reprice, by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
+            )
+        except ValueError as exc:
+            raise SubcommandError(str(exc)) from None
     try:
         frame = analytics.costs(
             _log(magics), by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS

@@ -114,10 +114,12 @@ def costs(
 ) -> pd.DataFrame:
     """Spending grouped `by` model, role, skill, day, operation or task, since a time.
 
-    Columns: the grouping keys, calls, token sums (cached ⊂ input, reasoning ⊂ output),
-    cache_hit_ratio, the cost components, cost_usd, routing_savings_usd and
-    unpriced_calls. ``df.attrs["totals"]`` holds the exact sums. Days follow `tz`
-    (default: the machine's time zone).
+    Columns: the grouping keys, ``cost`` (the cost in words: ``unpriced`` when no call of
+    the row has a price, ``at most $X`` when a call was cancelled or cut), calls, token sums
+    (cached ⊂ input, reasoning ⊂ output), cache_hit_ratio, the cost components, cost_usd
+    (NULL when unpriced), cost_upper_usd, routing_savings_usd and unpriced_calls.
+    ``df.attrs["totals"]`` holds the exact sums. Days follow `tz` (default: the machine's
+    time zone).
     """
     if by not in GROUPINGS:
         raise ValueError(f"by={by!r}: choose one of {', '.join(GROUPINGS)}")
@@ -130,8 +132,15 @@ def costs(
         con.execute(f"CREATE TEMP TABLE mira_result AS FROM {macro}", [bound])
         df = _frame(con.execute("FROM mira_result"))
         sums = ", ".join(f"coalesce(sum({c}), 0)" for c in _SUMMED)
-        row = con.execute(f"SELECT {sums} FROM mira_result").fetchone()
-    totals: dict[str, Any] = dict(zip(_SUMMED, row, strict=True))
+        row = con.execute(
+            f"SELECT {sums}, sum(cost_upper_usd) FILTER (WHERE cost_upper_usd IS NOT NULL), "
+            "count(*) FILTER (WHERE cost_usd IS NOT NULL) FROM mira_result"
+        ).fetchone()
+    totals: dict[str, Any] = dict(zip(_SUMMED, row[: len(_SUMMED)], strict=True))
+    upper_sum, priced_groups = row[len(_SUMMED)], row[len(_SUMMED) + 1]
+    if len(df) and not priced_groups:
+        totals["cost_usd"] = None  # nothing in the frame has a price: unknown, not $0
+    totals["cost_upper_usd"] = upper_sum
     for key in (
         "calls",
         "input_tokens",
@@ -144,6 +153,7 @@ def costs(
     totals["cache_hit_ratio"] = (
         totals["cached_input_tokens"] / totals["input_tokens"] if totals["input_tokens"] else None
     )
+    df.insert(_label_position(df), "cost", cost_labels(df))
     if by == "skill":
         df["skill"] = df["skill"].fillna("(no skill)")
     if by == "task":
@@ -152,6 +162,36 @@ def costs(
     df.attrs["since"] = bound
     df.attrs["totals"] = totals
     return df
+
+
+def _label_position(df: pd.DataFrame) -> int:
+    return list(df.columns).index("calls") if "calls" in df.columns else 0
+
+
+def _usd(value: Any) -> str:
+    from decimal import Decimal
+
+    return f"${Decimal(str(value)):,.4f}"
+
+
+def cost_labels(df: pd.DataFrame) -> list[str]:
+    """What each row cost, in words: "unpriced" (never $0.00), "at most", unpriced calls."""
+    import pandas as pd
+
+    labels = []
+    uppers = df["cost_upper_usd"] if "cost_upper_usd" in df else [None] * len(df)
+    unpriced = df["unpriced_calls"] if "unpriced_calls" in df else [0] * len(df)
+    for cost, upper, n_unpriced in zip(df["cost_usd"], uppers, unpriced, strict=True):
+        if cost is None or pd.isna(cost):
+            labels.append("unpriced")
+            continue
+        text = _usd(cost)
+        if upper is not None and not pd.isna(upper) and upper != cost:
+            text += f" (at most {_usd(upper)})"
+        if n_unpriced:
+            text += f" + {int(n_unpriced)} unpriced call{'s' if n_unpriced != 1 else ''}"
+        labels.append(text)
+    return labels
 
 
 def tool_usage(
@@ -177,13 +217,18 @@ SELECT o.id AS operation_id, o.started_at, o.finished_at, o.status, o.mode, o.sk
        coalesce(c.cached_input_tokens, 0)::BIGINT AS cached_input_tokens,
        coalesce(c.output_tokens, 0)::BIGINT AS output_tokens,
        coalesce(c.reasoning_tokens, 0)::BIGINT AS reasoning_tokens,
-       coalesce(c.cost_usd, o.cost_usd, 0) AS cost_usd,
+       coalesce(c.cost_usd, o.cost_usd) AS cost_usd,
+       c.cost_upper_usd,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls,
        epoch(o.finished_at - o.started_at) AS duration_s
 FROM operations o
 LEFT JOIN (
     SELECT operation_id, count(*) AS calls, sum(input_tokens) AS input_tokens,
            sum(cached_input_tokens) AS cached_input_tokens, sum(output_tokens) AS output_tokens,
-           sum(reasoning_tokens) AS reasoning_tokens, sum(cost_total_usd) AS cost_usd
+           sum(reasoning_tokens) AS reasoning_tokens, sum(cost_total_usd) AS cost_usd,
+           CASE WHEN count(cost_upper_usd) > 0
+                THEN sum(coalesce(cost_upper_usd, cost_total_usd)) END AS cost_upper_usd,
+           count(*) FILTER (WHERE NOT coalesce(priced, true)) AS unpriced_calls
     FROM llm_calls GROUP BY operation_id
 ) c ON c.operation_id = o.id
 WHERE ($status IS NULL OR o.status = $status)

@@ -53,8 +53,28 @@ def fmt_usd(value: Decimal | float | int) -> str:
 
 
 def fmt_cost(cost: Cost) -> str:
-    """A cost total, flagged when some call had no price."""
-    return fmt_usd(cost.total_usd) + ("" if cost.priced else " (unpriced model)")
+    """A cost: "unpriced" (never $0.00) without a price, "at most" when only bounded."""
+    if not cost.priced and cost.total_usd == 0 and not cost.bounded:
+        return "unpriced"
+    text = fmt_usd(cost.total_usd)
+    if cost.bounded and cost.most_usd != cost.total_usd:
+        text += f" (at most {fmt_usd(cost.most_usd)})"
+    if not cost.priced:
+        text += " + unpriced"
+    return text
+
+
+ROUTING_TOOLTIP = (
+    "Routing savings = the executor's tokens priced at the orchestrator's rates, minus what "
+    "they cost. Not modelled: the orchestrator might have used fewer or more tokens, turns or "
+    "cache hits for the same work, and calls on unpriced models are left out. Negative means "
+    "the executor cost more."
+)
+
+
+def fmt_savings(value: Decimal) -> str:
+    """Routing savings with their sign: a negative figure is shown, not hidden."""
+    return f"routing saved {fmt_usd(value)}"
 
 
 def fmt_int(value: int) -> str:

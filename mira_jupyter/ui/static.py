@@ -12,11 +12,13 @@ from datetime import datetime
 from html import escape
 
 from .fmt import (
+    ROUTING_TOOLTIP,
     STATUS_LABELS,
     TASK_ICONS,
     TOOL_ICONS,
     fmt_cost,
     fmt_ms,
+    fmt_savings,
     fmt_span,
     fmt_usage,
     fmt_usd,
@@ -200,7 +202,7 @@ def footer_html(state: OperationState) -> str:
     """Tokens, dollars by role and routing savings."""
     usage = state.usage
     roles = " · ".join(
-        f"{escape(role)} {fmt_usd(totals.cost.total_usd)} ({totals.calls} call"
+        f"{escape(role)} {escape(fmt_cost(totals.cost))} ({totals.calls} call"
         f"{'s' if totals.calls != 1 else ''})"
         for role, totals in state.roles.items()
         if totals.calls
@@ -212,7 +214,10 @@ def footer_html(state: OperationState) -> str:
         f"<b>{escape(fmt_cost(state.cost))}</b>" + (f" — {roles}" if roles else ""),
     ]
     if state.routing_savings_usd:
-        parts.append(f"routing saved {fmt_usd(state.routing_savings_usd)}")
+        parts.append(
+            f'<span title="{escape(ROUTING_TOOLTIP)}" style="cursor:help;border-bottom:1px dotted">'
+            f"{escape(fmt_savings(state.routing_savings_usd))}</span>"
+        )
     duration = fmt_span(state.started_at, state.finished_at)
     if duration:
         parts.append(duration)
@@ -293,7 +298,7 @@ def render_markdown_summary(state: OperationState) -> str:
     if state.error:
         lines += [f"**error:** {neutralise_html(state.error)}", ""]
     footer = f"tokens {fmt_usage(state.usage)} · {fmt_cost(state.cost)}" + (
-        f" · routing saved {fmt_usd(state.routing_savings_usd)}" if state.routing_savings_usd else ""
+        f" · {fmt_savings(state.routing_savings_usd)}" if state.routing_savings_usd else ""
     )
     lines.append(f"*{_inline_safe(footer)}*")
     return "\n".join(lines)

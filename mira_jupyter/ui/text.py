@@ -17,6 +17,7 @@ from .fmt import (
     TOOL_ICONS,
     fmt_cost,
     fmt_ms,
+    fmt_savings,
     fmt_span,
     fmt_usage,
     fmt_usd,
@@ -108,13 +109,13 @@ def footer_lines(state: OperationState) -> list[str]:
         lines[0] += f": {state.error}"
     lines.append(f"tokens: {fmt_usage(state.usage)}")
     by_role = ", ".join(
-        f"{role} {fmt_usd(totals.cost.total_usd)}"
+        f"{role} {fmt_cost(totals.cost)}"
         for role, totals in state.roles.items()
         if totals.calls
     )
     lines.append(f"cost: {fmt_cost(state.cost)}" + (f" ({by_role})" if by_role else ""))
     if state.routing_savings_usd:
-        lines.append(f"routing saved {fmt_usd(state.routing_savings_usd)} vs orchestrator only")
+        lines.append(f"{fmt_savings(state.routing_savings_usd)} vs orchestrator only")
     return lines
 
 

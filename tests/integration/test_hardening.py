@@ -85,12 +85,14 @@ def test_the_budget_caps_each_reply_and_a_stop_inside_a_delegation_ends_the_oper
     script = mt.Script(
         {
             ORCH: [plan_turn("Summarise"), call("get_file_summary", paths=["README.md"]), "x", "y"],
-            # a huge prompt on the executor's first turn uses up the budget mid-delegation
-            EXEC: [{**call("summarize_file", path="README.md"), "usage": {"input": 100_000, "output": 10}}, "summary"],
+            # the provider counts a huge prompt on the executor's first turn ($0.084, far more
+            # than our tokenizer saw): the budget is used up mid-delegation
+            EXEC: [{**call("summarize_file", path="README.md"), "usage": {"input": 300_000, "output": 10}}, "summary"],
         }
     )
     h = Harness(project, script)
-    op = h.engine.run("summarise", RunOptions(mode="planned", budget_usd=Decimal("0.03")))
+    options = RunOptions(mode="planned", reasoning="low", budget_usd=Decimal("0.08"))
+    op = h.engine.run("summarise", options)
     sent = [r.body.get("max_completion_tokens") for r in script.requests]
     assert all(isinstance(limit, int) and limit >= 1024 for limit in sent)
     assert op.status == "budget_exceeded", "the stop inside the delegation was not swallowed"

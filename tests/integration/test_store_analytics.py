@@ -122,7 +122,9 @@ def test_costs_by_model(db: Path) -> None:
     assert ds["routing_savings_usd"] == pytest.approx(0.02219)
     assert ds["cache_hit_ratio"] == pytest.approx(0.2)
     local = rows[("ollama", "llama3")]
-    assert (local["calls"], local["cost_usd"], local["unpriced_calls"]) == (1, 0, 1)
+    # an unpriced model's cost is unknown, never $0.00
+    assert (local["calls"], local["unpriced_calls"], local["cost"]) == (1, 1, "unpriced")
+    assert local["cost_usd"] is None or local["cost_usd"] != local["cost_usd"]  # NULL -> NaN
     assert list(frame["model"])[0] == "gpt-5"  # most expensive first
     totals = frame.attrs["totals"]
     assert totals["cost_usd"] == 2 * OP_COST

@@ -120,7 +120,8 @@ def test_override_file_merges_and_records_version(tmp_path, monkeypatch):
         )
     )
     table = load_prices(override)
-    assert table.version.endswith("+user:team-2026-01")
+    digest = __import__("hashlib").sha256(override.read_bytes()).hexdigest()[:12]
+    assert table.version == f"{load_prices().version}+user:team-2026-01:sha256:{digest}"
     cost = cost_of(Usage(input_tokens=1_000, output_tokens=1_000), "openai:gpt-5", prices=table)
     assert cost.input_usd == D("0.00125")  # shipped rate kept
     assert cost.output_usd == D("0.02")  # overridden rate
@@ -145,7 +146,7 @@ def test_litellm_style_override_without_models_key(tmp_path):
     )
     assert cost.input_usd == D("50") * D("5.6e-7")
     assert cost.cached_input_usd == D("50") * D("2.8e-8")  # shipped cache rate survives
-    assert table.version.endswith("+user:unversioned")
+    assert "+user:unversioned:sha256:" in table.version
 
 
 def test_bad_override_files_give_clear_errors(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from mira_jupyter.llm.usage import estimate_usage, normalize_usage
+from mira_jupyter.llm.usage import estimate_usage, normalize_usage, resolve_usage
 
 
 def test_openai_shape_with_cache_and_reasoning():
@@ -100,9 +100,18 @@ def test_subsets_clamped_to_totals():
     assert usage.cached_input_tokens == 10 and usage.reasoning_tokens == 5
 
 
-def test_junk_values_count_as_zero():
-    usage = normalize_usage({"prompt_tokens": "lots", "completion_tokens": -3, "x": True})
-    assert usage is not None and usage.input_tokens == 0 and usage.output_tokens == 0
+def test_junk_values_are_not_trusted_and_fall_back_to_an_estimate():
+    for junk in (
+        {"prompt_tokens": "lots", "completion_tokens": -3, "x": True},
+        {"prompt_tokens": "120", "completion_tokens": "7"},  # numbers sent as strings
+        {"prompt_tokens": 12.5, "completion_tokens": 3},
+        {"prompt_tokens": 10, "completion_tokens": None},
+        {"prompt_tokens": True, "completion_tokens": 1},
+    ):
+        assert normalize_usage(junk) is None, junk
+        usage = resolve_usage(junk, lambda: estimate_usage([{"role": "user", "content": "hello"}], "hi"))
+        assert usage.source == "estimated" and usage.input_tokens > 0 and usage.output_tokens > 0
+        assert usage.raw == junk, "the raw object is kept for the audit"
 
 
 def test_estimate_is_marked_and_counts_tokens():

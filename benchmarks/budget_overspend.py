@@ -1,0 +1,160 @@
+"""Worst overspend ratio (what the provider would bill / the budget) across four scenarios.
+
+    .venv/bin/python benchmarks/budget_overspend.py            # this checkout
+    PYTHONPATH=../main .venv/bin/python benchmarks/budget_overspend.py   # another checkout
+
+Every scenario runs the real engine through the real openai SDK against the scripted model.
+What the provider would bill is computed on the server side, independently of the code under
+test: each request's reported prompt and completion at gpt-5's list price ($1.25 / $10 per
+million), and for a request that was cancelled mid-stream, its prompt plus the whole
+max_tokens it was sent with (a reasoning model may have thought that long before the client
+closed the stream; 128,000 when no max_tokens was sent). Target: <= 1.00 everywhere a
+budget is set.
+
+Scenarios:
+  concurrent   4 operations at once, session budget $0.50, a model that always uses its
+               whole output allowance
+  plan+run     --plan-only with --budget $0.20, then %mira run, same greedy model
+  cancel       operations on a reasoning model cancelled mid-stream, session budget $0.50,
+               until the budget refuses (at most 12)
+  tokenizer    the provider counts 30% more prompt tokens than tiktoken; 4 operations at once
+               on large prompts, session budget $0.30, greedy model
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import mira_jupyter.testing as mt
+from mira_jupyter.core.cancel import CancelToken
+from mira_jupyter.engine.bus import EventBus
+from mira_jupyter.engine.engine import Engine, RunOptions
+from mira_jupyter.engine.settings import EngineSettings
+from mira_jupyter.llm.tokens import count_message_tokens
+
+IN, OUT = Decimal("1.25e-6"), Decimal("1e-5")  # gpt-5 list price per token
+NO_LIMIT = 128_000  # gpt-5's own output limit, when the client sends none
+
+
+class Bill:
+    """What the provider would charge, request by request (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.total = Decimal(0)
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def add(self, prompt: int, output: int) -> None:
+        with self._lock:
+            self.total += prompt * IN + output * OUT
+            self.requests += 1
+
+
+def limit_of(record: mt.RecordedRequest) -> int | None:
+    return record.body.get("max_completion_tokens", record.body.get("max_tokens"))
+
+
+def greedy(bill: Bill, prompt_factor: float = 1.0):
+    def respond(record: mt.RecordedRequest) -> dict:
+        prompt = int(count_message_tokens(record.messages, record.body.get("tools")) * prompt_factor)
+        output = limit_of(record) or 4_096
+        bill.add(prompt, output)
+        return {"text": "done", "usage": {"input": prompt, "output": output}}
+
+    return respond
+
+
+def cancelled_reasoning(bill: Bill):
+    def respond(record: mt.RecordedRequest) -> dict:
+        prompt = count_message_tokens(record.messages, record.body.get("tools"))
+        bill.add(prompt, limit_of(record) or NO_LIMIT)
+        return {"text": "let me think " * 40, "fault": "stall", "stall_seconds": 30, "after_chunks": 2}
+
+    return respond
+
+
+def engine(root: Path, responder, budget: str | None = None) -> Engine:
+    mt.use_script(mt.Script(responder=responder))
+    settings = EngineSettings(
+        project_root=root,
+        orchestrator_model="scripted:gpt-5",
+        executor_model="scripted:gpt-5",
+        budget_usd=Decimal(budget) if budget else None,
+    )
+    return Engine(settings, EventBus())
+
+
+def at_once(eng: Engine, requests: list[str], options: RunOptions) -> None:
+    start = threading.Barrier(len(requests))
+
+    def work(request: str) -> None:
+        start.wait()
+        eng.run(request, options)
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+
+
+def concurrent(root: Path) -> tuple[Decimal, Decimal, int]:
+    bill, budget = Bill(), Decimal("0.50")
+    eng = engine(root, greedy(bill), str(budget))
+    at_once(eng, [f"question {i}?" for i in range(4)], RunOptions(mode="planned", reasoning="low"))
+    return bill.total, budget, bill.requests
+
+
+def plan_and_run(root: Path) -> tuple[Decimal, Decimal, int]:
+    bill, budget = Bill(), Decimal("0.20")
+    eng = engine(root, greedy(bill))
+    planned = eng.run("refactor the loader", RunOptions(mode="planned", plan_only=True, reasoning="low", budget_usd=budget))
+    eng.resume(planned.id)
+    return bill.total, budget, bill.requests
+
+
+def cancel(root: Path) -> tuple[Decimal, Decimal, int]:
+    bill, budget = Bill(), Decimal("0.50")
+    eng = engine(root, cancelled_reasoning(bill), str(budget))
+    for _ in range(12):
+        token = CancelToken()
+        threading.Timer(0.3, token.cancel).start()
+        op = eng.run("what is this?", RunOptions(mode="simple", reasoning="high"), cancel=token)
+        if op.status == "budget_exceeded":
+            break
+    return bill.total, budget, bill.requests
+
+
+def tokenizer(root: Path) -> tuple[Decimal, Decimal, int]:
+    bill, budget = Bill(), Decimal("0.30")
+    eng = engine(root, greedy(bill, prompt_factor=1.3), str(budget))
+    big = "Explain this code:\n" + "def f(x):\n    return [i * x for i in range(10)]\n" * 400
+    at_once(eng, [f"{big}\n# variant {i}" for i in range(4)], RunOptions(mode="simple", reasoning="low"))
+    return bill.total, budget, bill.requests
+
+
+SCENARIOS = {"concurrent": concurrent, "plan+run": plan_and_run, "cancel": cancel, "tokenizer": tokenizer}
+
+
+def main() -> int:
+    import logging
+
+    logging.disable(logging.WARNING)
+    worst = Decimal(0)
+    print(f"{'scenario':<12} {'billed':>10} {'budget':>8} {'requests':>8} {'ratio':>7}  target <= 1.00")
+    for name, scenario in SCENARIOS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            billed, budget, requests = scenario(Path(tmp))
+        ratio = billed / budget
+        worst = max(worst, ratio)
+        print(f"{name:<12} ${billed:>9.4f} ${budget:>7.2f} {requests:>8} {ratio:>7.2f}")
+    print(f"worst overspend ratio: {worst:.2f} (target <= 1.00)")
+    return 0 if worst <= 1 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
