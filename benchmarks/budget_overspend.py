@@ -1,7 +1,7 @@
 """Worst overspend ratio (what the provider would bill / the budget) across four scenarios.
 
-    .venv/bin/python benchmarks/budget_overspend.py            # this checkout
-    PYTHONPATH=../main .venv/bin/python benchmarks/budget_overspend.py   # another checkout
+    .venv/bin/python benchmarks/budget_overspend.py                 # this checkout
+    PYTHONPATH=/path/to/old/checkout .venv/bin/python benchmarks/budget_overspend.py  # baseline
 
 Every scenario runs the real engine through the real openai SDK against the scripted model.
 What the provider would bill is computed on the server side, independently of the code under
@@ -30,7 +30,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import mira_jupyter.testing as mt
-from mira_jupyter.core.cancel import CancelToken
+try:
+    from mira_jupyter.core.cancel import CancelToken
+except ImportError:  # a checkout from before the core/ move, for the baseline
+    from mira_jupyter.engine.cancel import CancelToken
 from mira_jupyter.engine.bus import EventBus
 from mira_jupyter.engine.engine import Engine, RunOptions
 from mira_jupyter.engine.settings import EngineSettings

@@ -417,6 +417,8 @@ class Engine:
                 visible_tokens=0,
             ),
         )
+        if not all(self.prices.is_priced(m) for m in self._models_called(op)):
+            estimate = None  # an unpriced model makes any estimate a guess: say so, not $0
         usage = plan.response.usage
         self.bus.emit(
             PlanGenerated(
@@ -440,8 +442,9 @@ class Engine:
             self.bus.emit(
                 Notice(
                     operation_id=op.id,
-                    message=f"plan only: running it is estimated at about {format_usd(estimate)} "
-                    f"(%mira run {op.id})",
+                    message="plan only: running it is estimated at about "
+                    + (format_usd(estimate) if estimate is not None else "an unknown cost (unpriced model)")
+                    + f" (%mira run {op.id})",
                 )
             )
             run.stopped_at_plan = True

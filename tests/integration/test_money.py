@@ -296,3 +296,14 @@ def test_negative_routing_savings_are_shown_as_they_are(project):
 
     footer = footer_html(state)
     assert "routing saved -$" in footer and "executor&#x27;s tokens priced at the orchestrator" in footer
+
+
+def test_a_plan_with_an_unpriced_model_is_not_estimated_at_zero(project):
+    script = mt.Script({"mystery-model": [plan_turn("Look")]})
+    h = Harness(project, script)
+    h.settings.orchestrator_model = "scripted:mystery-model"
+    op = h.engine.run("refactor it", RunOptions(mode="planned", plan_only=True))
+    assert op.status == "planned" and op.estimated_cost_usd is None
+    notices = [e.message for e in h.of("Notice")]
+    assert any("has no price" in n for n in notices)
+    assert any("an unknown cost (unpriced model)" in n for n in notices)
