@@ -122,13 +122,13 @@ def test_status_lists_the_configured_models_that_are_unpriced(shell, capsys):
 
 def test_budgets_beyond_what_the_log_can_store_are_refused_when_parsed(shell, capsys):
     shell.run_cell_magic("mira", "--budget 1e12", "hi")
-    assert "--budget must be at most $999,999,999" in capsys.readouterr().out
+    assert "--budget must be at most $1,000,000" in capsys.readouterr().out
     from traitlets import TraitError
 
     from mira_jupyter.config import Mira
 
     with pytest.raises(TraitError, match="at most"):
-        Mira().budget_usd = 5e12
+        Mira().budget_usd = 5e9
 
 
 # -- 2. budgets are reservations -----------------------------------------------------------
