@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import mira_jupyter.testing as mt
+
 try:
     from mira_jupyter.core.cancel import CancelToken
 except ImportError:  # a checkout from before the core/ move, for the baseline
