@@ -259,3 +259,64 @@ def plan_only_operation(n_tasks: int = 3, *, operation_id: str = DEMO_OP) -> lis
         status="planned",
     )
     return [started, *planning, finished]
+
+
+def uncertain_cost_operation(*, operation_id: str = DEMO_OP) -> list[Event]:
+    """A simple operation whose orchestrator call was cut (cost known only as "at most"),
+    an executor call on a model without a price, and routing savings below zero."""
+    c = _Clock(operation_id)
+    orch, execu = "openai:gpt-5-nano", "ollama:qwen2.5-coder:14b"
+    events: list[Event] = [
+        OperationStarted(
+            **c.tick(0),
+            session_id="ses_demo",
+            request="Why does the loader drop rows?",
+            mode="planned",
+            orchestrator_model=orch,
+            executor_model=execu,
+            project_root="/project",
+            budget_usd=Decimal("0.50"),
+        )
+    ]
+    events.append(
+        _call(
+            c,
+            "call_cut",
+            "orchestrator",
+            orch,
+            Usage(input_tokens=2_000, output_tokens=40, output_tokens_upper=17_408, source="estimated"),
+            Cost(input_usd=Decimal("0.0001"), output_usd=Decimal("0.000016"), upper_usd=Decimal("0.0071"), price_version="demo"),
+            status="error",
+            error="the stream from openai:gpt-5-nano was cut off before it finished",
+        )
+    )
+    events.append(
+        _call(
+            c,
+            "call_local",
+            "executor",
+            execu,
+            Usage(input_tokens=1_500, output_tokens=300),
+            Cost(price_version="demo", priced=False),
+        )
+    )
+    events.append(
+        _call(
+            c,
+            "call_dear",
+            "executor",
+            "openai:gpt-5",
+            Usage(input_tokens=1_000, output_tokens=200),
+            Cost(input_usd=Decimal("0.00125"), output_usd=Decimal("0.002"), price_version="demo"),
+            orchestrator_equivalent_usd=Decimal("0.00013"),
+        )
+    )
+    events.append(
+        OperationFinished(
+            **c.tick(),
+            status="completed",
+            result_text="",
+            routing_savings_usd=Decimal("0.00013") - Decimal("0.00325"),
+        )
+    )
+    return events
