@@ -31,9 +31,10 @@ LAYERS: dict[str, set[str]] = {
     "config": {"core", "llm", "engine"},
     "session": _BELOW_SESSION,
     "undo": _BELOW_SESSION | {"session"},
+    "reprice": _BELOW_SESSION,  # reads the log (store) and prices it again (llm)
     "errors": _BELOW_SESSION | {"session", "notebook"},  # re-exports the tree, lazily
-    "notebook": _BELOW_SESSION | {"session", "undo", "errors"},
-    "__init__": _BELOW_SESSION | {"session", "undo", "errors", "notebook"},
+    "notebook": _BELOW_SESSION | {"session", "undo", "reprice", "errors"},
+    "__init__": _BELOW_SESSION | {"session", "undo", "reprice", "errors", "notebook"},
     "testing": {"core", "llm", "tools", "engine"},  # the scripted model: a provider like others
 }
 
