@@ -120,9 +120,11 @@ def test_status_lists_the_configured_models_that_are_unpriced(shell, capsys):
     assert "MIRA_PRICES_FILE" in line
 
 
-def test_budgets_beyond_what_the_log_can_store_are_refused_when_parsed(shell, capsys):
-    shell.run_cell_magic("mira", "--budget 1e12", "hi")
-    assert "--budget must be at most $1,000,000" in capsys.readouterr().out
+def test_budgets_beyond_what_the_log_can_store_are_refused_when_parsed(shell):
+    from mira_jupyter.errors import MiraUsageError
+
+    with pytest.raises(MiraUsageError, match=r"--budget must be at most \$1,000,000"):
+        shell.run_cell_magic("mira", "--budget 1e12", "hi")
     from traitlets import TraitError
 
     from mira_jupyter.config import Mira
@@ -253,7 +255,7 @@ def test_deepseek_hit_miss_parts_are_billed_as_reported(project):
     assert json.loads(row["raw_usage_json"])["prompt_cache_miss_tokens"] == 1_000
 
 
-def test_reprice_shows_old_against_new_without_touching_the_stored_rows(shell, capsys, tmp_path):
+def test_reprice_shows_old_against_new_without_touching_the_stored_rows(shell, tmp_path):
     mt.use_script(mt.Script({ORCH: [{"text": "one", "usage": {"input": 1_000, "output": 1_000}}]}))
     shell.run_cell_magic("mira", "", "what is this?")
     before = shell.run_line_magic("mira", "costs --no-chart")
@@ -268,8 +270,10 @@ def test_reprice_shows_old_against_new_without_touching_the_stored_rows(shell, c
     assert ":sha256:" in frame.attrs["price_version_new"]
     after = shell.run_line_magic("mira", "costs --no-chart")
     assert after["cost_usd"].tolist() == before["cost_usd"].tolist(), "stored rows untouched"
-    shell.run_line_magic("mira", f"costs --reprice {tmp_path / 'missing.json'}")
-    assert "price file not found" in capsys.readouterr().out
+    from mira_jupyter.errors import MiraUsageError
+
+    with pytest.raises(MiraUsageError, match="price file not found"):
+        shell.run_line_magic("mira", f"costs --reprice {tmp_path / 'missing.json'}")
 
 
 # -- 5. routing savings said honestly ------------------------------------------------------
