@@ -183,6 +183,13 @@ class Engine:
         """Ids of plan-only operations that can still be run."""
         return list(self._plans)
 
+    def carry_over(self, previous: Engine) -> None:
+        """Continue the session of `previous` (the configuration changed): what it spent,
+        its operations and the plans still waiting for their Run."""
+        self.spend.charge(previous.spend.spent)
+        self.operations = previous.operations
+        self._plans = previous._plans
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def _drive(

@@ -67,7 +67,7 @@ def test_run_button_resumes_the_plan_in_the_session():
         def __init__(self):
             self.resumed = []
 
-        def resume(self, operation_id, budget_usd=None, *, view=None, cancel=None):
+        def resume_soon(self, operation_id, *, view=None, cancel=None):
             self.resumed.append((operation_id, view, cancel))
             return "operation"
 
@@ -75,7 +75,8 @@ def test_run_button_resumes_the_plan_in_the_session():
     widget = choose_view("widget", shell=KERNEL, env={}, session=session)
     assert widget.on_run("op_123") == "operation"
     [(op_id, view, cancel)] = session.resumed
-    assert op_id == "op_123" and isinstance(view, OperationWidget)
-    # the resumed run's own Stop button cancels it
-    view.on_stop("op_123")
+    # the plan runs in the widget that showed it, not in a new one
+    assert op_id == "op_123" and view is widget
+    # the resumed run's Stop button cancels it
+    widget.on_stop("op_123")
     assert cancel.cancelled
