@@ -243,4 +243,8 @@ def _awaited_run(line: str) -> str:
     if not line.startswith("%mira") or len(words) < 2 or words[0] != "%mira" or words[1] != "run":
         return line
     rest = line.rstrip("\n")[len("%mira") :].strip()
-    return f"await get_ipython()._mira_magics.mira_line_async({rest!r})\n"
+    # var_expand keeps IPython's {expr} and $name expansion of line magics: %mira run {op.id}
+    return (
+        "await get_ipython()._mira_magics.mira_line_async("
+        f"get_ipython().var_expand({rest!r}))\n"
+    )

@@ -16,6 +16,7 @@ from mira_jupyter.notebook.magics import async_cell_transformer
 from mira_jupyter.session import Session
 
 PLAN_ONLY = RunOptions(mode="planned", plan_only=True)
+AWAIT = "await get_ipython()._mira_magics.mira_line_async(get_ipython().var_expand({}))\n"
 
 
 @pytest.fixture()
@@ -103,8 +104,8 @@ def test_cancelling_an_async_resume_stops_the_plan(session):
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("%mira run op_1\n", ["await get_ipython()._mira_magics.mira_line_async('run op_1')\n"]),
-        ("x = 1\n%mira run op_1 --budget 1\n", ["x = 1\n", "await get_ipython()._mira_magics.mira_line_async('run op_1 --budget 1')\n"]),
+        ("%mira run op_1\n", [AWAIT.format("'run op_1'")]),
+        ("x = 1\n%mira run {op.id} --budget 1\n", ["x = 1\n", AWAIT.format("'run {op.id} --budget 1'")]),
         ("%mira history\n", ["%mira history\n"]),
         ("if True:\n    %mira run op_1\n", ["if True:\n", "    %mira run op_1\n"]),
         ("%%bash\n%mira run op_1\n", ["%%bash\n", "%mira run op_1\n"]),
