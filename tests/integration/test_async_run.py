@@ -34,6 +34,15 @@ def session(tmp_path):
     s.close()
 
 
+def in_a_thread(func):
+    """func() on a thread of its own: no event loop runs there (the session's Playwright may
+    leave one running on the main thread when the browser tests ran first)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(func).result(timeout=120)
+
+
 def script():
     return mt.use_script(mt.Script({ORCH: [plan_turn("One", "Two"), "did one", "did two", "Both done."]}))
 
@@ -48,7 +57,8 @@ def test_sync_and_async_resume_deliver_the_same_events(session):
         if name == "sync":
             done = session.resume(planned.id, view=seen.append)
         else:
-            done = asyncio.run(session.resume_async(planned.id, view=seen.append))
+            resume = session.resume_async(planned.id, view=seen.append)
+            done = in_a_thread(lambda resume=resume: asyncio.run(resume))
         assert done.status == "completed" and done.id == planned.id
         runs[name] = [e.type for e in seen]
     assert runs["sync"] == runs["async"]
@@ -66,14 +76,14 @@ def test_resume_soon_on_a_running_loop_returns_at_once_and_the_task_runs_the_pla
         assert isinstance(task, asyncio.Task) and not task.done()  # the callback did not block
         return await task
 
-    done = asyncio.run(click_run())
+    done = in_a_thread(lambda: asyncio.run(click_run()))
     assert done.status == "completed" and seen[-1].type == "OperationFinished"
 
 
 def test_resume_soon_without_a_loop_resumes_now(session):
     script()
     planned = session.run("do two things", PLAN_ONLY)
-    assert session.resume_soon(planned.id).status == "completed"
+    assert in_a_thread(lambda: session.resume_soon(planned.id)).status == "completed"
 
 
 def test_cancelling_an_async_resume_stops_the_plan(session):
@@ -96,7 +106,7 @@ def test_cancelling_an_async_resume_stops_the_plan(session):
         if event.type == "LLMCallStarted":  # the first task's model call is out: press Stop
             cancel.cancel("stopped with the Stop button")
 
-    done = asyncio.run(session.resume_async(planned.id, view=view, cancel=cancel))
+    done = in_a_thread(lambda: asyncio.run(session.resume_async(planned.id, view=view, cancel=cancel)))
     assert done.status == "cancelled", (done.status, done.error, [e.type for e in seen])
     assert seen[-1].type == "OperationFinished" and seen[-1].status == "cancelled"
 
