@@ -87,6 +87,9 @@ def choose_view(
         def run_plan(operation_id: str) -> Any:
             from ..core.cancel import CancelToken
 
+            if operation_id not in session.engine.planned_operations():
+                # e.g. %mira run already ran it: say so in the widget rather than fail unseen
+                raise ValueError(f"{operation_id} is no longer waiting to run")
             cancel = CancelToken()
             widget.on_stop = lambda _op: cancel.cancel("stopped with the Stop button")
             # on the kernel's event loop, so that the Stop click is handled while it runs

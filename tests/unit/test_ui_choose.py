@@ -67,6 +67,11 @@ def test_run_button_resumes_the_plan_in_the_session():
         def __init__(self):
             self.resumed = []
 
+        class engine:  # noqa: N801 - stands in for the session's engine
+            @staticmethod
+            def planned_operations():
+                return ["op_123"]
+
         def resume_soon(self, operation_id, *, view=None, cancel=None):
             self.resumed.append((operation_id, view, cancel))
             return "operation"
@@ -80,3 +85,11 @@ def test_run_button_resumes_the_plan_in_the_session():
     # the resumed run's Stop button cancels it
     widget.on_stop("op_123")
     assert cancel.cancelled
+    # a plan that no longer waits (run elsewhere) is reported in the widget, not run again
+    other = choose_view("widget", shell=KERNEL, env={}, session=session)
+    other.build()
+    other.state.operation_id, other.state.status, other.state.plan_only = "op_gone", "planned", True
+    other._render_buttons()
+    other._run_clicked()
+    assert "no longer waiting to run" in other._w["notices"].value
+    assert len(session.resumed) == 1
