@@ -54,6 +54,7 @@ class Session:
         self._recorder_location: str | None = None
         self._lock = threading.Lock()
         self._root_warning: str | None = None
+        self._tasks: set[asyncio.Task] = set()  # plans resumed by a Run button
 
     # -- components ------------------------------------------------------------------------
 
@@ -71,11 +72,7 @@ class Session:
                 session_id=previous.session_id if previous else None,
             )
             if previous is not None:
-                # one session, one ledger: in-flight reservations and spend carry over
-                previous.spend.cap = settings.budget_usd
-                self._engine.spend = previous.spend
-                self._engine.operations = previous.operations
-                self._engine._plans = previous._plans
+                self._engine.carry_over(previous)
             self._engine_key = key
         return self._engine
 
@@ -151,6 +148,9 @@ class Session:
 
     # -- running -----------------------------------------------------------------------------
 
+    # Like httpx's Client and AsyncClient: `_start_*` holds the shared logic and builds the
+    # pump; the sync and async variants differ only in how they wait for it to drain.
+
     def run(
         self,
         request: str,
@@ -159,25 +159,12 @@ class Session:
         view: Callable[[Event], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> Operation | None:
-        """Run one operation, blocking until it ends; Ctrl-C / kernel interrupt cancels it."""
-        cancel = cancel or CancelToken()
-        engine = self._prepared_engine()
-        op_id = new_id("op")
-        return self._pump(op_id, lambda: engine.run(request, options, cancel, op_id), view, cancel)
+        """Run one operation, blocking until it ends; Ctrl-C / kernel interrupt cancels it.
 
-    def resume(
-        self,
-        operation_id: str,
-        budget_usd: Decimal | None = None,
-        *,
-        view: Callable[[Event], None] | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Operation | None:
-        """Run the plan of a plan-only operation."""
-        cancel = cancel or CancelToken()
-        engine = self._prepared_engine()
-        work = lambda: engine.resume(operation_id, cancel, budget_usd)  # noqa: E731
-        return self._pump(operation_id, work, view, cancel)
+        For terminal IPython and plain Python. In a Jupyter kernel use `run_async`: a
+        blocking call stops the kernel's event loop, and with it the widget's buttons.
+        """
+        return self._drain(self._start_run(request, options, view, cancel))
 
     async def run_async(
         self,
@@ -192,10 +179,101 @@ class Session:
         In a Jupyter kernel this keeps widget messages flowing (the Stop button works),
         and a kernel interrupt arrives as CancelledError, which cancels the operation.
         """
+        return await self._adrain(self._start_run(request, options, view, cancel))
+
+    def resume(
+        self,
+        operation_id: str,
+        budget_usd: Decimal | None = None,
+        *,
+        view: Callable[[Event], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Operation | None:
+        """Run the plan of a plan-only operation, blocking until it ends."""
+        return self._drain(self._start_resume(operation_id, budget_usd, view, cancel))
+
+    async def resume_async(
+        self,
+        operation_id: str,
+        budget_usd: Decimal | None = None,
+        *,
+        view: Callable[[Event], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Operation | None:
+        """Like `resume`, yielding to the event loop (``%mira run`` and the Run button)."""
+        return await self._adrain(self._start_resume(operation_id, budget_usd, view, cancel))
+
+    def resume_soon(
+        self,
+        operation_id: str,
+        *,
+        view: Callable[[Event], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> asyncio.Task | Operation | None:
+        """Resume as a task on the running event loop, or at once when there is none.
+
+        For a widget callback (the Run button): it runs inside the kernel's loop and must
+        return at once, or the kernel could handle no other message (Stop) until the plan ends.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self.resume(operation_id, view=view, cancel=cancel)
+        task = loop.create_task(self.resume_async(operation_id, view=view, cancel=cancel))
+        self._tasks.add(task)  # the loop keeps only a weak reference to its tasks
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("mira: running the plan failed", exc_info=task.exception())
+
+    def _start_run(
+        self,
+        request: str,
+        options: RunOptions | None,
+        view: Callable[[Event], None] | None,
+        cancel: CancelToken | None,
+    ) -> _Pump:
         cancel = cancel or CancelToken()
         engine = self._prepared_engine()
         op_id = new_id("op")
-        pump = _Pump(self.bus, op_id, lambda: engine.run(request, options, cancel, op_id), view, cancel)
+        work = lambda: engine.run(request, options, cancel, op_id)  # noqa: E731
+        return _Pump(self.bus, op_id, work, view, cancel)
+
+    def _start_resume(
+        self,
+        operation_id: str,
+        budget_usd: Decimal | None,
+        view: Callable[[Event], None] | None,
+        cancel: CancelToken | None,
+    ) -> _Pump:
+        cancel = cancel or CancelToken()
+        engine = self._prepared_engine()
+        work = lambda: engine.resume(operation_id, cancel, budget_usd)  # noqa: E731
+        return _Pump(self.bus, operation_id, work, view, cancel)
+
+    def _prepared_engine(self) -> Engine:
+        """The engine, with the recorder subscribed before anything runs."""
+        self._check_root()
+        self.recorder()
+        return self.engine
+
+    def _drain(self, pump: _Pump) -> Operation | None:
+        try:
+            while True:
+                try:
+                    if pump.step(block=True):
+                        break
+                except KeyboardInterrupt:
+                    pump.interrupt()
+        finally:
+            pump.detach()
+        self.flush()
+        return pump.result()
+
+    async def _adrain(self, pump: _Pump) -> Operation | None:
         try:
             while True:
                 # the interrupt may land while a view is drawing, not only while sleeping
@@ -211,12 +289,6 @@ class Session:
         self.print_store_notices()
         return pump.result()
 
-    def _prepared_engine(self) -> Engine:
-        """The engine, with the recorder subscribed before anything runs."""
-        self._check_root()
-        self.recorder()
-        return self.engine
-
     def _check_root(self) -> None:
         """Refuse a root of '/' or one holding the home (one line); warn once for $HOME."""
         from .tools.roots import check_project_root
@@ -225,27 +297,6 @@ class Session:
         if warning and warning != self._root_warning:
             print(f"mira: warning: {warning}", file=sys.stderr)
         self._root_warning = warning
-
-    def _pump(
-        self,
-        operation_id: str,
-        work: Callable[[], Operation],
-        view: Callable[[Event], None] | None,
-        cancel: CancelToken,
-    ) -> Operation | None:
-        pump = _Pump(self.bus, operation_id, work, view, cancel)
-        try:
-            while True:
-                try:
-                    if pump.step(block=True):
-                        break
-                except KeyboardInterrupt:
-                    pump.interrupt()
-        finally:
-            pump.detach()
-        self.flush(END_OF_RUN_FLUSH_SECONDS)
-        self.print_store_notices()
-        return pump.result()
 
 
 class _Pump:

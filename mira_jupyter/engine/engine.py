@@ -187,6 +187,15 @@ class Engine:
         """Ids of plan-only operations that can still be run."""
         return list(self._plans)
 
+    def carry_over(self, previous: Engine) -> None:
+        """Continue the session of `previous` (the configuration changed): what it spent,
+        its operations and the plans still waiting for their Run."""
+        # one session, one ledger: in-flight reservations and spend carry over
+        previous.spend.cap = self.spend.cap
+        self.spend = previous.spend
+        self.operations = previous.operations
+        self._plans = previous._plans
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def _drive(

@@ -203,6 +203,19 @@ class MiraMagics(Magics):
         if self._session is not None:
             self._session.print_store_notices()
 
+    async def mira_line_async(self, line: str) -> Any:
+        """``%mira run`` as a coroutine (see `async_cell_transformer`); other subcommands
+        do not run an operation and go through `mira_line`."""
+        from . import subcommands
+
+        words = shlex.split(line)
+        if not words or words[0] != "run":
+            return self.mira_line(line)
+        try:
+            return await subcommands.run_async(self, words[1:])
+        except (subcommands.SubcommandError, MiraUsageError, ValueError) as exc:
+            return self._usage_error(exc)
+
     # -- %mira_skill ---------------------------------------------------------------------
 
     @line_magic("mira_skill")
@@ -217,17 +230,35 @@ class MiraMagics(Magics):
 
 
 def async_cell_transformer(lines: list[str]) -> list[str]:
-    """Rewrite a ``%%mira`` cell into ``await ...mira_async(...)`` (IPython cleanup stage).
+    """Rewrite a ``%%mira`` cell, and ``%mira run`` lines, into awaited coroutines.
 
-    A synchronous magic blocks the kernel's event loop, so widget clicks wait until the
-    cell ends; awaited, the loop runs and the Stop button works. Everything else about
-    the cell (options, interpolation, the returned Operation) is unchanged.
+    (IPython cleanup stage.) A synchronous magic blocks the kernel's event loop, so widget
+    clicks wait until the cell ends; awaited, the loop runs and the Stop button works.
+    Everything else about the cell (options, interpolation, the returned Operation) is
+    unchanged.
     """
-    if not lines or not lines[0].startswith("%%mira"):
+    if not lines:
         return lines
-    first = lines[0].rstrip("\n")
-    line = first[len("%%mira") :]
-    if line and not line[0].isspace():  # another magic, e.g. %%mira_something
+    if lines[0].startswith("%%mira"):
+        first = lines[0].rstrip("\n")
+        line = first[len("%%mira") :]
+        if line and not line[0].isspace():  # another magic, e.g. %%mira_something
+            return lines
+        cell = "".join(lines[1:])
+        return [f"await get_ipython()._mira_magics.mira_async({line.strip()!r}, {cell!r})\n"]
+    if lines[0].startswith("%%"):  # another cell magic owns the whole cell
         return lines
-    cell = "".join(lines[1:])
-    return [f"await get_ipython()._mira_magics.mira_async({line.strip()!r}, {cell!r})\n"]
+    return [_awaited_run(line) for line in lines]
+
+
+def _awaited_run(line: str) -> str:
+    # only at the start of a line: an indented %mira (in a block) stays as IPython has it
+    words = line.split(None, 2)
+    if not line.startswith("%mira") or len(words) < 2 or words[0] != "%mira" or words[1] != "run":
+        return line
+    rest = line.rstrip("\n")[len("%mira") :].strip()
+    # var_expand keeps IPython's {expr} and $name expansion of line magics: %mira run {op.id}
+    return (
+        "await get_ipython()._mira_magics.mira_line_async("
+        f"get_ipython().var_expand({rest!r}))\n"
+    )

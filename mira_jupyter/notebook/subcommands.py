@@ -129,28 +129,38 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
     return frame
 
 
+def _replay(magics: MiraMagics, operation_id: str, view: Any, *, live: bool = False) -> int:
+    """Show the stored events of an operation in `view`; returns how many there were.
+
+    `live`: the operation runs on in this view, so its "planned" ending is left out.
+    """
+    from ..store.replay import load_events
+
+    events = load_events(_log(magics), operation_id)
+    for event in events:
+        if not (live and event.type == "OperationFinished"):
+            view(event)
+    return len(events)
+
+
 def show(magics: MiraMagics, argv: list[str]) -> Any:
     """Rebuild the view of a past operation from its stored events."""
     if len(argv) != 1:
         raise SubcommandError("usage: %mira show OP_ID")
-    from ..store.replay import load_events
     from ..ui import choose_view
 
-    events = load_events(_log(magics), argv[0])
-    if not events:
-        raise SubcommandError(f"no operation {argv[0]!r} in {magics.session.database}")
     view = choose_view(magics.session.config.view, session=magics.session, interactive=False)
-    for event in events:
-        view(event)
+    if not _replay(magics, argv[0], view):
+        raise SubcommandError(f"no operation {argv[0]!r} in {magics.session.database}")
     return None
 
 
-def run(magics: MiraMagics, argv: list[str]) -> Any:
-    """Run the plan of a plan-only operation."""
+def _start_run(magics: MiraMagics, argv: list[str]) -> tuple[str, Any, Any, Any]:
     parser = _parser("run", "run a plan-only operation")
     parser.add_argument("operation_id")
     parser.add_argument("--budget")
     args = parser.parse_args(argv)
+    from ..core.cancel import CancelToken
     from ..ui import choose_view
     from .args import parse_budget
 
@@ -161,14 +171,27 @@ def run(magics: MiraMagics, argv: list[str]) -> Any:
         raise SubcommandError(
             f"{args.operation_id} is not a plan-only operation of this session (waiting: {waiting})"
         )
-    from ..store.replay import load_events
+    cancel = CancelToken()
+    view = choose_view(
+        magics.session.config.view,
+        session=magics.session,
+        on_stop=lambda _op: cancel.cancel("stopped with the Stop button"),
+    )
+    # the new view first catches up on the plan, then goes live
+    _replay(magics, args.operation_id, view, live=True)
+    return args.operation_id, budget, view, cancel
 
-    view = choose_view(magics.session.config.view, session=magics.session)
-    # the new view first catches up on the plan (all but its "planned" ending), then goes live
-    for event in load_events(_log(magics), args.operation_id):
-        if event.type != "OperationFinished":
-            view(event)
-    return magics.session.resume(args.operation_id, budget, view=view)
+
+def run(magics: MiraMagics, argv: list[str]) -> Any:
+    """Run the plan of a plan-only operation."""
+    operation_id, budget, view, cancel = _start_run(magics, argv)
+    return magics.session.resume(operation_id, budget, view=view, cancel=cancel)
+
+
+async def run_async(magics: MiraMagics, argv: list[str]) -> Any:
+    """``%mira run`` awaited (in a kernel): the loop runs, so the view's Stop button works."""
+    operation_id, budget, view, cancel = _start_run(magics, argv)
+    return await magics.session.resume_async(operation_id, budget, view=view, cancel=cancel)
 
 
 def undo(magics: MiraMagics, argv: list[str]) -> Any:

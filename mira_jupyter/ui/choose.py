@@ -70,7 +70,8 @@ def choose_view(
 
     `interactive=False` (``%mira show``) leaves out the Stop and Run buttons. With a
     `session` and no `on_run`, the Run button of a plan-only operation resumes it in the
-    same session, shown the same way.
+    same session, in this same widget: the plan's progress, answer, files and cost stream
+    into the cell that showed the plan, and Stop stops the run.
     """
     if view_kind(preference, shell=shell, env=env) == "text":
         from .text import TextView
@@ -80,19 +81,19 @@ def choose_view(
 
     if not interactive:
         return OperationWidget()
+    widget = OperationWidget(on_stop=on_stop, on_run=on_run)
     if on_run is None and session is not None:
 
-        def on_run(operation_id: str) -> Any:
+        def run_plan(operation_id: str) -> Any:
             from ..core.cancel import CancelToken
 
+            if operation_id not in session.engine.planned_operations():
+                # e.g. %mira run already ran it: say so in the widget rather than fail unseen
+                raise ValueError(f"{operation_id} is no longer waiting to run")
             cancel = CancelToken()
-            view = choose_view(
-                preference,
-                session=session,
-                shell=shell,
-                env=env,
-                on_stop=lambda _op: cancel.cancel("stopped with the Stop button"),
-            )
-            return session.resume(operation_id, view=view, cancel=cancel)
+            widget.on_stop = lambda _op: cancel.cancel("stopped with the Stop button")
+            # on the kernel's event loop, so that the Stop click is handled while it runs
+            return session.resume_soon(operation_id, view=widget, cancel=cancel)
 
-    return OperationWidget(on_stop=on_stop, on_run=on_run)
+        widget.on_run = run_plan
+    return widget

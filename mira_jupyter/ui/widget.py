@@ -343,4 +343,5 @@ class OperationWidget:
                 self.on_run(self.state.operation_id)
         except Exception as exc:
             self._report("Run", exc)
-        run.description = "Plan run"
+            run.description = "Run failed"
+        # otherwise "Running…" stays: the plan may still be running in this widget

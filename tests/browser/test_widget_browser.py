@@ -103,4 +103,4 @@ def test_widget_renders_plan_tasks_tools_and_goes_static(open_notebook, lab_root
     run.click()
     planned.get_by_text("resumed").wait_for()
     assert "op_0000000000demo03" in planned.locator(".jp-OutputArea").inner_text()
-    assert planned.get_by_role("button", name="Plan run").is_disabled()
+    assert planned.get_by_role("button", name="Running…").is_disabled()

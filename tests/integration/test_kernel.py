@@ -73,3 +73,19 @@ def test_a_bad_option_fails_the_cell_in_one_line_so_run_all_stops(kernel):
     assert "Traceback" not in text and not [m for m in outputs if m["msg_type"] == "error"]
     reply, outputs = kernel.execute("%mira frobnicate")
     assert reply["status"] == "error" and "unknown subcommand" in kernel.text_of(outputs)
+
+
+def test_mira_run_in_a_kernel_is_awaited_and_runs_the_plan(kernel):
+    plan = {"tool_calls": [{"name": "submit_plan", "arguments": {"tasks": [
+        {"description": "One", "active_form": "Doing one"},
+        {"description": "Two", "active_form": "Doing two"}]}}]}
+    kernel.execute(f"mt.use_script(mt.Script({{'gpt-5': [{plan!r}, 'did one', 'did two', 'Both done.']}}))")
+    reply, _ = kernel.execute("%%mira --plan-only --mode planned -o planned\ndo two things")
+    assert reply["status"] == "ok", reply
+    # {planned.id} is expanded as IPython expands line magics; the cell awaits the run
+    reply, outputs = kernel.execute("done = %mira run {planned.id}\nprint(done.status)")
+    assert reply["status"] == "ok", reply
+    reply, outputs = kernel.execute("%mira run {planned.id}")
+    assert reply["status"] == "error" and "is not a plan-only operation" in kernel.text_of(outputs)
+    reply, outputs = kernel.execute("print(done.status, done.id == planned.id)")
+    assert kernel.text_of(outputs).strip() == "completed True"

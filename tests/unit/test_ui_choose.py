@@ -67,7 +67,12 @@ def test_run_button_resumes_the_plan_in_the_session():
         def __init__(self):
             self.resumed = []
 
-        def resume(self, operation_id, budget_usd=None, *, view=None, cancel=None):
+        class engine:  # noqa: N801 - stands in for the session's engine
+            @staticmethod
+            def planned_operations():
+                return ["op_123"]
+
+        def resume_soon(self, operation_id, *, view=None, cancel=None):
             self.resumed.append((operation_id, view, cancel))
             return "operation"
 
@@ -75,7 +80,16 @@ def test_run_button_resumes_the_plan_in_the_session():
     widget = choose_view("widget", shell=KERNEL, env={}, session=session)
     assert widget.on_run("op_123") == "operation"
     [(op_id, view, cancel)] = session.resumed
-    assert op_id == "op_123" and isinstance(view, OperationWidget)
-    # the resumed run's own Stop button cancels it
-    view.on_stop("op_123")
+    # the plan runs in the widget that showed it, not in a new one
+    assert op_id == "op_123" and view is widget
+    # the resumed run's Stop button cancels it
+    widget.on_stop("op_123")
     assert cancel.cancelled
+    # a plan that no longer waits (run elsewhere) is reported in the widget, not run again
+    other = choose_view("widget", shell=KERNEL, env={}, session=session)
+    other.build()
+    other.state.operation_id, other.state.status, other.state.plan_only = "op_gone", "planned", True
+    other._render_buttons()
+    other._run_clicked()
+    assert "no longer waiting to run" in other._w["notices"].value
+    assert len(session.resumed) == 1

@@ -1,0 +1,107 @@
+"""The "Run plan" button of a ``--plan-only`` cell, in JupyterLab in headless Chromium.
+
+After the plan is shown, clicking Run plan runs it in the same cell: the tasks move through
+their states live, the cell ends on the operation's final rendering, and Stop cancels.
+(The button's callback starts the run on the kernel's event loop and returns, so the
+kernel keeps handling widget messages while the plan runs.)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from lab_harness import write_notebook
+from test_mira_cell_browser import SETUP_CELL, _slow
+
+from mira_jupyter.testing.agent_demo import agent_demo_responder
+from mira_jupyter.testing.script import Script
+from mira_jupyter.testing.server import ScriptedServer
+from mira_jupyter.testing.turns import Turn
+
+pytestmark = pytest.mark.browser
+
+PLAN_CELL = """\
+%%mira --plan-only --mode planned
+Add a module docstring to loader.py
+"""
+
+TASKS = '.mira-operation-widget [data-mira-task-status]'
+
+
+def _plan_shown(nb):
+    nb.run_all(180_000)
+    output = nb.cell_output(1)
+    live = output.locator(".mira-operation-widget")
+    live.wait_for(timeout=60_000)
+    run = live.get_by_role("button", name="Run plan")
+    run.wait_for(timeout=30_000)
+    nb.page.wait_for_function(
+        f"() => document.querySelectorAll('{TASKS}[data-mira-task-status=\"pending\"]').length === 3",
+        timeout=30_000,
+    )
+    return output, live, run
+
+
+def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
+    open_notebook, lab_root: Path, tmp_path
+):
+    script = Script(responder=_slow(agent_demo_responder, 0.6), name="run-plan")
+    with ScriptedServer(script) as server:
+        write_notebook(lab_root / "run_plan.ipynb", [SETUP_CELL.format(base_url=server.base_url), PLAN_CELL])
+        nb = open_notebook("run_plan.ipynb")
+        output, live, run = _plan_shown(nb)
+        nb.screenshot(live, tmp_path / "run_plan_planned.png")
+        planning_requests = len(script.requests)
+        run.click()
+        # live: a task in progress, shown in the cell that showed the plan
+        nb.page.wait_for_function(
+            f"() => document.querySelector('{TASKS}[data-mira-task-status=\"in_progress\"]') !== null",
+            timeout=60_000,
+        )
+        assert live.get_by_role("button", name="Stop").is_visible()
+        shot = nb.screenshot(live, tmp_path / "run_plan_running.png")
+        print(f"running screenshot: {shot}")
+        nb.page.wait_for_function(
+            f"() => document.querySelectorAll('{TASKS}[data-mira-task-status=\"completed\"]').length >= 1",
+            timeout=60_000,
+        )
+        final = output.locator('.mira-operation [data-mira-status="completed"]')
+        final.wait_for(timeout=120_000)
+        rendered = output.locator(".mira-operation")
+        assert rendered.locator('[data-mira-task-status="completed"]').count() == 3
+        text = rendered.inner_text()
+        assert "Update loader.py" in text and "$" in text  # the tasks and the cost
+        shot = nb.screenshot(rendered, tmp_path / "run_plan_done.png")
+        print(f"final screenshot: {shot}")
+    assert len(script.requests) > planning_requests  # the plan really ran, over HTTP
+    assert {r.model for r in script.requests[planning_requests:]} >= {"deepseek-chat"}
+
+
+def _stall_after_planning(request):
+    if "submit_plan" in set(request.tool_names):
+        return agent_demo_responder(request)
+    return Turn(text="Working through the task. " * 40, fault="stall", stall_seconds=120, after_chunks=3)
+
+
+def test_stop_cancels_a_plan_started_with_run_plan(open_notebook, lab_root: Path, tmp_path):
+    script = Script(responder=_stall_after_planning, name="run-plan-stop")
+    with ScriptedServer(script) as server:
+        write_notebook(lab_root / "run_plan_stop.ipynb", [SETUP_CELL.format(base_url=server.base_url), PLAN_CELL])
+        nb = open_notebook("run_plan_stop.ipynb")
+        output, live, run = _plan_shown(nb)
+        run.click()
+        nb.page.wait_for_function(
+            f"() => document.querySelector('{TASKS}[data-mira-task-status=\"in_progress\"]') !== null",
+            timeout=60_000,
+        )
+        deadline = time.monotonic() + 30
+        while len(script.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the task's model call is out and stalled
+        started = time.monotonic()
+        live.get_by_role("button", name="Stop").click()
+        final = output.locator('.mira-operation [data-mira-status="cancelled"]')
+        final.wait_for(timeout=30_000)
+        print(f"Stop click to cancelled rendering: {time.monotonic() - started:.2f} s")
+        nb.screenshot(output.locator(".mira-operation"), tmp_path / "run_plan_stopped.png")

@@ -1,0 +1,127 @@
+"""One run path: run/resume and run_async/resume_async share their logic and differ only in
+how they wait (httpx's Client/AsyncClient pattern); the Run button and %mira run use it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from engine_helpers import EXEC, ORCH, plan_turn
+
+import mira_jupyter.testing as mt
+from mira_jupyter.config import Mira
+from mira_jupyter.core.cancel import CancelToken
+from mira_jupyter.engine.engine import RunOptions
+from mira_jupyter.notebook.magics import async_cell_transformer
+from mira_jupyter.session import Session
+
+PLAN_ONLY = RunOptions(mode="planned", plan_only=True)
+AWAIT = "await get_ipython()._mira_magics.mira_line_async(get_ipython().var_expand({}))\n"
+
+
+@pytest.fixture()
+def session(tmp_path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "data.py").write_text("rows = [1, 2, 3]\n")
+    config = Mira()
+    config.project_root = str(project)
+    config.database = str(tmp_path / "log.duckdb")
+    config.orchestrator_model = f"scripted:{ORCH}"
+    config.executor_model = f"scripted:{EXEC}"
+    s = Session(config)
+    yield s
+    s.close()
+
+
+def in_a_thread(func):
+    """func() on a thread of its own: no event loop runs there (the session's Playwright may
+    leave one running on the main thread when the browser tests ran first)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(func).result(timeout=120)
+
+
+def script():
+    return mt.use_script(mt.Script({ORCH: [plan_turn("One", "Two"), "did one", "did two", "Both done."]}))
+
+
+def test_sync_and_async_resume_deliver_the_same_events(session):
+    runs = {}
+    for name in ("sync", "async"):
+        script()
+        planned = session.run("do two things", PLAN_ONLY)
+        assert planned.status == "planned"
+        seen = []
+        if name == "sync":
+            done = session.resume(planned.id, view=seen.append)
+        else:
+            resume = session.resume_async(planned.id, view=seen.append)
+            done = in_a_thread(lambda resume=resume: asyncio.run(resume))
+        assert done.status == "completed" and done.id == planned.id
+        runs[name] = [e.type for e in seen]
+    assert runs["sync"] == runs["async"]
+    assert runs["async"][0] == "OperationResumed" and runs["async"][-1] == "OperationFinished"
+    assert runs["async"].count("TaskCompleted") == 2
+
+
+def test_resume_soon_on_a_running_loop_returns_at_once_and_the_task_runs_the_plan(session):
+    script()
+    planned = session.run("do two things", PLAN_ONLY)
+    seen = []
+
+    async def click_run():
+        task = session.resume_soon(planned.id, view=seen.append)
+        assert isinstance(task, asyncio.Task) and not task.done()  # the callback did not block
+        return await task
+
+    done = in_a_thread(lambda: asyncio.run(click_run()))
+    assert done.status == "completed" and seen[-1].type == "OperationFinished"
+
+
+def test_resume_soon_without_a_loop_resumes_now(session):
+    script()
+    planned = session.run("do two things", PLAN_ONLY)
+    assert in_a_thread(lambda: session.resume_soon(planned.id)).status == "completed"
+
+
+def test_cancelling_an_async_resume_stops_the_plan(session):
+    mt.use_script(
+        mt.Script(
+            {
+                ORCH: [
+                    plan_turn("One", "Two"),
+                    {"text": "slow " * 50, "fault": "stall", "stall_seconds": 60, "after_chunks": 2},
+                ]
+            }
+        )
+    )
+    planned = session.run("do two things", PLAN_ONLY)
+    cancel = CancelToken()
+    seen = []
+
+    def view(event):
+        seen.append(event)
+        if event.type == "LLMCallStarted":  # the first task's model call is out: press Stop
+            cancel.cancel("stopped with the Stop button")
+
+    done = in_a_thread(lambda: asyncio.run(session.resume_async(planned.id, view=view, cancel=cancel)))
+    assert done.status == "cancelled", (done.status, done.error, [e.type for e in seen])
+    assert seen[-1].type == "OperationFinished" and seen[-1].status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("%mira run op_1\n", [AWAIT.format("'run op_1'")]),
+        ("x = 1\n%mira run {op.id} --budget 1\n", ["x = 1\n", AWAIT.format("'run {op.id} --budget 1'")]),
+        ("%mira history\n", ["%mira history\n"]),
+        ("if True:\n    %mira run op_1\n", ["if True:\n", "    %mira run op_1\n"]),
+        ("%%bash\n%mira run op_1\n", ["%%bash\n", "%mira run op_1\n"]),
+        ("%mira runner\n", ["%mira runner\n"]),
+    ],
+)
+def test_the_transformer_awaits_mira_run_lines_only(cell, expected):
+    lines = cell.splitlines(keepends=True)
+    assert async_cell_transformer(lines) == expected
