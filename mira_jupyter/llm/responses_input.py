@@ -154,6 +154,12 @@ def build_input(messages: list[Message], *, store: bool) -> tuple[list[dict[str,
     return _items(messages, store), None
 
 
+def _output_part(part: dict[str, Any]) -> dict[str, Any]:
+    if part.get("type") == "refusal":
+        return {"type": "refusal", "refusal": part.get("refusal", "")}
+    return {"type": "output_text", "text": part.get("text", ""), "annotations": []}
+
+
 def output_state(response_id: str | None, items: list[dict[str, Any]], *, stored: bool) -> dict[str, Any]:
     """The ``provider_state`` kept on the assistant message of a finished response.
 
@@ -175,11 +181,8 @@ def output_state(response_id: str | None, items: list[dict[str, Any]], *, stored
                 "id": item.get("id"),
                 "role": "assistant",
                 "status": "completed",
-                "content": [
-                    {"type": "output_text", "text": part.get("text", ""), "annotations": []}
-                    for part in item.get("content") or []
-                    if part.get("type") == "output_text"
-                ],
+                "content": [_output_part(part) for part in item.get("content") or []
+                            if part.get("type") in ("output_text", "refusal")],
             }
         elif kind == "function_call":
             entry = {

@@ -83,7 +83,8 @@ class ResponsesAccumulator:
         if not isinstance(kind, str):
             raise MalformedChunk("event has no type")
         self.chunks += 1
-        if kind == "response.output_text.delta":
+        # a refusal is the model's answer too (its own part and event type): shown, not lost
+        if kind in ("response.output_text.delta", "response.refusal.delta"):
             delta = data.get("delta")
             if isinstance(delta, str) and delta:
                 self.text_parts.append(delta)

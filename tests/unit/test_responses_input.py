@@ -115,3 +115,41 @@ def test_items_after_a_dropped_reasoning_item_lose_their_ids():
     replayed, _ = build_input([message], store=False)
     assert [i["type"] for i in replayed] == ["message", "function_call"]
     assert all("id" not in i for i in replayed)  # an id would tie them to the missing reasoning
+
+
+def test_a_refusal_is_the_answer_not_an_empty_reply():
+    # OpenAI streams a refusal as its own content part and event type, not output_text
+    from openai.types.responses import ResponseStreamEvent
+
+    msg = {"id": "msg_1", "type": "message", "role": "assistant", "status": "in_progress", "content": []}
+    refusal = {"type": "refusal", "refusal": "I can't help with that."}
+    done = {**msg, "status": "completed", "content": [refusal]}
+    at = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+    response = {
+        "id": "resp_1", "object": "response", "created_at": 1, "status": "completed", "model": "gpt-5",
+        "output": [done], "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+        "error": None, "incomplete_details": None, "instructions": None, "metadata": {},
+        "temperature": 1.0, "top_p": 1.0,
+    }
+    events = [
+        {"type": "response.output_item.added", "output_index": 0, "item": msg},
+        {"type": "response.content_part.added", **at, "part": {"type": "refusal", "refusal": ""}},
+        {"type": "response.refusal.delta", **at, "delta": "I can't "},
+        {"type": "response.refusal.delta", **at, "delta": "help with that."},
+        {"type": "response.refusal.done", **at, "refusal": "I can't help with that."},
+        {"type": "response.content_part.done", **at, "part": refusal},
+        {"type": "response.output_item.done", "output_index": 0, "item": done},
+        {"type": "response.completed", "response": response},
+    ]
+    acc = ResponsesAccumulator()
+    shown = []
+    for n, event in enumerate(events):
+        TypeAdapter(ResponseStreamEvent).validate_python({**event, "sequence_number": n})
+        shown.append(acc.add({**event, "sequence_number": n}))
+    assert "".join(shown) == acc.text == "I can't help with that."
+    # carried back as the refusal it was (a valid input item), not as an empty message
+    state = output_state("resp_1", acc.items, stored=False)
+    message = {"role": "assistant", "content": acc.text, PROVIDER_STATE_KEY: state}
+    replayed, _ = build_input([message], store=False)
+    assert replayed[0]["content"] == [refusal]
+    TypeAdapter(ResponseInputItemParam).validate_python(replayed[0])
