@@ -59,6 +59,9 @@ class Mira(Configurable):
         allow_none=True,
         help="Output-token cap of every model call (None: a default per phase, within the model's limit).",
     ).tag(config=True)
+    repo_map_tokens = Int(
+        help="Token budget of the ranked repo map used as the project snapshot (simple mode, planning)."
+    ).tag(config=True)
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
     )
@@ -156,6 +159,17 @@ class Mira(Configurable):
         value = proposal["value"]
         if value is not None and value < 1:
             raise ValueError(f"max_output_tokens must be at least 1, got {value}")
+        return value
+
+    @default("repo_map_tokens")
+    def _default_repo_map_tokens(self) -> int:
+        return int(_env("repo_map_tokens") or 1500)
+
+    @validate("repo_map_tokens")
+    def _check_repo_map_tokens(self, proposal):  # noqa: ANN001 - traitlets signature
+        value = proposal["value"]
+        if not 100 <= value <= 50_000:
+            raise ValueError(f"Mira.repo_map_tokens must be between 100 and 50000, got {value}")
         return value
 
     @default("view")
@@ -258,5 +272,6 @@ class Mira(Configurable):
             max_executor_turns=self.max_executor_turns,
             request_timeout=self.request_timeout,
             max_output_tokens=self.max_output_tokens,
+            repo_map_tokens=self.repo_map_tokens,
             provider_settings=providers,
         )

@@ -293,6 +293,7 @@ class Engine:
             max_orchestrator_turns=settings.max_orchestrator_turns,
             max_executor_turns=settings.max_executor_turns,
             reasoning_execution=options.reasoning or settings.reasoning_execution,
+            repo_map_tokens=settings.repo_map_tokens,
         )
 
     def _model(self, model_id: str) -> ChatModel:
@@ -357,7 +358,11 @@ class Engine:
         system = self._orchestrator_system(run)
         started = utcnow()
         plan = make_plan(
-            run.calls, system, run.request, options.reasoning or self.settings.reasoning_planning
+            run.calls,
+            system,
+            run.request,
+            options.reasoning or self.settings.reasoning_planning,
+            context=run.snapshot(),
         )
         tasks = plan.tasks or []
         if not tasks:

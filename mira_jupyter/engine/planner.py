@@ -59,15 +59,20 @@ def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str]:
 
 
 def make_plan(
-    calls: CallRunner, system: str, request: str, reasoning: str | None
+    calls: CallRunner, system: str, request: str, reasoning: str | None, context: str = ""
 ) -> Plan:
-    """Ask the orchestrator for a plan at the planning reasoning effort."""
+    """Ask the orchestrator for a plan at the planning reasoning effort.
+
+    `context` (the repo map ranked for the request) goes after the request, so the system
+    prompt stays a stable, cacheable prefix.
+    """
     from . import prompts
 
+    planner = f"Project snapshot:\n{context}\n\n{prompts.PLANNER}" if context else prompts.PLANNER
     messages = [
         {"role": "system", "content": system},
         {"role": "user", "content": request},
-        {"role": "user", "content": prompts.PLANNER},
+        {"role": "user", "content": planner},
     ]
     response = calls.call(
         "orchestrator",
