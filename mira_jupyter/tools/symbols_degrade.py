@@ -32,24 +32,45 @@ def fit_outline(symbols: list[Symbol], signatures: bool, budget: int = OUTLINE_B
         s.parent for s in symbols if s.parent is not None and s.parent not in containers
     )
     kept = [s for s in symbols if s.parent is None or s.parent in containers]
-    notes = []
-    if members:
-        notes.append(f"members collapsed into per-type counts ({sum(members.values())} not listed)")
+    # then give back whole member lists, outermost types first, while the result still fits
+    by_parent: dict[str, list[Symbol]] = collections.defaultdict(list)
+    for s in symbols:
+        if s.parent is not None and s.parent not in containers:
+            by_parent[s.parent].append(s)
+    order = {id(s): i for i, s in enumerate(symbols)}
 
-    def render(items: list[Symbol]) -> list[str]:
+    def render(items: list[Symbol], counts: collections.Counter[str]) -> list[str]:
         out = []
-        for s in items:
-            n = members.get(s.qualname, 0)
+        for s in sorted(items, key=lambda s: order[id(s)]):
+            n = counts.get(s.qualname, 0)
             out.append(s.compact(signatures) + (f" ({n} members)" if n else ""))
         return out
 
-    lines = render(kept)
+    queue = [s.qualname for s in kept if s.qualname in by_parent]
+    while queue:
+        owner = queue.pop(0)
+        extra = by_parent[owner]
+        counts = members.copy()
+        counts.pop(owner, None)
+        if _size(render([*kept, *extra], counts)) > budget:
+            continue
+        members = counts
+        kept.extend(extra)
+        queue.extend(m.qualname for m in extra if m.qualname in by_parent)
+    kept.sort(key=lambda s: order[id(s)])
+    notes = []
+    if members:
+        notes.append(
+            f"members of {len(members)} types collapsed into counts ({sum(members.values())} not listed)"
+        )
+
+    lines = render(kept, members)
     if _size(lines) > budget:
         nested = sum(s.nested for s in kept)
         kept = [s for s in kept if not s.nested]
         if nested:
             notes.append(f"{nested} nested definitions dropped")
-        lines = render(kept)
+        lines = render(kept, members)
     if _size(lines) > budget:
         total = len(lines)
         while lines and _size(lines) > budget:
