@@ -421,7 +421,8 @@ class Engine:
             messages = [
                 {"role": "system", "content": system},
                 {"role": "user", "content": request},
-                {"role": "user", "content": prompts.PLANNER},
+                # the planning turn exactly as sent, so the conversation continues from it
+                {"role": "user", "content": plan.prompt or prompts.PLANNER},
                 reply.assistant_message(),
                 *[
                     {"role": "tool", "tool_call_id": call.id, "content": f"Plan recorded:\n{plan_text}"}

@@ -38,6 +38,7 @@ class Plan:
     tasks: list[PlannedTask]
     source: str  # "structured" or "parsed"
     response: ChatResponse
+    prompt: str = ""  # the planning instruction as sent (with the project snapshot, if any)
 
     @property
     def text(self) -> str:
@@ -83,7 +84,7 @@ def make_plan(
         stream_channel="plan",
     )
     tasks, source = plan_from_response(response)
-    return Plan(tasks=tasks, source=source, response=response)
+    return Plan(tasks=tasks, source=source, response=response, prompt=planner)
 
 
 def estimate_plan_cost(
