@@ -59,6 +59,9 @@ class Mira(Configurable):
         allow_none=True,
         help="Output-token cap of every model call (None: a default per phase, within the model's limit).",
     ).tag(config=True)
+    repo_map_tokens = Int(
+        help="Token budget of the ranked repo map used as the project snapshot (simple mode, planning)."
+    ).tag(config=True)
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
     )
@@ -173,6 +176,17 @@ class Mira(Configurable):
             raise ValueError(f"max_output_tokens must be at least 1, got {value}")
         return value
 
+    @default("repo_map_tokens")
+    def _default_repo_map_tokens(self) -> int:
+        return int(_env("repo_map_tokens") or 1500)
+
+    @validate("repo_map_tokens")
+    def _check_repo_map_tokens(self, proposal):  # noqa: ANN001 - traitlets signature
+        value = proposal["value"]
+        if not 100 <= value <= 50_000:
+            raise ValueError(f"Mira.repo_map_tokens must be between 100 and 50000, got {value}")
+        return value
+
     @default("view")
     def _default_view(self) -> str:
         value = _env("view") or "auto"
@@ -280,6 +294,7 @@ class Mira(Configurable):
             max_output_tokens=self.max_output_tokens,
             # the engine protects the directory it loads skills from (MIRA_SKILLS_DIR, read now)
             user_skills_dir=default_user_skills_dir(),
+            repo_map_tokens=self.repo_map_tokens,
             provider_settings=providers,
             prices_file=self.resolved_prices_file(),
             allow_unpriced=self.allow_unpriced,

@@ -316,6 +316,7 @@ class Engine:
             max_orchestrator_turns=settings.max_orchestrator_turns,
             max_executor_turns=settings.max_executor_turns,
             reasoning_execution=options.reasoning or settings.reasoning_execution,
+            repo_map_tokens=settings.repo_map_tokens,
         )
 
     def _model(self, model_id: str) -> ChatModel:
@@ -404,7 +405,11 @@ class Engine:
         system = self._orchestrator_system(run)
         started = utcnow()
         plan = make_plan(
-            run.calls, system, run.request, options.reasoning or self.settings.reasoning_planning
+            run.calls,
+            system,
+            run.request,
+            options.reasoning or self.settings.reasoning_planning,
+            context=run.snapshot(),
         )
         tasks = plan.tasks or []
         if not tasks:
@@ -472,7 +477,8 @@ class Engine:
             messages = [
                 {"role": "system", "content": system},
                 {"role": "user", "content": request},
-                {"role": "user", "content": prompts.PLANNER},
+                # the planning turn exactly as sent, so the conversation continues from it
+                {"role": "user", "content": plan.prompt or prompts.PLANNER},
                 reply.assistant_message(),
                 *[
                     {"role": "tool", "tool_call_id": call.id, "content": f"Plan recorded:\n{plan_text}"}

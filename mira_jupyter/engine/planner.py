@@ -38,6 +38,7 @@ class Plan:
     tasks: list[PlannedTask]
     source: str  # "structured" or "parsed"
     response: ChatResponse
+    prompt: str = ""  # the planning instruction as sent (with the project snapshot, if any)
 
     @property
     def text(self) -> str:
@@ -59,15 +60,20 @@ def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str]:
 
 
 def make_plan(
-    calls: CallRunner, system: str, request: str, reasoning: str | None
+    calls: CallRunner, system: str, request: str, reasoning: str | None, context: str = ""
 ) -> Plan:
-    """Ask the orchestrator for a plan at the planning reasoning effort."""
+    """Ask the orchestrator for a plan at the planning reasoning effort.
+
+    `context` (the repo map ranked for the request) goes after the request, so the system
+    prompt stays a stable, cacheable prefix.
+    """
     from . import prompts
 
+    planner = f"Project snapshot:\n{context}\n\n{prompts.PLANNER}" if context else prompts.PLANNER
     messages = [
         {"role": "system", "content": system},
         {"role": "user", "content": request},
-        {"role": "user", "content": prompts.PLANNER},
+        {"role": "user", "content": planner},
     ]
     response = calls.call(
         "orchestrator",
@@ -78,7 +84,7 @@ def make_plan(
         stream_channel="plan",
     )
     tasks, source = plan_from_response(response)
-    return Plan(tasks=tasks, source=source, response=response)
+    return Plan(tasks=tasks, source=source, response=response, prompt=planner)
 
 
 def estimate_plan_cost(

@@ -69,6 +69,7 @@ class OperationRun:
     file_changes: list[FileChanged] = field(default_factory=list)
     skill_depth: int = 0
     stopped_at_plan: bool = False  # a --plan-only operation ended after planning
+    repo_map_tokens: int = 1_500
 
     # -- tool plumbing ---------------------------------------------------------------
 
@@ -348,21 +349,27 @@ class OperationRun:
                 )
             self.current_task_id = None
 
-    def snapshot(self, max_entries: int = 60) -> str:
-        """A small, cheap view of the project: its files and the README's first lines."""
-        listing = self.file_tools["list_files"]
-        args = listing.args_model.model_validate({"directory": ".", "recursive": True})
-        result = listing.func(args, self.tool_context())
-        files = result.content.get("files", []) if result.status == "ok" else []
-        names = [f if isinstance(f, str) else f.get("path", "") for f in files][:max_entries]
-        text = "Files:\n" + "\n".join(names)
+    def snapshot(self, extra: str = "") -> str:
+        """The project snapshot for simple mode and planning: the repo map ranked for the
+        request (and `extra`, e.g. recent conversation), then the README's first lines."""
+        from ..llm.tokens import count_tokens
+        from ..tools.repo_map import repo_map
+        from ..tools.sandbox import SandboxDenied
+
+        try:
+            found = repo_map(
+                self.sandbox, self.request, extra, self.repo_map_tokens, cancel=self.cancel,
+                count_tokens=count_tokens,
+            )  # fmt: skip
+            text = f"Repo map:\n{found.text}"
+        except (SandboxDenied, OSError) as exc:  # an unreadable root: say so, do not fail the run
+            text = f"Repo map unavailable: {exc}"
         for readme in ("README.md", "README.rst", "README.txt", "README"):
-            if readme in names:
-                read = self.file_tools["read_file"]
-                found = read.func(read.args_model.model_validate({"path": readme}), self.tool_context())
-                if found.status == "ok":
-                    head = "\n".join(str(found.content.get("content", "")).splitlines()[:40])
-                    text += f"\n\n{readme} (first lines):\n{head}"
+            read = self.file_tools["read_file"]
+            got = read.func(read.args_model.model_validate({"path": readme}), self.tool_context())
+            if got.status == "ok":
+                head = "\n".join(str(got.content.get("content", "")).splitlines()[:30])
+                text += f"\n\n{readme} (first lines):\n{head}"
                 break
         return text
 

@@ -23,6 +23,7 @@ class EngineSettings:
     max_orchestrator_turns: int = 8  # per task
     max_executor_turns: int = 6  # per delegation
     max_tool_result_chars: int = 16_000
+    repo_map_tokens: int = 1_500  # the ranked repo map given to simple mode and planning
     max_total_tokens: int = 600_000
     output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
     max_output_tokens: int | None = None  # the output cap of every call (None: per phase)

@@ -202,13 +202,21 @@ def _final(request: RecordedRequest) -> Turn:
     return Turn(text="\n".join(lines))
 
 
+def _map_files(system: str) -> list[str]:
+    """The files the snapshot's repo map names, in walk order (the map ranks them)."""
+    if "Repo map:\n" not in system:
+        return []
+    body = system.split("Repo map:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    names = [line[:-1] for line in body[1:] if line.endswith(":") and not line.startswith(" ")]
+    for line in body:
+        if line.startswith("Other files, by rank: "):
+            names += line.removeprefix("Other files, by rank: ").split(", ")
+    return sorted(set(names), key=lambda rel: rel.split("/"))
+
+
 def _simple(request: RecordedRequest) -> Turn:
     system = _text(request.messages[0]) if request.messages else ""
-    files = (
-        system.split("Files:\n", 1)[1].split("\n\n", 1)[0].splitlines()
-        if "Files:\n" in system
-        else []
-    )
+    files = _map_files(system)
     readme = (
         system.split("(first lines):\n", 1)[1].strip().splitlines()
         if "(first lines):\n" in system

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ _TEXT_KINDS = {
     ".sql": "sql", ".sh": "shell", ".html": "html", ".css": "css", ".csv": "csv",
 }  # fmt: skip
 _MD_HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
+_LICENCE = re.compile(r"copyright|licen[cs]ed?\b|spdx-license|all rights reserved", re.IGNORECASE)
+_COMMENT_LINE = re.compile(r"(?:#(?:[ #!]|$)|//|--|\*)")  # not `#include`, `#define`
+LICENCE_LOOKAHEAD = 60  # lines read past the head so a licence header can be skipped
+TINY_LINES = 30  # files this small come back whole: a summary would cost as much
+TINY_BYTES = 2_000
 
 
 class SummarizeFileArgs(ToolArgs):
@@ -123,11 +129,11 @@ def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
         if parseable:
             whole = f.read()
             f.seek(0)
-            head, tail, lines, blank = _preview(f, n, ctx)
+            first, tail, lines, blank = _preview(f, n, ctx)
         else:
             whole = b""
             big = _sample_big(f, st.st_size, n, ctx)
-            head, tail, lines, blank = big.head, big.tail, big.lines, None
+            first, tail, lines, blank = big.head, big.tail, big.lines, None
     ext = os.path.splitext(res.rel)[1].lower()
     language = detect_language(res.rel)
     content: dict[str, Any] = {
@@ -141,6 +147,11 @@ def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
     source, lossy = decode(whole)
     if lossy:
         content["lossy_decode"] = True
+    if parseable and lines <= TINY_LINES and st.st_size <= TINY_BYTES:
+        # a summary of a file this small costs about as much as the file: give the file
+        content["content"] = source
+        content["note"] = f"small file ({lines} lines): its whole content instead of a summary"
+        return ToolResult.ok(**content)
     if parseable:
         description = _description(source, language)
         if description:
@@ -158,7 +169,7 @@ def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
         content["symbol_count"] = len(analysis.symbols)
         content["outline"] = _capped(_outline(analysis.symbols), MAX_OUTLINE)
         if analysis.parse_errors:
-            content["warning"] = "the file has syntax errors; the outline may be incomplete"
+            content["warning"] = analysis.parse_note()
     elif parseable and content["language"] == "markdown":
         content["outline"] = _capped(_markdown_outline(source), MAX_OUTLINE)
     elif not parseable:
@@ -168,24 +179,38 @@ def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
         if big.estimated:
             content["estimated"] = ["lines"]
     if n:
+        skip = _licence_lines(first) if parseable else 0
+        if skip:
+            content["licence_header"] = f"lines 1-{skip} (licence/copyright text, not shown)"
+        head = first[skip : skip + n]
+        if parseable:
+            rest = [*first[skip + n :], *tail][-n:] if lines > skip + n else []
+        else:
+            rest = list(tail)
         content["head"] = "\n".join(head)
-        if tail:
-            skipped = lines - len(head) - len(tail)
-            if skipped > 0:
-                first = len(head) + 1
+        if rest:
+            omitted = lines - skip - len(head) - len(rest)
+            if omitted > 0:
+                start = skip + len(head) + 1
                 content["omitted_lines"] = (
-                    f"about {skipped} lines"
+                    f"about {omitted} lines"
                     if not parseable and big.estimated
-                    else f"{first}-{first + skipped - 1}"
+                    else f"{start}-{start + omitted - 1}"
                 )
-            content["tail"] = "\n".join(tail)
+            content["tail"] = "\n".join(rest)
+    if parseable and not lossy and len(source) <= len(json.dumps(content, ensure_ascii=False)):
+        # the file is shorter than its own summary: give the file
+        whole_file = {k: content[k] for k in ("path", "language", "lines", "blank_lines", "bytes")}
+        whole_file["content"] = source
+        whole_file["note"] = f"the whole file ({lines} lines): shorter than its summary would be"
+        return ToolResult.ok(**whole_file)
     return ToolResult.ok(**content)
 
 
 def _preview(
     f: Any, n: int, ctx: ToolContext
 ) -> tuple[list[str], collections.deque[str], int, int]:
-    """Head, tail, line and blank-line counts of a small file, line by line."""
+    """Head (plus room to look past a licence header), tail, line and blank-line counts."""
     head: list[str] = []
     tail: collections.deque[str] = collections.deque(maxlen=n)
     lines = blank = 0
@@ -194,7 +219,7 @@ def _preview(
         text = raw.decode("utf-8", errors="replace")
         blank += not text.strip()
         clipped = clip_line(text, PREVIEW_LINE_CHARS, cut)[0].rstrip("\r\n")
-        if len(head) < n:
+        if len(head) < n + LICENCE_LOOKAHEAD:
             head.append(clipped)
         else:
             tail.append(clipped)
@@ -236,3 +261,29 @@ def _sample_big(f: Any, size: int, n: int, ctx: ToolContext) -> _BigSample:
         "blank lines, description and outline not computed"
     )
     return _BigSample(head, tail, lines, not scan.complete, note)
+
+
+def _licence_lines(first: list[str]) -> int:
+    """How many leading lines are a licence/copyright comment block (0 if none)."""
+    end = 0
+    in_block = False
+    for i, line in enumerate(first):
+        stripped = line.strip()
+        if in_block:
+            end = i + 1
+            in_block = "*/" not in stripped
+            continue
+        if not stripped or _COMMENT_LINE.match(stripped):
+            end = i + 1
+            continue
+        if stripped.startswith("/*"):
+            in_block = "*/" not in stripped[2:]
+            end = i + 1
+            continue
+        break
+    block = "\n".join(first[:end])
+    if not _LICENCE.search(block):
+        return 0
+    while end and not first[end - 1].strip():
+        end -= 1
+    return end if end < len(first) else 0

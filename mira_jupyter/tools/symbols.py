@@ -15,6 +15,7 @@ from pydantic import Field
 
 from .base import ToolArgs, check_text, guarded, sandbox_of
 from .sandbox import Sandbox, SandboxDenied
+from .symbols_degrade import fit_outline
 from .symbols_model import Analysis, Symbol
 from .symbols_python import python_imports, python_symbols, python_treesitter
 from .types import ToolContext, ToolResult
@@ -35,7 +36,6 @@ EXTENSIONS: dict[str, str] = {
     ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp",
     ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp", ".h++": "cpp", ".ipp": "cpp",
 }  # fmt: skip
-MAX_SYMBOLS = 600
 _CPP_HINTS = re.compile(
     rb"^\s*(?:class|namespace|template)\b|\b(?:public|private|protected)\s*:|\w::\w", re.M
 )
@@ -110,16 +110,12 @@ def extract_symbols(args: ExtractSymbolsArgs, ctx: ToolContext) -> ToolResult:
         if (args.kinds is None or s.kind in args.kinds)
         and (args.include_private or s.exported is not False)
     ]
-    shown = symbols[:MAX_SYMBOLS]
     content: dict[str, Any] = {
         "path": rel,
         "language": analysis.language,
         "count": len(symbols),
-        "symbols": [s.compact(args.signatures) for s in shown],
+        **fit_outline(symbols, args.signatures),
     }
     if analysis.parse_errors:
         content["warning"] = analysis.parse_note()
-    left = len(symbols) - len(shown)
-    if left:
-        content["notice"] = f"{left} more symbols not shown; filter with `kinds`"
-    return ToolResult.ok(truncated=bool(left), **content)
+    return ToolResult.ok(truncated="degraded" in content, **content)

@@ -37,6 +37,11 @@ def load(path):
 )
 
 
+PAD_RS = "".join(f"let padding_{i} = compute_the_value_of_padding({i}, \"text\");\n" for i in range(60))
+PAD_GO = "".join(f"var padding{i} = computeTheValueOfPadding({i}, \"text\")\n" for i in range(60))
+PAD_PY = "".join(f"PADDING_{i} = compute_the_value_of_padding({i}, 'text')\n" for i in range(60))
+
+
 def summarize(root: Path, limits: Limits | None = None, **args) -> ToolResult:
     return ToolRegistry().dispatch(
         "summarize_file", args, ToolContext(sandbox=Sandbox(root, limits=limits))
@@ -74,15 +79,15 @@ def test_summary_is_much_smaller_than_the_file(tmp_path: Path) -> None:
 
 def test_licence_header_is_not_a_description(tmp_path: Path) -> None:
     (tmp_path / "lib.rs").write_text(
-        "// Copyright 2024 Someone. Licensed under MIT.\n\npub fn run() {}\n"
+        "// Copyright 2024 Someone. Licensed under MIT.\n\npub fn run() {}\n" + PAD_RS
     )
     c = summarize(tmp_path, path="lib.rs").content
-    assert "description" not in c and c["outline"] == ["3 function run"]
+    assert "description" not in c and c["outline"][0] == "3 function run"
 
 
 def test_leading_comment_is_a_description(tmp_path: Path) -> None:
     (tmp_path / "main.go").write_text(
-        "// Package main serves the API.\npackage main\n\nfunc main() {}\n"
+        "// Package main serves the API.\npackage main\n\nfunc main() {}\n" + PAD_GO
     )
     assert (
         summarize(tmp_path, path="main.go").content["description"] == "Package main serves the API."
@@ -91,7 +96,7 @@ def test_leading_comment_is_a_description(tmp_path: Path) -> None:
 
 def test_markdown_outline_skips_code_fences(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text(
-        "# Project\n\n## Install\n\n```sh\n# not a heading\n```\n\n### Usage\n"
+        "# Project\n\n## Install\n\n```sh\n# not a heading\n```\n\n### Usage\n" + "text\n" * 40
     )
     c = summarize(tmp_path, path="README.md", preview_lines=0).content
     assert c["language"] == "markdown"
@@ -108,10 +113,46 @@ def test_file_over_parse_cap_still_gets_stats_and_preview(tmp_path: Path) -> Non
     assert c["head"] == "x = 1\nx = 1" and c["tail"] == "x = 1\nx = 1"
 
 
-def test_short_file_has_no_tail(tmp_path: Path) -> None:
-    (tmp_path / "s.txt").write_text("a\nb\n")
-    c = summarize(tmp_path, path="s.txt").content
-    assert c["head"] == "a\nb" and "tail" not in c and c["language"] == "text"
+def test_file_shorter_than_its_summary_comes_back_whole(tmp_path: Path) -> None:
+    text = "a\nb\n" + "c\n" * 33
+    (tmp_path / "s.txt").write_text(text)
+    c = summarize(tmp_path, path="s.txt", preview_lines=40).content
+    assert c["content"] == text and "shorter than its summary" in c["note"] and "head" not in c
+
+
+def test_tiny_file_comes_back_whole(tmp_path: Path) -> None:
+    (tmp_path / "s.py").write_text("def f():\n    return 1\n")
+    c = summarize(tmp_path, path="s.py").content
+    assert c["content"] == "def f():\n    return 1\n" and "small file (2 lines)" in c["note"]
+    assert "head" not in c and "outline" not in c
+
+
+LICENSED = (
+    "/*\n * Copyright (c) 2019 Example Corp.\n *\n * Licensed under the Apache License, Version 2.0\n"
+    " * you may not use this file except in compliance with the License.\n */\n\n"
+    "#include <stdio.h>\n\nint main(void) { return 0; }\n" + "/* filler */\n" * 40
+)
+
+
+def test_licence_header_is_skipped_in_the_head(tmp_path: Path) -> None:
+    (tmp_path / "main.c").write_text(LICENSED)
+    c = summarize(tmp_path, path="main.c", preview_lines=3).content
+    assert c["licence_header"] == "lines 1-6 (licence/copyright text, not shown)"
+    assert c["head"] == "\n#include <stdio.h>\n"
+    assert c["omitted_lines"] == "10-47" and c["tail"].count("filler") == 3
+    assert "Copyright" not in c["head"] + c["tail"]
+
+
+def test_python_licence_comment_is_skipped_but_a_docstring_is_not(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        "# Copyright 2020 The Authors.\n# SPDX-License-Identifier: MIT\n"
+        '"""Tools for a."""\nimport os\n' + PAD_PY
+    )
+    c = summarize(tmp_path, path="a.py", preview_lines=2).content
+    assert c["head"].splitlines() == ['"""Tools for a."""', "import os"]
+    (tmp_path / "b.py").write_text('"""Tools for b, no licence."""\nimport os\n' + PAD_PY)
+    c = summarize(tmp_path, path="b.py", preview_lines=2).content
+    assert "licence_header" not in c and c["head"].startswith('"""Tools for b')
 
 
 # -- registry -----------------------------------------------------------------------------
