@@ -270,7 +270,8 @@ class Session:
                     pump.interrupt()
         finally:
             pump.detach()
-        self.flush()
+        self.flush(END_OF_RUN_FLUSH_SECONDS)
+        self.print_store_notices()
         return pump.result()
 
     async def _adrain(self, pump: _Pump) -> Operation | None:
