@@ -83,15 +83,16 @@ def _summary(result: dict) -> str:
 
 def worker(directory: str) -> None:
     """Run every call here, printing one JSON line per call."""
-    from mira_jupyter.tools.registry import ToolRegistry
+    from mira_jupyter.tools.dispatch import dispatch
+    from mira_jupyter.tools.registry import file_tools
     from mira_jupyter.tools.sandbox import Sandbox
     from mira_jupyter.tools.types import ToolContext
 
-    registry = ToolRegistry()
+    tools = file_tools()
     ctx = ToolContext(sandbox=Sandbox(directory))
     for name, args in CALLS:
         start = time.perf_counter()
-        result = registry.dispatch(name, args, ctx)
+        result = dispatch(tools, name, args, ctx)
         seconds = time.perf_counter() - start
         record = {"status": result.status, "content": result.content}
         print(json.dumps({"call": [name, args], "seconds": seconds, "said": _summary(record)}), flush=True)

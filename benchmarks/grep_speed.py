@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import python_root  # noqa: E402
 
 from mira_jupyter.tools import grep  # noqa: E402
-from mira_jupyter.tools.registry import ToolRegistry  # noqa: E402
+from mira_jupyter.tools.dispatch import dispatch  # noqa: E402
+from mira_jupyter.tools.registry import file_tools  # noqa: E402
 from mira_jupyter.tools.sandbox import Sandbox  # noqa: E402
 from mira_jupyter.tools.types import ToolContext  # noqa: E402
 
@@ -95,14 +96,14 @@ def pathological(repeats: int) -> list[tuple[str, float, str]]:
         # 2.5 MB: under the 4 MiB --max-filesize, so the file really is searched
         (root / "evil.txt").write_text(("a" * 5000 + "!\n") * 500 + "a" * 5000 + "\n")
         ctx = ToolContext(sandbox=Sandbox(root))
-        registry = ToolRegistry()
+        tools = file_tools()
         for engine in ("ripgrep", "re2"):
             if engine == "re2":
                 grep.find_rg = lambda: None  # type: ignore[assignment]
             seconds = timed(
-                lambda: registry.dispatch("grep_files", {"pattern": REDOS}, ctx), repeats
+                lambda: dispatch(tools, "grep_files", {"pattern": REDOS}, ctx), repeats
             )
-            result = registry.dispatch("grep_files", {"pattern": REDOS}, ctx)
+            result = dispatch(tools, "grep_files", {"pattern": REDOS}, ctx)
             rows.append(
                 (engine, seconds, f"{result.status}, {result.content.get('match_count')} matches")
             )
@@ -136,7 +137,7 @@ def main() -> None:
     root = args.tree.resolve()
     sandbox = Sandbox(root)
     ctx = ToolContext(sandbox=sandbox)
-    registry = ToolRegistry()
+    tools = file_tools()
     size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file() and not f.is_symlink())
     print(
         f"tree: {len(list(root.rglob('*')))} entries, {size / 1e6:.0f} MB, {os.cpu_count()} cores\n"
@@ -149,14 +150,14 @@ def main() -> None:
         plain = [rg, "-n", *(["-i"] if ci else []), "-e", pattern, "--", "."]
         ours, theirs, bare = paired(
             [
-                lambda a=tool_args: registry.dispatch("grep_files", a, ctx),
+                lambda a=tool_args: dispatch(tools, "grep_files", a, ctx),
                 lambda c=cli: run_cli(c, root),
                 lambda c=plain: run_cli(c, root),
             ],
             args.repeats,
         )
         ratio = statistics.median(o / t for o, t in zip(ours, theirs, strict=True))
-        count = registry.dispatch("grep_files", tool_args, ctx).content["match_count"]
+        count = dispatch(tools, "grep_files", tool_args, ctx).content["match_count"]
         label = f"`{pattern}`" + (" (-i)" if ci else "")
         print(
             f"| {label} | {statistics.median(ours) * 1000:.0f} ms | {statistics.median(theirs) * 1000:.0f} ms "

@@ -29,7 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mira_jupyter.llm.tokens import count_tokens  # noqa: E402
-from mira_jupyter.tools.registry import ToolRegistry  # noqa: E402
+from mira_jupyter.tools.dispatch import dispatch  # noqa: E402
+from mira_jupyter.tools.registry import file_tools  # noqa: E402
 from mira_jupyter.tools.repo_map import RepoMap  # noqa: E402
 from mira_jupyter.tools.sandbox import Sandbox  # noqa: E402
 from mira_jupyter.tools.symbols import EXTENSIONS  # noqa: E402
@@ -86,8 +87,8 @@ def checkout(repo: Path, commit: str, work: Path, index: Path) -> None:
 
 def first_60(sandbox: Sandbox) -> list[str]:
     """The files the old snapshot listed: list_files' first 60."""
-    registry = ToolRegistry()
-    result = registry.dispatch(
+    tools = file_tools()
+    result = dispatch(tools,
         "list_files", {"directory": ".", "recursive": True}, ToolContext(sandbox=sandbox)
     )
     return list(result.content.get("files", []))[:60]

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ctags_corpora import Source, fetch  # noqa: E402
 
 from mira_jupyter.llm.tokens import count_tokens  # noqa: E402
-from mira_jupyter.tools.registry import ToolRegistry  # noqa: E402
+from mira_jupyter.tools.dispatch import dispatch  # noqa: E402
+from mira_jupyter.tools.registry import file_tools  # noqa: E402
 from mira_jupyter.tools.repo_map import RepoMap  # noqa: E402
 from mira_jupyter.tools.sandbox import Sandbox  # noqa: E402
 from mira_jupyter.tools.types import ToolContext  # noqa: E402
@@ -91,10 +92,10 @@ def main() -> None:
     for _ in range(args.runs):
         os.utime(victim)  # a new mtime: the file is parsed again, the rest comes from cache
         touched.append(timed(lambda: repo_map.build(REQUEST, count_tokens=count_tokens)))
-    registry = ToolRegistry()
+    tools = file_tools()
     ctx = ToolContext(sandbox=sandbox)
     baseline = statistics.median(
-        timed(lambda: registry.dispatch("list_files", {"directory": ".", "recursive": True}, ctx))
+        timed(lambda: dispatch(tools, "list_files", {"directory": ".", "recursive": True}, ctx))
         for _ in range(args.runs)
     )
     print(f"project: {result.total_files} files, map {result.tokens} tokens")

@@ -3,7 +3,7 @@
     python benchmarks/token_savings.py [--per-corpus 60] [--cache DIR] [--json out.json]
 
 For every sampled file of three real third-party corpora (see corpora.py), both files of
-200+ lines and small files of 30-199 lines, the three tools run through the real registry
+200+ lines and small files of 30-199 lines, the three tools run through the real dispatcher
 and sandbox; the text the model would receive (``ToolResult.to_model_text()``) is counted
 with tiktoken's o200k_base. Savings are against two baselines: read_file with caps high
 enough to return the whole file (uncapped), and read_file with the engine's real caps (400
@@ -30,7 +30,8 @@ from corpora import (  # noqa: E402
 )
 
 from mira_jupyter.llm.tokens import count_tokens  # noqa: E402
-from mira_jupyter.tools.registry import ToolRegistry  # noqa: E402
+from mira_jupyter.tools.dispatch import dispatch  # noqa: E402
+from mira_jupyter.tools.registry import file_tools  # noqa: E402
 from mira_jupyter.tools.sandbox import Limits, Sandbox  # noqa: E402
 from mira_jupyter.tools.types import ToolContext  # noqa: E402
 
@@ -41,20 +42,20 @@ ENGINE_READ = Limits(max_read_bytes=12_000, max_lines=400)
 
 def measure(root: Path, files: list[Path]) -> list[dict[str, object]]:
     """Token counts of the three tools' outputs for each file."""
-    registry = ToolRegistry()
+    tools = file_tools()
     ctx = ToolContext(sandbox=Sandbox(root, limits=WHOLE_FILE))
     capped_ctx = ToolContext(sandbox=Sandbox(root, limits=ENGINE_READ))
     rows = []
     for path in files:
         rel = relative(root, path)
         results = {
-            name: registry.dispatch(name, {"path": rel}, ctx)
+            name: dispatch(tools, name, {"path": rel}, ctx)
             for name in ("read_file", "summarize_file", "extract_symbols")
         }
         if any(r.status != "ok" for r in results.values()) or results["read_file"].truncated:
             continue
         read = count_tokens(results["read_file"].to_model_text())
-        capped = count_tokens(registry.dispatch("read_file", {"path": rel}, capped_ctx).to_model_text())
+        capped = count_tokens(dispatch(tools, "read_file", {"path": rel}, capped_ctx).to_model_text())
         raw = count_tokens(results["read_file"].content["content"])
         summary = count_tokens(results["summarize_file"].to_model_text())
         symbols = count_tokens(results["extract_symbols"].to_model_text())

@@ -11,10 +11,11 @@
     │   ├── transient (``.transient``: 429, 5xx, timeouts, cut streams): RateLimitError,
     │   │   ModelTimeoutError (ConnectTimeoutError), ServerError, StreamCutError
     │   └── ModelCallCancelled the stream was closed because the operation was stopped
-    ├── OperationCancelled     the user stopped the operation (Stop button, interrupt)
-    ├── BudgetExceeded         the next call's reservation does not fit the budget
-    ├── UnpricedModel          a model without a price would run under a budget
-    ├── CapReached             a tool-loop or token cap ended the step
+    ├── OperationEnding        ends the whole operation; a tool call lets it through
+    │   ├── OperationCancelled the user stopped the operation (Stop button, interrupt)
+    │   ├── BudgetExceeded     the next call's reservation does not fit the budget
+    │   ├── UnpricedModel      a model without a price would run under a budget
+    │   └── CapReached         a tool-loop or token cap ended the step
     ├── SandboxDenied          a path or file was refused; tools return it as a denial
     ├── GlobError              a malformed glob (also ValueError)
     ├── SkillRenderError       a skill could not be rendered (also ValueError)
@@ -53,6 +54,7 @@ _HOMES = {
     "RequestRejectedError": ".llm.types",
     "ServerError": ".llm.types",
     "StreamCutError": ".llm.types",
+    "OperationEnding": ".core.errors",
     "OperationCancelled": ".core.cancel",
     "BudgetExceeded": ".engine.budget",
     "UnpricedModel": ".engine.calls",

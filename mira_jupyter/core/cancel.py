@@ -6,10 +6,10 @@ import contextlib
 import threading
 from collections.abc import Callable
 
-from .errors import MiraError
+from .errors import OperationEnding
 
 
-class OperationCancelled(MiraError):
+class OperationCancelled(OperationEnding):
     """Raised inside the engine when the user stopped the operation."""
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..core.errors import MiraError
+from ..core.errors import OperationEnding
 
 # Until a model has reported a usage, its prompt is reserved at this multiple of our own
 # tokenizer's count (another provider's tokenizer can count more); afterwards at the largest
@@ -26,7 +26,7 @@ DEFAULT_INPUT_MARGIN = 1.35
 WAIT_FOR_SETTLE_SECONDS = 120.0
 
 
-class BudgetExceeded(MiraError):
+class BudgetExceeded(OperationEnding):
     """The next call could overspend the budget; the operation stops cleanly."""
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..core.cancel import CancelToken, OperationCancelled
-from ..core.errors import MiraError
+from ..core.errors import OperationEnding
 from ..core.events import (
     Cost,
     LLMCallFinished,
@@ -33,11 +33,11 @@ from .output_cap import output_allowance
 __all__ = ["BudgetExceeded", "CallRunner", "CapReached", "Ledger", "SessionSpend", "UnpricedModel"]
 
 
-class CapReached(MiraError):
+class CapReached(OperationEnding):
     """A loop or token cap was hit; the step ends with this message."""
 
 
-class UnpricedModel(MiraError):
+class UnpricedModel(OperationEnding):
     """A model without a price would be called under a budget; nothing was sent."""
 
 

@@ -1,4 +1,5 @@
-"""Run tool calls from a model: validate, enforce the allow-list, time, log as events."""
+"""A model's tool calls, run through the one dispatcher (tools/dispatch.py), timed and
+logged as events, their result text capped: the engine adds only that."""
 
 from __future__ import annotations
 
@@ -7,45 +8,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..core.cancel import OperationCancelled
+from ..core.errors import OperationEnding
 from ..core.events import Role, ToolCallFinished, ToolCallStarted
 from ..core.ids import new_id
 from ..llm.errors import fails_every_call
 from ..llm.types import ModelError, ToolCall
+from ..tools.dispatch import dispatch
 from ..tools.types import Tool, ToolContext, ToolResult
 from .bus import EventBus
-from .calls import BudgetExceeded, CapReached
-
-# raised inside delegations and skills; they end the operation, never become a tool error
-STOPPING = (OperationCancelled, BudgetExceeded, CapReached)
 
 TRUNCATION_NOTE = "[truncated by the engine: {left} of {total} characters left out]"
-
-
-def tool_schemas(tools: dict[str, Tool], names: set[str] | None = None) -> list[dict[str, Any]]:
-    """OpenAI tool definitions for `names` (all tools when None), sorted for cache stability."""
-    chosen = sorted(tools if names is None else names & tools.keys())
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": name,
-                "description": tools[name].description,
-                "parameters": tools[name].json_schema(),
-            },
-        }
-        for name in chosen
-    ]
-
-
-def _summarise_validation(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(part) for part in item["loc"]) or "arguments"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
 
 
 @dataclass
@@ -87,8 +59,9 @@ class ToolDispatcher:
         )
         started = time.perf_counter()
         try:
-            result = self._execute(call, tools, ctx, allowed)
-        except (*STOPPING, ModelError) as exc:
+            # a model that no call can reach (no key, a refused key...) ends the operation
+            result = dispatch(tools, call.name, arguments, ctx, allowed, passes=fails_every_call)
+        except (OperationEnding, ModelError) as exc:
             # a stop raised inside a delegation ends the operation, not just this tool; a
             # model error that says it once, as the operation's error
             reason = "the operation failed (see its error)" if isinstance(exc, ModelError) else exc
@@ -135,39 +108,6 @@ class ToolDispatcher:
                 summary=_one_line(result),
             )
         )
-
-    def _execute(
-        self, call: ToolCall, tools: dict[str, Tool], ctx: ToolContext, allowed: set[str] | None
-    ) -> ToolResult:
-        tool = tools.get(call.name)
-        if tool is None:
-            known = ", ".join(sorted(allowed if allowed is not None else tools))
-            return ToolResult.denied(
-                "unknown_tool", f"there is no tool named {call.name!r}; available: {known}"
-            )
-        if allowed is not None and call.name not in allowed:
-            return ToolResult.denied(
-                "not_allowed",
-                f"tool {call.name!r} is not allowed here; allowed: {', '.join(sorted(allowed))}",
-            )
-        if call.arguments is None:
-            return ToolResult.denied(
-                "invalid_arguments",
-                f"arguments are not valid JSON ({call.parse_error or 'unparseable'}); "
-                "send a JSON object",
-            )
-        try:
-            args = tool.args_model.model_validate(call.arguments)
-        except ValidationError as exc:
-            return ToolResult.denied("invalid_arguments", _summarise_validation(exc))
-        try:
-            return tool.func(args, ctx)
-        except STOPPING:
-            raise
-        except Exception as exc:  # a tool bug must not end the operation
-            if fails_every_call(exc):
-                raise  # a model no call can reach (no key, bad key...) ends it
-            return ToolResult.error(f"{call.name} failed: {type(exc).__name__}: {exc}")
 
 
 def _one_line(result: ToolResult) -> str:

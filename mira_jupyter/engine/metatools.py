@@ -1,16 +1,17 @@
 """The orchestrator's tools: meta-tools routed to the executor, delegations, task updates.
 
-Each is a pydantic argument model plus a function, like the file tools; the function
-reaches the running operation through ``ctx.extra["run"]``.
+Each is declared with `@tool` like the file tools (its typed signature names the argument
+model, its docstring is the description); the function reaches the running operation
+through ``ctx.extra["run"]``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ..tools.types import Tool, ToolContext, ToolResult
+from ..tools.types import Tool, ToolArgs, ToolContext, ToolResult, tool
 
 if TYPE_CHECKING:
     from .run import OperationRun
@@ -18,58 +19,58 @@ if TYPE_CHECKING:
 READ_TOOLS = frozenset({"read_file", "summarize_file", "extract_symbols", "count_lines"})
 
 
-class ReadProjectFileArgs(BaseModel):
+class ReadProjectFileArgs(ToolArgs):
     paths: list[str] = Field(min_length=1, max_length=20, description="Files to read, relative to the project root.")
     purpose: str = Field("", description="What you need from them; the executor condenses to that.")
 
 
-class SearchCodebaseArgs(BaseModel):
+class SearchCodebaseArgs(ToolArgs):
     query: str = Field(min_length=1, description="Regular expression or literal text to search for.")
     file_pattern: str | None = Field(None, description="Glob restricting the files, e.g. '*.py'.")
     case_sensitive: bool = False
     purpose: str = ""
 
 
-class ListProjectFilesArgs(BaseModel):
+class ListProjectFilesArgs(ToolArgs):
     directory: str = "."
     pattern: str | None = Field(None, description="Glob such as '**/*.py'.")
     recursive: bool = True
 
 
-class PathsArgs(BaseModel):
+class PathsArgs(ToolArgs):
     paths: list[str] = Field(min_length=1, max_length=20)
 
 
-class GenerateCodeArgs(BaseModel):
+class GenerateCodeArgs(ToolArgs):
     path: str = Field(description="File to create or overwrite, relative to the project root.")
     description: str = Field(description="What the code must do, precisely.")
     language: str | None = None
     context_paths: list[str] = Field(default_factory=list, description="Files the executor should read first.")
 
 
-class RefactorCodeArgs(BaseModel):
+class RefactorCodeArgs(ToolArgs):
     path: str
     changes_requested: str = Field(description="The change to make.")
     preserve_behavior: bool = True
 
 
-class DebugCodeArgs(BaseModel):
+class DebugCodeArgs(ToolArgs):
     path: str
     error_message: str = Field(description="The error, failing test or wrong behaviour observed.")
     expected_behavior: str | None = None
 
 
-class TaskUpdate(BaseModel):
+class TaskUpdate(ToolArgs):
     task: int | str = Field(description="Task number (1-based) or task id.")
     status: Literal["completed", "failed", "in_progress"]
     note: str | None = None
 
 
-class UpdateTasksArgs(BaseModel):
+class UpdateTasksArgs(ToolArgs):
     updates: list[TaskUpdate] = Field(min_length=1)
 
 
-class ActivateSkillArgs(BaseModel):
+class ActivateSkillArgs(ToolArgs):
     name: str
     task: str = Field(description="The sub-task the skill should work on.")
 
@@ -78,7 +79,9 @@ def _run(ctx: ToolContext) -> OperationRun:
     return ctx.extra["run"]
 
 
-def _read_project_file(args: ReadProjectFileArgs, ctx: ToolContext) -> ToolResult:
+@tool
+def read_project_file(args: ReadProjectFileArgs, ctx: ToolContext) -> ToolResult:
+    """Have the executor read files and return their relevant content."""
     listing = "\n".join(f"- {path}" for path in args.paths)
     job = (
         f"Read these files:\n{listing}\n\nPurpose: {args.purpose or 'the orchestrator needs their content'}\n"
@@ -88,7 +91,9 @@ def _read_project_file(args: ReadProjectFileArgs, ctx: ToolContext) -> ToolResul
     return _run(ctx).delegate_read(job, {"read_file", "summarize_file", "extract_symbols"}, "read_project_file")
 
 
-def _search_codebase(args: SearchCodebaseArgs, ctx: ToolContext) -> ToolResult:
+@tool
+def search_codebase(args: SearchCodebaseArgs, ctx: ToolContext) -> ToolResult:
+    """Have the executor search the project (regex) and report the hits."""
     job = (
         f"Search the project for: {args.query!r}"
         + (f" in files matching {args.file_pattern!r}" if args.file_pattern else "")
@@ -100,7 +105,9 @@ def _search_codebase(args: SearchCodebaseArgs, ctx: ToolContext) -> ToolResult:
     return _run(ctx).delegate_read(job, {"grep_files", "read_file", "list_files"}, "search_codebase")
 
 
-def _list_project_files(args: ListProjectFilesArgs, ctx: ToolContext) -> ToolResult:
+@tool
+def list_project_files(args: ListProjectFilesArgs, ctx: ToolContext) -> ToolResult:
+    """Have the executor list project files (gitignore-aware)."""
     job = (
         f"List the files under {args.directory!r}"
         + (f" matching {args.pattern!r}" if args.pattern else "")
@@ -110,35 +117,45 @@ def _list_project_files(args: ListProjectFilesArgs, ctx: ToolContext) -> ToolRes
     return _run(ctx).delegate_read(job, {"list_files", "count_lines"}, "list_project_files")
 
 
-def _get_file_summary(args: PathsArgs, ctx: ToolContext) -> ToolResult:
+@tool
+def get_file_summary(args: PathsArgs, ctx: ToolContext) -> ToolResult:
+    """Short summaries of files (stats, imports, outline): cheap."""
     job = "Summarise these files with summarize_file and report the summaries compactly:\n" + "\n".join(
         f"- {path}" for path in args.paths
     )
     return _run(ctx).delegate_read(job, {"summarize_file"}, "get_file_summary")
 
 
-def _get_file_structure(args: PathsArgs, ctx: ToolContext) -> ToolResult:
+@tool
+def get_file_structure(args: PathsArgs, ctx: ToolContext) -> ToolResult:
+    """Symbol outlines (functions, classes, ...) with line numbers: cheap."""
     job = "Extract the symbols of these files with extract_symbols and report the outlines:\n" + "\n".join(
         f"- {path}" for path in args.paths
     )
     return _run(ctx).delegate_read(job, {"extract_symbols"}, "get_file_structure")
 
 
-def _generate_code(args: GenerateCodeArgs, ctx: ToolContext) -> ToolResult:
+@tool(writes=True)
+def generate_code(args: GenerateCodeArgs, ctx: ToolContext) -> ToolResult:
+    """Have the executor write a new file (or overwrite one); the engine saves it."""
     instructions = f"Task: {args.description}"
     if args.language:
         instructions += f"\nLanguage: {args.language}"
     return _run(ctx).delegate_write(args.path, instructions, args.context_paths, "generate_code")
 
 
-def _refactor_code(args: RefactorCodeArgs, ctx: ToolContext) -> ToolResult:
+@tool(writes=True)
+def refactor_code(args: RefactorCodeArgs, ctx: ToolContext) -> ToolResult:
+    """Have the executor refactor an existing file; the engine saves it."""
     instructions = f"Refactor: {args.changes_requested}"
     if args.preserve_behavior:
         instructions += "\nPreserve the existing behaviour exactly; change structure only."
     return _run(ctx).delegate_write(args.path, instructions, [], "refactor_code", need_existing=True)
 
 
-def _debug_code(args: DebugCodeArgs, ctx: ToolContext) -> ToolResult:
+@tool(writes=True)
+def debug_code(args: DebugCodeArgs, ctx: ToolContext) -> ToolResult:
+    """Have the executor fix a bug in a file; the engine saves the fix."""
     instructions = f"Fix this bug: {args.error_message}"
     if args.expected_behavior:
         instructions += f"\nExpected behaviour: {args.expected_behavior}"
@@ -146,34 +163,37 @@ def _debug_code(args: DebugCodeArgs, ctx: ToolContext) -> ToolResult:
     return _run(ctx).delegate_write(args.path, instructions, [], "debug_code", need_existing=True)
 
 
-def _update_tasks(args: UpdateTasksArgs, ctx: ToolContext) -> ToolResult:
+@tool
+def update_tasks(args: UpdateTasksArgs, ctx: ToolContext) -> ToolResult:
+    """Report plan tasks as completed or failed."""
     tracker = _run(ctx).tracker
     outcomes = [tracker.apply_update(item.task, item.status, item.note) for item in args.updates]
     return ToolResult.ok(summary="; ".join(outcomes), checklist=tracker.checklist())
 
 
-def _activate_skill(args: ActivateSkillArgs, ctx: ToolContext) -> ToolResult:
+@tool
+def activate_skill(args: ActivateSkillArgs, ctx: ToolContext) -> ToolResult:
+    """Run a skill from the catalogue on a sub-task; returns its report."""
     return _run(ctx).run_skill_tool(args.name, args.task)
+
+
+_ORCHESTRATOR_TOOLS = (
+    read_project_file,
+    search_codebase,
+    list_project_files,
+    get_file_summary,
+    get_file_structure,
+    generate_code,
+    refactor_code,
+    debug_code,
+    update_tasks,
+    activate_skill,
+)
 
 
 def orchestrator_tools() -> dict[str, Tool]:
     """Every tool the orchestrator may be offered, by name."""
-    specs = [
-        ("read_project_file", "Have the executor read files and return their relevant content.", ReadProjectFileArgs, _read_project_file, False),
-        ("search_codebase", "Have the executor search the project (regex) and report the hits.", SearchCodebaseArgs, _search_codebase, False),
-        ("list_project_files", "Have the executor list project files (gitignore-aware).", ListProjectFilesArgs, _list_project_files, False),
-        ("get_file_summary", "Short summaries of files (stats, imports, outline): cheap.", PathsArgs, _get_file_summary, False),
-        ("get_file_structure", "Symbol outlines (functions, classes, ...) with line numbers: cheap.", PathsArgs, _get_file_structure, False),
-        ("generate_code", "Have the executor write a new file (or overwrite one); the engine saves it.", GenerateCodeArgs, _generate_code, True),
-        ("refactor_code", "Have the executor refactor an existing file; the engine saves it.", RefactorCodeArgs, _refactor_code, True),
-        ("debug_code", "Have the executor fix a bug in a file; the engine saves the fix.", DebugCodeArgs, _debug_code, True),
-        ("update_tasks", "Report plan tasks as completed or failed.", UpdateTasksArgs, _update_tasks, False),
-        ("activate_skill", "Run a skill from the catalogue on a sub-task; returns its report.", ActivateSkillArgs, _activate_skill, False),
-    ]
-    return {
-        name: Tool(name=name, description=description, args_model=model, func=func, writes=writes)
-        for name, description, model, func, writes in specs
-    }
+    return {declared.name: declared for declared in _ORCHESTRATOR_TOOLS}
 
 
 META_TOOLS = frozenset(

@@ -12,11 +12,12 @@ from ..core.cancel import CancelToken
 from ..core.events import FileChanged, Notice, Role
 from ..llm.errors import fails_every_call
 from ..llm.types import ChatResponse, Message, ModelError, ToolCall
+from ..tools.dispatch import dispatch, tool_schemas
 from ..tools.types import FileWrite, Tool, ToolContext, ToolResult
 from . import prompts
 from .bus import EventBus
 from .calls import CallRunner, CapReached
-from .dispatch import ToolDispatcher, tool_schemas
+from .dispatch import ToolDispatcher
 from .metatools import DELEGATION_TOOLS, META_TOOLS
 from .tasks import TaskTracker
 
@@ -365,8 +366,8 @@ class OperationRun:
         except (SandboxDenied, OSError) as exc:  # an unreadable root: say so, do not fail the run
             text = f"Repo map unavailable: {exc}"
         for readme in ("README.md", "README.rst", "README.txt", "README"):
-            read = self.file_tools["read_file"]
-            got = read.func(read.args_model.model_validate({"path": readme}), self.tool_context())
+            # through the dispatcher (not logged: the snapshot is context, not a model's call)
+            got = dispatch(self.file_tools, "read_file", {"path": readme}, self.tool_context())
             if got.status == "ok":
                 head = "\n".join(str(got.content.get("content", "")).splitlines()[:30])
                 text += f"\n\n{readme} (first lines):\n{head}"

@@ -21,7 +21,7 @@ _PREFERRED_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("list_files", {"pattern": "**/*.py"}),
     ("search_codebase", {"query": "import"}),
     ("grep_files", {"pattern": "def "}),
-    ("read_project_file", {"path": "README.md"}),
+    ("read_project_file", {"paths": ["README.md"]}),
     ("read_file", {"path": "README.md"}),
 ]
 

@@ -1,47 +1,15 @@
-"""Pieces shared by the file tools: the argument base model, the denial guard, line reading."""
+"""Pieces shared by the file tools: the sandbox check, cancellation, line reading."""
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, TypeVar
-
-from pydantic import BaseModel, ConfigDict
+from typing import BinaryIO
 
 from .sandbox import BINARY_SNIFF_BYTES, Sandbox, SandboxDenied, is_binary
-from .types import ToolContext, ToolResult
-
-A = TypeVar("A", bound=BaseModel)
-
-
-def _lean_schema(schema: dict[str, Any]) -> None:
-    # titles and the model docstring are sent with every request and tell the model nothing
-    schema.pop("description", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-
-
-class ToolArgs(BaseModel):
-    """Base for tool arguments: unknown keys are an error the model sees and can fix."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_lean_schema)
-
-
-def guarded(func: Callable[[A, ToolContext], ToolResult]) -> Callable[[A, ToolContext], ToolResult]:
-    """Turn sandbox denials and OS errors raised inside a tool into tool results."""
-
-    @functools.wraps(func)
-    def wrapper(args: A, ctx: ToolContext) -> ToolResult:
-        try:
-            return func(args, ctx)
-        except SandboxDenied as exc:
-            return exc.to_result()
-        except OSError as exc:
-            return ToolResult.error(f"{type(exc).__name__}: {exc.strerror or exc}")
-
-    return wrapper
+from .types import ToolArgs as ToolArgs  # the file tools import it from here
+from .types import ToolContext
 
 
 def sandbox_of(ctx: ToolContext) -> Sandbox:

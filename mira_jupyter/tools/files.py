@@ -16,7 +16,6 @@ from .base import (
     clip_line,
     count_newlines,
     decode,
-    guarded,
     iter_lines,
     sandbox_of,
     scan_lines,
@@ -24,7 +23,7 @@ from .base import (
 from .globs import GlobError, compile_glob
 from .grep_hits import in_control_dir
 from .sandbox import SandboxDenied
-from .types import FileWrite, ToolContext, ToolResult
+from .types import FileWrite, ToolContext, ToolResult, tool
 from .walk import Walker
 
 # ---------------------------------------------------------------------------------------
@@ -66,9 +65,11 @@ def _lines_in(scan_newlines: int, size: int, last_byte: bytes) -> int:
     return scan_newlines + (1 if size and last_byte != b"\n" else 0)
 
 
-@guarded
+@tool
 def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
-    """Return a file's text (or a line range), capped in lines and bytes."""
+    """Read a text file in the project. Returns at most the configured number of
+    lines/bytes; use start_line/end_line for a range. A 'notice' says what was left out and
+    where to continue."""
     sandbox = sandbox_of(ctx)
     limits = sandbox.limits
     start = args.start_line or 1
@@ -175,9 +176,14 @@ class WriteFileArgs(ToolArgs):
     content: str = Field(description="The complete new content of the file (UTF-8).")
 
 
-@guarded
+@tool(writes=True)
 def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
-    """Atomically replace (or create) a file; ctx.on_write gets the previous bytes once it is."""
+    """Create or completely replace a text file (atomic; parent folders are created).
+    Control files (.git/, .mira/, skills, the database) and credentials cannot be written.
+
+    The previous bytes go to ctx.on_write before the file is replaced, so the write can be
+    undone; if recording them fails, nothing is written.
+    """
     sandbox = sandbox_of(ctx)
     try:
         data = args.content.encode("utf-8")
@@ -200,7 +206,7 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
         outcome = sandbox.write_bytes(args.path, data, report)
     except Exception as exc:
         if not failure:
-            raise  # SandboxDenied and OSError become results in @guarded
+            raise  # the dispatcher turns SandboxDenied and OSError into results
         return ToolResult.error(
             f"not written: recording the undo entry failed ({type(exc).__name__}: {exc})"
         )
@@ -233,9 +239,10 @@ class ListFilesArgs(ToolArgs):
     )
 
 
-@guarded
+@tool
 def list_files(args: ListFilesArgs, ctx: ToolContext) -> ToolResult:
-    """List a directory (optionally recursive and glob-filtered), honouring .gitignore."""
+    """List files in a project directory, optionally recursive and filtered by a glob.
+    Honours .gitignore; never follows links out of the project."""
     sandbox = sandbox_of(ctx)
     cap = sandbox.limits.max_files
     glob = None
@@ -378,9 +385,10 @@ def _count_one(ctx: ToolContext, path: str) -> dict[str, object]:
         return {"path": path, "error": exc.strerror or str(exc)}
 
 
-@guarded
+@tool
 def count_lines(args: CountLinesArgs, ctx: ToolContext) -> ToolResult:
-    """Count lines, words, characters and bytes of several files; per-path errors are reported."""
+    """Count lines, words, characters and bytes of several files at once; a bad path gives
+    an error entry for that path only."""
     cap = sandbox_of(ctx).limits.max_paths
     results = []
     for path in args.paths[:cap]:

@@ -14,13 +14,13 @@ from typing import Any
 
 from pydantic import Field
 
-from .base import ToolArgs, cancelled, guarded, iter_lines, sandbox_of
+from .base import ToolArgs, cancelled, iter_lines, sandbox_of
 from .globs import Glob, GlobError, compile_glob
 from .grep_hits import COUNT_FACTOR, Collector, Hits, in_control_dir, verify
 from .rg_args import rg_command
 from .rg_run import Stalled, find_rg, grep_rg
 from .sandbox import BINARY_SNIFF_BYTES, Resolved, Sandbox, SandboxDenied, is_binary
-from .types import ToolContext, ToolResult
+from .types import ToolContext, ToolResult, tool
 from .walk import Walker
 
 __all__ = ["GrepArgs", "find_rg", "grep_files"]
@@ -150,9 +150,12 @@ def _bad_text(text: str) -> bool:
     return "\x00" in text
 
 
-@guarded
+@tool
 def grep_files(args: GrepArgs, ctx: ToolContext) -> ToolResult:
-    """Search files for a regex; capped matches, each path re-checked by the sandbox."""
+    """Search file contents with a regular expression (linear-time engine). Returns matching
+    lines with file and line number, capped; optional context lines and file glob. Searching
+    a directory skips files over 4 MiB; give such a file as the path to search it
+    (time-limited)."""
     sandbox = sandbox_of(ctx)
     if not args.pattern:
         return ToolResult.denied("invalid_arguments", "empty pattern")

@@ -22,13 +22,12 @@ from .base import (
     check_text,
     clip_line,
     decode,
-    guarded,
     iter_lines,
     sandbox_of,
     scan_lines,
 )
 from .symbols import Analysis, Symbol, analyze, detect_language
-from .types import ToolContext, ToolResult
+from .types import ToolContext, ToolResult, tool
 
 MAX_OUTLINE = 40
 MAX_IMPORTS = 25
@@ -118,9 +117,11 @@ def _markdown_outline(text: str) -> list[str]:
     return out
 
 
-@guarded
+@tool
 def summarize_file(args: SummarizeFileArgs, ctx: ToolContext) -> ToolResult:
-    """Summarise a file: size, language, description, imports, outline, head and tail."""
+    """Summarise a file cheaply: line/byte counts, description, imports, an outline of
+    top-level declarations with line spans, and the first/last lines. Much cheaper than
+    read_file."""
     sandbox = sandbox_of(ctx)
     n = args.preview_lines
     with sandbox.open_read(args.path) as (f, st, res):

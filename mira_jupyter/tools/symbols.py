@@ -13,12 +13,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .base import ToolArgs, check_text, guarded, sandbox_of
+from .base import ToolArgs, check_text, sandbox_of
 from .sandbox import Sandbox, SandboxDenied
 from .symbols_degrade import fit_outline
 from .symbols_model import Analysis, Symbol
 from .symbols_python import python_imports, python_symbols, python_treesitter
-from .types import ToolContext, ToolResult
+from .types import ToolContext, ToolResult, tool
 
 SymbolKind = Literal[
     "function", "class", "method", "struct", "enum", "trait", "interface", "type",
@@ -95,9 +95,11 @@ class ExtractSymbolsArgs(ToolArgs):
     )
 
 
-@guarded
+@tool
 def extract_symbols(args: ExtractSymbolsArgs, ctx: ToolContext) -> ToolResult:
-    """List a source file's declarations as compact lines: 'start-end kind Parent.name'."""
+    """List the functions, classes, methods, structs, enums, traits, interfaces and types in
+    a source file as 'start-end kind Parent.name' lines (Python, Rust, TS/JS, Go, Java, C,
+    C++)."""
     source, rel, size = load_source(sandbox_of(ctx), args.path)
     language = detect_language(rel)
     if language is None:

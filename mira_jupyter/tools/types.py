@@ -1,13 +1,28 @@
-"""What a tool is and what it returns, shared by the file tools and the engine."""
+"""What a tool is and what it returns, shared by the file tools and the engine.
+
+A tool is declared once, with `@tool`, in the manner of openai-agents' ``function_tool``::
+
+    @tool
+    def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
+        '''Read a text file in the project. ...'''  # the model's description
+
+The typed signature names the pydantic argument model (its JSON schema is what the model
+sees), the docstring's first paragraph is the description, and ``read_file`` becomes the
+`Tool`. Every call goes through `tools.dispatch.dispatch`, which validates, runs and wraps
+errors once.
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 DenialReason = Literal[
     "outside_root",
@@ -74,14 +89,34 @@ class ToolContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+def _lean_schema(schema: dict[str, Any]) -> None:
+    # titles and the model docstring are sent with every request and tell the model nothing
+    schema.pop("title", None)
+    schema.pop("description", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+
+
+class ToolArgs(BaseModel):
+    """Base for tool arguments: unknown keys are an error the model sees and can fix."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_lean_schema)
+
+
+ToolFunction = Callable[[Any, "ToolContext"], "ToolResult"]
+
+# what the Chat Completions and Responses APIs accept as a function name
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
 class Tool:
-    """A tool is data: a pydantic argument model plus a function."""
+    """A tool is data: a pydantic argument model plus a function; declare one with `@tool`."""
 
     name: str
     description: str
     args_model: type[BaseModel]
-    func: Callable[[BaseModel, ToolContext], ToolResult]
+    func: ToolFunction
     writes: bool = False
 
     def json_schema(self) -> dict[str, Any]:
@@ -89,3 +124,61 @@ class Tool:
         schema = self.args_model.model_json_schema()
         schema.pop("title", None)
         return schema
+
+
+def signature_model(func: Callable[..., Any]) -> type[BaseModel]:
+    """The argument model a tool function's typed signature names: ``(args: Model, ctx)``.
+
+    Raises TypeError, naming the function, for any other shape: two positional parameters,
+    the first a pydantic model that forbids unknown keys, returning a ToolResult.
+    """
+    where = f"tool function {getattr(func, '__qualname__', func)!r}"
+    params = list(inspect.signature(func).parameters.values())
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if len(params) != 2 or any(p.kind not in positional or p.default is not p.empty for p in params):
+        raise TypeError(f"{where} must take exactly (args, ctx), got {inspect.signature(func)}")
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception as exc:  # an annotation that does not resolve
+        raise TypeError(f"{where}: its annotations do not resolve ({exc})") from exc
+    model = hints.get(params[0].name)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{where}: annotate its first parameter with the pydantic argument model")
+    if model.model_config.get("extra") != "forbid":
+        raise TypeError(f"{where}: {model.__name__} must forbid unknown keys (subclass ToolArgs)")
+    if hints.get(params[1].name) is not ToolContext or hints.get("return") is not ToolResult:
+        raise TypeError(f"{where} must be annotated (args, ctx: ToolContext) -> ToolResult")
+    return model
+
+
+def _describe(func: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(func) or ""
+    description = " ".join(doc.split("\n\n", 1)[0].split())
+    if not description:
+        raise TypeError(f"tool function {func.__qualname__!r} needs a docstring: it is the model's description")
+    return description
+
+
+@overload
+def tool(func: ToolFunction, /) -> Tool: ...
+@overload
+def tool(*, name: str | None = None, writes: bool = False) -> Callable[[ToolFunction], Tool]: ...
+def tool(
+    func: ToolFunction | None = None, /, *, name: str | None = None, writes: bool = False
+) -> Tool | Callable[[ToolFunction], Tool]:
+    """Declare a tool from a typed function: ``@tool`` or ``@tool(name=..., writes=True)``.
+
+    The first parameter's annotation is the argument model, the docstring's first paragraph
+    the description, the function's name the tool's name unless `name` is given. `writes`
+    marks tools that change files.
+    """
+
+    def declare(func: ToolFunction) -> Tool:
+        if not callable(func) or isinstance(func, Tool):
+            raise TypeError(f"@tool declares a function, got {func!r} (a name goes in name=...)")
+        chosen = func.__name__ if name is None else name
+        if not _TOOL_NAME.fullmatch(chosen):
+            raise TypeError(f"tool name {chosen!r} must be 1-64 letters, digits, '_' or '-'")
+        return Tool(chosen, _describe(func), signature_model(func), func, writes=writes)
+
+    return declare if func is None else declare(func)

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Limits, Sandbox
-from mira_jupyter.tools.types import FileWrite, ToolContext, ToolResult
+from mira_jupyter.tools.types import FileWrite, Tool, ToolContext, ToolResult
 
 SECRET = "TOP-SECRET-7f3a"  # text that must never appear in any tool result
 
@@ -26,7 +27,7 @@ class World:
     evil: Path  # proj_evil: shares the root's name as a prefix
     outside: Path
     sandbox: Sandbox
-    registry: ToolRegistry
+    tools: dict[str, Tool]
     writes: list[FileWrite]
 
     def ctx(self) -> ToolContext:
@@ -35,7 +36,13 @@ class World:
 
     def call(self, tool: str, **args: Any) -> ToolResult:
         """Call a tool the way the model would."""
-        return self.registry.dispatch(tool, args, self.ctx())
+        return self.dispatch(tool, args, self.ctx())
+
+    def dispatch(
+        self, tool: str, arguments: Any, ctx: ToolContext, allowed: set[str] | None = None
+    ) -> ToolResult:
+        """One call through the one dispatch path the engine runs (tools.dispatch)."""
+        return dispatch(self.tools, tool, arguments, ctx, allowed)
 
     def snapshot(self) -> dict[str, str]:
         """Hash of every file outside the root, to prove nothing there changed."""
@@ -98,4 +105,4 @@ def world(tmp_path: Path) -> World:
         grep_timeout=10,
     )
     sandbox = Sandbox(root, protected=["mira.duckdb", "skills"], limits=limits)
-    return World(base, root, evil, outside, sandbox, ToolRegistry(), [])
+    return World(base, root, evil, outside, sandbox, file_tools(), [])

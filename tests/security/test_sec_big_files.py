@@ -9,7 +9,8 @@ import pytest
 from conftest import World
 
 from mira_jupyter.core.cancel import CancelToken
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Limits, Sandbox
 from mira_jupyter.tools.types import ToolContext, ToolResult
 
@@ -33,7 +34,7 @@ def _write_lines(path: Path, mib: int, last: bytes = b"") -> int:
 
 def _call(root: Path, tool: str, limits: Limits | None = None, cancel=None, **args) -> ToolResult:  # noqa: ANN001
     ctx = ToolContext(sandbox=Sandbox(root, limits=limits), cancel=cancel)
-    return ToolRegistry().dispatch(tool, args, ctx)
+    return dispatch(file_tools(), tool, args, ctx)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ def test_grep_searches_a_big_file_named_directly(big) -> None:
 
 
 def test_grep_tells_the_model_that_directory_searches_skip_big_files() -> None:
-    description = ToolRegistry().get("grep_files").description
+    description = file_tools()["grep_files"].description
     assert "skips files over 4 MiB" in description and "as the path" in description
 
 

@@ -27,13 +27,14 @@ GUARD_SECONDS = 120  # a linear matcher needs milliseconds; backtracking needs c
 _CHILD = textwrap.dedent(
     """
     import json, sys
-    from mira_jupyter.tools.registry import ToolRegistry
+    from mira_jupyter.tools.dispatch import dispatch
+    from mira_jupyter.tools.registry import file_tools
     from mira_jupyter.tools.sandbox import Sandbox
     from mira_jupyter.tools.types import ToolContext
 
     root, glob = sys.argv[1], sys.argv[2]
     ctx = ToolContext(sandbox=Sandbox(root))
-    reg = ToolRegistry()
+    tools = file_tools()
     out = {}
     for name, args in [
         ("list_files", {"pattern": glob, "recursive": True}),
@@ -41,7 +42,7 @@ _CHILD = textwrap.dedent(
         ("grep_files", {"pattern": "x", "file_pattern": glob}),
         ("grep_files", {"pattern": "x", "file_pattern": "**/" + glob}),
     ]:
-        r = reg.dispatch(name, args, ctx)
+        r = dispatch(tools, name, args, ctx)
         out[name + " " + json.dumps(args)] = [r.status, r.content.get("files"), r.content.get("match_count")]
     print(json.dumps(out))
     """
@@ -111,6 +112,6 @@ def test_a_cancelled_listing_stops_and_says_so(world: World) -> None:
     token = CancelToken()
     token.cancel()
     ctx = ToolContext(sandbox=world.sandbox, cancel=token)
-    listing = world.registry.dispatch("list_files", {"recursive": True}, ctx)
+    listing = world.dispatch("list_files", {"recursive": True}, ctx)
     assert listing.status == "ok" and listing.content.get("cancelled") is True
     assert len(listing.content["files"]) < 50

@@ -96,7 +96,8 @@ def test_absolute_path_to_database_wal_is_refused(world: World) -> None:
 
 
 def test_database_outside_the_root_stays_protected_when_root_is_its_parent(tmp_path) -> None:
-    from mira_jupyter.tools.registry import ToolRegistry
+    from mira_jupyter.tools.dispatch import dispatch
+    from mira_jupyter.tools.registry import file_tools
     from mira_jupyter.tools.sandbox import Sandbox
     from mira_jupyter.tools.types import ToolContext
 
@@ -104,7 +105,8 @@ def test_database_outside_the_root_stays_protected_when_root_is_its_parent(tmp_p
     db.parent.mkdir()
     db.write_bytes(b"DB")
     sandbox = Sandbox(tmp_path, protected=[db])
-    result = ToolRegistry().dispatch(
+    result = dispatch(
+        file_tools(),
         "write_file", {"path": "data/log.duckdb", "content": "x"}, ToolContext(sandbox=sandbox)
     )
     assert_denied(result, "protected_path")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 
@@ -223,7 +224,7 @@ def test_unrestricted_flag_of_the_original_is_rejected(world: World) -> None:
 
 
 def test_write_is_not_allowed_for_a_read_only_skill(world: World) -> None:
-    result = world.registry.dispatch(
+    result = world.dispatch(
         "write_file",
         {"path": "notes.txt", "content": "x"},
         world.ctx(),
@@ -235,23 +236,23 @@ def test_write_is_not_allowed_for_a_read_only_skill(world: World) -> None:
 
 @pytest.mark.parametrize("name", ["execute_command", "../read_file", "read_file\x00", ""])
 def test_unknown_tools_are_refused(world: World, name: str) -> None:
-    assert_denied(world.registry.dispatch(name, {}, world.ctx()), "unknown_tool")
+    assert_denied(world.dispatch(name, {}, world.ctx()), "unknown_tool")
 
 
 @pytest.mark.parametrize(
     "arguments", ['{"path": ', "[1, 2]", '"notes.txt"', "null x", '{"path": ["../x"]}']
 )
 def test_malformed_arguments_are_refused(world: World, arguments: str) -> None:
-    assert_denied(world.registry.dispatch("read_file", arguments, world.ctx()), "invalid_arguments")
+    assert_denied(world.dispatch("read_file", arguments, world.ctx()), "invalid_arguments")
 
 
 def test_tool_crash_becomes_an_error_result(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    tool = world.registry.get("read_file")
+    tool = world.tools.get("read_file")
     assert tool is not None
 
     def boom(args, ctx):
         raise RuntimeError(SECRET[:3] + " internal")
 
-    monkeypatch.setattr(tool, "func", boom)
-    result = world.registry.dispatch("read_file", {"path": "notes.txt"}, world.ctx())
+    monkeypatch.setitem(world.tools, "read_file", dataclasses.replace(tool, func=boom))
+    result = world.dispatch("read_file", {"path": "notes.txt"}, world.ctx())
     assert result.status == "error" and "RuntimeError" in result.content["error"]

@@ -181,7 +181,7 @@ def test_on_write_failure_means_nothing_is_written(world: World) -> None:
         raise RuntimeError("undo log unavailable")
 
     ctx = ToolContext(sandbox=world.sandbox, on_write=broken)
-    result = world.registry.dispatch("write_file", {"path": "notes.txt", "content": "changed"}, ctx)
+    result = world.dispatch("write_file", {"path": "notes.txt", "content": "changed"}, ctx)
     assert result.status == "error"
     assert (world.root / "notes.txt").read_text() == "hello\nworld\n"
     assert [p for p in os.listdir(world.root) if ".mira-" in p] == []

@@ -11,7 +11,8 @@ import pytest
 import mira_jupyter.testing as mt
 from mira_jupyter.config import Mira
 from mira_jupyter.session import Session
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Sandbox
 from mira_jupyter.tools.types import ToolContext
 
@@ -88,14 +89,16 @@ def test_default_user_skills_dir_is_protected_when_the_root_is_home(
     monkeypatch.delenv("MIRA_SKILLS_DIR", raising=False)
     settings = _session(home).config.engine_settings()
     sandbox = Sandbox(home, protected=protected_paths(settings.database, settings.user_skills_dir))
-    result = ToolRegistry().dispatch(
+    result = dispatch(
+        file_tools(),
         "write_file",
         {"path": ".config/mira_jupyter/skills/review.md", "content": INJECTED},
         ToolContext(sandbox=sandbox),
     )
     assert result.status == "denied" and result.denial_reason == "protected_path"
     for path in (".mira/skills/x.md", ".MIRA/skills/x.md"):
-        result = ToolRegistry().dispatch(
+        result = dispatch(
+            file_tools(),
             "write_file", {"path": path, "content": INJECTED}, ToolContext(sandbox=sandbox)
         )
         assert result.denial_reason == "protected_path", path
@@ -117,7 +120,8 @@ def test_a_database_whose_name_holds_a_colon_is_protected(tmp_path: Path, databa
     sandbox = Sandbox(root, protected=protected_paths(settings.database, settings.user_skills_dir))
     rel = os.path.relpath(settings.database, root)
     for target in (rel, rel + ".wal", rel + ".journal/x.jsonl"):
-        result = ToolRegistry().dispatch(
+        result = dispatch(
+            file_tools(),
             "write_file", {"path": target, "content": "x"}, ToolContext(sandbox=sandbox)
         )
         assert result.denial_reason == "protected_path", target

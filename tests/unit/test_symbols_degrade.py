@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Sandbox
 from mira_jupyter.tools.types import ToolContext
 
@@ -14,8 +15,8 @@ ENGINE_RESULT_CAP = 16_000  # engine settings.max_tool_result_chars
 
 def outline(tmp_path: Path, source: str, name: str = "big.py") -> dict:
     (tmp_path / name).write_text(source)
-    result = ToolRegistry().dispatch(
-        "extract_symbols", {"path": name}, ToolContext(sandbox=Sandbox(tmp_path))
+    result = dispatch(
+        file_tools(), "extract_symbols", {"path": name}, ToolContext(sandbox=Sandbox(tmp_path))
     )
     text = result.to_model_text()
     assert result.status == "ok" and len(text) <= ENGINE_RESULT_CAP

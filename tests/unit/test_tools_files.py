@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Limits, Sandbox, SandboxDenied
 from mira_jupyter.tools.types import FileWrite, ToolContext, ToolResult
 
@@ -27,7 +28,7 @@ def call(
 ) -> ToolResult:
     sandbox = Sandbox(root, limits=limits)
     ctx = ToolContext(sandbox=sandbox, on_write=None if writes is None else writes.append)
-    return ToolRegistry().dispatch(tool, args, ctx)
+    return dispatch(file_tools(), tool, args, ctx)
 
 
 # -- sandbox ------------------------------------------------------------------------------

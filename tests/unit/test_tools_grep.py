@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from mira_jupyter.tools import grep
+from mira_jupyter.tools.dispatch import dispatch
 from mira_jupyter.tools.globs import GlobError, compile_glob
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Limits, Sandbox
 from mira_jupyter.tools.types import ToolContext, ToolResult
 
@@ -35,7 +36,7 @@ def root(tmp_path: Path) -> Path:
 
 def run(root: Path, limits: Limits | None = None, **args) -> ToolResult:
     ctx = ToolContext(sandbox=Sandbox(root, limits=limits))
-    return ToolRegistry().dispatch("grep_files", args, ctx)
+    return dispatch(file_tools(), "grep_files", args, ctx)
 
 
 def test_basic_search_reports_file_line_text(root: Path, engine: str) -> None:

@@ -1,11 +1,11 @@
-"""summarize_file output, and the registry's schemas and dispatch."""
+"""summarize_file output; the registry's schemas and dispatch are in test_tool_dispatch.py."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from mira_jupyter.tools.registry import ToolRegistry, file_tools
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Limits, Sandbox
 from mira_jupyter.tools.types import ToolContext, ToolResult
 
@@ -43,8 +43,8 @@ PAD_PY = "".join(f"PADDING_{i} = compute_the_value_of_padding({i}, 'text')\n" fo
 
 
 def summarize(root: Path, limits: Limits | None = None, **args) -> ToolResult:
-    return ToolRegistry().dispatch(
-        "summarize_file", args, ToolContext(sandbox=Sandbox(root, limits=limits))
+    return dispatch(
+        file_tools(), "summarize_file", args, ToolContext(sandbox=Sandbox(root, limits=limits))
     )
 
 
@@ -153,66 +153,3 @@ def test_python_licence_comment_is_skipped_but_a_docstring_is_not(tmp_path: Path
     (tmp_path / "b.py").write_text('"""Tools for b, no licence."""\nimport os\n' + PAD_PY)
     c = summarize(tmp_path, path="b.py", preview_lines=2).content
     assert "licence_header" not in c and c["head"].startswith('"""Tools for b')
-
-
-# -- registry -----------------------------------------------------------------------------
-
-
-def test_file_tools_are_the_seven() -> None:
-    tools = file_tools()
-    assert sorted(tools) == sorted(
-        [
-            "read_file",
-            "write_file",
-            "list_files",
-            "grep_files",
-            "summarize_file",
-            "extract_symbols",
-            "count_lines",
-        ]
-    )
-    assert [name for name, t in tools.items() if t.writes] == ["write_file"]
-
-
-def test_openai_schemas_are_lean_and_strict() -> None:
-    registry = ToolRegistry()
-    specs = registry.openai_tools({"read_file", "grep_files", "no_such_tool"})
-    assert [s["function"]["name"] for s in specs] == ["grep_files", "read_file"]
-    params = specs[1]["function"]["parameters"]
-    assert params["required"] == ["path"] and params["additionalProperties"] is False
-    assert "title" not in json.dumps(params) and "description" not in {
-        k for k in params if k != "properties"
-    }
-    assert len(registry.openai_tools()) == 7
-
-
-def test_dispatch_accepts_json_text(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("x\n")
-    ctx = ToolContext(sandbox=Sandbox(tmp_path))
-    result = ToolRegistry().dispatch("read_file", json.dumps({"path": "a.txt"}), ctx)
-    assert result.status == "ok" and result.content["content"] == "x\n"
-    empty = ToolRegistry().dispatch("list_files", "", ctx)
-    assert empty.status == "ok" and empty.content["files"] == ["a.txt"]
-
-
-def test_validation_errors_are_summarised(tmp_path: Path) -> None:
-    ctx = ToolContext(sandbox=Sandbox(tmp_path))
-    result = ToolRegistry().dispatch("grep_files", {"context_lines": 99}, ctx)
-    assert result.denial_reason == "invalid_arguments"
-    assert "pattern: Field required" in result.content["error"]
-    assert "context_lines" in result.content["error"]
-
-
-def test_register_a_custom_tool(tmp_path: Path) -> None:
-    from mira_jupyter.tools.base import ToolArgs
-    from mira_jupyter.tools.types import Tool
-
-    class EchoArgs(ToolArgs):
-        text: str
-
-    registry = ToolRegistry({})
-    registry.register(Tool("echo", "Echo.", EchoArgs, lambda a, c: ToolResult.ok(text=a.text)))
-    assert registry.names() == ["echo"]
-    assert registry.dispatch(
-        "echo", {"text": "hi"}, ToolContext(sandbox=Sandbox(tmp_path))
-    ).content == {"text": "hi"}

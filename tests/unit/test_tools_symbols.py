@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Sandbox
 from mira_jupyter.tools.symbols import analyze, detect_language
 from mira_jupyter.tools.types import ToolContext, ToolResult
@@ -432,7 +433,7 @@ def test_detect_language(name: str, language: str | None) -> None:
 
 
 def _tool(root: Path, **args) -> ToolResult:
-    return ToolRegistry().dispatch("extract_symbols", args, ToolContext(sandbox=Sandbox(root)))
+    return dispatch(file_tools(), "extract_symbols", args, ToolContext(sandbox=Sandbox(root)))
 
 
 def test_tool_filters_and_signatures(tmp_path: Path) -> None:

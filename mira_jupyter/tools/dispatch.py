@@ -1,0 +1,119 @@
+"""The one path every tool call takes: look the tool up, check the allow-list, parse and
+validate the arguments, run it, and turn every failure into a ToolResult, once.
+
+The engine's `ToolDispatcher` wraps it only to emit events and cap the result text; the
+tool tests call it directly. It imports no tool implementation, so the engine loads it
+without tree-sitter or re2 (`tools.registry` lists the file tools).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..core.errors import OperationEnding
+from .policy import SandboxDenied
+from .types import Tool, ToolContext, ToolResult
+
+MAX_LISTED_ERRORS = 5  # validation errors spelled out; the rest are counted
+MAX_NAME_SHOWN = 80  # characters of an unknown tool name quoted back
+
+
+def summarise_validation_error(error: ValidationError) -> str:
+    """A short, model-readable account of what was wrong with the arguments."""
+    parts = []
+    for item in error.errors()[:MAX_LISTED_ERRORS]:
+        where = ".".join(str(p) for p in item["loc"]) or "arguments"
+        parts.append(f"{where}: {item['msg']}")
+    more = error.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def tool_schemas(tools: Mapping[str, Tool], names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Chat Completions tool definitions for `names` (all tools when None), sorted so that
+    the request prefix, and with it the provider's prompt cache, stays stable."""
+    chosen = sorted(tools if names is None else set(names) & tools.keys())
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": name,
+                "description": tools[name].description,
+                "parameters": tools[name].json_schema(),
+            },
+        }
+        for name in chosen
+    ]
+
+
+def parse_arguments(arguments: str | Mapping[str, Any] | None) -> dict[str, Any] | ToolResult:
+    """The call's arguments as a dict, or the denial that tells the model what to send."""
+    if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
+        return {}  # a tool without parameters
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError as exc:
+            return ToolResult.denied(
+                "invalid_arguments",
+                f"arguments are not valid JSON ({exc.msg} at char {exc.pos}); send a JSON object",
+            )
+    if not isinstance(arguments, Mapping):
+        return ToolResult.denied(
+            "invalid_arguments", f"arguments must be a JSON object, got {type(arguments).__name__}"
+        )
+    return dict(arguments)
+
+
+def dispatch(
+    tools: Mapping[str, Tool],
+    name: str,
+    arguments: str | Mapping[str, Any] | None,
+    ctx: ToolContext,
+    allowed: Iterable[str] | None = None,
+    *,
+    passes: Callable[[BaseException], bool] | None = None,
+) -> ToolResult:
+    """Validate and run one call (arguments as JSON text or a dict); never raises for a bad
+    call or a failing tool. Only `OperationEnding` (cancelled, over budget, a cap) and the
+    errors `passes` picks (the engine's: a model no call can reach) go through, because
+    they end the whole operation rather than this one call."""
+    permitted = None if allowed is None else set(allowed)
+    tool = tools.get(name) if isinstance(name, str) else None
+    if tool is None:
+        known = ", ".join(sorted(tools.keys() if permitted is None else permitted & tools.keys()))
+        shown = repr(name)[:MAX_NAME_SHOWN]  # a model can send any string as a name
+        return ToolResult.denied("unknown_tool", f"there is no tool named {shown}; available: {known}")
+    if permitted is not None and name not in permitted:
+        return ToolResult.denied(
+            "not_allowed",
+            f"tool {name!r} is not allowed here; allowed: {', '.join(sorted(permitted))}",
+        )
+    parsed = parse_arguments(arguments)
+    if isinstance(parsed, ToolResult):
+        return parsed
+    try:
+        args = tool.args_model.model_validate(parsed)
+    except ValidationError as exc:
+        return ToolResult.denied("invalid_arguments", summarise_validation_error(exc))
+    try:
+        return tool.func(args, ctx)
+    except OperationEnding:
+        raise
+    except Exception as exc:  # a tool's failure must not end the operation
+        if passes is not None and passes(exc):
+            raise
+        return failure_result(name, exc)
+
+
+def failure_result(name: str, exc: Exception) -> ToolResult:
+    """What the model is told when tool `name` raised `exc`: a denial for a refused path,
+    the OS's message for a failed file operation, otherwise the tool's failure."""
+    if isinstance(exc, SandboxDenied):
+        return exc.to_result()
+    if isinstance(exc, OSError):
+        return ToolResult.error(f"{type(exc).__name__}: {exc.strerror or exc}")
+    return ToolResult.error(f"{name} failed: {type(exc).__name__}: {exc}")

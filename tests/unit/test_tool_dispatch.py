@@ -1,0 +1,439 @@
+"""One tool dispatcher: `@tool` declares a tool once from its typed signature and docstring;
+`tools.dispatch.dispatch` is the one path every call takes; the engine's ToolDispatcher
+wraps it only with events and the result cap. These tests attack that path as a model
+would (odd names, wrong types, extra keys, bad JSON) and check nothing bypasses it."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, Field
+
+import mira_jupyter
+from mira_jupyter.core.cancel import OperationCancelled
+from mira_jupyter.engine.bus import EventBus
+from mira_jupyter.engine.calls import BudgetExceeded, CapReached, UnpricedModel
+from mira_jupyter.engine.dispatch import ToolDispatcher
+from mira_jupyter.engine.metatools import orchestrator_tools
+from mira_jupyter.llm.assemble import parse_arguments
+from mira_jupyter.llm.types import AuthError, ServerError, ToolCall
+from mira_jupyter.tools.dispatch import dispatch, tool_schemas
+from mira_jupyter.tools.registry import file_tools
+from mira_jupyter.tools.sandbox import Sandbox, SandboxDenied
+from mira_jupyter.tools.types import Tool, ToolArgs, ToolContext, ToolResult, signature_model, tool
+
+PACKAGE = Path(mira_jupyter.__file__).parent
+
+
+class SixArgs(ToolArgs):
+    a: int
+    b: int
+    c: int
+    d: int
+    e: int
+    f: int = Field(ge=0)
+    note: str | None = None
+
+
+@tool
+def six(args: SixArgs, ctx: ToolContext) -> ToolResult:
+    """Add six
+    numbers.
+
+    Developer notes after the first paragraph are not sent to the model.
+    """
+    return ToolResult.ok(sum=args.a + args.b + args.c + args.d + args.e + args.f, note=args.note)
+
+
+@tool(name="raiser", writes=True)
+def _raiser(args: SixArgs, ctx: ToolContext) -> ToolResult:
+    """Raises what the context holds."""
+    raise ctx.extra["raise"]
+
+
+TOOLS = {"six": six, "raiser": _raiser}
+FULL = {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}
+
+
+def engine_run(arguments_json: str, name: str = "six", ctx: ToolContext | None = None, allowed=None):
+    """One call the way production runs it: parsed by the client, run by the engine."""
+    bus = EventBus()
+    events: list = []
+    bus.subscribe(events.append)
+    arguments, error = parse_arguments(arguments_json)
+    call = ToolCall(id="c1", name=name, arguments_json=arguments_json, arguments=arguments, parse_error=error)
+    result, text = ToolDispatcher("op_1", bus, max_result_chars=80).run(
+        call, TOOLS, ctx or ToolContext(sandbox=None), role="executor", allowed=allowed
+    )
+    return result, text, events
+
+
+# -- the declaration ------------------------------------------------------------------------
+
+
+def test_the_decorator_declares_the_tool_from_the_typed_function():
+    assert isinstance(six, Tool) and six.name == "six" and not six.writes
+    assert six.args_model is SixArgs and six.description == "Add six numbers."
+    assert _raiser.name == "raiser" and _raiser.writes
+    assert six.func(SixArgs(**FULL), ToolContext(sandbox=None)).content["sum"] == 21
+
+
+def _bad_model(args: BaseModel, ctx: ToolContext) -> ToolResult:
+    """A plain BaseModel."""
+    return ToolResult.ok()
+
+
+class LaxArgs(BaseModel):  # ignores unknown keys: a typo would be dropped silently
+    x: int
+
+
+def _lax(args: LaxArgs, ctx: ToolContext) -> ToolResult:
+    """Lax."""
+    return ToolResult.ok()
+
+
+def _no_doc(args: SixArgs, ctx: ToolContext) -> ToolResult:
+    return ToolResult.ok()
+
+
+def _one_param(args: SixArgs) -> ToolResult:
+    """One parameter."""
+    return ToolResult.ok()
+
+
+def _three_params(args: SixArgs, ctx: ToolContext, extra: int) -> ToolResult:
+    """Three parameters."""
+    return ToolResult.ok()
+
+
+def _star(*args) -> ToolResult:
+    """Star args."""
+    return ToolResult.ok()
+
+
+def _default_ctx(args: SixArgs, ctx: ToolContext = None) -> ToolResult:  # type: ignore[assignment]
+    """A default."""
+    return ToolResult.ok()
+
+
+def _unannotated(args, ctx):
+    """No annotations."""
+    return ToolResult.ok()
+
+
+def _unresolved(args: NoSuchModel, ctx: ToolContext) -> ToolResult:  # type: ignore[name-defined]  # noqa: F821
+    """An annotation that names nothing."""
+    return ToolResult.ok()
+
+
+def _no_return(args: SixArgs, ctx: ToolContext):
+    """No return annotation."""
+    return ToolResult.ok()
+
+
+@pytest.mark.parametrize(
+    ("func", "message"),
+    [
+        (_no_doc, "docstring"),
+        (_one_param, "exactly"),
+        (_three_params, "exactly"),
+        (_star, "exactly"),
+        (_default_ctx, "exactly"),
+        (_unannotated, "pydantic argument model"),
+        (_bad_model, "forbid unknown keys"),
+        (_lax, "forbid unknown keys"),
+        (_unresolved, "do not resolve"),
+        (_no_return, "ToolResult"),
+    ],
+)
+def test_a_function_whose_signature_cannot_be_a_tool_is_refused(func, message):
+    with pytest.raises(TypeError, match=message):
+        tool(func)
+
+
+@pytest.mark.parametrize("name", ["", "has space", "a" * 65, "näme", "../read_file"])
+def test_a_name_the_apis_refuse_is_refused(name):
+    with pytest.raises(TypeError, match="tool name"):
+        tool(name=name)(six.func)
+
+
+def test_the_decorator_takes_a_function_not_a_name_or_a_tool():
+    for wrong in ("six", six):
+        with pytest.raises(TypeError, match="declares a function"):
+            tool(wrong)
+
+
+# -- schemas and signatures agree -------------------------------------------------------------
+
+
+def _every_tool():
+    return [*file_tools().values(), *orchestrator_tools().values()]
+
+
+@pytest.mark.parametrize("declared", _every_tool(), ids=lambda t: t.name)
+def test_every_tools_schema_agrees_with_its_function_signature(declared: Tool):
+    assert signature_model(declared.func) is declared.args_model, "schema model != signature"
+    schema = declared.json_schema()
+    fields = declared.args_model.model_fields
+    assert set(schema.get("properties", {})) == set(fields)
+    assert set(schema.get("required", [])) == {n for n, f in fields.items() if f.is_required()}
+    assert schema.get("additionalProperties") is False
+    doc = inspect.getdoc(declared.func) or ""
+    assert declared.description == " ".join(doc.split("\n\n")[0].split()) != ""
+
+
+def test_tool_names_are_unique_and_match_their_keys():
+    for tools in (file_tools(), orchestrator_tools()):
+        assert all(name == t.name for name, t in tools.items())
+    assert not file_tools().keys() & orchestrator_tools().keys()
+
+
+# -- no second dispatcher ---------------------------------------------------------------------
+
+# only tools/dispatch.py validates arguments and runs a tool's function, and builds the
+# schemas; tools/types.py defines the Tool. Anything else doing so is a second dispatcher.
+_DISPATCH = "tools/dispatch.py"
+_TYPES = "tools/types.py"
+
+
+def _package_trees():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_no_second_dispatcher_runs_validates_or_describes_tools():
+    found = []
+    for rel, tree in _package_trees():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "args_model" and rel not in (_DISPATCH, _TYPES):
+                found.append(f"{rel}:{node.lineno} reads a tool's args_model")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "func"
+                and rel != _DISPATCH
+            ):
+                found.append(f"{rel}:{node.lineno} calls a tool's func")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "json_schema"
+                and rel != _DISPATCH
+            ):
+                found.append(f"{rel}:{node.lineno} builds a tool schema")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Tool" and rel != _TYPES:
+                found.append(f"{rel}:{node.lineno} builds a Tool by hand instead of @tool")
+    assert not found, "a second tool dispatcher:\n" + "\n".join(found)
+
+
+def test_the_engine_runs_calls_through_the_one_dispatcher(monkeypatch):
+    import mira_jupyter.engine.dispatch as engine_dispatch
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(args[1])
+        return dispatch(*args, **kwargs)
+
+    monkeypatch.setattr(engine_dispatch, "dispatch", spy)
+    engine_run(json.dumps(FULL))
+    assert seen == ["six"]
+
+
+# -- the engine and the tool tests see the same results ---------------------------------------
+
+CALLS = [
+    ("six", json.dumps(FULL)),
+    ("six", '{"a": "1", "b": 2, "c": 3, "d": 4, "e": 5}'),  # lax coercion of a numeric string
+    ("six", '{"a": "x", "b": 2, "c": 3, "d": 4, "e": 5}'),  # wrong type
+    ("six", '{"a": 1.5, "b": 2, "c": 3, "d": 4, "e": 5}'),  # a float that is not an int
+    ("six", '{"a": [1], "b": {}, "c": null, "d": true, "e": 5}'),
+    ("six", json.dumps({**FULL, "unrestricted": True})),  # an extra key
+    ("six", json.dumps({**FULL, "f": -1})),  # out of range
+    ("six", "{}"),  # every field missing: five listed, "(+N more)"
+    ("six", ""),
+    ("six", "   "),
+    ("six", '{"a": 1,'),  # cut JSON
+    ("six", "[1, 2]"),
+    ("six", '"text"'),
+    ("six", "null"),
+    ("six", "NaN"),
+    ("six", '{"a": 1, "a": 2}'),  # a duplicate key: JSON's last wins, fields still missing
+    ("nope", "{}"),
+    ("", "{}"),
+    ("SIX", json.dumps(FULL)),
+    ("six\x00", json.dumps(FULL)),
+    ("x" * 10_000, "{}"),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments"), CALLS)
+def test_the_engine_and_the_tool_tests_get_the_same_result(name, arguments):
+    direct = dispatch(TOOLS, name, arguments, ToolContext(sandbox=None))
+    result, text, events = engine_run(arguments, name=name)
+    assert (result.status, result.denial_reason, result.content) == (
+        direct.status,
+        direct.denial_reason,
+        direct.content,
+    )
+    assert [type(e).__name__ for e in events] == ["ToolCallStarted", "ToolCallFinished"]
+    assert len(result.to_model_text()) < 2_000  # a hostile name is not echoed in full
+
+
+def test_bad_arguments_are_denied_with_what_to_fix():
+    cases = {
+        "{}": "(+1 more)",
+        '{"a": 1,': "not valid JSON",
+        "[1, 2]": "must be a JSON object, got list",
+        json.dumps({**FULL, "extra": 1}): "extra: Extra inputs are not permitted",
+        '{"a": "x", "b": 2, "c": 3, "d": 4, "e": 5}': "a: Input should be a valid integer",
+    }
+    for arguments, message in cases.items():
+        for result in (dispatch(TOOLS, "six", arguments, ToolContext(sandbox=None)), engine_run(arguments)[0]):
+            assert result.status == "denied" and result.denial_reason == "invalid_arguments"
+            assert message in result.content["error"], (arguments, result.content)
+
+
+def test_empty_arguments_mean_no_arguments():
+    class NoArgs(ToolArgs):
+        pass
+
+    def ping(args: NoArgs, ctx: ToolContext) -> ToolResult:
+        """Ping."""
+        return ToolResult.ok(pong=True)
+
+    ping.__annotations__["args"] = NoArgs  # a model local to this test
+    tools = {"ping": tool(ping)}
+    for arguments in (None, "", " \n", "{}", {}):
+        assert dispatch(tools, "ping", arguments, ToolContext(sandbox=None)).content == {"pong": True}
+
+
+def test_unknown_and_disallowed_tools_name_what_is_available():
+    unknown = dispatch(TOOLS, "nope", {}, ToolContext(sandbox=None), allowed={"six", "ghost"})
+    assert unknown.denial_reason == "unknown_tool"
+    assert unknown.content["error"].endswith("available: six")  # not a name that does not exist
+    refused, _, _ = engine_run(json.dumps(FULL), name="raiser", allowed={"six"})
+    assert refused.denial_reason == "not_allowed" and "allowed: six" in refused.content["error"]
+
+
+def test_the_engine_adds_only_the_cap():
+    result, text, events = engine_run(json.dumps({**FULL, "note": "n" * 500}))
+    assert result.status == "ok" and result.content["note"] == "n" * 500
+    assert text.startswith(result.to_model_text()[:80]) and "[truncated by the engine" in text
+    assert events[-1].truncated
+
+
+# -- errors are wrapped once, and what ends the operation passes -------------------------------
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [OperationCancelled("stop"), BudgetExceeded("over"), CapReached("cap"), UnpricedModel("no price")],
+)
+def test_what_ends_the_operation_passes_through_both_paths(ending):
+    ctx = ToolContext(sandbox=None, extra={"raise": ending})
+    with pytest.raises(type(ending)):
+        dispatch(TOOLS, "raiser", FULL, ctx)
+    with pytest.raises(type(ending)):
+        engine_run(json.dumps(FULL), name="raiser", ctx=ctx)
+
+
+def test_a_model_no_call_can_reach_ends_the_operation_only_on_the_engine_path():
+    ctx = ToolContext(sandbox=None, extra={"raise": AuthError("bad key")})
+    assert dispatch(TOOLS, "raiser", FULL, ctx).status == "error"
+    with pytest.raises(AuthError):
+        engine_run(json.dumps(FULL), name="raiser", ctx=ctx)
+    # a transient model failure is the tool's failure: the orchestrator may try again
+    ctx = ToolContext(sandbox=None, extra={"raise": ServerError("503")})
+    result, _, _ = engine_run(json.dumps(FULL), name="raiser", ctx=ctx)
+    assert result.status == "error" and "ServerError: 503" in result.content["error"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "text"),
+    [
+        (SandboxDenied("outside_root", "'../x' is outside the project root"), "denied", "outside the project root"),
+        (PermissionError(13, "Permission denied"), "error", "PermissionError: Permission denied"),
+        (RuntimeError("a bug"), "error", "raiser failed: RuntimeError: a bug"),
+        (KeyError("k"), "error", "raiser failed: KeyError"),
+    ],
+)
+def test_a_failing_tool_becomes_one_result(raised, status, text):
+    ctx = ToolContext(sandbox=None, extra={"raise": raised})
+    for result in (dispatch(TOOLS, "raiser", FULL, ctx), engine_run(json.dumps(FULL), "raiser", ctx)[0]):
+        assert result.status == status and text in result.content["error"]
+
+
+def test_the_file_tools_leave_error_wrapping_to_the_dispatcher(tmp_path: Path):
+    read = file_tools()["read_file"]
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    with pytest.raises(SandboxDenied):  # no second wrapper inside the tool
+        read.func(read.args_model(path="missing.txt"), ctx)
+    assert dispatch(file_tools(), "read_file", {"path": "missing.txt"}, ctx).denial_reason == "not_found"
+
+
+# -- the file tools and the orchestrator's tools ----------------------------------------------
+
+
+def test_file_tools_are_the_seven() -> None:
+    tools = file_tools()
+    assert sorted(tools) == sorted(
+        ["read_file", "write_file", "list_files", "grep_files", "summarize_file", "extract_symbols", "count_lines"]
+    )
+    assert [name for name, t in tools.items() if t.writes] == ["write_file"]
+    assert [name for name, t in orchestrator_tools().items() if t.writes] == [
+        "generate_code",
+        "refactor_code",
+        "debug_code",
+    ]
+
+
+def test_openai_schemas_are_lean_and_strict() -> None:
+    specs = tool_schemas(file_tools(), {"read_file", "grep_files", "no_such_tool"})
+    assert [s["function"]["name"] for s in specs] == ["grep_files", "read_file"]
+    params = specs[1]["function"]["parameters"]
+    assert params["required"] == ["path"] and params["additionalProperties"] is False
+    assert "title" not in json.dumps(params) and "description" not in {k for k in params if k != "properties"}
+    assert len(tool_schemas(file_tools())) == 7
+    assert "title" not in json.dumps(tool_schemas(orchestrator_tools()))
+
+
+def test_dispatch_accepts_json_text(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x\n")
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    result = dispatch(file_tools(), "read_file", json.dumps({"path": "a.txt"}), ctx)
+    assert result.status == "ok" and result.content["content"] == "x\n"
+    empty = dispatch(file_tools(), "list_files", "", ctx)
+    assert empty.status == "ok" and empty.content["files"] == ["a.txt"]
+
+
+def test_validation_errors_are_summarised(tmp_path: Path) -> None:
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    result = dispatch(file_tools(), "grep_files", {"context_lines": 99}, ctx)
+    assert result.denial_reason == "invalid_arguments"
+    assert "pattern: Field required" in result.content["error"]
+    assert "context_lines" in result.content["error"]
+
+
+def test_an_orchestrator_tool_refuses_unknown_keys_instead_of_dropping_them():
+    # a typo ("file_glob" for "file_pattern") used to be ignored silently: the search ran
+    # over every file and the model never learned why
+    result = dispatch(
+        orchestrator_tools(), "search_codebase", {"query": "x", "file_glob": "*.py"}, ToolContext(sandbox=None)
+    )
+    assert result.denial_reason == "invalid_arguments" and "file_glob" in result.content["error"]
+
+
+def test_a_tool_replaced_in_a_table_is_still_run_through_the_dispatcher(tmp_path: Path) -> None:
+    def boom(args, ctx):
+        raise RuntimeError("internal")
+
+    tools = {**file_tools()}
+    tools["read_file"] = dataclasses.replace(tools["read_file"], func=boom)
+    result = dispatch(tools, "read_file", {"path": "a"}, ToolContext(sandbox=Sandbox(tmp_path)))
+    assert result.status == "error" and result.content["error"] == "read_file failed: RuntimeError: internal"
