@@ -8,12 +8,13 @@ and a KeyboardInterrupt (the kernel's ■ button) reaches us and cancels the ope
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -261,21 +262,17 @@ class Session:
         return self.engine
 
     def _drain(self, pump: _Pump) -> Operation | None:
-        try:
+        with self._draining(pump):
             while True:
                 try:
                     if pump.step(block=True):
                         break
                 except KeyboardInterrupt:
                     pump.interrupt()
-        finally:
-            pump.detach()
-        self.flush(END_OF_RUN_FLUSH_SECONDS)
-        self.print_store_notices()
         return pump.result()
 
     async def _adrain(self, pump: _Pump) -> Operation | None:
-        try:
+        with self._draining(pump):
             while True:
                 # the interrupt may land while a view is drawing, not only while sleeping
                 try:
@@ -284,11 +281,18 @@ class Session:
                     await asyncio.sleep(0.02)
                 except (asyncio.CancelledError, KeyboardInterrupt):
                     pump.interrupt()
+        return pump.result()
+
+    @contextlib.contextmanager
+    def _draining(self, pump: _Pump) -> Iterator[None]:
+        """What both drains do around their wait: detach the pump, then (when the run ended)
+        flush the log within the end-of-run bound and print what the store has to say."""
+        try:
+            yield
         finally:
             pump.detach()
         self.flush(END_OF_RUN_FLUSH_SECONDS)
         self.print_store_notices()
-        return pump.result()
 
     def _check_root(self) -> None:
         """Refuse a root of '/' or one holding the home (one line); warn once for $HOME."""

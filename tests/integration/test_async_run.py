@@ -125,3 +125,20 @@ def test_cancelling_an_async_resume_stops_the_plan(session):
 def test_the_transformer_awaits_mira_run_lines_only(cell, expected):
     lines = cell.splitlines(keepends=True)
     assert async_cell_transformer(lines) == expected
+
+
+def test_both_waits_end_the_same_way_flushing_within_the_bound_and_printing_notices(session, monkeypatch):
+    from mira_jupyter.session import END_OF_RUN_FLUSH_SECONDS
+
+    ends = {}
+    for name in ("sync", "async"):
+        seen = []
+        monkeypatch.setattr(session, "flush", lambda timeout=5.0, seen=seen: seen.append(("flush", timeout)))
+        monkeypatch.setattr(session, "print_store_notices", lambda seen=seen: seen.append(("notices",)))
+        script()
+        if name == "sync":
+            session.run("do two things", PLAN_ONLY)
+        else:
+            in_a_thread(lambda: asyncio.run(session.run_async("do two things", PLAN_ONLY)))
+        ends[name] = seen
+    assert ends["sync"] == ends["async"] == [("flush", END_OF_RUN_FLUSH_SECONDS), ("notices",)]
