@@ -78,8 +78,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     remove_usage_error_display(ipython)
     if async_cell_transformer in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(async_cell_transformer)
-    if magics._session is not None:
-        magics._session.close()
+    magics.close_session()
     if magics.mira_config in ipython.configurables:
         ipython.configurables.remove(magics.mira_config)
     del ipython._mira_magics

@@ -7,14 +7,31 @@ through ``ctx.extra["run"]``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import Field
 
 from ..tools.types import Tool, ToolArgs, ToolContext, ToolResult, tool
 
-if TYPE_CHECKING:
-    from .run import OperationRun
+
+class RunHandle(Protocol):
+    """What these tools use of the running operation (engine.run.OperationRun provides it):
+    a protocol, so that this module need not import the run that imports it."""
+
+    tracker: Any  # engine.tasks.TaskTracker
+
+    def delegate_read(self, job: str, tool_names: set[str], purpose: str) -> ToolResult: ...
+
+    def delegate_write(
+        self,
+        path: str,
+        instructions: str,
+        context_paths: list[str],
+        purpose: str,
+        need_existing: bool = False,
+    ) -> ToolResult: ...
+
+    def run_skill_tool(self, name: str, task: str) -> ToolResult: ...
 
 READ_TOOLS = frozenset({"read_file", "summarize_file", "extract_symbols", "count_lines"})
 
@@ -75,7 +92,7 @@ class ActivateSkillArgs(ToolArgs):
     task: str = Field(description="The sub-task the skill should work on.")
 
 
-def _run(ctx: ToolContext) -> OperationRun:
+def _run(ctx: ToolContext) -> RunHandle:
     return ctx.extra["run"]
 
 

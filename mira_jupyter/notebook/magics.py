@@ -67,6 +67,11 @@ class MiraMagics(Magics):
             self._session = Session(self.mira_config)
         return self._session
 
+    def close_session(self) -> None:
+        """Close the session if one was opened (the extension is being unloaded)."""
+        if self._session is not None:
+            self._session.close()
+
     # -- %%mira --------------------------------------------------------------------------
 
     @magic_arguments()

@@ -8,12 +8,20 @@ result it answers in prose, asked for a plan it writes a numbered plan.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .turns import Turn
 
-if TYPE_CHECKING:
-    from .script import RecordedRequest
+
+class RecordedRequest(Protocol):
+    """What the demo reads of a request (script.RecordedRequest has it): a protocol, so that
+    this module need not import the script that imports it."""
+
+    @property
+    def messages(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def tool_names(self) -> list[str]: ...
 
 # the first of these that the request offers is called; arguments that fit each
 _PREFERRED_CALLS: list[tuple[str, dict[str, Any]]] = [

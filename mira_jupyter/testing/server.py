@@ -136,8 +136,11 @@ class ScriptedServer:
             self._thread.join(timeout=5)
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until stop() or an interrupt."""
-        self._server.serve_forever()
+        """Serve in the calling thread until stop() or an interrupt; the socket is closed after."""
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
 
     def __enter__(self) -> ScriptedServer:
         return self.start()
@@ -165,12 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.stop, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server._server.server_close()
     return 0
 
 

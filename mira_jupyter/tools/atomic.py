@@ -59,12 +59,12 @@ def write_bytes(
     digest = hashlib.sha256(data).hexdigest()
     with sb.open_dir(parent, create=True) as dfd:
         previous, mode = _previous(sb, dfd, name, res)
-        sb._verify_dir(dfd, parent)
+        sb.verify_dir(dfd, parent)
         tmp = temp_name(name)
         with noted(sb.root, tmp if parent == "." else f"{parent}/{tmp}"):
             _write_temp(dfd, tmp, data, mode, res)
             try:
-                sb._verify_dir(dfd, parent)
+                sb.verify_dir(dfd, parent)
                 if HAVE_DIR_FD:
                     # rename replaces a link planted at the destination instead of following it
                     os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
@@ -74,7 +74,7 @@ def write_bytes(
                 _unlink(dfd, tmp, res)
                 raise
         try:
-            sb._verify_dir(dfd, parent)
+            sb.verify_dir(dfd, parent)
             if on_write is not None:
                 on_write(FileWrite(path=res.rel, previous=previous, new_sha256=digest))
         except BaseException:
@@ -95,7 +95,7 @@ def remove_file(sb: Sandbox, path: str) -> bytes:
         previous, _mode = _previous(sb, dfd, name, res)
         if previous is None:
             raise SandboxDenied("not_found", f"{res.rel!r} does not exist")
-        sb._verify_dir(dfd, parent)
+        sb.verify_dir(dfd, parent)
         if HAVE_DIR_FD:
             os.unlink(name, dir_fd=dfd)
         else:

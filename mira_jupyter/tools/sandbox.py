@@ -63,7 +63,7 @@ class Resolved:
         return [] if self.rel == "." else self.rel.split("/")
 
 
-def _is_text(value: str) -> bool:
+def is_text(value: str) -> bool:
     """Whether `value` is valid Unicode (no lone surrogates, which no file name round-trips)."""
     try:
         value.encode("utf-8")
@@ -121,7 +121,7 @@ class Sandbox:
             raise SandboxDenied("invalid_path", "empty path")
         if "\x00" in path:
             raise SandboxDenied("invalid_path", "NUL byte in path")
-        if not _is_text(path):
+        if not is_text(path):
             raise SandboxDenied(
                 "invalid_path", f"{path!r} holds a lone surrogate: not a valid Unicode path"
             )
@@ -275,7 +275,7 @@ class Sandbox:
                 os.makedirs(real, exist_ok=True)
             fd = os.open(real, os.O_RDONLY)
             try:
-                self._verify_dir(fd, rel)
+                self.verify_dir(fd, rel)
                 yield fd
             finally:
                 os.close(fd)
@@ -303,7 +303,7 @@ class Sandbox:
                 "invalid_path", f"{rel!r} is not a regular file (a FIFO, socket or device)"
             )
 
-    def _verify_dir(self, fd: int, rel: str) -> None:
+    def verify_dir(self, fd: int, rel: str) -> None:
         """Refuse if the directory open at `fd` is no longer at root/rel (moved or relinked)."""
         expected = os.path.join(self.root, *([] if rel == "." else rel.split("/")))
         try:

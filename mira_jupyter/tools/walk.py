@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied, _is_text
+from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied, is_text
 
 # Version-control metadata and Mira's own control directory (its log, journals and
 # project skills) are never listed or searched: they are not the user's project.
@@ -197,7 +197,7 @@ class Walker:
         name, rel = entry.name, _join(rel_dir, entry.name)
         if name.casefold() in VCS_DIRS:
             return
-        if not _is_text(name):
+        if not is_text(name):
             self.stats.invalid_names += 1
             return
         try:
