@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.arguments import parse_arguments
 from .types import ToolCall
 
 
@@ -18,19 +18,6 @@ class _PartialCall:
     id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list)
-
-
-def parse_arguments(arguments_json: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(arguments, None) for a JSON object, else (None, why it could not be used)."""
-    if not arguments_json.strip():
-        return {}, None  # a tool without parameters
-    try:
-        value = json.loads(arguments_json)
-    except json.JSONDecodeError as exc:
-        return None, f"arguments are not valid JSON ({exc.msg} at char {exc.pos})"
-    if not isinstance(value, dict):
-        return None, f"arguments must be a JSON object, got {type(value).__name__}"
-    return value, None
 
 
 def chunk_to_dict(chunk: Any) -> dict[str, Any]:

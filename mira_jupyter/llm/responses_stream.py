@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .assemble import MalformedChunk, chunk_to_dict, parse_arguments
+from ..core.arguments import parse_arguments
+from .assemble import MalformedChunk, chunk_to_dict
 from .types import ToolCall
 
 TERMINAL = {"response.completed": "completed", "response.incomplete": "incomplete", "response.failed": "failed"}

@@ -8,12 +8,12 @@ without tree-sitter or re2 (`tools.registry` lists the file tools).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from ..core.arguments import parse_arguments
 from ..core.errors import OperationEnding
 from .policy import SandboxDenied
 from .types import Tool, ToolContext, ToolResult
@@ -49,18 +49,16 @@ def tool_schemas(tools: Mapping[str, Tool], names: Iterable[str] | None = None) 
     ]
 
 
-def parse_arguments(arguments: str | Mapping[str, Any] | None) -> dict[str, Any] | ToolResult:
+def _arguments(arguments: str | Mapping[str, Any] | None) -> dict[str, Any] | ToolResult:
     """The call's arguments as a dict, or the denial that tells the model what to send."""
-    if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
-        return {}  # a tool without parameters
+    if arguments is None:
+        return {}
     if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments)
-        except json.JSONDecodeError as exc:
-            return ToolResult.denied(
-                "invalid_arguments",
-                f"arguments are not valid JSON ({exc.msg} at char {exc.pos}); send a JSON object",
-            )
+        parsed, error = parse_arguments(arguments)
+        if parsed is None:
+            hint = "; send a JSON object" if error and "not valid JSON" in error else ""
+            return ToolResult.denied("invalid_arguments", f"{error}{hint}")
+        return parsed
     if not isinstance(arguments, Mapping):
         return ToolResult.denied(
             "invalid_arguments", f"arguments must be a JSON object, got {type(arguments).__name__}"
@@ -92,7 +90,7 @@ def dispatch(
             "not_allowed",
             f"tool {name!r} is not allowed here; allowed: {', '.join(sorted(permitted))}",
         )
-    parsed = parse_arguments(arguments)
+    parsed = _arguments(arguments)
     if isinstance(parsed, ToolResult):
         return parsed
     try:
@@ -100,13 +98,16 @@ def dispatch(
     except ValidationError as exc:
         return ToolResult.denied("invalid_arguments", summarise_validation_error(exc))
     try:
-        return tool.func(args, ctx)
+        result = tool.func(args, ctx)
     except OperationEnding:
         raise
     except Exception as exc:  # a tool's failure must not end the operation
         if passes is not None and passes(exc):
             raise
         return failure_result(name, exc)
+    if not isinstance(result, ToolResult):  # a tool bug, said as one rather than crashing the run
+        return ToolResult.error(f"{name} failed: it returned {type(result).__name__}, not a ToolResult")
+    return result
 
 
 def failure_result(name: str, exc: Exception) -> ToolResult:

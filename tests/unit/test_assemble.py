@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mira_jupyter.llm.assemble import MalformedChunk, StreamAccumulator, parse_arguments
+from mira_jupyter.core.arguments import parse_arguments
+from mira_jupyter.llm.assemble import MalformedChunk, StreamAccumulator
 
 
 def chunk(delta=None, finish=None, **extra):
@@ -68,6 +69,14 @@ def test_empty_arguments_mean_no_parameters():
     assert parse_arguments("  ") == ({}, None)
     args, error = parse_arguments('{"a": ')
     assert args is None and error and "not valid JSON" in error
+
+
+def test_arguments_nested_deeper_than_the_decoder_goes_are_reported_not_crashed():
+    # a RecursionError here used to end the whole operation as an "internal error"
+    acc = StreamAccumulator()
+    acc.add(chunk(call_delta(0, id="a", name="read_file", arguments='{"path": ' + "[" * 100_000)))
+    call = acc.tool_calls()[0]
+    assert call.arguments is None and "nested too deeply" in call.parse_error
 
 
 def test_usage_only_chunk_and_reasoning_content():

@@ -15,12 +15,12 @@ import pytest
 from pydantic import BaseModel, Field
 
 import mira_jupyter
+from mira_jupyter.core.arguments import parse_arguments
 from mira_jupyter.core.cancel import OperationCancelled
 from mira_jupyter.engine.bus import EventBus
 from mira_jupyter.engine.calls import BudgetExceeded, CapReached, UnpricedModel
 from mira_jupyter.engine.dispatch import ToolDispatcher
 from mira_jupyter.engine.metatools import orchestrator_tools
-from mira_jupyter.llm.assemble import parse_arguments
 from mira_jupyter.llm.types import AuthError, ServerError, ToolCall
 from mira_jupyter.tools.dispatch import dispatch, tool_schemas
 from mira_jupyter.tools.registry import file_tools
@@ -60,7 +60,7 @@ TOOLS = {"six": six, "raiser": _raiser}
 FULL = {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}
 
 
-def engine_run(arguments_json: str, name: str = "six", ctx: ToolContext | None = None, allowed=None):
+def engine_run(arguments_json: str, name: str = "six", ctx: ToolContext | None = None, allowed=None, tools=None):
     """One call the way production runs it: parsed by the client, run by the engine."""
     bus = EventBus()
     events: list = []
@@ -68,7 +68,7 @@ def engine_run(arguments_json: str, name: str = "six", ctx: ToolContext | None =
     arguments, error = parse_arguments(arguments_json)
     call = ToolCall(id="c1", name=name, arguments_json=arguments_json, arguments=arguments, parse_error=error)
     result, text = ToolDispatcher("op_1", bus, max_result_chars=80).run(
-        call, TOOLS, ctx or ToolContext(sandbox=None), role="executor", allowed=allowed
+        call, tools or TOOLS, ctx or ToolContext(sandbox=None), role="executor", allowed=allowed
     )
     return result, text, events
 
@@ -183,6 +183,8 @@ def test_every_tools_schema_agrees_with_its_function_signature(declared: Tool):
     assert set(schema.get("properties", {})) == set(fields)
     assert set(schema.get("required", [])) == {n for n, f in fields.items() if f.is_required()}
     assert schema.get("additionalProperties") is False
+    for name, nested in schema.get("$defs", {}).items():  # nested models refuse unknown keys too
+        assert nested.get("additionalProperties") is False, name
     doc = inspect.getdoc(declared.func) or ""
     assert declared.description == " ".join(doc.split("\n\n")[0].split()) != ""
 
@@ -269,6 +271,8 @@ CALLS = [
     ("SIX", json.dumps(FULL)),
     ("six\x00", json.dumps(FULL)),
     ("x" * 10_000, "{}"),
+    ("six", "[" * 100_000),  # deeper than the JSON decoder goes
+    ("six", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"),
 ]
 
 
@@ -367,6 +371,18 @@ def test_a_failing_tool_becomes_one_result(raised, status, text):
     ctx = ToolContext(sandbox=None, extra={"raise": raised})
     for result in (dispatch(TOOLS, "raiser", FULL, ctx), engine_run(json.dumps(FULL), "raiser", ctx)[0]):
         assert result.status == status and text in result.content["error"]
+
+
+def test_a_tool_that_returns_something_else_is_a_tool_error_not_a_crash():
+    @tool
+    def sloppy(args: SixArgs, ctx: ToolContext) -> ToolResult:
+        """Returns a dict by mistake."""
+        return {"sum": 1}  # type: ignore[return-value]
+
+    direct = dispatch({"sloppy": sloppy}, "sloppy", FULL, ToolContext(sandbox=None))
+    engine, _, _ = engine_run(json.dumps(FULL), "sloppy", tools={"sloppy": sloppy})
+    for result in (direct, engine):
+        assert result.status == "error" and "returned dict, not a ToolResult" in result.content["error"]
 
 
 def test_the_file_tools_leave_error_wrapping_to_the_dispatcher(tmp_path: Path):
