@@ -4,10 +4,14 @@ After the plan is shown, clicking Run plan runs it in the same cell: the tasks m
 their states live, the cell ends on the operation's final rendering, and Stop cancels.
 (The button's callback starts the run on the kernel's event loop and returns, so the
 kernel keeps handling widget messages while the plan runs.)
+
+With ``SCREENSHOT_DIR`` set, each state is also shot narrow and wide, light and dark, for a
+person to look at.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -28,6 +32,35 @@ Add a module docstring to loader.py
 """
 
 TASKS = '.mira-operation-widget [data-mira-task-status]'
+WIDTHS = (600, 1400)
+
+
+def _theme(page, name: str) -> None:
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".lm-CommandPalette-input")
+    palette.wait_for()
+    palette.fill(f"Use Theme: {name}")
+    page.locator(".lm-CommandPalette-item", has_text=f"Use Theme: {name}").first.click()
+    light = "true" if name == "JupyterLab Light" else "false"
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+
+
+def _shoot_all(nb, locator, state: str) -> None:
+    """`state` narrow and wide, light and dark, into SCREENSHOT_DIR (when it is set)."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if not folder:
+        return
+    page = nb.page
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            _theme(page, theme)
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 2400})
+                tone = "light" if theme.endswith("Light") else "dark"
+                nb.screenshot(locator, Path(folder) / f"run_plan_{state}_{width}_{tone}.png")
+    finally:
+        _theme(page, "JupyterLab Light")
+        page.set_viewport_size({"width": 1100, "height": 2400})
 
 
 def _plan_shown(nb):
@@ -53,6 +86,7 @@ def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
         nb = open_notebook("run_plan.ipynb")
         output, live, run = _plan_shown(nb)
         nb.screenshot(live, tmp_path / "run_plan_planned.png")
+        _shoot_all(nb, output, "planned")
         planning_requests = len(script.requests)
         run.click()
         # live: a task in progress, shown in the cell that showed the plan
@@ -75,6 +109,7 @@ def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
         assert "Update loader.py" in text and "$" in text  # the tasks and the cost
         shot = nb.screenshot(rendered, tmp_path / "run_plan_done.png")
         print(f"final screenshot: {shot}")
+        _shoot_all(nb, output, "done")
     assert len(script.requests) > planning_requests  # the plan really ran, over HTTP
     assert {r.model for r in script.requests[planning_requests:]} >= {"deepseek-chat"}
 
@@ -99,9 +134,11 @@ def test_stop_cancels_a_plan_started_with_run_plan(open_notebook, lab_root: Path
         deadline = time.monotonic() + 30
         while len(script.requests) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)  # the task's model call is out and stalled
+        _shoot_all(nb, output, "running")  # it stays running while the call stalls
         started = time.monotonic()
         live.get_by_role("button", name="Stop").click()
         final = output.locator('.mira-operation [data-mira-status="cancelled"]')
         final.wait_for(timeout=30_000)
         print(f"Stop click to cancelled rendering: {time.monotonic() - started:.2f} s")
         nb.screenshot(output.locator(".mira-operation"), tmp_path / "run_plan_stopped.png")
+        _shoot_all(nb, output, "stopped")
