@@ -295,6 +295,10 @@ class FileChanged(_Event):
     project_root: str | None = None
 
 
+# the notice a plan-only operation ends with; a view drops it once the plan is run
+PLAN_ONLY_NOTICE = "plan only: "
+
+
 class Notice(_Event):
     """A user-facing line that is neither answer text nor an error (caps reached, fallbacks)."""
 

@@ -61,10 +61,14 @@ class ToolDispatcher:
         try:
             # a model that no call can reach (no key, a refused key...) ends the operation
             result = dispatch(tools, call.name, arguments, ctx, allowed, passes=fails_every_call)
-        except (OperationEnding, ModelError) as exc:
-            # a stop raised inside a delegation ends the operation, not just this tool; a
-            # model error that says it once, as the operation's error
-            reason = "the operation failed (see its error)" if isinstance(exc, ModelError) else exc
+        except BaseException as exc:
+            # what dispatch lets through ends the operation, not just this tool (a stop raised
+            # inside a delegation, a model no call can reach, an interrupt); the call is still
+            # logged as finished, as CallRunner logs a failed model call, then it goes on up
+            if isinstance(exc, ModelError):
+                reason = "the operation failed (see its error)"  # said once, as the operation's
+            else:
+                reason = str(exc) if isinstance(exc, OperationEnding) else type(exc).__name__
             result = ToolResult.error(f"stopped: {reason}")
             self._finished(call, tool_call_id, llm_call_id, task_id, role, result, "", False, started)
             raise

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from ..core.cancel import CancelToken, OperationCancelled
 from ..core.events import (
+    PLAN_ONLY_NOTICE,
     ModeChanged,
     Notice,
     OperationFinished,
@@ -456,7 +457,8 @@ class Engine:
             self.bus.emit(
                 Notice(
                     operation_id=op.id,
-                    message="plan only: running it is estimated at about "
+                    message=PLAN_ONLY_NOTICE
+                    + "running it is estimated at about "
                     + (format_usd(estimate) if estimate is not None else "an unknown cost (unpriced model)")
                     + f" (%mira run {op.id})",
                 )

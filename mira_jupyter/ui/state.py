@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..core.events import (
+    PLAN_ONLY_NOTICE,
     Cost,
     Event,
     FileChanged,
@@ -202,6 +203,8 @@ class OperationState:
         self.final_savings_usd = None
         if e.budget_usd is not None:
             self.budget_usd = e.budget_usd
+        # "plan only: running it is estimated at ..." is no longer true once it runs
+        self.notices = [n for n in self.notices if not n[1].startswith(PLAN_ONLY_NOTICE)]
 
     def _on_ModeChanged(self, e: ModeChanged) -> None:
         self.mode_changes.append((e.mode, e.reason))

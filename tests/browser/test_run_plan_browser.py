@@ -86,7 +86,7 @@ def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
         nb = open_notebook("run_plan.ipynb")
         output, live, run = _plan_shown(nb)
         nb.screenshot(live, tmp_path / "run_plan_planned.png")
-        _shoot_all(nb, output, "planned")
+        _shoot_all(nb, output.first, "planned")
         planning_requests = len(script.requests)
         run.click()
         # live: a task in progress, shown in the cell that showed the plan
@@ -109,7 +109,7 @@ def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
         assert "Update loader.py" in text and "$" in text  # the tasks and the cost
         shot = nb.screenshot(rendered, tmp_path / "run_plan_done.png")
         print(f"final screenshot: {shot}")
-        _shoot_all(nb, output, "done")
+        _shoot_all(nb, output.first, "done")
     assert len(script.requests) > planning_requests  # the plan really ran, over HTTP
     assert {r.model for r in script.requests[planning_requests:]} >= {"deepseek-chat"}
 
@@ -134,11 +134,11 @@ def test_stop_cancels_a_plan_started_with_run_plan(open_notebook, lab_root: Path
         deadline = time.monotonic() + 30
         while len(script.requests) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)  # the task's model call is out and stalled
-        _shoot_all(nb, output, "running")  # it stays running while the call stalls
+        _shoot_all(nb, output.first, "running")  # it stays running while the call stalls
         started = time.monotonic()
         live.get_by_role("button", name="Stop").click()
         final = output.locator('.mira-operation [data-mira-status="cancelled"]')
         final.wait_for(timeout=30_000)
         print(f"Stop click to cancelled rendering: {time.monotonic() - started:.2f} s")
         nb.screenshot(output.locator(".mira-operation"), tmp_path / "run_plan_stopped.png")
-        _shoot_all(nb, output, "stopped")
+        _shoot_all(nb, output.first, "stopped")

@@ -347,6 +347,19 @@ def test_what_ends_the_operation_passes_through_both_paths(ending):
         engine_run(json.dumps(FULL), name="raiser", ctx=ctx)
 
 
+@pytest.mark.parametrize("raised", [KeyboardInterrupt(), OperationCancelled("stop"), AuthError("bad key")])
+def test_a_call_that_ends_the_operation_is_still_logged_as_finished(raised):
+    events = []
+    bus = EventBus()
+    bus.subscribe(events.append)
+    call = ToolCall(id="c1", name="raiser", arguments_json=json.dumps(FULL), arguments=dict(FULL))
+    ctx = ToolContext(sandbox=None, extra={"raise": raised})
+    with pytest.raises(type(raised)):
+        ToolDispatcher("op_1", bus).run(call, TOOLS, ctx, role="executor", allowed=None)
+    assert [type(e).__name__ for e in events] == ["ToolCallStarted", "ToolCallFinished"]
+    assert events[-1].status == "error" and events[-1].error.startswith("stopped: ")
+
+
 def test_a_model_no_call_can_reach_ends_the_operation_only_on_the_engine_path():
     ctx = ToolContext(sandbox=None, extra={"raise": AuthError("bad key")})
     assert dispatch(TOOLS, "raiser", FULL, ctx).status == "error"

@@ -11,6 +11,7 @@ from mira_jupyter.core.events import (
     ModeChanged,
     Notice,
     OperationFinished,
+    OperationResumed,
     TaskStarted,
     TextDelta,
     ToolCallFinished,
@@ -130,3 +131,20 @@ def test_plan_stream_mode_change_notices_and_unpriced_costs():
     assert state.cost.priced is False
     assert state.usage.source == "estimated"
     assert state.routing_savings_usd == 0
+
+
+def test_a_resumed_plan_drops_the_plan_only_notice_and_keeps_the_others():
+    # the finished widget of a plan run with Run plan said "plan only: running it is
+    # estimated at ..." next to its completed tasks
+    from mira_jupyter.core.events import PLAN_ONLY_NOTICE
+
+    state = fold(
+        [
+            Notice(operation_id=DEMO_OP, message="gpt-x has no price", level="warning"),
+            Notice(operation_id=DEMO_OP, message=PLAN_ONLY_NOTICE + "running it is estimated at about $0.10"),
+        ]
+    )
+    assert len(state.notices) == 2
+    state.apply(OperationResumed(operation_id=DEMO_OP))
+    assert state.notices == [("warning", "gpt-x has no price")]
+
