@@ -24,6 +24,20 @@ def _env(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
+def _env_effort(name: str, fallback: str) -> str:
+    """An effort word from MIRA_<NAME>, checked when read (one clear line if it is bad)."""
+    from .llm.capabilities import normalize_effort
+
+    value = _env(name)
+    if value is None:
+        return fallback
+    try:
+        normalize_effort(value)
+    except ValueError as exc:
+        raise ValueError(f"MIRA_{name.upper()}: {exc}") from None
+    return value.strip()
+
+
 def check_model_id(value: str) -> str:
     """Validate a ``provider:model`` id, raising ValueError with a helpful message."""
     provider, sep, model = value.partition(":")
@@ -137,15 +151,15 @@ class Mira(Configurable):
 
     @default("reasoning_planning")
     def _default_r_plan(self) -> str:
-        return _env("reasoning_planning") or "high"
+        return _env_effort("reasoning_planning", "high")
 
     @default("reasoning_simple")
     def _default_r_simple(self) -> str:
-        return _env("reasoning_simple") or "low"
+        return _env_effort("reasoning_simple", "low")
 
     @default("reasoning_execution")
     def _default_r_exec(self) -> str:
-        return _env("reasoning_execution") or "medium"
+        return _env_effort("reasoning_execution", "medium")
 
     @default("max_orchestrator_turns")
     def _default_orch_turns(self) -> int:
@@ -242,6 +256,16 @@ class Mira(Configurable):
             except ValueError as exc:
                 raise TraitError(str(exc)) from None
         return value
+
+    @validate("reasoning_planning", "reasoning_simple", "reasoning_execution")
+    def _check_effort(self, proposal):  # noqa: ANN001 - traitlets signature
+        from .llm.capabilities import normalize_effort
+
+        try:
+            normalize_effort(proposal["value"])
+        except ValueError as exc:
+            raise TraitError(f"Mira.{proposal['trait'].name}: {exc}") from None
+        return proposal["value"].strip()
 
     @validate("simple_threshold")
     def _check_threshold(self, proposal):  # noqa: ANN001

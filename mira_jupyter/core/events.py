@@ -168,12 +168,15 @@ class ModeChanged(_Event):
 class PlanGenerated(_Event):
     type: Literal["PlanGenerated"] = "PlanGenerated"
     plan_text: str
-    source: Literal["structured", "parsed"] = "structured"
+    # structured: submit_plan as sent; repaired: submit_plan with tasks fixed or dropped;
+    # parsed: the reply's free text; fallback: nothing usable, one generic task
+    source: Literal["structured", "repaired", "parsed", "fallback"] = "structured"
     started_at: datetime
     input_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
     estimated_cost_usd: Decimal | None = None
+    tasks_planned: int | None = None  # tasks in the plan as accepted (after repairs)
 
 
 class TaskCreated(_Event):
@@ -182,6 +185,8 @@ class TaskCreated(_Event):
     sequence: int
     description: str
     active_form: str
+    depends_on: list[int] = Field(default_factory=list)  # sequences of earlier tasks
+    planned: bool = True  # False: added while the plan ran
 
 
 class TaskStarted(_Event):
@@ -208,8 +213,10 @@ class LLMCallStarted(_Event):
     role: Role
     provider: str
     model: str
-    reasoning_effort: str | None = None
+    reasoning_effort: str | None = None  # the level sent to the model (None: none sent)
+    reasoning_requested: str | None = None  # the word asked for (-r deep, Mira.reasoning_*)
     purpose: str = "chat"  # plan | simple | orchestrate | delegate:<tool> | skill:<name> | compose
+    skill: str | None = None  # the skill this call works for, nested delegations included
 
 
 class LLMCallFinished(_Event):
@@ -220,7 +227,9 @@ class LLMCallFinished(_Event):
     provider: str
     model: str
     reasoning_effort: str | None = None
+    reasoning_requested: str | None = None
     purpose: str = "chat"
+    skill: str | None = None
     stream: bool = True
     started_at: datetime
     latency_ms: float
@@ -319,6 +328,7 @@ class OperationFinished(_Event):
     usage: Usage = Field(default_factory=Usage)
     cost: Cost = Field(default_factory=Cost)
     routing_savings_usd: Decimal = Decimal(0)
+    skills: list[str] = Field(default_factory=list)  # every skill the operation used
 
 
 Event = Annotated[

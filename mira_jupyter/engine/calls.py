@@ -24,7 +24,7 @@ from ..core.events import (
     utcnow,
 )
 from ..core.ids import new_id
-from ..llm.capabilities import output_token_cap
+from ..llm.capabilities import normalize_effort, output_token_cap
 from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
 from .budget import BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
@@ -118,18 +118,23 @@ class CallRunner:
         task_id: str | None = None,
         stream_channel: Literal["answer", "plan"] | None = None,
         on_text: Callable[[str], None] | None = None,
+        skill: str | None = None,
     ) -> ChatResponse:
         """One model call with budget and cap checks; raises on failure or cancel."""
         self.cancel.raise_if_cancelled()
         model = self.models[role]
         self._check_token_cap()
-        effort = reasoning if reasoning and model.supports_reasoning_effort() else None
+        # the level sent (minimal becomes low where the model lacks it), stored as sent;
+        # the word asked for is stored beside it
+        reasoning = reasoning or None
+        effort = effort_to_send(model, reasoning)
+        level = effort or (normalize_effort(reasoning) if reasoning else None)
         # the one cap function (phase default + reasoning room, Mira.max_output_tokens, the
         # model's limit); under a budget the reservation may lower it to what the budget pays for
         cap = output_token_cap(
             model.model_id, purpose, reasoning_effort=effort, configured=self.max_output_tokens
         )
-        reservation, prompt_tokens = self._reserve(model, messages, tools, effort or reasoning, cap)
+        reservation, prompt_tokens = self._reserve(model, messages, tools, level, cap)
         max_tokens = reservation.max_output_tokens or cap
         call_id = new_id("call")
         self.last_call_id = call_id
@@ -143,7 +148,9 @@ class CallRunner:
                 provider=model.provider,
                 model=model.model,
                 reasoning_effort=effort,
+                reasoning_requested=reasoning,
                 purpose=purpose,
+                skill=skill,
             )
         )
 
@@ -164,10 +171,12 @@ class CallRunner:
             provider=model.provider,
             model=model.model,
             reasoning_effort=effort,
+            reasoning_requested=reasoning,
             purpose=purpose,
+            skill=skill,
             started_at=started,
         )
-        call = _InFlight(model, reservation, prompt_tokens, effort or reasoning)
+        call = _InFlight(model, reservation, prompt_tokens, level)
         try:
             response = model.chat(
                 messages,
@@ -347,3 +356,13 @@ class _InFlight:
     reservation: Reservation
     prompt_tokens: int
     effort: str | None
+
+
+def effort_to_send(model: ChatModel, requested: str | None) -> str | None:
+    """The reasoning level sent to `model` for the word `requested` (None: none is sent)."""
+    capabilities = getattr(model, "capabilities", None)
+    if capabilities is not None:
+        return capabilities.effort_to_send(requested)
+    if not requested or not model.supports_reasoning_effort():
+        return None
+    return normalize_effort(requested)

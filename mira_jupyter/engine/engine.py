@@ -219,6 +219,10 @@ class Engine:
             body(run)
             if run.stopped_at_plan:
                 status = "planned"
+            elif run.tracker.tasks and all(t.status == "failed" for t in run.tracker.tasks):
+                # an answer was written, but no task got done: the operation did not succeed
+                first = run.tracker.tasks[0]
+                status, error = "failed", f"no task succeeded (task 1: {first.error})"[:600]
         except UnpricedModel as exc:
             status, error = "failed", str(exc)
         except OperationCancelled:
@@ -262,6 +266,7 @@ class Engine:
                 usage=op.usage,
                 cost=op.cost,
                 routing_savings_usd=op.routing_savings_usd,
+                skills=list(run.skills_used) if run is not None else [],
             )
         )
         self._remember(op)
@@ -413,9 +418,20 @@ class Engine:
             context=run.snapshot(),
         )
         tasks = plan.tasks or []
+        source = plan.source
+        for repair in plan.repairs:  # each fix to the plan is said, and the log keeps it
+            self.bus.emit(Notice(operation_id=op.id, level="warning", message=f"plan repaired: {repair}"))
         if not tasks:
             from .planner import PlannedTask
 
+            source = "fallback"
+            self.bus.emit(
+                Notice(
+                    operation_id=op.id,
+                    level="warning",
+                    message="no usable plan came back: the request runs as one generic task",
+                )
+            )
             tasks = [PlannedTask(description="Carry out the request", active_form="Carrying out the request")]
         from ..llm import pricing, tokens
 
@@ -439,7 +455,8 @@ class Engine:
             PlanGenerated(
                 operation_id=op.id,
                 plan_text="\n".join(f"{i}. {t.description}" for i, t in enumerate(tasks, 1)),
-                source=plan.source,
+                source=source,
+                tasks_planned=len(tasks),
                 started_at=started,
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
@@ -450,7 +467,7 @@ class Engine:
         op.plan = [t.description for t in tasks]
         op.estimated_cost_usd = estimate
         for task in tasks:
-            run.tracker.create(task.description, task.active_form)
+            run.tracker.create(task.description, task.active_form, depends_on=task.depends_on)
         if options.plan_only:
             op.tasks = list(run.tracker.tasks)
             self._plans[op.id] = (plan, run.tracker.tasks, run.request, options)
@@ -500,7 +517,9 @@ class Engine:
         messages.append({"role": "user", "content": prompts.COMPOSE.format(checklist=run.tracker.checklist())})
         return self._compose(run, messages, options)
 
-    def _compose(self, run: OperationRun, messages: list[dict[str, Any]], options: RunOptions) -> str:
+    def _compose(
+        self, run: OperationRun, messages: list[dict[str, Any]], options: RunOptions, skill: str | None = None
+    ) -> str:
         """The orchestrator writes the final answer, streamed into the cell."""
         response = run.calls.call(
             "orchestrator",
@@ -508,6 +527,7 @@ class Engine:
             reasoning=options.reasoning or self.settings.reasoning_execution,
             purpose="compose",
             stream_channel="answer",
+            skill=skill,
         )
         return answer_text(response, run.calls.models["orchestrator"].model_id)
 
@@ -521,7 +541,7 @@ class Engine:
             {"role": "user", "content": run.request},
             {"role": "user", "content": prompts.SKILL_COMPOSE.format(skill=options.skill, report=report)},
         ]
-        return self._compose(run, messages, options)
+        return self._compose(run, messages, options, skill=options.skill)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -185,6 +185,8 @@ def update_tasks(args: UpdateTasksArgs, ctx: ToolContext) -> ToolResult:
     """Report plan tasks as completed or failed."""
     tracker = _run(ctx).tracker
     outcomes = [tracker.apply_update(item.task, item.status, item.note) for item in args.updates]
+    if all(outcome.startswith("refused") for outcome in outcomes):
+        return ToolResult.error("; ".join(outcomes), checklist=tracker.checklist())
     return ToolResult.ok(summary="; ".join(outcomes), checklist=tracker.checklist())
 
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from ..llm.types import ChatResponse
 from .calls import CallRunner
+from .plan_repair import MAX_TASKS, repair_plan
 
 
 class PlannedTask(BaseModel):
-    description: str = Field(min_length=1, description="Imperative: 'Add a test for the loader'.")
-    active_form: str = Field(min_length=1, description="Present continuous: 'Adding a test for the loader'.")
+    description: str = Field(min_length=1, description="Imperative: '<verb> <what>'.")
+    active_form: str = Field(min_length=1, description="Present continuous: '<verb>ing <what>'.")
+    depends_on: list[int] = Field(
+        default_factory=list,
+        description="Numbers (1-based) of earlier tasks that must be completed first; "
+        "leave empty when the task does not need another's result.",
+    )
 
 
 class SubmitPlanArgs(BaseModel):
-    tasks: list[PlannedTask] = Field(min_length=1, max_length=30)
+    tasks: list[PlannedTask] = Field(min_length=1, max_length=MAX_TASKS)
 
 
 SUBMIT_PLAN_TOOL: dict[str, Any] = {
@@ -39,24 +45,34 @@ class Plan:
     source: str  # "structured" or "parsed"
     response: ChatResponse
     prompt: str = ""  # the planning instruction as sent (with the project snapshot, if any)
+    repairs: list[str] = field(default_factory=list)  # one line per fix made to the plan
 
     @property
     def text(self) -> str:
         return "\n".join(f"{i}. {task.description}" for i, task in enumerate(self.tasks, 1))
 
 
-def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str]:
-    """Tasks from a submit_plan call, else from the free text of the reply."""
+def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str, list[str]]:
+    """Tasks from a submit_plan call (repaired task by task), else from the reply's free
+    text; with the source and one line per repair made."""
+    repairs: list[str] = []
     for call in response.tool_calls:
-        if call.name == "submit_plan" and call.arguments is not None:
-            try:
-                return SubmitPlanArgs.model_validate(call.arguments).tasks, "structured"
-            except ValidationError:
-                break
+        if call.name == "submit_plan":
+            repaired = repair_plan(call.arguments)
+            repairs = repaired.repairs
+            if repaired.tasks:
+                tasks = [
+                    PlannedTask(description=t.description, active_form=t.active_form, depends_on=list(t.depends_on))
+                    for t in repaired.tasks
+                ]
+                return tasks, "repaired" if repairs else "structured", repairs
+            repairs = [*repairs, "no task of submit_plan was usable: the plan was read from the reply's text"]
+            break
     from .plan_parser import parse_plan
 
-    parsed = parse_plan(response.text or "")
-    return [PlannedTask(description=t.description, active_form=t.active_form) for t in parsed], "parsed"
+    parsed = parse_plan(response.text or "")[:MAX_TASKS]
+    tasks = [PlannedTask(description=t.description, active_form=t.active_form) for t in parsed]
+    return tasks, "parsed", repairs
 
 
 def make_plan(
@@ -83,8 +99,8 @@ def make_plan(
         purpose="plan",
         stream_channel="plan",
     )
-    tasks, source = plan_from_response(response)
-    return Plan(tasks=tasks, source=source, response=response, prompt=planner)
+    tasks, source, repairs = plan_from_response(response)
+    return Plan(tasks=tasks, source=source, response=response, prompt=planner, repairs=repairs)
 
 
 def estimate_plan_cost(

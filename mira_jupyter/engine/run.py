@@ -19,9 +19,24 @@ from .bus import EventBus
 from .calls import CallRunner, CapReached
 from .dispatch import ToolDispatcher
 from .metatools import DELEGATION_TOOLS, META_TOOLS
+from .task_outcomes import ToolOutcome
 from .tasks import TaskTracker
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})[^`\n]*$")
+
+
+def _outcome(tool: str, role: str, result: ToolResult, during: list[ToolOutcome]) -> ToolOutcome:
+    """How one tool call ended; `during` are the outcomes recorded while it ran (its
+    executor's calls, for a delegation)."""
+    nested = [o for o in during if o.role == "executor"]
+    if result.status == "ok":
+        detail = str(result.content.get("summary", ""))
+    else:
+        detail = str(result.content.get("error", ""))
+    return ToolOutcome(
+        tool, role, result.status, " ".join(detail.split())[:200],
+        nested=len(nested), nested_ok=sum(o.worked for o in nested),
+    )  # fmt: skip
 
 
 def extract_file_block(answer: str) -> tuple[str | None, str]:
@@ -71,6 +86,8 @@ class OperationRun:
     skill_depth: int = 0
     stopped_at_plan: bool = False  # a --plan-only operation ended after planning
     repo_map_tokens: int = 1_500
+    current_skill: str | None = None  # the skill whose work the next calls do
+    skills_used: list[str] = field(default_factory=list)
 
     # -- tool plumbing ---------------------------------------------------------------
 
@@ -91,10 +108,14 @@ class OperationRun:
             project_root=self.sandbox.root,
         )
         self.file_changes.append(event)
+        task = self.tracker.get(self.current_task_id) if self.current_task_id else None
+        if task is not None:
+            task.changes += 1
         self.bus.emit(event)
 
     def _call(self, role: Role, messages: list[Message], **kwargs: Any) -> ChatResponse:
         kwargs.setdefault("task_id", self.current_task_id)
+        kwargs.setdefault("skill", self.current_skill)
         response = self.calls.call(role, messages, **kwargs)
         self.last_llm_call_id = self.calls.last_call_id
         return response
@@ -105,9 +126,11 @@ class OperationRun:
         messages: list[Message] = []
         # nested executor calls move last_llm_call_id on; every call here belongs to `response`
         llm_call_id = self.last_llm_call_id
+        task = self.tracker.get(self.current_task_id) if self.current_task_id else None
         for call in response.tool_calls:
             self.cancel.raise_if_cancelled()
-            _, text = self.dispatcher.run(
+            before = len(task.outcomes) if task is not None else 0
+            result, text = self.dispatcher.run(
                 call,
                 tools,
                 self.tool_context(),
@@ -116,6 +139,8 @@ class OperationRun:
                 llm_call_id=llm_call_id,
                 task_id=self.current_task_id,
             )
+            if task is not None:
+                task.outcomes.append(_outcome(call.name, role, result, task.outcomes[before:]))
             messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
         return messages
 
@@ -250,29 +275,41 @@ class OperationRun:
     # -- skills ----------------------------------------------------------------------
 
     def run_skill(self, name: str, task: str) -> str:
-        """Run a skill on its preferred model with its allow-list enforced at dispatch."""
+        """Run a skill on its preferred model with its allow-list enforced at dispatch.
+
+        On the orchestrator the skill's body is the system prompt and the call gets the
+        execution effort (or ``-r``); on the executor the body follows the executor's own
+        prompt. Every call it causes, nested delegations included, is attributed to it.
+        """
         skill = self.skills.get(name) if self.skills is not None else None
         if skill is None:
             raise KeyError(name)
         role: Role = "orchestrator" if skill.model == "orchestrator" else "executor"
         offered = set(META_TOOLS | DELEGATION_TOOLS)
         allowed = offered if skill.allowed_tools is None else set(skill.allowed_tools)
-        rendered = skill.render(
+        body = skill.prompt(
+            context=self.snapshot() if skill.requires_context else "",
             user_request=task,
             task=task,
-            context=self.snapshot() if skill.requires_context else "",
             project_root=self.project_name,
             skill_name=skill.name,
         )
+        head = prompts.SKILL_ORCHESTRATOR if role == "orchestrator" else prompts.EXECUTOR
         messages: list[Message] = [
-            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_name)},
-            {"role": "user", "content": rendered},
+            {"role": "system", "content": f"{head.format(project_root=self.project_name)}\n\n{body}"},
+            {"role": "user", "content": task},
         ]
+        reasoning = self.reasoning_execution if role == "orchestrator" else None
         schemas = tool_schemas(self.orch_tools, allowed & offered)
+        if name not in self.skills_used:
+            self.skills_used.append(name)
         self.skill_depth += 1
+        outer, self.current_skill = self.current_skill, name
         try:
             for _ in range(self.max_orchestrator_turns):
-                response = self._call(role, messages, tools=schemas, purpose=f"skill:{name}")
+                response = self._call(
+                    role, messages, tools=schemas, purpose=f"skill:{name}", reasoning=reasoning
+                )
                 messages.append(response.assistant_message())
                 if not response.tool_calls:
                     return response.text
@@ -280,9 +317,10 @@ class OperationRun:
                 messages.extend(self._run_tools(response, self.orch_tools, allowed & offered, role))
             self._notice(f"skill {name}: turn cap ({self.max_orchestrator_turns}) reached", "warning")
             messages.append({"role": "user", "content": "Turn limit reached. Report what you have."})
-            return self._call(role, messages, purpose=f"skill:{name}").text
+            return self._call(role, messages, purpose=f"skill:{name}", reasoning=reasoning).text
         finally:
             self.skill_depth -= 1
+            self.current_skill = outer
 
     def run_skill_tool(self, name: str, task: str) -> ToolResult:
         """The ``activate_skill`` tool: run a skill and hand its report to the orchestrator."""
@@ -335,7 +373,8 @@ class OperationRun:
                 if not response.tool_calls:
                     if not response.text.strip():
                         self._notice(f"task {task.sequence}: the orchestrator's reply was empty", "warning")
-                    self.tracker.complete(task, response.text.strip()[:500] or None)
+                    # completed, unless every tool call failed and nothing changed
+                    self.tracker.finish(task, response.text.strip()[:500] or None)
                     break
                 messages.extend(self._run_tools(response, self.orch_tools, allowed, "orchestrator"))
                 if task.status != "in_progress":

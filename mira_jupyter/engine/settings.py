@@ -33,6 +33,16 @@ class EngineSettings:
     allow_unpriced: bool = False  # run unpriced models under a budget (uncounted, with a warning)
     provider_settings: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from ..llm.capabilities import normalize_effort
+
+        # a bad effort word fails here, in one line, not as every operation's internal error
+        for name in ("reasoning_planning", "reasoning_simple", "reasoning_execution"):
+            try:
+                normalize_effort(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+
 
 # the log stores dollars as DECIMAL(18, 9): a cap above this could not even be recorded
 MAX_BUDGET_USD = Decimal(1_000_000)

@@ -8,11 +8,13 @@ open with a recorded reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from ..core.events import TaskCompleted, TaskCreated, TaskFailed, TaskStarted, TaskStatus
 from ..core.ids import new_id
 from .bus import EventBus
+from .task_outcomes import ToolOutcome, every_call_failed, failure_reason
 
 
 @dataclass
@@ -26,6 +28,15 @@ class Task:
     status: TaskStatus = "pending"
     note: str | None = None
     error: str | None = None
+    depends_on: tuple[int, ...] = ()  # sequences of earlier tasks this one waits for
+    planned: bool = True
+    outcomes: list[ToolOutcome] = field(default_factory=list)  # its tool calls, as they ended
+    changes: int = 0  # files written while it ran
+
+    @property
+    def achieved_nothing(self) -> bool:
+        """Every tool call it made failed and it changed no file."""
+        return self.changes == 0 and every_call_failed(self.outcomes)
 
 
 class TaskTracker:
@@ -36,9 +47,18 @@ class TaskTracker:
         self.bus = bus
         self.tasks: list[Task] = []
 
-    def create(self, description: str, active_form: str, task_id: str | None = None) -> Task:
+    def create(
+        self,
+        description: str,
+        active_form: str,
+        task_id: str | None = None,
+        depends_on: Iterable[int] = (),
+        planned: bool = True,
+    ) -> Task:
         """Add a pending task at the end of the plan."""
-        task = Task(task_id or new_id("task"), len(self.tasks) + 1, description, active_form)
+        sequence = len(self.tasks) + 1
+        depends = tuple(n for n in dict.fromkeys(depends_on) if 1 <= n < sequence)
+        task = Task(task_id or new_id("task"), sequence, description, active_form, depends_on=depends, planned=planned)
         self.tasks.append(task)
         self.bus.emit(
             TaskCreated(
@@ -47,6 +67,8 @@ class TaskTracker:
                 sequence=task.sequence,
                 description=description,
                 active_form=active_form,
+                depends_on=list(depends),
+                planned=planned,
             )
         )
         return task
@@ -75,7 +97,7 @@ class TaskTracker:
         self.bus.emit(TaskStarted(operation_id=self.operation_id, task_id=task.id))
 
     def complete(self, task: Task, note: str | None = None) -> None:
-        """Mark an open task completed (a pending one counts as done out of order)."""
+        """Mark an open task completed."""
         if task.status in ("completed", "failed"):
             return
         task.status, task.note = "completed", note
@@ -88,25 +110,47 @@ class TaskTracker:
         task.status, task.error = "failed", error
         self.bus.emit(TaskFailed(operation_id=self.operation_id, task_id=task.id, error=error))
 
+    def finish(self, task: Task, note: str | None = None) -> None:
+        """The orchestrator is done with `task`: completed, unless every tool call it made
+        failed and nothing changed, in which case it failed with the tool errors."""
+        if task.achieved_nothing:
+            self.fail(task, failure_reason(task.outcomes))
+        else:
+            self.complete(task, note)
+
     def apply_update(self, task_ref: str | int, status: str, note: str | None) -> str:
-        """Apply one ``update_tasks`` entry from the model; returns what happened."""
+        """Apply one ``update_tasks`` entry from the model; returns what happened.
+
+        Only the task in progress can be completed or failed: a report on a task that has
+        not started, or has already ended, is refused with the reason, for the model.
+        """
         task = self._find(task_ref)
         if task is None:
-            return f"unknown task {task_ref!r}"
-        if status == "completed":
-            self.complete(task, note)
-            return f"task {task.sequence} completed"
+            return f"refused: unknown task {task_ref!r}"
+        if status not in ("completed", "failed", "in_progress"):
+            return f"refused: status {status!r} is not one of completed, failed, in_progress"
+        if task.status in ("completed", "failed"):
+            return f"refused: task {task.sequence} is already {task.status}"
+        if task.status == "pending":
+            running = self.current
+            now = f"task {running.sequence} is in progress" if running else "no task is in progress"
+            return (
+                f"refused: task {task.sequence} has not started ({now}); the engine starts "
+                "tasks in order, so report only the task in progress"
+            )
+        if status == "in_progress":
+            return f"task {task.sequence} already in progress"
         if status == "failed":
             self.fail(task, note or "reported failed by the orchestrator")
             return f"task {task.sequence} failed"
-        if status == "in_progress":
-            if task.status == "in_progress":
-                return f"task {task.sequence} already in progress"
+        if task.achieved_nothing and not (note and note.strip()):
             return (
-                f"task {task.sequence} not started: the engine starts tasks in order; "
-                "finish the current task first"
+                f"refused: task {task.sequence} cannot be completed without a note: "
+                f"{failure_reason(task.outcomes)}. Report it failed, or completed with a note "
+                "saying why nothing needed to change"
             )
-        return f"status {status!r} is not one of completed, failed, in_progress"
+        self.complete(task, note)
+        return f"task {task.sequence} completed"
 
     def settle(self, reason: str) -> None:
         """Close every open task so none is left pending or in progress."""

@@ -15,9 +15,12 @@ from ._names import model_name_candidates
 
 MODELS_ENV = "MIRA_MODELS_FILE"
 
-Effort = Literal["low", "medium", "high"]
+Effort = Literal["minimal", "low", "medium", "high"]
+# what a model with reasoning effort accepts unless its capability entry lists "efforts"
+DEFAULT_EFFORTS: tuple[str, ...] = ("low", "medium", "high")
 
 _EFFORTS: dict[str, Effort] = {
+    "minimal": "minimal",
     "low": "low",
     "quick": "low",
     "fast": "low",
@@ -35,7 +38,7 @@ _EFFORTS: dict[str, Effort] = {
 
 
 def normalize_effort(value: str) -> Effort:
-    """Map an effort word to "low", "medium" or "high"; ValueError for anything else.
+    """Map an effort word to "minimal", "low", "medium" or "high"; ValueError for anything else.
 
     Every canonical level maps to itself: no level is ever silently turned into another.
     """
@@ -45,7 +48,7 @@ def normalize_effort(value: str) -> Effort:
     if key in _EFFORTS:
         return _EFFORTS[key]
     raise ValueError(
-        f"unknown reasoning effort {value!r}: use low, medium or high "
+        f"unknown reasoning effort {value!r}: use minimal, low, medium or high "
         "(synonyms: quick/fast/light, normal/default/balanced, thorough/deep/hard/max)"
     )
 
@@ -61,6 +64,20 @@ class ModelCapabilities:
     # thinks before answering whatever the request says (deepseek-reasoner): its hidden
     # reasoning counts against the output cap, like that of a model with reasoning effort
     reasons: bool = False
+    # the effort levels the model accepts natively (a level it lacks is sent one step up)
+    efforts: tuple[str, ...] = DEFAULT_EFFORTS
+
+    def effort_to_send(self, requested: str | None) -> Effort | None:
+        """The effort sent for the word `requested`: normalised, ``minimal`` raised to
+        ``low`` where the model lacks it, None when the model takes no effort at all."""
+        if requested is None or not self.supports_reasoning_effort:
+            if requested is not None:
+                normalize_effort(requested)  # a bad word is refused whatever the model
+            return None
+        effort = normalize_effort(requested)
+        if effort == "minimal" and "minimal" not in self.efforts:
+            return "low"
+        return effort
 
     @property
     def spends_output_on_reasoning(self) -> bool:
@@ -131,7 +148,18 @@ def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelC
         max_output_tokens=int(max_out) if max_out else None,
         responses_api=bool(entry.get("responses_api", False)),
         reasons=bool(entry.get("reasons", False)),
+        efforts=_efforts_of(entry, model_id),
     )
+
+
+def _efforts_of(entry: dict[str, Any], model_id: str) -> tuple[str, ...]:
+    """The entry's ``efforts`` list, checked: only known levels."""
+    listed = entry.get("efforts")
+    if listed is None:
+        return DEFAULT_EFFORTS
+    if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+        raise ValueError(f"models table: 'efforts' of {model_id} must be a list of effort levels")
+    return tuple(normalize_effort(x) for x in listed)
 
 
 # Output tokens each phase may need for what the user (or the engine) reads. A call that
@@ -147,7 +175,7 @@ PHASE_OUTPUT_TOKENS: dict[str, int] = {
     "executor": 8_192,  # delegated work: a whole file's content
 }
 # on top, for models whose hidden reasoning counts as output (by reasoning effort)
-REASONING_OUTPUT_TOKENS: dict[str, int] = {"low": 4_096, "medium": 16_384, "high": 32_768}
+REASONING_OUTPUT_TOKENS: dict[str, int] = {"minimal": 2_048, "low": 4_096, "medium": 16_384, "high": 32_768}
 
 
 def phase_of(purpose: str) -> str:

@@ -26,7 +26,7 @@ from ..core.cancel import CancelToken
 from ..core.events import Usage
 from ._names import redact_url
 from .assemble import MalformedChunk, StreamAccumulator
-from .capabilities import ModelCapabilities, capabilities_for, normalize_effort
+from .capabilities import ModelCapabilities, capabilities_for
 from .errors import CallContext, Retryable, map_exception, missing_key_error
 from .types import (
     BadResponseError,
@@ -192,10 +192,9 @@ class OpenAICompatibleModel:
         }
         if tools:
             params["tools"] = tools
-        if reasoning_effort is not None:
-            effort = normalize_effort(reasoning_effort)
-            if self.supports_reasoning_effort():
-                params["reasoning_effort"] = effort
+        effort = self.capabilities.effort_to_send(reasoning_effort)
+        if effort is not None:
+            params["reasoning_effort"] = effort
         if max_tokens is not None:
             cap = self.capabilities.max_output_tokens
             params[self.max_tokens_param] = min(max_tokens, cap) if cap else max_tokens

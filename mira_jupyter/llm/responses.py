@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core.events import Usage
-from .capabilities import normalize_effort
 from .client import OpenAICompatibleModel
 from .errors import CallContext
 from .responses_input import build_input, fingerprint, output_state, to_tools
@@ -89,8 +88,9 @@ class OpenAIResponsesModel(OpenAICompatibleModel):
             params["tools"] = converted
         if self.supports_reasoning_effort():
             reasoning: dict[str, Any] = {}
-            if reasoning_effort is not None:
-                reasoning["effort"] = normalize_effort(reasoning_effort)
+            effort = self.capabilities.effort_to_send(reasoning_effort)
+            if effort is not None:
+                reasoning["effort"] = effort
             if self.reasoning_summary != "none":
                 reasoning["summary"] = self.reasoning_summary
             if reasoning:

@@ -76,7 +76,7 @@ class MiraMagics(Magics):
 
     @magic_arguments()
     @argument("-m", "--model", help="Orchestrator model for this cell (provider:model).")
-    @argument("-r", "--reasoning", help="Reasoning effort: low, medium or high (quick, thorough...).")
+    @argument("-r", "--reasoning", help="Reasoning effort: minimal, low, medium or high (quick, thorough...).")
     @argument("--mode", default="auto", help="auto (default), simple or planned.")
     @argument("--skill", help="Run this skill on the request.")
     @argument("--budget", help="Spending cap for this cell in USD, e.g. 0.25.")
@@ -144,7 +144,8 @@ class MiraMagics(Magics):
         return RunOptions(
             mode=args.mode,
             skill=args.skill,
-            reasoning=normalize_effort(args.reasoning) if args.reasoning else None,
+            # checked now, kept as typed: the log stores the word asked for and the level sent
+            reasoning=args.reasoning.strip() if args.reasoning and normalize_effort(args.reasoning) else None,
             budget_usd=parse_budget(args.budget),
             plan_only=args.plan_only,
             orchestrator_model=_model(args.model) if args.model else None,

@@ -1,10 +1,11 @@
 """One skill file: YAML frontmatter (Agent Skills fields plus Mira's), validation, safe templates.
 
 A skill is markdown with frontmatter, compatible with the Agent Skills format:
-``name`` and ``description`` are required; ``allowed-tools`` (or ``allowed_tools``; a list,
+``description`` is required and ``name`` defaults to the file's (or folder's) name; ``allowed-tools`` (or ``allowed_tools``; a list,
 or a string separated by spaces and/or commas), ``license``, ``compatibility`` and
-``metadata`` are optional; Mira adds ``model`` (orchestrator / executor / either) and
-``requires_context`` (bool). Unknown keys are warnings, everything else is checked with a
+``metadata`` are optional; Mira adds ``model`` (orchestrator / executor / either, or the
+design's ``gpt5`` / ``deepseek`` for the first two) and ``requires_context`` (bool: the
+project context is sent, after the body when the template has no ``{context}``). Unknown keys are warnings, everything else is checked with a
 message naming the file and the field.
 
 The body is a prompt template. Only named placeholders from ``PLACEHOLDERS`` are allowed:
@@ -32,6 +33,8 @@ Severity = Literal["error", "warning", "collision"]
 
 PLACEHOLDERS = frozenset({"user_request", "context", "project_root", "task", "skill_name"})
 MODELS: tuple[str, ...] = ("orchestrator", "executor", "either")
+# the design's own spelling names the models; they stand for the roles
+MODEL_ALIASES: dict[str, SkillModel] = {"gpt5": "orchestrator", "gpt-5": "orchestrator", "deepseek": "executor"}
 KNOWN_KEYS = frozenset(
     {
         "name",
@@ -114,6 +117,17 @@ class Skill:
                 parts.append("" if value is None else str(value))
         return "".join(parts)
 
+    def prompt(self, context: str = "", **values: object) -> str:
+        """The rendered body; a skill that requires context gets `context` even when its
+        template has no ``{context}`` placeholder (it follows the body)."""
+        wanted = {name: value for name, value in values.items() if name in self.placeholders}
+        if "context" in self.placeholders:
+            wanted["context"] = context if self.requires_context else ""
+        text = self.render(**wanted)
+        if self.requires_context and "context" not in self.placeholders and context.strip():
+            text += f"\n\n## Project context\n\n{context}"
+        return text
+
     def summary(self, limit: int = 200) -> str:
         """The description on one line, cut at ``limit`` characters."""
         text = " ".join(self.description.split())
@@ -173,10 +187,6 @@ def parse_skill(
     requires_context = fields.pop("requires_context", None)
     if requires_context is None:
         requires_context = "context" in placeholders
-    elif requires_context and "context" not in placeholders:
-        problems.append(
-            _warn(path, "is true but the body has no {context} placeholder", "requires_context")
-        )
     skill = Skill(
         body=body.strip("\n"),
         path=path,
@@ -238,7 +248,8 @@ def _validate_fields(
             _warn(path, f"unknown key ignored (known: {', '.join(sorted(KNOWN_KEYS))})", key)
         )
 
-    name = data.get("name")
+    # the design's frontmatter has no name: the file's (or folder's) name is the skill's
+    name = data.get("name", expected_name)
     if name is None:
         error("name", "is required")
     elif not isinstance(name, str):
@@ -265,8 +276,13 @@ def _validate_fields(
         out["description"] = description.strip()
 
     model = data.get("model", "either")
+    model = MODEL_ALIASES.get(model.strip().lower(), model) if isinstance(model, str) else model
     if model not in MODELS:
-        error("model", f"{model!r} is not one of {', '.join(MODELS)}")
+        error(
+            "model",
+            f"{model!r} is not one of {', '.join(MODELS)} "
+            f"(or {', '.join(sorted(MODEL_ALIASES))})",
+        )
     else:
         out["model"] = model
 

@@ -118,6 +118,7 @@ def _plan_generated(out: RowChanges, e: PlanGenerated, writer: SessionInfo | Non
         "planning_output_tokens": e.output_tokens,
         "planning_reasoning_tokens": e.reasoning_tokens,
         "plan_estimated_cost_usd": e.estimated_cost_usd,
+        "tasks_planned": e.tasks_planned,
     }
     out.change("operations", values)
 
@@ -140,6 +141,8 @@ def _operation_finished(out: RowChanges, e: OperationFinished, writer: SessionIn
         "routing_savings_usd": e.routing_savings_usd,
         "priced": e.cost.priced,
     }
+    if e.skills:  # the skills the operation used (activate_skill too), not only --skill
+        values["skill"] = ",".join(e.skills)
     out.change("operations", values)
 
 
@@ -150,6 +153,8 @@ def _task_created(out: RowChanges, e: TaskCreated, writer: SessionInfo | None) -
         "sequence": e.sequence,
         "description": e.description,
         "active_form": e.active_form,
+        "depends_on": _dumps(e.depends_on) if e.depends_on else None,
+        "planned": e.planned,
         "created_at": e.ts,
     }
     out.change("operation_tasks", values)
@@ -198,6 +203,8 @@ def _llm_call_started(out: RowChanges, e: LLMCallStarted, writer: SessionInfo | 
         "model": e.model,
         "purpose": e.purpose,
         "reasoning_effort": e.reasoning_effort,
+        "reasoning_requested": e.reasoning_requested,
+        "skill": e.skill,
         "started_at": e.ts,
     }
     out.change("llm_calls", values, FILL)
@@ -213,6 +220,8 @@ def _llm_call_finished(out: RowChanges, e: LLMCallFinished, writer: SessionInfo 
         "model": e.model,
         "purpose": e.purpose,
         "reasoning_effort": e.reasoning_effort,
+        "reasoning_requested": e.reasoning_requested,
+        "skill": e.skill,
         "stream": e.stream,
         "started_at": e.started_at,
         "finished_at": e.ts,

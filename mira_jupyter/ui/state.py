@@ -54,6 +54,8 @@ class TaskState:
     finished_at: datetime | None = None
     note: str | None = None
     error: str | None = None
+    depends_on: list[int] = field(default_factory=list)  # sequences of earlier tasks
+    files_written: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -215,7 +217,9 @@ class OperationState:
         self.plan_stream = ""
 
     def _on_TaskCreated(self, e: TaskCreated) -> None:
-        self.tasks[e.task_id] = TaskState(e.task_id, e.sequence, e.description, e.active_form)
+        self.tasks[e.task_id] = TaskState(
+            e.task_id, e.sequence, e.description, e.active_form, depends_on=list(e.depends_on)
+        )
 
     def _task(self, task_id: str) -> TaskState:
         # an event for an unknown task still shows up rather than vanishing
@@ -281,6 +285,9 @@ class OperationState:
 
     def _on_FileChanged(self, e: FileChanged) -> None:
         self.files_changed.append(FileChange(e.path, e.existed_before, e.tool_call_id))
+        running = next((t for t in self.tasks.values() if t.status == "in_progress"), None)
+        if running is not None and e.path not in running.files_written:
+            running.files_written.append(e.path)
 
     def _on_Notice(self, e: Notice) -> None:
         self.notices.append((e.level, e.message))
@@ -329,6 +336,17 @@ class OperationState:
         """1-based position of a task in the plan, and the number of tasks."""
         ordered = [t.task_id for t in self.ordered_tasks()]
         return ordered.index(task_id) + 1, len(ordered)
+
+    def task_outcomes(self, task_id: str) -> list[str]:
+        """What a task's tools did that the user should see: files written, denials, errors."""
+        task = self.tasks.get(task_id)
+        out = [f"wrote {path}" for path in (task.files_written if task else [])]
+        for call in self.tool_calls.values():
+            if call.task_id != task_id or call.status not in ("denied", "error"):
+                continue
+            why = call.denial_reason or " ".join((call.error or "").split())[:80]
+            out.append(f"{call.tool} {call.status}" + (f" ({why})" if why else ""))
+        return out
 
     def task_counts(self) -> dict[str, int]:
         """How many tasks are in each status."""

@@ -26,7 +26,7 @@ from .fmt import (
 )
 from .markdown import render_markdown
 from .state import OperationState
-from .text import arguments_brief, mode_label, render_text, task_line
+from .text import arguments_brief, depends_label, mode_label, render_text, task_line
 from .thinking import thinking_html
 
 MIME_HTML = "text/html"
@@ -115,10 +115,20 @@ def tasks_html(state: OperationState, now: datetime | None = None) -> str:
         span = fmt_span(task.started_at, task.finished_at or now)
         if span and task.status != "pending":
             extra += f' <span style="{MUTED}">({span})</span>'
+        if task.depends_on:
+            extra += f' <span data-mira-task-depends style="{MUTED}">({escape(depends_label(task))})</span>'
         if task.status == "failed" and task.error:
             extra += f'<div style="color:#cf222e;margin-left:1.6em">{escape(task.error)}</div>'
         elif task.note:
             extra += f'<div style="{MUTED};margin-left:1.6em">{escape(task.note)}</div>'
+        outcomes = state.task_outcomes(task.task_id)
+        if outcomes:
+            items = " · ".join(escape(o) for o in outcomes[:8])
+            more = f" · +{len(outcomes) - 8} more" if len(outcomes) > 8 else ""
+            extra += (
+                f'<div data-mira-task-outcomes style="{MUTED};margin-left:1.6em;'
+                f'overflow-wrap:anywhere">{items}{more}</div>'
+            )
         rows.append(
             f'<li data-mira-task-status="{task.status}" style="margin:1px 0">'
             f'<span style="color:{color};display:inline-block;width:1.4em">'

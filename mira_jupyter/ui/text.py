@@ -69,7 +69,14 @@ def task_line(state: OperationState, task: TaskState, now: datetime | None = Non
         line += f" — {shorten(task.error, 200)}"
     elif task.status == "completed" and task.note:
         line += f" — {shorten(task.note, 200)}"
+    if task.depends_on:
+        line += f" [{depends_label(task)}]"
     return line
+
+
+def depends_label(task: TaskState) -> str:
+    """'after 1, 2': the tasks this one waits for."""
+    return "after " + ", ".join(str(n) for n in task.depends_on)
 
 
 def arguments_brief(call: ToolCallState, limit: int = 80) -> str:

@@ -52,9 +52,9 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "LLMCallStarted": frozenset({"activity"}),
     "LLMCallFinished": frozenset({"activity", "footer"}),
     "ToolCallStarted": frozenset({"tools"}),
-    "ToolCallFinished": frozenset({"tools"}),
+    "ToolCallFinished": frozenset({"tools", "tasks"}),  # denials show under their task
     "ReasoningSummary": frozenset({"thinking"}),
-    "FileChanged": frozenset({"notices"}),
+    "FileChanged": frozenset({"notices", "tasks"}),  # so do files written
     "Notice": frozenset({"notices"}),
 }
 _ALL = frozenset(

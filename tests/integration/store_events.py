@@ -67,7 +67,8 @@ def full_operation(
             ts=at(0),
             session_id=session_id,
             request=f"Fix the CSV loader ({op})",
-            mode="planned",
+            # the engine runs an operation with --skill in skill mode, never planned
+            mode="skill" if skill else "planned",
             requested_mode="auto",
             skill=skill,
             reasoning="high",

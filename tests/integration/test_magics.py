@@ -220,3 +220,12 @@ def test_skill_written_during_the_session_is_found_and_prompts_hold_no_local_pat
     assert op.status == "completed", op.error
     sent = str([r.messages for r in script.requests])
     assert str(tmp_path) not in sent and "`proj`" in sent
+
+
+def test_r_minimal_reaches_gpt5_and_the_typed_word_is_kept(shell, capsys):
+    # issue 14: -r minimal was refused (the log keeping the word typed: test_skills_and_effort)
+    script = mt.use_script(mt.Script({ORCH: ["Two.", "Four."]}))
+    op = shell.run_cell_magic("mira", "--mode simple -r minimal", "what is 1+1?")
+    assert op.status == "completed", op.error
+    op = shell.run_cell_magic("mira", "--mode simple -r deep", "what is 2+2?")
+    assert [r.reasoning_effort for r in script.requests] == ["minimal", "high"]

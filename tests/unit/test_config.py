@@ -33,3 +33,27 @@ def test_malformed_model_ids_are_refused_with_the_expected_shape(bad):
 def test_threshold_range_is_checked():
     with pytest.raises((ValueError, TraitError), match="between 0 and 1"):
         Mira().simple_threshold = 1.5
+
+
+@pytest.mark.parametrize("trait", ["reasoning_planning", "reasoning_simple", "reasoning_execution"])
+def test_effort_words_are_checked_when_set(trait):
+    # issue 14: a bad word was accepted and then failed every operation as an internal error
+    from traitlets import TraitError
+
+    mira = Mira()
+    setattr(mira, trait, " minimal ")
+    assert getattr(mira, trait) == "minimal"
+    setattr(mira, trait, "Deep")
+    assert getattr(mira, trait) == "Deep"  # kept as typed: the log stores the word asked
+    with pytest.raises(TraitError, match=f"^Mira.{trait}: unknown reasoning effort 'turbo'") as info:
+        setattr(mira, trait, "turbo")
+    assert "\n" not in str(info.value)
+    assert getattr(mira, trait) == "Deep"
+
+
+def test_an_effort_word_from_the_environment_is_checked(monkeypatch):
+    monkeypatch.setenv("MIRA_REASONING_EXECUTION", "turbo")
+    with pytest.raises(ValueError, match="^MIRA_REASONING_EXECUTION: unknown reasoning effort"):
+        Mira().reasoning_execution  # noqa: B018 - the default is read here
+    monkeypatch.setenv("MIRA_REASONING_EXECUTION", "minimal")
+    assert Mira().reasoning_execution == "minimal"

@@ -9,7 +9,7 @@ import pytest
 from mira_jupyter.llm.capabilities import capabilities_for, normalize_effort
 
 
-@pytest.mark.parametrize("level", ["low", "medium", "high"])
+@pytest.mark.parametrize("level", ["minimal", "low", "medium", "high"])
 def test_every_level_maps_to_itself(level):
     # the original project turned "low" into "medium"; a level must never change
     assert normalize_effort(level) == level
@@ -34,9 +34,9 @@ def test_synonyms(word, level):
     assert normalize_effort(word) == level
 
 
-@pytest.mark.parametrize("bad", ["", "minimal", "extreme", "lowest", "5", "hi gh"])
+@pytest.mark.parametrize("bad", ["", "none", "extreme", "lowest", "5", "hi gh"])
 def test_unknown_words_are_refused(bad):
-    with pytest.raises(ValueError, match="use low, medium or high"):
+    with pytest.raises(ValueError, match="use minimal, low, medium or high"):
         normalize_effort(bad)
 
 
@@ -84,3 +84,38 @@ def test_user_models_file_overrides(tmp_path, monkeypatch):
     assert capabilities_for("vllm:qwen3-32b").supports_reasoning_effort is True
     chat = capabilities_for("deepseek:deepseek-chat")
     assert chat.max_output_tokens == 4096 and chat.supports_reasoning_effort is False
+
+
+@pytest.mark.parametrize(
+    ("model_id", "word", "sent"),
+    [
+        # GPT-5 takes minimal natively (issue 14: it used to be refused)
+        ("openai:gpt-5", "minimal", "minimal"), ("openai:gpt-5-mini", "Minimal", "minimal"),
+        ("scripted:gpt-5", "minimal", "minimal"),
+        # elsewhere minimal is the lowest level the model has
+        ("openai:gpt-5.1", "minimal", "low"), ("openai:o3", "minimal", "low"),
+        ("openai:gpt-5", "deep", "high"), ("openai:o4-mini", "quick", "low"),
+        # a model without reasoning effort is sent none, whatever the word
+        ("deepseek:deepseek-chat", "minimal", None), ("deepseek:deepseek-chat", "high", None),
+        ("openai:gpt-5", None, None),
+    ],
+)  # fmt: skip
+def test_the_effort_sent(model_id, word, sent, monkeypatch):
+    monkeypatch.delenv("MIRA_MODELS_FILE", raising=False)
+    assert capabilities_for(model_id).effort_to_send(word) == sent
+
+
+def test_a_bad_word_is_refused_even_for_a_model_without_effort(monkeypatch):
+    monkeypatch.delenv("MIRA_MODELS_FILE", raising=False)
+    with pytest.raises(ValueError, match="unknown reasoning effort 'zzz'"):
+        capabilities_for("deepseek:deepseek-chat").effort_to_send("zzz")
+
+
+def test_a_models_file_can_list_efforts(tmp_path, monkeypatch):
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({"models": {"qwen3*": {"supports_reasoning_effort": True, "efforts": ["minimal", "low"]}}}))
+    monkeypatch.setenv("MIRA_MODELS_FILE", str(models))
+    assert capabilities_for("vllm:qwen3-8b").effort_to_send("minimal") == "minimal"
+    models.write_text(json.dumps({"models": {"qwen3*": {"supports_reasoning_effort": True, "efforts": ["tiny"]}}}))
+    with pytest.raises(ValueError, match="tiny"):
+        capabilities_for("vllm:qwen3-8b")

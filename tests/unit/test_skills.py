@@ -145,10 +145,45 @@ def test_unknown_keys_warn_but_load(tmp_path: Path) -> None:
     assert "demo.md" in str(problems[0]) and "unknown key" in str(problems[0])
 
 
-def test_requires_context_without_placeholder_warns(tmp_path: Path) -> None:
+def test_requires_context_without_placeholder_still_sends_the_context(tmp_path: Path) -> None:
+    # issue 14: requires_context: true used to warn and then send no context at all
     skill, problems = load(tmp_path, skill_text(requires_context="true"))
-    assert skill is not None and skill.requires_context is True
-    assert [p.field for p in problems] == ["requires_context"]
+    assert skill is not None and skill.requires_context is True and problems == []
+    text = skill.prompt(context="Repo map:\napp.py", user_request="fix it")
+    assert text.startswith("Do fix it") and text.endswith("## Project context\n\nRepo map:\napp.py")
+
+
+def test_context_goes_where_the_placeholder_is_and_only_when_required(tmp_path: Path) -> None:
+    body = "Do {user_request}\n\nContext: {context}\nEnd."
+    skill, _ = load(tmp_path, skill_text(body=body))
+    assert skill.requires_context  # implied by the placeholder
+    assert skill.prompt(context="CTX", user_request="r") == "Do r\n\nContext: CTX\nEnd."
+    skill, _ = load(tmp_path, skill_text(body=body, requires_context="false"))
+    assert skill.prompt(context="CTX", user_request="r") == "Do r\n\nContext: \nEnd."
+    skill, _ = load(tmp_path, skill_text(requires_context="false"))
+    assert skill.prompt(context="CTX", user_request="r") == "Do r"
+
+
+def test_the_designs_frontmatter_loads(tmp_path: Path) -> None:
+    # DESIGN's example: model names for the roles and no name (the file's stem is the name)
+    for model, role in (("deepseek", "executor"), ("gpt5", "orchestrator"), ("either", "either")):
+        text = f"---\ndescription: Review code.\nmodel: {model}\n---\nReview {{user_request}}\n"
+        skill, problems = load(tmp_path, text, name="code-review")
+        assert problems == [] and skill is not None, problems
+        assert (skill.name, skill.model) == ("code-review", role)
+
+
+def test_a_missing_name_takes_the_folder_name(tmp_path: Path) -> None:
+    write(tmp_path / ".mira/skills/data-check/SKILL.md", "---\ndescription: d\n---\nbody\n")
+    registry = SkillRegistry.discover(tmp_path, user_dir=False, builtin_dir=False)
+    assert registry.names() == ["data-check"] and registry.problems == ()
+
+
+def test_a_missing_name_without_a_file_name_is_still_an_error(tmp_path: Path) -> None:
+    from mira_jupyter.skills import parse_skill
+
+    skill, problems = parse_skill("---\ndescription: d\n---\nbody\n", tmp_path / "x.md")
+    assert skill is None and [(p.field, p.message) for p in problems] == [("name", "is required")]
 
 
 # --- loading errors: each names the file and the field ---------------------------------------
@@ -157,7 +192,6 @@ def test_requires_context_without_placeholder_warns(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field", "needle"),
     [
-        ("---\ndescription: d\n---\nbody", "name", "is required"),
         ("---\nname: demo\n---\nbody", "description", "is required"),
         (skill_text(description="''"), "description", "non-empty"),
         (skill_text(description="x" * 1025), "description", "limit is 1024"),
@@ -169,7 +203,8 @@ def test_requires_context_without_placeholder_warns(tmp_path: Path) -> None:
         (skill_text(name="a" * 65), "name", "limit is 64"),
         (skill_text(name="123"), "name", "must be a string"),
         (skill_text(name="other"), "name", "does not match"),
-        (skill_text(model="gpt5"), "model", "orchestrator, executor, either"),
+        (skill_text(model="gpt4"), "model", "orchestrator, executor, either"),
+        (skill_text(model="claude"), "model", "deepseek, gpt-5, gpt5"),
         (skill_text(requires_context="'yes please'"), "requires_context", "true or false"),
         (skill_text(license="[a, b]"), "license", "must be a string"),
         (skill_text(compatibility="x" * 501), "compatibility", "limit is 500"),
@@ -496,7 +531,8 @@ BUILTIN_EXPECTATIONS = {
         {"debug_code", "search_codebase"},
         {"generate_code", "refactor_code"},
     ),
-    "documentation": ("either", {"generate_code"}, {"refactor_code", "debug_code"}),
+    # the design puts documentation on the orchestrator (issue 14)
+    "documentation": ("orchestrator", {"generate_code"}, {"refactor_code", "debug_code"}),
 }
 
 

@@ -34,8 +34,9 @@ def test_updates_by_number_or_id_and_settle_leaves_nothing_open():
     tracker, seen = _tracker()
     tracker.start(tracker.tasks[0])
     assert tracker.apply_update("1", "completed", "done") == "task 1 completed"
+    tracker.start(tracker.tasks[1])
     assert tracker.apply_update(tracker.tasks[1].id, "failed", "no file") == "task 2 failed"
-    assert tracker.apply_update(9, "completed", None) == "unknown task 9"
+    assert tracker.apply_update(9, "completed", None) == "refused: unknown task 9"
     tracker.settle("cancelled by user")
     assert [t.status for t in tracker.tasks] == ["completed", "failed", "failed"]
     assert tracker.tasks[2].error == "cancelled by user"
@@ -45,6 +46,7 @@ def test_updates_by_number_or_id_and_settle_leaves_nothing_open():
         "TaskCreated",
         "TaskStarted",
         "TaskCompleted",
+        "TaskStarted",
         "TaskFailed",
         "TaskFailed",
     ]

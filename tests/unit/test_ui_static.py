@@ -119,3 +119,26 @@ def test_dollar_amounts_are_not_typeset_as_maths():
     assert "tex2jax_ignore mathjax_ignore" in bundle["text/html"]
     footer = bundle["text/markdown"].splitlines()[-1]
     assert "\\$" in footer and " $" not in footer.replace("\\$", "")
+
+
+def test_each_task_shows_its_dependencies_and_tool_outcomes():
+    from mira_jupyter.core.events import FileChanged, TaskCreated
+    from mira_jupyter.ui.static import tasks_html
+
+    events = planned_operation(3)
+    state = OperationState.from_events(events)
+    # task 2 of the demo had a write refused; depends_on comes from TaskCreated
+    state.apply(
+        TaskCreated(operation_id=DEMO_OP, task_id="task_x", sequence=4, description="Check <it>",
+                    active_form="Checking it", depends_on=[1, 3])
+    )  # fmt: skip
+    html = tasks_html(state)
+    rows = html.split("<li ")[1:]
+    assert "write_file denied (path escapes the project root)" in rows[1]
+    assert "data-mira-task-outcomes" not in rows[0]
+    assert '<span data-mira-task-depends style="' in rows[3] and "(after 1, 3)" in rows[3]
+    assert "Check &lt;it&gt;" in rows[3]
+    # a file written while a task runs is listed under that task
+    state.tasks["task_x"].status = "in_progress"
+    state.apply(FileChanged(operation_id=DEMO_OP, path="src/<a>.py", existed_before=True, project_root="/p"))
+    assert "wrote src/&lt;a&gt;.py" in tasks_html(state).split("<li ")[4]

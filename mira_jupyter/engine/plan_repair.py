@@ -1,0 +1,99 @@
+"""A submitted plan, task by task: what is usable is kept, what is missing is derived.
+
+One bad field must not cost the whole plan: a task without ``active_form`` gets one derived
+from its description, a task without a description is dropped, a plan over the cap is cut
+to the cap, a dependency on a later, missing or dropped task is removed. Each repair is
+said in one line, so the engine can show it and the log keeps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .active_form import active_form
+
+MAX_TASKS = 30  # tasks per plan: the orchestrator works through them one turn at a time
+MAX_DESCRIPTION = 400
+
+
+@dataclass(frozen=True)
+class RepairedTask:
+    """One usable task: description, active form and earlier tasks it depends on (1-based)."""
+
+    description: str
+    active_form: str
+    depends_on: tuple[int, ...] = ()
+
+
+@dataclass
+class Repaired:
+    """The usable tasks of a submitted plan and one line per repair made."""
+
+    tasks: list[RepairedTask] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+
+
+def repair_plan(arguments: Any) -> Repaired:
+    """Validate ``submit_plan`` arguments one task at a time; never raises."""
+    out = Repaired()
+    raw = arguments.get("tasks") if isinstance(arguments, dict) else None
+    if arguments is None:
+        out.repairs.append("submit_plan's arguments were not valid JSON")
+        return out
+    if not isinstance(raw, list):
+        out.repairs.append("submit_plan had no list of tasks")
+        return out
+    if len(raw) > MAX_TASKS:
+        out.repairs.append(f"the plan had {len(raw)} tasks: the first {MAX_TASKS} were kept (the cap)")
+        raw = raw[:MAX_TASKS]
+    numbers: dict[int, int] = {}  # number in the submitted plan -> number in the kept plan
+    for number, item in enumerate(raw, 1):
+        task = _task(number, item, numbers, out.repairs)
+        if task is not None:
+            out.tasks.append(task)
+            numbers[number] = len(out.tasks)
+    return out
+
+
+def _task(number: int, item: Any, kept: dict[int, int], repairs: list[str]) -> RepairedTask | None:
+    if isinstance(item, str):
+        item = {"description": item}
+    if not isinstance(item, dict):
+        repairs.append(f"task {number} was dropped: it is {type(item).__name__}, not a task")
+        return None
+    description = _text(item.get("description"))
+    if not description:
+        repairs.append(f"task {number} was dropped: it has no description")
+        return None
+    if len(description) > MAX_DESCRIPTION:
+        description = description[: MAX_DESCRIPTION - 1].rstrip() + "\u2026"
+        repairs.append(f"task {number}: its description was cut to {MAX_DESCRIPTION} characters")
+    form = _text(item.get("active_form"))
+    if not form:
+        form = active_form(description)
+        repairs.append(f"task {number} had no active_form: “{form}” was derived")
+    return RepairedTask(description, form, _depends(number, item.get("depends_on"), kept, repairs))
+
+
+def _depends(number: int, value: Any, kept: dict[int, int], repairs: list[str]) -> tuple[int, ...]:
+    """Dependencies on earlier kept tasks, renumbered; anything else removed and said."""
+    if value is None or value == []:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    out: list[int] = []
+    for ref in items:
+        index = ref if isinstance(ref, int) and not isinstance(ref, bool) else None
+        if isinstance(ref, str) and ref.strip().isdigit():
+            index = int(ref)
+        if index is None or not 1 <= index < number:
+            repairs.append(f"task {number}: depends_on {ref!r} is not an earlier task; removed")
+        elif index not in kept:
+            repairs.append(f"task {number}: depends on task {index}, which was dropped; removed")
+        elif kept[index] not in out:
+            out.append(kept[index])
+    return tuple(out)
+
+
+def _text(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""

@@ -1,0 +1,69 @@
+"""submit_plan arguments repaired task by task (issue 14, item 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mira_jupyter.engine.plan_repair import MAX_TASKS, RepairedTask, repair_plan
+
+
+def test_valid_plans_need_no_repair():
+    got = repair_plan({"tasks": [{"description": "Read it", "active_form": "Reading it"}]})
+    assert got.tasks == [RepairedTask("Read it", "Reading it")] and got.repairs == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "repair"),
+    [
+        (None, "submit_plan's arguments were not valid JSON"),
+        ({}, "submit_plan had no list of tasks"),
+        ({"tasks": "Read it"}, "submit_plan had no list of tasks"),
+        ({"tasks": [None]}, "task 1 was dropped: it is NoneType, not a task"),
+        ({"tasks": [{"description": "   "}]}, "task 1 was dropped: it has no description"),
+        ({"tasks": [{"description": 5}]}, "task 1 was dropped: it has no description"),
+    ],
+)
+def test_nothing_usable(arguments, repair):
+    got = repair_plan(arguments)
+    assert got.tasks == [] and got.repairs == [repair]
+
+
+def test_strings_become_tasks_and_whitespace_is_folded():
+    got = repair_plan({"tasks": ["Fix  the\nloader", {"description": "x", "active_form": 3}]})
+    assert got.tasks[0] == RepairedTask("Fix the loader", "Fixing the loader")
+    assert got.tasks[1].active_form == "Working on: x"
+    assert got.repairs == [
+        "task 1 had no active_form: “Fixing the loader” was derived",
+        "task 2 had no active_form: “Working on: x” was derived",
+    ]
+
+
+def test_long_descriptions_are_cut():
+    got = repair_plan({"tasks": [{"description": "Check " + "x" * 500, "active_form": "Checking"}]})
+    assert len(got.tasks[0].description) == 400 and got.tasks[0].description.endswith("…")
+
+
+def test_dependencies_only_on_earlier_kept_tasks():
+    tasks = [
+        {"description": "A", "active_form": "a"},
+        {"description": "", "active_form": "b"},
+        {"description": "C", "active_form": "c", "depends_on": [1, 2, 3, 4, True, "1", "x", 0]},
+        {"description": "D", "active_form": "d", "depends_on": 3},
+    ]
+    got = repair_plan({"tasks": tasks})
+    assert [t.depends_on for t in got.tasks] == [(), (1,), (2,)]
+    assert got.repairs == [
+        "task 2 was dropped: it has no description",
+        "task 3: depends on task 2, which was dropped; removed",
+        "task 3: depends_on 3 is not an earlier task; removed",
+        "task 3: depends_on 4 is not an earlier task; removed",
+        "task 3: depends_on True is not an earlier task; removed",
+        "task 3: depends_on 'x' is not an earlier task; removed",
+        "task 3: depends_on 0 is not an earlier task; removed",
+    ]
+
+
+def test_the_cap_keeps_the_first_tasks():
+    got = repair_plan({"tasks": [f"Check {i}" for i in range(MAX_TASKS + 5)]})
+    assert len(got.tasks) == MAX_TASKS and got.tasks[-1].description == f"Check {MAX_TASKS - 1}"
+    assert got.repairs[0] == f"the plan had {MAX_TASKS + 5} tasks: the first {MAX_TASKS} were kept (the cap)"
