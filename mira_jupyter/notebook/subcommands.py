@@ -99,6 +99,12 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
     )
 
 
+PLAN_QUALITY_SHOWN = [
+    "operation_id", "status", "plan_source", "tasks_planned", "tasks_completed", "tasks_failed",
+    "tasks_added", "tasks_dropped", "tokens_per_task",
+]  # fmt: skip
+
+
 def costs(magics: MiraMagics, argv: list[str]) -> Any:
     """Cost by model, role, skill, day, task or operation, with a chart; `--reprice FILE` compares another price table."""
     parser = _parser("costs", "cost breakdown")
@@ -124,6 +130,13 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
         )
     except ValueError as exc:
         raise SubcommandError(str(exc)) from None
+    if args.by == "task":
+        # how each plan fared beside what its tasks cost (the plan quality metric)
+        from IPython.display import display
+
+        quality = analytics.plan_quality(_log(magics), since=args.since, timeout=READ_TIMEOUT_SECONDS)
+        display(quality[PLAN_QUALITY_SHOWN])
+        frame.attrs["plan_quality"] = quality
     if not args.no_chart and len(frame):
         analytics.plot_costs(frame, args.by)
     return frame

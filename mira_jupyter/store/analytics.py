@@ -194,6 +194,18 @@ def cost_labels(df: pd.DataFrame) -> list[str]:
     return labels
 
 
+def plan_quality(
+    location: str | Path | Location | Database,
+    since: str | date | datetime | timedelta | None = None,
+    *,
+    timeout: float = 30.0,
+) -> pd.DataFrame:
+    """Per planned operation (``v_plan_quality``): tasks planned, completed, failed, added
+    and dropped while it ran, the tokens its tasks spent and the tokens per task."""
+    with _database(location).connect(read_only=True, timeout=timeout) as con:
+        return _frame(con.execute("FROM mira_plan_quality(since := ?)", [parse_since(since)]))
+
+
 def tool_usage(
     location: str | Path | Location | Database,
     since: str | date | datetime | timedelta | None = None,
@@ -232,7 +244,7 @@ LEFT JOIN (
     FROM llm_calls GROUP BY operation_id
 ) c ON c.operation_id = o.id
 WHERE ($status IS NULL OR o.status = $status)
-  AND ($skill IS NULL OR o.skill = $skill)
+  AND ($skill IS NULL OR list_contains(string_split(o.skill, ','), $skill))
   AND ($search IS NULL OR contains(lower(o.request), lower($search))
        OR contains(lower(coalesce(o.result_text, '')), lower($search)))
   AND ($model IS NULL OR o.orchestrator_model = $model OR o.executor_model = $model
