@@ -68,6 +68,10 @@ class Mira(Configurable):
     reasoning_execution = Unicode(help="Reasoning effort while executing a plan.").tag(config=True)
     max_orchestrator_turns = Int(help="Cap on orchestrator turns per task.").tag(config=True)
     max_executor_turns = Int(help="Cap on executor turns per delegation.").tag(config=True)
+    max_parallel = Int(
+        help="Read-only delegations (read, search, list, summary, structure) of one orchestrator "
+        "turn that run at once (1: one after another; writes always are)."
+    ).tag(config=True)
     request_timeout = Float(help="Seconds before a model request times out.").tag(config=True)
     max_output_tokens = Int(
         allow_none=True,
@@ -164,6 +168,21 @@ class Mira(Configurable):
     @default("max_orchestrator_turns")
     def _default_orch_turns(self) -> int:
         return int(_env("max_orchestrator_turns") or 8)
+
+    @default("max_parallel")
+    def _default_max_parallel(self) -> int:
+        value = _env("max_parallel") or "4"
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"MIRA_MAX_PARALLEL must be a whole number, got {value!r}") from None
+
+    @validate("max_parallel")
+    def _check_max_parallel(self, proposal):  # noqa: ANN001 - traitlets signature
+        value = proposal["value"]
+        if not 1 <= value <= 16:
+            raise TraitError(f"Mira.max_parallel must be between 1 and 16, got {value}")
+        return value
 
     @default("max_executor_turns")
     def _default_exec_turns(self) -> int:
@@ -314,6 +333,7 @@ class Mira(Configurable):
             reasoning_execution=self.reasoning_execution,
             max_orchestrator_turns=self.max_orchestrator_turns,
             max_executor_turns=self.max_executor_turns,
+            max_parallel=self.max_parallel,
             request_timeout=self.request_timeout,
             max_output_tokens=self.max_output_tokens,
             # the engine protects the directory it loads skills from (MIRA_SKILLS_DIR, read now)

@@ -29,6 +29,9 @@ class EventBus:
         self._sinks: list[Sink] = []
         self._seq: dict[str, int] = {}
         self._lock = threading.Lock()
+        # an operation's delegations may run on several threads at once: its events are
+        # still numbered and delivered one at a time, in order (other operations go on)
+        self._delivery: dict[str, threading.RLock] = {}
 
     def subscribe(self, sink: Sink) -> Callable[[], None]:
         """Add a sink; returns a function that removes it again."""
@@ -45,18 +48,22 @@ class EventBus:
     def emit(self, event: Event) -> Event:
         """Number the event and deliver it to every sink, in subscription order."""
         with self._lock:
-            seq = self._seq.get(event.operation_id, 0) + 1
-            self._seq[event.operation_id] = seq
-            sinks = list(self._sinks)
-        event.seq = seq
-        for sink in sinks:
-            try:
-                sink(event)
-            except Exception:  # a sink must not break the engine
-                log.exception("event sink %r failed on %s", sink, event.type)
+            delivery = self._delivery.setdefault(event.operation_id, threading.RLock())
+        with delivery:
+            with self._lock:
+                seq = self._seq.get(event.operation_id, 0) + 1
+                self._seq[event.operation_id] = seq
+                sinks = list(self._sinks)
+            event.seq = seq
+            for sink in sinks:
+                try:
+                    sink(event)
+                except Exception:  # a sink must not break the engine
+                    log.exception("event sink %r failed on %s", sink, event.type)
         return event
 
     def forget(self, operation_id: str) -> None:
         """Drop the sequence counter of a finished operation."""
         with self._lock:
             self._seq.pop(operation_id, None)
+            self._delivery.pop(operation_id, None)

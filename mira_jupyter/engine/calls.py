@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,13 +50,16 @@ class Ledger:
     cost: dict[str, Cost] = field(default_factory=dict)
     routing_savings_usd: Decimal = Decimal(0)
     calls: int = 0
+    # delegations of one turn may finish on several threads at once
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, role: str, usage: Usage, cost: Cost, savings: Decimal) -> None:
         """Account one finished call."""
-        self.usage[role] = self.usage.get(role, Usage()) + usage
-        self.cost[role] = self.cost.get(role, Cost()) + cost
-        self.routing_savings_usd += savings
-        self.calls += 1
+        with self._lock:
+            self.usage[role] = self.usage.get(role, Usage()) + usage
+            self.cost[role] = self.cost.get(role, Cost()) + cost
+            self.routing_savings_usd += savings
+            self.calls += 1
 
     @property
     def total_usage(self) -> Usage:
@@ -90,6 +94,12 @@ class CallRunner:
     prices: Any = None  # the PriceTable (shipped + user file); default: load_prices()
     budget: OperationBudget | None = None  # default: built from budget_usd and session
     allow_unpriced: bool = False
+    _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+
+    @property
+    def thread_call_id(self) -> str | None:
+        """The id of the last call made on this thread (parallel delegations each have one)."""
+        return getattr(self._local, "call_id", None)
 
     def __post_init__(self) -> None:
         if self.pricing is None:
@@ -138,6 +148,7 @@ class CallRunner:
         max_tokens = reservation.max_output_tokens or cap
         call_id = new_id("call")
         self.last_call_id = call_id
+        self._local.call_id = call_id
         started = utcnow()
         self.bus.emit(
             LLMCallStarted(

@@ -321,6 +321,7 @@ class Engine:
             project_name=settings.project_root.name or ".",
             max_orchestrator_turns=settings.max_orchestrator_turns,
             max_executor_turns=settings.max_executor_turns,
+            max_parallel=settings.max_parallel,
             reasoning_execution=options.reasoning or settings.reasoning_execution,
             repo_map_tokens=settings.repo_map_tokens,
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,9 @@ from .dispatch import ToolDispatcher
 from .metatools import DELEGATION_TOOLS, META_TOOLS
 from .task_outcomes import ToolOutcome
 from .tasks import TaskTracker
+
+# the orchestrator's delegations that only read: several issued in one turn run at once
+PARALLEL_TOOLS = META_TOOLS
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})[^`\n]*$")
 
@@ -81,12 +86,24 @@ class OperationRun:
     max_executor_turns: int = 6
     reasoning_execution: str | None = "medium"
     current_task_id: str | None = None
-    last_llm_call_id: str | None = None
     file_changes: list[FileChanged] = field(default_factory=list)
     skill_depth: int = 0
     stopped_at_plan: bool = False  # a --plan-only operation ended after planning
     repo_map_tokens: int = 1_500
     current_skill: str | None = None  # the skill whose work the next calls do
+    max_parallel: int = 4  # read-only delegations of one orchestrator turn run at once
+    # per thread: the last model call made (for the tool calls it asked for), and where the
+    # outcomes of a delegation's executor calls are collected
+    _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+
+    @property
+    def last_llm_call_id(self) -> str | None:
+        """The id of the last model call made on this thread."""
+        return getattr(self._local, "llm_call_id", None)
+
+    @last_llm_call_id.setter
+    def last_llm_call_id(self, value: str | None) -> None:
+        self._local.llm_call_id = value
     skills_used: list[str] = field(default_factory=list)
 
     # -- tool plumbing ---------------------------------------------------------------
@@ -117,19 +134,49 @@ class OperationRun:
         kwargs.setdefault("task_id", self.current_task_id)
         kwargs.setdefault("skill", self.current_skill)
         response = self.calls.call(role, messages, **kwargs)
-        self.last_llm_call_id = self.calls.last_call_id
+        self.last_llm_call_id = getattr(self.calls, "thread_call_id", None) or self.calls.last_call_id
         return response
 
     def _run_tools(
         self, response: ChatResponse, tools: dict[str, Tool], allowed: set[str] | None, role: Role
     ) -> list[Message]:
-        messages: list[Message] = []
+        """Run a response's tool calls; the orchestrator's read-only delegations issued
+        together run at once (up to ``max_parallel``), everything else one at a time, and
+        the results come back in call order."""
         # nested executor calls move last_llm_call_id on; every call here belongs to `response`
         llm_call_id = self.last_llm_call_id
-        task = self.tracker.get(self.current_task_id) if self.current_task_id else None
-        for call in response.tool_calls:
-            self.cancel.raise_if_cancelled()
-            before = len(task.outcomes) if task is not None else 0
+        messages: list[Message] = []
+        for group in self._groups(response.tool_calls, role):
+            if len(group) == 1:
+                done = [self._run_one(group[0], tools, allowed, role, llm_call_id)]
+            else:
+                done = self._run_parallel(group, tools, allowed, role, llm_call_id)
+            for call, (text, outcomes) in zip(group, done, strict=True):
+                self._record(outcomes)
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
+        return messages
+
+    def _groups(self, calls: list[ToolCall], role: Role) -> list[list[ToolCall]]:
+        """Calls in order, consecutive read-only delegations of the orchestrator together."""
+        groups: list[list[ToolCall]] = []
+        for call in calls:
+            parallel = role == "orchestrator" and self.max_parallel > 1 and call.name in PARALLEL_TOOLS
+            if parallel and groups and groups[-1][0].name in PARALLEL_TOOLS:
+                groups[-1].append(call)
+            else:
+                groups.append([call])
+        return groups
+
+    def _run_one(
+        self, call: ToolCall, tools: dict[str, Tool], allowed: set[str] | None, role: Role, llm_call_id: str | None
+    ) -> tuple[str, list[ToolOutcome]]:
+        """One call through the dispatcher: its text for the model, and its outcome after the
+        outcomes of the executor calls it caused (collected on this thread)."""
+        self.cancel.raise_if_cancelled()
+        outer = getattr(self._local, "sink", None)
+        nested: list[ToolOutcome] = []
+        self._local.sink = nested
+        try:
             result, text = self.dispatcher.run(
                 call,
                 tools,
@@ -139,10 +186,32 @@ class OperationRun:
                 llm_call_id=llm_call_id,
                 task_id=self.current_task_id,
             )
-            if task is not None:
-                task.outcomes.append(_outcome(call.name, role, result, task.outcomes[before:]))
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
-        return messages
+        finally:
+            self._local.sink = outer
+        return text, [*nested, _outcome(call.name, role, result, nested)]
+
+    def _run_parallel(
+        self, group: list[ToolCall], tools: dict[str, Tool], allowed: set[str] | None, role: Role, llm_call_id: str | None
+    ) -> list[tuple[str, list[ToolOutcome]]]:
+        """Read-only delegations at once; waits for all of them, then raises the first
+        error in call order (a cancel reaches every one through the shared token)."""
+        with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(group)), thread_name_prefix="mira-read") as pool:
+            futures = [pool.submit(self._run_one, call, tools, allowed, role, llm_call_id) for call in group]
+            wait(futures)
+        for future in futures:
+            if future.exception() is not None:
+                raise future.exception()
+        return [future.result() for future in futures]
+
+    def _record(self, outcomes: list[ToolOutcome]) -> None:
+        """Keep outcomes: with the delegation that caused them, else with the current task."""
+        sink = getattr(self._local, "sink", None)
+        if sink is not None:
+            sink.extend(outcomes)
+            return
+        task = self.tracker.get(self.current_task_id) if self.current_task_id else None
+        if task is not None:
+            task.outcomes.extend(outcomes)
 
     # -- the executor ----------------------------------------------------------------
 
@@ -345,6 +414,10 @@ class OperationRun:
         total = len(self.tracker.tasks)
         first = True
         while (task := self.tracker.next_pending()) is not None:
+            blocked = self.tracker.failed_dependency(task)
+            if blocked is not None:  # its input never came: running it would only guess
+                self.tracker.fail(task, f"skipped: it depends on task {blocked.sequence}, which failed")
+                continue
             self.tracker.start(task)
             self.current_task_id = task.id
             turn = prompts.TASK_TURN.format(

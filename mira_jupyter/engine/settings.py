@@ -22,6 +22,7 @@ class EngineSettings:
     reasoning_execution: str = "medium"
     max_orchestrator_turns: int = 8  # per task
     max_executor_turns: int = 6  # per delegation
+    max_parallel: int = 4  # read-only delegations of one orchestrator turn run at once (1: none)
     max_tool_result_chars: int = 16_000
     repo_map_tokens: int = 1_500  # the ranked repo map given to simple mode and planning
     max_total_tokens: int = 600_000

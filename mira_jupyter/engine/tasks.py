@@ -86,6 +86,12 @@ class TaskTracker:
         """The first pending task in plan order."""
         return next((task for task in self.tasks if task.status == "pending"), None)
 
+    def failed_dependency(self, task: Task) -> Task | None:
+        """The first task `task` depends on that failed, if any."""
+        return next(
+            (t for t in self.tasks if t.sequence in task.depends_on and t.status == "failed"), None
+        )
+
     def start(self, task: Task) -> None:
         """Move a pending task to in_progress; refuses if another one is in progress."""
         if task.status != "pending":

@@ -50,7 +50,11 @@ def test_an_empty_executor_report_is_an_error_for_the_orchestrator(project):
     op = h.engine.run("summarise the readme", RunOptions(mode="planned"))
     (tool,) = h.of("ToolCallFinished")
     assert tool.status == "error" and "reply was empty" in tool.error
-    assert op.status == "completed"
+    # its only tool call failed and nothing changed: the task failed, and with it the
+    # operation (issue 14: it used to be "completed")
+    assert [t.status for t in op.tasks] == ["failed"]
+    assert "get_file_summary error: the executor's reply was empty" in op.tasks[0].error
+    assert op.status == "failed" and op.text == "Answer."
 
 
 def test_a_tool_loop_at_the_cap_fails_with_the_cap_named_and_costs_no_more(project):

@@ -229,3 +229,17 @@ def test_r_minimal_reaches_gpt5_and_the_typed_word_is_kept(shell, capsys):
     assert op.status == "completed", op.error
     op = shell.run_cell_magic("mira", "--mode simple -r deep", "what is 2+2?")
     assert [r.reasoning_effort for r in script.requests] == ["minimal", "high"]
+
+
+def test_costs_by_task_shows_the_plan_quality(shell, capsys):
+    mt.use_script(
+        mt.Script({ORCH: [plan_turn("Read data.py", "Summarise it"), "read", "summed up", "Done."]})
+    )
+    op = shell.run_cell_magic("mira", "--mode planned", "summarise data.py")
+    capsys.readouterr()
+    frame = shell.run_line_magic("mira", "costs --by task --no-chart")
+    shown = capsys.readouterr().out
+    quality = frame.attrs["plan_quality"]
+    assert list(quality["operation_id"]) == [op.id]
+    assert quality.iloc[0]["tasks_planned"] == 2 and quality.iloc[0]["tasks_completed"] == 2
+    assert op.id in shown  # displayed, not only attached
