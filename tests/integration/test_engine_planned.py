@@ -92,7 +92,9 @@ def test_orchestrator_cannot_escape_the_sandbox_through_a_meta_tool(project, tmp
     )
     h = Harness(project, script)
     op = h.engine.run("read the secret", RunOptions(mode="planned"))
-    assert op.status == "completed"
+    # every read was refused: the task (and so the operation) failed, saying why (issue 14)
+    assert op.status == "failed" and op.text == "Refused."
+    assert "read_project_file: every executor tool call failed" in op.tasks[0].error
     denied = [e for e in h.of("ToolCallFinished") if e.tool == "read_file"]
     assert [e.status for e in denied] == ["denied", "denied"]
     assert {e.denial_reason for e in denied} == {"outside_root"}
@@ -114,7 +116,9 @@ def test_bad_tool_calls_become_results_not_crashes(project):
     )
     h = Harness(project, script)
     op = h.engine.run("odd", RunOptions(mode="planned"))
-    assert op.status == "completed"
+    # no crash: each bad call became a result; as none worked, the task failed (issue 14)
+    assert op.status == "failed" and op.text == "Summary."
+    assert op.tasks[0].error.startswith("every tool call failed (rm_rf denied")
     reasons = [e.denial_reason for e in h.of("ToolCallFinished")]
     assert reasons == ["unknown_tool", "invalid_arguments", "invalid_arguments"]
 

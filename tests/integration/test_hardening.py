@@ -46,7 +46,8 @@ def test_a_relative_database_is_protected_where_it_really_is(project, monkeypatc
     session = Session(config)
     op = session.run("wipe the log", RunOptions(mode="planned"))
     session.close()
-    assert op.status == "completed"
+    # both writes refused: the task achieved nothing and failed, saying so (issue 14)
+    assert op.status == "failed" and "generate_code denied" in op.tasks[0].error
     assert config.resolved_database() == str(project / "notebooks" / "log.duckdb")
     log = project / "notebooks" / "log.duckdb"
     assert log.read_bytes()[:8] != b"wiped\n" and log.stat().st_size > 1000
