@@ -33,13 +33,18 @@ def check_text(f: BinaryIO, rel: str, size: int) -> None:
 
 
 def iter_lines(
-    f: BinaryIO, max_line_bytes: int, max_skip: int | None = None
+    f: BinaryIO,
+    max_line_bytes: int,
+    max_skip: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[bytes, int]]:
     """Yield (line, bytes cut from it) without ever holding more than one capped line.
 
     A line longer than `max_skip` bytes ends the iteration after it is yielded (its rest
     unread), so a file that is one 1 GB line is not read to its end; the caller sees the
-    file position short of the file's size.
+    file position short of the file's size. `stop` is asked between the chunks of a long
+    line's rest: when it says so, the line is yielded as far as it was read and the
+    iteration ends (a clock checked between lines never runs inside a 2 GB line).
     """
     while True:
         line = f.readline(max_line_bytes)
@@ -49,7 +54,7 @@ def iter_lines(
         if not line.endswith(b"\n"):
             # a very long line: skip its rest in chunks, keeping the newline
             while True:
-                if max_skip is not None and cut >= max_skip:
+                if (max_skip is not None and cut >= max_skip) or (stop is not None and stop()):
                     yield line, cut
                     return
                 chunk = f.readline(1 << 16)

@@ -43,6 +43,24 @@ class GrepArgs(ToolArgs):
     include_ignored: bool = Field(False, description="Also search files that .gitignore excludes.")
 
 
+# a line is searched up to this many bytes (ripgrep searches it whole; a 2 GB line cannot
+# be held): longer lines are searched in their start only, and the answer says so
+_RE2_LINE_BYTES = 1 << 20
+
+
+class _Clock:
+    """The RE2 scan's deadline and cancel, remembered once they have run out."""
+
+    def __init__(self, deadline: float, ctx: ToolContext) -> None:
+        self.deadline, self.ctx, self.stopped = deadline, ctx, False
+
+    def out(self) -> bool:
+        """Whether the scan must stop now."""
+        if not self.stopped:
+            self.stopped = time.monotonic() > self.deadline or cancelled(self.ctx)
+        return self.stopped
+
+
 def _grep_re2(
     args: GrepArgs,
     sandbox: Sandbox,
@@ -72,36 +90,45 @@ def _grep_re2(
     else:
         paths = iter([start.rel])
     collector = Collector(sandbox, hits, start, glob)
-    stopped = False
+    clock = _Clock(deadline, ctx)
+    line_cap = _RE2_LINE_BYTES + 1
+    long_lines = False
     for rel in paths:
-        if time.monotonic() > deadline or cancelled(ctx) or hits.full():
+        if clock.out() or hits.full():
             hits.exact = False
             hits.notes.append("search stopped early (time limit, cancel or match budget)")
             break
         if not collector.allowed(rel):
             continue
         try:
-            with sandbox.open_read(rel) as (f, st, _res):
+            with sandbox.open_read(rel, searching=True) as (f, st, _res):
                 if (st.st_size > limits.max_grep_filesize and not big) or is_binary(
                     f.read(BINARY_SNIFF_BYTES)
                 ):
                     continue
                 f.seek(0)
-                for n, (raw, _cut) in enumerate(iter_lines(f, limits.max_line_chars * 4 + 1), 1):
-                    if n % 4096 == 0 and (time.monotonic() > deadline or cancelled(ctx)):
-                        stopped = True
-                        break
+                # the clock is read on every line and between the chunks of a long one, so
+                # a file that is one 2 GB line stops on time too
+                for n, (raw, cut) in enumerate(iter_lines(f, line_cap, stop=clock.out), 1):
+                    long_lines = long_lines or bool(cut)
                     text = raw.decode("utf-8", errors="replace")
                     # like rg, match without the line terminator (RE2's `$` is end of text)
                     matched = regex.search(text.rstrip("\r\n")) is not None
                     if matched or hits.context:
                         collector.add(rel, n, text, matched)
+                    if clock.out():
+                        break
         except (SandboxDenied, OSError):
             continue
-        if stopped:
+        if clock.stopped:
             hits.exact = False
             hits.notes.append("search stopped early (time limit or cancel)")
             break
+    if long_lines:
+        hits.notes.append(
+            f"lines longer than {line_cap - 1} bytes were searched in their first "
+            f"{line_cap - 1} bytes only (the RE2 engine)"
+        )
     return None
 
 

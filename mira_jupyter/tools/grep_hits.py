@@ -12,8 +12,8 @@ from typing import Any
 
 from .base import clip_line
 from .globs import Glob
+from .policy import in_control_dir
 from .sandbox import Resolved, Sandbox, SandboxDenied
-from .walk import VCS_DIRS
 
 COUNT_FACTOR = 50  # keep counting matches up to this many caps, to say how many were cut
 
@@ -33,11 +33,6 @@ class Hits:
     def full(self) -> bool:
         """Whether enough matches were counted to stop altogether."""
         return self.total >= self.cap * COUNT_FACTOR
-
-
-def in_control_dir(rel: str) -> bool:
-    """Whether `rel` lies in .git/, .mira/ or another control directory (never searched)."""
-    return any(part.casefold() in VCS_DIRS for part in rel.split("/"))
 
 
 class Collector:
@@ -60,6 +55,9 @@ class Collector:
                 except SandboxDenied:
                     ok = False
                 else:
+                    # a link elsewhere that resolves into .git/ or .mira/ is not searched
+                    ok = not in_control_dir(res.rel)
+                if ok:
                     sub = (
                         res.rel
                         if self.start.rel in (".", res.rel)
@@ -130,7 +128,7 @@ def verify(sandbox: Sandbox, hits: Hits, budget_bytes: int = 64 * 1024 * 1024) -
         last = max(r["line"] for r in records) + hits.context
         lines: dict[int, str] = {}
         try:
-            with sandbox.open_read(rel) as (f, st, _res):
+            with sandbox.open_read(rel, searching=True) as (f, st, _res):
                 if spent + st.st_size > budget_bytes:
                     raise SandboxDenied("too_large", "verification budget spent")
                 spent += st.st_size

@@ -34,6 +34,26 @@ DEFAULT_SECRET_NAMES: tuple[str, ...] = (
 SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
 
 
+def in_control_dir(rel: str) -> bool:
+    """Whether the root-relative `rel` lies in .git/, .mira/ or another control directory.
+
+    Such paths are never listed or searched, also when a link elsewhere resolves to them.
+    """
+    return any(part.casefold() in PROTECTED_DIR_NAMES for part in rel.split("/"))
+
+
+def is_git_config(rel: str) -> bool:
+    """Whether `rel` is a git config file (``.git/config``, a submodule's or a worktree's).
+
+    Remote URLs in it can carry tokens (``https://user:TOKEN@host/...``) and
+    ``http.extraHeader`` can hold a bearer token, so it is refused to reads like a
+    credentials file rather than redacted: no redaction can know every place git
+    accepts a secret.
+    """
+    parts = rel.casefold().split("/")
+    return ".git" in parts[:-1] and parts[-1].startswith("config")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-call caps; every cap that cuts output is reported with how much was left out."""

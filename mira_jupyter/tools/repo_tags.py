@@ -163,7 +163,7 @@ class TagCache:
         if detect_language(rel) is None or size > self.sandbox.limits.max_parse_bytes:
             return FileTags(rel)
         try:
-            with self.sandbox.open_read(rel) as (f, _st, _res):
+            with self.sandbox.open_read(rel, searching=True) as (f, _st, _res):
                 source = f.read(self.sandbox.limits.max_parse_bytes + 1)
         except (SandboxDenied, OSError):
             return FileTags(rel)

@@ -32,7 +32,9 @@ from .policy import (
     SECRET_ALLOWED,
     Limits,
     SandboxDenied,
+    in_control_dir,
     is_binary,
+    is_git_config,
 )
 from .types import FileWrite
 
@@ -175,6 +177,8 @@ class Sandbox:
 
     def is_secret(self, rel: str) -> bool:
         """Whether `rel` looks like a credential file, which tools neither list nor read."""
+        if is_git_config(rel):
+            return True
         if self._secret_re is None:
             return False
         for part in [] if rel == "." else rel.split("/"):
@@ -222,11 +226,37 @@ class Sandbox:
         return check
 
     def check_visible(self, path: str) -> Resolved:
-        """Re-check a path produced by a walk, glob or rg: inside, no escape, not secret."""
+        """Re-check a path produced by a walk, glob or rg: inside, no escape, not secret.
+
+        A credentials-like name is refused as spelled, before it is resolved: otherwise a
+        missing ``.env.x`` (not_found) and a present one (protected_path) would tell the
+        model which secret files exist.
+        """
+        named = self._lexical_rel(path)
+        if named is not None and self.is_secret(named):
+            raise SandboxDenied("protected_path", f"{named!r} looks like a credentials file")
         res = self.resolve(path)
         if self.is_secret(res.rel):
             raise SandboxDenied("protected_path", f"{res.rel!r} looks like a credentials file")
         return res
+
+    def _lexical_rel(self, path: str) -> str | None:
+        """`path` relative to the root without resolving links, or None if not inside."""
+        if (
+            not isinstance(path, str)
+            or not path.strip()
+            or path.startswith("~")
+            or "\x00" in path
+            or len(path) > _MAX_PATH_CHARS
+            or not _is_text(path)
+        ):
+            return None  # resolve() gives these their own, more precise denial
+        candidate = path if os.path.isabs(path) else os.path.join(self.root, path)
+        lexical = os.path.normpath(candidate)
+        for alias in self._aliases:
+            if _within(lexical, alias):
+                return os.path.relpath(lexical, alias).replace(os.sep, "/")
+        return None
 
     # -- descriptors --------------------------------------------------------------------
 
@@ -321,9 +351,19 @@ class Sandbox:
             )
 
     @contextlib.contextmanager
-    def open_read(self, path: str) -> Iterator[tuple[BinaryIO, os.stat_result, Resolved]]:
-        """Open a regular file for reading: (binary file, fstat, resolved path)."""
+    def open_read(
+        self, path: str, *, searching: bool = False
+    ) -> Iterator[tuple[BinaryIO, os.stat_result, Resolved]]:
+        """Open a regular file for reading: (binary file, fstat, resolved path).
+
+        `searching` (grep, walks) also refuses a path that resolves into a control
+        directory: a link `notes -> .git/config` swapped in after a search checked it.
+        """
         res = self.check_visible(path)
+        if searching and in_control_dir(res.rel):
+            raise SandboxDenied(
+                "protected_path", f"{res.rel!r} is in a control directory, which is never searched"
+            )
         if res.rel == ".":
             raise SandboxDenied("invalid_path", "the project root is a directory: use list_files")
         parent, name = _split(res.rel)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .policy import in_control_dir
 from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied, is_text
 
 # Version-control metadata and Mira's own control directory (its log, journals and
@@ -231,12 +232,16 @@ class Walker:
             yield Entry(rel, "file", st.st_size)
 
     def _visit_link(self, rel: str, include_dirs: bool) -> Iterator[Entry]:
-        # a link is listed only when it resolves inside the root; directory links are
+        # a link is listed only when it resolves inside the root, and not into .git/ or
+        # .mira/ (which are never listed, whatever name leads there); directory links are
         # never descended (that is how walks loop or leave the root)
         try:
             res = self.sandbox.check_visible(rel)
             st = os.stat(res.real)
         except (SandboxDenied, OSError):
+            self.stats.links_skipped += 1
+            return
+        if in_control_dir(res.rel):
             self.stats.links_skipped += 1
             return
         if stat.S_ISREG(st.st_mode):
