@@ -34,6 +34,24 @@ _LAZY = {"Operation": ".engine.result", "RunOptions": ".engine.engine", "Session
 _session: Session | None = None
 
 
+def _estimate_cut_call(model_id: str, request: str, partial_output: str) -> Any:
+    """Price a call a dead kernel cut, for store recovery (the model layer loads on use)."""
+    from .llm.usage import estimate_cut_call
+
+    return estimate_cut_call(model_id, request, partial_output)
+
+
+def _install_hooks() -> None:
+    from .core import hooks
+
+    if hooks.cut_call_estimator is None:
+        hooks.cut_call_estimator = _estimate_cut_call
+
+
+# every import of a submodule (mira_jupyter.store.analytics too) runs this first
+_install_hooks()
+
+
 def __getattr__(name: str) -> Any:
     home = _LAZY.get(name)
     if home is None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ..core import hooks
 from . import journal
 from .rows import apply_events
 from .session import pid_alive, this_host
@@ -75,7 +76,9 @@ def estimate_interrupted_calls(con: duckdb.DuckDBPyConnection, op_id: str) -> in
         """,
         [op_id],
     ).fetchall()
-    estimator = _estimator
+    # the session installs one; without it (a process that only opened the store) the
+    # package's own lazy one prices the call, so it is not left unpriced for good
+    estimator = _estimator or hooks.cut_call_estimator
     if not calls or estimator is None:
         return 0
     (request,) = con.execute(

@@ -106,7 +106,7 @@ def remove_file(sb: Sandbox, path: str) -> bytes:
 def _previous(sb: Sandbox, dfd: int, name: str, res: Resolved) -> tuple[bytes | None, int | None]:
     try:
         if HAVE_DIR_FD:
-            sb.refuse_special(name, dfd, res.rel)
+            sb.refuse_special(name, dfd, repr(res.rel))
             fd = os.open(name, os.O_RDONLY | NOFOLLOW | NONBLOCK | CLOEXEC, dir_fd=dfd)
         else:
             fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))

@@ -22,6 +22,7 @@ from .base import (
 )
 from .globs import GlobError, compile_glob
 from .grep_hits import in_control_dir
+from .line_estimate import SAMPLE_BYTES, count_or_estimate_lines, sample_offsets
 from .sandbox import SandboxDenied
 from .types import FileWrite, ToolContext, ToolResult, tool
 from .walk import Walker
@@ -254,10 +255,13 @@ def list_files(args: ListFilesArgs, ctx: ToolContext) -> ToolResult:
     start = sandbox.check_visible(args.directory)
     if in_control_dir(start.rel):
         return ToolResult.denied(
-            "protected_path", f"{start.rel!r} is a control directory, which is never listed"
+            "protected_path",
+            f"{sandbox.shown(args.directory, start)} is a control directory, which is never listed",
         )
     if not _is_dir(start.real):
-        return ToolResult.denied("invalid_path", f"{start.rel!r} is not a directory: use read_file")
+        return ToolResult.denied(
+            "invalid_path", f"{sandbox.shown(args.directory, start)} is not a directory: use read_file"
+        )
     recursive = args.recursive or (glob is not None and not glob.by_name)
     walker = Walker(sandbox, include_ignored=args.include_ignored, cancel=ctx.cancel)
     prefix = "" if start.rel == "." else start.rel + "/"
@@ -307,8 +311,6 @@ class CountLinesArgs(ToolArgs):
 
 
 _EXACT_COUNT_BYTES = 32 * 1024 * 1024  # words and characters are counted exactly up to this
-_SAMPLES = 16  # blocks read, spread over a bigger file, to estimate its words and characters
-_SAMPLE_BYTES = 256 * 1024
 
 
 def _exact_counts(f: BinaryIO, ctx: ToolContext) -> dict[str, int] | None:
@@ -332,38 +334,25 @@ def _exact_counts(f: BinaryIO, ctx: ToolContext) -> dict[str, int] | None:
 
 
 def _estimated_counts(f: BinaryIO, size: int, ctx: ToolContext) -> dict[str, object]:
-    """Lines by a timed newline scan (exact when it reaches the end); words and characters
-    from evenly spread samples. Says which figures are estimates."""
+    """Lines by a timed newline scan (exact when it reaches the end, else the rest
+    estimated); words and characters from evenly spread samples. Says which are estimates."""
     limits = sandbox_of(ctx).limits
-    scan = scan_lines(f, None, limits.scan_seconds, ctx)
-    f.seek(size - 1)
-    last = f.read(1)
+    count = count_or_estimate_lines(f, size, limits.scan_seconds, ctx)
     words = chars = sampled = 0
-    step = max((size - _SAMPLE_BYTES) // (_SAMPLES - 1), 1)
-    for i in range(_SAMPLES):
-        f.seek(min(i * step, max(size - _SAMPLE_BYTES, 0)))
-        block = f.read(_SAMPLE_BYTES)
+    for offset in sample_offsets(size):
+        f.seek(offset)
+        block = f.read(SAMPLE_BYTES)
         sampled += len(block)
         words += len(block.split())
         chars += len(block.decode("utf-8", errors="replace"))
-    out: dict[str, object] = {"bytes": size}
-    estimated = ["words", "chars"]
-    if scan.complete:
-        out["lines"] = _lines_in(scan.newlines, size, last)
-    else:
-        out["lines"] = round(scan.newlines * size / max(scan.scanned, 1))
-        estimated.insert(0, "lines")
+    out: dict[str, object] = {"bytes": size, "lines": count.lines}
+    estimated = ["words", "chars"] if count.exact else ["lines", "words", "chars"]
     out["words"] = round(words * size / sampled)
     out["chars"] = round(chars * size / sampled)
     out["estimated"] = estimated
-    how = (
-        "lines counted exactly"
-        if scan.complete
-        else f"lines extrapolated from the first {scan.scanned} bytes ({scan.stopped})"
-    )
     out["notice"] = (
-        f"{size} bytes is over {_EXACT_COUNT_BYTES}: {how}; words and chars extrapolated "
-        f"from {_SAMPLES} samples ({sampled} bytes)"
+        f"{size} bytes is over {_EXACT_COUNT_BYTES}: {count.how}; words and chars "
+        f"extrapolated from {len(sample_offsets(size))} samples ({sampled} bytes)"
     )
     return out
 

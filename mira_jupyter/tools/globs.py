@@ -69,11 +69,20 @@ def _translate_class(pattern: str, i: int) -> tuple[str, int]:
     while j < len(pattern) and pattern[j] != "]":
         j += 1
     if j >= len(pattern):
-        return re.escape("["), i + 1
+        # ripgrep refuses this too: one answer whichever engine or tool reads the glob
+        raise GlobError(
+            f"malformed glob pattern: unclosed character class at '{pattern[i:i + 20]}' "
+            "(a literal '[' is written '[[]')"
+        )
     body = pattern[i + 1 : j]
     negate = body[:1] in ("!", "^")
     if negate:
         body = body[1:]
+    for k in range(1, len(body) - 1):
+        if body[k] == "-" and body[k - 1] > body[k + 1]:
+            raise GlobError(
+                f"malformed glob pattern: invalid range '{body[k - 1 : k + 2]}' in a character class"
+            )
     body = body.replace("\\", "\\\\").replace("/", "")
     if not body:
         return re.escape(pattern[i : j + 1]), j + 1
@@ -103,10 +112,14 @@ def _translate(pattern: str, depth: int = 0) -> str:
             piece, i = _translate_class(pattern, i)
             out.append(piece)
             continue
-        elif c == "{" and depth < 4:
+        elif c == "{":
             close = _matching_brace(pattern, i)
             if close == -1:
-                out.append(re.escape(c))
+                raise GlobError(
+                    "malformed glob pattern: unclosed '{' (a literal '{' is written '[{]')"
+                )
+            if depth:
+                raise GlobError("malformed glob pattern: nested alternate groups are not allowed")
             else:
                 options = _split_top_level(pattern[i + 1 : close])
                 out.append("(?:" + "|".join(_translate(o, depth + 1) for o in options) + ")")

@@ -197,7 +197,8 @@ def grep_files(args: GrepArgs, ctx: ToolContext) -> ToolResult:
     start = sandbox.check_visible(args.path)
     if in_control_dir(start.rel):
         return ToolResult.denied(
-            "protected_path", f"{start.rel!r} is a control directory, which is never searched"
+            "protected_path",
+            f"{sandbox.shown(args.path, start)} is a control directory, which is never searched",
         )
     try:
         st = os.stat(start.real)
@@ -206,9 +207,20 @@ def grep_files(args: GrepArgs, ctx: ToolContext) -> ToolResult:
     if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
         # a FIFO or device given as the path would block the search until the timeout
         return ToolResult.denied(
-            "invalid_path", f"{start.rel!r} is not a regular file or directory"
+            "invalid_path",
+            f"{sandbox.shown(args.path, start)} is not a regular file or directory",
         )
     is_dir = stat.S_ISDIR(st.st_mode)
+    if not is_dir:
+        # named directly, a binary file would be searched by ripgrep (NUL bytes and all)
+        # and skipped in silence by RE2: both refuse it, as read_file does
+        with sandbox.open_read(args.path) as (f, fst, _res):
+            if is_binary(f.read(BINARY_SNIFF_BYTES)):
+                return ToolResult.denied(
+                    "binary",
+                    f"{sandbox.shown(args.path, start)} is a binary file ({fst.st_size} bytes, "
+                    "a NUL byte in its first 8 KiB): not searched",
+                )
     limits = sandbox.limits
     big = not is_dir and st.st_size > limits.max_grep_filesize
     hits = Hits(cap=limits.max_matches, context=args.context_lines)

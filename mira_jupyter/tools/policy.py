@@ -13,6 +13,9 @@ PROTECTED_DIR_NAMES = frozenset({".git", ".mira", ".hg", ".svn"})
 # The database file also protects the side files DuckDB and SQLite keep next to it.
 # ".journal" is the recorder's directory of not-yet-written events
 DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", ".journal", "-shm", ".tmp")
+# A corrupt log is moved aside as ``<name>.corrupt-<timestamp>`` (and ``….wal``) beside it
+# (store.faults.CORRUPT_SUFFIX, which must equal this): those copies are the old log.
+DB_ASIDE_MARK = ".corrupt-"
 DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".env",
     ".env.*",

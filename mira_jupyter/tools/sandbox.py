@@ -26,6 +26,7 @@ from ._fd import split_rel as _split
 from .atomic import WriteOutcome
 from .policy import (
     BINARY_SNIFF_BYTES,
+    DB_ASIDE_MARK,
     DB_SIDE_SUFFIXES,
     DEFAULT_SECRET_NAMES,
     PROTECTED_DIR_NAMES,
@@ -111,9 +112,11 @@ class Sandbox:
             else None
         )
         self._protected: list[str] = []
+        self._aside_prefixes: list[str] = []  # moved-aside copies of a corrupt log
         for item in protected:
             p = os.path.realpath(os.path.join(real, os.fspath(item)))
             self._protected.extend(p + suffix for suffix in DB_SIDE_SUFFIXES)
+            self._aside_prefixes.append(os.path.normcase(p + DB_ASIDE_MARK).casefold())
 
     # -- checks -------------------------------------------------------------------------
 
@@ -173,6 +176,8 @@ class Sandbox:
         if any(p.casefold() in PROTECTED_DIR_NAMES for p in parts):
             return True
         real = os.path.normcase(os.path.join(self.root, *parts)).casefold()
+        if any(real.startswith(prefix) for prefix in self._aside_prefixes):
+            return True
         return any(real == p.casefold() or _within(real, p.casefold()) for p in self._protected)
 
     def is_secret(self, rel: str) -> bool:
@@ -239,6 +244,17 @@ class Sandbox:
         if self.is_secret(res.rel):
             raise SandboxDenied("protected_path", f"{res.rel!r} looks like a credentials file")
         return res
+
+    def shown(self, path: str, res: Resolved) -> str:
+        """How a denial names `path`: as the model spelled it, and what a link leads to.
+
+        Naming only the resolved target would report a link to a FIFO under a name the
+        model never used.
+        """
+        named = self._lexical_rel(path)
+        if named is None or named == res.rel:
+            return repr(res.rel)
+        return f"{named!r} (a link to {res.rel!r})"
 
     def _lexical_rel(self, path: str) -> str | None:
         """`path` relative to the root without resolving links, or None if not inside."""
@@ -321,8 +337,10 @@ class Sandbox:
             finally:
                 os.close(fd)
 
-    def refuse_special(self, name: str, dir_fd: int, rel: str) -> None:
-        """Raise unless `name` in `dir_fd` is missing, a link, a directory or a regular file."""
+    def refuse_special(self, name: str, dir_fd: int, shown: str) -> None:
+        """Raise unless `name` in `dir_fd` is missing, a link, a directory or a regular file.
+
+        `shown` names the file in the denial (already quoted)."""
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except OSError:
@@ -330,7 +348,7 @@ class Sandbox:
         mode = st.st_mode
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
             raise SandboxDenied(
-                "invalid_path", f"{rel!r} is not a regular file (a FIFO, socket or device)"
+                "invalid_path", f"{shown} is not a regular file (a FIFO, socket or device)"
             )
 
     def verify_dir(self, fd: int, rel: str) -> None:
@@ -360,9 +378,10 @@ class Sandbox:
         directory: a link `notes -> .git/config` swapped in after a search checked it.
         """
         res = self.check_visible(path)
+        shown = self.shown(path, res)
         if searching and in_control_dir(res.rel):
             raise SandboxDenied(
-                "protected_path", f"{res.rel!r} is in a control directory, which is never searched"
+                "protected_path", f"{shown} is in a control directory, which is never searched"
             )
         if res.rel == ".":
             raise SandboxDenied("invalid_path", "the project root is a directory: use list_files")
@@ -371,7 +390,7 @@ class Sandbox:
             if HAVE_DIR_FD:
                 # never open a special file at all: opening a FIFO's read end releases a
                 # writer waiting on it, and a device's open may act on the device
-                self.refuse_special(name, dfd, res.rel)
+                self.refuse_special(name, dfd, shown)
                 # O_NONBLOCK so a FIFO swapped in after the stat cannot block the kernel
                 fd = self._open_component(name, dfd, os.O_RDONLY | _NONBLOCK)
             else:
@@ -380,8 +399,8 @@ class Sandbox:
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             if stat.S_ISDIR(st.st_mode):
-                raise SandboxDenied("invalid_path", f"{res.rel!r} is a directory: use list_files")
-            raise SandboxDenied("invalid_path", f"{res.rel!r} is not a regular file")
+                raise SandboxDenied("invalid_path", f"{shown} is a directory: use list_files")
+            raise SandboxDenied("invalid_path", f"{shown} is not a regular file")
         with os.fdopen(fd, "rb") as f:
             yield f, st, res
 

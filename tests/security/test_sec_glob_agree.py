@@ -1,0 +1,60 @@
+"""Every tool and both grep engines give one answer for a malformed glob.
+
+ripgrep refused ``[[[[`` while list_files and the RE2 engine took it as a literal name, so
+the same pattern was an error or an empty result depending on which was installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import World, assert_denied
+
+from mira_jupyter.tools import grep
+
+MALFORMED = ["[[[[", "[abc", "src/[z-a]*", "{a,b", "*.{py,{md,txt}}", "[]", "[!]", "{{{{{{"]
+WELL_FORMED = ["a}", "[a-]", "[]]", "{}", "{,}", "*.{py}", "[^a]*", "[[]x", "**a", "src/**"]
+
+
+def _engine(monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    if engine == "re2":
+        monkeypatch.setattr(grep, "find_rg", lambda: None)
+    elif grep.find_rg() is None:
+        pytest.skip("ripgrep binary not installed")
+
+
+@pytest.mark.parametrize("pattern", MALFORMED)
+def test_list_files_refuses_a_malformed_glob(world: World, pattern: str) -> None:
+    result = world.call("list_files", pattern=pattern)
+    assert_denied(result, "invalid_path")
+    assert "malformed glob pattern" in result.content["error"]
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+@pytest.mark.parametrize("pattern", MALFORMED)
+def test_grep_refuses_a_malformed_glob_on_either_engine(
+    world: World, engine: str, pattern: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine(monkeypatch, engine)
+    result = world.call("grep_files", pattern="x", file_pattern=pattern)
+    assert_denied(result, "invalid_path")
+    assert "malformed glob pattern" in result.content["error"]
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+@pytest.mark.parametrize("pattern", WELL_FORMED)
+def test_globs_ripgrep_accepts_work_on_both_engines(
+    world: World, engine: str, pattern: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine(monkeypatch, engine)
+    assert world.call("list_files", pattern=pattern).status == "ok"
+    result = world.call("grep_files", pattern="import", file_pattern=pattern)
+    assert result.status == "ok", result
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+def test_both_engines_find_the_same_files_for_a_brace_glob(
+    world: World, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine(monkeypatch, engine)
+    result = world.call("grep_files", pattern="o", file_pattern="*.{py,txt}")
+    assert sorted({m["file"] for m in result.content["matches"]}) == ["notes.txt", "src/app.py"]
