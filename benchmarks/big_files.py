@@ -35,6 +35,12 @@ CALLS = [
     ("grep_files", {"pattern": "NEEDLE-[0-9]+"}),
     ("list_files", {"recursive": True}),
     ("read_file", {"path": "one_line.txt", "start_line": 2}),
+    # "[re2]": the same call with ripgrep hidden (the fallback engine)
+    ("grep_files[re2]", {"pattern": "NEEDLE-[0-9]+", "path": "big.log"}),
+    ("grep_files[re2]", {"pattern": "needle", "path": "sparse_line.txt"}),
+    ("grep_files", {"pattern": "needle", "path": "sparse_line.txt"}),
+    ("count_lines", {"paths": ["sparse_line.txt"]}),
+    ("summarize_file", {"path": "sparse_line.txt"}),
 ]
 
 
@@ -58,6 +64,11 @@ def generate(directory: Path) -> None:
             f.write(header)
             while f.tell() < (300 << 20) - len(block):
                 f.write(block)
+    sparse = directory / "sparse_line.txt"
+    if not sparse.exists():  # 2 GiB, one line: 8 KiB of text, then a hole (no disk used)
+        with sparse.open("wb") as f:
+            f.write(b"needle " + b"x" * 8185)
+            f.truncate(2 * GIB)
     one = directory / "one_line.txt"
     if not one.exists():
         with one.open("wb") as f:  # 256 MiB without a newline
@@ -88,11 +99,15 @@ def worker(directory: str) -> None:
     from mira_jupyter.tools.sandbox import Sandbox
     from mira_jupyter.tools.types import ToolContext
 
+    from mira_jupyter.tools import grep
+
     tools = file_tools()
     ctx = ToolContext(sandbox=Sandbox(directory))
+    find_rg = grep.find_rg
     for name, args in CALLS:
+        grep.find_rg = (lambda: None) if name.endswith("[re2]") else find_rg
         start = time.perf_counter()
-        result = dispatch(tools, name, args, ctx)
+        result = dispatch(tools, name.removesuffix("[re2]"), args, ctx)
         seconds = time.perf_counter() - start
         record = {"status": result.status, "content": result.content}
         print(json.dumps({"call": [name, args], "seconds": seconds, "said": _summary(record)}), flush=True)
@@ -135,6 +150,8 @@ def main() -> None:
     directory = Path(args.dir or Path(tempfile.gettempdir()) / "mira-big-files")
     generate(directory)
     for path in directory.iterdir():  # warm the page cache, as a file being worked on is
+        if path.name == "sparse_line.txt":
+            continue  # a hole: nothing to cache
         with path.open("rb") as f:
             while f.read(1 << 24):
                 pass
