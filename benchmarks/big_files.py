@@ -94,12 +94,11 @@ def _summary(result: dict) -> str:
 
 def worker(directory: str) -> None:
     """Run every call here, printing one JSON line per call."""
+    from mira_jupyter.tools import grep
     from mira_jupyter.tools.dispatch import dispatch
     from mira_jupyter.tools.registry import file_tools
     from mira_jupyter.tools.sandbox import Sandbox
     from mira_jupyter.tools.types import ToolContext
-
-    from mira_jupyter.tools import grep
 
     tools = file_tools()
     ctx = ToolContext(sandbox=Sandbox(directory))

@@ -264,7 +264,7 @@ class Sandbox:
             or path.startswith("~")
             or "\x00" in path
             or len(path) > _MAX_PATH_CHARS
-            or not _is_text(path)
+            or not is_text(path)
         ):
             return None  # resolve() gives these their own, more precise denial
         candidate = path if os.path.isabs(path) else os.path.join(self.root, path)

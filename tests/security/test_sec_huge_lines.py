@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mira_jupyter.tools import grep
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Sandbox
 from mira_jupyter.tools.types import ToolContext
 
@@ -43,7 +44,7 @@ def one_line(tmp_path: Path) -> Path:
 
 def _grep(root: Path, cancel: object, **args: object):  # noqa: ANN202
     ctx = ToolContext(sandbox=Sandbox(root), cancel=cancel)
-    return ToolRegistry().dispatch("grep_files", {"pattern": "needle", **args}, ctx)
+    return dispatch(file_tools(), "grep_files", {"pattern": "needle", **args}, ctx)
 
 
 def test_re2_stops_inside_a_huge_line_and_says_so(

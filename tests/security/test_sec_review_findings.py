@@ -9,7 +9,8 @@ import pytest
 from conftest import World, assert_denied
 
 from mira_jupyter.tools import grep
-from mira_jupyter.tools.registry import ToolRegistry
+from mira_jupyter.tools.dispatch import dispatch
+from mira_jupyter.tools.registry import file_tools
 from mira_jupyter.tools.sandbox import Limits, Sandbox
 from mira_jupyter.tools.types import ToolContext
 
@@ -68,9 +69,9 @@ def test_line_estimates_of_a_sparse_file_agree_and_are_right(tmp_path: Path) -> 
         f.write(b"".join(b"line %05d\n" % i for i in range(2000)))
         f.truncate(64 * MIB)
     ctx = ToolContext(sandbox=Sandbox(tmp_path, limits=Limits(scan_seconds=0)))
-    registry = ToolRegistry()
-    counted = registry.dispatch("count_lines", {"paths": ["sparse.log"]}, ctx)
-    summary = registry.dispatch("summarize_file", {"path": "sparse.log"}, ctx)
+    tools = file_tools()
+    counted = dispatch(tools, "count_lines", {"paths": ["sparse.log"]}, ctx)
+    summary = dispatch(tools, "summarize_file", {"path": "sparse.log"}, ctx)
     (entry,) = counted.content["files"]
     assert "lines" in entry["estimated"]
     assert summary.content["estimated"] == ["lines"]
@@ -93,8 +94,8 @@ def test_moved_aside_copies_of_a_log_outside_mira_are_protected(tmp_path: Path, 
     (tmp_path / "logs").mkdir()
     db = tmp_path / "logs" / "mira.duckdb"
     sandbox = Sandbox(tmp_path, protected=[db])
-    result = ToolRegistry().dispatch(
-        "write_file", {"path": name, "content": "x"}, ToolContext(sandbox=sandbox)
+    result = dispatch(
+        file_tools(), "write_file", {"path": name, "content": "x"}, ToolContext(sandbox=sandbox)
     )
     assert_denied(result, "protected_path")
     assert not (tmp_path / name).exists()
