@@ -219,13 +219,15 @@ class Sandbox:
                 return self.check_visible(path)
             real = os.path.join(base.real, name)
             try:
-                if stat.S_ISLNK(os.lstat(real).st_mode):
-                    return self.check_visible(path)
+                st = os.lstat(real)
             except OSError:
+                return self.check_visible(path)
+            if stat.S_ISLNK(st.st_mode):
                 return self.check_visible(path)
             rel = name if base.rel == "." else f"{base.rel}/{name}"
             if self.is_secret(rel):
                 raise SandboxDenied("protected_path", f"{rel!r} looks like a credentials file")
+            self._refuse_linked_secret(st, repr(rel))
             return Resolved(rel=rel, real=real, exists=True)
 
         return check
@@ -243,7 +245,17 @@ class Sandbox:
         res = self.resolve(path)
         if self.is_secret(res.rel):
             raise SandboxDenied("protected_path", f"{res.rel!r} looks like a credentials file")
+        with contextlib.suppress(OSError):
+            self._refuse_linked_secret(os.lstat(res.real), self.shown(path, res))
         return res
+
+    def _refuse_linked_secret(self, st: os.stat_result, shown: str) -> None:
+        from .hardlinks import is_linked_secret
+
+        if is_linked_secret(self, st):
+            raise SandboxDenied(
+                "protected_path", f"{shown} is a hard link to a credentials file"
+            )
 
     def shown(self, path: str, res: Resolved) -> str:
         """How a denial names `path`: as the model spelled it, and what a link leads to.
@@ -396,6 +408,11 @@ class Sandbox:
             else:
                 fd = os.open(res.real, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         st = os.fstat(fd)
+        try:  # the descriptor's own inode: a hard link swapped in after the check is seen
+            self._refuse_linked_secret(st, shown)
+        except SandboxDenied:
+            os.close(fd)
+            raise
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             if stat.S_ISDIR(st.st_mode):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .hardlinks import is_linked_secret
 from .policy import in_control_dir
 from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied, is_text
 
@@ -229,6 +230,9 @@ class Walker:
                 return
             yield from self._descend(handle, rel, name, depth, include_dirs)
         elif stat.S_ISREG(st.st_mode):
+            if st.st_nlink > 1 and is_linked_secret(self.sandbox, st):
+                self.stats.secrets_hidden += 1
+                return
             yield Entry(rel, "file", st.st_size)
 
     def _visit_link(self, rel: str, include_dirs: bool) -> Iterator[Entry]:
