@@ -80,6 +80,10 @@ class Mira(Configurable):
     repo_map_tokens = Int(
         help="Token budget of the ranked repo map used as the project snapshot (simple mode, planning)."
     ).tag(config=True)
+    instructions_tokens = Int(
+        help="Token cap on the project instructions (AGENTS.md or .mira/instructions.md) "
+        "put in every system prompt; 0 turns them off."
+    ).tag(config=True)
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
     )
@@ -220,6 +224,21 @@ class Mira(Configurable):
             raise ValueError(f"Mira.repo_map_tokens must be between 100 and 50000, got {value}")
         return value
 
+    @default("instructions_tokens")
+    def _default_instructions_tokens(self) -> int:
+        value = _env("instructions_tokens")
+        try:
+            return int(value) if value is not None else 2000
+        except ValueError:
+            raise ValueError(f"MIRA_INSTRUCTIONS_TOKENS must be a whole number, got {value!r}") from None
+
+    @validate("instructions_tokens")
+    def _check_instructions_tokens(self, proposal):  # noqa: ANN001 - traitlets signature
+        value = proposal["value"]
+        if not 0 <= value <= 50_000:
+            raise ValueError(f"Mira.instructions_tokens must be between 0 and 50000, got {value}")
+        return value
+
     @default("view")
     def _default_view(self) -> str:
         value = _env("view") or "auto"
@@ -339,6 +358,7 @@ class Mira(Configurable):
             # the engine protects the directory it loads skills from (MIRA_SKILLS_DIR, read now)
             user_skills_dir=default_user_skills_dir(),
             repo_map_tokens=self.repo_map_tokens,
+            instructions_tokens=self.instructions_tokens,
             provider_settings=providers,
             prices_file=self.resolved_prices_file(),
             allow_unpriced=self.allow_unpriced,

@@ -279,6 +279,7 @@ class Engine:
         from ..tools.registry import file_tools
         from ..tools.roots import protected_paths
         from ..tools.sandbox import Sandbox
+        from .instructions import load_instructions
         from .settings import default_user_skills_dir
 
         settings = self.settings
@@ -306,6 +307,7 @@ class Engine:
             budget=OperationBudget(budget, self.spend, spent=op.cost.most_usd),
             allow_unpriced=settings.allow_unpriced,
         )
+        sandbox = Sandbox(settings.project_root, protected=protected, limits=limits)
         return OperationRun(
             operation_id=op.id,
             request=op.request,
@@ -314,7 +316,7 @@ class Engine:
             calls=calls,
             dispatcher=ToolDispatcher(op.id, self.bus, settings.max_tool_result_chars),
             tracker=TaskTracker(op.id, self.bus),
-            sandbox=Sandbox(settings.project_root, protected=protected, limits=limits),
+            sandbox=sandbox,
             file_tools=file_tools(),
             orch_tools=orchestrator_tools(),
             skills=self._skills_or_none(),
@@ -324,6 +326,8 @@ class Engine:
             max_parallel=settings.max_parallel,
             reasoning_execution=options.reasoning or settings.reasoning_execution,
             repo_map_tokens=settings.repo_map_tokens,
+            # read once per operation: every prompt of it carries the same text (prefix caches)
+            instructions=load_instructions(sandbox, settings.instructions_tokens),
         )
 
     def _model(self, model_id: str) -> ChatModel:
@@ -394,7 +398,9 @@ class Engine:
             {
                 "role": "system",
                 "content": prompts.SIMPLE.format(
-                    project_root=run.project_name, snapshot=run.snapshot()
+                    project_root=run.project_name,
+                    instructions=run.instructions.prompt_block(),
+                    snapshot=run.snapshot(),
                 ),
             },
             {"role": "user", "content": run.request},
@@ -575,7 +581,9 @@ class Engine:
     def _orchestrator_system(self, run: OperationRun) -> str:
         catalog = run.skills.catalog() if run.skills is not None else ""
         return prompts.ORCHESTRATOR.format(
-            project_root=run.project_name, skill_catalog=catalog or "(none)"
+            project_root=run.project_name,
+            instructions=run.instructions.prompt_block(),
+            skill_catalog=catalog or "(none)",
         )
 
     def _remember(self, op: Operation) -> None:

@@ -20,6 +20,7 @@ from . import prompts
 from .bus import EventBus
 from .calls import CallRunner, CapReached
 from .dispatch import ToolDispatcher
+from .instructions import ProjectInstructions
 from .metatools import DELEGATION_TOOLS, META_TOOLS
 from .task_outcomes import ToolOutcome
 from .tasks import TaskTracker
@@ -95,6 +96,8 @@ class OperationRun:
     # per thread: the last model call made (for the tool calls it asked for), and where the
     # outcomes of a delegation's executor calls are collected
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    skills_used: list[str] = field(default_factory=list)
+    instructions: ProjectInstructions = field(default_factory=lambda: ProjectInstructions(None))
 
     @property
     def last_llm_call_id(self) -> str | None:
@@ -104,7 +107,12 @@ class OperationRun:
     @last_llm_call_id.setter
     def last_llm_call_id(self, value: str | None) -> None:
         self._local.llm_call_id = value
-    skills_used: list[str] = field(default_factory=list)
+
+    def executor_system(self) -> str:
+        """The executor's system prompt, with the project instructions in its stable part."""
+        return prompts.EXECUTOR.format(
+            project_root=self.project_name, instructions=self.instructions.prompt_block()
+        )
 
     # -- tool plumbing ---------------------------------------------------------------
 
@@ -218,7 +226,7 @@ class OperationRun:
     def executor_loop(self, job: str, tool_names: set[str], purpose: str) -> str:
         """Multi-turn executor conversation with file tools; returns its final text."""
         messages: list[Message] = [
-            {"role": "system", "content": prompts.EXECUTOR.format(project_root=self.project_name)},
+            {"role": "system", "content": self.executor_system()},
             {"role": "user", "content": job},
         ]
         schemas = tool_schemas(self.file_tools, tool_names)
@@ -363,9 +371,13 @@ class OperationRun:
             project_root=self.project_name,
             skill_name=skill.name,
         )
-        head = prompts.SKILL_ORCHESTRATOR if role == "orchestrator" else prompts.EXECUTOR
+        if role == "orchestrator":
+            head = prompts.SKILL_ORCHESTRATOR.format(project_root=self.project_name)
+            head += self.instructions.prompt_block()
+        else:
+            head = self.executor_system()
         messages: list[Message] = [
-            {"role": "system", "content": f"{head.format(project_root=self.project_name)}\n\n{body}"},
+            {"role": "system", "content": f"{head}\n\n{body}"},
             {"role": "user", "content": task},
         ]
         reasoning = self.reasoning_execution if role == "orchestrator" else None

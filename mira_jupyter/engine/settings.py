@@ -25,6 +25,7 @@ class EngineSettings:
     max_parallel: int = 4  # read-only delegations of one orchestrator turn run at once (1: none)
     max_tool_result_chars: int = 16_000
     repo_map_tokens: int = 1_500  # the ranked repo map given to simple mode and planning
+    instructions_tokens: int = 2_000  # cap on AGENTS.md in every system prompt
     max_total_tokens: int = 600_000
     output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
     max_output_tokens: int | None = None  # the output cap of every call (None: per phase)

@@ -42,7 +42,7 @@ def _parser(name: str, description: str) -> _Parser:
 
 
 def status(magics: MiraMagics, argv: list[str]) -> None:
-    """Models, which API keys are set (never their values), project root, database."""
+    """Models, which API keys are set (never their values), project root, database, AGENTS.md."""
     from ..llm.providers import key_status
 
     config = magics.session.config
@@ -73,8 +73,21 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
             for status in key_status(config.engine_settings().provider_settings).values()
             if status.env_var
         ),
+        "instructions       : " + _instructions_line(config),
     ]
     print("\n".join(lines))
+
+
+def _instructions_line(config: Any) -> str:
+    """Which project instructions file the next operation loads, and its size."""
+    from ..engine.instructions import load_instructions
+    from ..tools.sandbox import Sandbox
+
+    try:
+        sandbox = Sandbox(config.resolved_root())
+    except ValueError as exc:  # the root is refused: the operation would say so too
+        return f"unavailable ({exc})"
+    return load_instructions(sandbox, config.instructions_tokens).status_line()
 
 
 def history(magics: MiraMagics, argv: list[str]) -> Any:

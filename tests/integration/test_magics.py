@@ -104,6 +104,14 @@ def test_status_shows_models_and_key_presence_never_values(shell, capsys, monkey
     assert "THIS-MUST-NOT-APPEAR" not in out
 
 
+def test_status_names_the_project_instructions_file_and_its_size(shell, capsys, tmp_path):
+    shell.run_line_magic("mira", "status")
+    assert "instructions       : none (add AGENTS.md" in capsys.readouterr().out
+    (tmp_path / "proj" / "AGENTS.md").write_text("Run pytest -q before answering.\n")
+    shell.run_line_magic("mira", "status")
+    assert "instructions       : AGENTS.md (32 bytes, 7 tokens)" in capsys.readouterr().out
+
+
 def test_unknown_subcommand_and_help(shell, capsys):
     assert "unknown subcommand 'frobnicate'" in usage_error_line(shell, capsys, "%mira frobnicate")
     shell.run_line_magic("mira", "help")
