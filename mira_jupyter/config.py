@@ -84,6 +84,11 @@ class Mira(Configurable):
         help="Token cap on the project instructions (AGENTS.md or .mira/instructions.md) "
         "put in every system prompt; 0 turns them off."
     ).tag(config=True)
+    commands = List(
+        Unicode(),
+        help="Programs run_tests may start in the bubblewrap sandbox without asking "
+        "(bare names; empty: no commands). Needs Linux with bubblewrap.",
+    ).tag(config=True)
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
     )
@@ -239,6 +244,20 @@ class Mira(Configurable):
             raise ValueError(f"Mira.instructions_tokens must be between 0 and 50000, got {value}")
         return value
 
+    @default("commands")
+    def _default_commands(self) -> list[str]:
+        value = _env("commands")
+        if value is None:
+            return ["python", "pytest", "ruff"]
+        return [name.strip() for name in value.split(",") if name.strip()]
+
+    @validate("commands")
+    def _check_commands(self, proposal):  # noqa: ANN001 - traitlets signature
+        for name in proposal["value"]:
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*", name):
+                raise ValueError(f"Mira.commands holds program names such as 'pytest', not {name!r}")
+        return proposal["value"]
+
     @default("view")
     def _default_view(self) -> str:
         value = _env("view") or "auto"
@@ -359,6 +378,7 @@ class Mira(Configurable):
             user_skills_dir=default_user_skills_dir(),
             repo_map_tokens=self.repo_map_tokens,
             instructions_tokens=self.instructions_tokens,
+            commands=tuple(self.commands),
             provider_settings=providers,
             prices_file=self.resolved_prices_file(),
             allow_unpriced=self.allow_unpriced,

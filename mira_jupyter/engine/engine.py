@@ -95,6 +95,7 @@ class Engine:
         self._plans: dict[str, tuple[Plan | None, list[Any], str, RunOptions]] = {}
         self._keep = keep_operations
         self._lock = threading.Lock()
+        self._said_commands = False  # the one notice saying why commands are not offered
 
     # -- public API ----------------------------------------------------------------------
 
@@ -308,6 +309,12 @@ class Engine:
             allow_unpriced=settings.allow_unpriced,
         )
         sandbox = Sandbox(settings.project_root, protected=protected, limits=limits)
+        commands = self._command_settings(op.id)
+        tools = file_tools()
+        if commands is not None:
+            from ..tools.commands import command_tool
+
+            tools["run_command"] = command_tool()
         return OperationRun(
             operation_id=op.id,
             request=op.request,
@@ -317,7 +324,8 @@ class Engine:
             dispatcher=ToolDispatcher(op.id, self.bus, settings.max_tool_result_chars),
             tracker=TaskTracker(op.id, self.bus),
             sandbox=sandbox,
-            file_tools=file_tools(),
+            file_tools=tools,
+            commands=commands,
             orch_tools=orchestrator_tools(),
             skills=self._skills_or_none(),
             project_name=settings.project_root.name or ".",
@@ -329,6 +337,24 @@ class Engine:
             # read once per operation: every prompt of it carries the same text (prefix caches)
             instructions=load_instructions(sandbox, settings.instructions_tokens),
         )
+
+    def _command_settings(self, operation_id: str) -> Any:
+        """What sandboxed commands may run, or None (and one notice per session) when
+        bubblewrap cannot confine them here: there is no unsandboxed fallback."""
+        if not self.settings.commands:
+            return None
+        from ..tools.bwrap import unavailable_reason
+        from ..tools.commands import CommandSettings
+
+        reason = unavailable_reason()
+        if reason is not None:
+            if not self._said_commands:
+                self._said_commands = True
+                self.bus.emit(
+                    Notice(operation_id=operation_id, level="warning", message=f"run_tests is not offered: {reason}")
+                )
+            return None
+        return CommandSettings(allowed=frozenset(self.settings.commands))
 
     def _model(self, model_id: str) -> ChatModel:
         try:
@@ -520,6 +546,8 @@ class Engine:
         allowed = set(run.orch_tools)
         if run.skills is None or not run.skills.list():
             allowed.discard("activate_skill")
+        if run.commands is None:
+            allowed.discard("run_tests")
         run.execute_tasks(messages, allowed)
         messages.append({"role": "user", "content": prompts.COMPOSE.format(checklist=run.tracker.checklist())})
         return self._compose(run, messages, options)

@@ -33,6 +33,8 @@ class RunHandle(Protocol):
 
     def run_skill_tool(self, name: str, task: str) -> ToolResult: ...
 
+    def run_tests(self, argv: list[str], timeout: float, expect: str) -> ToolResult: ...
+
 READ_TOOLS = frozenset({"read_file", "summarize_file", "extract_symbols", "count_lines"})
 
 
@@ -85,6 +87,19 @@ class TaskUpdate(ToolArgs):
 
 class UpdateTasksArgs(ToolArgs):
     updates: list[TaskUpdate] = Field(min_length=1)
+
+
+class RunTestsArgs(ToolArgs):
+    argv: list[str] = Field(
+        default_factory=lambda: ["pytest", "-q"],
+        min_length=1,
+        max_length=200,
+        description="Program and arguments (no shell), e.g. ['pytest', '-q', 'tests/test_x.py'].",
+    )
+    timeout: float = Field(300.0, gt=0, le=600, description="Wall-clock limit in seconds.")
+    expect: Literal["pass", "fail"] = Field(
+        "pass", description="'fail' when the tests were just written to fail before the fix."
+    )
 
 
 class ActivateSkillArgs(ToolArgs):
@@ -190,6 +205,13 @@ def update_tasks(args: UpdateTasksArgs, ctx: ToolContext) -> ToolResult:
     return ToolResult.ok(summary="; ".join(outcomes), checklist=tracker.checklist())
 
 
+@tool(writes=True)
+def run_tests(args: RunTestsArgs, ctx: ToolContext) -> ToolResult:
+    """Run the tests (or python/ruff) in a sandbox in the project: exit code, output tail,
+    files changed. The task's status follows the real exit code."""
+    return _run(ctx).run_tests(args.argv, args.timeout, args.expect)
+
+
 @tool
 def activate_skill(args: ActivateSkillArgs, ctx: ToolContext) -> ToolResult:
     """Run a skill from the catalogue on a sub-task; returns its report."""
@@ -207,6 +229,7 @@ _ORCHESTRATOR_TOOLS = (
     debug_code,
     update_tasks,
     activate_skill,
+    run_tests,
 )
 
 

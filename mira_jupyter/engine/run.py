@@ -98,6 +98,7 @@ class OperationRun:
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     skills_used: list[str] = field(default_factory=list)
     instructions: ProjectInstructions = field(default_factory=lambda: ProjectInstructions(None))
+    commands: Any = None  # tools.commands.CommandSettings when sandboxed commands can run
 
     @property
     def last_llm_call_id(self) -> str | None:
@@ -119,7 +120,10 @@ class OperationRun:
     def tool_context(self) -> ToolContext:
         """The context handed to every tool of this operation."""
         return ToolContext(
-            sandbox=self.sandbox, on_write=self._record_write, cancel=self.cancel, extra={"run": self}
+            sandbox=self.sandbox,
+            on_write=self._record_write,
+            cancel=self.cancel,
+            extra={"run": self, "commands": self.commands},
         )
 
     def _record_write(self, write: FileWrite) -> None:
@@ -288,6 +292,8 @@ class OperationRun:
         if context_paths:
             job += "\n\nRead these files first for context: " + ", ".join(context_paths)
         tools = {"read_file", "summarize_file", "extract_symbols", "grep_files"} if context_paths else set()
+        if purpose == "debug_code" and "run_command" in self.file_tools:
+            tools |= {"read_file", "run_command"}  # reproduce the bug before writing the fix
         try:
             answer = self.executor_loop(job, tools, f"delegate:{purpose}")
         except ModelError as exc:
@@ -348,6 +354,34 @@ class OperationRun:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return None
+
+    # -- commands --------------------------------------------------------------------
+
+    def run_tests(self, argv: list[str], timeout: float, expect: str) -> ToolResult:
+        """The ``run_tests`` tool: run a command in the sandbox; the current task's status
+        then follows its real exit code."""
+        from dataclasses import replace
+
+        from ..tools.commands import execute, outcome_result
+
+        if self.commands is None:
+            return ToolResult.denied("not_allowed", "sandboxed commands are not available here")
+        # the orchestrator is the expensive model: it reads the tail, where pytest summarises
+        settings = replace(self.commands, limits=replace(self.commands.limits, head_chars=800, tail_chars=3_200))
+        ran = execute(argv, timeout, self.tool_context(), settings)
+        if isinstance(ran, ToolResult):
+            return ran
+        outcome = ran[0]
+        result = outcome_result(*ran, argv)
+        passed = outcome.exit_code == 0 and outcome.stopped is None
+        met = passed == (expect == "pass")
+        wanted = "passing" if expect == "pass" else "failing"
+        verdict = f"{result.content['summary']} (expected {wanted}: {'as expected' if met else 'NOT as expected'})"
+        result.content["summary"] = verdict
+        result.content["expected"] = expect
+        result.content["as_expected"] = met
+        self.tracker.record_check(self.current_task_id, met, verdict)
+        return result
 
     # -- skills ----------------------------------------------------------------------
 

@@ -46,6 +46,9 @@ class TaskTracker:
         self.operation_id = operation_id
         self.bus = bus
         self.tasks: list[Task] = []
+        # task id -> why its last run_tests did not meet what was expected: such a task
+        # cannot be completed, whatever the model reports
+        self.failed_checks: dict[str, str] = {}
 
     def create(
         self,
@@ -106,8 +109,20 @@ class TaskTracker:
         """Mark an open task completed."""
         if task.status in ("completed", "failed"):
             return
+        if task.id in self.failed_checks:
+            self.fail(task, self.failed_checks[task.id])
+            return
         task.status, task.note = "completed", note
         self.bus.emit(TaskCompleted(operation_id=self.operation_id, task_id=task.id, note=note))
+
+    def record_check(self, task_id: str | None, met: bool, summary: str) -> None:
+        """Remember whether a task's latest test run gave the exit status it expected."""
+        if task_id is None:
+            return
+        if met:
+            self.failed_checks.pop(task_id, None)
+        else:
+            self.failed_checks[task_id] = f"its last test run did not give the expected result: {summary}"
 
     def fail(self, task: Task, error: str) -> None:
         """Mark an open task failed with its reason."""
@@ -156,6 +171,8 @@ class TaskTracker:
                 "saying why nothing needed to change"
             )
         self.complete(task, note)
+        if task.status == "failed":
+            return f"task {task.sequence} failed: {task.error}"
         return f"task {task.sequence} completed"
 
     def settle(self, reason: str) -> None:

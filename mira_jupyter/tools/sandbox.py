@@ -180,6 +180,11 @@ class Sandbox:
             return True
         return any(real == p.casefold() or _within(real, p.casefold()) for p in self._protected)
 
+    def protected_locations(self) -> tuple[str, ...]:
+        """The absolute paths protected besides control dirs: the log and its side files,
+        the skills directory (whether or not they exist)."""
+        return tuple(self._protected)
+
     def is_secret(self, rel: str) -> bool:
         """Whether `rel` looks like a credential file, which tools neither list nor read."""
         if is_git_config(rel):

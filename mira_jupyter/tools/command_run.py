@@ -1,0 +1,240 @@
+"""Run one bwrap command line under rlimits, a pids cgroup (as root), a wall clock and an
+output cap; the output comes back capped, without ANSI codes and with credentials scrubbed."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import resource
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class CommandLimits:
+    """Resource limits of one sandboxed command."""
+
+    timeout: float = 60.0  # wall clock, seconds
+    cpu_seconds: int = 120  # per process
+    memory_bytes: int = 2 * 1024**3  # address space per process
+    file_bytes: int = 256 * 1024**2  # largest file it may write
+    processes: int = 128  # at once, inside the sandbox
+    head_chars: int = 3_000  # output kept from the start...
+    tail_chars: int = 7_000  # ...and from the end
+    max_output_bytes: int = 64 * 1024**2  # killed past this much output
+
+
+@dataclass
+class CommandOutcome:
+    """What a command did: its exit, how long it took, and its (capped) output."""
+
+    exit_code: int | None  # None when it was killed by a signal
+    signal: str | None
+    duration_ms: float
+    output: str
+    output_bytes: int
+    truncated: bool
+    stopped: str | None = None  # "timeout", "output limit", "cancelled"
+
+
+class _PidsCgroup:
+    """A child cgroup capping how many processes the command may have (root only)."""
+
+    def __init__(self, base: str, limit: int) -> None:
+        self.path = os.path.join(base, f"mira-cmd-{os.getpid()}-{next(_counter)}")
+        os.mkdir(self.path)
+        with open(os.path.join(self.path, "pids.max"), "w") as f:
+            f.write(str(limit))
+        self.procs = os.path.join(self.path, "cgroup.procs")
+
+    def kill_all(self) -> None:
+        for _ in range(50):
+            try:
+                with open(self.procs) as f:
+                    pids = [int(p) for p in f.read().split()]
+            except OSError:
+                return
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
+def _user_process_count() -> int:
+    """Processes of this user now: RLIMIT_NPROC counts them all, not only the command's."""
+    uid, count = os.getuid(), 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def _limiter(limits: CommandLimits, cgroup: _PidsCgroup | None) -> Any:
+    nproc = None if cgroup is not None else _user_process_count() + limits.processes
+
+    def apply() -> None:  # runs in the child between fork and exec: no locks, no logging
+        if cgroup is not None:
+            with open(cgroup.procs, "w") as f:
+                f.write("0")
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+    return apply
+
+
+class _Collector:
+    """Reads the pipe to its end, keeping only a head and a tail."""
+
+    def __init__(self, limits: CommandLimits) -> None:
+        self.limits = limits
+        self.head = bytearray()
+        self.tail: deque[bytes] = deque()
+        self.tail_len = 0
+        self.total = 0
+        self.over = threading.Event()
+
+    def read(self, pipe: Any) -> None:
+        head_bytes = self.limits.head_chars * 4
+        tail_bytes = self.limits.tail_chars * 4
+        while chunk := pipe.read1(1 << 16):
+            self.total += len(chunk)
+            if len(self.head) < head_bytes:
+                room = head_bytes - len(self.head)
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail.append(chunk)
+                self.tail_len += len(chunk)
+                while self.tail and self.tail_len - len(self.tail[0]) >= tail_bytes:
+                    self.tail_len -= len(self.tail.popleft())
+            if self.total > self.limits.max_output_bytes:
+                self.over.set()
+                return
+
+    def text(self, redact: list[str]) -> tuple[str, bool]:
+        head = _clean(bytes(self.head).decode("utf-8", errors="replace"), redact)
+        tail = _clean(b"".join(self.tail).decode("utf-8", errors="replace"), redact)
+        truncated = False
+        if len(head) > self.limits.head_chars:
+            head, truncated = head[: self.limits.head_chars], True
+        if len(tail) > self.limits.tail_chars:
+            tail, truncated = tail[-self.limits.tail_chars :], True
+        if self.total > len(self.head) + self.tail_len:
+            truncated = True
+        if not truncated:
+            return head + tail, False
+        left = self.total - len(head.encode()) - len(tail.encode())
+        return f"{head}\n[... {max(left, 0):,} bytes of output left out ...]\n{tail}", True
+
+
+def _clean(text: str, redact: list[str]) -> str:
+    text = _ANSI.sub("", text).replace("\r\n", "\n")
+    for value in redact:
+        text = text.replace(value, "[redacted]")
+    return text
+
+
+def run_confined(
+    argv: list[str],
+    limits: CommandLimits,
+    *,
+    pids_cgroup: str | None = None,
+    redact: list[str] | None = None,
+    cancel: Any = None,
+) -> CommandOutcome:
+    """Run a bwrap command line to its end, its timeout, its output cap or a cancel."""
+    cgroup = _PidsCgroup(pids_cgroup, limits.processes) if pids_cgroup else None
+    collector = _Collector(limits)
+    started = time.perf_counter()
+    stopped: str | None = None
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env={"PATH": "/usr/bin:/bin"},  # bwrap itself never sees the kernel's keys either
+            preexec_fn=_limiter(limits, cgroup),  # noqa: PLW1509 - rlimits must be set pre-exec
+        )
+        reader = threading.Thread(target=collector.read, args=(proc.stdout,), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + limits.timeout
+        # the pipe closes when the sandbox ends (its PID namespace goes with it), so joining
+        # the reader returns the moment the command is done; no polling delay
+        while reader.is_alive():
+            reader.join(0.05)
+            if collector.over.is_set():
+                stopped = "output limit"
+            elif time.monotonic() > deadline:
+                stopped = "timeout"
+            elif cancel is not None and getattr(cancel, "cancelled", False):
+                stopped = "cancelled"
+            if stopped:
+                _kill(proc, cgroup)
+                break
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
+        except subprocess.TimeoutExpired:  # output closed but the sandbox lingers
+            stopped = stopped or "timeout"
+            _kill(proc, cgroup)
+            proc.wait()
+        if cgroup is not None:
+            cgroup.kill_all()  # anything left behind in the namespace
+        reader.join(timeout=5)
+        proc.stdout.close()
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+    code = proc.returncode
+    output, truncated = collector.text(redact or [])
+    return CommandOutcome(
+        exit_code=code if code >= 0 else None,
+        signal=signal.Signals(-code).name if code < 0 else None,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        output=output,
+        output_bytes=collector.total,
+        truncated=truncated,
+        stopped=stopped,
+    )
+
+
+def _kill(proc: subprocess.Popen, cgroup: _PidsCgroup | None) -> None:
+    # bwrap's inner init gets SIGKILL when the outer bwrap dies (--die-with-parent), which
+    # tears the whole PID namespace down
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if cgroup is not None:
+        cgroup.kill_all()

@@ -1,0 +1,200 @@
+"""``run_command``: a program run inside bubblewrap in the project, recorded for undo.
+
+Only programs named in ``Mira.commands`` run (asking for others comes with approvals);
+the program is a bare name looked up on the sandbox's PATH, never a path into the
+project, so a planted ``./python`` cannot pass for the allowed ``python``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass, field
+
+from pydantic import Field
+
+from .base import cancelled, sandbox_of
+from .bwrap import GUARDED_MISSING, Layout, build_argv, check_available, sandbox_env, secret_values
+from .command_run import CommandLimits, CommandOutcome, run_confined
+from .policy import PROTECTED_DIR_NAMES
+from .project_scan import Change, changes, scan
+from .types import FileWrite, Tool, ToolArgs, ToolContext, ToolResult, tool
+
+DEFAULT_COMMANDS = ("python", "pytest", "ruff")
+MAX_TIMEOUT = 600.0
+
+
+class RunCommandArgs(ToolArgs):
+    argv: list[str] = Field(
+        min_length=1,
+        max_length=200,
+        description="Program and arguments, e.g. ['pytest', '-q', 'tests/test_x.py']. No shell.",
+    )
+    timeout: float = Field(60.0, gt=0, le=MAX_TIMEOUT, description="Wall-clock limit in seconds.")
+
+
+@dataclass
+class CommandSettings:
+    """What the command tools may run, and within which limits."""
+
+    allowed: frozenset[str] = frozenset(DEFAULT_COMMANDS)
+    limits: CommandLimits = field(default_factory=CommandLimits)
+
+
+def _refuse_program(argv: list[str], settings: CommandSettings) -> str | None:
+    program = argv[0]
+    if not program or "/" in program or "\x00" in "".join(argv) or program.startswith("-"):
+        return f"the program must be a bare name such as 'pytest', got {program!r}"
+    if program not in settings.allowed:
+        return (
+            f"{program!r} is not in Mira.commands ({', '.join(sorted(settings.allowed))}); "
+            "ask the user to add it"
+        )
+    return None
+
+
+def _resolve(program: str, env: dict[str, str]) -> str | None:
+    found = shutil.which(program, path=env["PATH"])
+    return os.path.realpath(found) if found else None
+
+
+def execute(
+    argv: list[str], timeout: float, ctx: ToolContext, settings: CommandSettings
+) -> tuple[CommandOutcome, list[Change], list[str]] | ToolResult:
+    """Run `argv` confined to the project; the outcome, the recorded changes and notes."""
+    available = check_available()
+    if not available.ok:
+        return ToolResult.denied("not_allowed", f"commands cannot run sandboxed here: {available.reason}")
+    refusal = _refuse_program(argv, settings)
+    if refusal:
+        return ToolResult.denied("not_allowed", refusal)
+    sandbox = sandbox_of(ctx)
+    env = sandbox_env(os.environ)
+    program = _resolve(argv[0], env)
+    if program is None:
+        return ToolResult.error(f"{argv[0]!r} was not found on the sandbox's PATH")
+    before = scan(sandbox)
+    if before.incomplete:
+        # an incomplete scan could miss a credential file the command would then read
+        return ToolResult.denied("too_large", f"the project is too large to run commands in ({before.incomplete})")
+    root = sandbox.root
+    missing = [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
+    read_only = [p for p in before.protected_dirs + before.protected_files if p not in missing]
+    guards = _guards_for_locations(sandbox, root)
+    read_only += guards
+    layout = Layout(
+        root=root,
+        read_only=sorted(set(read_only), key=lambda p: (p.count("/"), p)),
+        hidden_files=before.secret_files,
+        hidden_dirs=before.secret_dirs,
+        guard_missing=missing,
+    )
+    limits = CommandLimits(**{**settings.limits.__dict__, "timeout": min(timeout, MAX_TIMEOUT)})
+    try:
+        outcome = run_confined(
+            build_argv(available.bwrap or "bwrap", layout, [program, *argv[1:]], env),
+            limits,
+            pids_cgroup=available.pids_cgroup,
+            redact=secret_values(os.environ),
+            cancel=ctx.cancel,
+        )
+    finally:
+        for name in missing:  # the empty mount points bwrap made for the guards
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(root, name))
+    after = scan(sandbox, keep=False)  # changed files are hashed, not kept
+    found = changes(before, after, root)
+    notes = [
+        f"{'the whole project' if g == '.' else g + '/'} is read-only for commands: it holds "
+        "the log or a skills folder (keep the log in .mira/, the default)"
+        for g in guards
+        if os.path.isdir(os.path.join(root, g))
+    ]
+    for change in found:
+        if change.undoable and ctx.on_write is not None:
+            # a deletion records no new hash: undo sees the file gone and restores it
+            ctx.on_write(FileWrite(change.path, change.previous, change.new_sha256))  # type: ignore[arg-type]
+        elif not change.undoable:
+            notes.append(f"{change.path}: {change.why_not}")
+    created = set(after.protected_dirs) - set(before.protected_dirs)
+    if created:
+        notes.append("created control directories (left in place): " + ", ".join(sorted(created)))
+    return outcome, found, notes
+
+
+def _guards_for_locations(sandbox: object, root: str) -> list[str]:
+    """Read-only binds for the log and skill folders inside the project: the path itself
+    when it exists, else its nearest existing ancestor, so that a command cannot plant a
+    WAL, a journal or a skill where the kernel will later read it."""
+    out: list[str] = []
+    for location in sandbox.protected_locations():  # type: ignore[attr-defined]
+        real = os.path.realpath(location)
+        try:
+            if os.path.commonpath([root, real]) != root or real == root:
+                continue
+        except ValueError:
+            continue
+        rel = os.path.relpath(real, root)
+        parts = rel.split(os.sep)
+        if any(part.casefold() in PROTECTED_DIR_NAMES for part in parts):
+            continue  # inside .git/ or .mira/, which are bound read-only whole
+        while parts and not os.path.lexists(os.path.join(root, *parts)):
+            parts.pop()
+        out.append("/".join(parts) if parts else ".")
+    return out
+
+
+def outcome_result(outcome: CommandOutcome, found: list[Change], notes: list[str], argv: list[str]) -> ToolResult:
+    """The model-facing result of one command."""
+    seconds = outcome.duration_ms / 1000
+    if outcome.stopped:
+        head = f"stopped ({outcome.stopped}) after {seconds:.1f} s"
+    elif outcome.exit_code is None:
+        head = f"killed by {outcome.signal} after {seconds:.1f} s"
+    else:
+        head = f"exit {outcome.exit_code} in {seconds:.1f} s"
+    content = {
+        "summary": f"{' '.join(argv)[:120]}: {head}",
+        "exit_code": outcome.exit_code,
+        "duration_ms": round(outcome.duration_ms, 1),
+        "output": outcome.output,
+        "output_bytes": outcome.output_bytes,
+    }
+    if outcome.stopped:
+        content["stopped"] = outcome.stopped
+    if outcome.signal:
+        content["signal"] = outcome.signal
+    if found:
+        content["files_changed"] = [c.path for c in found]
+    if notes:
+        content["notes"] = notes
+    return ToolResult.ok(truncated=outcome.truncated, **content)
+
+
+def settings_of(ctx: ToolContext) -> CommandSettings | None:
+    """The operation's command settings (None: commands are not enabled)."""
+    value = ctx.extra.get("commands")
+    return value if isinstance(value, CommandSettings) else None
+
+
+@tool(writes=True)
+def run_command(args: RunCommandArgs, ctx: ToolContext) -> ToolResult:
+    """Run a program (no shell) in a sandbox in the project root: the project is writable
+    except .git/ and .mira/, no network, no home directory, time and output limited. Only
+    programs named in Mira.commands are allowed. Returns exit_code, output (capped) and
+    files_changed."""
+    settings = settings_of(ctx)
+    if settings is None:
+        return ToolResult.denied("not_allowed", "commands are not enabled for this operation")
+    if cancelled(ctx):
+        return ToolResult.error("cancelled before the command started")
+    ran = execute(args.argv, args.timeout, ctx, settings)
+    if isinstance(ran, ToolResult):
+        return ran
+    return outcome_result(*ran, args.argv)
+
+
+def command_tool() -> Tool:
+    """The executor's ``run_command`` tool."""
+    return run_command
