@@ -143,19 +143,33 @@ class _Collector:
                 return
 
     def text(self, redact: list[str]) -> tuple[str, bool]:
-        head = _clean(bytes(self.head).decode("utf-8", errors="replace"), redact)
-        tail = _clean(b"".join(self.tail).decode("utf-8", errors="replace"), redact)
-        truncated = False
-        if len(head) > self.limits.head_chars:
-            head, truncated = head[: self.limits.head_chars], True
-        if len(tail) > self.limits.tail_chars:
-            tail, truncated = tail[-self.limits.tail_chars :], True
-        if self.total > len(self.head) + self.tail_len:
-            truncated = True
-        if not truncated:
-            return head + tail, False
+        if self.total == len(self.head) + self.tail_len:
+            # nothing was dropped: clean the output whole, so a key split across the
+            # head and tail buffers is still found
+            whole = _clean((bytes(self.head) + b"".join(self.tail)).decode("utf-8", errors="replace"), redact)
+            if len(whole) <= self.limits.head_chars + self.limits.tail_chars:
+                return whole, False
+            head, tail = whole[: self.limits.head_chars], whole[-self.limits.tail_chars :]
+        else:
+            head = _clean(bytes(self.head).decode("utf-8", errors="replace"), redact)[: self.limits.head_chars]
+            tail = _clean(b"".join(self.tail).decode("utf-8", errors="replace"), redact)[-self.limits.tail_chars :]
+        # where output was cut, a key may stand cut in two: drop any piece of one at the cuts
+        head, tail = _trim_partial(head, tail, redact)
         left = self.total - len(head.encode()) - len(tail.encode())
         return f"{head}\n[... {max(left, 0):,} bytes of output left out ...]\n{tail}", True
+
+
+def _trim_partial(head: str, tail: str, redact: list[str]) -> tuple[str, str]:
+    for value in redact:
+        for size in range(min(len(value) - 1, len(head)), 3, -1):
+            if head.endswith(value[:size]):
+                head = head[:-size] + "[redacted]"
+                break
+        for size in range(min(len(value) - 1, len(tail)), 3, -1):
+            if tail.startswith(value[-size:]):
+                tail = "[redacted]" + tail[size:]
+                break
+    return head, tail
 
 
 def _clean(text: str, redact: list[str]) -> str:

@@ -426,3 +426,18 @@ def test_the_sandbox_tmp_is_size_capped(project):
     )
     text = out(result)
     assert "refused after" in text and int(text.split("refused after")[1].split()[0]) <= 256
+
+
+@pytest.mark.parametrize("offset", [-25, -8, 0, 5])
+def test_a_key_at_the_output_cuts_is_never_shown_even_in_part(project, offset):
+    # the collector keeps 4 bytes per character of head: put the key across that boundary,
+    # across the head's cut and across the tail's cut
+    project.settings = CommandSettings(limits=CommandLimits(head_chars=100, tail_chars=1000))
+    (project.root / "k.txt").write_text(KEY)
+    for before, after in ((400 + offset, 10), (100 + offset, 5_000), (5_000, 1000 + offset)):
+        result = project.py(
+            f"import sys; sys.stdout.write('a' * {before} + open('k.txt').read() + 'b' * {after})"
+        )
+        text = result.content["output"]
+        for size in range(8, len(KEY) + 1):
+            assert KEY[:size] not in text and KEY[-size:] not in text, (before, after, size)
