@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 
 from pydantic import Field
@@ -79,19 +80,21 @@ def execute(
         # an incomplete scan could miss a credential file the command would then read
         return ToolResult.denied("too_large", f"the project is too large to run commands in ({before.incomplete})")
     root = sandbox.root
-    missing = [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
-    read_only = [p for p in before.protected_dirs + before.protected_files if p not in missing]
-    guards = _guards_for_locations(sandbox, root)
-    read_only += guards
-    layout = Layout(
-        root=root,
-        read_only=sorted(set(read_only), key=lambda p: (p.count("/"), p)),
-        hidden_files=before.secret_files,
-        hidden_dirs=before.secret_dirs,
-        guard_missing=missing,
-    )
-    limits = CommandLimits(**{**settings.limits.__dict__, "timeout": min(timeout, MAX_TIMEOUT)})
+    with _GUARDS_LOCK:
+        _RUNNING[root] = _RUNNING.get(root, 0) + 1
+    missing: list[str] = []
     try:
+        missing = [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
+        read_only = [p for p in before.protected_dirs + before.protected_files if p not in missing]
+        guards = _guards_for_locations(sandbox, root)
+        layout = Layout(
+            root=root,
+            read_only=sorted(set(read_only + guards), key=lambda p: (p.count("/"), p)),
+            hidden_files=before.secret_files,
+            hidden_dirs=before.secret_dirs,
+            guard_missing=missing,
+        )
+        limits = CommandLimits(**{**settings.limits.__dict__, "timeout": min(timeout, MAX_TIMEOUT)})
         outcome = run_confined(
             build_argv(available.bwrap or "bwrap", layout, [program, *argv[1:]], env),
             limits,
@@ -100,9 +103,7 @@ def execute(
             cancel=ctx.cancel,
         )
     finally:
-        for name in missing:  # the empty mount points bwrap made for the guards
-            with contextlib.suppress(OSError):
-                os.rmdir(os.path.join(root, name))
+        _release_guards(root, missing)
     after = scan(sandbox, keep=False)  # changed files are hashed, not kept
     found = changes(before, after, root)
     notes = [
@@ -121,6 +122,26 @@ def execute(
     if created:
         notes.append("created control directories (left in place): " + ", ".join(sorted(created)))
     return outcome, found, notes
+
+
+# commands running per project root in this process: the empty mount points bwrap makes for
+# the guards are removed by the last one only (removing a directory another sandbox has a
+# mount on detaches that mount there, and would let that command create .git/ after all)
+_GUARDS_LOCK = threading.Lock()
+_RUNNING: dict[str, int] = {}
+_MADE: dict[str, set[str]] = {}
+
+
+def _release_guards(root: str, missing: list[str]) -> None:
+    with _GUARDS_LOCK:
+        _MADE.setdefault(root, set()).update(missing)
+        _RUNNING[root] -= 1
+        if _RUNNING[root]:
+            return
+        del _RUNNING[root]
+        for name in _MADE.pop(root):
+            with contextlib.suppress(OSError):  # only if still empty: never anything real
+                os.rmdir(os.path.join(root, name))
 
 
 def _guards_for_locations(sandbox: object, root: str) -> list[str]:

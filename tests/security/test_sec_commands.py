@@ -441,3 +441,52 @@ def test_a_key_at_the_output_cuts_is_never_shown_even_in_part(project, offset):
         text = result.content["output"]
         for size in range(8, len(KEY) + 1):
             assert KEY[:size] not in text and KEY[-size:] not in text, (before, after, size)
+
+
+def test_concurrent_commands_keep_the_missing_git_guard_until_the_last_ends(project):
+    import shutil
+    import threading
+
+    shutil.rmtree(project.root / ".git")
+    results: dict[str, ToolResult] = {}
+
+    def first() -> None:  # makes the guard's mount point, and ends while the second runs
+        results["first"] = project.py(
+            """
+            import os, time
+            open('first-started', 'w').close()
+            while not os.path.exists('second-started'):
+                time.sleep(0.05)
+            """,
+            timeout=120,
+        )
+
+    def second() -> None:
+        results["second"] = project.py(
+            """
+            import os, time
+            open('second-started', 'w').close()
+            while os.path.exists('first-started'):
+                time.sleep(0.05)
+            time.sleep(1)
+            try:
+                os.makedirs('.git/hooks'); open('.git/hooks/pre-commit', 'w').write('evil'); print('WROTE')
+            except OSError as exc:
+                print('refused', exc.errno)
+            """,
+            timeout=120,
+        )
+
+    one = threading.Thread(target=first)
+    one.start()
+    for _ in range(1200):
+        if (project.root / "first-started").exists():
+            break
+        time.sleep(0.05)
+    two = threading.Thread(target=second)
+    two.start()
+    one.join()
+    (project.root / "first-started").unlink()  # tell the second the first has ended
+    two.join()
+    assert "WROTE" not in out(results["second"])
+    assert not (project.root / ".git").exists()
