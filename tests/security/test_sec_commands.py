@@ -365,7 +365,7 @@ def test_killing_the_kernel_mid_command_kills_the_command(project, tmp_path):
         textwrap.dedent(
             f"""
             from mira_jupyter.tools.commands import CommandSettings, run_command
-from mira_jupyter.tools.dispatch import dispatch
+            from mira_jupyter.tools.dispatch import dispatch
             from mira_jupyter.tools.sandbox import Sandbox
             from mira_jupyter.tools.types import ToolContext
             ctx = ToolContext(sandbox=Sandbox({str(project.root)!r}), extra={{"commands": CommandSettings()}})

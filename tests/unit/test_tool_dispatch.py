@@ -419,6 +419,7 @@ def test_file_tools_are_the_seven() -> None:
         "generate_code",
         "refactor_code",
         "debug_code",
+        "run_tests",  # a command may change files (recorded for undo like a write)
     ]
 
 
