@@ -7,28 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..core.events import Cost, FileChanged, Usage
+from ..core.money import cost_text, usd
 from .tasks import Task
 
-
-def format_usd(value: Decimal) -> str:
-    """Dollars with enough decimals to show small costs (two significant digits)."""
-    if value == 0:
-        return "$0.00"
-    sign, value = ("-" if value < 0 else ""), abs(value)
-    if value >= Decimal("0.01"):
-        return f"{sign}${value:.2f}" if value >= 1 else f"{sign}${value:.4f}"
-    digits = max(2, -value.adjusted() + 1)
-    return f"{sign}${value:.{digits}f}"
-
-
-def format_cost(cost: Cost) -> str:
-    """A cost: "unpriced" (never $0.00) without a price, "at most $X" when only bounded."""
-    if not cost.priced and cost.total_usd == 0 and not cost.bounded:
-        return "unpriced"
-    text = format_usd(cost.total_usd)
-    if cost.bounded and cost.most_usd != cost.total_usd:
-        text += f" (at most {format_usd(cost.most_usd)})"
-    return text if cost.priced else text + " + unpriced"
+# the one dollar formatter of every view (core.money)
+format_usd = usd
+format_cost = cost_text
 
 
 @dataclass

@@ -43,6 +43,7 @@ def _parser(name: str, description: str) -> _Parser:
 
 def status(magics: MiraMagics, argv: list[str]) -> None:
     """Models, which API keys are set (never their values), project root, database, AGENTS.md."""
+    from ..core.money import usd
     from ..llm.providers import key_status
 
     config = magics.session.config
@@ -55,9 +56,9 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
         f"executor model     : {config.executor_model}",
         f"project root       : {config.resolved_root()}",
         f"database           : {magics.session.database}",
-        f"session            : {engine.session_id} · spent ${spent:.4f}"
-        + (f" of ${config.budget_usd:.2f} budget" if config.budget_usd is not None else "")
-        + (f" (${engine.spend.reserved:.4f} reserved in flight)" if engine.spend.reserved else ""),
+        f"session            : {engine.session_id} · spent {usd(spent)}"
+        + (f" of {usd(config.budget_usd)} budget" if config.budget_usd is not None else "")
+        + (f" ({usd(engine.spend.reserved)} reserved in flight)" if engine.spend.reserved else ""),
         f"prices             : {engine.prices.version}",
         "unpriced models    : "
         + (

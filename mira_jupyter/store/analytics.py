@@ -169,9 +169,9 @@ def _label_position(df: pd.DataFrame) -> int:
 
 
 def _usd(value: Any) -> str:
-    from decimal import Decimal
+    from ..core.money import usd
 
-    return f"${Decimal(str(value)):,.4f}"
+    return usd(value)
 
 
 def cost_labels(df: pd.DataFrame) -> list[str]:
@@ -392,7 +392,7 @@ def plot_costs(df: pd.DataFrame, by: str | None = None, ax: Any = None) -> Any:
     ax.set_xticklabels(_labels(df, by), rotation=30 if len(df) > 3 else 0, ha="right")
     ax.set_ylabel("USD")
     total = df.attrs.get("totals", {}).get("cost_usd")
-    title = f"Cost by {by}" + (f" (total ${float(total):,.4f})" if total is not None else "")
+    title = f"Cost by {by}" + (f" (total {_usd(total)})" if total is not None else "")
     ax.set_title(title)
     ax.figure.tight_layout()
     return ax

@@ -1,15 +1,16 @@
 """Formatting shared by every view, so that live, static and text output agree.
 
-Durations always read ``(12 ms)`` or ``(1.2 s)`` and dollars ``$0.0123``: fixed shapes that a
+Durations always read ``(12 ms)`` or ``(1.2 s)`` and dollars ``$0.0123`` (``$0.00015`` below a tenth of a cent, see core.money): fixed shapes that a
 notebook output sanitizer can normalise with one regular expression each.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from ..core.events import Cost, Usage
+from ..core.events import Usage
+from ..core.money import cost_text, usd
 
 TASK_ICONS = {"pending": "○", "in_progress": "◐", "completed": "✓", "failed": "✗"}
 TOOL_ICONS = {"running": "…", "ok": "✓", "error": "✗", "denied": "⊘"}
@@ -45,23 +46,9 @@ def fmt_span(start: datetime | None, end: datetime | None) -> str:
     return fmt_ms(max(0.0, (end - start).total_seconds() * 1000))
 
 
-def fmt_usd(value: Decimal | float | int) -> str:
-    """Dollars with four decimals: small model costs stay visible."""
-    amount = Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.4f}"
-
-
-def fmt_cost(cost: Cost) -> str:
-    """A cost: "unpriced" (never $0.00) without a price, "at most" when only bounded."""
-    if not cost.priced and cost.total_usd == 0 and not cost.bounded:
-        return "unpriced"
-    text = fmt_usd(cost.total_usd)
-    if cost.bounded and cost.most_usd != cost.total_usd:
-        text += f" (at most {fmt_usd(cost.most_usd)})"
-    if not cost.priced:
-        text += " + unpriced"
-    return text
+# one formatter for every view (core.money): tiny and huge amounts are shown honestly
+fmt_usd = usd
+fmt_cost = cost_text
 
 
 ROUTING_TOOLTIP = (

@@ -126,7 +126,7 @@ def test_session_budget_counts_earlier_operations(project):
     assert first.cost.total_usd == Decimal("0.02125")
     second = h.engine.run("what is that?")
     assert second.status == "budget_exceeded"
-    assert second.error.startswith("session budget $0.0500 would be exceeded: spent $0.0212")
+    assert second.error.startswith("session budget $0.0500 would be exceeded: spent $0.0213")
     assert h.engine.session_spent_usd == Decimal("0.02125")
     assert len(script.requests) == 1, "the second call was never sent"
 
