@@ -15,11 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..core.cancel import OperationCancelled
 from ..core.errors import OperationEnding
 
 # Until a model has reported a usage, its prompt is reserved at this multiple of our own
-# tokenizer's count (another provider's tokenizer can count more); afterwards at the largest
-# reported/estimated ratio seen for it in this session, plus 2%.
+# tokenizer's count or at the prompt's UTF-8 byte count, whichever is larger (a byte-level
+# tokenizer never makes more tokens than bytes), and only one call to it is in flight at a
+# time: the others wait for that first reply, so no two calls can both be wrong about how
+# the provider counts. Afterwards prompts are reserved at the largest reported/estimated
+# ratio seen for the model in this session, plus 2%.
 DEFAULT_INPUT_MARGIN = 1.35
 # How long a call waits for other calls' reservations to settle before giving up. A call
 # that would fit once the in-flight calls are settled waits instead of failing at once.
@@ -50,12 +54,21 @@ class SessionSpend:
         self._account = _Account("session budget", cap)
         self.lock = threading.Condition(threading.RLock())
         self._input_ratios: dict[str, float] = {}
+        self._cost_ratios: dict[str, Decimal] = {}  # provider-reported cost / table cost
+        self._known: set[str] = set()  # models a reply has come back from (learned or not)
+        self._probing: set[str] = set()  # models whose first call is in flight
 
-    def input_margin(self, model_id: str) -> float:
-        """Multiple of our token count to reserve for `model_id`'s prompt."""
+    def learned(self, model_id: str) -> bool:
+        """Whether a reply of `model_id` has told us how its provider counts prompts."""
+        with self.lock:
+            return model_id in self._known
+
+    def input_margin(self, model_id: str) -> float | None:
+        """Multiple of our token count to reserve for `model_id`'s prompt; None until a
+        reply has reported a count (then the first-call bound applies)."""
         with self.lock:
             seen = self._input_ratios.get(model_id)
-        return DEFAULT_INPUT_MARGIN if seen is None else max(1.0, seen * 1.02)
+        return None if seen is None else max(1.0, seen * 1.02)
 
     def observe_input(self, model_id: str, reported: int, estimated: int) -> None:
         """Learn how `model_id`'s provider counts prompts compared with our tokenizer."""
@@ -64,6 +77,30 @@ class SessionSpend:
         with self.lock:
             ratio = reported / estimated
             self._input_ratios[model_id] = max(ratio, self._input_ratios.get(model_id, 0.0))
+            self._known.add(model_id)
+
+    def observe_cost(self, model_id: str, reported: Decimal, table: Decimal) -> None:
+        """Learn how much more than the table a provider charges (OpenRouter usage.cost)."""
+        if table <= 0:
+            return
+        with self.lock:
+            ratio = reported / table
+            self._cost_ratios[model_id] = max(ratio, self._cost_ratios.get(model_id, Decimal(0)))
+
+    def cost_margin(self, model_id: str) -> Decimal:
+        """Multiple of the table price to reserve for `model_id` (1 unless its provider
+        reported charging more), plus 2% once learned."""
+        with self.lock:
+            seen = self._cost_ratios.get(model_id)
+        return Decimal(1) if seen is None else max(Decimal(1), seen * Decimal("1.02"))
+
+    def observe_reply(self, model_id: str) -> None:
+        """A reply came back without a usable count: stop holding other calls for it.
+
+        Its prompts stay reserved at the conservative first-call bound.
+        """
+        with self.lock:
+            self._known.add(model_id)
 
     @property
     def cap(self) -> Decimal | None:
@@ -99,6 +136,7 @@ class Reservation:
     max_output_tokens: int | None
     accounts: list[_Account] = field(default_factory=list)  # the caps it was counted against
     settled: bool = False
+    probe: str | None = None  # the model whose first call this is (others wait for it)
 
 
 @dataclass
@@ -126,6 +164,19 @@ class OperationBudget:
     def _accounts(self) -> list[_Account]:
         return [a for a in (self._account, self.session._account) if a.cap is not None]
 
+    def overspent(self) -> tuple[str, Decimal, Decimal] | None:
+        """(name, cap, spent) of a cap that settled calls have pushed past, or None.
+
+        A reservation bounds what the client can foresee; a provider's own figure
+        (OpenRouter ``usage.cost``) or a prompt counted far above our estimate can still
+        exceed it. Spending exactly the cap is within it.
+        """
+        with self.session.lock:
+            for account in self._accounts():
+                if account.spent > account.cap:  # type: ignore[operator]
+                    return account.name, account.cap, account.spent  # type: ignore[return-value]
+        return None
+
     def reserve(
         self,
         fixed: Decimal,
@@ -135,12 +186,17 @@ class OperationBudget:
         describe: Callable[[str, Decimal, Decimal, Decimal, Decimal], str],
         cancelled: Callable[[], bool] = lambda: False,
         wait_seconds: float = WAIT_FOR_SETTLE_SECONDS,
+        model_id: str | None = None,
+        terms_once_learned: Callable[[], tuple[Decimal, Decimal]] | None = None,
     ) -> Reservation:
         """Reserve `fixed` + max_tokens x `per_output_token`; max_tokens is `want_tokens`
         or as many as fit, never fewer than `min_tokens`. Raises BudgetExceeded.
 
         When the call does not fit only because other calls are in flight, it waits (up to
-        `wait_seconds`, or until `cancelled()`) for them to settle.
+        `wait_seconds`, or until `cancelled()`) for them to settle. While `model_id` has
+        not replied yet in this session, its calls go one at a time (the others wait, as
+        long as that first call runs, until `cancelled()`); once it has, `fixed` and
+        `per_output_token` are `terms_once_learned()` (what that reply taught).
         """
         with self.session.lock:
             waited = 0.0
@@ -148,13 +204,25 @@ class OperationBudget:
                 accounts = self._accounts()
                 if not accounts:
                     return Reservation(Decimal(0), want_tokens)
+                probe = None
+                if model_id is not None and not self.session.learned(model_id):
+                    if model_id in self.session._probing:
+                        if cancelled():
+                            raise OperationCancelled("cancelled by user")
+                        self.session.lock.wait(0.25)
+                        continue
+                    probe = model_id
+                elif model_id is not None and terms_once_learned is not None:
+                    fixed, per_output_token = terms_once_learned()
                 room = min(a.room() for a in accounts)  # type: ignore[type-var]
                 tokens = self._tokens_that_fit(room, fixed, per_output_token, want_tokens)
                 if tokens is not None and tokens >= min_tokens:
                     amount = fixed + tokens * per_output_token
                     for account in accounts:
                         account.reserved += amount
-                    return Reservation(amount, tokens, accounts)
+                    if probe is not None:
+                        self.session._probing.add(probe)
+                    return Reservation(amount, tokens, accounts, probe=probe)
                 in_flight = any(a.reserved > 0 for a in accounts)
                 if not in_flight or waited >= wait_seconds or cancelled():
                     tightest = min(accounts, key=lambda a: a.room())  # type: ignore[arg-type,return-value]
@@ -182,6 +250,8 @@ class OperationBudget:
             if reservation.settled:
                 return
             reservation.settled = True
+            if reservation.probe is not None:
+                self.session._probing.discard(reservation.probe)
             for account in reservation.accounts:
                 account.reserved -= reservation.amount
             # both always count what was spent, capped or not (a cap set later sees it)

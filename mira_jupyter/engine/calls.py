@@ -25,9 +25,10 @@ from ..core.events import (
     utcnow,
 )
 from ..core.ids import new_id
+from ..core.money import usd
 from ..llm.capabilities import normalize_effort, output_token_cap
 from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
-from .budget import BudgetExceeded, OperationBudget, Reservation, SessionSpend
+from .budget import DEFAULT_INPUT_MARGIN, BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
 from .output_cap import output_allowance
 
@@ -100,6 +101,7 @@ class CallRunner:
     def thread_call_id(self) -> str | None:
         """The id of the last call made on this thread (parallel delegations each have one)."""
         return getattr(self._local, "call_id", None)
+    _said_untrusted: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.pricing is None:
@@ -218,7 +220,7 @@ class CallRunner:
                     text=response.reasoning_summary,
                 )
             )
-        self._finish(
+        cost, charged = self._finish(
             finished,
             call,
             response.usage,
@@ -227,6 +229,7 @@ class CallRunner:
             ttft_ms=response.ttft_ms,
             finish_reason=response.finish_reason,
         )
+        self._stop_if_overspent(model, call, cost, charged)
         if response.finish_reason == "length":
             cut = "; the answer is truncated" if stream_channel == "answer" else ""
             self.bus.emit(
@@ -264,23 +267,62 @@ class CallRunner:
 
                 raise UnpricedModel(unpriced_message(model.model_id))
             return Reservation(Decimal(0), cap), prompt_tokens  # uncounted, by the user's choice
-        # the provider's tokenizer may count more than ours: reserve with the session's margin
-        input_upper = math.ceil(prompt_tokens * self.session.input_margin(model.model_id))
-        fixed = input_upper * price.input
+        # the provider's tokenizer may count more than ours: until its first reply says how
+        # much, the prompt is reserved at its byte count (no byte-level tokenizer makes more
+        # tokens than bytes) and that call goes alone; then at the learned ratio
+        first_call_input = max(
+            math.ceil(prompt_tokens * DEFAULT_INPUT_MARGIN),
+            self.tokens.count_prompt_bytes(messages, tools),
+        )
+
+        def input_usd() -> Decimal:
+            margin = self.session.input_margin(model.model_id)
+            upper = first_call_input if margin is None else math.ceil(prompt_tokens * margin)
+            return upper * price.input
+
         per_output = max(price.output, price.reasoning or price.output)
 
         def describe(what: str, limit: Decimal, spent: Decimal, reserved: Decimal, need: Decimal) -> str:
-            in_flight = f" (+${reserved:.4f} reserved by calls in flight)" if reserved else ""
+            in_flight = f" (+{usd(reserved)} reserved by calls in flight)" if reserved else ""
             return (
-                f"{what} ${limit:.4f} would be exceeded: spent ${spent:.4f}{in_flight}, "
-                f"next {model.model_id} call estimated at ${need:.4f} "
+                f"{what} {usd(limit)} would be exceeded: spent {usd(spent)}{in_flight}, "
+                f"next {model.model_id} call estimated at {usd(need)} "
                 f"({prompt_tokens:,} input + {allowance:,} output tokens)"
             )
 
+        def learned_terms() -> tuple[Decimal, Decimal]:
+            # a provider that charged more than the table (usage.cost) is reserved at that ratio
+            margin = self.session.cost_margin(model.model_id)
+            return input_usd() * margin, per_output * margin
+
         reservation = self.budget.reserve(
-            fixed, per_output, cap, allowance, describe, cancelled=lambda: self.cancel.cancelled
+            input_usd(),
+            per_output,
+            cap,
+            allowance,
+            describe,
+            cancelled=lambda: self.cancel.cancelled,
+            model_id=model.model_id,
+            terms_once_learned=learned_terms,
         )
         return reservation, prompt_tokens
+
+    def _stop_if_overspent(self, model: ChatModel, call: _InFlight, cost: Cost, charged: Decimal) -> None:
+        """End the operation when a finished call cost more than the budget had left.
+
+        The reservation covered what the client could foresee; a provider's own figure
+        (OpenRouter ``usage.cost``) or a prompt counted far above our estimate is only known
+        once the reply is in. The call is recorded at that cost, then nothing more is sent.
+        """
+        over = self.budget.overspent()
+        if over is None:
+            return
+        name, cap, spent = over
+        how = "by the provider's own count" if cost.source == "provider" else "as reported"
+        raise BudgetExceeded(
+            f"{name} {usd(cap)} exceeded: spent {usd(spent)}; the last {model.model_id} call "
+            f"cost {usd(charged)} {how}, {usd(call.reservation.amount)} had been reserved for it"
+        )
 
     def _check_token_cap(self) -> None:
         used = self.ledger.total_usage
@@ -310,6 +352,24 @@ class CallRunner:
         )
         return usage.model_copy(update={"output_tokens_upper": max(limit, usage.output_tokens)})
 
+    def _say_if_untrusted(self, fields: dict[str, Any], usage: Usage) -> None:
+        """One notice per operation when a provider's usage object was nonsense."""
+        from ..llm.usage import untrusted_reason
+
+        reason = untrusted_reason(usage.raw)
+        if reason is None or self._said_untrusted:
+            return
+        self._said_untrusted = True
+        self.bus.emit(
+            Notice(
+                operation_id=self.operation_id,
+                level="warning",
+                message=f"{fields['provider']}:{fields['model']} reported an impossible usage "
+                f"({reason[:80]}): the call is counted from our own estimate instead, marked "
+                "estimated, and the provider's object is kept with it (raw_usage_json)",
+            )
+        )
+
     def _finish(
         self,
         fields: dict[str, Any],
@@ -322,19 +382,29 @@ class CallRunner:
         latency_ms: float | None = None,
         ttft_ms: float | None = None,
         finish_reason: str | None = None,
-    ) -> None:
+    ) -> tuple[Cost, Decimal]:
+        """Account the call (cost, budget, ledger, event); returns its cost and what the
+        budget was charged."""
         model_id = f"{fields['provider']}:{fields['model']}"
         at = fields["started_at"]
         usage = self._bounded(call, usage, status)
+        self._say_if_untrusted(fields, usage)
         cost = self.pricing.cost_of(usage, model_id, prices=self.prices, at=at)
         charged = cost.total_usd
         if usage.bounded and cost.priced:
             # budgets charge the upper bound; the reservation (input margin included) if larger
             charged = max(cost.most_usd, call.reservation.amount)
             cost = cost.model_copy(update={"upper_usd": charged})
-        self.budget.settle(call.reservation, charged)
+        # learn how the provider counts before settling: a call waiting for this first reply
+        # wakes on the settle and must already see what it taught
+        if cost.source == "provider" and usage.provider_cost_usd is not None:
+            table = cost.input_usd + cost.cached_input_usd + cost.output_usd
+            self.session.observe_cost(model_id, usage.provider_cost_usd, table)
         if usage.source == "reported" and call.prompt_tokens > 0 and usage.input_tokens > 0:
             self.session.observe_input(model_id, usage.input_tokens, call.prompt_tokens)
+        elif status == "ok":
+            self.session.observe_reply(model_id)  # it replied but counted nothing we can use
+        self.budget.settle(call.reservation, charged)
         savings = Decimal(0)
         equivalent = None
         if fields["role"] == "executor":
@@ -357,6 +427,7 @@ class CallRunner:
                 error=error,
             )
         )
+        return cost, charged
 
 
 @dataclass

@@ -38,6 +38,9 @@ PRICE_HELP = "price it with a JSON file named by MIRA_PRICES_FILE or %config Mir
 _lock = threading.Lock()
 _cache: dict[tuple[str | None, float | None, int | None], PriceTable] = {}
 _META_KEYS = ("version", "source", "fetched", "sample_spec", "comment")
+# $10,000 per million tokens, 16x the dearest model priced anywhere (o1-pro output, $600/M);
+# a higher rate is a typo, and costs priced with it would not fit the log's DECIMAL columns
+MAX_RATE_PER_TOKEN = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,12 @@ def _rate(value: Any) -> Decimal:
         raise ValueError(f"a price must be a number, got {value!r}") from None
     if not rate.is_finite() or rate < 0:
         raise ValueError(f"a price must be a finite non-negative number, got {value!r}")
+    if rate > MAX_RATE_PER_TOKEN:
+        # the usual slip: a per-million price typed into a per-token field
+        raise ValueError(
+            f"a price of ${value} per token cannot be right: these fields are USD per token "
+            "($1.25 per million tokens is 1.25e-06)"
+        )
     return rate
 
 

@@ -104,6 +104,17 @@ def _content_text(content: Any) -> str:
     return str(content)
 
 
+def count_prompt_bytes(
+    messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+) -> int:
+    """UTF-8 bytes of a request's messages and tool schemas as JSON: at least as many as
+    any byte-level tokenizer can count for them, framing included."""
+    body = json.dumps(messages, ensure_ascii=False, default=str)
+    if tools:
+        body += json.dumps(tools, ensure_ascii=False, default=str)
+    return len(body.encode("utf-8", errors="surrogatepass"))
+
+
 def count_message_tokens(
     messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
 ) -> int:

@@ -3,9 +3,12 @@
 Chat Completions (OpenAI, DeepSeek, OpenRouter, local servers) and the Responses API
 shapes are both understood. Every `Usage` made here keeps the provider's object in
 ``raw`` (for repricing and audits) and OpenRouter's ``usage.cost`` in
-``provider_cost_usd``. A usage object whose counts are missing, strings, negative or
-otherwise nonsense is not trusted: `resolve_usage` falls back to the tokenizer estimate,
-marked ``estimated``, and still keeps the raw object.
+``provider_cost_usd``. A usage object whose counts are missing, strings, negative,
+fractional, larger than any model's context could hold, or otherwise nonsense is not
+trusted: `resolve_usage` falls back to the tokenizer estimate, marked ``estimated``, and
+still keeps the raw object (so the call's row is stored, not rejected by a column that
+cannot hold 1e30). A reported cost beyond what one call can cost is dropped the same way.
+`untrusted_reason` says why, for the one notice an operation shows about it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ from typing import Any
 from ..core.events import Cost, Usage
 
 log = logging.getLogger(__name__)
+
+
+# No model reads or writes this many tokens in one call (the largest contexts are ~10M);
+# a count above it is a provider bug, and would overflow the log's BIGINT/DECIMAL columns.
+MAX_PLAUSIBLE_TOKENS = 100_000_000
+# Nor does one call cost this much: the same cap as a budget (what the DECIMAL columns hold)
+MAX_PLAUSIBLE_COST_USD = Decimal(1_000_000)
 
 
 class _Nonsense(ValueError):
@@ -36,7 +46,7 @@ def _count(raw: Mapping[str, Any], key: str, *, required: bool = False) -> int:
         raise _Nonsense(f"{key}={value!r}")
     if isinstance(value, float) and not value.is_integer():
         raise _Nonsense(f"{key}={value!r}")
-    if value < 0:
+    if value < 0 or value > MAX_PLAUSIBLE_TOKENS:
         raise _Nonsense(f"{key}={value!r}")
     return int(value)
 
@@ -65,7 +75,28 @@ def provider_cost(raw: Mapping[str, Any] | None) -> Decimal | None:
         cost = Decimal(str(value))
     except InvalidOperation:
         return None
-    return cost if cost.is_finite() and cost >= 0 else None
+    return cost if cost.is_finite() and 0 <= cost <= MAX_PLAUSIBLE_COST_USD else None
+
+
+def untrusted_reason(raw: Mapping[str, Any] | None) -> str | None:
+    """Why a provider usage object is not used as reported (None when it is, or is absent)."""
+    if not raw or not isinstance(raw, Mapping):
+        return None
+    try:
+        _parse(raw)
+    except _Nonsense as exc:
+        return str(exc)
+    if "cost" in raw and provider_cost(raw) is None:
+        return f"cost={raw.get('cost')!r}"
+    return None
+
+
+def _parse(raw: Mapping[str, Any]) -> Usage:
+    if "prompt_tokens" in raw or "completion_tokens" in raw:
+        return _chat_completions(raw)
+    if "input_tokens" in raw or "output_tokens" in raw:
+        return _responses(raw)
+    raise _Nonsense("no token counts")
 
 
 def _chat_completions(raw: Mapping[str, Any]) -> Usage:
@@ -119,14 +150,10 @@ def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
     if not raw or not isinstance(raw, Mapping):
         return None
     try:
-        if "prompt_tokens" in raw or "completion_tokens" in raw:
-            usage = _chat_completions(raw)
-        elif "input_tokens" in raw or "output_tokens" in raw:
-            usage = _responses(raw)
-        else:
-            raise _Nonsense("no token counts")
+        usage = _parse(raw)
     except _Nonsense as exc:
-        log.warning("provider usage not usable (%s); the call is estimated instead", exc)
+        # debug only: the engine says it once per operation (repricing reads many such rows)
+        log.debug("provider usage not usable (%s); the call is estimated instead", exc)
         return None
     return usage.model_copy(update={"raw": _plain(raw), "provider_cost_usd": provider_cost(raw)})
 

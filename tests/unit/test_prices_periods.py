@@ -98,7 +98,7 @@ def test_a_user_file_may_carry_its_own_periods_and_bad_periods_are_one_line(tmp_
     assert table.lookup("x:my-model", old).input == D("0.000001")
     assert table.lookup("x:my-model").input == D("0.000002")
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"m": {"input_cost_per_token": 1, "output_cost_per_token": 1, "history": [{"input_cost_per_token": 1, "output_cost_per_token": 1}]}}))
+    bad.write_text(json.dumps({"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6, "history": [{"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6}]}}))
     with pytest.raises(ValueError, match="'m'.*needs an 'until'"):
         load_prices(bad)
     negative = tmp_path / "neg.json"
