@@ -39,6 +39,8 @@ BOX_STYLE = (
     "border-radius:6px;padding:8px 12px;margin:2px 0"
 )
 MUTED = "opacity:0.75;font-size:12px"
+# ipywidgets gives HTML widgets a 28px line-height: blocks that wrap set their own
+LINES = "line-height:1.45"
 STATUS_COLORS = {
     "running": "#1f6feb",
     "pending": "#1f6feb",
@@ -91,8 +93,8 @@ def header_html(state: OperationState) -> str:
     return (
         f'<div style="{FONT}"><b>mira</b> <span style="{MUTED}">{escape(state.operation_id)}</span> '
         f"{status_badge(state.status)}</div>"
-        f'<div style="margin:4px 0;white-space:pre-wrap">{request}</div>'
-        f'<div style="{MUTED}">{" · ".join(facts)}</div>{changes}'
+        f'<div style="margin:4px 0;white-space:pre-wrap;{LINES}">{request}</div>'
+        f'<div style="{MUTED};{LINES}">{" · ".join(facts)}</div>{changes}'
     )
 
 
@@ -231,7 +233,7 @@ def footer_html(state: OperationState) -> str:
     duration = fmt_span(state.started_at, state.finished_at)
     if duration:
         parts.append(duration)
-    return f'<div class="mira-footer" style="{MUTED};margin-top:6px">{" | ".join(parts)}</div>'
+    return f'<div class="mira-footer" style="{MUTED};{LINES};margin-top:6px">{" | ".join(parts)}</div>'
 
 
 def render_html(state: OperationState) -> str:

@@ -174,6 +174,8 @@ class OperationWidget:
 
         html = {name: w.HTML() for name in ("header", "plan", "tasks", "tools", "thinking", "notices")}
         html |= {name: w.HTML() for name in ("activity", "answer", "footer")}
+        for part in html.values():
+            part.layout.display = "none"  # shown by _set once it has something to say
         plan_box = w.Accordion(children=[html["plan"]], titles=("Plan",), selected_index=0)
         tool_box = w.Accordion(children=[html["tools"]], titles=("Tool calls (0)",))
         stop = w.Button(description="Stop", icon="stop", button_style="danger", tooltip="Stop")
@@ -221,6 +223,8 @@ class OperationWidget:
     def _set(self, name: str, value: str) -> None:
         # ipywidgets only sends a comm message when a trait really changes
         self._w[name].value = value
+        # an empty HTML widget still takes a 28px line: hide it until it has something
+        self._w[name].layout.display = "" if value else "none"
 
     def _render(self, dirty: set[str]) -> None:
         s = self.state

@@ -282,3 +282,15 @@ class NotebookPage:
         path.parent.mkdir(parents=True, exist_ok=True)
         locator.screenshot(path=str(path))
         return path
+
+
+def use_theme(page: Any, name: str) -> None:
+    """Switch JupyterLab's theme through the command palette, as a user would."""
+    # Settings ▸ Theme is a hover submenu; the palette is the reliable way in
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".lm-CommandPalette-input")
+    palette.wait_for()
+    palette.fill(f"Use Theme: {name}")
+    page.locator(".lm-CommandPalette-item", has_text=f"Use Theme: {name}").first.click()
+    light = "true" if name == "JupyterLab Light" else "false"
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lab_harness import write_notebook
+from lab_harness import use_theme, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +39,26 @@ def test_footer_says_at_most_unpriced_and_negative_savings_with_a_tooltip(open_n
     assert "$0.0000" not in text
     tooltip = footer.locator("span[title]").get_attribute("title")
     assert tooltip.startswith("Routing savings = the executor's tokens priced at the orchestrator's rates")
-    for width in (1100, 480):
-        nb.page.set_viewport_size({"width": width, "height": 1200})
-        shot = nb.screenshot(widget, tmp_path / f"money-{width}.png")
-        if os.environ.get("KEEP_SCREENSHOTS_DIR"):
-            shutil.copyfile(shot, Path(os.environ["KEEP_SCREENSHOTS_DIR"]) / shot.name)
+    keep = os.environ.get("KEEP_SCREENSHOTS_DIR")
+    for theme in ("JupyterLab Light", "JupyterLab Dark"):
+        use_theme(nb.page, theme)
+        for width in (1400, 600, 480):
+            nb.page.set_viewport_size({"width": width, "height": 1200})
+            # nothing of the footer is cut off or pushed out of the cell at any width
+            overflow = footer.evaluate("e => e.scrollWidth - e.clientWidth")
+            assert overflow <= 1, f"footer overflows by {overflow}px at {width}px ({theme})"
+            color = footer.evaluate("e => getComputedStyle(e).color")
+            background = nb.page.locator(".jp-Notebook").evaluate("e => getComputedStyle(e).backgroundColor")
+            assert color != background, f"footer text invisible at {width}px ({theme})"
+            tag = "dark" if "Dark" in theme else "light"
+            shot = nb.screenshot(widget, tmp_path / f"money-{width}-{tag}.png")
+            if keep:
+                shutil.copyfile(shot, Path(keep) / shot.name)
+    use_theme(nb.page, "JupyterLab Light")
+    # the file browser takes half of a 600px window: the footer at the notebook's full width too
+    nb.page.keyboard.press("Control+b")
+    nb.page.set_viewport_size({"width": 600, "height": 1200})
+    assert footer.evaluate("e => e.scrollWidth - e.clientWidth") <= 1
+    shot = nb.screenshot(widget, tmp_path / "money-600-nosidebar.png")
+    if keep:
+        shutil.copyfile(shot, Path(keep) / shot.name)

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lab_harness import REPO_ROOT, write_notebook
+from lab_harness import REPO_ROOT, use_theme, write_notebook
 
 from mira_jupyter.testing.script import Script
 from mira_jupyter.testing.server import ScriptedServer
@@ -64,17 +64,6 @@ def _script() -> Script:
     }, name="thinking")
 
 
-def _theme(page, name: str) -> None:
-    # the command palette, as a user would: Settings ▸ Theme is a hover submenu
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".lm-CommandPalette-input")
-    palette.wait_for()
-    palette.fill(f"Use Theme: {name}")
-    page.locator(".lm-CommandPalette-item", has_text=f"Use Theme: {name}").first.click()
-    light = "true" if name == "JupyterLab Light" else "false"
-    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
-
-
 def test_thinking_lines_are_folded_and_open_on_click(open_notebook, lab_root: Path, tmp_path):
     script = _script()
     with ScriptedServer(script) as server:
@@ -107,14 +96,14 @@ def test_thinking_lines_are_folded_and_open_on_click(open_notebook, lab_root: Pa
 
     box = out.locator(".mira-operation")
     light = nb.screenshot(box, tmp_path / "thinking-light.png")
-    _theme(page, "JupyterLab Dark")
+    use_theme(page, "JupyterLab Dark")
     try:
         dark = nb.screenshot(box, tmp_path / "thinking-dark.png")
         color = body.evaluate("e => getComputedStyle(e).color")
         background = page.locator(".jp-Notebook").evaluate("e => getComputedStyle(e).backgroundColor")
         assert color != background
     finally:
-        _theme(page, "JupyterLab Light")
+        use_theme(page, "JupyterLab Light")
     page.set_viewport_size({"width": 560, "height": 2400})
     narrow_shot = nb.screenshot(box, tmp_path / "thinking-narrow.png")
     if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
