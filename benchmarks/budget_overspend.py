@@ -1,4 +1,4 @@
-"""Worst overspend ratio (what the provider would bill / the budget) across four scenarios.
+"""Worst overspend ratio (what the provider would bill / the budget) across eight scenarios.
 
     .venv/bin/python benchmarks/budget_overspend.py                 # this checkout
     PYTHONPATH=/path/to/old/checkout .venv/bin/python benchmarks/budget_overspend.py  # baseline
@@ -19,6 +19,10 @@ Scenarios:
                until the budget refuses (at most 12)
   tokenizer    the provider counts 30% more prompt tokens than tiktoken; 4 operations at once
                on large prompts, session budget $0.30, greedy model
+  tokenizer-Nx the same with a provider counting 2x, 5x and 20x tiktoken's prompt tokens
+  router-cost  an OpenRouter-style provider whose usage.cost is 4x the table price (billed
+               as reported); 4 operations at once, session budget $0.50, greedy model on
+               anthropic/claude-sonnet-4.5 ($3 / $15 per million)
 """
 
 from __future__ import annotations
@@ -53,8 +57,11 @@ class Bill:
         self._lock = threading.Lock()
 
     def add(self, prompt: int, output: int) -> None:
+        self.add_usd(prompt * IN + output * OUT)
+
+    def add_usd(self, amount: Decimal) -> None:
         with self._lock:
-            self.total += prompt * IN + output * OUT
+            self.total += amount
             self.requests += 1
 
 
@@ -133,15 +140,50 @@ def cancel(root: Path) -> tuple[Decimal, Decimal, int]:
     return bill.total, budget, bill.requests
 
 
-def tokenizer(root: Path) -> tuple[Decimal, Decimal, int]:
+def tokenizer(root: Path, factor: float = 1.3) -> tuple[Decimal, Decimal, int]:
     bill, budget = Bill(), Decimal("0.30")
-    eng = engine(root, greedy(bill, prompt_factor=1.3), str(budget))
+    eng = engine(root, greedy(bill, prompt_factor=factor), str(budget))
     big = "Explain this code:\n" + "def f(x):\n    return [i * x for i in range(10)]\n" * 400
     at_once(eng, [f"{big}\n# variant {i}" for i in range(4)], RunOptions(mode="simple", reasoning="low"))
     return bill.total, budget, bill.requests
 
 
-SCENARIOS = {"concurrent": concurrent, "plan+run": plan_and_run, "cancel": cancel, "tokenizer": tokenizer}
+ROUTER_IN, ROUTER_OUT = Decimal("3e-6"), Decimal("1.5e-5")  # claude-sonnet-4.5 in the table
+
+
+def router_cost(root: Path, markup: int = 4) -> tuple[Decimal, Decimal, int]:
+    bill, budget = Bill(), Decimal("0.50")
+
+    def respond(record: mt.RecordedRequest) -> dict:
+        prompt = count_message_tokens(record.messages, record.body.get("tools"))
+        output = limit_of(record) or 4_096
+        cost = (prompt * ROUTER_IN + output * ROUTER_OUT) * markup
+        bill.add_usd(Decimal(str(float(cost))))  # what the client is told, exactly
+        usage = {"prompt_tokens": prompt, "completion_tokens": output, "cost": float(cost)}
+        return {"text": "done", "usage": usage}
+
+    mt.use_script(mt.Script(responder=respond))
+    settings = EngineSettings(
+        project_root=root,
+        orchestrator_model="scripted:anthropic/claude-sonnet-4.5",
+        executor_model="scripted:anthropic/claude-sonnet-4.5",
+        budget_usd=budget,
+    )
+    eng = Engine(settings, EventBus())
+    at_once(eng, [f"question {i}?" for i in range(4)], RunOptions(mode="simple", reasoning="low"))
+    return bill.total, budget, bill.requests
+
+
+SCENARIOS = {
+    "concurrent": concurrent,
+    "plan+run": plan_and_run,
+    "cancel": cancel,
+    "tokenizer": tokenizer,
+    "tokenizer-2x": lambda root: tokenizer(root, 2.0),
+    "tokenizer-5x": lambda root: tokenizer(root, 5.0),
+    "tokenizer-20x": lambda root: tokenizer(root, 20.0),
+    "router-cost": router_cost,
+}
 
 
 def main() -> int:
@@ -149,14 +191,14 @@ def main() -> int:
 
     logging.disable(logging.WARNING)
     worst = Decimal(0)
-    print(f"{'scenario':<12} {'billed':>10} {'budget':>8} {'requests':>8} {'ratio':>7}  target <= 1.00")
+    print(f"{'scenario':<13} {'billed':>10} {'budget':>8} {'requests':>8} {'ratio':>7}  target <= 1.00")
     for name, scenario in SCENARIOS.items():
         with tempfile.TemporaryDirectory() as tmp:
             billed, budget, requests = scenario(Path(tmp))
         ratio = billed / budget
         worst = max(worst, ratio)
-        print(f"{name:<12} ${billed:>9.4f} ${budget:>7.2f} {requests:>8} {ratio:>7.2f}")
-    print(f"worst overspend ratio: {worst:.2f} (target <= 1.00)")
+        print(f"{name:<13} ${billed:>9.4f} ${budget:>7.2f} {requests:>8} {ratio:>7.3f}")
+    print(f"worst overspend ratio: {worst:.3f} (target <= 1.000)")
     return 0 if worst <= 1 else 1
 
 
