@@ -351,3 +351,17 @@ def test_after_run_plan_the_same_widget_shows_the_run_with_stop_then_the_final_s
     assert widget.closed
     final = display.handles[0].bundles[-1]
     assert WIDGET_MIME not in final and 'data-mira-status="completed"' in final["text/html"]
+
+
+def test_empty_parts_take_no_room_and_wrapping_text_has_its_own_line_height():
+    # ipywidgets gives every HTML widget a 28px line: empty parts left gaps, wrapped lines doubled
+    widget, clock, _, _ = make()
+    for event in planned_operation(2, finish=False)[:1]:
+        widget(event)
+    assert widget._w["answer"].layout.display == "none" and widget._w["activity"].layout.display == "none"
+    assert widget._w["header"].layout.display == ""
+    for event in planned_operation(2, finish=False)[1:]:
+        clock.t += 1
+        widget(event)
+    assert widget._w["footer"].layout.display == ""
+    assert "line-height:1.45" in widget._w["footer"].value and "line-height:1.45" in widget._w["header"].value
