@@ -96,12 +96,12 @@ class CallRunner:
     budget: OperationBudget | None = None  # default: built from budget_usd and session
     allow_unpriced: bool = False
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    _said_untrusted: bool = field(default=False, init=False, repr=False)
 
     @property
     def thread_call_id(self) -> str | None:
         """The id of the last call made on this thread (parallel delegations each have one)."""
         return getattr(self._local, "call_id", None)
-    _said_untrusted: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.pricing is None:
