@@ -72,7 +72,7 @@ def test_an_executor_skill_keeps_the_executor_prompt_with_the_body_after_it(proj
     assert op.status == "completed", op.error
     (skill_call,) = script.requests_for(EXEC)
     system = skill_call.messages[0]["content"]
-    executor = prompts.EXECUTOR.format(project_root="proj")
+    executor = prompts.EXECUTOR.format(project_root="proj", instructions="")
     assert system.startswith(executor + "\n\n# Refactoring")
     assert skill_call.reasoning_effort is None  # deepseek-chat takes none
 
