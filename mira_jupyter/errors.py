@@ -19,7 +19,12 @@
     ├── SandboxDenied          a path or file was refused; tools return it as a denial
     ├── GlobError              a malformed glob (also ValueError)
     ├── SkillRenderError       a skill could not be rendered (also ValueError)
+    ├── ProjectRootRefused     the project root would expose the machine or the home
+    │                          directory (also ValueError)
+    ├── UndoRootMismatch       an undo under another project root than the operation's
+    │                          (also LookupError)
     ├── MigrationError         the log's schema could not be migrated (also RuntimeError)
+    ├── StoreUnavailable       the log database cannot be used now (also RuntimeError)
     └── DatabaseLocked         another process holds the log (also TimeoutError)
 
 The classes live next to the code that raises them; this module only gathers them, loading
@@ -61,9 +66,12 @@ _HOMES = {
     "CapReached": ".engine.calls",
     "SandboxDenied": ".tools.policy",
     "GlobError": ".tools.globs",
+    "ProjectRootRefused": ".tools.roots",
+    "UndoRootMismatch": ".undo",
     "SkillRenderError": ".skills.format",
     "MigrationError": ".store.migrate",
-    "DatabaseLocked": ".store.db",
+    "StoreUnavailable": ".store.faults",
+    "DatabaseLocked": ".store.faults",
 }
 
 __all__ = sorted(["MiraError", *_HOMES])

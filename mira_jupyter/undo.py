@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .core.errors import MiraError
 from .core.events import FileChanged
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
     return report
 
 
-class UndoRootMismatch(LookupError):
+class UndoRootMismatch(MiraError, LookupError):
     """The operation changed files under another project root than the current one."""
 
 

@@ -214,7 +214,10 @@ class MiraMagics(Magics):
         do not run an operation and go through `mira_line`."""
         from . import subcommands
 
-        words = shlex.split(line)
+        try:
+            words = shlex.split(line)
+        except ValueError:  # bad quoting: mira_line says so in one line, as for every subcommand
+            return self.mira_line(line)
         if not words or words[0] != "run":
             return self.mira_line(line)
         try:

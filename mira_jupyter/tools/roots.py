@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..core.errors import MiraError
+
 _HOW = "set %config Mira.project_root = '/path/to/your/project' (or MIRA_PROJECT_ROOT)"
 
 
-class ProjectRootRefused(ValueError):
+class ProjectRootRefused(MiraError, ValueError):
     """The configured project root would expose the whole machine or the user's home."""
 
 

@@ -75,6 +75,17 @@ def test_a_bad_option_fails_the_cell_in_one_line_so_run_all_stops(kernel):
     assert reply["status"] == "error" and "unknown subcommand" in kernel.text_of(outputs)
 
 
+@pytest.mark.parametrize("line", ['%mira run "unterminated', '%mira status "unterminated'])
+def test_bad_quoting_in_a_mira_line_fails_the_cell_in_one_line(kernel, line):
+    # %mira run is rewritten to an awaited coroutine: its words were split outside the
+    # usage-error path, so the cell showed a ValueError traceback ("No closing quotation")
+    reply, outputs = kernel.execute(line)
+    assert reply["status"] == "error" and reply["ename"] == "MiraUsageError", reply
+    text = kernel.text_of(outputs)
+    assert text.strip() == "UsageError: No closing quotation", text
+    assert "Traceback" not in text and not [m for m in outputs if m["msg_type"] == "error"]
+
+
 def test_mira_run_in_a_kernel_is_awaited_and_runs_the_plan(kernel):
     plan = {"tool_calls": [{"name": "submit_plan", "arguments": {"tasks": [
         {"description": "One", "active_form": "Doing one"},

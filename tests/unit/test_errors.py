@@ -49,3 +49,15 @@ def test_importing_the_tree_loads_no_heavy_dependency():
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError):
         errors.NoSuchError  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("name", "builtin"),
+    [("ProjectRootRefused", ValueError), ("UndoRootMismatch", LookupError), ("StoreUnavailable", RuntimeError)],
+)
+def test_the_errors_raised_for_the_user_are_in_the_tree_and_keep_their_builtin_base(name, builtin):
+    # ProjectRootRefused and UndoRootMismatch reach the user, yet `except MiraError` missed them
+    assert name in errors.__all__
+    cls = getattr(errors, name)
+    assert issubclass(cls, errors.MiraError) and issubclass(cls, builtin)
+    assert name in errors.__doc__
