@@ -18,5 +18,20 @@ def parse_arguments(arguments_json: str) -> tuple[dict[str, Any] | None, str | N
     except RecursionError:  # a model can nest brackets deeper than the decoder goes
         return None, "arguments are not valid JSON (nested too deeply)"
     if not isinstance(value, dict):
-        return None, f"arguments must be a JSON object, got {type(value).__name__}"
+        return None, f"arguments must be a JSON object, got {json_kind(value)}"
     return value, None
+
+
+def json_kind(value: Any) -> str:
+    """The JSON name of `value`'s type (null, array, string...): what the model sent."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    return type(value).__name__

@@ -95,23 +95,33 @@ class ToolDispatcher:
         truncated: bool,
         started: float,
     ) -> None:
-        self.bus.emit(
-            ToolCallFinished(
-                operation_id=self.operation_id,
-                tool_call_id=tool_call_id,
-                llm_call_id=llm_call_id,
-                task_id=task_id,
-                role=role,
-                tool=call.name,
+        """Log the call as finished; never raises, so no ToolCallStarted is left without
+        its end (a result the event cannot hold is logged as an error that says so)."""
+        base = dict(
+            operation_id=self.operation_id,
+            tool_call_id=tool_call_id,
+            llm_call_id=llm_call_id,
+            task_id=task_id,
+            role=role,
+            tool=call.name,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+        try:
+            error = result.content.get("error") if result.status != "ok" else None
+            event = ToolCallFinished(
+                **base,
                 status=result.status,
                 denial_reason=result.denial_reason,
-                error=result.content.get("error") if result.status != "ok" else None,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                result_bytes=len(text.encode()),
+                error=None if error is None else str(error),
+                result_bytes=len(text.encode("utf-8", "surrogatepass")),
                 truncated=truncated,
                 summary=_one_line(result),
             )
-        )
+        except Exception as exc:  # a tool's result no event can carry: said, not raised
+            event = ToolCallFinished(
+                **base, status="error", error=f"the result could not be logged ({type(exc).__name__})"
+            )
+        self.bus.emit(event)
 
 
 def _one_line(result: ToolResult) -> str:

@@ -12,9 +12,10 @@ import weakref
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from mira_jupyter.core.events import Event, OperationFinished
+from mira_jupyter.core.unicode import valid_unicode
 
 from . import faults
 from .db import Database, DatabaseLocked, Location
@@ -339,24 +340,13 @@ class Recorder:
                 handle.writelines(item.line + "\n" for item in items)
 
 
-def _scrub(value: Any) -> Any:
-    """`value` with every string made valid Unicode (lone surrogates spelled as escapes)."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_scrub(v) for v in value)
-    return value
-
-
 def _serialised(event: Event) -> tuple[Event, str]:
     """The event and its JSON line; an event holding text JSON cannot carry (a lone
     surrogate from a model's tool arguments, say) is recorded with that text escaped."""
     try:
         return event, event.model_dump_json()
     except (ValueError, UnicodeError):  # PydanticSerializationError is a ValueError
-        clean = type(event).model_validate(_scrub(event.model_dump()))
+        clean = type(event).model_validate(valid_unicode(event.model_dump()))
         return clean, clean.model_dump_json()
 
 

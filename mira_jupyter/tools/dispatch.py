@@ -8,26 +8,37 @@ without tree-sitter or re2 (`tools.registry` lists the file tools).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..core.arguments import parse_arguments
+from ..core.arguments import json_kind, parse_arguments
+from ..core.cancel import OperationCancelled
 from ..core.errors import OperationEnding
+from ..core.unicode import valid_unicode
 from .policy import SandboxDenied
 from .types import Tool, ToolContext, ToolResult
 
 MAX_LISTED_ERRORS = 5  # validation errors spelled out; the rest are counted
 MAX_NAME_SHOWN = 80  # characters of an unknown tool name quoted back
+MAX_WHERE_SHOWN = 120  # characters of the path to a bad argument (a key can be any size)
+MAX_MESSAGE_SHOWN = 300  # characters of one validation message, or of a tool's failure
+
+
+def clipped(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def summarise_validation_error(error: ValidationError) -> str:
-    """A short, model-readable account of what was wrong with the arguments."""
+    """A short, model-readable account of what was wrong with the arguments; what the
+    model sent (a key of a million characters, say) is quoted only in part."""
     parts = []
-    for item in error.errors()[:MAX_LISTED_ERRORS]:
-        where = ".".join(str(p) for p in item["loc"]) or "arguments"
-        parts.append(f"{where}: {item['msg']}")
+    for item in error.errors(include_url=False, include_input=False)[:MAX_LISTED_ERRORS]:
+        where = ".".join(clipped(str(p), MAX_WHERE_SHOWN) for p in item["loc"]) or "arguments"
+        parts.append(f"{clipped(where, MAX_WHERE_SHOWN)}: {clipped(item['msg'], MAX_MESSAGE_SHOWN)}")
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
@@ -61,7 +72,7 @@ def _arguments(arguments: str | Mapping[str, Any] | None) -> dict[str, Any] | To
         return parsed
     if not isinstance(arguments, Mapping):
         return ToolResult.denied(
-            "invalid_arguments", f"arguments must be a JSON object, got {type(arguments).__name__}"
+            "invalid_arguments", f"arguments must be a JSON object, got {json_kind(arguments)}"
         )
     return dict(arguments)
 
@@ -78,7 +89,30 @@ def dispatch(
     """Validate and run one call (arguments as JSON text or a dict); never raises for a bad
     call or a failing tool. Only `OperationEnding` (cancelled, over budget, a cap) and the
     errors `passes` picks (the engine's: a model no call can reach) go through, because
-    they end the whole operation rather than this one call."""
+    they end the whole operation rather than this one call; a cancelled operation's call
+    is not run at all (OperationCancelled). Every string of the result is valid Unicode: a
+    lone surrogate the model sent and a tool echoed is spelled as its escape."""
+    stop_if_cancelled(ctx)  # a stopped operation runs no tool, not even a read
+    result = _dispatch(tools, name, arguments, ctx, allowed, passes)
+    return dataclasses.replace(result, content=valid_unicode(result.content))
+
+
+def stop_if_cancelled(ctx: ToolContext) -> None:
+    """Raise OperationCancelled when the call's operation was stopped (the engine ends
+    the operation as cancelled): checked before any tool runs and right before a write."""
+    token = getattr(ctx, "cancel", None)
+    if token is not None and getattr(token, "cancelled", False):
+        raise OperationCancelled(getattr(token, "reason", None) or "cancelled by user")
+
+
+def _dispatch(
+    tools: Mapping[str, Tool],
+    name: str,
+    arguments: str | Mapping[str, Any] | None,
+    ctx: ToolContext,
+    allowed: Iterable[str] | None,
+    passes: Callable[[BaseException], bool] | None,
+) -> ToolResult:
     permitted = None if allowed is None else set(allowed)
     tool = tools.get(name) if isinstance(name, str) else None
     if tool is None:
@@ -116,5 +150,5 @@ def failure_result(name: str, exc: Exception) -> ToolResult:
     if isinstance(exc, SandboxDenied):
         return exc.to_result()
     if isinstance(exc, OSError):
-        return ToolResult.error(f"{type(exc).__name__}: {exc.strerror or exc}")
-    return ToolResult.error(f"{name} failed: {type(exc).__name__}: {exc}")
+        return ToolResult.error(clipped(f"{type(exc).__name__}: {exc.strerror or exc}", MAX_MESSAGE_SHOWN))
+    return ToolResult.error(clipped(f"{name} failed: {type(exc).__name__}: {exc}", MAX_MESSAGE_SHOWN))

@@ -20,6 +20,7 @@ from .base import (
     sandbox_of,
     scan_lines,
 )
+from .dispatch import stop_if_cancelled
 from .globs import GlobError, compile_glob
 from .grep_hits import in_control_dir
 from .line_estimate import SAMPLE_BYTES, count_or_estimate_lines, sample_offsets
@@ -203,6 +204,7 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
             failure.append(exc)
             raise
 
+    stop_if_cancelled(ctx)  # the operation may have been stopped since the call began
     try:
         outcome = sandbox.write_bytes(args.path, data, report)
     except Exception as exc:

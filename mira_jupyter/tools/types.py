@@ -65,8 +65,12 @@ class ToolResult:
         return cls("error", {"error": message, **extra})
 
     def to_model_text(self) -> str:
-        """JSON text for the ``tool`` message sent back to the model."""
-        return json.dumps(self.content, ensure_ascii=False, default=str)
+        """JSON text for the ``tool`` message sent back to the model; a ``notice`` (what
+        was left out and why) goes first, so it survives the engine's cut of a long result."""
+        content = self.content
+        if isinstance(content, dict) and "notice" in content:
+            content = {"notice": content["notice"], **content}
+        return json.dumps(content, ensure_ascii=False, default=str)
 
 
 @dataclass

@@ -99,6 +99,18 @@ def test_count_lines_on_a_big_file_marks_its_estimates(big) -> None:
     assert abs(entry["lines"] - lines) / lines < 0.05
 
 
+class _CancelledOnceRunning(CancelToken):
+    """Cancelled from the tool's first look on: the dispatcher's check before the call
+    (which runs no tool for a stopped operation) sees it not yet cancelled."""
+
+    looks = 0
+
+    @property
+    def cancelled(self) -> bool:
+        self.looks += 1
+        return self.looks > 1
+
+
 def test_summarize_a_big_csv_samples_and_says_so(big) -> None:
     root, _lines = big
     result = _call(root, "summarize_file", path="data.csv")
@@ -107,9 +119,7 @@ def test_summarize_a_big_csv_samples_and_says_so(big) -> None:
     assert content["head"].startswith("id,date,amount")
     assert content["tail"].endswith("999999999,2026-11-30,1.00")
     assert "blank lines" in content["sampled"] and "blank_lines" not in content
-    cancel = CancelToken()
-    cancel.cancel()
-    stopped = _call(root, "summarize_file", cancel=cancel, path="data.csv")
+    stopped = _call(root, "summarize_file", cancel=_CancelledOnceRunning(), path="data.csv")
     assert stopped.content["estimated"] == ["lines"] and "cancelled" in stopped.content["sampled"]
 
 

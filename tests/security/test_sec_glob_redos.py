@@ -106,12 +106,22 @@ def test_gitignore_line_of_the_same_shape_does_not_hang_a_listing(tmp_path: Path
     assert all(status == "ok" for status, _f, _c in results.values())
 
 
+class _CancelledOnceRunning(CancelToken):
+    """Cancelled from the tool's first look on: the dispatcher's check before the call
+    (which runs no tool for a stopped operation) sees it not yet cancelled."""
+
+    looks = 0
+
+    @property
+    def cancelled(self) -> bool:
+        self.looks += 1
+        return self.looks > 1
+
+
 def test_a_cancelled_listing_stops_and_says_so(world: World) -> None:
     for i in range(50):
         (world.root / f"f{i:03}.txt").write_text("x\n")
-    token = CancelToken()
-    token.cancel()
-    ctx = ToolContext(sandbox=world.sandbox, cancel=token)
+    ctx = ToolContext(sandbox=world.sandbox, cancel=_CancelledOnceRunning())
     listing = world.dispatch("list_files", {"recursive": True}, ctx)
     assert listing.status == "ok" and listing.content.get("cancelled") is True
     assert len(listing.content["files"]) < 50

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 import mira_jupyter
 from mira_jupyter.core.arguments import parse_arguments
-from mira_jupyter.core.cancel import OperationCancelled
+from mira_jupyter.core.cancel import CancelToken, OperationCancelled
 from mira_jupyter.engine.bus import EventBus
 from mira_jupyter.engine.calls import BudgetExceeded, CapReached, UnpricedModel
 from mira_jupyter.engine.dispatch import ToolDispatcher
@@ -293,7 +293,7 @@ def test_bad_arguments_are_denied_with_what_to_fix():
     cases = {
         "{}": "(+1 more)",
         '{"a": 1,': "not valid JSON",
-        "[1, 2]": "must be a JSON object, got list",
+        "[1, 2]": "must be a JSON object, got array",
         json.dumps({**FULL, "extra": 1}): "extra: Extra inputs are not permitted",
         '{"a": "x", "b": 2, "c": 3, "d": 4, "e": 5}': "a: Input should be a valid integer",
     }
@@ -467,3 +467,138 @@ def test_a_tool_replaced_in_a_table_is_still_run_through_the_dispatcher(tmp_path
     tools["read_file"] = dataclasses.replace(tools["read_file"], func=boom)
     result = dispatch(tools, "read_file", {"path": "a"}, ToolContext(sandbox=Sandbox(tmp_path)))
     assert result.status == "error" and result.content["error"] == "read_file failed: RuntimeError: internal"
+
+
+# -- hostile input the reviewer found -----------------------------------------------------------
+
+
+def _string_fields(model) -> dict[str, object]:
+    """The model's arguments with a lone surrogate in every string (and list-of-string) field;
+    other required fields get a harmless value."""
+    schema = model.model_json_schema()
+    args: dict[str, object] = {}
+    for name, prop in schema.get("properties", {}).items():
+        kinds = {prop.get("type")} | {p.get("type") for p in prop.get("anyOf", [])}
+        items = {prop.get("items", {}).get("type")} | {p.get("items", {}).get("type") for p in prop.get("anyOf", [])}
+        if "string" in kinds:
+            args[name] = "\ud800"
+        elif "array" in kinds and "string" in items:
+            args[name] = ["\ud800", "ok\udfff.py"]
+        elif name in schema.get("required", []):
+            args[name] = 1 if "integer" in kinds else True
+    return args
+
+
+@pytest.mark.parametrize("declared", [*file_tools().values(), six], ids=lambda t: t.name)
+def test_a_lone_surrogate_in_any_string_field_gives_both_paths_the_same_logged_result(declared, tmp_path: Path):
+    # the engine measured the result with text.encode() and raised UnicodeEncodeError: the
+    # call had no ToolCallFinished and the delegation's work was lost
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n")
+    tools = {**file_tools(), "six": six}
+    args = _string_fields(declared.args_model)
+    if declared is six:
+        args.update({k: 1 for k in "abcdef"})
+    raw = json.dumps(args)  # "\ud800" escapes, as a model sends them
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    direct = dispatch(tools, declared.name, raw, ctx)
+    result, text, events = engine_run(raw, name=declared.name, ctx=ctx, tools=tools)
+    assert (result.status, result.denial_reason, result.content) == (direct.status, direct.denial_reason, direct.content)
+    assert [type(e).__name__ for e in events] == ["ToolCallStarted", "ToolCallFinished"]
+    text.encode("utf-8")  # valid Unicode all the way to the model and the log
+    direct.to_model_text().encode("utf-8")
+    events[-1].model_dump_json()
+
+
+def test_the_engine_logs_a_finished_call_whatever_the_result_holds():
+    @tool
+    def odd(args: SixArgs, ctx: ToolContext) -> ToolResult:
+        """Returns content no event field can hold."""
+        return ToolResult("error", ["not", "a", "dict"])  # type: ignore[arg-type]
+
+    result, _, events = engine_run(json.dumps(FULL), "odd", tools={"odd": odd})
+    assert [type(e).__name__ for e in events] == ["ToolCallStarted", "ToolCallFinished"]
+    assert events[-1].status == "error"
+
+
+def test_an_unknown_key_of_any_size_is_quoted_only_in_part(tmp_path: Path):
+    raw = json.dumps({"k" * 1_000_000: 1, "path": "a"})
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    direct = dispatch(file_tools(), "read_file", raw, ctx)
+    result, text, events = engine_run(raw, name="read_file", ctx=ctx, tools=file_tools())
+    for error in (direct.content["error"], result.content["error"], events[-1].error):
+        assert "Extra inputs are not permitted" in error and len(error) < 1_000, len(error)
+    deep = {"tasks": [{"x" * 50_000: [1]}]}  # a long key inside a nested model too
+    nested = dispatch(orchestrator_tools(), "search_codebase", {"query": "q", **deep}, ToolContext(sandbox=None))
+    assert nested.denial_reason == "invalid_arguments" and len(nested.content["error"]) < 1_000
+
+
+def test_a_failure_message_of_any_size_is_cut():
+    ctx = ToolContext(sandbox=None, extra={"raise": RuntimeError("x" * 1_000_000)})
+    result = dispatch(TOOLS, "raiser", FULL, ctx)
+    assert result.status == "error" and result.content["error"].startswith("raiser failed: RuntimeError: xxx")
+    assert len(result.content["error"]) < 1_000
+
+
+@pytest.mark.parametrize(
+    ("arguments", "kind"), [("null", "null"), ("[1]", "array"), ('"x"', "string"), ("3", "number"), ("true", "boolean")]
+)
+def test_arguments_that_are_not_an_object_are_named_in_json_words(arguments, kind):
+    for result in (dispatch(TOOLS, "six", arguments, ToolContext(sandbox=None)), engine_run(arguments)[0]):
+        assert result.content["error"] == f"arguments must be a JSON object, got {kind}"
+    direct = dispatch(TOOLS, "six", [1, 2], ToolContext(sandbox=None))  # handed a list, not text
+    assert direct.content["error"] == "arguments must be a JSON object, got array"
+
+
+class TripsAfter:
+    """A cancel token that reads as cancelled from its `n`-th look on."""
+
+    reason = "stopped by the test"
+
+    def __init__(self, n: int) -> None:
+        self.looks, self.n = 0, n
+
+    @property
+    def cancelled(self) -> bool:
+        self.looks += 1
+        return self.looks >= self.n
+
+
+@pytest.mark.parametrize("name", ["write_file", "read_file", "list_files", "count_lines"])
+def test_a_cancelled_operation_runs_no_tool(name, tmp_path: Path):
+    (tmp_path / "a.txt").write_text("old\n")
+    args = {
+        "write_file": {"path": "new.txt", "content": "x"},
+        "read_file": {"path": "a.txt"},
+        "list_files": {},
+        "count_lines": {"paths": ["a.txt"]},
+    }[name]
+    token = CancelToken()
+    token.cancel("stopped by the user")
+    ctx = ToolContext(sandbox=Sandbox(tmp_path), cancel=token)
+    with pytest.raises(OperationCancelled, match="stopped by the user"):
+        dispatch(file_tools(), name, args, ctx)
+    with pytest.raises(OperationCancelled):
+        _, _, events = engine_run(json.dumps(args), name=name, ctx=ctx, tools=file_tools())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_a_cancel_after_the_call_began_still_stops_the_write(tmp_path: Path):
+    # dispatch looks once (not yet cancelled); write_file looks again right before writing
+    ctx = ToolContext(sandbox=Sandbox(tmp_path), cancel=TripsAfter(2))
+    with pytest.raises(OperationCancelled):
+        dispatch(file_tools(), "write_file", {"path": "new.txt", "content": "x"}, ctx)
+    assert not (tmp_path / "new.txt").exists()
+
+
+def test_a_notice_survives_the_engines_cut_of_a_long_result(tmp_path: Path):
+    # count_lines at its 200-path cap answered ~14k characters: the engine's 12k cut took
+    # the notice that explains the cap
+    (tmp_path / "a.txt").write_text("x\n")
+    paths = [f"dir{i:03}/" + "long_name_" * 4 + f"{i}.txt" for i in range(250)]
+    bus = EventBus()
+    raw = json.dumps({"paths": paths})
+    call = ToolCall(id="c", name="count_lines", arguments_json=raw, arguments=json.loads(raw))
+    ctx = ToolContext(sandbox=Sandbox(tmp_path))
+    result, text = ToolDispatcher("op", bus).run(call, file_tools(), ctx, role="executor", allowed=None)
+    assert len(result.to_model_text()) > 12_000 and "[truncated by the engine" in text
+    assert text.startswith('{"notice": "50 paths not counted (cap 200 per call')
