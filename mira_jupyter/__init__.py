@@ -75,6 +75,7 @@ def load_ipython_extension(ipython: Any) -> None:
     magics = MiraMagics(ipython, config)
     ipython.register_magics(magics)
     ipython._mira_magics = magics
+    magics.cell_errors.register(ipython)
     if getattr(ipython, "kernel", None) is not None and getattr(ipython, "autoawait", False):
         from .notebook.magics import async_cell_transformer
 
@@ -96,6 +97,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     remove_usage_error_display(ipython)
     if async_cell_transformer in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(async_cell_transformer)
+    magics.cell_errors.unregister(ipython)
     magics.close_session()
     if magics.mira_config in ipython.configurables:
         ipython.configurables.remove(magics.mira_config)

@@ -92,6 +92,15 @@ class Mira(Configurable):
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
     )
+    max_interpolated_tokens = Int(
+        help="Cap in tokens on each value a cell interpolates ({name}, {In[n]}, {Out[n]}, {Err})."
+    ).tag(config=True)
+    history_tokens = Int(
+        help="Tokens of earlier turns a cell carries into the conversation (newest first)."
+    ).tag(config=True)
+    insert_code = Bool(help="Put the code blocks of every answer into a new cell below.").tag(
+        config=True
+    )
     compatible_base_url = Unicode(
         help="Base URL of the generic OpenAI-compatible provider (model ids compatible:MODEL)."
     ).tag(config=True)
@@ -263,6 +272,24 @@ class Mira(Configurable):
         value = _env("view") or "auto"
         return value if value in ("auto", "widget", "text") else "auto"
 
+    @default("max_interpolated_tokens")
+    def _default_interpolated(self) -> int:
+        return int(_env("max_interpolated_tokens") or 2_000)
+
+    @default("history_tokens")
+    def _default_history(self) -> int:
+        return int(_env("history_tokens") or 6_000)
+
+    @default("insert_code")
+    def _default_insert(self) -> bool:
+        return (_env("insert_code") or "").lower() in ("1", "true", "yes", "on")
+
+    @validate("max_interpolated_tokens", "history_tokens")
+    def _check_non_negative(self, proposal):  # noqa: ANN001
+        if proposal["value"] < 0:
+            raise ValueError(f"{proposal['trait'].name} must be 0 or more, got {proposal['value']}")
+        return proposal["value"]
+
     @default("compatible_base_url")
     def _default_compat_url(self) -> str:
         return _env("compatible_base_url") or ""
@@ -379,6 +406,7 @@ class Mira(Configurable):
             repo_map_tokens=self.repo_map_tokens,
             instructions_tokens=self.instructions_tokens,
             commands=tuple(self.commands),
+            history_tokens=self.history_tokens,
             provider_settings=providers,
             prices_file=self.resolved_prices_file(),
             allow_unpriced=self.allow_unpriced,

@@ -148,6 +148,13 @@ class OperationStarted(_Event):
     complexity_reasons: list[str] = Field(default_factory=list)
     budget_usd: Decimal | None = None
     plan_only: bool = False
+    # the conversation across cells: which one, the operation this one follows, and how
+    # much of it the orchestrator carries (older turns dropped whole to fit the budget)
+    conversation_id: str | None = None
+    parent_operation_id: str | None = None
+    history_turns: int = 0
+    history_dropped: int = 0
+    history_tokens: int = 0
 
 
 class OperationResumed(_Event):

@@ -28,6 +28,7 @@ from . import prompts
 from .budget import OperationBudget
 from .bus import EventBus
 from .calls import BudgetExceeded, CallRunner, CapReached, Ledger, SessionSpend, UnpricedModel
+from .conversation import Conversation, HistoryWindow, turn_of
 from .dispatch import ToolDispatcher
 from .metatools import orchestrator_tools
 from .outcome import AnswerCollector, answer_text
@@ -60,6 +61,7 @@ class RunOptions:
     budget_usd: Decimal | None = None
     plan_only: bool = False
     orchestrator_model: str | None = None
+    new_conversation: bool = False  # start a fresh conversation with this request
 
 
 def _default_model_factory(model_id: str, settings: EngineSettings) -> ChatModel:
@@ -96,6 +98,7 @@ class Engine:
         self._keep = keep_operations
         self._lock = threading.Lock()
         self._said_commands = False  # the one notice saying why commands are not offered
+        self.conversation = Conversation()
 
     # -- public API ----------------------------------------------------------------------
 
@@ -112,6 +115,15 @@ class Engine:
                 known_tools=set(META_TOOLS | DELEGATION_TOOLS),
             )
         return self._skills
+
+    def reset_conversation(self) -> str:
+        """Start a new conversation for the operations that follow; returns its id."""
+        self.conversation = Conversation()
+        return self.conversation.id
+
+    def history_window(self, exclude: str | None = None) -> HistoryWindow:
+        """What the next operation would carry of the current conversation."""
+        return self.conversation.window(self.settings.history_tokens, exclude=exclude)
 
     def run(
         self,
@@ -135,6 +147,10 @@ class Engine:
             raise ValueError("--plan-only needs the planned path (not --skill or --mode simple)")
         orchestrator_id = options.orchestrator_model or self.settings.orchestrator_model
         budget = self._budget_for(options)
+        if options.new_conversation:
+            self.reset_conversation()
+        conversation = self.conversation
+        window = conversation.window(self.settings.history_tokens)
         self.bus.emit(
             OperationStarted(
                 operation_id=op_id,
@@ -151,6 +167,11 @@ class Engine:
                 complexity_reasons=list(complexity.reasons),
                 budget_usd=budget,
                 plan_only=options.plan_only,
+                conversation_id=conversation.id,
+                parent_operation_id=window.parent_operation_id,
+                history_turns=len(window.turns),
+                history_dropped=window.dropped,
+                history_tokens=window.tokens,
             )
         )
         op = Operation(
@@ -162,8 +183,15 @@ class Engine:
             complexity_reasons=list(complexity.reasons),
             skill=options.skill,
             models={"orchestrator": orchestrator_id, "executor": self.settings.executor_model},
+            conversation_id=conversation.id,
+            parent_operation_id=window.parent_operation_id,
+            history_turns=len(window.turns),
+            history_dropped=window.dropped,
         )
-        return self._drive(op, options, cancel, budget, lambda run: self._dispatch_mode(run, op, options))
+        return self._drive(
+            op, options, cancel, budget, lambda run: self._dispatch_mode(run, op, options),
+            conversation, window,
+        )
 
     def resume(self, operation_id: str, cancel: CancelToken | None = None, budget_usd: Decimal | None = None) -> Operation:
         """Run the plan of a plan-only operation of this session (the same operation goes on)."""
@@ -178,12 +206,15 @@ class Engine:
         options = RunOptions(**{**options.__dict__, "plan_only": False, "budget_usd": budget})
         budget = self._budget_for(options)
         self.bus.emit(OperationResumed(operation_id=operation_id, budget_usd=budget))
+        # the plan carries on in its own conversation (unless that was reset meanwhile)
+        conversation = self.conversation if op.conversation_id == self.conversation.id else None
+        window = conversation.window(self.settings.history_tokens, exclude=op.id) if conversation else None
 
         def body(run: OperationRun) -> str:
             run.tracker.tasks = tasks
             return self._execute_plan(run, request, options, plan)
 
-        return self._drive(op, options, cancel, budget, body)
+        return self._drive(op, options, cancel, budget, body, conversation, window)
 
     def planned_operations(self) -> list[str]:
         """Ids of plan-only operations that can still be run."""
@@ -191,12 +222,13 @@ class Engine:
 
     def carry_over(self, previous: Engine) -> None:
         """Continue the session of `previous` (the configuration changed): what it spent,
-        its operations and the plans still waiting for their Run."""
+        its operations, the plans still waiting for their Run and the conversation."""
         # one session, one ledger: in-flight reservations and spend carry over
         previous.spend.cap = self.spend.cap
         self.spend = previous.spend
         self.operations = previous.operations
         self._plans = previous._plans
+        self.conversation = previous.conversation
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -207,6 +239,8 @@ class Engine:
         cancel: CancelToken,
         budget: Decimal | None,
         body: Callable[[OperationRun], str],
+        conversation: Conversation | None = None,
+        window: HistoryWindow | None = None,
     ) -> Operation:
         answer = AnswerCollector(op.id)
         unsubscribe = self.bus.subscribe(answer)
@@ -217,6 +251,7 @@ class Engine:
         try:
             run = self._new_run(op, options, cancel, ledger, budget)
             self._check_prices(op, budget)
+            run.history = window.messages() if window is not None else []
             body(run)
             if run.stopped_at_plan:
                 status = "planned"
@@ -256,6 +291,9 @@ class Engine:
         if run is not None:
             op.tasks = list(run.tracker.tasks)
             op.file_changes += run.file_changes
+        if conversation is not None:
+            # every ending is carried: failed and cancelled turns say so
+            conversation.record(turn_of(op))
         self.bus.emit(
             OperationFinished(
                 operation_id=op.id,
@@ -429,6 +467,7 @@ class Engine:
                     snapshot=run.snapshot(),
                 ),
             },
+            *run.history,
             {"role": "user", "content": run.request},
         ]
         response = run.calls.call(
@@ -449,6 +488,7 @@ class Engine:
             run.request,
             options.reasoning or self.settings.reasoning_planning,
             context=run.snapshot(),
+            history=run.history,
         )
         tasks = plan.tasks or []
         source = plan.source
@@ -528,6 +568,7 @@ class Engine:
             # reasoning there): execution goes on from the planning conversation itself
             messages = [
                 {"role": "system", "content": system},
+                *run.history,
                 {"role": "user", "content": request},
                 # the planning turn exactly as sent, so the conversation continues from it
                 {"role": "user", "content": plan.prompt or prompts.PLANNER},
@@ -540,6 +581,7 @@ class Engine:
         else:
             messages = [
                 {"role": "system", "content": system},
+                *run.history,
                 {"role": "user", "content": request},
                 {"role": "assistant", "content": f"Plan:\n{plan_text}"},
             ]
@@ -573,6 +615,7 @@ class Engine:
         report = run.run_skill(options.skill, run.request)
         messages = [
             {"role": "system", "content": self._orchestrator_system(run)},
+            *run.history,
             {"role": "user", "content": run.request},
             {"role": "user", "content": prompts.SKILL_COMPOSE.format(skill=options.skill, report=report)},
         ]

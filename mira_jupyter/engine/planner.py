@@ -76,7 +76,12 @@ def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str, 
 
 
 def make_plan(
-    calls: CallRunner, system: str, request: str, reasoning: str | None, context: str = ""
+    calls: CallRunner,
+    system: str,
+    request: str,
+    reasoning: str | None,
+    context: str = "",
+    history: list[dict[str, Any]] | None = None,
 ) -> Plan:
     """Ask the orchestrator for a plan at the planning reasoning effort.
 
@@ -88,6 +93,7 @@ def make_plan(
     planner = f"Project snapshot:\n{context}\n\n{prompts.PLANNER}" if context else prompts.PLANNER
     messages = [
         {"role": "system", "content": system},
+        *(history or []),
         {"role": "user", "content": request},
         {"role": "user", "content": planner},
     ]

@@ -40,6 +40,10 @@ class Operation:
     skill: str | None = None
     estimated_cost_usd: Decimal | None = None
     models: dict[str, str] = field(default_factory=dict)
+    conversation_id: str | None = None
+    parent_operation_id: str | None = None  # the operation this one follows in its conversation
+    history_turns: int = 0  # earlier turns the orchestrator carried
+    history_dropped: int = 0  # older turns left out to fit Mira.history_tokens
 
     @property
     def cost_usd(self) -> Decimal:

@@ -99,6 +99,7 @@ class OperationRun:
     skills_used: list[str] = field(default_factory=list)
     instructions: ProjectInstructions = field(default_factory=lambda: ProjectInstructions(None))
     commands: Any = None  # tools.commands.CommandSettings when sandboxed commands can run
+    history: list[Message] = field(default_factory=list)  # earlier turns of the conversation
 
     @property
     def last_llm_call_id(self) -> str | None:

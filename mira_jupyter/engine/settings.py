@@ -32,6 +32,7 @@ class EngineSettings:
     output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
     max_output_tokens: int | None = None  # the output cap of every call (None: per phase)
     request_timeout: float = 120.0
+    history_tokens: int = 6_000  # earlier turns of the conversation carried, newest first
     user_skills_dir: Path | None = None
     prices_file: str | None = None  # a user price table merged over the shipped one
     allow_unpriced: bool = False  # run unpriced models under a budget (uncounted, with a warning)

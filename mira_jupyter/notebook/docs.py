@@ -25,7 +25,11 @@ def _cell_options(magics_cls: Any) -> list[tuple[str, str]]:
 
 def magics_reference(magics_cls: Any, handlers: Mapping[str, Callable[..., Any]]) -> str:
     """Markdown reference of ``%%mira`` options, ``%mira`` subcommands and ``%mira_skill``."""
-    lines = ["`%%mira [options]` — the cell is the request; `{name}` inserts a notebook variable.", ""]
+    lines = [
+        "`%%mira [options]` — the cell is the request and continues the conversation; `{name}` inserts "
+        "a notebook variable, `{In[n]}` / `{Out[n]}` / `{Err[n]}` / `{Err}` a cell's input, result or error.",
+        "",
+    ]
     lines += ["| option | meaning |", "|---|---|"]
     lines += [f"| `{flags}` | {text} |" for flags, text in _cell_options(magics_cls)]
     lines += ["", "`%mira SUBCOMMAND`:", "", "| subcommand | meaning |", "|---|---|"]

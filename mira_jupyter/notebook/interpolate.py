@@ -1,56 +1,134 @@
-"""Brace-safe interpolation of notebook variables into a request.
+"""Brace-safe interpolation of notebook variables and notebook references into a request.
 
-Only ``{name}`` where `name` is a plain identifier bound in the namespace is replaced, and
-only in prose: text inside fenced code blocks and inline code spans is sent exactly as
-written, so pasted code (f-strings, dicts, JSON, templates) never changes. Everything else
-— ``{x.attr}``, ``{x[0]}``, unknown names — is left as is. ``{{name}}`` keeps a literal
-``{name}`` when `name` is bound (and stays ``{{name}}`` otherwise, as templates expect).
+Only these placeholders are replaced, and only in prose: text inside fenced code blocks and
+inline code spans is sent exactly as written, so pasted code (f-strings, dicts, JSON,
+templates) never changes.
+
+- ``{name}``, where `name` is a plain identifier bound in the namespace: its value
+  (a DataFrame as shape, dtypes and first rows, see `frames.describe_value`).
+- ``{In[n]}``: the source of input n; ``{Out[n]}``: the text/plain of its result.
+- ``{Err[n]}``: the traceback of cell n; ``{Err}``: the traceback of the last error.
+
+Everything else — ``{x.attr}``, ``{x[0]}``, unknown names — is left as is. A reference that
+does not exist raises `MissingReference` (one line; the magic then sends nothing).
+``{{name}}`` and ``{{In[n]}}`` keep a literal placeholder. Every inserted value is capped
+at `max_tokens` tokens with a visible ``[… N more characters]`` marker.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-_PLACEHOLDER = re.compile(r"\{\{([A-Za-z_]\w*)\}\}|\{([A-Za-z_]\w*)\}")
+from .frames import cap_tokens, describe_value
+
+_REF = r"(?:In|Out|Err)\[\d+\]|Err"
+_NAME = r"[A-Za-z_]\w*"
+_PLACEHOLDER = re.compile(rf"\{{\{{({_REF}|{_NAME})\}}\}}|\{{({_REF}|{_NAME})\}}")
+_REF_PARTS = re.compile(r"^(In|Out|Err)(?:\[(\d+)\])?$")
 # fenced blocks (``` or ~~~, to the matching fence or the end) and inline code spans
 _CODE = re.compile(r"(^(`{3,}|~{3,})[^\n]*\n.*?(?:^\2[ \t]*$|\Z)|`+[^`\n]*`+)", re.DOTALL | re.MULTILINE)
-MAX_VALUE_CHARS = 20_000
+DEFAULT_MAX_TOKENS = 2_000
 
 
-def _render(name: str, value: Any) -> str | None:
-    try:
-        text = str(value)
-    except Exception:  # an object whose __str__ fails: leave the placeholder
-        return None
-    if len(text) > MAX_VALUE_CHARS:
-        left = len(text) - MAX_VALUE_CHARS
-        text = text[:MAX_VALUE_CHARS] + f"\n[... {left:,} characters of {name} left out]"
-    return text
+class MissingReference(ValueError):
+    """``{Out[7]}`` and friends that point at nothing: the request is not sent."""
 
 
-def _substitute_prose(text: str, namespace: Mapping[str, Any]) -> str:
+def _numbers(keys: Any) -> str:
+    listed = sorted(int(k) for k in keys if isinstance(k, int) and k > 0)
+    if not listed:
+        return "none"
+    shown = ", ".join(str(k) for k in listed[-12:])
+    return shown if len(listed) <= 12 else f"…, {shown}"
+
+
+class References:
+    """Resolves ``In``/``Out``/``Err`` placeholders against a notebook's state."""
+
+    def __init__(
+        self,
+        namespace: Mapping[str, Any],
+        errors: Mapping[int, str] | None = None,
+        last_error: int | None = None,
+        plain: Callable[[Any], str] | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self.errors = errors if errors is not None else {}
+        self.last_error = last_error
+        self.plain = plain or repr
+
+    def resolve(self, ref: str) -> str:
+        """The text a reference stands for; raises MissingReference."""
+        kind, number = _REF_PARTS.match(ref).groups()
+        if kind == "Err" and number is None:
+            if self.last_error is None or self.last_error not in self.errors:
+                raise MissingReference("{Err}: no cell has raised an error in this kernel yet")
+            return self.errors[self.last_error]
+        n = int(number)
+        if kind == "Err":
+            if n not in self.errors:
+                raise MissingReference(
+                    f"{{Err[{n}]}}: cell {n} raised no error (cells with errors: {_numbers(self.errors)})"
+                )
+            return self.errors[n]
+        if kind == "In":
+            inputs = self.namespace.get("In")
+            if not isinstance(inputs, list):
+                raise MissingReference(f"{{In[{n}]}}: there is no input history (not in IPython?)")
+            if not 0 < n < len(inputs):
+                raise MissingReference(
+                    f"{{In[{n}]}}: there is no input {n} (inputs are 1 to {len(inputs) - 1})"
+                    if len(inputs) > 1
+                    else f"{{In[{n}]}}: no cell has run yet"
+                )
+            return inputs[n]
+        outputs = self.namespace.get("Out")
+        if not isinstance(outputs, Mapping):
+            raise MissingReference(f"{{Out[{n}]}}: there is no output history (not in IPython?)")
+        if n not in outputs:
+            raise MissingReference(
+                f"{{Out[{n}]}}: cell {n} has no output (cells with output: {_numbers(outputs)})"
+            )
+        return self.plain(outputs[n])
+
+
+def _substitute_prose(text: str, namespace: Mapping[str, Any], refs: References, max_tokens: int) -> str:
     def substitute(match: re.Match[str]) -> str:
-        escaped, name = match.group(1), match.group(2)
-        key = escaped or name
+        escaped, key = match.group(1), match.group(2)
+        is_ref = _REF_PARTS.match(escaped or key) is not None and (escaped or key) not in ("In", "Out")
+        if escaped is not None:
+            if is_ref or (escaped in namespace and not escaped.startswith("_")):
+                return "{" + escaped + "}"
+            return match.group(0)
+        if is_ref:
+            return cap_tokens(refs.resolve(key), max_tokens)
         if key not in namespace or key.startswith("_"):
             return match.group(0)
-        if escaped is not None:
-            return "{" + escaped + "}"
-        rendered = _render(name, namespace[name])
-        return match.group(0) if rendered is None else rendered
+        try:
+            rendered = describe_value(key, namespace[key])
+        except Exception:  # an object whose __str__ fails: leave the placeholder
+            return match.group(0)
+        return cap_tokens(rendered, max_tokens)
 
     return _PLACEHOLDER.sub(substitute, text)
 
 
-def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
-    """Replace ``{name}`` with ``str(namespace[name])`` in prose where `name` is bound."""
+def interpolate(
+    text: str,
+    namespace: Mapping[str, Any],
+    *,
+    refs: References | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> str:
+    """Replace placeholders in the prose of `text` (see the module docstring)."""
+    refs = refs or References(namespace)
     out: list[str] = []
     last = 0
     for match in _CODE.finditer(text):
-        out.append(_substitute_prose(text[last : match.start()], namespace))
+        out.append(_substitute_prose(text[last : match.start()], namespace, refs, max_tokens))
         out.append(match.group(0))
         last = match.end()
-    out.append(_substitute_prose(text[last:], namespace))
+    out.append(_substitute_prose(text[last:], namespace, refs, max_tokens))
     return "".join(out)

@@ -13,7 +13,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..config import Mira
 from .args import MiraUsageError, parse_budget
-from .interpolate import interpolate
+from .cell_errors import CellErrors
+from .interpolate import MissingReference, References, interpolate
 
 if TYPE_CHECKING:
     from ..engine.engine import RunOptions
@@ -57,6 +58,7 @@ class MiraMagics(Magics):
         super().__init__(shell)
         self.mira_config = config
         self._session: Session | None = None
+        self.cell_errors = CellErrors(shell)
 
     @property
     def session(self) -> Session:
@@ -83,6 +85,7 @@ class MiraMagics(Magics):
     @argument("--plan-only", action="store_true", help="Show the plan and its cost estimate, then stop.")
     @argument("-o", "--output", help="Also store the Operation in this variable.")
     @argument("--no-interpolate", action="store_true", help="Send {braces} exactly as written.")
+    @argument("--new", action="store_true", help="Start a new conversation with this cell (earlier cells are not carried).")
     @argument("--view", choices=["auto", "widget", "text"], help="Override Mira.view for this cell.")
     @cell_magic
     def mira(self, line: str, cell: str) -> Any:
@@ -119,7 +122,10 @@ class MiraMagics(Magics):
             options = self._options(args)
         except (MiraUsageError, UsageError, ValueError) as exc:
             return self._usage_error(exc)
-        request = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
+        try:
+            request = cell if args.no_interpolate else self.interpolate(cell)
+        except MissingReference as exc:
+            return self._usage_error(f"{exc}; nothing was sent")
         if not request.strip():
             return self._usage_error("the cell is empty: write the request below %%mira")
         cancel = CancelToken()
@@ -128,6 +134,25 @@ class MiraMagics(Magics):
         except ValueError as exc:
             return self._usage_error(exc)
         return request.strip(), options, view, cancel, args.output
+
+    def references(self) -> References:
+        """The notebook's In, Out and Err, as cells reference them."""
+        formatter = getattr(getattr(self.shell, "display_formatter", None), "formatters", {}).get("text/plain")
+        return References(
+            self.shell.user_ns,
+            errors=self.cell_errors.by_cell,
+            last_error=self.cell_errors.last,
+            plain=formatter,
+        )
+
+    def interpolate(self, text: str) -> str:
+        """`text` with variables and notebook references filled in, each value capped."""
+        return interpolate(
+            text,
+            self.shell.user_ns,
+            refs=self.references(),
+            max_tokens=self.mira_config.max_interpolated_tokens,
+        )
 
     def _options(self, args: Any) -> RunOptions:
         from ..engine.engine import RunOptions
@@ -149,6 +174,7 @@ class MiraMagics(Magics):
             budget_usd=parse_budget(args.budget),
             plan_only=args.plan_only,
             orchestrator_model=_model(args.model) if args.model else None,
+            new_conversation=args.new,
         )
 
     def _view(self, override: str | None, cancel: Any) -> Any:

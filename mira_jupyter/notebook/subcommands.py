@@ -99,6 +99,7 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
     parser.add_argument("--status")
     parser.add_argument("--skill")
     parser.add_argument("--search")
+    parser.add_argument("--conversation", metavar="ID")
     args = parser.parse_args(argv)
     from ..store import analytics
 
@@ -110,7 +111,42 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
         skill=args.skill,
         search=args.search,
         timeout=READ_TIMEOUT_SECONDS,
+        conversation=args.conversation,
     )
+
+
+def reset(magics: MiraMagics, argv: list[str]) -> None:
+    """Start a new conversation: the cells that follow do not carry the earlier ones."""
+    if argv:
+        raise SubcommandError("usage: %mira reset")
+    engine = magics.session.engine
+    old = engine.conversation
+    new_id = engine.reset_conversation()
+    print(f"mira: new conversation {new_id} (the previous one, {old.id}, had {len(old.turns)} turns)")
+
+
+def conversation(magics: MiraMagics, argv: list[str]) -> None:
+    """What the next cell carries of the conversation, and how many tokens that is."""
+    if argv:
+        raise SubcommandError("usage: %mira conversation")
+    from ..ui.fmt import shorten
+
+    engine = magics.session.engine
+    window = engine.history_window()
+    budget = engine.settings.history_tokens
+    head = (
+        f"conversation {window.conversation_id}: the next cell carries {len(window.turns)} "
+        f"earlier turn{'s' if len(window.turns) != 1 else ''}, {window.tokens:,} of "
+        f"{budget:,} tokens (Mira.history_tokens)"
+    )
+    if window.dropped:
+        head += f"; {window.dropped} older turn{'s' if window.dropped != 1 else ''} dropped"
+    lines = [head]
+    for turn in window.turns:
+        lines.append(f"  {turn.operation_id} {turn.status}: {shorten(' '.join(turn.request.split()), 90)}")
+    if not window.turns and not window.dropped:
+        lines.append("  (nothing yet: the next cell starts the conversation)")
+    print("\n".join(lines))
 
 
 PLAN_QUALITY_SHOWN = [
@@ -248,6 +284,30 @@ def export(magics: MiraMagics, argv: list[str]) -> None:
     print("\n".join(f"wrote {path}" for path in written))
 
 
+def fix(magics: MiraMagics, argv: list[str]) -> Any:
+    """Send the last error with its cell's source and ask for a fix."""
+    from .cell_errors import fix_request
+    from ..engine.engine import RunOptions
+    from .frames import cap_tokens
+    from ..ui import choose_view
+
+    errors = magics.cell_errors
+    if errors.last is None or errors.last not in errors.by_cell:
+        raise SubcommandError("fix: no cell has raised an error in this kernel yet")
+    cell = errors.last
+    inputs = magics.shell.user_ns.get("In")
+    source = inputs[cell] if isinstance(inputs, list) and 0 < cell < len(inputs) else None
+    cap = magics.mira_config.max_interpolated_tokens
+    request = fix_request(
+        cell,
+        None if source is None else cap_tokens(source, cap),
+        cap_tokens(errors.by_cell[cell], cap),
+        " ".join(argv),
+    )
+    view = choose_view(magics.session.config.view, session=magics.session)
+    return magics.session.run(request, RunOptions(), view=view)
+
+
 def help_(magics: MiraMagics, argv: list[str]) -> None:
     """Show the magics reference."""
     from .docs import magics_reference
@@ -262,7 +322,10 @@ HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {
     "show": show,
     "run": run,
     "undo": undo,
+    "conversation": conversation,
     "export": export,
+    "fix": fix,
+    "reset": reset,
     "help": help_,
 }
 

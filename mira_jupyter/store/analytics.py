@@ -218,7 +218,8 @@ def tool_usage(
 
 
 _HISTORY = """
-SELECT o.id AS operation_id, o.started_at, o.finished_at, o.status, o.mode, o.skill,
+SELECT o.id AS operation_id, o.conversation_id, o.parent_operation_id,
+       o.started_at, o.finished_at, o.status, o.mode, o.skill,
        o.request, o.result_text, o.error, o.orchestrator_model, o.executor_model,
        (SELECT count(*) FROM operation_tasks t WHERE t.operation_id = o.id) AS tasks,
        (SELECT count(*) FROM operation_tasks t
@@ -244,6 +245,7 @@ LEFT JOIN (
     FROM llm_calls GROUP BY operation_id
 ) c ON c.operation_id = o.id
 WHERE ($status IS NULL OR o.status = $status)
+  AND ($conversation IS NULL OR o.conversation_id = $conversation)
   AND ($skill IS NULL OR list_contains(string_split(o.skill, ','), $skill))
   AND ($search IS NULL OR contains(lower(o.request), lower($search))
        OR contains(lower(coalesce(o.result_text, '')), lower($search)))
@@ -263,6 +265,7 @@ def history(
     skill: str | None = None,
     search: str | None = None,
     *,
+    conversation: str | None = None,
     timeout: float = 30.0,
 ) -> pd.DataFrame:
     """The newest `n` operations, optionally filtered; `search` matches request or result text."""
@@ -270,7 +273,14 @@ def history(
     if n < 1:
         raise ValueError(f"n must be a positive number of operations, got {n}")
     n = min(n, _MAX_ROWS)  # more than DuckDB's LIMIT can take means "all of them"
-    params = {"n": n, "model": model, "status": status, "skill": skill, "search": search}
+    params = {
+        "n": n,
+        "model": model,
+        "status": status,
+        "skill": skill,
+        "search": search,
+        "conversation": conversation,
+    }
     with _database(location).connect(read_only=True, timeout=timeout) as con:
         return _frame(con.execute(_HISTORY, params))
 

@@ -94,6 +94,11 @@ def _operation_started(out: RowChanges, e: OperationStarted, writer: SessionInfo
         "budget_usd": e.budget_usd,
         "plan_only": e.plan_only,
         "started_at": e.ts,
+        "conversation_id": e.conversation_id,
+        "parent_operation_id": e.parent_operation_id,
+        "history_turns": e.history_turns,
+        "history_dropped": e.history_dropped,
+        "history_tokens": e.history_tokens,
     }
     out.change("operations", values)
 

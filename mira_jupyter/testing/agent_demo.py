@@ -48,7 +48,10 @@ def _paths_in(text: str) -> list[str]:
 
 
 def _plan(request: RecordedRequest) -> Turn:
-    ask = _user_texts(request)[0] if _user_texts(request) else "the request"
+    users = _user_texts(request)
+    # the request is the user message before the planning instruction; earlier turns of the
+    # conversation come before it
+    ask = users[-2] if len(users) >= 2 else (users[0] if users else "the request")
     paths = _paths_in(ask)
     target = paths[0] if paths else "the project"
     tasks = [

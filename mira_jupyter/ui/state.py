@@ -135,6 +135,10 @@ class OperationState:
     complexity_reasons: list[str] = field(default_factory=list)
     budget_usd: Decimal | None = None
     plan_only: bool = False
+    conversation_id: str | None = None
+    history_turns: int = 0
+    history_dropped: int = 0
+    history_tokens: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
     mode_changes: list[tuple[str, str]] = field(default_factory=list)
@@ -192,6 +196,10 @@ class OperationState:
         self.complexity_reasons = list(e.complexity_reasons)
         self.budget_usd = e.budget_usd
         self.plan_only = e.plan_only
+        self.conversation_id = e.conversation_id
+        self.history_turns = e.history_turns
+        self.history_dropped = e.history_dropped
+        self.history_tokens = e.history_tokens
         self.started_at = e.ts
 
     def _on_OperationResumed(self, e: OperationResumed) -> None:

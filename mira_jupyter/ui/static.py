@@ -26,7 +26,14 @@ from .fmt import (
 )
 from .markdown import render_markdown
 from .state import OperationState
-from .text import arguments_brief, depends_label, mode_label, render_text, task_line
+from .text import (
+    arguments_brief,
+    conversation_label,
+    depends_label,
+    mode_label,
+    render_text,
+    task_line,
+)
 from .thinking import thinking_html
 
 MIME_HTML = "text/html"
@@ -86,6 +93,9 @@ def header_html(state: OperationState) -> str:
         facts.append(score)
     if state.budget_usd is not None:
         facts.append(f"budget {fmt_usd(state.budget_usd)}")
+    carried = conversation_label(state)
+    if carried:
+        facts.append(escape(carried))
     changes = "".join(
         f'<div style="{MUTED}">mode → {escape(mode)}: {escape(reason)}</div>'
         for mode, reason in state.mode_changes

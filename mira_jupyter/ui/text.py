@@ -39,7 +39,21 @@ def header_line(state: OperationState) -> str:
     parts.append(f"executor {state.executor_model}")
     if state.budget_usd is not None:
         parts.append(f"budget {fmt_usd(state.budget_usd)}")
+    carried = conversation_label(state)
+    if carried:
+        parts.append(carried)
     return " · ".join(parts)
+
+
+def conversation_label(state: OperationState) -> str:
+    """'carries 2 earlier turns (1,234 tokens), 1 older turn dropped', or '' for a first turn."""
+    turns, dropped = state.history_turns, state.history_dropped
+    if not turns and not dropped:
+        return ""
+    label = f"carries {turns} earlier turn{'s' if turns != 1 else ''} ({state.history_tokens:,} tokens)"
+    if dropped:
+        label += f", {dropped} older turn{'s' if dropped != 1 else ''} dropped"
+    return label
 
 
 def mode_label(state: OperationState) -> str:

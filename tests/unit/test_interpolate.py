@@ -1,4 +1,6 @@
-from mira_jupyter.notebook.interpolate import MAX_VALUE_CHARS, interpolate
+import pytest
+
+from mira_jupyter.notebook.interpolate import MissingReference, References, interpolate
 
 
 def test_bound_name_is_replaced():
@@ -35,6 +37,77 @@ def test_a_value_whose_str_fails_leaves_the_placeholder():
     assert interpolate("see {bad}", {"bad": Broken()}) == "see {bad}"
 
 
-def test_huge_values_are_capped_with_a_note():
-    out = interpolate("{big}", {"big": "x" * (MAX_VALUE_CHARS + 10)})
-    assert out.endswith("[... 10 characters of big left out]")
+def test_huge_values_are_capped_in_tokens_with_a_visible_marker():
+    from mira_jupyter.llm.tokens import count_tokens
+
+    big = " ".join(f"word{i}" for i in range(5_000))
+    out = interpolate("{big}", {"big": big}, max_tokens=100)
+    kept, marker = out.rsplit("\n", 1)
+    assert count_tokens(kept) <= 100 and big.startswith(kept)
+    assert marker == f"[… {len(big) - len(kept):,} more characters]"
+    assert interpolate("{small}", {"small": "short"}, max_tokens=100) == "short"
+
+
+NS = {
+    "In": ["", "x = 1", "print({'a': 1})", "1/0", "%%mira\nexplain {Err}"],
+    "Out": {1: [1, 2, 3]},
+}
+TRACEBACK = "ZeroDivisionError                         Traceback (most recent call last)\n1/0\nZeroDivisionError: division by zero"
+
+
+def refs(**kw):
+    return References(NS, errors={3: TRACEBACK}, last_error=3, **kw)
+
+
+def test_in_out_and_err_references_expand():
+    out = interpolate("source {In[2]} value {Out[1]} error {Err[3]} last {Err}", NS, refs=refs())
+    assert out == f"source print({{'a': 1}}) value [1, 2, 3] error {TRACEBACK} last {TRACEBACK}"
+
+
+def test_out_uses_the_text_plain_formatter():
+    assert interpolate("{Out[1]}", NS, refs=refs(plain=lambda v: f"<{len(v)} items>")) == "<3 items>"
+
+
+def test_expanded_text_is_not_interpolated_again():
+    # In[2] holds braces; they arrive as written, not as placeholders
+    assert interpolate("{In[2]}", {**NS, "a": "X"}, refs=refs()) == "print({'a': 1})"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{In[9]}", "{In[9]}: there is no input 9 (inputs are 1 to 4)"),
+        ("{In[0]}", "{In[0]}: there is no input 0 (inputs are 1 to 4)"),
+        ("{Out[2]}", "{Out[2]}: cell 2 has no output (cells with output: 1)"),
+        ("{Err[1]}", "{Err[1]}: cell 1 raised no error (cells with errors: 3)"),
+    ],
+)
+def test_a_missing_reference_is_one_clear_line(text, message):
+    with pytest.raises(MissingReference) as info:
+        interpolate(f"look at {text} please", NS, refs=refs())
+    assert str(info.value) == message and "\n" not in message
+
+
+def test_err_without_any_error_is_refused():
+    with pytest.raises(MissingReference, match="no cell has raised an error"):
+        interpolate("why {Err}?", NS, refs=References(NS))
+
+
+def test_references_outside_ipython_are_refused():
+    with pytest.raises(MissingReference, match="no input history"):
+        interpolate("{In[1]}", {})
+
+
+def test_references_in_code_and_escaped_references_are_left_alone():
+    text = "```python\nprint(f'{In[3]}')\n```\nand `{Out[1]}` and {{In[2]}}"
+    assert interpolate(text, NS, refs=refs()) == text.replace("{{In[2]}}", "{In[2]}")
+
+
+def test_references_are_capped():
+    long_tb = "frame line\n" * 5_000
+    out = interpolate("{Err}", NS, refs=References(NS, errors={3: long_tb}, last_error=3), max_tokens=50)
+    assert out.endswith("more characters]") and len(out) < 400
+
+
+def test_names_that_look_like_the_histories_stay_variables():
+    assert interpolate("{In} {Out}", {"In": "i", "Out": "o"}) == "i o"

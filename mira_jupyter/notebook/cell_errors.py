@@ -1,0 +1,94 @@
+"""The tracebacks of the notebook's failed cells, for ``{Err[n]}``, ``{Err}`` and ``%mira fix``.
+
+IPython keeps inputs (``In``) and results (``Out``) but no history of errors, so the
+extension listens to ``post_run_cell`` and keeps each failed cell's traceback as the user
+saw it, with the terminal colour codes stripped. A hook observes; unlike
+``set_custom_exc`` it never changes how the error is shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import traceback
+from collections import OrderedDict
+from typing import Any
+
+# CSI sequences (colours, cursor moves) and OSC sequences (hyperlinks, titles)
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+KEEP_CELLS = 100  # errors of older cells are forgotten
+MAX_TRACEBACK_CHARS = 100_000  # before the per-reference token cap
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without terminal escape sequences."""
+    return _ANSI.sub("", text)
+
+
+def format_error(shell: Any, error: BaseException) -> str:
+    """The traceback as IPython shows it (plain text), or Python's own as a fallback."""
+    try:
+        formatter = shell.SyntaxTB if isinstance(error, SyntaxError) else shell.InteractiveTB
+        lines = formatter.structured_traceback(type(error), error, error.__traceback__)
+        text = "\n".join(lines)
+    except Exception:  # another IPython version, or no shell: the stdlib's format
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return strip_ansi(text).strip("\n")[:MAX_TRACEBACK_CHARS]
+
+
+class CellErrors:
+    """Tracebacks by execution count, newest last."""
+
+    def __init__(self, shell: Any = None) -> None:
+        self.shell = shell
+        self.by_cell: OrderedDict[int, str] = OrderedDict()
+        self.last: int | None = None
+
+    def record(self, cell: int, text: str) -> None:
+        """Keep the traceback of cell `cell`."""
+        self.by_cell.pop(cell, None)
+        self.by_cell[cell] = text
+        self.last = cell
+        while len(self.by_cell) > KEEP_CELLS:
+            self.by_cell.popitem(last=False)
+
+    def post_run_cell(self, result: Any) -> None:
+        """IPython's ``post_run_cell`` hook: record the cell's error, if it raised."""
+        error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+        count = getattr(result, "execution_count", None)
+        if error is None or count is None:
+            return
+        with contextlib.suppress(Exception):  # never break the user's cell over this bookkeeping
+            self.record(int(count), format_error(self.shell, error))
+
+    def register(self, shell: Any) -> None:
+        """Start listening to `shell`."""
+        self.shell = shell
+        shell.events.register("post_run_cell", self.post_run_cell)
+
+    def unregister(self, shell: Any) -> None:
+        """Stop listening."""
+        with contextlib.suppress(ValueError):
+            shell.events.unregister("post_run_cell", self.post_run_cell)
+
+
+def fenced(text: str, language: str = "") -> str:
+    """`text` in a code fence longer than any backtick run inside it."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def fix_request(cell: int, source: str | None, error: str, note: str = "") -> str:
+    """The request ``%mira fix`` sends: the failed cell's source and its traceback."""
+    parts = [f"Fix the error raised by notebook cell In[{cell}]."]
+    if source is not None:
+        parts.append(f"The cell's source:\n{fenced(source, 'python')}")
+    parts.append(f"Its traceback:\n{fenced(error)}")
+    if note.strip():
+        parts.append(f"Note from the user: {note.strip()}")
+    parts.append(
+        "Find the cause. If it is in a project file, fix that file; otherwise reply with the "
+        "corrected cell as one python code block and one sentence on what was wrong."
+    )
+    return "\n\n".join(parts)
