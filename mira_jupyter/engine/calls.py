@@ -126,13 +126,18 @@ class CallRunner:
         *,
         purpose: str,
         tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | None = None,
         reasoning: str | None = None,
         task_id: str | None = None,
         stream_channel: Literal["answer", "plan"] | None = None,
         on_text: Callable[[str], None] | None = None,
         skill: str | None = None,
     ) -> ChatResponse:
-        """One model call with budget and cap checks; raises on failure or cancel."""
+        """One model call with budget and cap checks; raises on failure or cancel.
+
+        `tool_choice` ("none", "auto", "required" or a tool's name) steers the call while
+        `tools` stays the role's one list, so the provider's prefix cache keeps hitting.
+        """
         self.cancel.raise_if_cancelled()
         model = self.models[role]
         self._check_token_cap()
@@ -191,6 +196,8 @@ class CallRunner:
         )
         call = _InFlight(model, reservation, prompt_tokens, level)
         try:
+            # tool_choice only when set: a model wrapper that never steers need not know it
+            steer = {"tool_choice": tool_choice} if tool_choice is not None and tools else {}
             response = model.chat(
                 messages,
                 tools=tools,
@@ -198,6 +205,7 @@ class CallRunner:
                 on_text=handle_text,
                 cancel=self.cancel,
                 max_tokens=max_tokens,
+                **steer,
             )
         except ModelCallCancelled as exc:
             self._finish(finished, call, exc.usage, clock, status="cancelled", error=str(exc))

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..core.cancel import CancelToken, OperationCancelled
+from ..core.codeblocks import code_blocks
 from ..core.events import (
     PLAN_ONLY_NOTICE,
     ModeChanged,
@@ -282,6 +283,7 @@ class Engine:
         text, partial = answer.result(status)
         op.status, op.error, op.text = status, error, text
         op.partial, op.truncated = partial, answer.truncated and not partial
+        op.code = code_blocks(text)
         op.usage, op.cost = op.usage + ledger.total_usage, op.cost + ledger.total_cost
         for role, usage in ledger.usage.items():
             op.usage_by_role[role] = op.usage_by_role.get(role, type(usage)()) + usage
@@ -458,21 +460,19 @@ class Engine:
             ) from first
 
     def _run_simple(self, run: OperationRun, options: RunOptions) -> str:
+        # the orchestrator's stable prefix (system prompt, tools, earlier turns), then the
+        # request, then this mode's instruction with the snapshot ranked for the request
         messages = [
-            {
-                "role": "system",
-                "content": prompts.SIMPLE.format(
-                    project_root=run.project_name,
-                    instructions=run.instructions.prompt_block(),
-                    snapshot=run.snapshot(),
-                ),
-            },
+            {"role": "system", "content": self._orchestrator_system(run)},
             *run.history,
             {"role": "user", "content": run.request},
+            {"role": "user", "content": prompts.SIMPLE.format(snapshot=run.snapshot())},
         ]
         response = run.calls.call(
             "orchestrator",
             messages,
+            tools=run.orchestrator_schemas(),
+            tool_choice="none",
             reasoning=options.reasoning or self.settings.reasoning_simple,
             purpose="simple",
             stream_channel="answer",
@@ -489,6 +489,7 @@ class Engine:
             options.reasoning or self.settings.reasoning_planning,
             context=run.snapshot(),
             history=run.history,
+            tools=run.orchestrator_schemas(),
         )
         tasks = plan.tasks or []
         source = plan.source
@@ -563,9 +564,10 @@ class Engine:
         system = self._orchestrator_system(run)
         plan_text = "\n".join(f"{t.sequence}. {t.description}" for t in run.tracker.tasks)
         reply = plan.response if plan is not None else None
-        if reply is not None and reply.provider_state is not None:
-            # the model can continue from its planning reply (the Responses API keeps its
-            # reasoning there): execution goes on from the planning conversation itself
+        if reply is not None:
+            # execution goes on from the planning conversation as sent: the requests share
+            # its whole prefix (provider caches reuse it), and the Responses API keeps the
+            # planning reasoning there
             messages = [
                 {"role": "system", "content": system},
                 *run.history,
@@ -601,6 +603,8 @@ class Engine:
         response = run.calls.call(
             "orchestrator",
             messages,
+            tools=run.orchestrator_schemas(),  # the same list as every other call: no tools used
+            tool_choice="none",
             reasoning=options.reasoning or self.settings.reasoning_execution,
             purpose="compose",
             stream_channel="answer",

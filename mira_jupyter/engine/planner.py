@@ -82,11 +82,13 @@ def make_plan(
     reasoning: str | None,
     context: str = "",
     history: list[dict[str, Any]] | None = None,
+    tools: list[dict[str, Any]] | None = None,
 ) -> Plan:
     """Ask the orchestrator for a plan at the planning reasoning effort.
 
     `context` (the repo map ranked for the request) goes after the request, so the system
-    prompt stays a stable, cacheable prefix.
+    prompt stays a stable, cacheable prefix. `tools` is the orchestrator's one tool list
+    (it must hold submit_plan); ``tool_choice`` makes this call submit the plan.
     """
     from . import prompts
 
@@ -100,7 +102,8 @@ def make_plan(
     response = calls.call(
         "orchestrator",
         messages,
-        tools=[SUBMIT_PLAN_TOOL],
+        tools=tools or [SUBMIT_PLAN_TOOL],
+        tool_choice="submit_plan",
         reasoning=reasoning,
         purpose="plan",
         stream_channel="plan",

@@ -12,6 +12,7 @@ Tools you can call:
   get_file_structure before reading whole files.
 - generate_code, refactor_code, debug_code: the executor writes the code and the engine saves it
   to the file you name. Give precise instructions; the result tells you what was written.
+  On a notebook (.ipynb) the executor edits cells one by one; outputs of other cells are kept.
 - update_tasks: report the state of plan tasks (completed or failed, with a short note).
 - activate_skill: run one of the skills below on a sub-task; its result comes back to you.
 - run_tests (when offered): run pytest, python or ruff in a sandbox and read the exit code and
@@ -30,13 +31,15 @@ an imperative `description` ("<verb> <what>") and its present-continuous `active
 ("<verb>ing <what>"). Order them as they should be done; set `depends_on` to the numbers of
 earlier tasks only when a task needs their results. Do not do the work yet."""
 
-SIMPLE = """You are Mira, a coding assistant inside a Jupyter notebook, answering a question about
-the project in directory `{project_root}`. Answer directly and concisely in Markdown. You have no tools in
-this mode: if the question needs files you were not shown or changes to the code, say so in
-one sentence and suggest running the request again with --mode planned.{instructions}
+# simple mode's instruction comes after the request (the system prompt and tools stay the
+# orchestrator's), so the snapshot ranked for the request never breaks the cached prefix
+SIMPLE = """Project snapshot:
+{snapshot}
 
-Project snapshot:
-{snapshot}"""
+Answer the request above directly and concisely in Markdown, from this snapshot and the
+conversation so far. Call no tools in this mode: if the question needs files you were not shown
+or changes to the code, say so in one sentence and suggest running the request again with
+--mode planned."""
 
 EXECUTOR = """You are the executor of a coding agent. You work on the project in directory `{project_root}`
 with file tools whose paths are relative to that root. Do exactly the job below, use the tools
@@ -73,3 +76,11 @@ SKILL_ORCHESTRATOR = """You are Mira, a coding agent working on the project in d
 running one skill. A cheaper executor model reads and writes files for you through the tools you
 are offered; paths are relative to the project root. Follow the skill below, then reply with its
 report."""
+
+
+NOTEBOOK_EDITOR = """Change the Jupyter notebook `{path}` with the edit_notebook tool.
+{instructions}
+
+Read it first with read_file: it shows each cell's index, id, type and source. Change only the
+cells that need it, one edit_notebook call per cell (replace, insert_after or delete, by cell
+id); never rewrite the file. Then reply with at most three lines saying what you changed."""

@@ -44,6 +44,7 @@ class Operation:
     parent_operation_id: str | None = None  # the operation this one follows in its conversation
     history_turns: int = 0  # earlier turns the orchestrator carried
     history_dropped: int = 0  # older turns left out to fit Mira.history_tokens
+    code: list[str] = field(default_factory=list)  # the answer's fenced code blocks
 
     @property
     def cost_usd(self) -> Decimal:

@@ -143,6 +143,26 @@ class OperationRun:
             task.changes += 1
         self.bus.emit(event)
 
+    # -- one tool list per role (a stable prompt prefix) ---------------------------------
+
+    def orchestrator_schemas(self) -> list[dict[str, Any]]:
+        """The orchestrator's one tool list, sent on every orchestrator call of every cell.
+
+        Providers cache by exact prefix and the tools come first: planning, task turns and
+        the final answer all offer this list and are steered with ``tool_choice``; what a
+        call may not use is refused at dispatch.
+        """
+        from .planner import SUBMIT_PLAN_TOOL
+
+        # run_tests only where sandboxed commands can run: that holds for the whole session,
+        # so leaving it out keeps the list the same from call to call
+        names = set(self.orch_tools) - ({"run_tests"} if self.commands is None else set())
+        return [*tool_schemas(self.orch_tools, names), SUBMIT_PLAN_TOOL]
+
+    def executor_schemas(self) -> list[dict[str, Any]]:
+        """The executor's one tool list: every file tool, whatever the job may use."""
+        return tool_schemas(self.file_tools)
+
     def _call(self, role: Role, messages: list[Message], **kwargs: Any) -> ChatResponse:
         kwargs.setdefault("task_id", self.current_task_id)
         kwargs.setdefault("skill", self.current_skill)
@@ -230,13 +250,22 @@ class OperationRun:
 
     def executor_loop(self, job: str, tool_names: set[str], purpose: str) -> str:
         """Multi-turn executor conversation with file tools; returns its final text."""
+        usable = sorted(tool_names & self.file_tools.keys())
+        # the same tool list on every executor call; the job says which tools it may use and
+        # dispatch refuses the others
+        job += "\n\n" + (
+            f"Tools for this job: {', '.join(usable)}." if usable else "This job needs no tools."
+        )
         messages: list[Message] = [
             {"role": "system", "content": self.executor_system()},
             {"role": "user", "content": job},
         ]
-        schemas = tool_schemas(self.file_tools, tool_names)
+        schemas = self.executor_schemas()
+        choice = "auto" if usable else "none"
         for _ in range(self.max_executor_turns):
-            response = self._call("executor", messages, tools=schemas, purpose=purpose)
+            response = self._call(
+                "executor", messages, tools=schemas, tool_choice=choice, purpose=purpose
+            )
             messages.append(response.assistant_message())
             if not response.tool_calls:
                 return response.text
@@ -249,7 +278,9 @@ class OperationRun:
             }
         )
         self._notice(f"{purpose}: executor turn cap ({self.max_executor_turns}) reached", "warning")
-        return self._call("executor", messages, purpose=purpose).text
+        return self._call(
+            "executor", messages, tools=schemas, tool_choice="none", purpose=purpose
+        ).text
 
     def delegate_read(self, job: str, tool_names: set[str], purpose: str) -> ToolResult:
         """Route a read-type meta-tool to the executor and return its condensed report."""
@@ -272,7 +303,11 @@ class OperationRun:
         need_existing: bool = False,
     ) -> ToolResult:
         """Have the executor produce a file's content, then write it through the sandbox."""
+        from ..tools.notebooks import is_notebook
         from ..tools.sandbox import SandboxDenied
+
+        if is_notebook(path):
+            return self.delegate_notebook(path, instructions, context_paths, purpose, need_existing)
 
         try:  # refuse protected or escaping targets before paying the executor
             exists = self.sandbox.check_writable(path).exists
@@ -333,6 +368,48 @@ class OperationRun:
             created=not exists,
             lines=content.count("\n"),
             explanation=explanation[:600],
+        )
+
+    def delegate_notebook(
+        self,
+        path: str,
+        instructions: str,
+        context_paths: list[str],
+        purpose: str,
+        need_existing: bool = False,
+    ) -> ToolResult:
+        """A notebook is changed cell by cell with edit_notebook, never rewritten as JSON."""
+        from ..tools.notebooks import is_notebook
+        from ..tools.sandbox import SandboxDenied
+
+        try:
+            exists = self.sandbox.check_writable(path).exists
+        except SandboxDenied as exc:
+            return ToolResult.denied(exc.reason, str(exc))
+        if need_existing and not exists:
+            return ToolResult.denied("not_found", f"{path} does not exist")
+        job = prompts.NOTEBOOK_EDITOR.format(path=path, instructions=instructions)
+        if context_paths:
+            job += "\n\nRead these files first for context: " + ", ".join(context_paths)
+        tools = {"read_file", "edit_notebook"}
+        if context_paths:
+            tools |= {"summarize_file", "extract_symbols", "grep_files"}
+        before = len(self.file_changes)
+        try:
+            report = self.executor_loop(job, tools, f"delegate:{purpose}")
+        except ModelError as exc:
+            return ToolResult.error(f"the executor failed: {exc}")
+        edits = [c for c in self.file_changes[before:] if is_notebook(c.path)]
+        if not edits:
+            return ToolResult.error(
+                f"the executor made no change to {path}", executor_reply=report[:500]
+            )
+        return ToolResult.ok(
+            summary=f"edited {path} ({len(edits)} cell edit{'s' if len(edits) != 1 else ''})",
+            path=path,
+            created=not exists,
+            cell_edits=len(edits),
+            explanation=report.strip()[:600],
         )
 
     def _read_whole(self, path: str) -> str | None:
@@ -416,15 +493,27 @@ class OperationRun:
             {"role": "user", "content": task},
         ]
         reasoning = self.reasoning_execution if role == "orchestrator" else None
-        schemas = tool_schemas(self.orch_tools, allowed & offered)
         if name not in self.skills_used:
             self.skills_used.append(name)
+        # every skill is offered the same list (a stable prefix); its allow-list is enforced
+        # at dispatch and named in its job
+        schemas = tool_schemas(self.orch_tools, offered)
+        usable = sorted(allowed & offered)
+        messages[-1]["content"] += "\n\n" + (
+            f"Tools for this skill: {', '.join(usable)}." if usable else "This skill uses no tools."
+        )
+        choice = "auto" if usable else "none"
         self.skill_depth += 1
         outer, self.current_skill = self.current_skill, name
         try:
             for _ in range(self.max_orchestrator_turns):
                 response = self._call(
-                    role, messages, tools=schemas, purpose=f"skill:{name}", reasoning=reasoning
+                    role,
+                    messages,
+                    tools=schemas,
+                    tool_choice=choice,
+                    purpose=f"skill:{name}",
+                    reasoning=reasoning,
                 )
                 messages.append(response.assistant_message())
                 if not response.tool_calls:
@@ -433,7 +522,14 @@ class OperationRun:
                 messages.extend(self._run_tools(response, self.orch_tools, allowed & offered, role))
             self._notice(f"skill {name}: turn cap ({self.max_orchestrator_turns}) reached", "warning")
             messages.append({"role": "user", "content": "Turn limit reached. Report what you have."})
-            return self._call(role, messages, purpose=f"skill:{name}", reasoning=reasoning).text
+            return self._call(
+                role,
+                messages,
+                tools=schemas,
+                tool_choice="none",
+                purpose=f"skill:{name}",
+                reasoning=reasoning,
+            ).text
         finally:
             self.skill_depth -= 1
             self.current_skill = outer
@@ -457,7 +553,7 @@ class OperationRun:
 
     def execute_tasks(self, messages: list[Message], allowed: set[str]) -> None:
         """Work through the plan one task at a time, the engine owning task states."""
-        schemas = tool_schemas(self.orch_tools, allowed)
+        schemas = self.orchestrator_schemas()
         total = len(self.tracker.tasks)
         first = True
         while (task := self.tracker.next_pending()) is not None:

@@ -34,6 +34,8 @@ from .types import (
     Message,
     ModelCallCancelled,
     ModelError,
+    ToolChoice,
+    chat_tool_choice,
     without_provider_state,
 )
 from .usage import estimate_usage, resolve_usage
@@ -182,6 +184,7 @@ class OpenAICompatibleModel:
         tools: list[dict[str, Any]] | None,
         reasoning_effort: str | None,
         max_tokens: int | None,
+        tool_choice: ToolChoice | None = None,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.model,
@@ -192,6 +195,8 @@ class OpenAICompatibleModel:
         }
         if tools:
             params["tools"] = tools
+            if tool_choice is not None:
+                params["tool_choice"] = chat_tool_choice(tool_choice)
         effort = self.capabilities.effort_to_send(reasoning_effort)
         if effort is not None:
             params["reasoning_effort"] = effort
@@ -215,11 +220,12 @@ class OpenAICompatibleModel:
         on_text: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        tool_choice: ToolChoice | None = None,
     ) -> ChatResponse:
         """Run one streamed completion, retrying 429/5xx/connection failures with backoff."""
         api_key = self._api_key()
         client = self._client(api_key)
-        params = self._params(messages, tools, reasoning_effort, max_tokens)
+        params = self._params(messages, tools, reasoning_effort, max_tokens, tool_choice)
         ctx = CallContext(
             provider=self.provider,
             model=self.model,

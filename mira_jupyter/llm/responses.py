@@ -22,7 +22,14 @@ from .client import OpenAICompatibleModel
 from .errors import CallContext
 from .responses_input import build_input, fingerprint, output_state, to_tools
 from .responses_stream import ResponsesAccumulator
-from .types import BadResponseError, ChatResponse, Message, ModelError
+from .types import (
+    BadResponseError,
+    ChatResponse,
+    Message,
+    ModelError,
+    ToolChoice,
+    responses_tool_choice,
+)
 from .usage import normalize_usage
 
 if TYPE_CHECKING:
@@ -73,6 +80,7 @@ class OpenAIResponsesModel(OpenAICompatibleModel):
         tools: list[dict[str, Any]] | None,
         reasoning_effort: str | None,
         max_tokens: int | None,
+        tool_choice: ToolChoice | None = None,
     ) -> dict[str, Any]:
         items, previous = build_input(messages, store=self.store)
         params: dict[str, Any] = {
@@ -86,6 +94,8 @@ class OpenAIResponsesModel(OpenAICompatibleModel):
         converted = to_tools(tools)
         if converted:
             params["tools"] = converted
+            if tool_choice is not None:
+                params["tool_choice"] = responses_tool_choice(tool_choice)
         if self.supports_reasoning_effort():
             reasoning: dict[str, Any] = {}
             effort = self.capabilities.effort_to_send(reasoning_effort)

@@ -11,6 +11,24 @@ from ..core.errors import MiraError
 from ..core.events import Usage
 
 Message = dict[str, Any]  # an OpenAI Chat Completions message
+# "auto", "none", "required", or the name of the one tool the model must call
+ToolChoice = str
+
+_CHOICE_MODES = ("auto", "none", "required")
+
+
+def chat_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+    """`choice` as Chat Completions' ``tool_choice``."""
+    if choice in _CHOICE_MODES:
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def responses_tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+    """`choice` as the Responses API's ``tool_choice`` (a flat function shape)."""
+    if choice in _CHOICE_MODES:
+        return choice
+    return {"type": "function", "name": choice}
 
 # An assistant message may carry what its API needs to continue from it (the Responses
 # API's output items and response id) under this key; other APIs drop it before sending.
@@ -96,8 +114,13 @@ class ChatModel(Protocol):
         on_text: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        tool_choice: ToolChoice | None = None,
     ) -> ChatResponse:
         """Run one streamed completion; `on_text` receives text deltas as they arrive.
+
+        `tool_choice` steers the call without changing the tool list (so the prompt prefix
+        a provider caches stays the same): ``"auto"``, ``"none"``, ``"required"`` or the
+        name of the one tool the model must call.
 
         Raises a ModelError subclass (one clear line in ``str(exc)``) on failure, and
         ModelCallCancelled (carrying the partial usage) when `cancel` fires mid-stream.

@@ -9,6 +9,7 @@ saw it, with the terminal colour codes stripped. A hook observes; unlike
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import traceback
 from collections import OrderedDict
@@ -23,6 +24,19 @@ MAX_TRACEBACK_CHARS = 100_000  # before the per-reference token cap
 def strip_ansi(text: str) -> str:
     """`text` without terminal escape sequences."""
     return _ANSI.sub("", text)
+
+
+def relative_paths(text: str, root: str | os.PathLike[str] | None) -> str:
+    """`text` with the project root's absolute path made relative and the home as ``~``:
+    tracebacks name local files, and prompts never carry local absolute paths."""
+    if root:
+        base = os.path.realpath(os.fspath(root)).rstrip(os.sep)
+        if base:
+            text = text.replace(base + os.sep, "")
+    home = os.path.expanduser("~").rstrip(os.sep)
+    if home and home != os.sep.rstrip(os.sep):
+        text = text.replace(home + os.sep, "~" + os.sep)
+    return text
 
 
 def format_error(shell: Any, error: BaseException) -> str:
@@ -58,6 +72,8 @@ class CellErrors:
         count = getattr(result, "execution_count", None)
         if error is None or count is None:
             return
+        if type(error).__name__ == "MiraUsageError":
+            return  # a %%mira cell refused its options: not an error of the user's code
         with contextlib.suppress(Exception):  # never break the user's cell over this bookkeeping
             self.record(int(count), format_error(self.shell, error))
 

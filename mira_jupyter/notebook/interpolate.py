@@ -27,6 +27,8 @@ _REF = r"(?:In|Out|Err)\[\d+\]|Err"
 _NAME = r"[A-Za-z_]\w*"
 _PLACEHOLDER = re.compile(rf"\{{\{{({_REF}|{_NAME})\}}\}}|\{{({_REF}|{_NAME})\}}")
 _REF_PARTS = re.compile(r"^(In|Out|Err)(?:\[(\d+)\])?$")
+# {Out[n]}, {In[-1]}, {Err[ 3 ]}: looks like a reference but names no cell number
+_NOT_A_NUMBER = re.compile(r"(?<!\{)\{((?:In|Out|Err)\[(?!\d+\])[^\]\n{}]*\])\}(?!\})")
 # fenced blocks (``` or ~~~, to the matching fence or the end) and inline code spans
 _CODE = re.compile(r"(^(`{3,}|~{3,})[^\n]*\n.*?(?:^\2[ \t]*$|\Z)|`+[^`\n]*`+)", re.DOTALL | re.MULTILINE)
 DEFAULT_MAX_TOKENS = 2_000
@@ -95,6 +97,13 @@ class References:
 
 
 def _substitute_prose(text: str, namespace: Mapping[str, Any], refs: References, max_tokens: int) -> str:
+    odd = _NOT_A_NUMBER.search(text)
+    if odd:  # sent as written it would look expanded to the user and mean nothing to the model
+        raise MissingReference(
+            f"{{{odd.group(1)}}}: a reference takes a cell number, such as {{Out[3]}} "
+            "(`put it in backticks` to send it as written)"
+        )
+
     def substitute(match: re.Match[str]) -> str:
         escaped, key = match.group(1), match.group(2)
         is_ref = _REF_PARTS.match(escaped or key) is not None and (escaped or key) not in ("In", "Out")

@@ -86,6 +86,7 @@ class MiraMagics(Magics):
     @argument("-o", "--output", help="Also store the Operation in this variable.")
     @argument("--no-interpolate", action="store_true", help="Send {braces} exactly as written.")
     @argument("--new", action="store_true", help="Start a new conversation with this cell (earlier cells are not carried).")
+    @argument("--insert", action="store_true", help="Put the answer's code blocks in a new cell below (never run).")
     @argument("--view", choices=["auto", "widget", "text"], help="Override Mira.view for this cell.")
     @cell_magic
     def mira(self, line: str, cell: str) -> Any:
@@ -93,12 +94,12 @@ class MiraMagics(Magics):
         prepared = self._prepare(line, cell)
         if prepared is None:
             return None
-        request, options, view, cancel, output = prepared
+        request, options, view, cancel, output, insert = prepared
         try:
             operation = self.session.run(request, options, view=view, cancel=cancel)
         except ValueError as exc:  # configuration errors (e.g. a malformed MIRA_* value)
             return self._usage_error(exc)
-        return self._finish(operation, output)
+        return self._finish(operation, output, insert)
 
     async def mira_async(self, line: str, cell: str) -> Any:
         """``%%mira`` as a coroutine: in a kernel the event loop keeps running, so widget
@@ -106,14 +107,14 @@ class MiraMagics(Magics):
         prepared = self._prepare(line, cell)
         if prepared is None:
             return None
-        request, options, view, cancel, output = prepared
+        request, options, view, cancel, output, insert = prepared
         try:
             operation = await self.session.run_async(request, options, view=view, cancel=cancel)
         except ValueError as exc:
             return self._usage_error(exc)
-        return self._finish(operation, output)
+        return self._finish(operation, output, insert)
 
-    def _prepare(self, line: str, cell: str) -> tuple[str, RunOptions, Any, Any, str | None] | None:
+    def _prepare(self, line: str, cell: str) -> tuple[str, RunOptions, Any, Any, str | None, bool] | None:
         from ..core.cancel import CancelToken
 
         try:
@@ -133,14 +134,17 @@ class MiraMagics(Magics):
             view = self._view(args.view, cancel)
         except ValueError as exc:
             return self._usage_error(exc)
-        return request.strip(), options, view, cancel, args.output
+        return request.strip(), options, view, cancel, args.output, args.insert
 
     def references(self) -> References:
         """The notebook's In, Out and Err, as cells reference them."""
+        from .cell_errors import relative_paths
+
         formatter = getattr(getattr(self.shell, "display_formatter", None), "formatters", {}).get("text/plain")
+        root = self.mira_config.resolved_root()
         return References(
             self.shell.user_ns,
-            errors=self.cell_errors.by_cell,
+            errors={n: relative_paths(text, root) for n, text in self.cell_errors.by_cell.items()},
             last_error=self.cell_errors.last,
             plain=formatter,
         )
@@ -185,17 +189,28 @@ class MiraMagics(Magics):
 
         return choose_view(override or self.session.config.view, session=self.session, on_stop=stop)
 
-    def _finish(self, operation: Any, output: str | None) -> Any:
+    def _finish(self, operation: Any, output: str | None, insert: bool = False) -> Any:
         if operation is None:
             print("mira: the operation is still stopping in the background; see %mira history")
             return None
         if output:
             self.shell.user_ns[output] = operation
+        if insert or self.mira_config.insert_code:
+            self.insert_code(operation)
         return operation
 
     def _usage_error(self, message: Any) -> NoReturn:
         # raised, not printed: the cell fails, so Run All and nbval stop at a bad option
         raise MiraUsageError(str(message)) from None
+
+    def insert_code(self, operation: Any) -> None:
+        """Put the answer's code blocks in a new cell below (like ``%%ai -f code``); never run."""
+        if not operation.code:
+            print("mira: the answer has no code block to insert")
+            return
+        self.shell.set_next_input("\n\n".join(operation.code), replace=False)
+        blocks = len(operation.code)
+        print(f"mira: {blocks} code block{'s' if blocks != 1 else ''} put in a new cell below (not run)")
 
     # -- %mira ---------------------------------------------------------------------------
 

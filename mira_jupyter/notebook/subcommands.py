@@ -122,7 +122,11 @@ def reset(magics: MiraMagics, argv: list[str]) -> None:
     engine = magics.session.engine
     old = engine.conversation
     new_id = engine.reset_conversation()
-    print(f"mira: new conversation {new_id} (the previous one, {old.id}, had {len(old.turns)} turns)")
+    turns = len(old.turns)
+    print(
+        f"mira: new conversation {new_id} (the previous one, {old.id}, had {turns} "
+        f"turn{'' if turns == 1 else 's'})"
+    )
 
 
 def conversation(magics: MiraMagics, argv: list[str]) -> None:
@@ -286,10 +290,10 @@ def export(magics: MiraMagics, argv: list[str]) -> None:
 
 def fix(magics: MiraMagics, argv: list[str]) -> Any:
     """Send the last error with its cell's source and ask for a fix."""
-    from .cell_errors import fix_request
     from ..engine.engine import RunOptions
-    from .frames import cap_tokens
     from ..ui import choose_view
+    from .cell_errors import fix_request, relative_paths
+    from .frames import cap_tokens
 
     errors = magics.cell_errors
     if errors.last is None or errors.last not in errors.by_cell:
@@ -301,7 +305,7 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     request = fix_request(
         cell,
         None if source is None else cap_tokens(source, cap),
-        cap_tokens(errors.by_cell[cell], cap),
+        cap_tokens(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root()), cap),
         " ".join(argv),
     )
     view = choose_view(magics.session.config.view, session=magics.session)

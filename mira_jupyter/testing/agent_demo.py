@@ -1,7 +1,7 @@
 """The offline demo agent: a scripted model that plays a believable Mira operation.
 
 It reads each request the way the engine builds them — a plan request (``submit_plan``
-offered), a task turn, an executor job, the final answer, a simple-mode question — and
+forced by tool_choice), a task turn, an executor job, the final answer, a simple-mode question — and
 answers with tool calls and text derived from the request and the tool results it was
 sent. Nothing is invented about the project: the file names and outlines it reports come
 from the real, sandboxed tool results. Used by the example notebooks and the demo.
@@ -30,10 +30,24 @@ def _user_texts(request: RecordedRequest) -> list[str]:
     return [_text(m) for m in request.messages if m.get("role") == "user"]
 
 
+def _is_turn(message: dict[str, Any]) -> bool:
+    """A user message, or the planning tool result the first task turn rides on."""
+    role = message.get("role")
+    return role == "user" or (role == "tool" and _TASK.search(_text(message)) is not None)
+
+
+def _last_turn(request: RecordedRequest) -> str:
+    """The text of the newest turn the engine gave the model."""
+    for message in reversed(request.messages):
+        if _is_turn(message):
+            return _text(message)
+    return ""
+
+
 def _since_last_user(request: RecordedRequest) -> list[dict[str, Any]]:
     tail: list[dict[str, Any]] = []
     for message in reversed(request.messages):
-        if message.get("role") == "user":
+        if _is_turn(message):
             break
         tail.append(message)
     return list(reversed(tail))
@@ -121,11 +135,29 @@ def _skill(request: RecordedRequest, offered: set[str]) -> Turn:
     return Turn(text="Skill report (offline demo model): nothing to inspect.")
 
 
+_USABLE = re.compile(r"^Tools for this (?:job|skill): (.+)\.$", re.MULTILINE)
+
+
+def _usable(request: RecordedRequest) -> set[str]:
+    """The tools this call may really use: every role offers one list, steered by
+    tool_choice, and a job or skill names the tools it may use."""
+    if request.tool_choice == "none":
+        return set()
+    offered = set(request.tool_names)
+    job = _user_texts(request)[0] if _user_texts(request) else ""
+    named = _USABLE.search(job)
+    if named:
+        return offered & {name.strip() for name in named.group(1).split(",")}
+    if "This job needs no tools." in job or "This skill uses no tools." in job:
+        return set()
+    return offered
+
+
 def _executor(request: RecordedRequest) -> Turn:
     job = _user_texts(request)[0] if _user_texts(request) else ""
-    offered = set(request.tool_names)
+    offered = _usable(request)
     outputs = _tool_outputs(request)
-    if offered & set(_META):
+    if set(request.tool_names) & set(_META):
         return _skill(request, offered)
     if _WRITE_JOB in job:
         return _write(job)
@@ -205,11 +237,11 @@ def _final(request: RecordedRequest) -> Turn:
     return Turn(text="\n".join(lines))
 
 
-def _map_files(system: str) -> list[str]:
+def _map_files(snapshot: str) -> list[str]:
     """The files the snapshot's repo map names, in walk order (the map ranks them)."""
-    if "Repo map:\n" not in system:
+    if "Repo map:\n" not in snapshot:
         return []
-    body = system.split("Repo map:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    body = snapshot.split("Repo map:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     names = [line[:-1] for line in body[1:] if line.endswith(":") and not line.startswith(" ")]
     for line in body:
         if line.startswith("Other files, by rank: "):
@@ -217,30 +249,58 @@ def _map_files(system: str) -> list[str]:
     return sorted(set(names), key=lambda rel: rel.split("/"))
 
 
+def _map_defs(snapshot: str) -> dict[str, tuple[str, str]]:
+    """Functions the repo map shows: name -> (module file, parameters)."""
+    defs: dict[str, tuple[str, str]] = {}
+    current = ""
+    for line in snapshot.split("Repo map:\n", 1)[-1].split("\n\n", 1)[0].splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            current = line[:-1]
+        found = re.match(r"\s+\d+ def (\w+)\((.*)\)", line)
+        if found and current.endswith(".py"):
+            defs.setdefault(found.group(1), (current, found.group(2)))
+    return defs
+
+
+def _usage_example(ask: str, snapshot: str) -> str:
+    """For "how do I call/use NAME": a code block calling a function the map really shows."""
+    if not re.search(r"\bhow (?:do|can|should) (?:i|we|you) (?:call|use)\b", ask, re.I):
+        return ""
+    for name, (module, params) in _map_defs(snapshot).items():
+        if re.search(rf"\b{re.escape(name)}\b", ask):
+            names = [p.strip() for p in params.split(",") if p.strip()]
+            args = ", ".join("[3, 1, 2]" if p in ("values", "xs") else p for p in names)
+            stem = module[:-3].replace("/", ".")
+            return f"\n\n```python\nfrom {stem} import {name}\n\n{name}({args})\n```"
+    return ""
+
+
 def _simple(request: RecordedRequest) -> Turn:
-    system = _text(request.messages[0]) if request.messages else ""
-    files = _map_files(system)
+    users = _user_texts(request)
+    snapshot = users[-1] if users else ""
+    ask = users[-2] if len(users) >= 2 else ""
+    files = _map_files(snapshot)
     readme = (
-        system.split("(first lines):\n", 1)[1].strip().splitlines()
-        if "(first lines):\n" in system
+        snapshot.split("(first lines):\n", 1)[1].strip().splitlines()
+        if "(first lines):\n" in snapshot
         else []
     )
     title = next((line.lstrip("# ").strip() for line in readme if line.strip()), "")
     text = f"This project has {len(files)} files ({', '.join(files[:6])})."
     if title:
         text += f" Its README calls it **{title}**."
+    text += _usage_example(ask, snapshot)
     return Turn(text=text + "\n\n*(offline demo model: set a real model for real answers)*")
 
 
 def agent_demo_responder(request: RecordedRequest) -> Turn:
     """Answer one request of a Mira operation as a plausible agent would."""
-    offered = set(request.tool_names)
     users = _user_texts(request)
     last_user = users[-1] if users else ""
     system = _text(request.messages[0]) if request.messages else ""
-    if "submit_plan" in offered:
+    if request.tool_choice == "submit_plan":  # every call offers it; planning forces it
         return _plan(request)
-    if "Project snapshot" in system:
+    if last_user.startswith("Project snapshot:") and "Answer the request above" in last_user:
         return _simple(request)
     if system.startswith("You are the executor"):
         return _executor(request)
@@ -249,7 +309,7 @@ def agent_demo_responder(request: RecordedRequest) -> Turn:
         return Turn(text="**Done** (offline demo model): " + (report[0] if report else "no report"))
     if "write the final answer" in last_user.lower():
         return _final(request)
-    task = _TASK.search(last_user)
+    task = _TASK.search(_last_turn(request))
     if task:
         return _task_turn(request, task.group(3))
     return Turn(text="Noted.")

@@ -33,6 +33,12 @@ _PREFERRED_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("read_file", {"path": "README.md"}),
 ]
 
+_PLAN = [
+    {"description": "Look at the project layout", "active_form": "Looking at the project layout"},
+    {"description": "Read the files involved", "active_form": "Reading the files involved"},
+    {"description": "Make the change and summarise it", "active_form": "Making the change"},
+]
+
 
 def _last_user_text(request: RecordedRequest) -> str:
     for message in reversed(request.messages):
@@ -47,7 +53,12 @@ def demo_responder(request: RecordedRequest) -> Turn:
     messages = request.messages
     last = messages[-1] if messages else {}
     user = _last_user_text(request)
-    offered = set(request.tool_names)
+    # a provider honours tool_choice: "none" means text, a tool's name means that call
+    offered = set() if request.tool_choice == "none" else set(request.tool_names)
+    if request.tool_choice == "submit_plan":
+        return Turn(
+            tool_calls=[{"name": "submit_plan", "arguments": {"tasks": _PLAN}}], reasoning_tokens=64
+        )
     asking_plan = any(
         "numbered" in str(m.get("content", "")).lower() and m.get("role") == "system"
         for m in messages

@@ -81,6 +81,15 @@ class RecordedRequest:
         return tool_names(self.body)
 
     @property
+    def tool_choice(self) -> str | None:
+        """``tool_choice`` as sent: "auto", "none", "required", a forced tool's name, or None."""
+        choice = self.body.get("tool_choice")
+        if isinstance(choice, dict):  # Chat nests the function; the Responses API does not
+            function = choice.get("function")
+            return (function or {}).get("name") if isinstance(function, dict) else choice.get("name")
+        return choice
+
+    @property
     def api(self) -> str:
         """``"responses"`` or ``"chat"``: which endpoint the request went to."""
         return "responses" if self.path.rstrip("/").endswith("/responses") else "chat"

@@ -71,7 +71,8 @@ def _lines_in(scan_newlines: int, size: int, last_byte: bytes) -> int:
 def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
     """Read a text file in the project. Returns at most the configured number of
     lines/bytes; use start_line/end_line for a range. A 'notice' says what was left out and
-    where to continue."""
+    where to continue. A notebook (.ipynb) is shown as its cells (index, id, type, source)
+    with outputs as capped text and images as placeholders."""
     sandbox = sandbox_of(ctx)
     limits = sandbox.limits
     start = args.start_line or 1
@@ -187,6 +188,14 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
     undone; if recording them fails, nothing is written.
     """
     sandbox = sandbox_of(ctx)
+    from .notebooks import is_notebook
+
+    if is_notebook(args.path):
+        return ToolResult.denied(
+            "not_allowed",
+            f"{args.path} is a notebook: change it with edit_notebook (one cell at a time, "
+            "outputs kept), never by rewriting its JSON",
+        )
     try:
         data = args.content.encode("utf-8")
     except UnicodeEncodeError as exc:

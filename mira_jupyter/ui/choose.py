@@ -33,6 +33,13 @@ def is_kernel(shell: Any) -> bool:
     )
 
 
+def interactive_frontend(shell: Any = None) -> bool:
+    """Whether a person's frontend sent the running cell (JupyterLab allows stdin; nbclient and
+    nbconvert do not): only then are Insert as cell buttons offered, and kept live."""
+    shell = _current_shell() if shell is None else shell
+    return bool(getattr(getattr(shell, "kernel", None), "_allow_stdin", False))
+
+
 def widgets_available() -> bool:
     """True when ipywidgets can be imported."""
     return importlib.util.find_spec("ipywidgets") is not None
@@ -62,6 +69,7 @@ def choose_view(
     interactive: bool = True,
     on_stop: Callable[[str], Any] | None = None,
     on_run: Callable[[str], Any] | None = None,
+    on_insert: Callable[[str], Any] | None = None,
     shell: Any = None,
     env: Mapping[str, str] | None = None,
     stream: TextIO | None = None,
@@ -81,7 +89,11 @@ def choose_view(
 
     if not interactive:
         return OperationWidget()
-    widget = OperationWidget(on_stop=on_stop, on_run=on_run)
+    if on_insert is None and interactive_frontend(shell):
+        from .insert import insert_cell_below
+
+        on_insert = insert_cell_below
+    widget = OperationWidget(on_stop=on_stop, on_run=on_run, on_insert=on_insert)
     if on_run is None and session is not None:
 
         def run_plan(operation_id: str) -> Any:

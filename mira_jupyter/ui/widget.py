@@ -83,6 +83,7 @@ class OperationWidget:
         *,
         on_stop: Callback | None = None,
         on_run: Callback | None = None,
+        on_insert: Callback | None = None,
         interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -90,10 +91,13 @@ class OperationWidget:
         display: Callable[..., Any] | None = None,
         autodisplay: bool = True,
     ) -> None:
-        """`on_stop(op_id)` / `on_run(op_id)` back the buttons; `schedule=None` disables the timer."""
+        """`on_stop(op_id)` / `on_run(op_id)` back the buttons, `on_insert(code)` each code
+        block's "Insert as cell" button; `schedule=None` disables the timer."""
         self.state = OperationState()
         self.on_stop = on_stop
         self.on_run = on_run
+        self.on_insert = on_insert
+        self.inserted: list[str] = []
         self.interval = interval
         self.render_count = 0
         self.closed = False
@@ -183,6 +187,9 @@ class OperationWidget:
         stop.on_click(self._stop_clicked)
         run.on_click(self._run_clicked)
         run_output = w.Output()
+        inserts = w.VBox()
+        inserts.add_class("mira-insert-cells")
+        inserts.layout.display = "none"
         buttons = w.HBox([stop, run])
         for box in (plan_box, tool_box, buttons):
             box.layout.display = "none"
@@ -193,12 +200,13 @@ class OperationWidget:
             "run": run,
             "buttons": buttons,
             "run_output": run_output,
+            "inserts": inserts,
         }
         # the border and font match the static rendering this widget turns into
         style = dict(part.split(":", 1) for part in BOX_STYLE.split(";") if part)
         self.root = w.VBox(
             [html["header"], plan_box, html["tasks"], tool_box, html["thinking"], html["notices"]]
-            + [html["activity"], html["answer"], html["footer"], buttons, run_output],
+            + [html["activity"], html["answer"], inserts, html["footer"], buttons, run_output],
             layout=w.Layout(border=style["border"], padding="6px 12px", margin="2px 0"),
         )
         self.root.add_class("mira-operation-widget")
@@ -291,15 +299,50 @@ class OperationWidget:
 
     # -- the end -------------------------------------------------------------------------
 
+    def _code_blocks(self) -> list[str]:
+        from ..core.codeblocks import code_blocks
+
+        return code_blocks(self.state.answer) if self.on_insert and self.state.finished else []
+
     def _keeps_live(self) -> bool:
-        # a plan waiting for its Run button must stay interactive
-        return bool(self.on_run and self.state.status == "planned")
+        # a plan waiting for its Run button, or code waiting for its Insert buttons, stays interactive
+        return bool(self.on_run and self.state.status == "planned") or bool(self._w.get("inserts") and self._code_blocks())
+
+    def _render_inserts(self) -> None:
+        """One "Insert as cell" button per code block of the finished answer."""
+        import ipywidgets as w
+
+        blocks = self._code_blocks()
+        rows = []
+        for number, code in enumerate(blocks, 1):
+            button = w.Button(
+                description="Insert as cell",
+                icon="plus",
+                tooltip="Put this code in a new cell below (it is not run)",
+                # the label stays whole in a narrow notebook
+                layout=w.Layout(width="auto", min_width="fit-content", flex="0 0 auto"),
+            )
+            button.add_class("mira-insert-cell")
+            button.on_click(lambda _b, code=code, button=button: self._insert_clicked(code, button))
+            first = code.strip().splitlines()[0] if code.strip() else ""
+            label = w.HTML(f'<code style="opacity:0.75">{escape(first[:80])}</code>' + (f" <small>(block {number})</small>" if len(blocks) > 1 else ""))
+            rows.append(w.HBox([button, label], layout=w.Layout(flex_flow="row wrap", align_items="center")))
+        self._w["inserts"].children = rows
+        self._w["inserts"].layout.display = "" if rows else "none"
+        prepare = getattr(self.on_insert, "prepare", None)
+        if rows and prepare is not None:
+            try:  # the frontend connection is made now, so it is ready when a button is clicked
+                prepare()
+            except Exception:
+                log.exception("mira: the Insert as cell buttons cannot reach JupyterLab")
 
     def close_and_render_static(self) -> dict[str, str]:
         """Swap the live widget for the static rendering; returns that mimebundle."""
         with self._lock:
             bundle = render_static(self.state)
             self.static_bundle = bundle
+            if self._w.get("inserts") is not None:
+                self._render_inserts()
             if self._keeps_live():
                 if self._handle is not None:
                     self._handle.update({**self._live_bundle(), **bundle}, raw=True)
@@ -333,6 +376,18 @@ class OperationWidget:
             self.on_stop(self.state.operation_id)
         except Exception as exc:  # a broken callback must not break the view
             self._report("Stop", exc)
+
+    def _insert_clicked(self, code: str, button: Any) -> None:
+        if self.on_insert is None:
+            return
+        try:
+            self.on_insert(code)
+        except Exception as exc:  # e.g. a frontend without the ipylab extension
+            self._report("Insert as cell", exc)
+            return
+        self.inserted.append(code)
+        button.description = "Inserted below"
+        button.icon = "check"
 
     def _run_clicked(self, _button: Any = None) -> None:
         run = self._w["run"]

@@ -115,7 +115,7 @@ def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
 
 
 def _stall_after_planning(request):
-    if "submit_plan" in set(request.tool_names):
+    if request.tool_choice == "submit_plan":
         return agent_demo_responder(request)
     return Turn(text="Working through the task. " * 40, fault="stall", stall_seconds=120, after_chunks=3)
 

@@ -19,7 +19,12 @@ def project(tmp_path):
 
 
 def users(request) -> list[str]:
-    return [m["content"] for m in request.messages if m["role"] == "user"]
+    """The user turns, without the mode instructions the engine adds after a request."""
+    return [
+        m["content"]
+        for m in request.messages
+        if m["role"] == "user" and not m["content"].startswith("Project snapshot:")
+    ]
 
 
 def assistants(request) -> list[str]:

@@ -27,9 +27,10 @@ def test_simple_mode_sees_the_ranked_map_not_the_first_60_files(project):
     op = Harness(project, script).engine.run("what does the csv loader in this project do?")
     assert op.mode == "simple"
     (request,) = script.requests
-    system = request.messages[0]["content"]
-    assert "zz_loader.py:" in system and "def load_csv_rows(path)" in system
-    assert "Loads CSV files." in system  # the README head is still there
+    snapshot = request.messages[-1]["content"]  # after the request: the prefix stays stable
+    assert "zz_loader.py:" in snapshot and "def load_csv_rows(path)" in snapshot
+    assert "Loads CSV files." in snapshot  # the README head is still there
+    assert "Repo map" not in request.messages[0]["content"]
 
 
 def test_planning_gets_the_map_after_the_request(project):
@@ -45,8 +46,8 @@ def test_planning_gets_the_map_after_the_request(project):
 def test_the_map_budget_is_the_configured_one(project):
     script = mt.Script({ORCH: ["ok"]})
     Harness(project, script, repo_map_tokens=120).engine.run("what does the csv loader in this project do?")
-    system = script.requests[0].messages[0]["content"]
-    repo_map = system.split("Repo map:\n", 1)[1].split("\n\nREADME.md", 1)[0]
+    snapshot = script.requests[0].messages[-1]["content"]
+    repo_map = snapshot.split("Repo map:\n", 1)[1].split("\n\nREADME.md", 1)[0]
     assert count_tokens(repo_map) <= 120 and "load_csv_rows" in repo_map
 
 

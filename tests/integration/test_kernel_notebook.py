@@ -30,7 +30,8 @@ def kernel(tmp_path):
 
 
 def run(kernel: Kernel, code: str) -> str:
-    reply, outputs = kernel.execute(code)
+    # generous: the first notebook read imports nbformat and jsonschema, slow on a loaded machine
+    reply, outputs = kernel.execute(code, timeout=240)
     assert reply["status"] == "ok", reply
     return kernel.text_of(outputs)
 
@@ -42,7 +43,12 @@ def requests(kernel: Kernel) -> list[list[dict]]:
 
 
 def user_texts(messages: list[dict]) -> list[str]:
-    return [m["content"] for m in messages if m["role"] == "user"]
+    """The user turns, without the mode instruction the engine adds after a request."""
+    return [
+        m["content"]
+        for m in messages
+        if m["role"] == "user" and not m["content"].startswith("Project snapshot:")
+    ]
 
 
 def test_the_second_cell_carries_the_first_and_new_and_reset_drop_it(kernel):
@@ -96,14 +102,20 @@ def test_every_kind_of_reference_and_a_missing_one(kernel):
     assert error.startswith("error: ") and "ZeroDivisionError" in request
     assert "\x1b[" not in request and last.count("ZeroDivisionError") >= 1
     before = len(requests(kernel))
-    shown = run(kernel, "%%mira --mode simple\nwhat is {Out[99]}?")
-    assert shown.strip().startswith("mira: {Out[99]}: cell 99 has no output (cells with output: 3")
-    assert shown.strip().endswith("nothing was sent") and len(shown.strip().splitlines()) == 1
+    reply, outputs = kernel.execute("%%mira --mode simple\nwhat is {Out[99]}?", timeout=240)
+    shown = kernel.text_of(outputs).strip()
+    assert reply["status"] == "error"  # the cell fails (Run All stops) with one line
+    assert shown.startswith("UsageError: {Out[99]}: cell 99 has no output (cells with output: 3")
+    assert shown.endswith("nothing was sent") and len(shown.splitlines()) == 1
     assert len(requests(kernel)) == before
+    # the refused cell is not an error of the user's code: {Err} still means cell 4
+    run(kernel, "%%mira --mode simple\n{Err}")
+    assert "ZeroDivisionError" in user_texts(requests(kernel)[-1])[-1]
 
 
 def test_mira_fix_sends_the_last_error_with_its_source(kernel):
-    assert "no cell has raised an error" in run(kernel, "%mira fix")
+    reply, outputs = kernel.execute("%mira fix", timeout=240)
+    assert reply["status"] == "error" and "no cell has raised an error" in kernel.text_of(outputs)
     kernel.execute("def ratio(a, b):\n    return a / b\nratio(1, 0)")
     run(kernel, "%mira fix")
     request = user_texts(requests(kernel)[0])[0]  # the fix's first call (the plan)
@@ -119,3 +131,87 @@ def test_a_dataframe_is_sent_as_shape_dtypes_and_head(kernel):
     (request,) = user_texts(requests(kernel)[-1])
     assert request.startswith("look at pandas DataFrame `df`: 100,000 rows × 2 columns")
     assert "99999" not in request and len(request) < 1_000
+
+
+def executed_notebook(path):
+    """A real notebook: a markdown cell and a matplotlib plot, executed by nbclient."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Plots"),
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"),
+    ]
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbformat.write(nb, str(path))
+    assert "image/png" in path.read_text()
+    return nb
+
+
+def planned_script(orchestrator_tool_call: dict, executor_turns: list) -> str:
+    plan = {"tool_calls": [{"name": "submit_plan", "arguments": {"tasks": [{"description": "Do it", "active_form": "Doing it"}]}}]}
+    turns = {"gpt-5": [plan, {"tool_calls": [orchestrator_tool_call]}, "done", "Finished."], "deepseek-chat": executor_turns}
+    return f"script = mt.use_script(mt.Script(json.loads({json.dumps(turns)!r})))"
+
+
+def test_reading_a_notebook_with_image_outputs(kernel, tmp_path):
+    executed_notebook(tmp_path / "plots.ipynb")
+    run(kernel, planned_script(
+        {"name": "read_project_file", "arguments": {"paths": ["plots.ipynb"]}},
+        [{"tool_calls": [{"name": "read_file", "arguments": {"path": "plots.ipynb"}}]}, "It plots a line."],
+    ))
+    run(kernel, "%%mira --mode planned\nwhat does plots.ipynb show?")
+    tool_results = run(kernel, "print(json.dumps([m['content'] for r in script.requests for m in r.messages if m['role'] == 'tool']))")
+    (read,) = [t for t in json.loads(tool_results) if '"path": "plots.ipynb"' in t and "content" in t][:1]
+    content = json.loads(read)["content"]
+    import re
+
+    assert re.search(r"\[image/png \d+×\d+\]", content), content
+    assert "iVBOR" not in read and "[cell 0 · id " in content and "plt.plot([1, 3, 2])" in content
+
+
+def test_edit_notebook_validates_and_undo_restores_it_byte_for_byte(kernel, tmp_path):
+    import nbformat
+
+    path = tmp_path / "plots.ipynb"
+    nb = executed_notebook(path)
+    original = path.read_bytes()
+    heading = nb.cells[0].id
+    run(kernel, planned_script(
+        {"name": "refactor_code", "arguments": {"path": "plots.ipynb", "changes_requested": "a better title"}},
+        [
+            {"tool_calls": [{"name": "read_file", "arguments": {"path": "plots.ipynb"}}]},
+            {"tool_calls": [{"name": "edit_notebook", "arguments": {"path": "plots.ipynb", "action": "replace", "cell_id": heading, "source": "# A line plot"}}]},
+            "Replaced the heading.",
+        ],
+    ))
+    shown = run(kernel, "%%mira --mode planned\ngive plots.ipynb a better title")
+    assert "plots.ipynb" in shown
+    edited = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+    nbformat.validate(edited)
+    assert edited.cells[0].source == "# A line plot"
+    assert edited.cells[1] == nb.cells[1]  # the plot cell: source, outputs, metadata, id kept
+    run(kernel, "%mira undo")
+    assert path.read_bytes() == original
+
+
+ANSWER_WITH_CODE = "Use this:\n\n```python\ndef ratio(a, b):\n    return a / b if b else 0.0\n```\n\nand run\n\n```\nratio(1, 0)\n```\n\n```text\n0.0\n```"
+
+
+def test_insert_puts_the_code_blocks_in_a_new_cell_below_and_runs_nothing(kernel):
+    run(kernel, f"script = mt.use_script(mt.Script({{'gpt-5': [{{'text': {ANSWER_WITH_CODE!r}, 'repeat': True}}]}}))")
+    reply, outputs = kernel.execute("%%mira --mode simple --insert -o op\nfix ratio", timeout=240)
+    (payload,) = [p for p in reply["payload"] if p["source"] == "set_next_input"]
+    assert payload["replace"] is False
+    assert payload["text"] == "def ratio(a, b):\n    return a / b if b else 0.0\n\nratio(1, 0)"
+    assert "2 code blocks put in a new cell below (not run)" in kernel.text_of(outputs)
+    assert run(kernel, "print(op.code)").strip() == repr(["def ratio(a, b):\n    return a / b if b else 0.0", "ratio(1, 0)"])
+    assert "ratio" not in run(kernel, "print(sorted(k for k in globals() if not k.startswith('_')))")
+    # without --insert nothing is inserted; Mira.insert_code makes it the default
+    reply, _ = kernel.execute("%%mira --mode simple\nagain", timeout=240)
+    assert not [p for p in reply.get("payload", []) if p["source"] == "set_next_input"]
+    run(kernel, "%config Mira.insert_code = True")
+    reply, _ = kernel.execute("%%mira --mode simple\nonce more", timeout=240)
+    assert [p["text"] for p in reply["payload"] if p["source"] == "set_next_input"] == [payload["text"]]

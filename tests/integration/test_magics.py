@@ -45,7 +45,7 @@ def test_cell_runs_streams_returns_operation_and_is_logged(shell, capsys):
     out = capsys.readouterr().out
     assert "The project has one module, data.py." in out
     assert op.status == "completed" and shell.user_ns["result"] is op
-    sent = script.requests[0].messages[-1]["content"]
+    sent = script.requests[0].messages[-2]["content"]  # the last is simple mode's snapshot
     assert sent == "what is this project about? keep {braces: 1} intact"
     frame = shell.run_line_magic("mira", "history -n 5")
     assert list(frame["operation_id"]) == [op.id]

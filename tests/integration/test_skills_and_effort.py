@@ -54,7 +54,9 @@ def test_an_orchestrator_skill_gets_the_effort_and_its_body_as_system_prompt(pro
     assert system["content"].startswith(prompts.SKILL_ORCHESTRATOR.format(project_root="proj"))
     assert "# Debugging" in system["content"] and "why does load leak?" in system["content"]
     assert "You are the executor" not in system["content"]
-    assert skill_call.messages[1] == {"role": "user", "content": "why does load leak?"}
+    # the task, then the tools the skill may use (every skill is offered the same list)
+    assert skill_call.messages[1]["role"] == "user"
+    assert skill_call.messages[1]["content"].startswith("why does load leak?\n\nTools for this skill: ")
     assert script.requests_for(EXEC) == []
 
 
@@ -94,7 +96,7 @@ def test_activate_skill_on_the_orchestrator_gets_the_execution_effort(project):
     assert op.status == "completed", op.error
     skill_request = script.requests_for(ORCH)[2]
     assert skill_request.messages[0]["content"].count("# Debugging") == 1
-    assert skill_request.messages[1]["content"] == "find the leak in load()"
+    assert skill_request.messages[1]["content"].startswith("find the leak in load()\n\nTools for this skill: ")
     # -r deep is sent as high (the word typed is kept in the log, see below)
     assert skill_request.reasoning_effort == "high"
 

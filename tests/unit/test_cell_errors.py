@@ -33,3 +33,20 @@ def test_fix_request_fences_code_that_holds_fences():
     assert "````python\ns = '''\n```\n'''\n1/0\n````" in request
     assert "Note from the user: keep it short" in request and "In[3]" in request
     assert fenced("x") == "```\nx\n```"
+
+
+def test_tracebacks_name_project_files_relative_and_the_home_as_tilde(tmp_path, monkeypatch):
+    from mira_jupyter.notebook.cell_errors import relative_paths
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    root = tmp_path / "proj"
+    root.mkdir()
+    text = (
+        f"File {root}/stats.py:2, in mean\n"
+        f"File {tmp_path}/proj_evil/x.py:1\n"  # a sibling with the root as a prefix stays absolute
+        f"File {tmp_path}/home/lib/site.py:9\n"
+    )
+    out = relative_paths(text, root)
+    assert "File stats.py:2" in out
+    assert f"{tmp_path}/proj_evil/x.py" in out
+    assert "File ~/lib/site.py:9" in out

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mira_jupyter.notebook.frames import cap_tokens, describe_value, markdown_table
-from mira_jupyter.interpolate import interpolate
+from mira_jupyter.notebook.interpolate import interpolate
 
 
 def big_frame(rows=100_000):

@@ -111,3 +111,16 @@ def test_references_are_capped():
 
 def test_names_that_look_like_the_histories_stay_variables():
     assert interpolate("{In} {Out}", {"In": "i", "Out": "o"}) == "i o"
+
+
+@pytest.mark.parametrize("text", ["{Out[n]}", "{In[-1]}", "{Err[ 3 ]}", "{In[i+1]}", "{Out[]}"])
+def test_a_reference_without_a_cell_number_is_refused_not_sent_as_written(text):
+    # sent literally it would read as expanded to the user and mean nothing to the model
+    with pytest.raises(MissingReference, match="a reference takes a cell number") as info:
+        interpolate(f"is {text} right?", {**NS, "n": 1, "i": 1}, refs=refs())
+    assert text in str(info.value) and "\n" not in str(info.value)
+
+
+def test_non_number_references_in_code_or_escaped_are_left_alone():
+    text = "`{Out[n]}` and {{Out[n]}} and\n```\nx = {In[i]}\n```\n"
+    assert interpolate(text, NS, refs=refs()) == text

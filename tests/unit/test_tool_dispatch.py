@@ -409,12 +409,12 @@ def test_the_file_tools_leave_error_wrapping_to_the_dispatcher(tmp_path: Path):
 # -- the file tools and the orchestrator's tools ----------------------------------------------
 
 
-def test_file_tools_are_the_seven() -> None:
+def test_file_tools_are_the_eight() -> None:
     tools = file_tools()
     assert sorted(tools) == sorted(
-        ["read_file", "write_file", "list_files", "grep_files", "summarize_file", "extract_symbols", "count_lines"]
+        ["read_file", "write_file", "list_files", "grep_files", "summarize_file", "extract_symbols", "count_lines", "edit_notebook"]
     )
-    assert [name for name, t in tools.items() if t.writes] == ["write_file"]
+    assert [name for name, t in tools.items() if t.writes] == ["write_file", "edit_notebook"]
     assert [name for name, t in orchestrator_tools().items() if t.writes] == [
         "generate_code",
         "refactor_code",
@@ -429,7 +429,7 @@ def test_openai_schemas_are_lean_and_strict() -> None:
     params = specs[1]["function"]["parameters"]
     assert params["required"] == ["path"] and params["additionalProperties"] is False
     assert "title" not in json.dumps(params) and "description" not in {k for k in params if k != "properties"}
-    assert len(tool_schemas(file_tools())) == 7
+    assert len(tool_schemas(file_tools())) == 8
     assert "title" not in json.dumps(tool_schemas(orchestrator_tools()))
 
 

@@ -365,3 +365,32 @@ def test_empty_parts_take_no_room_and_wrapping_text_has_its_own_line_height():
         widget(event)
     assert widget._w["footer"].layout.display == ""
     assert "line-height:1.45" in widget._w["footer"].value and "line-height:1.45" in widget._w["header"].value
+
+
+def test_each_code_block_gets_an_insert_as_cell_button_that_runs_nothing():
+    inserted: list[str] = []
+    widget, _, _, display = make(on_insert=inserted.append)
+    answer = "Try:\n```python\nx = 1\n```\nthen\n```\nprint(x)\n```\n```text\n1\n```"
+    events = [e for e in planned_operation() if e.type not in ("TextDelta", "OperationFinished")]
+    for event in events:
+        widget(event)
+    widget(TextDelta(operation_id=DEMO_OP, text=answer))
+    widget(OperationFinished(operation_id=DEMO_OP, status="completed", result_text=answer))
+    rows = widget._w["inserts"].children
+    assert len(rows) == 2 and widget._w["inserts"].layout.display == ""
+    assert not widget.closed  # the buttons stay live after the operation ended
+    assert WIDGET_MIME in display.handles[0].bundles[-1]  # and the static rendering is there too
+    assert "text/html" in display.handles[0].bundles[-1]
+    first, second = (row.children[0] for row in rows)
+    second.click()
+    first.click()
+    assert inserted == ["print(x)", "x = 1"] and first.description == "Inserted below"
+
+
+def test_no_code_no_insert_buttons_and_the_widget_closes():
+    widget, _, _, _ = make(on_insert=lambda code: None)
+    for event in planned_operation():
+        if event.type not in ("TextDelta", "OperationFinished"):
+            widget(event)
+    widget(OperationFinished(operation_id=DEMO_OP, status="completed", result_text="All good, no code."))
+    assert not widget._w["inserts"].children and widget.closed

@@ -1,0 +1,193 @@
+"""edit_notebook: replace, insert or delete one cell of a notebook, through the sandbox.
+
+Rewriting a notebook's JSON by hand loses outputs, breaks ids and invites invalid files.
+This tool changes exactly one cell through `nbformat`: every other cell keeps its source,
+outputs, metadata and id; the notebook's metadata is untouched; the result must pass
+``nbformat.validate`` or nothing is written. The write goes through write_file's path
+(the sandbox, an atomic replace, the undo record), so ``%mira undo`` restores the file
+byte for byte.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from .base import ToolArgs, sandbox_of
+from .notebooks import MAX_NOTEBOOK_BYTES, NotebookError, is_notebook, parse, source_of
+from .sandbox import SandboxDenied
+from .types import FileWrite, ToolContext, ToolResult, tool
+
+
+class EditNotebookArgs(ToolArgs):
+    """Arguments of edit_notebook."""
+
+    path: str = Field(description="The .ipynb file, relative to the project root.")
+    action: Literal["replace", "insert_after", "delete"] = Field(
+        description="replace a cell's source, insert a new cell after one, or delete one."
+    )
+    cell_id: str | None = Field(
+        None,
+        description="The target cell's id (from read_file). For insert_after, omit it to insert "
+        "at the top (this also creates a new notebook if the file does not exist).",
+    )
+    cell_index: int | None = Field(
+        None, ge=0, description="The target cell's index, for notebooks whose cells have no ids."
+    )
+    source: str = Field("", description="The new cell's source (replace, insert_after).")
+    cell_type: Literal["code", "markdown", "raw"] | None = Field(
+        None, description="Type of the inserted cell (default code); for replace, changes the type."
+    )
+
+
+def _new_notebook() -> Any:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def _new_cell(nb: Any, cell_type: str, source: str) -> Any:
+    import nbformat
+
+    make = {
+        "code": nbformat.v4.new_code_cell,
+        "markdown": nbformat.v4.new_markdown_cell,
+        "raw": nbformat.v4.new_raw_cell,
+    }[cell_type]
+    cell = make(source)
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+        cell.pop("id", None)  # ids arrived in 4.5; an older notebook must stay valid as it is
+    return cell
+
+
+def _find(nb: Any, args: EditNotebookArgs) -> int:
+    if args.cell_id is not None:
+        for index, cell in enumerate(nb.cells):
+            if cell.get("id") == args.cell_id:
+                return index
+        known = ", ".join(str(c.get("id")) for c in nb.cells[:30] if c.get("id")) or "none (use cell_index)"
+        raise SandboxDenied("invalid_arguments", f"no cell with id {args.cell_id!r}; ids: {known}")
+    if args.cell_index is not None:
+        if args.cell_index >= len(nb.cells):
+            raise SandboxDenied(
+                "invalid_arguments", f"cell_index {args.cell_index} is past the last cell ({len(nb.cells) - 1})"
+            )
+        return args.cell_index
+    raise SandboxDenied("invalid_arguments", f"{args.action} needs cell_id (or cell_index)")
+
+
+def _label(nb: Any, index: int) -> str:
+    cell_id = nb.cells[index].get("id")
+    return f"cell {index}" + (f" (id {cell_id})" if cell_id else "")
+
+
+def _apply(nb: Any, args: EditNotebookArgs) -> tuple[str, int | None]:
+    """Make the edit in place; returns a summary and the index of the cell changed."""
+    if args.action == "insert_after":
+        at = 0 if args.cell_id is None and args.cell_index is None else _find(nb, args) + 1
+        nb.cells.insert(at, _new_cell(nb, args.cell_type or "code", args.source))
+        return f"inserted {_label(nb, at)}", at
+    index = _find(nb, args)
+    if args.action == "delete":
+        label = _label(nb, index)
+        del nb.cells[index]
+        return f"deleted {label}", None
+    cell = nb.cells[index]
+    if args.cell_type and args.cell_type != cell.cell_type:
+        # a new type needs the new type's fields; id and metadata carry over
+        new = _new_cell(nb, args.cell_type, args.source)
+        if "id" in cell:
+            new["id"] = cell["id"]
+        new["metadata"] = cell.get("metadata", {})
+        nb.cells[index] = new
+    else:
+        cell["source"] = args.source
+        if cell.cell_type == "code":
+            # the old outputs belong to the old code
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    return f"replaced {_label(nb, index)}", index
+
+
+def _write(sandbox: Any, path: str, data: bytes, ctx: ToolContext) -> ToolResult | None:
+    """Write like write_file: atomic, and only once the undo record is safe."""
+    failure: list[Exception] = []
+
+    def report(write: FileWrite) -> None:
+        if ctx.on_write is None:
+            return
+        try:
+            ctx.on_write(write)
+        except Exception as exc:
+            failure.append(exc)
+            raise
+
+    try:
+        sandbox.write_bytes(path, data, report)
+    except Exception as exc:
+        if not failure:
+            raise  # SandboxDenied and OSError become results in dispatch
+        return ToolResult.error(f"not written: recording the undo entry failed ({type(exc).__name__}: {exc})")
+    return None
+
+
+@tool(writes=True)
+def edit_notebook(args: EditNotebookArgs, ctx: ToolContext) -> ToolResult:
+    """Change one cell of a Jupyter notebook (.ipynb): replace a cell's source, insert a
+    cell after a cell id (or at the top; this creates a missing notebook), or delete a cell.
+    Other cells keep their outputs and metadata; the result is validated before it is written.
+
+    The write is atomic, through the sandbox, with an undo record.
+    """
+    import nbformat
+
+    if not is_notebook(args.path):
+        return ToolResult.denied("invalid_arguments", f"{args.path!r} is not a .ipynb notebook: use write_file")
+    sandbox = sandbox_of(ctx)
+    target = sandbox.check_writable(args.path)
+    if target.exists:
+        with sandbox.open_read(args.path) as (handle, stat, _):
+            if stat.st_size > MAX_NOTEBOOK_BYTES:
+                return ToolResult.denied("too_large", f"{target.rel} is over the {MAX_NOTEBOOK_BYTES:,}-byte notebook cap")
+            data = handle.read()
+        try:
+            nb = parse(data, convert=False)
+        except NotebookError as exc:
+            return ToolResult.error(f"{target.rel}: {exc}; nothing was written")
+        if nb.get("nbformat") != 4:
+            return ToolResult.denied(
+                "invalid_arguments",
+                f"{target.rel} is nbformat {nb.get('nbformat')}: only version 4 notebooks are edited "
+                "(open and save it in Jupyter to upgrade it)",
+            )
+    elif args.action == "insert_after" and args.cell_id is None and args.cell_index is None:
+        nb = _new_notebook()
+    else:
+        return ToolResult.denied("not_found", f"{target.rel} does not exist (insert_after without a cell creates it)")
+    summary, index = _apply(nb, args)
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        first = str(exc).strip().splitlines()[0][:300]
+        return ToolResult.error(f"the edit would make an invalid notebook ({first}); nothing was written")
+    text = nbformat.writes(nb)
+    if not text.endswith("\n"):
+        text += "\n"  # as nbformat.write and Jupyter save it
+    failure = _write(sandbox, args.path, text.encode("utf-8"), ctx)
+    if failure is not None:
+        return failure
+    content: dict[str, Any] = {
+        "summary": f"{summary} of {target.rel}",
+        "path": target.rel,
+        "cells": len(nb.cells),
+        "created": not target.exists,
+    }
+    if index is not None:
+        content["cell_index"] = index
+        content["cell_id"] = nb.cells[index].get("id")
+        content["source_lines"] = len(source_of(nb.cells[index]).splitlines())
+    return ToolResult.ok(**content)

@@ -1,0 +1,296 @@
+"""Jupyter notebooks as the file tools see them: cells, not JSON.
+
+An ``.ipynb`` file is JSON with base64 images, widget state and escaped sources; read raw it
+costs tens of thousands of tokens and says little. Through `nbformat` (the format's own
+library) the tools see what a person sees: each cell's index, id, type and source, outputs
+as capped text, and images and widgets as one-line placeholders such as
+``[image/png 640×480]``. Never raw JSON, never base64.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import re
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook is parsed whole; above this it is refused
+OUTPUT_CHARS_PER_CELL = 1_500  # text of one cell's outputs shown by read_file
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_MAGIC = re.compile(r"^\s*[%!]")  # IPython magics and shell escapes are not Python
+_TEXT_MIMES = ("text/plain", "text/markdown", "text/latex")
+_IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp")
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def is_notebook(path: str) -> bool:
+    """Whether the file tools treat `path` as a Jupyter notebook."""
+    return path.lower().endswith(".ipynb")
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook nbformat can read."""
+
+
+def parse(data: bytes, *, convert: bool = True) -> Any:
+    """The notebook in `data` (upgraded to v4 for reading unless `convert` is False)."""
+    import nbformat
+
+    try:
+        text = data.decode("utf-8")
+        version = 4 if convert else nbformat.NO_CONVERT
+        return nbformat.reads(text, as_version=version)
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except Exception as exc:  # nbformat raises several kinds for bad JSON or schemas
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotebookError(f"not a readable notebook: {first[:200]}") from None
+
+
+def source_of(cell: Any) -> str:
+    """A cell's source as one string (nbformat may keep it as a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _joined(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+# -- placeholders for rich outputs --------------------------------------------------------
+
+
+def _image_size(mime: str, payload: str) -> tuple[int, int] | None:
+    """Width and height from the image header (PNG, GIF, JPEG), without decoding it all."""
+    try:
+        head = base64.b64decode(payload[: 64 * 1024] + "=" * (-len(payload[: 64 * 1024]) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if mime == "image/png" and head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+        return struct.unpack(">II", head[16:24])
+    if mime == "image/gif" and head[:4] == b"GIF8" and len(head) >= 10:
+        return struct.unpack("<HH", head[6:10])
+    if mime == "image/jpeg" and head[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(head):
+            if head[i] != 0xFF:
+                return None
+            marker, length = head[i + 1], struct.unpack(">H", head[i + 2 : i + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height, width = struct.unpack(">HH", head[i + 5 : i + 9])
+                return width, height
+            i += 2 + length
+    return None
+
+
+def _size_label(n: int) -> str:
+    return f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} bytes"
+
+
+def placeholder(mime: str, payload: Any, metadata: dict[str, Any] | None = None) -> str:
+    """One line for a rich output: ``[image/png 640×480]``, ``[widget]``, ``[text/html 3.2 KB]``."""
+    if mime == _WIDGET_MIME:
+        return "[widget]"
+    text = _joined(payload) if not isinstance(payload, dict) else ""
+    if mime in _IMAGE_MIMES and mime != "image/svg+xml":
+        meta = (metadata or {}).get(mime) or {}
+        size = (meta.get("width"), meta.get("height")) if isinstance(meta, dict) else (None, None)
+        if not all(size):
+            size = _image_size(mime, text.replace("\n", "")) or (None, None)
+        if all(size):
+            return f"[{mime} {size[0]}×{size[1]}]"
+        return f"[{mime}]"
+    return f"[{mime} {_size_label(len(text.encode('utf-8')))}]"
+
+
+def output_text(output: Any) -> str:
+    """One output as text: streams and text/plain as they are, rich data as placeholders."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return _joined(output.get("text", ""))
+    if kind == "error":
+        trace = "\n".join(output.get("traceback") or [])
+        return _ANSI.sub("", trace) or f"{output.get('ename')}: {output.get('evalue')}"
+    data = output.get("data") or {}
+    parts = []
+    text_mime = next((m for m in _TEXT_MIMES if m in data), None)
+    for mime, payload in data.items():
+        if mime == text_mime:
+            continue
+        if mime == "text/html" and text_mime:
+            continue  # a DataFrame's HTML twin of its text/plain
+        parts.append(placeholder(mime, payload, output.get("metadata")))
+    if text_mime:
+        parts.insert(0, _joined(data[text_mime]))
+    return "\n".join(parts)
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[… {len(text) - limit:,} more characters of output]"
+
+
+# -- the cell view ------------------------------------------------------------------------
+
+
+@dataclass
+class CellView:
+    """One cell as the tools report it."""
+
+    index: int
+    cell_id: str | None
+    cell_type: str
+    source: str
+    execution_count: int | None = None
+    outputs: str = ""
+
+    def header(self) -> str:
+        """``[cell 3 · id 7f2a · code · In[5]]``."""
+        parts = [f"cell {self.index}"]
+        if self.cell_id:
+            parts.append(f"id {self.cell_id}")
+        parts.append(self.cell_type)
+        if self.execution_count is not None:
+            parts.append(f"In[{self.execution_count}]")
+        return "[" + " · ".join(parts) + "]"
+
+    def render(self) -> str:
+        """The cell as read_file shows it."""
+        text = f"{self.header()}\n{self.source.rstrip(chr(10))}\n"
+        if self.outputs:
+            text += f"[outputs]\n{self.outputs.rstrip(chr(10))}\n"
+        return text
+
+
+def cell_views(nb: Any, output_chars: int = OUTPUT_CHARS_PER_CELL) -> list[CellView]:
+    """Every cell of the notebook, outputs capped per cell."""
+    views = []
+    for index, cell in enumerate(nb.cells):
+        outputs = ""
+        if cell.get("cell_type") == "code":
+            outputs = _cap("\n".join(output_text(o) for o in cell.get("outputs", [])), output_chars)
+        views.append(
+            CellView(
+                index=index,
+                cell_id=cell.get("id"),
+                cell_type=cell.get("cell_type", "?"),
+                source=source_of(cell),
+                execution_count=cell.get("execution_count"),
+                outputs=outputs,
+            )
+        )
+    return views
+
+
+def describe(nb: Any) -> str:
+    """The first line of a notebook view: cells by type, kernel, format version."""
+    kinds: dict[str, int] = {}
+    for cell in nb.cells:
+        kinds[cell.get("cell_type", "?")] = kinds.get(cell.get("cell_type", "?"), 0) + 1
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    kernel = (nb.metadata.get("kernelspec") or {}).get("name")
+    kernel = f"kernel {kernel}" if kernel else "no kernelspec"
+    return f"notebook: {len(nb.cells)} cells ({counts or 'none'}), {kernel}, nbformat {nb.nbformat}.{nb.nbformat_minor}"
+
+
+def render(nb: Any, output_chars: int = OUTPUT_CHARS_PER_CELL) -> str:
+    """The whole notebook as read_file shows it."""
+    return describe(nb) + "\n\n" + "\n".join(view.render() for view in cell_views(nb, output_chars))
+
+
+# -- summaries and symbols ----------------------------------------------------------------
+
+
+def python_of(source: str) -> str:
+    """A code cell's source with magics and shell escapes blanked, line numbers kept."""
+    return "\n".join("" if _MAGIC.match(line) else line for line in source.split("\n"))
+
+
+def _imports_and_names(source: str) -> tuple[list[str], list[str]]:
+    try:
+        tree = ast.parse(python_of(source))
+    except (SyntaxError, ValueError):
+        return [], []
+    imports: list[str] = []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            imports += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            imports.append("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name):
+                        names.append(sub.id)
+    return list(dict.fromkeys(imports)), list(dict.fromkeys(names))
+
+
+def summary(nb: Any) -> dict[str, Any]:
+    """Per cell: headings of markdown cells, imports and defined names of code cells."""
+    outline = []
+    all_imports: list[str] = []
+    for view in cell_views(nb, 0):
+        label = f"cell {view.index}" + (f" (id {view.cell_id})" if view.cell_id else "")
+        if view.cell_type == "markdown":
+            headings = [line.strip() for line in view.source.splitlines() if line.lstrip().startswith("#")]
+            first = next((line.strip() for line in view.source.splitlines() if line.strip()), "")
+            outline.append(f"{label} markdown: " + ("; ".join(headings[:4]) or first[:80]))
+        elif view.cell_type == "code":
+            imports, names = _imports_and_names(view.source)
+            all_imports += imports
+            facts = []
+            if imports:
+                facts.append("imports " + ", ".join(imports[:8]))
+            if names:
+                facts.append("defines " + ", ".join(names[:12]))
+            lines = len(view.source.splitlines())
+            outline.append(f"{label} code, {lines} line{'s' if lines != 1 else ''}" + (": " + "; ".join(facts) if facts else ""))
+        else:
+            outline.append(f"{label} {view.cell_type}")
+    return {"description": describe(nb), "imports": list(dict.fromkeys(all_imports)), "cells": outline}
+
+
+def symbols(nb: Any, analyze: Callable[[bytes, str], Any]) -> list[str]:
+    """Defs and classes of the code cells as ``cell 3 (id 7f2a) 2-5 function load`` lines."""
+    out = []
+    for view in cell_views(nb, 0):
+        if view.cell_type != "code" or not view.source.strip():
+            continue
+        label = f"cell {view.index}" + (f" (id {view.cell_id})" if view.cell_id else "")
+        analysis = analyze(python_of(view.source).encode("utf-8"), "python")
+        out += [f"{label} {symbol.compact()}" for symbol in analysis.symbols]
+    return out
+
+
+# -- grep ---------------------------------------------------------------------------------
+
+
+def grep_cells(nb: Any, regex: Any, context: int, max_chars: int) -> list[dict[str, Any]]:
+    """Matches of a compiled (linear-time) regex in cell sources: cell id and line in the cell."""
+    matches = []
+    for view in cell_views(nb, 0):
+        lines = view.source.split("\n")
+        for number, line in enumerate(lines, 1):
+            if regex.search(line) is None:
+                continue
+            record: dict[str, Any] = {
+                "cell": view.index,
+                "cell_id": view.cell_id,
+                "cell_type": view.cell_type,
+                "line": number,
+                "text": line[:max_chars],
+            }
+            if context:
+                record["before"] = [t[:max_chars] for t in lines[max(0, number - 1 - context) : number - 1]]
+                record["after"] = [t[:max_chars] for t in lines[number : number + context]]
+            matches.append(record)
+    return matches
