@@ -16,20 +16,6 @@ DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", ".journal", "-shm", ".tmp")
 # A corrupt log is moved aside as ``<name>.corrupt-<timestamp>`` (and ``….wal``) beside it
 # (store.faults.CORRUPT_SUFFIX, which must equal this): those copies are the old log.
 DB_ASIDE_MARK = ".corrupt-"
-# Bulky generated trees, treated as ignored even without a .gitignore entry.
-NOISE_DIRS = frozenset(
-    {
-        "node_modules",
-        "__pycache__",
-        ".venv",
-        "venv",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        ".ipynb_checkpoints",
-    }
-)
 DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".env",
     ".env.*",
@@ -44,70 +30,11 @@ DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".netrc",
     ".pypirc",
     ".npmrc",
-    ".git-credentials",
-    ".pgpass",
-    ".envrc",
-    "*_history",  # shell, Python, psql... histories hold pasted tokens
     ".ssh",
     ".gnupg",
     ".aws",
-    # names with a '/' match the path's last components, at any depth
-    ".docker/config.json",
-    ".kube/config",
-    "gh/hosts.yml",
-    "jupyter/runtime/kernel-*.json",  # a kernel's connection key: code execution
-    "jupyter/runtime/jpserver-*.json",  # a server's token
-    "jupyter/runtime/nbserver-*.json",
 )
 SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
-# Files that run code at a shell's or IPython's start: refused to writes when the root
-# is the home directory (or holds such files at its top), where they are live.
-STARTUP_NAMES = frozenset(
-    {
-        ".bashrc",
-        ".bash_profile",
-        ".bash_login",
-        ".bash_logout",
-        ".profile",
-        ".zshrc",
-        ".zshenv",
-        ".zprofile",
-        ".zlogin",
-        ".cshrc",
-        ".tcshrc",
-        ".kshrc",
-        ".inputrc",
-        ".xprofile",
-        ".xsessionrc",
-        ".pam_environment",
-        ".gitconfig",  # core.pager, aliases and hooksPath run commands
-        ".vimrc",
-        ".exrc",
-        ".emacs",
-        ".tmux.conf",
-    }
-)
-# startup directories (top-level relative paths): anything under them is refused
-STARTUP_DIRS = (
-    ".ipython",
-    ".jupyter",
-    ".local/share/jupyter/kernels",  # a kernel.json's argv runs at the next kernel start
-    ".local/bin",  # usually on PATH
-    ".local/lib",  # site-packages *.pth files run at every Python start
-    ".config/autostart",
-    ".config/fish",
-    ".config/systemd",
-    ".config/git",
-    ".config/environment.d",
-)
-
-
-def is_startup_file(rel: str) -> bool:
-    """Whether the root-relative `rel` is a shell/IPython startup file of a home root."""
-    low = rel.casefold()
-    if low in STARTUP_NAMES:
-        return True
-    return any(low == d or low.startswith(d + "/") for d in STARTUP_DIRS)
 
 
 def in_control_dir(rel: str) -> bool:

@@ -49,10 +49,7 @@ def check_project_root(root: str | os.PathLike[str]) -> str | None:
     if real == home:
         return (
             f"the project root is your home directory ({real}): the agent's file tools can "
-            "read everything in it except the credential and history files they know by "
-            "name (.ssh, .aws, .netrc, .git-credentials, .docker/config.json, .kube/config, "
-            "*_history, ...), and cannot write its shell or IPython startup files; "
-            f"{_HOW} to narrow it"
+            f"read everything in it except credential files; {_HOW} to narrow it"
         )
     if _contains(real, home):
         raise ProjectRootRefused(
@@ -75,7 +72,6 @@ def protected_paths(
     if database and os.path.isabs(database):
         out.append(database)
     if user_skills_dir is not None:
-        # the loader reads a relative directory against the cwd: protect that one
-        out.append(os.fspath(Path(user_skills_dir).expanduser().resolve()))
+        out.append(os.fspath(Path(user_skills_dir).expanduser()))
     return out
 
