@@ -8,6 +8,7 @@ and sets MIRA_REQUIRE_BWRAP=1 so that a sandbox that cannot start fails the run.
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -173,12 +174,14 @@ def test_home_other_users_and_outside_files_are_not_visible(project, monkeypatch
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_rsa").write_text("PRIVATE KEY")
     monkeypatch.setenv("HOME", str(home))
+    # the account's real home (whoever runs the suite), which the sandbox must hide too
+    real_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    probes = [home / ".ssh" / "id_rsa", project.outside / ".env", real_home / ".bashrc", real_home / ".ssh"]
     result = project.py(
         f"""
         import os
-        for path in [{str(home / '.ssh' / 'id_rsa')!r}, {str(project.outside / '.env')!r},
-                     os.path.expanduser('~/.ssh/id_rsa'), '/etc/shadow', '/home', '/root/.bashrc',
-                     '/root/.ssh']:
+        for path in [*{[str(p) for p in probes]!r}, os.path.expanduser('~/.ssh/id_rsa'),
+                     '/etc/shadow', '/home']:
             try:
                 print('READ', path, open(path).read()[:20])
             except OSError as exc:
