@@ -24,6 +24,24 @@ def _env(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
+def _env_int(name: str, fallback: int | None) -> int | None:
+    """A whole number from MIRA_<NAME>, or `fallback` when unset (one clear line if it is bad)."""
+    value = _env(name)
+    if value is None:
+        return fallback
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"MIRA_{name.upper()} must be a whole number, got {value!r}") from None
+
+
+def _in_range(name: str, value: int, low: int, high: int, error: type[Exception] = ValueError) -> int:
+    """`value` if it lies in [low, high], else one clear line naming the setting."""
+    if not low <= value <= high:
+        raise error(f"Mira.{name} must be between {low} and {high}, got {value}")
+    return value
+
+
 def _env_effort(name: str, fallback: str) -> str:
     """An effort word from MIRA_<NAME>, checked when read (one clear line if it is bad)."""
     from .llm.capabilities import normalize_effort
@@ -189,18 +207,11 @@ class Mira(Configurable):
 
     @default("max_parallel")
     def _default_max_parallel(self) -> int:
-        value = _env("max_parallel") or "4"
-        try:
-            return int(value)
-        except ValueError:
-            raise ValueError(f"MIRA_MAX_PARALLEL must be a whole number, got {value!r}") from None
+        return _env_int("max_parallel", 4)
 
     @validate("max_parallel")
     def _check_max_parallel(self, proposal):  # noqa: ANN001 - traitlets signature
-        value = proposal["value"]
-        if not 1 <= value <= 16:
-            raise TraitError(f"Mira.max_parallel must be between 1 and 16, got {value}")
-        return value
+        return _in_range("max_parallel", proposal["value"], 1, 16, TraitError)
 
     @default("max_executor_turns")
     def _default_exec_turns(self) -> int:
@@ -212,13 +223,7 @@ class Mira(Configurable):
 
     @default("max_output_tokens")
     def _default_max_output(self) -> int | None:
-        value = _env("max_output_tokens")
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise ValueError(f"MIRA_MAX_OUTPUT_TOKENS must be a whole number, got {value!r}") from None
+        return _env_int("max_output_tokens", None)
 
     @validate("max_output_tokens")
     def _check_max_output(self, proposal):  # noqa: ANN001
@@ -233,25 +238,15 @@ class Mira(Configurable):
 
     @validate("repo_map_tokens")
     def _check_repo_map_tokens(self, proposal):  # noqa: ANN001 - traitlets signature
-        value = proposal["value"]
-        if not 100 <= value <= 50_000:
-            raise ValueError(f"Mira.repo_map_tokens must be between 100 and 50000, got {value}")
-        return value
+        return _in_range("repo_map_tokens", proposal["value"], 100, 50_000)
 
     @default("instructions_tokens")
     def _default_instructions_tokens(self) -> int:
-        value = _env("instructions_tokens")
-        try:
-            return int(value) if value is not None else 2000
-        except ValueError:
-            raise ValueError(f"MIRA_INSTRUCTIONS_TOKENS must be a whole number, got {value!r}") from None
+        return _env_int("instructions_tokens", 2000)
 
     @validate("instructions_tokens")
     def _check_instructions_tokens(self, proposal):  # noqa: ANN001 - traitlets signature
-        value = proposal["value"]
-        if not 0 <= value <= 50_000:
-            raise ValueError(f"Mira.instructions_tokens must be between 0 and 50000, got {value}")
-        return value
+        return _in_range("instructions_tokens", proposal["value"], 0, 50_000)
 
     @default("commands")
     def _default_commands(self) -> list[str]:
