@@ -32,7 +32,7 @@ Add a module docstring to loader.py
 """
 
 TASKS = '.mira-operation-widget [data-mira-task-status]'
-WIDTHS = (600, 1400)
+WIDTHS = (600, 900, 1400)
 
 
 def _theme(page, name: str) -> None:
