@@ -15,9 +15,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .base import ToolArgs, sandbox_of
+from .files import write_with_undo
 from .notebooks import MAX_NOTEBOOK_BYTES, NotebookError, is_notebook, parse, source_of
 from .sandbox import SandboxDenied
-from .types import FileWrite, ToolContext, ToolResult, tool
+from .types import ToolContext, ToolResult, tool
 
 
 class EditNotebookArgs(ToolArgs):
@@ -114,25 +115,9 @@ def _apply(nb: Any, args: EditNotebookArgs) -> tuple[str, int | None]:
 
 
 def _write(sandbox: Any, path: str, data: bytes, ctx: ToolContext) -> ToolResult | None:
-    """Write like write_file: atomic, and only once the undo record is safe."""
-    failure: list[Exception] = []
-
-    def report(write: FileWrite) -> None:
-        if ctx.on_write is None:
-            return
-        try:
-            ctx.on_write(write)
-        except Exception as exc:
-            failure.append(exc)
-            raise
-
-    try:
-        sandbox.write_bytes(path, data, report)
-    except Exception as exc:
-        if not failure:
-            raise  # SandboxDenied and OSError become results in dispatch
-        return ToolResult.error(f"not written: recording the undo entry failed ({type(exc).__name__}: {exc})")
-    return None
+    """Write like write_file (atomic, once the undo record is safe); an error result or None."""
+    outcome = write_with_undo(sandbox, path, data, ctx)
+    return outcome if isinstance(outcome, ToolResult) else None
 
 
 @tool(writes=True)

@@ -24,7 +24,7 @@ from .dispatch import stop_if_cancelled
 from .globs import GlobError, compile_glob
 from .grep_hits import in_control_dir
 from .line_estimate import SAMPLE_BYTES, count_or_estimate_lines, sample_offsets
-from .sandbox import SandboxDenied
+from .sandbox import Sandbox, SandboxDenied, WriteOutcome
 from .types import FileWrite, ToolContext, ToolResult, tool
 from .walk import Walker
 
@@ -202,6 +202,25 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
         return ToolResult.denied(
             "invalid_arguments", f"content holds a lone surrogate at character {exc.start}"
         )
+    outcome = write_with_undo(sandbox, args.path, data, ctx)
+    if isinstance(outcome, ToolResult):
+        return outcome
+    lines = args.content.count("\n") + (0 if not args.content or args.content.endswith("\n") else 1)
+    return ToolResult.ok(
+        path=outcome.rel,
+        created=outcome.created,
+        bytes_written=outcome.bytes_written,
+        lines_written=lines,
+        sha256=outcome.sha256,
+    )
+
+
+def write_with_undo(sandbox: Sandbox, path: str, data: bytes, ctx: ToolContext) -> WriteOutcome | ToolResult:
+    """Write `data` to `path` atomically through the sandbox, only once its undo record is safe.
+
+    Returns the write's outcome, or an error result when recording the undo entry failed (then
+    nothing was written). Sandbox refusals and OS errors propagate to the dispatcher.
+    """
     failure: list[Exception] = []
 
     def report(write: FileWrite) -> None:
@@ -215,21 +234,13 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
 
     stop_if_cancelled(ctx)  # the operation may have been stopped since the call began
     try:
-        outcome = sandbox.write_bytes(args.path, data, report)
+        return sandbox.write_bytes(path, data, report)
     except Exception as exc:
         if not failure:
             raise  # the dispatcher turns SandboxDenied and OSError into results
         return ToolResult.error(
             f"not written: recording the undo entry failed ({type(exc).__name__}: {exc})"
         )
-    lines = args.content.count("\n") + (0 if not args.content or args.content.endswith("\n") else 1)
-    return ToolResult.ok(
-        path=outcome.rel,
-        created=outcome.created,
-        bytes_written=outcome.bytes_written,
-        lines_written=lines,
-        sha256=outcome.sha256,
-    )
 
 
 # ---------------------------------------------------------------------------------------
