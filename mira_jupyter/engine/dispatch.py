@@ -46,17 +46,16 @@ class ToolDispatcher:
         arguments: dict[str, Any] | str = (
             call.arguments if call.arguments is not None else call.arguments_json
         )
-        self.bus.emit(
-            ToolCallStarted(
-                operation_id=self.operation_id,
-                tool_call_id=tool_call_id,
-                llm_call_id=llm_call_id,
-                task_id=task_id,
-                role=role,
-                tool=call.name,
-                arguments=arguments,
-            )
+        # the fields the call's start and end events share
+        ids = dict(
+            operation_id=self.operation_id,
+            tool_call_id=tool_call_id,
+            llm_call_id=llm_call_id,
+            task_id=task_id,
+            role=role,
+            tool=call.name,
         )
+        self.bus.emit(ToolCallStarted(**ids, arguments=arguments))
         started = time.perf_counter()
         try:
             # a model that no call can reach (no key, a refused key...) ends the operation
@@ -70,7 +69,7 @@ class ToolDispatcher:
             else:
                 reason = str(exc) if isinstance(exc, OperationEnding) else type(exc).__name__
             result = ToolResult.error(f"stopped: {reason}")
-            self._finished(call, tool_call_id, llm_call_id, task_id, role, result, "", False, started)
+            self._finished(ids, result, "", False, started)
             raise
         text = result.to_model_text()
         truncated = result.truncated
@@ -80,32 +79,15 @@ class ToolDispatcher:
                 left=left, total=len(text)
             )
             truncated = True
-        self._finished(call, tool_call_id, llm_call_id, task_id, role, result, text, truncated, started)
+        self._finished(ids, result, text, truncated, started)
         return result, text
 
     def _finished(
-        self,
-        call: ToolCall,
-        tool_call_id: str,
-        llm_call_id: str | None,
-        task_id: str | None,
-        role: Role,
-        result: ToolResult,
-        text: str,
-        truncated: bool,
-        started: float,
+        self, ids: dict[str, Any], result: ToolResult, text: str, truncated: bool, started: float
     ) -> None:
         """Log the call as finished; never raises, so no ToolCallStarted is left without
         its end (a result the event cannot hold is logged as an error that says so)."""
-        base = dict(
-            operation_id=self.operation_id,
-            tool_call_id=tool_call_id,
-            llm_call_id=llm_call_id,
-            task_id=task_id,
-            role=role,
-            tool=call.name,
-            duration_ms=(time.perf_counter() - started) * 1000,
-        )
+        base = dict(ids, duration_ms=(time.perf_counter() - started) * 1000)
         try:
             error = result.content.get("error") if result.status != "ok" else None
             event = ToolCallFinished(
