@@ -575,10 +575,7 @@ class Engine:
                 # the planning turn exactly as sent, so the conversation continues from it
                 {"role": "user", "content": plan.prompt or prompts.PLANNER},
                 reply.assistant_message(),
-                *[
-                    {"role": "tool", "tool_call_id": call.id, "content": f"Plan recorded:\n{plan_text}"}
-                    for call in reply.tool_calls
-                ],
+                *self._planning_answers(run, reply, plan_text),
             ]
         else:
             messages = [
@@ -595,6 +592,23 @@ class Engine:
         run.execute_tasks(messages, allowed)
         messages.append({"role": "user", "content": prompts.COMPOSE.format(checklist=run.tracker.checklist())})
         return self._compose(run, messages, options)
+
+    def _planning_answers(self, run: OperationRun, reply: Any, plan_text: str) -> list[dict[str, Any]]:
+        """The tool messages answering the planning reply's calls: submit_plan's is the plan
+        as recorded; any other call goes through the one dispatcher with only the planning
+        tools offered, so it is logged and the model is told it was not run."""
+        from .planner import PLANNING_TOOLS
+
+        answers = []
+        for call in reply.tool_calls:
+            if call.name == "submit_plan":
+                text = f"Plan recorded:\n{plan_text}"
+            else:
+                _, text = run.dispatcher.run(
+                    call, PLANNING_TOOLS, run.tool_context(), role="orchestrator", allowed=set(PLANNING_TOOLS)
+                )
+            answers.append({"role": "tool", "tool_call_id": call.id, "content": text})
+        return answers
 
     def _compose(
         self, run: OperationRun, messages: list[dict[str, Any]], options: RunOptions, skill: str | None = None

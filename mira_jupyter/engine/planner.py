@@ -6,14 +6,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..llm.types import ChatResponse
+from ..tools.dispatch import tool_schemas
+from ..tools.types import ToolArgs, ToolContext, ToolResult, tool
 from .calls import CallRunner
 from .plan_repair import MAX_TASKS, repair_plan
 
 
-class PlannedTask(BaseModel):
+class PlannedTask(ToolArgs):
     description: str = Field(min_length=1, description="Imperative: '<verb> <what>'.")
     active_form: str = Field(min_length=1, description="Present continuous: '<verb>ing <what>'.")
     depends_on: list[int] = Field(
@@ -23,18 +25,20 @@ class PlannedTask(BaseModel):
     )
 
 
-class SubmitPlanArgs(BaseModel):
+class SubmitPlanArgs(ToolArgs):
     tasks: list[PlannedTask] = Field(min_length=1, max_length=MAX_TASKS)
 
 
-SUBMIT_PLAN_TOOL: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "submit_plan",
-        "description": "Submit the plan as an ordered list of tasks.",
-        "parameters": {k: v for k, v in SubmitPlanArgs.model_json_schema().items() if k != "title"},
-    },
-}
+@tool
+def submit_plan(args: SubmitPlanArgs, ctx: ToolContext) -> ToolResult:
+    """Submit the plan as an ordered list of tasks."""
+    # the schema the model sees is this tool's, built like every tool's; the engine reads the
+    # call's arguments through repair_plan (task by task) rather than running it
+    return ToolResult.ok(tasks=len(args.tasks))
+
+
+PLANNING_TOOLS = {"submit_plan": submit_plan}
+SUBMIT_PLAN_TOOL: dict[str, Any] = tool_schemas(PLANNING_TOOLS)[0]
 
 
 @dataclass
@@ -59,7 +63,7 @@ def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str, 
     for call in response.tool_calls:
         if call.name == "submit_plan":
             repaired = repair_plan(call.arguments)
-            repairs = repaired.repairs
+            repairs = [*_unknown_keys(call.arguments), *repaired.repairs]
             if repaired.tasks:
                 tasks = [
                     PlannedTask(description=t.description, active_form=t.active_form, depends_on=list(t.depends_on))
@@ -73,6 +77,15 @@ def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str, 
     parsed = parse_plan(response.text or "")[:MAX_TASKS]
     tasks = [PlannedTask(description=t.description, active_form=t.active_form) for t in parsed]
     return tasks, "parsed", repairs
+
+
+def _unknown_keys(arguments: Any) -> list[str]:
+    """The repair line for top-level keys the schema does not have (they are ignored: one
+    stray key must not cost the plan)."""
+    if not isinstance(arguments, dict):
+        return []
+    extra = sorted(str(k)[:40] for k in arguments if k not in SubmitPlanArgs.model_fields)
+    return [f"submit_plan's unknown keys were ignored: {', '.join(extra[:5])}"] if extra else []
 
 
 def make_plan(

@@ -162,3 +162,19 @@ def test_the_event_log_keeps_the_summaries(project, tmp_path):
     # rebuilt from the log, the operation shows the same thinking lines
     html = render_static(OperationState.from_events(load_events(db, op.id)))["text/html"]
     assert html.count('class="mira-thinking"') == 3
+
+
+def test_a_call_other_than_submit_plan_in_the_planning_reply_is_answered_as_not_run(project):
+    # every call of the planning reply used to be answered "Plan recorded:", unlogged: a
+    # read_file there told the model the file read was a plan
+    plan = plan_turn("Report")
+    plan["tool_calls"].append({"name": "read_file", "arguments": {"path": "app.py"}})
+    script = mt.Script({ORCH: [plan, "Reported.", "Done."]})
+    h = Harness(project, script, provider_settings=ONLY_ORCH)
+    op = h.engine.run("Explain the loader", RunOptions(mode="planned"))
+    assert op.status == "completed", op.error
+    outputs = [i["output"] for i in _responses_requests(script)[1].body["input"] if i.get("type") == "function_call_output"]
+    assert len(outputs) == 2 and outputs[0].startswith("Plan recorded:")
+    assert "there is no tool named 'read_file'" in outputs[1] and "Plan recorded" not in outputs[1]
+    finished = [(e.tool, e.status, e.denial_reason) for e in h.of("ToolCallFinished")]
+    assert ("read_file", "denied", "unknown_tool") in finished

@@ -67,3 +67,16 @@ def test_the_cap_keeps_the_first_tasks():
     got = repair_plan({"tasks": [f"Check {i}" for i in range(MAX_TASKS + 5)]})
     assert len(got.tasks) == MAX_TASKS and got.tasks[-1].description == f"Check {MAX_TASKS - 1}"
     assert got.repairs[0] == f"the plan had {MAX_TASKS + 5} tasks: the first {MAX_TASKS} were kept (the cap)"
+
+
+def test_an_unknown_top_level_key_is_said_and_costs_nothing():
+    # the schema now refuses unknown keys (additionalProperties: false); a model that sends
+    # one anyway keeps its plan, and the repair says what was ignored
+    from mira_jupyter.engine.planner import plan_from_response
+    from mira_jupyter.llm.types import ChatResponse, ToolCall, Usage
+
+    arguments = {"tasks": [{"description": "Read it", "active_form": "Reading it"}], "title": "x" * 500}
+    call = ToolCall(id="c", name="submit_plan", arguments_json="", arguments=arguments)
+    tasks, source, repairs = plan_from_response(ChatResponse("", [call], Usage(), "tool_calls", "m", 1.0))
+    assert [t.description for t in tasks] == ["Read it"] and source == "repaired"
+    assert repairs == ["submit_plan's unknown keys were ignored: " + "title"]
