@@ -194,7 +194,14 @@ class Database:
         path = loc.path
         try:
             if not read_only:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except (FileExistsError, NotADirectoryError):
+                    # e.g. a regular file called .mira: one line, not a traceback
+                    raise StoreUnavailable(
+                        f"the log database {path} cannot be created: "
+                        f"{_first_file(path.parent)} is a file, not a directory"
+                    ) from None
             return retry_locked(
                 lambda: duckdb.connect(str(path), read_only=read_only), deadline, str(path)
             )
@@ -370,3 +377,11 @@ class Database:
                 "recovered %d journaled events, %d interrupted operations", events, len(interrupted)
             )
         return Recovery(events, journals, interrupted)
+
+
+def _first_file(directory: Path) -> Path:
+    """The nearest ancestor of `directory` (or itself) that exists but is not a directory."""
+    for candidate in (directory, *directory.parents):
+        if candidate.exists() or candidate.is_symlink():
+            return candidate
+    return directory

@@ -236,3 +236,13 @@ def test_history_while_another_process_holds_the_database_is_one_quick_line(
     # once the other process lets go, history answers again
     frame = shell.run_line_magic("mira", "history")
     assert list(frame["status"]) == ["completed"]
+
+
+def test_history_when_mira_is_a_regular_file_says_one_line(
+    shell: InteractiveShell, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".mira").write_text("x\n")
+    error = usage_error_line(shell, capsys, "%mira history -n 3")
+    assert error.startswith("UsageError: the log database"), error
+    assert "is a file, not a directory" in error and "FileExistsError" not in error
+    assert (project / ".mira").read_text() == "x\n"  # nothing was lost
