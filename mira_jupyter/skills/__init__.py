@@ -47,11 +47,13 @@ EMPTY_CATALOG = "(no skills available)"
 
 def default_user_dir() -> Path:
     """The user's skills directory: MIRA_SKILLS_DIR, else the XDG config location."""
+    # resolved once, here: a relative value is read against the kernel's cwd, and the
+    # sandbox must protect that same directory, not one relative to the project root
     explicit = os.environ.get("MIRA_SKILLS_DIR")
     if explicit:
-        return Path(explicit).expanduser()
+        return Path(explicit).expanduser().resolve()
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "mira_jupyter" / "skills"
+    return (Path(config) / "mira_jupyter" / "skills").resolve()
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class SkillRegistry:
             sources.append(("project", Path(project_root) / ".mira" / "skills"))
         if user_dir is not False:
             sources.append(
-                ("user", Path(user_dir).expanduser() if user_dir else default_user_dir())
+                ("user", Path(user_dir).expanduser().resolve() if user_dir else default_user_dir())
             )
         problems: list[Problem] = []
         if builtin_dir is not False:

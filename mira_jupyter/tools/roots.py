@@ -72,6 +72,7 @@ def protected_paths(
     if database and os.path.isabs(database):
         out.append(database)
     if user_skills_dir is not None:
-        out.append(os.fspath(Path(user_skills_dir).expanduser()))
+        # the loader reads a relative directory against the cwd: protect that one
+        out.append(os.fspath(Path(user_skills_dir).expanduser().resolve()))
     return out
 

@@ -202,3 +202,34 @@ def test_home_as_root_warns_once_and_runs(
         session.close()
     err = capsys.readouterr().err
     assert err.count("home directory") == 1
+
+
+def test_a_relative_skills_dir_is_protected_where_the_loader_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mira_jupyter.engine.settings import default_user_skills_dir
+    from mira_jupyter.skills import SkillRegistry
+    from mira_jupyter.tools.roots import protected_paths
+
+    root = tmp_path / "proj"
+    skills = root / "notebooks" / "team_skills"
+    skills.mkdir(parents=True)
+    original = "---\nname: review\ndescription: review code\n---\nReview carefully.\n"
+    (skills / "review.md").write_text(original)
+    monkeypatch.chdir(root / "notebooks")  # the kernel's cwd is not the project root
+    monkeypatch.setenv("MIRA_SKILLS_DIR", "team_skills")
+    config = Mira()
+    config.project_root = str(root)
+    settings = config.engine_settings()
+    registry = SkillRegistry.discover(root, user_dir=settings.user_skills_dir, builtin_dir=False)
+    assert registry.get("review") is not None  # the loader reads notebooks/team_skills
+    user_dir = settings.user_skills_dir or default_user_skills_dir()
+    sandbox = Sandbox(root, protected=protected_paths(settings.database, user_dir))
+    result = dispatch(
+        file_tools(),
+        "write_file",
+        {"path": "notebooks/team_skills/review.md", "content": INJECTED},
+        ToolContext(sandbox=sandbox),
+    )
+    assert result.denial_reason == "protected_path"
+    assert (skills / "review.md").read_text() == original
