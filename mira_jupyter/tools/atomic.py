@@ -60,7 +60,7 @@ def write_bytes(
     with sb.open_dir(parent, create=True) as dfd:
         previous, mode = _previous(sb, dfd, name, res)
         sb.verify_dir(dfd, parent)
-        tmp = temp_name(name)
+        tmp = temp_name()
         with noted(sb.root, tmp if parent == "." else f"{parent}/{tmp}"):
             _write_temp(dfd, tmp, data, mode, res)
             try:
@@ -156,7 +156,7 @@ def _rollback(dfd: int, name: str, previous: bytes | None, mode: int | None, res
         if previous is None:
             _unlink(dfd, name, res)
         elif HAVE_DIR_FD:
-            tmp = temp_name(name)
+            tmp = temp_name()
             _write_temp(dfd, tmp, previous, mode, res)
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
 

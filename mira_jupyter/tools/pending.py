@@ -20,15 +20,20 @@ import time
 from collections.abc import Iterator
 
 _DIR = (".mira", "pending")
-_TEMP_NAME = re.compile(r"^\.[^/]+\.mira-[0-9a-f]{12}\.tmp$")
+# ".mira-<hex>.tmp"; older versions wrote ".<name>.mira-<hex>.tmp", still cleaned up
+_TEMP_NAME = re.compile(r"^(?:\.[^/]+)?\.mira-[0-9a-f]{12}\.tmp$")
 _STALE_SECONDS = 7 * 24 * 3600  # a note from another host is trusted this long
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
-def temp_name(name: str) -> str:
-    """The hidden temp name a write of `name` uses in the same directory."""
-    return f".{name}.mira-{secrets.token_hex(6)}.tmp"
+def temp_name() -> str:
+    """A hidden temp name for a write in the same directory.
+
+    Short and independent of the destination's name, so any name the file system
+    accepts (up to 255 bytes) can be written.
+    """
+    return f".mira-{secrets.token_hex(6)}.tmp"
 
 
 def _pending_dir(root: str, create: bool) -> int | None:

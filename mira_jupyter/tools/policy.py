@@ -30,11 +30,54 @@ DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".netrc",
     ".pypirc",
     ".npmrc",
+    ".git-credentials",
+    ".pgpass",
+    ".envrc",
+    "*_history",  # shell, Python, psql... histories hold pasted tokens
     ".ssh",
     ".gnupg",
     ".aws",
+    # names with a '/' match the path's last components, at any depth
+    ".docker/config.json",
+    ".kube/config",
+    "gh/hosts.yml",
+    "jupyter/runtime/kernel-*.json",  # a kernel's connection key: code execution
+    "jupyter/runtime/jpserver-*.json",  # a server's token
+    "jupyter/runtime/nbserver-*.json",
 )
 SECRET_ALLOWED = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+# Files that run code at a shell's or IPython's start: refused to writes when the root
+# is the home directory (or holds such files at its top), where they are live.
+STARTUP_NAMES = frozenset(
+    {
+        ".bashrc",
+        ".bash_profile",
+        ".bash_login",
+        ".bash_logout",
+        ".profile",
+        ".zshrc",
+        ".zshenv",
+        ".zprofile",
+        ".zlogin",
+        ".cshrc",
+        ".tcshrc",
+        ".kshrc",
+        ".inputrc",
+        ".xprofile",
+        ".xsessionrc",
+        ".pam_environment",
+    }
+)
+# startup directories (top-level relative paths): anything under them is refused
+STARTUP_DIRS = (".ipython", ".jupyter", ".config/autostart", ".config/fish", ".config/systemd")
+
+
+def is_startup_file(rel: str) -> bool:
+    """Whether the root-relative `rel` is a shell/IPython startup file of a home root."""
+    low = rel.casefold()
+    if low in STARTUP_NAMES:
+        return True
+    return any(low == d or low.startswith(d + "/") for d in STARTUP_DIRS)
 
 
 def in_control_dir(rel: str) -> bool:

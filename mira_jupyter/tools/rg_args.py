@@ -54,7 +54,9 @@ def secret_exclusions(secret_names: Iterable[str]) -> list[str]:
         low = name.casefold()
         spared = [ok for ok in sorted(SECRET_ALLOWED) if fnmatch.fnmatchcase(ok, low)]
         head = low[:-1]
-        if spared and low.endswith("*") and not (_GLOB_META & set(head)):
+        if "/" in low:  # ".kube/config": at any depth, as the sandbox matches it
+            out.append("**/" + low)
+        elif spared and low.endswith("*") and not (_GLOB_META & set(head)):
             out += list(_complement(head, {ok[len(head) :] for ok in spared}))
         else:
             out.append(low)

@@ -49,7 +49,10 @@ def check_project_root(root: str | os.PathLike[str]) -> str | None:
     if real == home:
         return (
             f"the project root is your home directory ({real}): the agent's file tools can "
-            f"read everything in it except credential files; {_HOW} to narrow it"
+            "read everything in it except the credential and history files they know by "
+            "name (.ssh, .aws, .netrc, .git-credentials, .docker/config.json, .kube/config, "
+            "*_history, ...), and cannot write its shell or IPython startup files; "
+            f"{_HOW} to narrow it"
         )
     if _contains(real, home):
         raise ProjectRootRefused(

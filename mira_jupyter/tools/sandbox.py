@@ -36,6 +36,7 @@ from .policy import (
     in_control_dir,
     is_binary,
     is_git_config,
+    is_startup_file,
 )
 from .types import FileWrite
 
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 _MAX_PATH_CHARS = 4096
+_NAME_MAX = 255  # bytes in one path component (ext4, xfs, btrfs, APFS, tmpfs)
+_HOME_MARKERS = (".bashrc", ".bash_profile", ".profile", ".zshrc")
 
 
 @dataclass(frozen=True)
@@ -99,17 +102,22 @@ class Sandbox:
             raise ValueError(f"sandbox root is not a directory: {given}")
         from .roots import check_project_root
 
-        check_project_root(real)  # '/' or a root holding the home is refused
+        home_warning = check_project_root(real)  # '/' or a root holding the home is refused
+        # in a home root (or one with shell startup files at its top) those files are live:
+        # writing ~/.bashrc is code execution at the next login
+        self._home_like = home_warning is not None or any(
+            os.path.lexists(os.path.join(real, name)) for name in _HOME_MARKERS
+        )
         self.root = real
         self._aliases = tuple({real, given})
         st = os.stat(real)
         self._root_id = (st.st_dev, st.st_ino)
         self.limits = limits or Limits()
         self.secret_names = tuple(DEFAULT_SECRET_NAMES if secret_names is None else secret_names)
-        self._secret_re = (
-            re.compile("|".join(fnmatch.translate(n.casefold()) for n in self.secret_names))
-            if self.secret_names
-            else None
+        self._secret_re = _any_of(n for n in self.secret_names if "/" not in n)
+        # a name with a '/' (".kube/config") matches the last components of a path
+        self._secret_tail_re = _any_of(
+            "*/" + n for n in self.secret_names if "/" in n
         )
         self._protected: list[str] = []
         self._aside_prefixes: list[str] = []  # moved-aside copies of a corrupt log
@@ -175,6 +183,8 @@ class Sandbox:
         parts = [] if rel == "." else rel.split("/")
         if any(p.casefold() in PROTECTED_DIR_NAMES for p in parts):
             return True
+        if self._home_like and is_startup_file(rel):
+            return True
         real = os.path.normcase(os.path.join(self.root, *parts)).casefold()
         if any(real.startswith(prefix) for prefix in self._aside_prefixes):
             return True
@@ -188,6 +198,10 @@ class Sandbox:
     def is_secret(self, rel: str) -> bool:
         """Whether `rel` looks like a credential file, which tools neither list nor read."""
         if is_git_config(rel):
+            return True
+        if self._secret_tail_re is not None and self._secret_tail_re.match(
+            "/" + rel.casefold()
+        ):
             return True
         if self._secret_re is None:
             return False
@@ -430,6 +444,7 @@ class Sandbox:
 
     def check_writable(self, path: str) -> Resolved:
         """Resolve a write target and refuse protected paths."""
+        _check_write_spelling(path)
         res = self.resolve(path, must_exist=False)
         if res.rel == ".":
             raise SandboxDenied("invalid_path", "cannot write to the project root itself")
@@ -461,10 +476,45 @@ class Sandbox:
         """
         from .atomic import write_bytes
 
-        return write_bytes(self, path, data, on_write, max_bytes)
+        try:
+            return write_bytes(self, path, data, on_write, max_bytes)
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
+            # a file system with a shorter limit than _NAME_MAX, or a too-long whole path
+            raise SandboxDenied(
+                "invalid_path", f"{path!r} is too long for this file system"
+            ) from None
 
     def remove_file(self, path: str) -> bytes:
         """Delete a regular file (for undo of a creation); returns the bytes it held."""
         from .atomic import remove_file
 
         return remove_file(self, path)
+
+
+def _any_of(names: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-folded regex for shell-style `names`, or None when there are none."""
+    parts = [fnmatch.translate(n.casefold()) for n in names]
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _check_write_spelling(path: object) -> None:
+    """Refuse write targets that name a directory or that no file system accepts.
+
+    ``x/`` and ``x/.`` would otherwise be normalised to a file called ``x``.
+    """
+    if not isinstance(path, str) or not path or "\x00" in path or not is_text(path):
+        return  # resolve() gives these their own denial
+    if path.endswith(("/", os.sep)) or path.replace(os.sep, "/").rsplit("/", 1)[-1] in (
+        ".",
+        "..",
+    ):
+        raise SandboxDenied(
+            "invalid_path", f"{path!r} names a directory: give the file's name"
+        )
+    for part in path.replace(os.sep, "/").split("/"):
+        if len(os.fsencode(part)) > _NAME_MAX:
+            raise SandboxDenied(
+                "invalid_path", f"a file name in {path!r} is longer than {_NAME_MAX} bytes"
+            )
