@@ -57,3 +57,47 @@ def test_a_hard_link_to_a_secret_is_not_listed(linked: World) -> None:
 def test_an_ordinary_hard_link_is_still_read(world: World) -> None:
     os.link(world.root / "notes.txt", world.root / "notes2.txt")
     assert world.call("read_file", path="notes2.txt").status == "ok"
+
+
+@pytest.fixture
+def deep(world: World) -> World:
+    """Hard links to secrets below the root: a nested .env and a submodule's git config."""
+    root = world.root
+    (root / "sub").mkdir(exist_ok=True)
+    (root / "sub" / ".env.local").write_text(f"TOKEN={TOKEN}\n")
+    module = root / ".git" / "modules" / "m"
+    module.mkdir(parents=True)
+    (module / "config").write_text(f"[remote]\n\turl = https://u:{TOKEN}@host/m\n")
+    (root / "deep" / "er").mkdir(parents=True)
+    (root / "deep" / "er" / ".kube").mkdir()
+    (root / "deep" / "er" / ".kube" / "config").write_text(f"token: {TOKEN}\n")
+    os.link(root / "sub" / ".env.local", root / "env_copy.txt")
+    os.link(module / "config", root / "src" / "module_cfg.txt")
+    os.link(root / "deep" / "er" / ".kube" / "config", root / "kube.txt")
+    return world
+
+
+DEEP = {"env_copy.txt", "src/module_cfg.txt", "kube.txt"}
+
+
+@pytest.mark.parametrize("path", sorted(DEEP))
+def test_a_hard_link_to_a_nested_secret_is_not_read(deep: World, path: str) -> None:
+    result = deep.call("read_file", path=path)
+    assert_denied(result, "protected_path")
+    assert TOKEN not in result.to_model_text()
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+def test_a_hard_link_to_a_nested_secret_is_not_searched_or_listed(
+    deep: World, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine == "re2":
+        monkeypatch.setattr(grep, "find_rg", lambda: None)
+    elif grep.find_rg() is None:
+        pytest.skip("ripgrep binary not installed")
+    result = deep.call("grep_files", pattern="ghp_", include_ignored=True)
+    assert result.status == "ok", result
+    assert not {m["file"] for m in result.content["matches"]} & DEEP
+    assert TOKEN not in result.to_model_text()
+    listing = deep.call("list_files", recursive=True, include_ignored=True)
+    assert not DEEP & set(listing.content["files"])
