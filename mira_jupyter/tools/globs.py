@@ -83,7 +83,9 @@ def _translate_class(pattern: str, i: int) -> tuple[str, int]:
             raise GlobError(
                 f"malformed glob pattern: invalid range '{body[k - 1 : k + 2]}' in a character class"
             )
-    body = body.replace("\\", "\\\\").replace("/", "")
+    # a ']' first in the body is a member (as in ripgrep); escaped, RE2 reads it so too
+    # instead of closing the class early ('[!]x]' would become '[^/]' then 'x]')
+    body = body.replace("\\", "\\\\").replace("/", "").replace("]", "\\]")
     if not body:
         return re.escape(pattern[i : j + 1]), j + 1
     return ("[^/" if negate else "[") + body + "]", j + 1

@@ -58,3 +58,20 @@ def test_both_engines_find_the_same_files_for_a_brace_glob(
     _engine(monkeypatch, engine)
     result = world.call("grep_files", pattern="o", file_pattern="*.{py,txt}")
     assert sorted({m["file"] for m in result.content["matches"]}) == ["notes.txt", "src/app.py"]
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [("[!]x].txt", ["a.txt"]), ("[]x].txt", ["].txt", "x.txt"]), ("[]]*", ["].txt"])],
+)
+def test_a_class_starting_with_a_bracket_means_the_same_everywhere(
+    world: World, engine: str, pattern: str, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine(monkeypatch, engine)
+    for name in ("[x].txt", "a.txt", "x.txt", "].txt"):
+        (world.root / name).write_text("needle\n")
+    listed = world.call("list_files", pattern=pattern)
+    assert sorted(listed.content["files"]) == expected, listed
+    result = world.call("grep_files", pattern="needle", file_pattern=pattern)
+    assert sorted({m["file"] for m in result.content["matches"]}) == expected, result
