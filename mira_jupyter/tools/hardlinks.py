@@ -54,11 +54,18 @@ def secret_inodes(sandbox: Sandbox) -> frozenset[tuple[int, int]]:
 
 def _walk(sandbox: Sandbox) -> set[tuple[int, int]]:
     """Breadth first from the root, never following links, at most MAX_ENTRIES entries."""
+    from .walk import NOISE_DIRS  # walk imports this module
+
     out: set[tuple[int, int]] = set()
     queue: deque[tuple[str, bool]] = deque([("", False)])  # (rel dir, inside a secret dir)
+    # node_modules, .venv and the like are walked last, so they cannot use up the bound
+    later: deque[tuple[str, bool]] = deque()
     seen = 0
-    while queue and seen < MAX_ENTRIES:
-        rel_dir, secret_dir = queue.popleft()
+    while (queue or later) and seen < MAX_ENTRIES:
+        rel_dir, secret_dir = queue.popleft() if queue else later.popleft()
+        if rel_dir.rsplit("/", 1)[-1] in NOISE_DIRS and queue:
+            later.append((rel_dir, secret_dir))
+            continue
         with contextlib.suppress(OSError), os.scandir(
             os.path.join(sandbox.root, rel_dir) if rel_dir else sandbox.root
         ) as entries:

@@ -66,10 +66,26 @@ STARTUP_NAMES = frozenset(
         ".xprofile",
         ".xsessionrc",
         ".pam_environment",
+        ".gitconfig",  # core.pager, aliases and hooksPath run commands
+        ".vimrc",
+        ".exrc",
+        ".emacs",
+        ".tmux.conf",
     }
 )
 # startup directories (top-level relative paths): anything under them is refused
-STARTUP_DIRS = (".ipython", ".jupyter", ".config/autostart", ".config/fish", ".config/systemd")
+STARTUP_DIRS = (
+    ".ipython",
+    ".jupyter",
+    ".local/share/jupyter/kernels",  # a kernel.json's argv runs at the next kernel start
+    ".local/bin",  # usually on PATH
+    ".local/lib",  # site-packages *.pth files run at every Python start
+    ".config/autostart",
+    ".config/fish",
+    ".config/systemd",
+    ".config/git",
+    ".config/environment.d",
+)
 
 
 def is_startup_file(rel: str) -> bool:

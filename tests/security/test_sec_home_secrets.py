@@ -36,6 +36,10 @@ STARTUP = [
     ".ipython/profile_default/startup/00-evil.py",
     ".ipython/profile_default/ipython_config.py",
     ".config/autostart/evil.desktop",
+    ".gitconfig",
+    ".local/lib/python3.11/site-packages/evil.pth",
+    ".local/share/jupyter/kernels/python3/kernel.json",
+    ".local/bin/ls",
 ]
 TOKEN = "ghp_SECRETTOKEN1234567890"
 
