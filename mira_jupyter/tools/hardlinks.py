@@ -18,7 +18,7 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
-from .policy import is_git_config
+from .policy import NOISE_DIRS, is_git_config
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -54,8 +54,6 @@ def secret_inodes(sandbox: Sandbox) -> frozenset[tuple[int, int]]:
 
 def _walk(sandbox: Sandbox) -> set[tuple[int, int]]:
     """Breadth first from the root, never following links, at most MAX_ENTRIES entries."""
-    from .walk import NOISE_DIRS  # walk imports this module
-
     out: set[tuple[int, int]] = set()
     queue: deque[tuple[str, bool]] = deque([("", False)])  # (rel dir, inside a secret dir)
     # node_modules, .venv and the like are walked last, so they cannot use up the bound

@@ -16,6 +16,20 @@ DB_SIDE_SUFFIXES = ("", ".wal", "-wal", "-journal", ".journal", "-shm", ".tmp")
 # A corrupt log is moved aside as ``<name>.corrupt-<timestamp>`` (and ``….wal``) beside it
 # (store.faults.CORRUPT_SUFFIX, which must equal this): those copies are the old log.
 DB_ASIDE_MARK = ".corrupt-"
+# Bulky generated trees, treated as ignored even without a .gitignore entry.
+NOISE_DIRS = frozenset(
+    {
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".ipynb_checkpoints",
+    }
+)
 DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".env",
     ".env.*",

@@ -14,26 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .hardlinks import is_linked_secret
-from .policy import in_control_dir
+from .policy import NOISE_DIRS, in_control_dir
 from .sandbox import HAVE_DIR_FD, Resolved, Sandbox, SandboxDenied, is_text
 
 # Version-control metadata and Mira's own control directory (its log, journals and
 # project skills) are never listed or searched: they are not the user's project.
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".mira"})
-# Bulky generated trees, treated as ignored even without a .gitignore entry.
-NOISE_DIRS = frozenset(
-    {
-        "node_modules",
-        "__pycache__",
-        ".venv",
-        "venv",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        ".ipynb_checkpoints",
-    }
-)
 _MAX_IGNORE_FILE = 1024 * 1024
 
 
