@@ -47,7 +47,7 @@ DEFAULT_SECRET_NAMES: tuple[str, ...] = (
     ".git-credentials",
     ".pgpass",
     ".envrc",
-    "*_history",  # shell, Python, psql... histories hold pasted tokens
+    ".*_history",  # shell, Python, psql... histories hold pasted tokens (a data folder like price_history/ is not one)
     ".ssh",
     ".gnupg",
     ".aws",

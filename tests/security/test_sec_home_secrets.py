@@ -98,3 +98,12 @@ def test_the_home_warning_is_true(home: Path) -> None:
     warning = check_project_root(home)
     assert warning is not None and "startup files" in warning and ".git-credentials" in warning
     assert _call(Sandbox(home), "read_file", path="notes.txt").status == "ok"
+
+
+@pytest.mark.parametrize("rel", ["price_history/2024.csv", "data/sales_history", "notes_history.md"])
+def test_data_named_history_stays_readable(tmp_path: Path, rel: str) -> None:
+    root = tmp_path / "proj"
+    (root / rel).parent.mkdir(parents=True)
+    (root / rel).write_text("day,price\n1,2\n")
+    result = _call(Sandbox(root), "read_file", path=rel)
+    assert result.status == "ok", (rel, result)
