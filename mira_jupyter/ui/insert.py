@@ -35,3 +35,10 @@ def insert_cell_below(code: str) -> None:
 
 
 insert_cell_below.prepare = frontend  # type: ignore[attr-defined]  # the widget warms it up
+
+
+def insert_unavailable(exc: BaseException) -> str:
+    """The one line a card shows when its Insert as cell buttons cannot reach JupyterLab."""
+    if isinstance(exc, ImportError):
+        return "Insert as cell is not available: ipylab is not installed in this kernel (pip install ipylab)."
+    return f"Insert as cell is not available: {exc}"

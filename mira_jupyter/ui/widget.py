@@ -32,6 +32,7 @@ from .static import (
     tool_summary,
     tools_table_html,
 )
+from .insert import insert_unavailable
 from .text import header_line
 from .thinking import thinking_html
 
@@ -333,8 +334,12 @@ class OperationWidget:
         if rows and prepare is not None:
             try:  # the frontend connection is made now, so it is ready when a button is clicked
                 prepare()
-            except Exception:
-                log.exception("mira: the Insert as cell buttons cannot reach JupyterLab")
+            except Exception as exc:
+                # buttons that cannot work are not offered; the reason is said once, in the card
+                log.debug("mira: the Insert as cell buttons cannot reach JupyterLab", exc_info=True)
+                self._w["inserts"].children = []
+                self._w["inserts"].layout.display = "none"
+                self._say_once(insert_unavailable(exc))
 
     def close_and_render_static(self) -> dict[str, str]:
         """Swap the live widget for the static rendering; returns that mimebundle."""
@@ -361,10 +366,15 @@ class OperationWidget:
 
     # -- buttons -------------------------------------------------------------------------
 
+    def _say_once(self, text: str) -> None:
+        line = f'<div style="color:#cf222e">{escape(text)}</div>'
+        if line not in self._w["notices"].value:
+            self._w["notices"].value += line
+
     def _report(self, what: str, exc: BaseException) -> None:
-        log.exception("mira: %s failed", what)
-        line = f'<div style="color:#cf222e">{escape(what)} failed: {escape(str(exc))}</div>'
-        self._w["notices"].value += line
+        # said in the card; the traceback goes to the debug log, not into the cell a second time
+        log.debug("mira: %s failed", what, exc_info=True)
+        self._say_once(f"{what} failed: {exc}")
 
     def _stop_clicked(self, _button: Any = None) -> None:
         stop = self._w["stop"]

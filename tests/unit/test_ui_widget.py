@@ -394,3 +394,25 @@ def test_no_code_no_insert_buttons_and_the_widget_closes():
             widget(event)
     widget(OperationFinished(operation_id=DEMO_OP, status="completed", result_text="All good, no code."))
     assert not widget._w["inserts"].children and widget.closed
+
+
+def test_without_ipylab_no_insert_buttons_and_one_line_not_a_traceback(capsys, caplog):
+    def insert(code):
+        raise AssertionError("never clicked: no button is offered")
+
+    def prepare():
+        raise ModuleNotFoundError("No module named 'ipylab'")
+
+    insert.prepare = prepare
+    widget, _, _, _ = make(on_insert=insert)
+    answer = "Try:\n```python\nx = 1\n```\n"
+    for event in planned_operation():
+        if event.type not in ("TextDelta", "OperationFinished"):
+            widget(event)
+    widget(OperationFinished(operation_id=DEMO_OP, status="completed", result_text=answer))
+    widget.close_and_render_static()  # rendered a second time: the line is still said once
+    assert not widget._w["inserts"].children and widget._w["inserts"].layout.display == "none"
+    notices = widget._w["notices"].value
+    assert notices.count("Insert as cell is not available") == 1 and "pip install ipylab" in notices
+    assert "Traceback" not in capsys.readouterr().err
+    assert not [r for r in caplog.records if r.levelno >= 30]
