@@ -18,6 +18,7 @@ from html import escape
 from typing import Any
 
 from ..core.events import Event
+from .insert import insert_unavailable
 from .state import OperationState
 from .static import (
     BOX_STYLE,
@@ -32,7 +33,6 @@ from .static import (
     tool_summary,
     tools_table_html,
 )
-from .insert import insert_unavailable
 from .text import header_line
 from .thinking import thinking_html
 
