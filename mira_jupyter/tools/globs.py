@@ -17,6 +17,10 @@ from typing import Any
 from ..core.errors import MiraError
 from .types import DenialReason
 
+# a glob longer than this is no file filter a person would write; ripgrep's argument limit
+# (128 KiB) would otherwise fail it as a raw "Argument list too long"
+MAX_GLOB_CHARS = 1024
+
 
 class GlobError(MiraError, ValueError):
     """A glob pattern that is malformed or tries to leave the search directory."""
@@ -30,6 +34,8 @@ def validate_glob(pattern: str) -> str:
     """Return the pattern normalised to POSIX separators, or raise GlobError."""
     if not pattern or not pattern.strip():
         raise GlobError("empty glob pattern")
+    if len(pattern) > MAX_GLOB_CHARS:
+        raise GlobError(f"glob pattern too long: {len(pattern):,} characters (at most {MAX_GLOB_CHARS:,})")
     if "\x00" in pattern:
         raise GlobError("NUL byte in glob pattern")
     if not _is_utf8(pattern):
@@ -127,6 +133,10 @@ def _translate(pattern: str, depth: int = 0) -> str:
                 out.append("(?:" + "|".join(_translate(o, depth + 1) for o in options) + ")")
                 i = close + 1
                 continue
+        elif c == "}" and not depth:
+            # ripgrep ignores a stray '}' and list_files would match it literally: refused,
+            # so both tools give one answer
+            raise GlobError("malformed glob pattern: unmatched '}' (a literal '}' is written '[}]')")
         else:
             out.append(re.escape(c))
         i += 1

@@ -43,6 +43,9 @@ class GrepArgs(ToolArgs):
     include_ignored: bool = Field(False, description="Also search files that .gitignore excludes.")
 
 
+# longer regexes are refused with one line (ripgrep's 128 KiB argument limit would fail them
+# as a raw OSError, and no search a person writes is this long)
+MAX_REGEX_CHARS = 4096
 # a line is searched up to this many bytes (ripgrep searches it whole; a 2 GB line cannot
 # be held): longer lines are searched in their start only, and the answer says so
 _RE2_LINE_BYTES = 1 << 20
@@ -188,6 +191,11 @@ def grep_files(args: GrepArgs, ctx: ToolContext) -> ToolResult:
         return ToolResult.denied("invalid_arguments", "empty pattern")
     if _bad_text(args.pattern):
         return ToolResult.denied("invalid_arguments", "NUL byte or lone surrogate in pattern")
+    if len(args.pattern) > MAX_REGEX_CHARS:
+        return ToolResult.denied(
+            "invalid_arguments",
+            f"pattern too long: {len(args.pattern):,} characters (at most {MAX_REGEX_CHARS:,})",
+        )
     glob = None
     if args.file_pattern is not None:
         try:

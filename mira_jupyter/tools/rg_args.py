@@ -86,6 +86,9 @@ def rg_command(
         "--hidden",
         "--no-require-git",
         "--no-ignore-global",
+        # .ignore and .rgignore are ripgrep's own: list_files and the RE2 engine read only
+        # .gitignore and .git/info/exclude, and all three must list the same files
+        "--no-ignore-dot",
         "--with-filename",
         "--max-count",
         str(max_count),

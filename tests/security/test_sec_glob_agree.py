@@ -11,8 +11,13 @@ from conftest import World, assert_denied
 
 from mira_jupyter.tools import grep
 
-MALFORMED = ["[[[[", "[abc", "src/[z-a]*", "{a,b", "*.{py,{md,txt}}", "[]", "[!]", "{{{{{{"]
-WELL_FORMED = ["a}", "[a-]", "[]]", "{}", "{,}", "*.{py}", "[^a]*", "[[]x", "**a", "src/**"]
+# a stray '}': ripgrep matched 'a[{]b}' as if it were 'a[{]b' and 'a}' as nothing, while
+# list_files took the '}' literally
+MALFORMED = [
+    "[[[[", "[abc", "src/[z-a]*", "{a,b", "*.{py,{md,txt}}", "[]", "[!]", "{{{{{{",
+    "a}", "a[{]b}", "{a,b}}", "src/}*",
+]
+WELL_FORMED = ["a[}]", "[a-]", "[]]", "{}", "{,}", "*.{py}", "[^a]*", "[[]x", "**a", "src/**"]
 
 
 def _engine(monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
@@ -75,3 +80,46 @@ def test_a_class_starting_with_a_bracket_means_the_same_everywhere(
     assert sorted(listed.content["files"]) == expected, listed
     result = world.call("grep_files", pattern="needle", file_pattern=pattern)
     assert sorted({m["file"] for m in result.content["matches"]}) == expected, result
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+def test_literal_braces_in_classes_mean_the_same_everywhere(
+    world: World, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine(monkeypatch, engine)
+    for name in ("a{b}", "a{b", "a}"):
+        (world.root / name).write_text("needle\n")
+    for pattern, expected in (("a[{]b[}]", ["a{b}"]), ("a[}]", ["a}"]), ("a[{]b", ["a{b"])):
+        assert world.call("list_files", pattern=pattern).content["files"] == expected, pattern
+        result = world.call("grep_files", pattern="needle", file_pattern=pattern)
+        assert sorted({m["file"] for m in result.content["matches"]}) == expected, (pattern, result)
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+def test_a_200_kb_glob_or_regex_is_one_clear_refusal(
+    world: World, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine(monkeypatch, engine)
+    huge = "*" + "a" * 200_000
+    for result in (
+        world.call("list_files", pattern=huge),
+        world.call("grep_files", pattern="x", file_pattern=huge),
+    ):
+        assert_denied(result, "invalid_path")
+        assert "glob pattern too long: 200,001 characters" in result.content["error"]
+    result = world.call("grep_files", pattern="n" * 200_000)
+    assert_denied(result, "invalid_arguments")
+    assert "pattern too long: 200,000 characters" in result.content["error"]
+
+
+@pytest.mark.parametrize("engine", ["rg", "re2"])
+@pytest.mark.parametrize("ignore_file", [".ignore", ".rgignore"])
+def test_ripgreps_own_ignore_files_do_not_hide_what_list_files_lists(
+    world: World, engine: str, ignore_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _engine(monkeypatch, engine)
+    (world.root / "kept.txt").write_text("needle\n")
+    (world.root / ignore_file).write_text("kept.txt\n")
+    assert "kept.txt" in world.call("list_files", pattern="*.txt").content["files"]
+    result = world.call("grep_files", pattern="needle")
+    assert "kept.txt" in {m["file"] for m in result.content["matches"]}, result
