@@ -40,7 +40,6 @@ class WalkStats:
     ignored: int = 0
     invalid_names: int = 0  # names that are not valid UTF-8 (no tool could open them)
     links_skipped: int = 0
-    secrets_hidden: int = 0
     unreadable: int = 0
     depth_capped: int = 0
     notes: list[str] = field(default_factory=list)
@@ -53,7 +52,6 @@ class WalkStats:
                 "ignored": self.ignored,
                 "invalid_names": self.invalid_names,
                 "links_skipped": self.links_skipped,
-                "secrets_hidden": self.secrets_hidden,
                 "unreadable": self.unreadable,
                 "depth_capped": self.depth_capped,
             }.items()
@@ -196,8 +194,7 @@ class Walker:
             self.stats.unreadable += 1
             return
         if self.sandbox.is_secret(rel):
-            self.stats.secrets_hidden += 1
-            return
+            return  # not counted either: a count would say whether a secret file exists
         if not self.include_ignored and (
             (is_dir and name in NOISE_DIRS) or self.rules.ignored(rel, is_dir)
         ):
@@ -217,7 +214,6 @@ class Walker:
             yield from self._descend(handle, rel, name, depth, include_dirs)
         elif stat.S_ISREG(st.st_mode):
             if st.st_nlink > 1 and is_linked_secret(self.sandbox, st):
-                self.stats.secrets_hidden += 1
                 return
             yield Entry(rel, "file", st.st_size)
 

@@ -111,3 +111,14 @@ def test_listing_inside_a_control_dir_is_refused(world: World, path: str) -> Non
     result = world.call("list_files", directory=path)
     assert result.status == "denied" and result.denial_reason in ("protected_path", "not_found")
     assert "config" not in str(result.content.get("files", []))
+
+
+def test_list_files_says_nothing_about_whether_a_secret_file_exists(world: World) -> None:
+    before = {k: v for k, v in world.call("list_files", pattern="*", recursive=True).content.items()}
+    (world.root / ".env.production").write_text("DB_PASSWORD=hunter2\n")
+    (world.root / "src" / "id_ed25519").write_text("key\n")
+    for pattern in ("*", ".env*", "**/*"):
+        after = world.call("list_files", pattern=pattern, recursive=True)
+        assert after.status == "ok", after
+        assert "secret" not in str(after.content), after
+    assert world.call("list_files", pattern="*", recursive=True).content == before
