@@ -246,3 +246,19 @@ def test_history_when_mira_is_a_regular_file_says_one_line(
     assert error.startswith("UsageError: the log database"), error
     assert "is a file, not a directory" in error and "FileExistsError" not in error
     assert (project / ".mira").read_text() == "x\n"  # nothing was lost
+
+
+def test_a_cell_runs_when_mira_is_a_regular_file_and_says_it_once(
+    shell: InteractiveShell, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".mira").write_text("x\n")
+    mt.use_script(mt.Script({ORCH: [{"text": "fine", "repeat": True}]}))
+    for _ in range(2):
+        result = shell.run_cell("%%mira --mode simple\nwhat is this?")
+        assert result.success and result.result.status == "completed", result.error_in_exec
+        assert result.result.text == "fine"
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err and "FileExistsError" not in out.out + out.err
+    said = [line for line in (out.out + out.err).splitlines() if "is a file, not a directory" in line]
+    assert len(said) == 1, out
+    assert (project / ".mira").read_text() == "x\n"  # nothing was lost or replaced
