@@ -128,7 +128,8 @@ def run(request: str, **options: Any) -> Operation | None:
     from .engine.engine import RunOptions
     from .ui.text import TextView
 
-    return current_session().run(request, RunOptions(**options), view=TextView())
+    run_options = RunOptions(**options)  # a bad option fails before any session is made
+    return current_session().run(request, run_options, view=TextView())
 
 
 def connect(read_only: bool = True) -> Any:

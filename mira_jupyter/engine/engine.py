@@ -64,6 +64,25 @@ class RunOptions:
     orchestrator_model: str | None = None
     new_conversation: bool = False  # start a fresh conversation with this request
 
+    def __post_init__(self) -> None:
+        # library callers reach here without the magics' parser: a bad value is one clear
+        # ValueError now, not an "internal error" from inside a running operation
+        if self.mode not in ("auto", "simple", "planned"):
+            raise ValueError(f"mode must be auto, simple or planned, got {self.mode!r}")
+        if self.reasoning is not None:
+            from ..llm.capabilities import normalize_effort
+
+            normalize_effort(self.reasoning)
+        if self.budget_usd is not None and not isinstance(self.budget_usd, Decimal):
+            if isinstance(self.budget_usd, bool) or not isinstance(self.budget_usd, int | float | str):
+                raise ValueError(f"budget must be an amount in USD, got {self.budget_usd!r}")
+            try:
+                self.budget_usd = Decimal(str(self.budget_usd).strip().lstrip("$"))
+            except ArithmeticError:
+                raise ValueError(f"budget must be an amount in USD, got {self.budget_usd!r}") from None
+        if self.budget_usd is not None:
+            check_budget(self.budget_usd)
+
 
 def _default_model_factory(model_id: str, settings: EngineSettings) -> ChatModel:
     from ..llm.providers import build_chat_model
