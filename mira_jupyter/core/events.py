@@ -194,6 +194,7 @@ class TaskCreated(_Event):
     active_form: str
     depends_on: list[int] = Field(default_factory=list)  # sequences of earlier tasks
     planned: bool = True  # False: added while the plan ran
+    reads_only: bool = False  # planned as changing nothing: may run alongside other such tasks
 
 
 class TaskStarted(_Event):

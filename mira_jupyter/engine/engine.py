@@ -560,7 +560,9 @@ class Engine:
         op.plan = [t.description for t in tasks]
         op.estimated_cost_usd = estimate
         for task in tasks:
-            run.tracker.create(task.description, task.active_form, depends_on=task.depends_on)
+            run.tracker.create(
+                task.description, task.active_form, depends_on=task.depends_on, reads_only=task.reads_only
+            )
         if options.plan_only:
             op.tasks = list(run.tracker.tasks)
             self._plans[op.id] = (plan, run.tracker.tasks, run.request, options)

@@ -198,8 +198,10 @@ def debug_code(args: DebugCodeArgs, ctx: ToolContext) -> ToolResult:
 @tool
 def update_tasks(args: UpdateTasksArgs, ctx: ToolContext) -> ToolResult:
     """Report plan tasks as completed or failed."""
-    tracker = _run(ctx).tracker
-    outcomes = [tracker.apply_update(item.task, item.status, item.note) for item in args.updates]
+    run = _run(ctx)
+    tracker = run.tracker
+    own = run.current_task_id
+    outcomes = [tracker.apply_update(item.task, item.status, item.note, own) for item in args.updates]
     if all(outcome.startswith("refused") for outcome in outcomes):
         return ToolResult.error("; ".join(outcomes), checklist=tracker.checklist())
     return ToolResult.ok(summary="; ".join(outcomes), checklist=tracker.checklist())

@@ -24,6 +24,7 @@ class RepairedTask:
     description: str
     active_form: str
     depends_on: tuple[int, ...] = ()
+    reads_only: bool = False  # the planner says it changes nothing: it may run alongside others
 
 
 @dataclass
@@ -73,7 +74,11 @@ def _task(number: int, item: Any, kept: dict[int, int], repairs: list[str]) -> R
     if not form:
         form = active_form(description)
         repairs.append(f"task {number} had no active_form: “{form}” was derived")
-    return RepairedTask(description, form, _depends(number, item.get("depends_on"), kept, repairs))
+    reads_only = item.get("reads_only", False)
+    if not isinstance(reads_only, bool):
+        repairs.append(f"task {number}: reads_only {reads_only!r} is not true or false; taken as false")
+        reads_only = False
+    return RepairedTask(description, form, _depends(number, item.get("depends_on"), kept, repairs), reads_only)
 
 
 def _depends(number: int, value: Any, kept: dict[int, int], repairs: list[str]) -> tuple[int, ...]:

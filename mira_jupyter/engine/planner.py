@@ -23,6 +23,11 @@ class PlannedTask(ToolArgs):
         description="Numbers (1-based) of earlier tasks that must be completed first; "
         "leave empty when the task does not need another's result.",
     )
+    reads_only: bool = Field(
+        False,
+        description="True when the task only reads or searches the project (changes no file, "
+        "runs nothing): such tasks whose dependencies are done may run at the same time.",
+    )
 
 
 class SubmitPlanArgs(ToolArgs):
@@ -66,7 +71,12 @@ def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str, 
             repairs = [*_unknown_keys(call.arguments), *repaired.repairs]
             if repaired.tasks:
                 tasks = [
-                    PlannedTask(description=t.description, active_form=t.active_form, depends_on=list(t.depends_on))
+                    PlannedTask(
+                        description=t.description,
+                        active_form=t.active_form,
+                        depends_on=list(t.depends_on),
+                        reads_only=t.reads_only,
+                    )
                     for t in repaired.tasks
                 ]
                 return tasks, "repaired" if repairs else "structured", repairs

@@ -29,7 +29,9 @@ PLANNER = """Write the plan for the user's request as a short list of concrete t
 and submit it with the submit_plan tool. Each task is a step of THIS request, in your own words:
 an imperative `description` ("<verb> <what>") and its present-continuous `active_form`
 ("<verb>ing <what>"). Order them as they should be done; set `depends_on` to the numbers of
-earlier tasks only when a task needs their results. Do not do the work yet."""
+earlier tasks only when a task needs their results, and `reads_only` to true for a task that
+only reads or searches (it changes no file and runs nothing): such tasks may run at the same
+time. Do not do the work yet."""
 
 # simple mode's instruction comes after the request (the system prompt and tools stay the
 # orchestrator's), so the snapshot ranked for the request never breaks the cached prefix

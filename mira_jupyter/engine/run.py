@@ -6,9 +6,10 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core.cancel import CancelToken
 from ..core.events import FileChanged, Notice, Role
@@ -23,7 +24,9 @@ from .dispatch import ToolDispatcher
 from .instructions import ProjectInstructions
 from .metatools import DELEGATION_TOOLS, META_TOOLS
 from .task_outcomes import ToolOutcome
-from .tasks import TaskTracker
+from .tasks import Task, TaskTracker
+
+T = TypeVar("T")
 
 # the orchestrator's delegations that only read: several issued in one turn run at once
 PARALLEL_TOOLS = META_TOOLS
@@ -86,7 +89,7 @@ class OperationRun:
     max_orchestrator_turns: int = 8
     max_executor_turns: int = 6
     reasoning_execution: str | None = "medium"
-    current_task_id: str | None = None
+    run_task_id: str | None = None  # the task of the run's own thread (see current_task_id)
     file_changes: list[FileChanged] = field(default_factory=list)
     skill_depth: int = 0
     stopped_at_plan: bool = False  # a --plan-only operation ended after planning
@@ -100,6 +103,27 @@ class OperationRun:
     instructions: ProjectInstructions = field(default_factory=lambda: ProjectInstructions(None))
     commands: Any = None  # tools.commands.CommandSettings when sandboxed commands can run
     history: list[Message] = field(default_factory=list)  # earlier turns of the conversation
+
+    @property
+    def current_task_id(self) -> str | None:
+        """The task the calling thread works for: a task of a side-by-side batch on its own
+        thread (and the delegation threads it starts), else the run's one current task."""
+        return getattr(self._local, "task_id", self.run_task_id)
+
+    @current_task_id.setter
+    def current_task_id(self, value: str | None) -> None:
+        if hasattr(self._local, "task_id"):
+            self._local.task_id = value
+        else:
+            self.run_task_id = value
+
+    def in_task(self, task_id: str | None, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(*args)` on this thread as the work of `task_id`."""
+        self._local.task_id = task_id
+        try:
+            return work(*args)
+        finally:
+            del self._local.task_id
 
     @property
     def last_llm_call_id(self) -> str | None:
@@ -228,8 +252,12 @@ class OperationRun:
     ) -> list[tuple[str, list[ToolOutcome]]]:
         """Read-only delegations at once; waits for all of them, then raises the first
         error in call order (a cancel reaches every one through the shared token)."""
+        task_id = self.current_task_id  # the delegation threads work for the caller's task
         with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(group)), thread_name_prefix="mira-read") as pool:
-            futures = [pool.submit(self._run_one, call, tools, allowed, role, llm_call_id) for call in group]
+            futures = [
+                pool.submit(self.in_task, task_id, self._run_one, call, tools, allowed, role, llm_call_id)
+                for call in group
+            ]
             wait(futures)
         for future in futures:
             if future.exception() is not None:
@@ -552,58 +580,82 @@ class OperationRun:
     # -- the planned path --------------------------------------------------------------
 
     def execute_tasks(self, messages: list[Message], allowed: set[str]) -> None:
-        """Work through the plan one task at a time, the engine owning task states."""
+        """Work through the plan, the engine owning task states: one task at a time, except
+        consecutive reads-only tasks whose dependencies are done, which run side by side."""
+        from .task_batch import run_side_by_side
+
         schemas = self.orchestrator_schemas()
-        total = len(self.tracker.tasks)
         first = True
         while (task := self.tracker.next_pending()) is not None:
             blocked = self.tracker.failed_dependency(task)
             if blocked is not None:  # its input never came: running it would only guess
                 self.tracker.fail(task, f"skipped: it depends on task {blocked.sequence}, which failed")
                 continue
-            self.tracker.start(task)
-            self.current_task_id = task.id
-            turn = prompts.TASK_TURN.format(
-                sequence=task.sequence,
-                total=total,
-                description=task.description,
-                checklist=self.tracker.checklist(),
-            )
-            if first and messages and messages[-1].get("role") == "tool":
-                # execution goes on from the planning call's tool result: the first task
-                # rides on it rather than on a new user message, after which a reasoning
-                # model would drop the plan's reasoning
-                messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{turn}"}
+            batch = self.tracker.ready_batch(task, self.max_parallel)
+            if len(batch) > 1:
+                run_side_by_side(self, batch, messages, schemas, allowed, first)
             else:
-                messages.append({"role": "user", "content": turn})
+                self.tracker.start(task)
+                self.current_task_id = task.id
+                try:
+                    self.work_on_task(task, messages, schemas, allowed, first)
+                finally:
+                    self.current_task_id = None
             first = False
-            for _ in range(self.max_orchestrator_turns):
-                response = self._call(
-                    "orchestrator",
-                    messages,
-                    tools=schemas,
-                    reasoning=self.reasoning_execution,
-                    purpose="orchestrate",
-                )
-                messages.append(response.assistant_message())
-                if not response.tool_calls:
-                    if not response.text.strip():
-                        self._notice(f"task {task.sequence}: the orchestrator's reply was empty", "warning")
-                    # completed, unless every tool call failed and nothing changed
-                    self.tracker.finish(task, response.text.strip()[:500] or None)
-                    break
-                messages.extend(self._run_tools(response, self.orch_tools, allowed, "orchestrator"))
-                if task.status != "in_progress":
-                    break
-            else:
-                # still calling tools at the cap: going on would pay for a loop, and
-                # composing an answer would pass it off as done
-                self.tracker.fail(task, "stopped at the orchestrator turn cap")
-                raise CapReached(
-                    f"orchestrator turn cap reached: {self.max_orchestrator_turns} turns on task "
-                    f"{task.sequence} without finishing it (Mira.max_orchestrator_turns)"
-                )
-            self.current_task_id = None
+
+    def task_turn(self, task: Task, messages: list[Message], first: bool, alongside: str = "") -> None:
+        """Append the turn that hands `task` to the orchestrator."""
+        turn = prompts.TASK_TURN.format(
+            sequence=task.sequence,
+            total=len(self.tracker.tasks),
+            description=task.description,
+            checklist=self.tracker.checklist(),
+        ) + alongside
+        self.hand_over(messages, turn, first)
+
+    @staticmethod
+    def hand_over(messages: list[Message], turn: str, first: bool) -> None:
+        """Append `turn` for the orchestrator: on the planning call's tool result when it is
+        the first turn of execution, else as a user message."""
+        if first and messages and messages[-1].get("role") == "tool":
+            # execution goes on from the planning call's tool result: the first task
+            # rides on it rather than on a new user message, after which a reasoning
+            # model would drop the plan's reasoning
+            messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{turn}"}
+        else:
+            messages.append({"role": "user", "content": turn})
+
+    def work_on_task(
+        self, task: Task, messages: list[Message], schemas: list[dict[str, Any]], allowed: set[str],
+        first: bool, alongside: str = "",
+    ) -> str:
+        """The orchestrator's turns on one started task; returns its last reply's text."""
+        self.task_turn(task, messages, first, alongside)
+        for _ in range(self.max_orchestrator_turns):
+            response = self._call(
+                "orchestrator",
+                messages,
+                tools=schemas,
+                reasoning=self.reasoning_execution,
+                purpose="orchestrate",
+            )
+            messages.append(response.assistant_message())
+            if not response.tool_calls:
+                if not response.text.strip():
+                    self._notice(f"task {task.sequence}: the orchestrator's reply was empty", "warning")
+                # completed, unless every tool call failed and nothing changed
+                self.tracker.finish(task, response.text.strip()[:500] or None)
+                return response.text.strip()
+            messages.extend(self._run_tools(response, self.orch_tools, allowed, "orchestrator"))
+            if task.status != "in_progress":
+                return task.note or task.error or ""
+        # still calling tools at the cap: going on would pay for a loop, and
+        # composing an answer would pass it off as done
+        self.tracker.fail(task, "stopped at the orchestrator turn cap")
+        raise CapReached(
+            f"orchestrator turn cap reached: {self.max_orchestrator_turns} turns on task "
+            f"{task.sequence} without finishing it (Mira.max_orchestrator_turns)"
+        )
 
     def snapshot(self, extra: str = "") -> str:
         """The project snapshot for simple mode and planning: the repo map ranked for the

@@ -1,7 +1,8 @@
 """The task state machine of a planned operation.
 
 The engine, not the model, owns the states: it starts tasks one at a time (so at most
-one is ever in progress), applies the orchestrator's ``update_tasks`` reports when they
+one is in progress, except for a batch of tasks planned as reads-only, which may run
+together once their dependencies are completed), applies the orchestrator's ``update_tasks`` reports when they
 are valid transitions, and when the operation ends it settles every task that is still
 open with a recorded reason.
 """
@@ -30,6 +31,7 @@ class Task:
     error: str | None = None
     depends_on: tuple[int, ...] = ()  # sequences of earlier tasks this one waits for
     planned: bool = True
+    reads_only: bool = False  # planned as changing nothing: may run alongside other such tasks
     outcomes: list[ToolOutcome] = field(default_factory=list)  # its tool calls, as they ended
     changes: int = 0  # files written while it ran
 
@@ -57,11 +59,15 @@ class TaskTracker:
         task_id: str | None = None,
         depends_on: Iterable[int] = (),
         planned: bool = True,
+        reads_only: bool = False,
     ) -> Task:
         """Add a pending task at the end of the plan."""
         sequence = len(self.tasks) + 1
         depends = tuple(n for n in dict.fromkeys(depends_on) if 1 <= n < sequence)
-        task = Task(task_id or new_id("task"), sequence, description, active_form, depends_on=depends, planned=planned)
+        task = Task(
+            task_id or new_id("task"), sequence, description, active_form,
+            depends_on=depends, planned=planned, reads_only=reads_only,
+        )  # fmt: skip
         self.tasks.append(task)
         self.bus.emit(
             TaskCreated(
@@ -72,6 +78,7 @@ class TaskTracker:
                 active_form=active_form,
                 depends_on=list(depends),
                 planned=planned,
+                reads_only=reads_only,
             )
         )
         return task
@@ -95,12 +102,29 @@ class TaskTracker:
             (t for t in self.tasks if t.sequence in task.depends_on and t.status == "failed"), None
         )
 
-    def start(self, task: Task) -> None:
-        """Move a pending task to in_progress; refuses if another one is in progress."""
+    def ready_batch(self, first: Task, limit: int) -> list[Task]:
+        """`first` and the pending tasks right after it that may run at the same time: all
+        planned as reads-only, each one's dependencies completed (none inside the batch)."""
+        if limit < 2 or not self._ready_to_run_alongside(first):
+            return [first]
+        batch = [first]
+        for task in self.tasks[first.sequence :]:
+            if len(batch) >= limit or task.status != "pending" or not self._ready_to_run_alongside(task):
+                break
+            batch.append(task)
+        return batch
+
+    def _ready_to_run_alongside(self, task: Task) -> bool:
+        done = {t.sequence for t in self.tasks if t.status == "completed"}
+        return task.reads_only and task.status == "pending" and set(task.depends_on) <= done
+
+    def start(self, task: Task, alongside: bool = False) -> None:
+        """Move a pending task to in_progress; refuses if another one is in progress, unless
+        both are reads-only tasks of one batch (`alongside`)."""
         if task.status != "pending":
             raise ValueError(f"task {task.sequence} is {task.status}, not pending")
         running = self.current
-        if running is not None:
+        if running is not None and not (alongside and task.reads_only and running.reads_only):
             raise ValueError(f"task {running.sequence} is still in progress")
         task.status = "in_progress"
         self.bus.emit(TaskStarted(operation_id=self.operation_id, task_id=task.id))
@@ -139,15 +163,23 @@ class TaskTracker:
         else:
             self.complete(task, note)
 
-    def apply_update(self, task_ref: str | int, status: str, note: str | None) -> str:
+    def apply_update(self, task_ref: str | int, status: str, note: str | None, own: str | None = None) -> str:
         """Apply one ``update_tasks`` entry from the model; returns what happened.
 
         Only the task in progress can be completed or failed: a report on a task that has
-        not started, or has already ended, is refused with the reason, for the model.
+        not started, or has already ended, is refused with the reason, for the model. `own`
+        is the task the reporting conversation works on: of tasks running side by side, each
+        reports only its own.
         """
         task = self._find(task_ref)
         if task is None:
             return f"refused: unknown task {task_ref!r}"
+        mine = self.get(own) if own else None
+        if mine is not None and task is not mine and task.status == "in_progress":
+            return (
+                f"refused: task {task.sequence} runs alongside this one; report only task "
+                f"{mine.sequence}, the one you are working on"
+            )
         if status not in ("completed", "failed", "in_progress"):
             return f"refused: status {status!r} is not one of completed, failed, in_progress"
         if task.status in ("completed", "failed"):
