@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..core.events import Cost, FileChanged, Usage
+from ..core.markup import maths_free_markdown
 from ..core.money import cost_text, usd
 from .tasks import Task
 
@@ -103,5 +104,6 @@ class Operation:
             lines += [f"- {marks[t.status]} {t.description}" for t in self.tasks]
         if self.files_changed:
             lines.append("\nFiles changed: " + ", ".join(f"`{p}`" for p in self.files_changed))
-        lines.append(f"\n<small>{html.escape(self.summary_line()).replace('$', '&#36;')}</small>")  # $…$ is maths in Jupyter
-        return "\n".join(lines)
+        lines.append(f"\n<small>{html.escape(self.summary_line())}</small>")
+        # costs are dollars: "$0.0135 · saved $0.0011" must not be typeset as maths
+        return maths_free_markdown("\n".join(lines))

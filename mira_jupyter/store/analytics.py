@@ -399,10 +399,13 @@ def plot_costs(df: pd.DataFrame, by: str | None = None, ax: Any = None) -> Any:
         )
         ax.legend()
     ax.set_xticks(positions)
-    ax.set_xticklabels(_labels(df, by), rotation=30 if len(df) > 3 else 0, ha="right")
+    # matplotlib reads $…$ as mathtext: a "$5" in a request or task is text here
+    labels = [label.replace("$", r"\$") for label in _labels(df, by)]
+    ax.set_xticklabels(labels, rotation=30 if len(df) > 3 else 0, ha="right")
     ax.set_ylabel("USD")
     total = df.attrs.get("totals", {}).get("cost_usd")
     title = f"Cost by {by}" + (f" (total {_usd(total)})" if total is not None else "")
+    title = title.replace("$", r"\$")
     ax.set_title(title)
     ax.figure.tight_layout()
     return ax

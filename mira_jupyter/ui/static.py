@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 from html import escape
 
+from ..core.markup import markdown_dollars, maths_free_markdown
 from .fmt import (
     ROUTING_TOOLTIP,
     STATUS_LABELS,
@@ -271,8 +272,9 @@ _HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def _inline_safe(text: str) -> str:
-    # raw HTML stays text; "$" is escaped because Jupyter and GitHub typeset $…$ as maths
-    return _HTML_START.sub("&lt;", text).replace("$", "\\$")
+    # raw HTML stays text; "$" becomes an entity because Jupyter and GitHub typeset $…$ as
+    # maths ("\\$" is not enough in JupyterLab, see core.markup)
+    return markdown_dollars(_HTML_START.sub("&lt;", text))
 
 
 def neutralise_html(markdown: str) -> str:
@@ -323,7 +325,7 @@ def render_markdown_summary(state: OperationState) -> str:
         f" · {fmt_savings(state.routing_savings_usd)}" if state.routing_savings_usd else ""
     )
     lines.append(f"*{_inline_safe(footer)}*")
-    return "\n".join(lines)
+    return maths_free_markdown("\n".join(lines))
 
 
 def render_static(state: OperationState) -> dict[str, str]:
