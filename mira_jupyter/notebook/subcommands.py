@@ -100,10 +100,12 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
     parser.add_argument("--skill")
     parser.add_argument("--search")
     parser.add_argument("--conversation", metavar="ID")
+    parser.add_argument("--all", action="store_true")
     args = parser.parse_args(argv)
     from ..store import analytics
+    from .tables import log_frame, readable_history
 
-    return analytics.history(
+    frame = analytics.history(
         _log(magics),
         n=args.n,
         model=args.model,
@@ -113,6 +115,7 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
         timeout=READ_TIMEOUT_SECONDS,
         conversation=args.conversation,
     )
+    return log_frame(frame) if args.all else readable_history(frame)
 
 
 def reset(magics: MiraMagics, argv: list[str]) -> None:
@@ -168,13 +171,16 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
     parser.add_argument("--reprice", metavar="FILE", help="price history with this table too")
     args = parser.parse_args(argv)
     from ..store import analytics
+    from .tables import maths_free
 
     if args.reprice:
         from ..reprice import reprice
 
         try:
-            return reprice(
-                _log(magics), args.reprice, by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
+            return maths_free(
+                reprice(
+                    _log(magics), args.reprice, by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
+                )
             )
         except ValueError as exc:
             raise SubcommandError(str(exc)) from None
@@ -189,11 +195,11 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
         from IPython.display import display
 
         quality = analytics.plan_quality(_log(magics), since=args.since, timeout=READ_TIMEOUT_SECONDS)
-        display(quality[PLAN_QUALITY_SHOWN])
+        display(maths_free(quality[PLAN_QUALITY_SHOWN]))
         frame.attrs["plan_quality"] = quality
     if not args.no_chart and len(frame):
         analytics.plot_costs(frame, args.by)
-    return frame
+    return maths_free(frame)
 
 
 def _replay(magics: MiraMagics, operation_id: str, view: Any, *, live: bool = False) -> int:

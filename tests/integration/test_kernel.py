@@ -44,7 +44,7 @@ def test_kernel_interrupt_cancels_and_records_cancelled(kernel):
     text = kernel.text_of(early + outputs)
     assert "cancelled" in text
     reply, outputs = kernel.execute(
-        "h = %mira history -n 1\nprint(h.iloc[0]['status'], h.iloc[0]['cost_usd'] > 0)"
+        "h = %mira history -n 1 --all\nprint(h.iloc[0]['status'], h.iloc[0]['cost_usd'] > 0)"
     )
     assert kernel.text_of(outputs).strip() == "cancelled True"
 

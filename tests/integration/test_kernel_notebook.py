@@ -74,7 +74,7 @@ def test_the_second_cell_carries_the_first_and_new_and_reset_drop_it(kernel):
     listing = run(
         kernel,
         "import mira_jupyter\nops = list(mira_jupyter.current_session().engine.operations.values())\n"
-        "conv = ops[2].conversation_id\nh = %mira history --conversation {conv}\n"
+        "conv = ops[2].conversation_id\nh = %mira history --all --conversation {conv}\n"
         "print(sorted(h['request']), list(h['parent_operation_id']).count(ops[2].id))",
     )
     assert listing.strip() == "['and then?', 'start over'] 1"

@@ -52,6 +52,22 @@ def test_cell_runs_streams_returns_operation_and_is_logged(shell, capsys):
     assert frame.iloc[0]["status"] == "completed"
 
 
+def test_history_shows_the_readable_columns_and_all_of_them_with_all(shell, capsys):
+    from mira_jupyter.notebook.tables import HISTORY_COLUMNS
+
+    mt.use_script(mt.Script({ORCH: ["Done."]}))
+    op = shell.run_cell_magic("mira", "--mode simple", "say done")
+    frame = shell.run_line_magic("mira", "history")
+    assert list(frame.columns) == list(HISTORY_COLUMNS)
+    row = frame.iloc[0]
+    assert (row["operation_id"], row["status"], row["mode"], row["request"]) == (op.id, "completed", "simple", "say done")
+    assert row["cost"].startswith("$") and row["duration"].endswith(("ms", "s"))
+    assert row["started"].microsecond == 0
+    every = shell.run_line_magic("mira", "history --all")
+    assert {"started_at", "finished_at", "cost_usd", "llm_calls", "result_text", "duration_s"} <= set(every.columns)
+    assert len(every.columns) > len(frame.columns)
+
+
 def test_planned_cell_changes_a_file_and_undo_restores_it(shell, capsys, tmp_path):
     mt.use_script(
         mt.Script(
@@ -207,7 +223,7 @@ def test_plan_only_then_run_is_one_row_in_the_log(shell, capsys):
     assert shown.index("do two things") < shown.index("did one")
     assert "task_" not in shown
     assert done.status == "completed" and done.id == planned.id
-    frame = shell.run_line_magic("mira", "history")
+    frame = shell.run_line_magic("mira", "history --all")
     assert list(frame["operation_id"]) == [planned.id]
     assert list(frame["status"]) == ["completed"] and frame.iloc[0]["tasks_completed"] == 2
     line = usage_error_line(shell, capsys, f"%mira run {planned.id}")
