@@ -14,6 +14,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from ..config import Mira
 from .args import MiraUsageError, parse_budget
 from .cell_errors import CellErrors
+from .help import HELP_FLAGS, HelpRequested, cell_parser, show_help
 from .interpolate import MissingReference, References, interpolate
 
 if TYPE_CHECKING:
@@ -119,7 +120,11 @@ class MiraMagics(Magics):
 
         try:
             # posix quoting, so that -m 'openai:gpt-5' means openai:gpt-5 (IPython keeps quotes)
-            args = self.mira.parser.parse_args(shlex.split(line))
+            words = shlex.split(line)
+            if any(word in HELP_FLAGS for word in words):
+                show_help(HelpRequested(cell_parser(self.mira.parser).format_help()))
+                return None  # the cell is not a request: nothing is sent
+            args = self.mira.parser.parse_args(words)
             options = self._options(args)
         except (MiraUsageError, UsageError, ValueError) as exc:
             return self._usage_error(exc)
@@ -233,6 +238,9 @@ class MiraMagics(Magics):
             )
         try:
             result = handler(self, rest)
+        except HelpRequested as request:
+            show_help(request)
+            return None
         except (subcommands.SubcommandError, MiraUsageError, ValueError) as exc:
             return self._usage_error(exc)
         except Exception as exc:
@@ -263,6 +271,9 @@ class MiraMagics(Magics):
             return self.mira_line(line)
         try:
             return await subcommands.run_async(self, words[1:])
+        except HelpRequested as request:
+            show_help(request)
+            return None
         except (subcommands.SubcommandError, MiraUsageError, ValueError) as exc:
             return self._usage_error(exc)
 
@@ -275,6 +286,9 @@ class MiraMagics(Magics):
 
         try:
             return subcommands.skill_command(self, line)
+        except HelpRequested as request:
+            show_help(request)
+            return None
         except subcommands.SubcommandError as exc:
             return self._usage_error(exc)
 

@@ -7,7 +7,9 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .args import MiraUsageError
+from .help import SubcommandError, arg, asks_for_help, takes
+
+__all__ = ["HANDLERS", "SubcommandError", "skill_command"]
 
 if TYPE_CHECKING:
     from .magics import MiraMagics
@@ -20,10 +22,6 @@ FLUSH_SECONDS = 1.0
 READ_TIMEOUT_SECONDS = 3.0
 
 
-class SubcommandError(MiraUsageError):
-    """A bad subcommand argument: shown as one line, and the cell fails."""
-
-
 def _log(magics: MiraMagics) -> Any:
     """The log database, with the short lock wait of a cell that reads it."""
     from ..store.db import Database
@@ -32,17 +30,10 @@ def _log(magics: MiraMagics) -> Any:
     return Database(magics.session.database, timeout=READ_TIMEOUT_SECONDS)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would exit the kernel's process
-        raise SubcommandError(f"{self.prog}: {message}")
-
-
-def _parser(name: str, description: str) -> _Parser:
-    return _Parser(prog=f"%mira {name}", description=description, add_help=False)
-
-
+@takes()
 def status(magics: MiraMagics, argv: list[str]) -> None:
     """Models, which API keys are set (never their values), project root, database, AGENTS.md."""
+    status.parser().parse_args(argv)
     from ..core.money import usd
     from ..llm.providers import key_status
 
@@ -91,17 +82,18 @@ def _instructions_line(config: Any) -> str:
     return load_instructions(sandbox, config.instructions_tokens).status_line()
 
 
+@takes(
+    arg("-n", type=int, default=20, help="How many operations, newest first (default 20)."),
+    arg("--model", help="Only operations that used this model (provider:model or model)."),
+    arg("--status", help="Only this status: completed, failed, cancelled, planned, running..."),
+    arg("--skill", help="Only operations that ran this skill."),
+    arg("--search", metavar="TEXT", help="Only operations whose request or answer contains TEXT."),
+    arg("--conversation", metavar="ID", help="Only the operations of this conversation."),
+    arg("--all", action="store_true", help="Every column (default: id, started, status, mode, request, cost, duration)."),
+)
 def history(magics: MiraMagics, argv: list[str]) -> Any:
     """Past operations as a DataFrame, filtered like ``llm logs``."""
-    parser = _parser("history", "past operations")
-    parser.add_argument("-n", type=int, default=20)
-    parser.add_argument("--model")
-    parser.add_argument("--status")
-    parser.add_argument("--skill")
-    parser.add_argument("--search")
-    parser.add_argument("--conversation", metavar="ID")
-    parser.add_argument("--all", action="store_true")
-    args = parser.parse_args(argv)
+    args = history.parser().parse_args(argv)
     from ..store import analytics
     from .tables import log_frame, readable_history
 
@@ -118,10 +110,10 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
     return log_frame(frame) if args.all else readable_history(frame)
 
 
+@takes()
 def reset(magics: MiraMagics, argv: list[str]) -> None:
     """Start a new conversation: the cells that follow do not carry the earlier ones."""
-    if argv:
-        raise SubcommandError("usage: %mira reset")
+    reset.parser().parse_args(argv)
     engine = magics.session.engine
     old = engine.conversation
     new_id = engine.reset_conversation()
@@ -132,10 +124,10 @@ def reset(magics: MiraMagics, argv: list[str]) -> None:
     )
 
 
+@takes()
 def conversation(magics: MiraMagics, argv: list[str]) -> None:
     """What the next cell carries of the conversation, and how many tokens that is."""
-    if argv:
-        raise SubcommandError("usage: %mira conversation")
+    conversation.parser().parse_args(argv)
     from ..ui.fmt import shorten
 
     engine = magics.session.engine
@@ -162,14 +154,15 @@ PLAN_QUALITY_SHOWN = [
 ]  # fmt: skip
 
 
+@takes(
+    arg("--by", default="model", choices=["model", "role", "skill", "day", "operation", "task"], help="How to group the spending (default model)."),
+    arg("--since", metavar="WHEN", help="Only calls since then: 7d, 24h, 30m or a date such as 2026-11-01."),
+    arg("--no-chart", action="store_true", help="The table only, no bar chart."),
+    arg("--reprice", metavar="FILE", help="Price the whole log with the shipped table plus FILE and compare."),
+)
 def costs(magics: MiraMagics, argv: list[str]) -> Any:
     """Cost by model, role, skill, day, task or operation, with a chart; `--reprice FILE` compares another price table."""
-    parser = _parser("costs", "cost breakdown")
-    parser.add_argument("--by", default="model", choices=["model", "role", "skill", "day", "operation", "task"])
-    parser.add_argument("--since", default=None)
-    parser.add_argument("--no-chart", action="store_true")
-    parser.add_argument("--reprice", metavar="FILE", help="price history with this table too")
-    args = parser.parse_args(argv)
+    args = costs.parser().parse_args(argv)
     from ..store import analytics
     from .tables import maths_free
 
@@ -216,23 +209,20 @@ def _replay(magics: MiraMagics, operation_id: str, view: Any, *, live: bool = Fa
     return len(events)
 
 
+@takes(arg("operation_id", metavar="OP_ID", help="The operation (see %mira history)."))
 def show(magics: MiraMagics, argv: list[str]) -> Any:
     """Rebuild the view of a past operation from its stored events."""
-    if len(argv) != 1:
-        raise SubcommandError("usage: %mira show OP_ID")
+    operation_id = show.parser().parse_args(argv).operation_id
     from ..ui import choose_view
 
     view = choose_view(magics.session.config.view, session=magics.session, interactive=False)
-    if not _replay(magics, argv[0], view):
-        raise SubcommandError(f"no operation {argv[0]!r} in {magics.session.database}")
+    if not _replay(magics, operation_id, view):
+        raise SubcommandError(f"no operation {operation_id!r} in {magics.session.database}")
     return None
 
 
 def _start_run(magics: MiraMagics, argv: list[str]) -> tuple[str, Any, Any, Any]:
-    parser = _parser("run", "run a plan-only operation")
-    parser.add_argument("operation_id")
-    parser.add_argument("--budget")
-    args = parser.parse_args(argv)
+    args = run.parser().parse_args(argv)
     from ..core.cancel import CancelToken
     from ..ui import choose_view
     from .args import parse_budget
@@ -255,6 +245,10 @@ def _start_run(magics: MiraMagics, argv: list[str]) -> tuple[str, Any, Any, Any]
     return args.operation_id, budget, view, cancel
 
 
+@takes(
+    arg("operation_id", metavar="OP_ID", help="A --plan-only operation of this kernel."),
+    arg("--budget", help="Spending cap for the run in USD, e.g. 0.25."),
+)
 def run(magics: MiraMagics, argv: list[str]) -> Any:
     """Run the plan of a plan-only operation."""
     operation_id, budget, view, cancel = _start_run(magics, argv)
@@ -267,35 +261,37 @@ async def run_async(magics: MiraMagics, argv: list[str]) -> Any:
     return await magics.session.resume_async(operation_id, budget, view=view, cancel=cancel)
 
 
+@takes(arg("operation_id", metavar="OP_ID", nargs="?", help="The operation to undo (default: the last one that changed files)."))
 def undo(magics: MiraMagics, argv: list[str]) -> Any:
     """Restore the files an operation changed (default: the last one that changed files)."""
-    if len(argv) > 1:
-        raise SubcommandError("usage: %mira undo [OP_ID]")
+    operation_id = undo.parser().parse_args(argv).operation_id
     from ..undo import undo_operation
 
     magics.session.flush()
     try:
-        report = undo_operation(magics.session, argv[0] if argv else None)
+        report = undo_operation(magics.session, operation_id)
     except LookupError as exc:
         raise SubcommandError(str(exc)) from None
     return report  # shown once, through its repr
 
 
+@takes(arg("target", metavar="FILE.parquet|DIRECTORY", help="One Parquet file of the operations, or a directory for every table."))
 def export(magics: MiraMagics, argv: list[str]) -> None:
     """Write the log tables as Parquet (a file, or a directory of files)."""
-    if len(argv) != 1:
-        raise SubcommandError("usage: %mira export FILE.parquet|DIRECTORY")
+    target = export.parser().parse_args(argv).target
     from ..store import analytics
 
     try:
-        written = analytics.export(_log(magics), argv[0], timeout=READ_TIMEOUT_SECONDS)
+        written = analytics.export(_log(magics), target, timeout=READ_TIMEOUT_SECONDS)
     except OSError as exc:  # e.g. no permission to create the directory
-        raise SubcommandError(f"cannot export to {argv[0]!r}: {exc.strerror or exc}") from None
+        raise SubcommandError(f"cannot export to {target!r}: {exc.strerror or exc}") from None
     print("\n".join(f"wrote {path}" for path in written))
 
 
+@takes(arg("note", nargs=argparse.REMAINDER, help="Words passed on with the error, e.g. 'keep the API'."))
 def fix(magics: MiraMagics, argv: list[str]) -> Any:
     """Send the last error with its cell's source and ask for a fix."""
+    note = fix.parser().parse_args(argv).note
     from ..engine.engine import RunOptions
     from ..ui import choose_view
     from .cell_errors import fix_request, relative_paths
@@ -312,17 +308,25 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
         cell,
         None if source is None else cap_tokens(source, cap),
         cap_tokens(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root()), cap),
-        " ".join(argv),
+        " ".join(note),
     )
     view = choose_view(magics.session.config.view, session=magics.session)
     return magics.session.run(request, RunOptions(), view=view)
 
 
+@takes()
 def help_(magics: MiraMagics, argv: list[str]) -> None:
-    """Show the magics reference."""
-    from .docs import magics_reference
+    """Every option of %%mira, of each %mira subcommand and of %mira_skill."""
+    help_.parser().parse_args(argv)
+    from .docs import magics_help_text, magics_reference
+    from .help import HelpRequested, show_help
 
-    print(magics_reference(type(magics), HANDLERS))
+    magics_cls, skill = type(magics), skill_parser()
+    show_help(
+        HelpRequested(
+            magics_help_text(magics_cls, HANDLERS, skill), magics_reference(magics_cls, HANDLERS, skill)
+        )
+    )
 
 
 HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {
@@ -340,10 +344,26 @@ HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {
 }
 
 
+def skill_parser() -> Any:
+    """The options of ``%mira_skill``, for its ``--help`` and the magics reference."""
+    from .help import CommandParser
+
+    parser = CommandParser("%mira_skill", description="List skills, show one, or run one on a request.")
+    # (argparse %-formats help texts: none of these has a "%")
+    parser.add_argument("name", nargs="?", metavar="NAME", help="A skill: shown alone, run when a request follows.")
+    parser.add_argument("request", nargs=argparse.REMAINDER, metavar="REQUEST", help="What the skill should do.")
+    return parser
+
+
 def skill_command(magics: MiraMagics, line: str) -> Any:
     """``%mira_skill`` [NAME [request…]]."""
-    registry = magics.session.engine.skills
     words = line.strip().split(maxsplit=1)
+    if asks_for_help(words[:1]) or (len(words) == 2 and asks_for_help(words[1].split())):
+        from .help import HelpRequested
+
+        # "NAME --help" is a question about the command, not a request to run the skill on
+        raise HelpRequested(skill_parser().format_help())
+    registry = magics.session.engine.skills
     if not words:
         import pandas as pd
 

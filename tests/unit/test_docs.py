@@ -4,7 +4,7 @@ from pathlib import Path
 
 from mira_jupyter.notebook.docs import magics_reference
 from mira_jupyter.notebook.magics import MiraMagics
-from mira_jupyter.notebook.subcommands import HANDLERS
+from mira_jupyter.notebook.subcommands import HANDLERS, skill_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,13 +15,13 @@ def test_readme_magics_reference_matches_the_code():
         "<!-- magics-reference:start -->\n"
     )
     end = text.index("\n<!-- magics-reference:end -->")
-    assert text[start:end] == magics_reference(MiraMagics, HANDLERS), (
-        "regenerate the README block from docs.magics_reference(MiraMagics, HANDLERS)"
+    assert text[start:end] == magics_reference(MiraMagics, HANDLERS, skill_parser()), (
+        "regenerate the README block from docs.magics_reference(MiraMagics, HANDLERS, skill_parser())"
     )
 
 
 def test_every_subcommand_and_option_is_documented():
-    reference = magics_reference(MiraMagics, HANDLERS)
+    reference = magics_reference(MiraMagics, HANDLERS, skill_parser())
     for name in HANDLERS:
         assert f"`{name}`" in reference
     for action in MiraMagics.mira.parser._actions:
