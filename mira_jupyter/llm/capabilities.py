@@ -66,6 +66,8 @@ class ModelCapabilities:
     reasons: bool = False
     # the effort levels the model accepts natively (a level it lacks is sent one step up)
     efforts: tuple[str, ...] = DEFAULT_EFFORTS
+    # takes tool definitions (an entry says "tools": false for a model that does not)
+    supports_tools: bool = True
 
     def effort_to_send(self, requested: str | None) -> Effort | None:
         """The effort sent for the word `requested`: normalised, ``minimal`` raised to
@@ -149,6 +151,7 @@ def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelC
         responses_api=bool(entry.get("responses_api", False)),
         reasons=bool(entry.get("reasons", False)),
         efforts=_efforts_of(entry, model_id),
+        supports_tools=bool(entry.get("tools", True)),
     )
 
 

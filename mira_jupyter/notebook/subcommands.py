@@ -329,8 +329,11 @@ def help_(magics: MiraMagics, argv: list[str]) -> None:
     )
 
 
+from .models_list import models  # noqa: E402 - a subcommand of its own module
+
 HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {
     "status": status,
+    "models": models,
     "history": history,
     "costs": costs,
     "show": show,
