@@ -32,7 +32,7 @@ def _flags(action: argparse.Action) -> str:
 
 
 def _arguments(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [action for action in parser._actions if not isinstance(action, argparse._HelpAction)]
+    return [action for action in parser._actions if "--help" not in action.option_strings]
 
 
 def _rows(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
