@@ -37,3 +37,17 @@ def code_blocks(markdown: str) -> list[str]:
         if code.strip() and language not in NOT_CODE:
             blocks.append(code)
     return blocks
+
+
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ONLY_BRACKETS = re.compile(r"^[\s{}\[\](),]*$")
+
+
+def first_line(report: str, limit: int = 200) -> str:
+    """The first line of `report` that says something: not a fence marker (`` ```json ``),
+    not blank, not only brackets (the ``{`` opening a JSON reply). For one-line summaries."""
+    for line in report.splitlines():
+        if _FENCE_LINE.match(line) or _ONLY_BRACKETS.match(line):
+            continue
+        return line.strip()[:limit]
+    return ""

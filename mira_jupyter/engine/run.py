@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..core.cancel import CancelToken
+from ..core.codeblocks import first_line
 from ..core.events import FileChanged, Notice, Role
 from ..llm.errors import fails_every_call
 from ..llm.types import ChatResponse, Message, ModelError, ToolCall
@@ -320,7 +321,8 @@ class OperationRun:
             return ToolResult.error(f"the executor failed: {exc}")
         if not report.strip():
             return ToolResult.error("the executor's reply was empty; nothing was found or done")
-        return ToolResult.ok(summary=report.strip().splitlines()[0][:200] if report.strip() else "", report=report)
+        # the first line that says something: an executor reply often opens with "```json"
+        return ToolResult.ok(summary=first_line(report), report=report)
 
     def delegate_write(
         self,

@@ -170,3 +170,19 @@ def test_refactor_of_a_long_file_sends_the_whole_file_not_a_truncated_read(proje
     job = script.requests_for(EXEC)[0].messages[-1]["content"]
     assert "value_2999 = 2999" in job
     assert (project / "big.py").read_text() == big
+
+
+def test_a_delegation_summary_never_shows_a_fence_marker(project):
+    report = '```json\n{\n  "files": ["app.py"],\n  "note": "one module"\n}\n```'
+    script = mt.Script(
+        {
+            ORCH: [plan_turn("List the files"), call("list_project_files", pattern="**/*"), "Listed.", "One module."],
+            EXEC: [report],
+        }
+    )
+    h = Harness(project, script)
+    h.engine.run("list the files", RunOptions(mode="planned"))
+    finished = [e for e in h.of("ToolCallFinished") if e.tool == "list_project_files"]
+    assert finished and finished[0].status == "ok"
+    assert "```" not in finished[0].summary
+    assert finished[0].summary == '"files": ["app.py"],'
