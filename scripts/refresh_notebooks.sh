@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 env -u OPENAI_API_KEY -u DEEPSEEK_API_KEY MIRA_VIEW=text \
-  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/0*.ipynb
+  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/0*.ipynb \
+  --KernelManager.transport=ipc
 .venv/bin/python - <<'PY'
 import json, pathlib
 for path in sorted(pathlib.Path("notebooks").glob("0*.ipynb")):

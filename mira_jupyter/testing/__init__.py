@@ -1,6 +1,10 @@
 """A scripted OpenAI-compatible model for tests and offline notebooks.
 
-In a notebook::
+In a notebook, both roles on the offline demo agent::
+
+    import mira_jupyter.testing as mt; mt.offline()
+
+or a script of your own::
 
     import mira_jupyter.testing as mt; mt.use_script("demo")   # or a dict / JSON path
     %config Mira.orchestrator_model = "scripted:gpt-5"
@@ -24,11 +28,13 @@ __all__ = [
     "Turn",
     "current_script",
     "demo_script",
+    "offline",
     "scripted_http_client",
     "use_script",
 ]
 
 if TYPE_CHECKING:
+    from .offline_agent import offline
     from .script import RecordedRequest, Script, demo_script
     from .server import ScriptedServer
     from .transport import ScriptedTransport, current_script, scripted_http_client, use_script
@@ -43,6 +49,7 @@ _HOMES = {
     "Turn": "turns",
     "current_script": "transport",
     "demo_script": "script",
+    "offline": "offline_agent",
     "scripted_http_client": "transport",
     "use_script": "transport",
 }
