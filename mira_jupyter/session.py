@@ -36,9 +36,6 @@ set_call_estimator(estimate_cut_call)
 _DONE = object()
 # after an interrupt, how long the cell waits for the worker to wind down
 CANCEL_GRACE_SECONDS = 5.0
-# how long the end of a cell waits for its events to reach the log (another process may
-# hold it; the events are journaled either way, so the cell need not wait long)
-END_OF_RUN_FLUSH_SECONDS = 2.0
 
 
 class Session:
@@ -120,10 +117,15 @@ class Session:
             self._recorder.close()
             self._recorder = None
 
-    def flush(self, timeout: float = 5.0) -> None:
-        """Write buffered log events now (history queries then see the last operation)."""
+    def flush(self, timeout: float = 5.0, *, until_blocked: bool = False) -> bool:
+        """Write buffered log events now (history queries then see the last operation).
+
+        `until_blocked`: stop waiting once a write fails (another process holds the log),
+        so a query can still answer in one line within its own short lock wait.
+        """
         if self._recorder is not None:
-            self._recorder.flush(timeout)
+            return self._recorder.flush(timeout, until_blocked=until_blocked)
+        return True
 
     def store_notices(self) -> list[str]:
         """One-line reports about the log (a fallback journal, a corrupt file moved aside,
@@ -286,12 +288,17 @@ class Session:
     @contextlib.contextmanager
     def _draining(self, pump: _Pump) -> Iterator[None]:
         """What both drains do around their wait: detach the pump, then (when the run ended)
-        flush the log within the end-of-run bound and print what the store has to say."""
+        print what the store has to say.
+
+        The cell does not wait for the log: every event is already in the journal (written
+        before the view saw it, so a killed kernel loses nothing), and the recorder's thread
+        writes the operation to DuckDB at once, after the cell has returned. Whatever reads
+        the log (`%mira history`, `costs`, `connect()`) first waits for those writes.
+        """
         try:
             yield
         finally:
             pump.detach()
-        self.flush(END_OF_RUN_FLUSH_SECONDS)
         self.print_store_notices()
 
     def _check_root(self) -> None:

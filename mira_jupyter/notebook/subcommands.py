@@ -15,10 +15,11 @@ if TYPE_CHECKING:
     from .magics import MiraMagics
 
 
-# Reading the log from a cell must answer quickly even when another process holds it:
-# the last events get a short flush, the query a short wait for the lock, and then the
-# user gets one line (well under 5 s in all).
-FLUSH_SECONDS = 1.0
+# Reading the log from a cell waits for the writes still pending (a cell does not wait for
+# its own: the recorder writes after the cell returns), but must answer quickly when another
+# process holds the log: the flush gives up after one failed write (about a second), the
+# query gets a short wait for the lock, and then the user gets one line (under 5 s in all).
+FLUSH_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 3.0
 
 
@@ -26,7 +27,7 @@ def _log(magics: MiraMagics) -> Any:
     """The log database, with the short lock wait of a cell that reads it."""
     from ..store.db import Database
 
-    magics.session.flush(FLUSH_SECONDS)
+    magics.session.flush(FLUSH_SECONDS, until_blocked=True)
     return Database(magics.session.database, timeout=READ_TIMEOUT_SECONDS)
 
 

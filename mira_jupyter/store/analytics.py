@@ -59,8 +59,13 @@ _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def _database(location: str | Path | Location | Database) -> Database:
-    return location if isinstance(location, Database) else Database(location)
+def _database(location: str | Path | Location | Database, wait: float = 10.0) -> Database:
+    """The database, once this process's pending writes to it are in (read your writes)."""
+    from .recorder import wait_for_writes
+
+    database = location if isinstance(location, Database) else Database(location)
+    wait_for_writes(database.location, wait)
+    return database
 
 
 def parse_since(since: str | date | datetime | timedelta | None) -> datetime | None:
@@ -125,7 +130,7 @@ def costs(
         raise ValueError(f"by={by!r}: choose one of {', '.join(GROUPINGS)}")
     bound = parse_since(since)
     macro = f"mira_costs_by_{by}(since := ?)"
-    with _database(location).connect(read_only=True, timeout=timeout) as con:
+    with _database(location, timeout).connect(read_only=True, timeout=timeout) as con:
         _set_timezone(con, tz)
         # one scan of the log: the grouped rows land in a temp table (allowed on a
         # read-only connection), and the exact totals are summed from those few rows
@@ -202,7 +207,7 @@ def plan_quality(
 ) -> pd.DataFrame:
     """Per planned operation (``v_plan_quality``): tasks planned, completed, failed, added
     and dropped while it ran, the tokens its tasks spent and the tokens per task."""
-    with _database(location).connect(read_only=True, timeout=timeout) as con:
+    with _database(location, timeout).connect(read_only=True, timeout=timeout) as con:
         return _frame(con.execute("FROM mira_plan_quality(since := ?)", [parse_since(since)]))
 
 
@@ -213,7 +218,7 @@ def tool_usage(
     timeout: float = 30.0,
 ) -> pd.DataFrame:
     """Per tool: calls, ok, failures, denials, truncated results, total/avg/max time, bytes."""
-    with _database(location).connect(read_only=True, timeout=timeout) as con:
+    with _database(location, timeout).connect(read_only=True, timeout=timeout) as con:
         return _frame(con.execute("FROM mira_tool_usage(since := ?)", [parse_since(since)]))
 
 
@@ -281,7 +286,7 @@ def history(
         "search": search,
         "conversation": conversation,
     }
-    with _database(location).connect(read_only=True, timeout=timeout) as con:
+    with _database(location, timeout).connect(read_only=True, timeout=timeout) as con:
         return _frame(con.execute(_HISTORY, params))
 
 
@@ -293,7 +298,7 @@ def query(
     timeout: float = 30.0,
 ) -> pd.DataFrame:
     """Run one SQL query against the live database and return a DataFrame (lock held briefly)."""
-    with _database(location).connect(read_only=True, timeout=timeout) as con:
+    with _database(location, timeout).connect(read_only=True, timeout=timeout) as con:
         return _frame(con.execute(sql, params))
 
 
@@ -308,7 +313,7 @@ def connect(
     lets the file go at once: the connection is a snapshot as of the call; call again for
     newer rows, or use :func:`query` for one fresh query.
     """
-    return _database(location).snapshot(timeout=timeout)
+    return _database(location, timeout or 10.0).snapshot(timeout=timeout)
 
 
 def export(
@@ -349,7 +354,7 @@ def export(
             )
         target.mkdir(parents=True, exist_ok=True)
         outputs = [(name, target / f"{name}.parquet") for name in names]
-    with _database(location).connect(read_only=True, timeout=timeout) as con:
+    with _database(location, timeout).connect(read_only=True, timeout=timeout) as con:
         for name, path in outputs:
             quoted = str(path.absolute()).replace("'", "''")
             con.execute(

@@ -27,6 +27,22 @@ from .session import SessionInfo
 log = logging.getLogger(__name__)
 
 
+# the recorders of this process: a reader here first lets them write what they hold
+_live: weakref.WeakSet[Recorder] = weakref.WeakSet()
+
+
+def wait_for_writes(location: Location, timeout: float) -> None:
+    """Let this process's recorders of `location` write their pending events (bounded).
+
+    Cells do not wait for the log; whatever reads it in the same process does, so a query
+    right after a cell sees that cell's operation. A locked database is not waited for (the
+    reader then answers with what is there, or its own one-line lock error).
+    """
+    for recorder in list(_live):
+        if recorder.db.location.key == location.key and threading.current_thread() is not recorder._thread:
+            recorder.flush(timeout, until_blocked=True)
+
+
 class _ApplyError(Exception):
     """Writing rows failed (as opposed to reaching the database)."""
 
@@ -86,6 +102,7 @@ class Recorder:
         self._last_ok = True
         self._thread = threading.Thread(target=self._run, name="mira-recorder", daemon=True)
         self._thread.start()
+        _live.add(self)
         # a kernel shutting down normally still gets its last events written
         self._atexit = _close_at_exit(weakref.ref(self))
         atexit.register(self._atexit)
@@ -157,11 +174,12 @@ class Recorder:
         with self._cond:
             return len(self._buffer)
 
-    def flush(self, timeout: float = 10.0) -> bool:
+    def flush(self, timeout: float = 10.0, *, until_blocked: bool = False) -> bool:
         """Write every event accepted so far; False if the database stayed unreachable.
 
         A database that cannot be written at all (see `fault`) is tried once, not waited
-        for: the events are safe in the journal, and the cell should not hang on it.
+        for: the events are safe in the journal, and the cell should not hang on it. With
+        `until_blocked`, a locked database is not waited for either (one failed attempt).
         """
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -170,7 +188,8 @@ class Recorder:
             while self._written < target:
                 if not self._thread.is_alive():
                     return False
-                if self.fault is not None and self._attempts > attempts and not self._last_ok:
+                failed_since = self._attempts > attempts and not self._last_ok
+                if failed_since and (until_blocked or self.fault is not None):
                     return False
                 self._urgent = True
                 self._cond.notify_all()
@@ -191,6 +210,7 @@ class Recorder:
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(timeout=max(1.0, timeout))
+        _live.discard(self)
         atexit.unregister(self._atexit)
         if flushed:
             try:

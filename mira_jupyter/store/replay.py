@@ -8,8 +8,13 @@ from ..core.events import Event, FileChanged, event_from_json
 from .db import Database, Location
 
 
-def _database(location: str | Path | Location | Database) -> Database:
-    return location if isinstance(location, Database) else Database(location)
+def _database(location: str | Path | Location | Database, wait: float = 10.0) -> Database:
+    """The database, once this process's pending writes to it are in (read your writes)."""
+    from .recorder import wait_for_writes
+
+    database = location if isinstance(location, Database) else Database(location)
+    wait_for_writes(database.location, wait)
+    return database
 
 
 def load_events(location: str | Path | Location | Database, operation_id: str) -> list[Event]:
