@@ -38,22 +38,42 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 # Leaf-first order, in the order a first %%mira cell needs them.
+# (the list of what a first cell still imported was taken from sys.modules around it)
 MODULES: tuple[str, ...] = (
     "pydantic",
     "mira_jupyter.engine.engine",
     "httpx",
     "openai",
+    # the client's resources are imported on first use of client.chat: ~490 modules
+    "openai.resources",
+    "jiter",
     "mira_jupyter.llm.client",
     "mira_jupyter.llm.providers",
+    "mira_jupyter.llm.pricing",
     "duckdb",
+    "mira_jupyter._resources",
     "mira_jupyter.store.recorder",
+    "mira_jupyter.session",
     "ipywidgets",
+    "mira_jupyter.ui.choose",
     "mira_jupyter.ui.widget",
     "mira_jupyter.ui.text",
+    "mira_jupyter.engine.complexity",
+    "yaml",
+    "frontmatter",
+    "mira_jupyter.skills",
+    "mira_jupyter.tools.registry",
+    "mira_jupyter.tools.roots",
+    "mira_jupyter.tools.bwrap",
+    "mira_jupyter.tools.commands",
+    "mira_jupyter.tools.command_run",
+    "mira_jupyter.tools.project_scan",
+    "mira_jupyter.tools.repo_tags",
+    "mira_jupyter.tools.repo_graph",
+    "mira_jupyter.tools.repo_map",
     "numpy",
     "pandas",
     "mira_jupyter.store.analytics",
-    "mira_jupyter.tools.registry",
 )
 DISABLE_ENV = "MIRA_NO_WARMUP"
 EXIT_WAIT_SECONDS = 10.0
@@ -65,8 +85,36 @@ def _build_tokenizer() -> None:
     get_encoding()
 
 
+def _probe_sandbox() -> None:
+    # once per process (cached): whether bubblewrap can confine run_tests here, a subprocess
+    from mira_jupyter.tools.bwrap import check_available
+
+    check_available()
+
+
+def _build_prices() -> None:
+    from mira_jupyter.llm.pricing import load_prices
+
+    load_prices()
+
+
+def _build_tool_schemas() -> None:
+    # every request sends every tool's JSON schema; pydantic builds each once, here
+    from mira_jupyter.engine.metatools import orchestrator_tools
+    from mira_jupyter.tools.dispatch import tool_schemas
+    from mira_jupyter.tools.registry import file_tools
+
+    tool_schemas(file_tools())
+    tool_schemas(orchestrator_tools())
+
+
 # Other work worth doing ahead of time (after the imports).
-STEPS: tuple[tuple[str, Callable[[], None]], ...] = (("tokenizer", _build_tokenizer),)
+STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
+    ("tokenizer", _build_tokenizer),
+    ("price table", _build_prices),
+    ("tool schemas", _build_tool_schemas),
+    ("sandbox probe", _probe_sandbox),
+)
 
 
 class Warmup:

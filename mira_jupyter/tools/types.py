@@ -14,6 +14,7 @@ errors once.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import re
@@ -109,6 +110,9 @@ class ToolArgs(BaseModel):
 
 ToolFunction = Callable[[Any, "ToolContext"], "ToolResult"]
 
+# argument model -> its JSON schema (a model's schema never changes once the class exists)
+_SCHEMAS: dict[type[BaseModel], dict[str, Any]] = {}
+
 # what the Chat Completions and Responses APIs accept as a function name
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -124,10 +128,14 @@ class Tool:
     writes: bool = False
 
     def json_schema(self) -> dict[str, Any]:
-        """The argument JSON schema, generated from the pydantic model."""
-        schema = self.args_model.model_json_schema()
-        schema.pop("title", None)
-        return schema
+        """The argument JSON schema, generated from the pydantic model (once per model:
+        pydantic rebuilds it on every call, tens of ms per tool, for every request)."""
+        cached = _SCHEMAS.get(self.args_model)
+        if cached is None:
+            cached = self.args_model.model_json_schema()
+            cached.pop("title", None)
+            _SCHEMAS[self.args_model] = cached
+        return copy.deepcopy(cached)  # a caller may change its copy
 
 
 def signature_model(func: Callable[..., Any]) -> type[BaseModel]:

@@ -51,7 +51,9 @@ def test_the_heavy_imports_are_warmed_after_the_load_ext_cell() -> None:
         assert not missing, missing
         from mira_jupyter.llm import tokens
         assert tokens._encoding is not None, "tokenizer not built"
-        print("warm", sorted(started.timings) == sorted([*warmup.MODULES, "tokenizer"]))
+        steps = [name for name, _ in warmup.STEPS]
+        assert "tokenizer" in steps and "sandbox probe" in steps
+        print("warm", sorted(started.timings) == sorted([*warmup.MODULES, *steps]))
         """
     )
     assert out.split() == ["warm", "True"]
@@ -121,3 +123,38 @@ def test_the_warmup_can_be_turned_off() -> None:
         env={"MIRA_NO_WARMUP": "1"},
     )
     assert out.split() == ["None"]
+
+
+def test_after_the_warmup_a_first_cell_imports_nothing_heavy_and_builds_no_schema() -> None:
+    # what the first cell of a kernel still paid for before: the openai client's ~490
+    # resource modules (imported on first use of client.chat), yaml and frontmatter (skills),
+    # the repo map and command modules, every tool's JSON schema and the bubblewrap probe
+    out = run_python(
+        """
+        import tempfile
+        shell.run_cell("%load_ext mira_jupyter")
+        import mira_jupyter.testing as mt
+        mt.use_script(mt.Script({"gpt-5": [{"text": "hello"}]}))
+        shell.run_line_magic("config", 'Mira.orchestrator_model = "scripted:gpt-5"')
+        shell.run_line_magic("config", 'Mira.executor_model = "scripted:deepseek-chat"')
+        shell.run_line_magic("config", 'Mira.database = ":memory:"')
+        shell.run_line_magic("config", 'Mira.view = "text"')
+        shell.run_line_magic("config", f'Mira.project_root = "{tempfile.mkdtemp()}"')
+        from mira_jupyter.notebook import warmup
+        assert warmup.current().wait(150) and not warmup.current().failures, warmup.current().failures
+        from mira_jupyter.tools import types
+        built = len(getattr(types, "_SCHEMAS", {}))
+        before = set(sys.modules)
+        result = shell.run_cell("%%mira --mode simple\\nsay hello")
+        assert result.success and result.result.status == "completed", result.result
+        heavy = ("openai", "httpx", "duckdb", "pandas", "ipywidgets", "yaml", "frontmatter", "mira_jupyter", "tiktoken", "pydantic")
+        late = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in heavy)
+        print("late", late)
+        print("schemas built late", len(getattr(types, "_SCHEMAS", {})) - built, "warmed", built > 0)
+        from mira_jupyter.tools.bwrap import check_available
+        print("sandbox probed", check_available.cache_info().misses)
+        """,
+        timeout=240,
+    )
+    lines = out.strip().splitlines()[-3:]
+    assert lines == ["late []", "schemas built late 0 warmed True", "sandbox probed 1"], out
