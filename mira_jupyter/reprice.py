@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .core.events import Usage
+from .core.money import stored_usd
 from .store.db import Database, Location
 
 if TYPE_CHECKING:
@@ -33,26 +34,61 @@ ORDER BY c.started_at, c.id
 """
 
 
-def _usage(row: tuple[Any, ...]) -> Usage:
+def _from_columns(counts: dict[str, Any], provider_cost: Any = None) -> Usage:
+    source = counts.get("source")
+    return Usage(
+        input_tokens=counts.get("input_tokens") or 0,
+        cached_input_tokens=counts.get("cached_input_tokens") or 0,
+        output_tokens=counts.get("output_tokens") or 0,
+        reasoning_tokens=counts.get("reasoning_tokens") or 0,
+        source=source if source in ("reported", "estimated") else "estimated",
+        provider_cost_usd=None if provider_cost is None else Decimal(str(provider_cost)),
+    )
+
+
+def _attempt_usage(stored: dict[str, Any]) -> Usage:
+    """One attempt of a retried call: from its provider object, else its stored counts."""
     from .llm.usage import normalize_usage
 
+    raw = stored.get("raw")
+    parsed = normalize_usage(raw) if isinstance(raw, dict) else None
+    if parsed is not None:
+        return parsed
+    return _from_columns(stored, stored.get("provider_cost_usd"))
+
+
+def _usage(row: tuple[Any, ...]) -> Usage:
+    from .llm.usage import normalize_usage
+    from .store.rows import ATTEMPTS_KEY
+
     raw_json, provider_cost = row[12], row[13]
+    raw: Any = None
     if raw_json:
         try:
-            parsed = normalize_usage(json.loads(raw_json))
+            raw = json.loads(raw_json)
         except ValueError:
-            parsed = None
-        if parsed is not None:
-            return parsed.model_copy(update={"output_tokens_upper": row[11]})
-    return Usage(
-        input_tokens=row[6] or 0,
-        cached_input_tokens=row[7] or 0,
-        output_tokens=row[8] or 0,
-        reasoning_tokens=row[9] or 0,
-        source=row[10] if row[10] in ("reported", "estimated") else "estimated",
-        output_tokens_upper=row[11],
-        provider_cost_usd=provider_cost,
-    )
+            raw = None
+    if isinstance(raw, dict) and isinstance(raw.get(ATTEMPTS_KEY), list):
+        # a retried call: each attempt is repriced on its own, as it was priced
+        parts = [_attempt_usage(a) for a in raw[ATTEMPTS_KEY] if isinstance(a, dict)]
+        if parts:
+            total = parts[0]
+            for part in parts[1:]:
+                total = total + part
+            return total.model_copy(
+                update={"attempts": parts, "output_tokens_upper": row[11]}
+            )
+    parsed = normalize_usage(raw) if isinstance(raw, dict) else None
+    if parsed is not None:
+        return parsed.model_copy(update={"output_tokens_upper": row[11]})
+    columns = {
+        "input_tokens": row[6],
+        "cached_input_tokens": row[7],
+        "output_tokens": row[8],
+        "reasoning_tokens": row[9],
+        "source": row[10],
+    }
+    return _from_columns(columns, provider_cost).model_copy(update={"output_tokens_upper": row[11]})
 
 
 def _key(row: tuple[Any, ...], by: str) -> Any:
@@ -107,7 +143,8 @@ def reprice(
         else:
             group["unpriced_old"] += 1
         if new.priced:
-            group["new"] += new.total_usd
+            # at the log's precision, as the old cost was stored: the same table gives delta 0
+            group["new"] += stored_usd(new.total_usd)
         else:
             group["unpriced_new"] += 1
         if row[17]:

@@ -35,6 +35,9 @@ class Usage(BaseModel):
     call, or a stream without a usage report): the output may be as large as that.
     ``raw`` is the provider's usage object exactly as received (kept for repricing), and
     ``provider_cost_usd`` the cost the provider itself reported (OpenRouter ``usage.cost``).
+    A retried call keeps each attempt's own usage in ``attempts`` (the fields above are
+    their sums, ``provider_cost_usd`` the sum of what the attempts that reported one were
+    charged): each attempt is priced, and repriced, on its own.
     """
 
     input_tokens: int = 0
@@ -45,6 +48,7 @@ class Usage(BaseModel):
     output_tokens_upper: int | None = None
     raw: dict[str, Any] | None = None
     provider_cost_usd: Decimal | None = None
+    attempts: list[Usage] | None = None
 
     @property
     def bounded(self) -> bool:

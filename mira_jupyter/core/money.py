@@ -5,26 +5,45 @@ else in another. Amounts of a tenth of a cent or more get four decimals (``$0.01
 ``$1,234.5000``); smaller ones get as many decimals as their first two significant digits
 need (``$0.00015``, ``$0.000000000001``), so a non-zero amount never reads as zero. Huge
 amounts are written out in full with thousands separators, never in exponent notation.
-Every result matches the notebooks' sanitizer pattern ``\\$[\\d,]*\\.\\d+``.
+Every amount matches the notebooks' sanitizer pattern ``\\$[\\d,]*\\.\\d+``. NaN and
+infinity are not amounts: they read "unknown amount (NaN)" and never a dollar figure.
+
+The log keeps dollars as DECIMAL(18, 9); `stored_usd` rounds a cost up to that precision,
+so a call that cost $1e-12 is stored as $0.000000001, never as free.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from .events import Cost
 
 _FOUR_PLACES_FROM = Decimal("0.001")
+# the log's money columns are DECIMAL(18, 9)
+STORED_QUANTUM = Decimal("1e-9")
+
+
+def stored_usd(value: Decimal | None) -> Decimal | None:
+    """`value` at the log's precision, rounded up: a non-zero cost is never stored as $0."""
+    if value is None:
+        return None
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise ValueError(f"a cost of {value} cannot be stored")
+    with localcontext() as context:
+        context.prec = 40
+        return amount.quantize(STORED_QUANTUM, rounding=ROUND_CEILING)
 
 
 def usd(value: Decimal | float | int | str) -> str:
     """An amount of dollars, honest at any size: ``$0.0123``, ``$0.00015``, ``-$2.0000``."""
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return f"${value}"
+    except (InvalidOperation, ValueError, TypeError):
+        return f"unknown amount ({str(value)[:40]})"
     if not amount.is_finite():
-        return f"${amount}"
+        # NaN or infinity is a bug upstream, never a price: say so, in no dollar format
+        return f"unknown amount ({'NaN' if amount.is_nan() else 'infinite'})"
     if amount == 0:
         return "$0.0000"
     sign, amount = ("-" if amount < 0 else ""), abs(amount)

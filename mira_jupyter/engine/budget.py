@@ -18,12 +18,18 @@ from decimal import Decimal
 from ..core.cancel import OperationCancelled
 from ..core.errors import OperationEnding
 
-# Until a model has reported a usage, its prompt is reserved at this multiple of our own
-# tokenizer's count or at the prompt's UTF-8 byte count, whichever is larger (a byte-level
-# tokenizer never makes more tokens than bytes), and only one call to it is in flight at a
-# time: the others wait for that first reply, so no two calls can both be wrong about how
-# the provider counts. Afterwards prompts are reserved at the largest reported/estimated
-# ratio seen for the model in this session, plus 2%.
+# A prompt is always reserved at this multiple of our own tokenizer's count or at the
+# prompt's UTF-8 byte count, whichever is larger (a byte-level tokenizer never makes more
+# tokens than bytes), or at the largest reported/estimated ratio seen for the model in this
+# session plus 2% if a provider ever counted more than that. What a first reply taught is
+# never trusted to stay true: the byte bound holds for any later reply as well.
+#
+# Calls of a model go one at a time (the others wait for the reply in flight) until it has
+# replied once in this session, and for the rest of the session once its terms are not a
+# true bound: its provider states its own cost (OpenRouter usage.cost, which may change
+# from one call to the next), or one of its calls was billed more than its reservation.
+# So at most one call per model can be billed more than was reserved for it, and the
+# operation it belongs to stops after it.
 DEFAULT_INPUT_MARGIN = 1.35
 # How long a call waits for other calls' reservations to settle before giving up. A call
 # that would fit once the in-flight calls are settled waits instead of failing at once.
@@ -56,12 +62,23 @@ class SessionSpend:
         self._input_ratios: dict[str, float] = {}
         self._cost_ratios: dict[str, Decimal] = {}  # provider-reported cost / table cost
         self._known: set[str] = set()  # models a reply has come back from (learned or not)
-        self._probing: set[str] = set()  # models whose first call is in flight
+        self._probing: set[str] = set()  # models with a call in flight that others wait for
+        self._one_at_a_time: set[str] = set()  # models whose reservations are not a true bound
 
     def learned(self, model_id: str) -> bool:
         """Whether a reply of `model_id` has told us how its provider counts prompts."""
         with self.lock:
             return model_id in self._known
+
+    def one_at_a_time(self, model_id: str) -> bool:
+        """Whether `model_id`'s calls wait for each other (see DEFAULT_INPUT_MARGIN)."""
+        with self.lock:
+            return model_id not in self._known or model_id in self._one_at_a_time
+
+    def distrust(self, model_id: str) -> None:
+        """`model_id` was billed beyond what was reserved: its calls go one at a time."""
+        with self.lock:
+            self._one_at_a_time.add(model_id)
 
     def input_margin(self, model_id: str) -> float | None:
         """Multiple of our token count to reserve for `model_id`'s prompt; None until a
@@ -86,6 +103,8 @@ class SessionSpend:
         with self.lock:
             ratio = reported / table
             self._cost_ratios[model_id] = max(ratio, self._cost_ratios.get(model_id, Decimal(0)))
+            # the next call's price may differ again: no reservation bounds it for sure
+            self._one_at_a_time.add(model_id)
 
     def cost_margin(self, model_id: str) -> Decimal:
         """Multiple of the table price to reserve for `model_id` (1 unless its provider
@@ -205,14 +224,18 @@ class OperationBudget:
                 if not accounts:
                     return Reservation(Decimal(0), want_tokens)
                 probe = None
-                if model_id is not None and not self.session.learned(model_id):
+                if model_id is not None and self.session.one_at_a_time(model_id):
                     if model_id in self.session._probing:
                         if cancelled():
                             raise OperationCancelled("cancelled by user")
                         self.session.lock.wait(0.25)
                         continue
                     probe = model_id
-                elif model_id is not None and terms_once_learned is not None:
+                if (
+                    model_id is not None
+                    and self.session.learned(model_id)
+                    and terms_once_learned is not None
+                ):
                     fixed, per_output_token = terms_once_learned()
                 room = min(a.room() for a in accounts)  # type: ignore[type-var]
                 tokens = self._tokens_that_fit(room, fixed, per_output_token, want_tokens)
@@ -254,6 +277,9 @@ class OperationBudget:
                 self.session._probing.discard(reservation.probe)
             for account in reservation.accounts:
                 account.reserved -= reservation.amount
+            if not Decimal(charged).is_finite():
+                # a bug upstream, never a price: the call keeps what was reserved for it
+                charged = reservation.amount
             # both always count what was spent, capped or not (a cap set later sees it)
             self._account.spent += charged
             self.session._account.spent += charged

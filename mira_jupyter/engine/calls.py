@@ -275,17 +275,18 @@ class CallRunner:
 
                 raise UnpricedModel(unpriced_message(model.model_id))
             return Reservation(Decimal(0), cap), prompt_tokens  # uncounted, by the user's choice
-        # the provider's tokenizer may count more than ours: until its first reply says how
-        # much, the prompt is reserved at its byte count (no byte-level tokenizer makes more
-        # tokens than bytes) and that call goes alone; then at the learned ratio
-        first_call_input = max(
+        # the provider's tokenizer may count more than ours, and differently from one call
+        # to the next: the prompt is always reserved at its byte count (no byte-level
+        # tokenizer makes more tokens than bytes), or at the largest ratio a reply of this
+        # model has shown, if a provider ever counted even more than that
+        byte_bound = max(
             math.ceil(prompt_tokens * DEFAULT_INPUT_MARGIN),
             self.tokens.count_prompt_bytes(messages, tools),
         )
 
         def input_usd() -> Decimal:
             margin = self.session.input_margin(model.model_id)
-            upper = first_call_input if margin is None else math.ceil(prompt_tokens * margin)
+            upper = byte_bound if margin is None else max(byte_bound, math.ceil(prompt_tokens * margin))
             return upper * price.input
 
         per_output = max(price.output, price.reasoning or price.output)
@@ -349,9 +350,13 @@ class CallRunner:
         then was cancelled or cut, or that ended without a usage report, may have produced
         hidden reasoning tokens the client never saw.
         """
+        from ..llm.usage import inconsistency
+
         reached = usage.input_tokens > 0 or usage.output_tokens > 0 or usage.source == "estimated"
         if not reached or (status == "ok" and usage.source == "reported"):
             return usage
+        if status == "ok" and inconsistency(usage.raw) is not None:
+            return usage  # counted, if contradictory: already read at its dearest
         if usage.input_tokens == 0:
             # cut before any token but after sending: the prompt was still read
             usage = usage.model_copy(update={"input_tokens": call.prompt_tokens, "source": "estimated"})
@@ -361,20 +366,33 @@ class CallRunner:
         return usage.model_copy(update={"output_tokens_upper": max(limit, usage.output_tokens)})
 
     def _say_if_untrusted(self, fields: dict[str, Any], usage: Usage) -> None:
-        """One notice per operation when a provider's usage object was nonsense."""
-        from ..llm.usage import untrusted_reason
+        """One notice per operation when a provider's usage object was nonsense or
+        contradicted itself."""
+        from ..llm.usage import inconsistency, untrusted_reason
 
         reason = untrusted_reason(usage.raw)
-        if reason is None or self._said_untrusted:
+        if reason is not None:
+            what = (
+                f"an impossible usage ({reason[:80]}): the call is counted from our own "
+                "estimate instead, marked estimated"
+            )
+        else:
+            reason = inconsistency(usage.raw)
+            if reason is None:
+                return
+            what = (
+                f"a usage that contradicts itself ({reason[:120]}): the call is counted at "
+                "the dearer consistent reading, marked estimated"
+            )
+        if self._said_untrusted:
             return
         self._said_untrusted = True
         self.bus.emit(
             Notice(
                 operation_id=self.operation_id,
                 level="warning",
-                message=f"{fields['provider']}:{fields['model']} reported an impossible usage "
-                f"({reason[:80]}): the call is counted from our own estimate instead, marked "
-                "estimated, and the provider's object is kept with it (raw_usage_json)",
+                message=f"{fields['provider']}:{fields['model']} reported {what}, and the "
+                "provider's object is kept with it (raw_usage_json)",
             )
         )
 
@@ -408,6 +426,12 @@ class CallRunner:
         if cost.source == "provider" and usage.provider_cost_usd is not None:
             table = cost.input_usd + cost.cached_input_usd + cost.output_usd
             self.session.observe_cost(model_id, usage.provider_cost_usd, table)
+        if usage.provider_cost_usd is not None or (
+            call.reservation.accounts and charged > call.reservation.amount
+        ):
+            # billed by the provider's own figure, or beyond what was reserved: no
+            # reservation is a sure bound for this model any more, its calls go one at a time
+            self.session.distrust(model_id)
         if usage.source == "reported" and call.prompt_tokens > 0 and usage.input_tokens > 0:
             self.session.observe_input(model_id, usage.input_tokens, call.prompt_tokens)
         elif status == "ok":

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..core.cancel import CancelToken
@@ -457,12 +458,26 @@ def _nonzero(usage: Usage) -> bool:
 
 
 def _combined(earlier: Usage | None, usage: Usage) -> Usage:
-    """`usage` plus the estimate of earlier attempts; the last attempt's raw object is kept."""
+    """`usage` plus that of the earlier attempts, each attempt kept in ``attempts``.
+
+    Every attempt that reached the model may be billed: its own usage (and the provider's
+    own cost for it, OpenRouter ``usage.cost``) is kept, so that it is priced, budgeted and
+    repriced as what it was. ``raw`` stays the last attempt's object.
+    """
     if earlier is None:
         return usage
-    total = earlier + usage
-    # a provider-reported cost covers only the last attempt: price the whole from the table
-    return total.model_copy(update={"raw": usage.raw})
+    parts = [*(earlier.attempts or [earlier]), usage]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    reported = [p.provider_cost_usd for p in parts if p.provider_cost_usd is not None]
+    return total.model_copy(
+        update={
+            "raw": usage.raw,
+            "provider_cost_usd": sum(reported, Decimal(0)) if reported else None,
+            "attempts": [p.model_copy(update={"attempts": None}) for p in parts],
+        }
+    )
 
 
 def _with_attempts(error: ModelError, attempts: int, usage: Usage | None = None) -> ModelError:

@@ -192,6 +192,9 @@ def _read_json(path: Path) -> tuple[dict[str, Any], bytes]:
         raise ValueError(f"price file {path} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"price file {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        # json.loads recurses once per level: a hostile or broken file must not crash us
+        raise ValueError(f"price file {path} is nested too deeply to be a price table") from None
     if not isinstance(data, dict):
         raise ValueError(f"price file {path} must hold a JSON object")
     return data, raw
@@ -230,11 +233,14 @@ def _build(path: Path | None) -> PriceTable:
             models[name] = merged
         digest = hashlib.sha256(raw).hexdigest()[:12]
         version = f"{version}+user:{user.get('version', 'unversioned')}:sha256:{digest}"
+    where = f"price file {path}: " if path is not None else ""
     for name, entry in models.items():
         try:
             _validate(entry)
+        except RecursionError:
+            raise ValueError(f"{where}price entry {name!r} is nested too deeply to be a price") from None
         except (ValueError, ArithmeticError, TypeError) as exc:
-            raise ValueError(f"price entry {name!r}: {exc}") from None
+            raise ValueError(f"{where}price entry {name!r}: {exc}") from None
     return PriceTable(version=version, source=source, fetched=fetched, models=models)
 
 
@@ -258,34 +264,26 @@ def load_prices(path: str | os.PathLike[str] | None = None) -> PriceTable:
     return table
 
 
-def _cost(price: ModelPrice | None, usage: Usage, version: str) -> Cost:
+def _components(price: ModelPrice | None, usage: Usage, version: str) -> Cost:
+    """The table cost of `usage`'s counted tokens (no upper bound, no provider figure)."""
     if price is None:
         return Cost(price_version=version, priced=False)
     # cached is a subset of input and reasoning a subset of output: bill each token once
     cached = min(max(usage.cached_input_tokens, 0), max(usage.input_tokens, 0))
     uncached = max(usage.input_tokens - cached, 0)
-
-    def output_usd(output: int) -> Decimal:
-        output = max(output, 0)
-        if price.reasoning is None:
-            return output * price.output
+    output = max(usage.output_tokens, 0)
+    if price.reasoning is None:
+        output_usd = output * price.output
+    else:
         reasoning = min(max(usage.reasoning_tokens, 0), output)
-        return (output - reasoning) * price.output + reasoning * price.reasoning
-
-    cost = Cost(
+        output_usd = (output - reasoning) * price.output + reasoning * price.reasoning
+    return Cost(
         input_usd=uncached * price.input,
         cached_input_usd=cached * price.cached_input,
-        output_usd=output_usd(usage.output_tokens),
+        output_usd=output_usd,
         price_version=version,
         priced=True,
     )
-    if usage.output_tokens_upper is not None:
-        upper_output = max(usage.output_tokens_upper, usage.output_tokens)
-        # the hidden part may be reasoning: bill it at the dearer of the two output rates
-        rate = max(price.output, price.reasoning or price.output)
-        extra = (upper_output - max(usage.output_tokens, 0)) * rate
-        cost = cost.model_copy(update={"upper_usd": cost.total_usd + extra})
-    return cost
 
 
 def _with_provider_cost(cost: Cost, usage: Usage) -> Cost:
@@ -299,15 +297,32 @@ def _with_provider_cost(cost: Cost, usage: Usage) -> Cost:
     )
 
 
+def _with_upper(cost: Cost, price: ModelPrice | None, usage: Usage) -> Cost:
+    """Add the upper bound of a call whose output the client could not fully see."""
+    if price is None or usage.output_tokens_upper is None:
+        return cost
+    upper_output = max(usage.output_tokens_upper, usage.output_tokens)
+    # the hidden part may be reasoning: bill it at the dearer of the two output rates
+    rate = max(price.output, price.reasoning or price.output)
+    extra = (upper_output - max(usage.output_tokens, 0)) * rate
+    return cost.model_copy(update={"upper_usd": cost.total_usd + extra})
+
+
 def cost_of(
     usage: Usage, model_id: str, *, prices: PriceTable | None = None, at: datetime | None = None
 ) -> Cost:
     """Exact cost of `usage` on `model_id` at instant `at`; unknown models are unpriced.
 
-    A provider-reported cost (OpenRouter ``usage.cost``) is used as the total when present.
+    A provider-reported cost (OpenRouter ``usage.cost``) is used as the total when present;
+    a retried call is the sum of its attempts, each priced on its own (so an attempt the
+    provider charged for counts at the provider's figure, another at the table's).
     """
     table = prices or load_prices()
-    return _with_provider_cost(_cost(table.lookup(model_id, at), usage, table.version), usage)
+    price = table.lookup(model_id, at)
+    cost = Cost()
+    for part in usage.attempts or [usage]:
+        cost = cost + _with_provider_cost(_components(price, part, table.version), part)
+    return _with_upper(cost, price, usage)
 
 
 def estimate_cost(

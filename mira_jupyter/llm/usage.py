@@ -60,7 +60,7 @@ def _plain(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-safe copy of the provider's usage object (what gets stored)."""
     try:
         return json.loads(json.dumps(raw, default=str))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return {"unserialisable": repr(raw)[:2000]}
 
 
@@ -91,15 +91,48 @@ def untrusted_reason(raw: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def _parse(raw: Mapping[str, Any]) -> Usage:
+def _read(raw: Mapping[str, Any]) -> tuple[Usage, list[str]]:
+    """The usage `raw` reports and how it contradicts itself (read the dear way)."""
+    problems: list[str] = []
     if "prompt_tokens" in raw or "completion_tokens" in raw:
-        return _chat_completions(raw)
+        return _chat_completions(raw, problems), problems
     if "input_tokens" in raw or "output_tokens" in raw:
-        return _responses(raw)
+        return _responses(raw, problems), problems
     raise _Nonsense("no token counts")
 
 
-def _chat_completions(raw: Mapping[str, Any]) -> Usage:
+def _parse(raw: Mapping[str, Any]) -> Usage:
+    """The usage `raw` reports; an inconsistent one read at its dearest consistent reading
+    and marked ``estimated`` (`inconsistency` says why)."""
+    return _read(raw)[0]
+
+
+def _consistent(
+    prompt: int, cached: int, completion: int, reasoning: int, problems: list[str]
+) -> Usage:
+    """A `Usage` whose parts fit in their totals, reading a contradiction the dear way.
+
+    A subset larger than its total (cached > prompt, reasoning > completion) has two
+    readings: the subset is wrong (clamp it) or the total excludes it (add them). The
+    second always costs more, so it is the one taken: a provider's bug must not make a
+    call cheaper than it may have been billed.
+    """
+    if cached > prompt:
+        problems.append(f"cached {cached:,} > prompt {prompt:,}")
+        prompt += cached
+    if reasoning > completion:
+        problems.append(f"reasoning {reasoning:,} > completion {completion:,}")
+        completion += reasoning
+    return Usage(
+        input_tokens=prompt,
+        cached_input_tokens=cached,
+        output_tokens=completion,
+        reasoning_tokens=reasoning,
+        source="estimated" if problems else "reported",
+    )
+
+
+def _chat_completions(raw: Mapping[str, Any], problems: list[str]) -> Usage:
     prompt = _count(raw, "prompt_tokens", required=True)
     completion = _count(raw, "completion_tokens", required=True)
     cached = _count(_details(raw, "prompt_tokens_details"), "cached_tokens")
@@ -107,36 +140,42 @@ def _chat_completions(raw: Mapping[str, Any]) -> Usage:
         hit = _count(raw, "prompt_cache_hit_tokens")
         if "prompt_cache_miss_tokens" in raw:
             miss = _count(raw, "prompt_cache_miss_tokens")
+            # DeepSeek bills exactly these two parts; when they do not add up to the
+            # prompt, the uncounted rest is billed as misses (the dearer reading)
             if hit + miss != prompt:
-                log.warning(
-                    "DeepSeek usage inconsistent: hit %d + miss %d != prompt %d", hit, miss, prompt
+                problems.append(
+                    f"prompt_cache_hit_tokens {hit:,} + prompt_cache_miss_tokens {miss:,} "
+                    f"!= prompt_tokens {prompt:,}"
                 )
-            # DeepSeek bills exactly these two parts, whatever prompt_tokens says
-            prompt = hit + miss
-        cached = hit
+            prompt = max(prompt, hit + miss)
+            cached = min(hit, prompt - miss)
+        else:
+            cached = hit
     reasoning = _count(_details(raw, "completion_tokens_details"), "reasoning_tokens")
     if not reasoning:
         # some OpenAI-compatible servers report it at the top level
         reasoning = _count(raw, "reasoning_tokens")
-    return Usage(
-        input_tokens=prompt,
-        cached_input_tokens=min(cached, prompt),
-        output_tokens=completion,
-        reasoning_tokens=min(reasoning, completion),
-    )
+    return _consistent(prompt, cached, completion, reasoning, problems)
 
 
-def _responses(raw: Mapping[str, Any]) -> Usage:
+def _responses(raw: Mapping[str, Any], problems: list[str]) -> Usage:
     prompt = _count(raw, "input_tokens", required=True)
     completion = _count(raw, "output_tokens", required=True)
     cached = _count(_details(raw, "input_tokens_details"), "cached_tokens")
     reasoning = _count(_details(raw, "output_tokens_details"), "reasoning_tokens")
-    return Usage(
-        input_tokens=prompt,
-        cached_input_tokens=min(cached, prompt),
-        output_tokens=completion,
-        reasoning_tokens=min(reasoning, completion),
-    )
+    return _consistent(prompt, cached, completion, reasoning, problems)
+
+
+def inconsistency(raw: Mapping[str, Any] | None) -> str | None:
+    """How a provider's usage object contradicts itself (None when it does not, or is
+    nonsense: `untrusted_reason` says that)."""
+    if not raw or not isinstance(raw, Mapping):
+        return None
+    try:
+        _, problems = _read(raw)
+    except _Nonsense:
+        return None
+    return "; ".join(problems) or None
 
 
 def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..core import hooks
+from ..core.money import stored_usd
 from . import journal
 from .rows import apply_events
 from .session import pid_alive, this_host
@@ -98,10 +99,10 @@ def estimate_interrupted_calls(con: duckdb.DuckDBPyConnection, op_id: str) -> in
             [
                 usage.input_tokens,
                 usage.output_tokens,
-                str(cost.input_usd),
-                str(cost.cached_input_usd),
-                str(cost.output_usd),
-                str(cost.total_usd),
+                str(stored_usd(cost.input_usd)),
+                str(stored_usd(cost.cached_input_usd)),
+                str(stored_usd(cost.output_usd)),
+                str(stored_usd(cost.total_usd)),
                 cost.price_version,
                 cost.priced,
                 CALL_INTERRUPTED,

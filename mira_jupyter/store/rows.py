@@ -28,6 +28,7 @@ from mira_jupyter.core.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
+from mira_jupyter.core.money import stored_usd
 
 from .batch import FILL, SET, START, RowChanges
 from .journal import Pending
@@ -141,8 +142,8 @@ def _operation_finished(out: RowChanges, e: OperationFinished, writer: SessionIn
         "reasoning_tokens": e.usage.reasoning_tokens,
         "usage_source": e.usage.source,
         # an operation whose calls were all unpriced has no known cost: NULL, never $0.00
-        "cost_usd": e.cost.total_usd if e.cost.priced or e.cost.total_usd else None,
-        "cost_upper_usd": e.cost.upper_usd,
+        "cost_usd": stored_usd(e.cost.total_usd) if e.cost.priced or e.cost.total_usd else None,
+        "cost_upper_usd": stored_usd(e.cost.upper_usd),
         "routing_savings_usd": e.routing_savings_usd,
         "priced": e.cost.priced,
     }
@@ -238,16 +239,17 @@ def _llm_call_finished(out: RowChanges, e: LLMCallFinished, writer: SessionInfo 
         "reasoning_tokens": e.usage.reasoning_tokens,
         "usage_source": e.usage.source,
         "output_tokens_upper": e.usage.output_tokens_upper,
-        "raw_usage_json": None if e.usage.raw is None else _dumps(e.usage.raw),
-        "provider_cost_usd": e.usage.provider_cost_usd,
-        # an unpriced call's cost is unknown: NULL, so no sum can turn it into $0.00
-        "cost_input_usd": e.cost.input_usd if e.cost.priced else None,
-        "cost_cached_input_usd": e.cost.cached_input_usd if e.cost.priced else None,
-        "cost_output_usd": e.cost.output_usd if e.cost.priced else None,
-        "cost_total_usd": e.cost.total_usd if e.cost.priced else None,
-        "cost_upper_usd": e.cost.upper_usd,
+        "raw_usage_json": _raw_usage_json(e.usage),
+        "provider_cost_usd": stored_usd(e.usage.provider_cost_usd),
+        # an unpriced call's cost is unknown: NULL, so no sum can turn it into $0.00;
+        # costs are rounded up to the column's precision, so none becomes free
+        "cost_input_usd": stored_usd(e.cost.input_usd) if e.cost.priced else None,
+        "cost_cached_input_usd": stored_usd(e.cost.cached_input_usd) if e.cost.priced else None,
+        "cost_output_usd": stored_usd(e.cost.output_usd) if e.cost.priced else None,
+        "cost_total_usd": stored_usd(e.cost.total_usd) if e.cost.priced else None,
+        "cost_upper_usd": stored_usd(e.cost.upper_usd),
         "cost_source": e.cost.source if e.cost.priced else None,
-        "orchestrator_equivalent_usd": e.orchestrator_equivalent_usd,
+        "orchestrator_equivalent_usd": stored_usd(e.orchestrator_equivalent_usd),
         "price_version": e.cost.price_version,
         "priced": e.cost.priced,
         "finish_reason": e.finish_reason,
@@ -255,6 +257,29 @@ def _llm_call_finished(out: RowChanges, e: LLMCallFinished, writer: SessionInfo 
         "error": e.error,
     }
     out.change("llm_calls", values)
+
+
+# the key of a retried call's raw usage: one entry per attempt (no provider object has it)
+ATTEMPTS_KEY = "mira_attempts"
+
+
+def _raw_usage_json(usage: Any) -> str | None:
+    """The provider's usage object; for a retried call, every attempt's own usage."""
+    if not usage.attempts:
+        return None if usage.raw is None else _dumps(usage.raw)
+    attempts = [
+        {
+            "raw": part.raw,
+            "input_tokens": part.input_tokens,
+            "cached_input_tokens": part.cached_input_tokens,
+            "output_tokens": part.output_tokens,
+            "reasoning_tokens": part.reasoning_tokens,
+            "source": part.source,
+            "provider_cost_usd": None if part.provider_cost_usd is None else str(part.provider_cost_usd),
+        }
+        for part in usage.attempts
+    ]
+    return _dumps({ATTEMPTS_KEY: attempts})
 
 
 def _tool_call_started(out: RowChanges, e: ToolCallStarted, writer: SessionInfo | None) -> None:

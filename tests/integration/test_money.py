@@ -240,7 +240,7 @@ def test_raw_usage_and_openrouter_cost_are_stored_and_the_provider_cost_is_the_t
 
 def test_deepseek_hit_miss_parts_are_billed_as_reported(project):
     usage = {
-        "prompt_tokens": 5_000,  # disagrees with its parts: DeepSeek bills the parts
+        "prompt_tokens": 4_000,
         "completion_tokens": 100,
         "prompt_cache_hit_tokens": 3_000,
         "prompt_cache_miss_tokens": 1_000,
@@ -250,9 +250,26 @@ def test_deepseek_hit_miss_parts_are_billed_as_reported(project):
     op = session.run("what is this?")
     session.close()
     assert (op.usage.input_tokens, op.usage.cached_input_tokens) == (4_000, 3_000)
+    assert op.usage.source == "reported"
     assert op.cost.total_usd == 1_000 * D("2.8e-7") + 3_000 * D("2.8e-8") + 100 * D("4.2e-7")
     (row,) = logged_calls(session)
     assert json.loads(row["raw_usage_json"])["prompt_cache_miss_tokens"] == 1_000
+
+
+def test_deepseek_parts_that_disagree_with_the_prompt_are_billed_the_dear_way(project):
+    usage = {
+        "prompt_tokens": 5_000,  # disagrees with its parts: the 1,000 uncounted are misses
+        "completion_tokens": 100,
+        "prompt_cache_hit_tokens": 3_000,
+        "prompt_cache_miss_tokens": 1_000,
+    }
+    mt.use_script(mt.Script({EXEC: [{"text": "hi", "usage": usage}]}))
+    session = session_for(project, f"scripted:{EXEC}")
+    op = session.run("what is this?")
+    session.close()
+    assert (op.usage.input_tokens, op.usage.cached_input_tokens) == (5_000, 3_000)
+    assert op.usage.source == "estimated"
+    assert op.cost.total_usd == 2_000 * D("2.8e-7") + 3_000 * D("2.8e-8") + 100 * D("4.2e-7")
 
 
 def test_reprice_shows_old_against_new_without_touching_the_stored_rows(shell, tmp_path):

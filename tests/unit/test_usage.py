@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
-from mira_jupyter.llm.usage import estimate_usage, normalize_usage, resolve_usage
+from mira_jupyter.llm.usage import estimate_usage, inconsistency, normalize_usage, resolve_usage
 
 
 def test_openai_shape_with_cache_and_reasoning():
@@ -72,22 +70,23 @@ def test_deepseek_reasoner_reasoning_tokens():
     assert usage is not None and usage.reasoning_tokens == 250 and usage.cached_input_tokens == 0
 
 
-def test_deepseek_inconsistent_split_is_logged_and_parts_trusted(caplog):
-    with caplog.at_level(logging.WARNING):
-        usage = normalize_usage(
-            {
-                "prompt_tokens": 100,
-                "completion_tokens": 1,
-                "prompt_cache_hit_tokens": 80,
-                "prompt_cache_miss_tokens": 40,
-            }
-        )
+def test_deepseek_inconsistent_split_is_read_the_dear_way_and_marked():
+    raw = {
+        "prompt_tokens": 100,
+        "completion_tokens": 1,
+        "prompt_cache_hit_tokens": 80,
+        "prompt_cache_miss_tokens": 40,
+    }
+    usage = normalize_usage(raw)
     assert usage is not None
     assert usage.input_tokens == 120 and usage.cached_input_tokens == 80
-    assert "inconsistent" in caplog.text
+    assert usage.source == "estimated"
+    assert "80 + prompt_cache_miss_tokens 40 != prompt_tokens 100" in inconsistency(raw)
 
 
-def test_subsets_clamped_to_totals():
+def test_subsets_above_their_totals_are_read_as_excluded_from_them():
+    # the dearer of the two readings: the totals left the subsets out (never: the
+    # subsets are wrong, which would bill 50 cached prompt tokens as 10)
     usage = normalize_usage(
         {
             "prompt_tokens": 10,
@@ -97,7 +96,14 @@ def test_subsets_clamped_to_totals():
         }
     )
     assert usage is not None
-    assert usage.cached_input_tokens == 10 and usage.reasoning_tokens == 5
+    assert (usage.input_tokens, usage.cached_input_tokens) == (60, 50)
+    assert (usage.output_tokens, usage.reasoning_tokens) == (14, 9)
+    assert usage.source == "estimated"
+
+
+def test_consistent_usage_is_reported():
+    raw = {"prompt_tokens": 10, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 4}}
+    assert normalize_usage(raw).source == "reported" and inconsistency(raw) is None
 
 
 def test_junk_values_are_not_trusted_and_fall_back_to_an_estimate():
