@@ -23,6 +23,8 @@ Scenarios:
   router-cost  an OpenRouter-style provider whose usage.cost is 4x the table price (billed
                as reported); 4 operations at once, session budget $0.50, greedy model on
                anthropic/claude-sonnet-4.5 ($3 / $15 per million)
+  retries      every other request is billed in full and then cut before [DONE], so the
+               client retries it; 4 operations at once, session budget $0.50, greedy model
   shift-tokens-Nx  the provider counts prompts like tiktoken in its first reply, then N times
                more (2.5x, 4x, 20x): what the first reply taught is wrong for the later
                calls; 4 large-prompt operations at once, session budget $0.30. This prompt
@@ -244,6 +246,26 @@ def shift_cost(root: Path, factor: int) -> tuple[Decimal, Decimal, int, Decimal]
     return bill.total, budget, bill.requests, bill.largest
 
 
+def retries(root: Path) -> tuple[Decimal, Decimal, int, Decimal]:
+    bill, budget, lock, seen = Bill(), Decimal("0.50"), threading.Lock(), [0]
+
+    def respond(record: mt.RecordedRequest) -> dict:
+        prompt = count_message_tokens(record.messages, record.body.get("tools"))
+        output = limit_of(record) or 4_096
+        bill.add(prompt, output)
+        usage = {"prompt_tokens": prompt, "completion_tokens": output}
+        with lock:
+            seen[0] += 1
+            cut = seen[0] % 2 == 1
+        if cut:  # billed in full, then the connection drops before [DONE]: retried
+            return {"text": "", "usage": usage, "fault": "cut", "after_chunks": 3}
+        return {"text": "done", "usage": usage}
+
+    eng = engine(root, respond, str(budget))
+    at_once(eng, [f"question {i}?" for i in range(4)], RunOptions(mode="simple", reasoning="low"))
+    return bill.total, budget, bill.requests, bill.largest
+
+
 SCENARIOS = {
     "concurrent": concurrent,
     "plan+run": plan_and_run,
@@ -253,6 +275,7 @@ SCENARIOS = {
     "tokenizer-5x": lambda root: tokenizer(root, 5.0),
     "tokenizer-20x": lambda root: tokenizer(root, 20.0),
     "router-cost": router_cost,
+    "retries": retries,
     "shift-tokens-2.5x": lambda root: shift_tokens(root, 2.5),
     "shift-tokens-4x": lambda root: shift_tokens(root, 4.0),
     "shift-tokens-20x": lambda root: shift_tokens(root, 20.0),

@@ -267,6 +267,22 @@ class OperationBudget:
         fit = int((room - fixed) / per_output_token)
         return fit if want is None else min(want, fit)
 
+    def extend(self, reservation: Reservation, amount: Decimal, describe: Callable[[str, Decimal, Decimal, Decimal, Decimal], str]) -> None:
+        """Reserve `amount` more for the same call (a retry resends a billed request), or
+        raise BudgetExceeded: each attempt that reaches the model may cost its own worst case."""
+        with self.session.lock:
+            if not reservation.accounts or reservation.settled:
+                return
+            room = min(a.room() for a in reservation.accounts)  # type: ignore[type-var]
+            if room < amount:
+                tightest = min(reservation.accounts, key=lambda a: a.room())  # type: ignore[arg-type,return-value]
+                raise BudgetExceeded(
+                    describe(tightest.name, tightest.cap, tightest.spent, tightest.reserved, amount)  # type: ignore[arg-type]
+                )
+            for account in reservation.accounts:
+                account.reserved += amount
+            reservation.amount += amount
+
     def settle(self, reservation: Reservation, charged: Decimal) -> None:
         """Replace the reservation by what the call is charged (its cost or upper bound)."""
         with self.session.lock:

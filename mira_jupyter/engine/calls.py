@@ -27,7 +27,15 @@ from ..core.events import (
 from ..core.ids import new_id
 from ..core.money import usd
 from ..llm.capabilities import normalize_effort, output_token_cap
-from ..llm.types import ChatModel, ChatResponse, Message, ModelCallCancelled, ModelError
+from ..llm.types import (
+    RETRY_GATE,
+    ChatModel,
+    ChatResponse,
+    Message,
+    ModelCallCancelled,
+    ModelError,
+    RetryRefused,
+)
 from .budget import DEFAULT_INPUT_MARGIN, BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
 from .output_cap import output_allowance
@@ -195,6 +203,7 @@ class CallRunner:
             started_at=started,
         )
         call = _InFlight(model, reservation, prompt_tokens, level)
+        gate = RETRY_GATE.set(self._retry_gate(model, reservation) if reservation.accounts else None)
         try:
             # tool_choice only when set: a model wrapper that never steers need not know it
             steer = {"tool_choice": tool_choice} if tool_choice is not None and tools else {}
@@ -207,6 +216,9 @@ class CallRunner:
                 max_tokens=max_tokens,
                 **steer,
             )
+        except RetryRefused as exc:
+            self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
+            raise BudgetExceeded(str(exc)) from exc
         except ModelCallCancelled as exc:
             self._finish(finished, call, exc.usage, clock, status="cancelled", error=str(exc))
             raise OperationCancelled(self.cancel.reason) from exc
@@ -217,6 +229,8 @@ class CallRunner:
             # an unexpected failure: what it cost is unknown, so it keeps its reservation
             self.budget.settle(reservation, reservation.amount)
             raise
+        finally:
+            RETRY_GATE.reset(gate)
         if response.reasoning_summary:
             self.bus.emit(
                 ReasoningSummary(
@@ -316,6 +330,27 @@ class CallRunner:
         )
         return reservation, prompt_tokens
 
+    def _retry_gate(self, model: ChatModel, reservation: Reservation) -> Callable[[Usage], None]:
+        """What the model calls before resending a request whose earlier attempts were billed:
+        another attempt reserves its own worst case, or is not sent."""
+        per_attempt = reservation.amount
+
+        def gate(earlier: Usage) -> None:
+            def describe(what: str, limit: Decimal, spent: Decimal, reserved: Decimal, need: Decimal) -> str:
+                in_flight = f" (+{usd(reserved)} reserved by calls in flight)" if reserved else ""
+                return (
+                    f"{what} {usd(limit)} would be exceeded by a retry: spent {usd(spent)}"
+                    f"{in_flight}; the {model.model_id} call reached the model and failed, and "
+                    f"another attempt may cost {usd(need)}"
+                )
+
+            try:
+                self.budget.extend(reservation, per_attempt, describe)
+            except BudgetExceeded as exc:
+                raise RetryRefused(str(exc), usage=earlier) from None
+
+        return gate
+
     def _stop_if_overspent(self, model: ChatModel, call: _InFlight, cost: Cost, charged: Decimal) -> None:
         """End the operation when a finished call cost more than the budget had left.
 
@@ -348,8 +383,31 @@ class CallRunner:
 
         A call that never reached the model reports zero and stays exact. One that did and
         then was cancelled or cut, or that ended without a usage report, may have produced
-        hidden reasoning tokens the client never saw.
+        hidden reasoning tokens the client never saw. A retried call is bounded attempt by
+        attempt: each earlier attempt failed, and is exact only if its usage report came.
         """
+        if not usage.attempts:
+            return self._bounded_attempt(call, usage, status)
+        *earlier, last = usage.attempts
+        parts = [
+            self._bounded_attempt(call, part, "ok" if part.source == "reported" else "error")
+            for part in earlier
+        ]
+        parts.append(self._bounded_attempt(call, last, status))
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        return usage.model_copy(
+            update={
+                "attempts": parts,
+                "input_tokens": total.input_tokens,
+                "output_tokens_upper": total.output_tokens_upper,
+                "source": total.source,
+            }
+        )
+
+    def _bounded_attempt(self, call: _InFlight, usage: Usage, status: str) -> Usage:
+        """`_bounded` for one request sent to the model."""
         from ..llm.usage import inconsistency
 
         reached = usage.input_tokens > 0 or usage.output_tokens > 0 or usage.source == "estimated"

@@ -30,11 +30,13 @@ from .assemble import MalformedChunk, StreamAccumulator
 from .capabilities import ModelCapabilities, capabilities_for
 from .errors import CallContext, Retryable, map_exception, missing_key_error
 from .types import (
+    RETRY_GATE,
     BadResponseError,
     ChatResponse,
     Message,
     ModelCallCancelled,
     ModelError,
+    RetryRefused,
     ToolChoice,
     chat_tool_choice,
     without_provider_state,
@@ -245,6 +247,13 @@ class OpenAICompatibleModel:
             if cancel is not None and cancel.cancelled:
                 # nothing was sent for this attempt: it costs nothing
                 raise self._cancelled(earlier or Usage(), attempt - 1)
+            gate = RETRY_GATE.get()
+            if gate is not None and earlier is not None:
+                # the attempts so far were billed: another one must fit the budget first
+                try:
+                    gate(earlier)
+                except RetryRefused as refused:
+                    raise _with_attempts(refused, attempt - 1, earlier) from None
             try:
                 response = self._attempt(
                     client, params, ctx, on_text, cancel, started, attempt, (messages, tools)

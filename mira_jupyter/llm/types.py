@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -228,6 +229,20 @@ class ModelCallCancelled(ModelError):
     """The stream was closed because the operation was cancelled; carries partial usage."""
 
     kind = "cancelled"
+
+
+class RetryRefused(ModelError):
+    """A retry was not sent: the attempts so far were billed and no room is left for one more
+    (raised by a `RETRY_GATE`; carries the usage of the attempts that were sent)."""
+
+    kind = "retry_refused"
+
+
+# Called by a model before it resends a request whose earlier attempts may have been billed,
+# with their usage so far; it raises RetryRefused to stop. A context variable rather than a
+# chat() argument, so that every ChatModel keeps the one signature (the engine sets it around
+# a call when a budget applies; a model that never retries never reads it).
+RETRY_GATE: ContextVar[Callable[[Usage], None] | None] = ContextVar("mira_retry_gate", default=None)
 
 
 @dataclass

@@ -255,3 +255,57 @@ def test_a_cost_below_a_billionth_of_a_dollar_is_stored_rounded_up_not_as_zero(p
     assert logged_spend(session) == D("1e-9"), "rounded up to the column's precision"
     frame = reprice(session.database, tiny)
     assert frame.attrs["totals"]["delta_usd"] == 0, "repricing rounds the same way"
+
+
+# -- 1b. a retry reserves its own worst case -------------------------------------------------
+
+
+def test_a_retry_that_the_budget_cannot_pay_for_is_not_sent(project):
+    bills: list[Decimal] = []
+
+    def respond(record: mt.RecordedRequest) -> dict:
+        output = sent_limit(record) or 4_096
+        prompt = count_message_tokens(record.messages, record.body.get("tools"))
+        bills.append(prompt * D("1.25e-6") + output * D("1e-5"))
+        usage = {"prompt_tokens": prompt, "completion_tokens": output}
+        if len(bills) == 1:  # billed in full, then cut before [DONE]: the client retries
+            return _cut_after_usage(usage)
+        return {"text": "done", "usage": usage}
+
+    mt.use_script(mt.Script(responder=respond))
+    budget = D("0.05")
+    session = session_for(project, f"scripted:{ORCH}")
+    op = session.run("what is this?", RunOptions(mode="simple", reasoning="low", budget_usd=budget))
+    session.close()
+    assert op.status == "budget_exceeded", op.error
+    assert "retry" in op.error and "\n" not in op.error
+    assert len(bills) == 1, "the retry was not sent"
+    assert sum(bills, D(0)) <= budget
+    (row,) = logged_calls(session)
+    assert row["cost_total_usd"] == pytest.approx(float(bills[0])), "the billed attempt is recorded"
+
+
+def test_a_retried_call_is_bounded_attempt_by_attempt(project):
+    # the first attempt reached the model and was cut before any usage report: it may have
+    # reasoned up to its max_tokens; the second reported exactly
+    script = mt.use_script(
+        mt.Script(
+            {
+                ORCH: [
+                    {"text": "", "fault": "cut", "after_chunks": 1},
+                    {"text": "done", "usage": {"prompt_tokens": 500, "completion_tokens": 3_000}},
+                ]
+            }
+        )
+    )
+    session = session_for(project, f"scripted:{ORCH}")
+    op = session.run("what is this?", RunOptions(mode="simple", reasoning="high"))
+    session.close()
+    assert op.status == "completed" and len(script.requests) == 2
+    limit = sent_limit(script.requests[0])
+    (row,) = logged_calls(session)
+    first_prompt = row["input_tokens"] - 500
+    assert first_prompt > 0, "the cut attempt's prompt counts"
+    total = D(str(row["cost_total_usd"]))
+    assert total == (first_prompt + 500) * D("1.25e-6") + 3_000 * D("1e-5")
+    assert D(str(row["cost_upper_usd"])) >= total + limit * D("1e-5"), "the first attempt's allowance"
