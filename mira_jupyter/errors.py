@@ -10,7 +10,9 @@
     │   │   (RequestRejectedError)
     │   ├── transient (``.transient``: 429, 5xx, timeouts, cut streams): RateLimitError,
     │   │   ModelTimeoutError (ConnectTimeoutError), ServerError, StreamCutError
-    │   └── ModelCallCancelled the stream was closed because the operation was stopped
+    │   ├── ModelCallCancelled the stream was closed because the operation was stopped
+    │   └── RetryRefused       a retry of a billed request did not fit the budget (the
+    │                          engine ends the operation with BudgetExceeded)
     ├── OperationEnding        ends the whole operation; a tool call lets it through
     │   ├── OperationCancelled the user stopped the operation (Stop button, interrupt)
     │   ├── BudgetExceeded     the next call's reservation does not fit the budget
@@ -53,6 +55,7 @@ _HOMES = {
     "ModelTimeoutError": ".llm.types",
     "BadResponseError": ".llm.types",
     "ModelCallCancelled": ".llm.types",
+    "RetryRefused": ".llm.types",
     "PermissionDeniedError": ".llm.types",
     "QuotaExceededError": ".llm.types",
     "ConnectTimeoutError": ".llm.types",
