@@ -363,8 +363,10 @@ class Mira(Configurable):
         value = self.database
         if not value:
             return str(self.resolved_root() / ".mira" / "mira.duckdb")
-        if value.startswith(":memory:") or re.match(r"^[A-Za-z][\w+.-]+:(?![\\/])", value):
-            return value  # ":memory:", "md:team_log", other DuckDB connection strings
+        if value.startswith(":memory:") or re.match(r"^(?:md|motherduck):", value, re.IGNORECASE):
+            # ":memory:" and MotherDuck ("md:team_log") are not files; anything else with a
+            # ':' ("notes.v2:log.duckdb") is a file DuckDB opens, and the sandbox must protect it
+            return value
         # one absolute path, so the recorder writes and the sandbox protects the same file
         return str((self.resolved_root() / Path(value).expanduser()).resolve())
 

@@ -11,8 +11,8 @@ Where the log lives (``location``):
   in the recorder's journal, ``<file>.journal/``.
 - ``":memory:"`` or ``":memory:NAME"``: an in-process database kept alive for the life of
   the process (tests, throwaway sessions); no journal unless one is given.
-- any other DuckDB connection string with a scheme, e.g. ``"md:team_db"`` for a shared
-  MotherDuck database: passed to ``duckdb.connect`` unchanged; the service handles
+- a MotherDuck connection string (``md:`` or ``motherduck:``), e.g. ``"md:team_db"`` for a shared
+  database: passed to ``duckdb.connect`` unchanged; the service handles
   concurrency, and the journal defaults to ``~/.cache/mira_jupyter/journal/<name>/``.
 """
 
@@ -53,7 +53,9 @@ __all__ = [
     "default_location",
     "mark_interrupted",
 ]
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+# the connection strings that name no file; DuckDB opens anything else with a ':' in it
+# ("notes.v2:log.duckdb") as a file, which must then be a path the sandbox protects
+_SCHEME = re.compile(r"^(?:md|motherduck):", re.IGNORECASE)
 
 
 def default_location(project_root: str | Path) -> Path:

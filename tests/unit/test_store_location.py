@@ -54,3 +54,19 @@ def test_parse_since() -> None:
     assert parse_since(datetime(2026, 1, 2)) == datetime(2026, 1, 2, tzinfo=UTC)
     with pytest.raises(ValueError, match="not understood"):
         parse_since("yesterday")
+
+
+@pytest.mark.parametrize("raw", ["notes.v2:log.duckdb", "logs/mira:v2.duckdb", "a+b:c.duckdb", "x-y:z"])
+def test_a_name_with_a_colon_is_a_file_the_sandbox_protects(tmp_path: Path, raw: str) -> None:
+    from mira_jupyter.config import Mira
+    from mira_jupyter.tools.roots import protected_paths
+    from mira_jupyter.tools.sandbox import Sandbox, SandboxDenied
+
+    assert Location.parse(raw).kind == "file"  # DuckDB opens these as files
+    config = Mira(project_root=str(tmp_path), database=raw)
+    resolved = config.resolved_database()
+    assert resolved == str((tmp_path / raw).resolve())
+    sandbox = Sandbox(tmp_path, protected=protected_paths(resolved, None))
+    for target in (raw, raw + ".wal"):
+        with pytest.raises(SandboxDenied):
+            sandbox.check_writable(target)
