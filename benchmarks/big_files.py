@@ -40,6 +40,8 @@ CALLS = [
     ("grep_files[re2]", {"pattern": "needle", "path": "sparse_line.txt"}),
     ("grep_files", {"pattern": "needle", "path": "sparse_line.txt"}),
     ("count_lines", {"paths": ["sparse_line.txt"]}),
+    # one call naming the 1 GB files 50 times: one time limit for the whole call
+    ("count_lines", {"paths": ["big.log", "data.csv"] * 25}),
     ("summarize_file", {"path": "sparse_line.txt"}),
 ]
 

@@ -140,3 +140,37 @@ def test_secret_limits_still_apply_to_big_files(world: World) -> None:
     (world.root / ".env.big").write_bytes(b"KEY=x\n" * (MIB // 6 * 40))
     result = world.call("count_lines", paths=[".env.big"])
     assert result.content["files"][0]["reason"] == "protected_path"
+
+
+class _Clock:
+    """time.monotonic for the file tools, moving one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_count_lines_has_one_time_limit_per_call_not_per_file(big, monkeypatch) -> None:
+    from mira_jupyter.tools import files
+
+    root, lines = big
+    clock = _Clock()
+    monkeypatch.setattr(files.time, "monotonic", clock)
+    result = _call(root, "count_lines", Limits(scan_seconds=2.5), paths=["big.log", "data.csv"] * 25)
+    counted = result.content["files"]
+    assert 1 <= len(counted) < 50, counted  # fifty scans of 1.5 s each took 77 s
+    assert result.truncated
+    assert "not counted (the call's time limit (2.5s) was used up" in result.content["notice"]
+
+
+def test_an_exact_count_cut_by_the_call_limit_becomes_a_marked_estimate(tmp_path, monkeypatch) -> None:
+    from mira_jupyter.tools import files
+
+    lines = _write_lines(tmp_path / "mid.log", 8)  # under the exact-count size
+    monkeypatch.setattr(files.time, "monotonic", _Clock())
+    entry = _call(tmp_path, "count_lines", Limits(scan_seconds=1.5), paths=["mid.log"]).content["files"][0]
+    assert "estimated" in entry and "time limit was reached" in entry["notice"], entry
+    assert abs(entry["lines"] - lines) / lines < 0.05
