@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -126,7 +127,8 @@ def split_model_id(model_id: str) -> tuple[str, str]:
     provider = provider.lower()
     if provider not in PROVIDERS:
         raise ValueError(f"unknown provider {provider!r} in {model_id!r}; known providers: {known}")
-    if not model or not _MODEL_RE.match(model):
+    if not model or not _MODEL_RE.match(model) or any(unicodedata.category(c)[0] == "C" for c in model):
+        # control characters and lone surrogates (which cannot be sent as JSON) included
         raise ValueError(f"model id {model_id!r} has no valid model name after {provider!r}:")
     return provider, model
 

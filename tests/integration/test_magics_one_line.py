@@ -50,6 +50,14 @@ def test_unknown_provider_in_model_option_is_one_line_and_sends_nothing(shell, c
     assert script.requests == []
 
 
+@pytest.mark.parametrize("name", ["\udcff", "gpt\x00-5", "gpt-5\x1b[31m", "gpt\u200b5"])
+def test_a_model_name_with_a_surrogate_or_control_character_is_one_line(shell, capsys, caplog, name):
+    script = mt.use_script(mt.Script({ORCH: ["never sent"]}))
+    line = one_line(shell, capsys, caplog, f"%%mira -m scripted:{name} --mode simple\nhi")
+    assert "has no valid model name after 'scripted'" in line
+    assert script.requests == []
+
+
 @pytest.mark.parametrize("quoted", ["'scripted:gpt-5'", '"scripted:gpt-5"'])
 def test_a_quoted_model_option_means_the_model_inside_the_quotes(shell, capsys, quoted):
     script = mt.use_script(mt.Script({ORCH: ["answered"]}))
