@@ -550,16 +550,12 @@ class OperationRun:
                     return response.text
                 # the allow-list is enforced here, whatever the model was offered
                 messages.extend(self._run_tools(response, self.orch_tools, allowed & offered, role))
-            self._notice(f"skill {name}: turn cap ({self.max_orchestrator_turns}) reached", "warning")
-            messages.append({"role": "user", "content": "Turn limit reached. Report what you have."})
-            return self._call(
-                role,
-                messages,
-                tools=schemas,
-                tool_choice="none",
-                purpose=f"skill:{name}",
-                reasoning=reasoning,
-            ).text
+            # still calling tools at the cap: one more call "to report" would pass a loop off
+            # as done (and pay for it); the operation fails with the cap named, as a task does
+            raise CapReached(
+                f"orchestrator turn cap reached: skill {name} made {self.max_orchestrator_turns} "
+                "turns of tool calls without finishing (Mira.max_orchestrator_turns)"
+            )
         finally:
             self.skill_depth -= 1
             self.current_skill = outer

@@ -69,3 +69,16 @@ def test_a_tool_loop_at_the_cap_fails_with_the_cap_named_and_costs_no_more(proje
     purposes = [e.purpose for e in h.of("LLMCallFinished") if e.role == "orchestrator"]
     assert purposes == ["plan", "orchestrate", "orchestrate", "orchestrate"]
     assert [t.status for t in op.tasks] == ["failed", "failed", "failed"]
+
+
+def test_a_skill_looping_at_the_cap_fails_with_the_cap_named_and_no_extra_call(project):
+    (project / "README.md").write_text("# x\n")
+    loop = {**call("read_file", path="README.md"), "repeat": True}
+    script = mt.Script({ORCH: [loop]})
+    h = Harness(project, script, max_orchestrator_turns=3)
+    op = h.engine.run("find the bug", RunOptions(skill="debugging"))
+    assert op.status == "failed"
+    assert "orchestrator turn cap reached: skill debugging made 3 turns" in op.error
+    assert "Mira.max_orchestrator_turns" in op.error
+    purposes = [e.purpose for e in h.of("LLMCallFinished") if e.role == "orchestrator"]
+    assert purposes == ["skill:debugging"] * 3  # no fourth call "to report"
