@@ -44,3 +44,10 @@ def test_every_event_is_handled_or_listed_as_ignored(table):
     stale = sorted((handled | ignored) - set(EVENT_TYPES))
     assert stale == [], f"{table} names events that do not exist: {', '.join(stale)}"
     assert not handled & ignored, f"{table} both handles and ignores {sorted(handled & ignored)}"
+
+
+@pytest.mark.parametrize("cls", get_args(get_args(Event)[0]), ids=lambda cls: cls.__name__)
+def test_each_events_type_string_is_its_class_name(cls):
+    # the view state and the text view dispatch on event.type, the tables above on class
+    # names: the two agree only while every type string is its class's name
+    assert cls.model_fields["type"].default == cls.__name__
