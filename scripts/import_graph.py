@@ -32,7 +32,7 @@ LAYERS: dict[str, set[str]] = {
     "session": _BELOW_SESSION,
     "undo": _BELOW_SESSION | {"session"},
     "reprice": _BELOW_SESSION,  # reads the log (store) and prices it again (llm)
-    "errors": _BELOW_SESSION | {"session", "notebook"},  # re-exports the tree, lazily
+    "errors": _BELOW_SESSION | {"session", "notebook", "undo"},  # re-exports the tree, lazily
     "notebook": _BELOW_SESSION | {"session", "undo", "reprice", "errors"},
     "__init__": _BELOW_SESSION | {"session", "undo", "reprice", "errors", "notebook"},
     "testing": {"core", "llm", "tools", "engine"},  # the scripted model: a provider like others
@@ -63,6 +63,30 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _import_module_literal(node: ast.AST) -> tuple[str, str | None] | None:
+    """(name, package) of an ``import_module("name"[, "package"])`` call with literal text:
+    an import the statements above do not show."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name != "import_module":
+        return None
+    args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args[:2]]
+    if args[0] is None:
+        return None
+    return args[0], args[1] if len(args) > 1 else None
+
+
+def _absolute(module: str, is_package: bool, name: str, package: str | None) -> str:
+    if not name.startswith("."):
+        return name
+    level = len(name) - len(name.lstrip("."))
+    base = (package or (module if is_package else module.rpartition(".")[0])).split(".")
+    base = base[: len(base) - (level - 1)]
+    return ".".join(base + ([name.lstrip(".")] if name.lstrip(".") else []))
+
+
 def imports_of(module: str, path: Path, known: set[str]) -> Iterable[tuple[str, bool]]:
     """(imported module, only-under-TYPE_CHECKING) for every package-internal import."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -79,6 +103,8 @@ def imports_of(module: str, path: Path, known: set[str]) -> Iterable[tuple[str, 
         elif isinstance(node, ast.ImportFrom):
             base = _resolve(module, is_package, node)
             targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        elif (literal := _import_module_literal(node)) is not None:
+            targets = [_absolute(module, is_package, *literal)]
         for target in targets:
             if not target.startswith(PACKAGE):
                 continue
