@@ -20,13 +20,25 @@ class ProjectRootRefused(MiraError, ValueError):
     """The configured project root would expose the whole machine or the user's home."""
 
 
-def _home() -> str | None:
-    home = os.path.expanduser("~")
-    if not home or home == "~":
-        return None
-    real = os.path.realpath(home)
-    # in some containers HOME is '/': then '/' is refused, and nothing else for that reason
-    return None if real == os.path.realpath(os.sep) else real
+def _homes() -> list[str]:
+    """The user's home directories: $HOME's and the account's own (from the password
+    database), which differ when HOME is unset, '/', empty or points elsewhere."""
+    found: list[str] = []
+    candidates = [os.environ.get("HOME", "")]
+    try:
+        import pwd
+
+        candidates.append(pwd.getpwuid(os.getuid()).pw_dir)
+    except (ImportError, KeyError, OSError):  # no password database (Windows, some containers)
+        pass
+    for home in candidates:
+        if not home or not os.path.isabs(home):
+            continue
+        real = os.path.realpath(home)
+        # in some containers HOME is '/': then '/' is refused, and nothing else for that reason
+        if real != os.path.realpath(os.sep) and real not in found:
+            found.append(real)
+    return found
 
 
 def _contains(outer: str, inner: str) -> bool:
@@ -43,20 +55,21 @@ def check_project_root(root: str | os.PathLike[str]) -> str | None:
         raise ProjectRootRefused(
             f"the project root is {real!r}, the whole file system: {_HOW}"
         )
-    home = _home()
-    if home is None:
-        return None
-    if real == home:
+    homes = _homes()
+    for home in homes:
+        if _contains(real, home) and real != home:
+            raise ProjectRootRefused(
+                f"the project root {real!r} contains your home directory: {_HOW}"
+            )
+    for home in homes:
+        if real != home:
+            continue
         return (
             f"the project root is your home directory ({real}): the agent's file tools can "
             "read everything in it except the credential and history files they know by "
             "name (.ssh, .aws, .netrc, .git-credentials, .docker/config.json, .kube/config, "
-            "*_history, ...), and cannot write its shell or IPython startup files; "
+            ".*_history, ...), and cannot write its shell or IPython startup files; "
             f"{_HOW} to narrow it"
-        )
-    if _contains(real, home):
-        raise ProjectRootRefused(
-            f"the project root {real!r} contains your home directory: {_HOW}"
         )
     return None
 

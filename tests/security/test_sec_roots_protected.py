@@ -233,3 +233,25 @@ def test_a_relative_skills_dir_is_protected_where_the_loader_reads_it(
     )
     assert result.denial_reason == "protected_path"
     assert (skills / "review.md").read_text() == original
+
+
+class _Account:
+    def __init__(self, home: str) -> None:
+        self.pw_dir = home
+
+
+@pytest.mark.parametrize("home_env", ["/", "", "relative/dir", "/nonexistent-home-xyz"])
+def test_the_accounts_own_home_counts_whatever_HOME_says(tmp_path, monkeypatch, home_env):
+    import pwd
+
+    from mira_jupyter.tools.roots import ProjectRootRefused, check_project_root
+
+    real_home = tmp_path / "home" / "alice"
+    real_home.mkdir(parents=True)
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: _Account(str(real_home)))
+    monkeypatch.setenv("HOME", home_env)
+    with pytest.raises(ProjectRootRefused, match="contains your home directory"):
+        check_project_root(tmp_path / "home")
+    warning = check_project_root(real_home)
+    assert warning is not None and "your home directory" in warning
+    assert check_project_root(real_home / "project") is None
