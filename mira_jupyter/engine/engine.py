@@ -75,13 +75,13 @@ class RunOptions:
             normalize_effort(self.reasoning)
         if self.budget_usd is not None and not isinstance(self.budget_usd, Decimal):
             if isinstance(self.budget_usd, bool) or not isinstance(self.budget_usd, int | float | str):
-                raise ValueError(f"budget must be an amount in USD, got {self.budget_usd!r}")
+                raise ValueError(f"budget_usd must be an amount in USD, got {self.budget_usd!r}")
             try:
                 self.budget_usd = Decimal(str(self.budget_usd).strip().lstrip("$"))
             except ArithmeticError:
-                raise ValueError(f"budget must be an amount in USD, got {self.budget_usd!r}") from None
+                raise ValueError(f"budget_usd must be an amount in USD, got {self.budget_usd!r}") from None
         if self.budget_usd is not None:
-            check_budget(self.budget_usd)
+            check_budget(self.budget_usd, "budget_usd")
 
 
 def _default_model_factory(model_id: str, settings: EngineSettings) -> ChatModel:
@@ -217,13 +217,15 @@ class Engine:
         """Run the plan of a plan-only operation of this session (the same operation goes on)."""
         if operation_id not in self._plans:
             raise KeyError(f"no plan-only operation {operation_id} in this session")
-        plan, tasks, request, options = self._plans.pop(operation_id)
+        plan, tasks, request, options = self._plans[operation_id]
+        # the plan's own --budget holds unless the run is given another one; a bad one fails
+        # here, before the plan is taken or the operation marked running
+        budget = options.budget_usd if budget_usd is None else budget_usd
+        options = RunOptions(**{**options.__dict__, "plan_only": False, "budget_usd": budget})
+        del self._plans[operation_id]
         op = self.operations[operation_id]
         op.status = "running"
         cancel = cancel or CancelToken()
-        # the plan's own --budget holds unless the run is given another one
-        budget = options.budget_usd if budget_usd is None else budget_usd
-        options = RunOptions(**{**options.__dict__, "plan_only": False, "budget_usd": budget})
         budget = self._budget_for(options)
         self.bus.emit(OperationResumed(operation_id=operation_id, budget_usd=budget))
         # the plan carries on in its own conversation (unless that was reset meanwhile)

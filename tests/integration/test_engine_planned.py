@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 
@@ -186,3 +188,14 @@ def test_a_delegation_summary_never_shows_a_fence_marker(project):
     assert finished and finished[0].status == "ok"
     assert "```" not in finished[0].summary
     assert finished[0].summary == '"files": ["app.py"],'
+
+
+def test_a_bad_budget_for_a_resumed_plan_keeps_the_plan(tmp_path) -> None:
+    script = mt.Script({ORCH: [plan_turn("Read it"), "read", "Done."]})
+    h = Harness(tmp_path, script)
+    op = h.engine.run("read it", RunOptions(mode="planned", plan_only=True))
+    assert op.status == "planned"
+    with pytest.raises(ValueError, match="budget_usd must be positive"):
+        h.engine.resume(op.id, budget_usd=Decimal("-1"))
+    assert op.status == "planned"
+    assert h.engine.resume(op.id).status == "completed"  # the plan was kept

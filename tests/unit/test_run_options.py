@@ -15,11 +15,11 @@ from mira_jupyter.engine.engine import RunOptions
         ({"reasoning": "bogus"}, "unknown reasoning effort 'bogus'"),
         ({"reasoning": 3}, "reasoning effort must be a string"),
         ({"mode": "fast"}, "mode must be auto, simple or planned, got 'fast'"),
-        ({"budget_usd": "abc"}, "budget must be an amount in USD, got 'abc'"),
-        ({"budget_usd": float("nan")}, "budget must be a finite amount"),
-        ({"budget_usd": -1}, "budget must be positive"),
-        ({"budget_usd": True}, "budget must be an amount in USD, got True"),
-        ({"budget_usd": [1]}, "budget must be an amount in USD"),
+        ({"budget_usd": "abc"}, "budget_usd must be an amount in USD, got 'abc'"),
+        ({"budget_usd": float("nan")}, "budget_usd must be a finite amount"),
+        ({"budget_usd": -1}, "budget_usd must be positive"),
+        ({"budget_usd": True}, "budget_usd must be an amount in USD, got True"),
+        ({"budget_usd": [1]}, "budget_usd must be an amount in USD"),
     ],
 )
 def test_a_bad_option_is_one_clear_value_error(options: dict, message: str) -> None:
@@ -45,3 +45,4 @@ def test_library_run_refuses_a_bad_effort_before_any_operation(tmp_path, monkeyp
         mira_jupyter.run("hello", reasoning="bogus")
     assert mira_jupyter._session is None  # nothing started, nothing logged
     assert not (tmp_path / ".mira").exists()
+
