@@ -26,7 +26,12 @@ from ..core.events import (
 )
 from ..core.ids import new_id
 from ..core.money import usd
-from ..llm.capabilities import normalize_effort, output_token_cap
+from ..llm.capabilities import (
+    normalize_effort,
+    output_token_cap,
+    refuses_tool_choice,
+    takes_tool_choice,
+)
 from ..llm.types import (
     RETRY_GATE,
     ChatModel,
@@ -34,6 +39,7 @@ from ..llm.types import (
     Message,
     ModelCallCancelled,
     ModelError,
+    RequestRejectedError,
     RetryRefused,
 )
 from .budget import DEFAULT_INPUT_MARGIN, BudgetExceeded, OperationBudget, Reservation, SessionSpend
@@ -205,17 +211,33 @@ class CallRunner:
         call = _InFlight(model, reservation, prompt_tokens, level)
         gate = RETRY_GATE.set(self._retry_gate(model, reservation) if reservation.accounts else None)
         try:
-            # tool_choice only when set: a model wrapper that never steers need not know it
-            steer = {"tool_choice": tool_choice} if tool_choice is not None and tools else {}
-            response = model.chat(
-                messages,
-                tools=tools,
-                reasoning_effort=effort,
-                on_text=handle_text,
-                cancel=self.cancel,
-                max_tokens=max_tokens,
-                **steer,
+            # tool_choice only when set and the model takes it: a model wrapper that never
+            # steers need not know it, and deepseek-reasoner answers one with HTTP 400
+            steer = (
+                {"tool_choice": tool_choice}
+                if tool_choice is not None and tools and takes_tool_choice(model.model_id)
+                else {}
             )
+            chat = dict(
+                tools=tools, reasoning_effort=effort, on_text=handle_text, cancel=self.cancel,
+                max_tokens=max_tokens,
+            )
+            try:
+                response = model.chat(messages, **chat, **steer)
+            except RequestRejectedError as exc:
+                if not steer or "tool_choice" not in str(exc):
+                    raise
+                # a provider the table does not know refuses tool_choice: this call and the
+                # later ones go without it, steered by the prompt alone
+                refuses_tool_choice(model.model_id)
+                self.bus.emit(
+                    Notice(
+                        operation_id=self.operation_id,
+                        level="warning",
+                        message=f"{model.model_id} refused tool_choice; calls to it go without it",
+                    )
+                )
+                response = model.chat(messages, **chat)
         except RetryRefused as exc:
             self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
             raise BudgetExceeded(str(exc)) from exc

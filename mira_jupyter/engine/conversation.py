@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.ids import new_id
+from ..core.unicode import valid_unicode
 
 _STATUS_NOTES = {
     "failed": "This turn failed",
@@ -135,13 +136,14 @@ class Conversation:
 
 
 def turn_of(operation: Any) -> Turn:
-    """The turn an engine `Operation` leaves in its conversation."""
+    """The turn an engine `Operation` leaves in its conversation: valid Unicode throughout,
+    so a stored turn can never break the requests of the cells after it."""
     return Turn(
         operation_id=operation.id,
-        request=operation.request,
+        request=valid_unicode(operation.request),
         status=operation.status,
-        answer=operation.text or "",
-        files_changed=tuple(operation.files_changed),
-        error=operation.error,
-        plan=tuple(operation.plan),
+        answer=valid_unicode(operation.text or ""),
+        files_changed=tuple(valid_unicode(list(operation.files_changed))),
+        error=valid_unicode(operation.error),
+        plan=tuple(valid_unicode(list(operation.plan))),
     )

@@ -23,6 +23,7 @@ from ..core.events import (
     utcnow,
 )
 from ..core.ids import new_id
+from ..core.unicode import valid_unicode
 from ..llm.errors import may_fall_back
 from ..llm.types import ChatModel, ModelError
 from . import prompts
@@ -156,6 +157,9 @@ class Engine:
         options = options or RunOptions()
         cancel = cancel or CancelToken()
         op_id = operation_id or new_id("op")
+        # a lone surrogate (a file name from os.listdir) would fail every view, the log and
+        # the provider's JSON: it is spelled as its escape, once, here
+        request = valid_unicode(request)
         complexity = self._score(request)
         if options.skill:
             mode = "skill"
@@ -489,15 +493,31 @@ class Engine:
             {"role": "user", "content": run.request},
             {"role": "user", "content": prompts.SIMPLE.format(snapshot=run.snapshot())},
         ]
-        response = run.calls.call(
-            "orchestrator",
+        return self._answer(
+            run,
             messages,
-            tools=run.orchestrator_schemas(),
-            tool_choice="none",
             reasoning=options.reasoning or self.settings.reasoning_simple,
             purpose="simple",
-            stream_channel="answer",
         )
+
+    def _answer(self, run: OperationRun, messages: list[dict[str, Any]], **call: Any) -> str:
+        """An answering call: the orchestrator's one tool list with ``tool_choice`` "none".
+        A server that ignores tool_choice (or a model that takes none) may call a tool
+        anyway: the call is answered as not run and the model asked once more for text."""
+        tools = run.orchestrator_schemas()  # the same list as every other call: no tools used
+        kwargs = dict(tools=tools, tool_choice="none", stream_channel="answer", **call)
+        response = run.calls.call("orchestrator", messages, **kwargs)
+        if not response.text.strip() and response.tool_calls:
+            retry = [
+                *messages,
+                response.assistant_message(),
+                *(
+                    {"role": "tool", "tool_call_id": c.id, "content": prompts.NO_TOOLS_NOW}
+                    for c in response.tool_calls
+                ),
+                {"role": "user", "content": prompts.NO_TOOLS_NOW},
+            ]
+            response = run.calls.call("orchestrator", retry, **kwargs)
         return answer_text(response, run.calls.models["orchestrator"].model_id)
 
     def _run_planned(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
@@ -637,17 +657,13 @@ class Engine:
         self, run: OperationRun, messages: list[dict[str, Any]], options: RunOptions, skill: str | None = None
     ) -> str:
         """The orchestrator writes the final answer, streamed into the cell."""
-        response = run.calls.call(
-            "orchestrator",
+        return self._answer(
+            run,
             messages,
-            tools=run.orchestrator_schemas(),  # the same list as every other call: no tools used
-            tool_choice="none",
             reasoning=options.reasoning or self.settings.reasoning_execution,
             purpose="compose",
-            stream_channel="answer",
             skill=skill,
         )
-        return answer_text(response, run.calls.models["orchestrator"].model_id)
 
     def _run_skill_mode(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
         if run.skills is None or run.skills.get(options.skill) is None:

@@ -43,6 +43,12 @@ conversation so far. Call no tools in this mode: if the question needs files you
 or changes to the code, say so in one sentence and suggest running the request again with
 --mode planned."""
 
+# the answer to a tool call made where none may be called (a server ignored tool_choice)
+NO_TOOLS_NOW = (
+    "Not run: no tool can be called at this step. Write the answer now as text, "
+    "from what you have."
+)
+
 EXECUTOR = """You are the executor of a coding agent. You work on the project in directory `{project_root}`
 with file tools whose paths are relative to that root. Do exactly the job below, use the tools
 you need, then reply with the result only: no greetings, no offers of further help. Be

@@ -68,6 +68,9 @@ class ModelCapabilities:
     efforts: tuple[str, ...] = DEFAULT_EFFORTS
     # takes tool definitions (an entry says "tools": false for a model that does not)
     supports_tools: bool = True
+    # accepts a ``tool_choice`` ("none", "auto", a named tool). deepseek-reasoner answers a
+    # forced choice with HTTP 400, so none is sent to it: calls are steered by the prompt
+    tool_choice: bool = True
 
     def effort_to_send(self, requested: str | None) -> Effort | None:
         """The effort sent for the word `requested`: normalised, ``minimal`` raised to
@@ -152,7 +155,26 @@ def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelC
         reasons=bool(entry.get("reasons", False)),
         efforts=_efforts_of(entry, model_id),
         supports_tools=bool(entry.get("tools", True)),
+        tool_choice=bool(entry.get("tool_choice", True)),
     )
+
+
+_refusing: set[str] = set()  # models whose provider answered a tool_choice with HTTP 400
+
+
+def takes_tool_choice(model_id: str) -> bool:
+    """Whether a call to `model_id` may carry ``tool_choice``: its table entry allows it
+    and its provider has not refused one in this process."""
+    with _lock:
+        if model_id in _refusing:
+            return False
+    return capabilities_for(model_id).tool_choice
+
+
+def refuses_tool_choice(model_id: str) -> None:
+    """Remember that `model_id`'s provider rejected a ``tool_choice``: none is sent again."""
+    with _lock:
+        _refusing.add(model_id)
 
 
 def _efforts_of(entry: dict[str, Any], model_id: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..core.unicode import valid_unicode
 from .frames import cap_tokens, describe_value
 
 _REF = r"(?:In|Out|Err)\[\d+\]|Err"
@@ -96,6 +97,12 @@ class References:
         return self.plain(outputs[n])
 
 
+def _safe(value: str, max_tokens: int) -> str:
+    # a value is text JSON and UTF-8 can carry (a file name from os.listdir can hold a lone
+    # surrogate), capped
+    return valid_unicode(cap_tokens(value, max_tokens))
+
+
 def _substitute_prose(text: str, namespace: Mapping[str, Any], refs: References, max_tokens: int) -> str:
     odd = _NOT_A_NUMBER.search(text)
     if odd:  # sent as written it would look expanded to the user and mean nothing to the model
@@ -112,14 +119,14 @@ def _substitute_prose(text: str, namespace: Mapping[str, Any], refs: References,
                 return "{" + escaped + "}"
             return match.group(0)
         if is_ref:
-            return cap_tokens(refs.resolve(key), max_tokens)
+            return _safe(refs.resolve(key), max_tokens)
         if key not in namespace or key.startswith("_"):
             return match.group(0)
         try:
             rendered = describe_value(key, namespace[key])
         except Exception:  # an object whose __str__ fails: leave the placeholder
             return match.group(0)
-        return cap_tokens(rendered, max_tokens)
+        return _safe(rendered, max_tokens)
 
     return _PLACEHOLDER.sub(substitute, text)
 

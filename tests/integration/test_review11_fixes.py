@@ -1,0 +1,112 @@
+"""Fixes of the issue 11 hostile review: values that break JSON, providers that refuse
+tool_choice, and servers that call tools where none may be called."""
+
+from __future__ import annotations
+
+import pytest
+from engine_helpers import EXEC, ORCH, Harness, call
+from IPython.core.interactiveshell import InteractiveShell
+
+import mira_jupyter.testing as mt
+from mira_jupyter.engine.engine import RunOptions
+
+# what os.listdir gives for a Latin-1 file name on a UTF-8 system
+SURROGATE_NAME = b"caf\xe9.csv".decode("utf-8", "surrogateescape")
+
+
+@pytest.fixture()
+def shell(tmp_path, monkeypatch):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "stats.py").write_text("def mean(xs):\n    return sum(xs) / len(xs)\n")
+    monkeypatch.chdir(project)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "mira_jupyter")
+    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
+    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
+    ip.run_line_magic("config", 'Mira.view = "text"')
+    yield ip
+    ip.run_line_magic("unload_ext", "mira_jupyter")
+    InteractiveShell.clear_instance()
+
+
+def test_a_lone_surrogate_value_is_escaped_and_never_poisons_later_cells(shell, capsys):
+    script = mt.use_script(mt.Script({ORCH: [{"text": "ok", "repeat": True}]}))
+    shell.user_ns["first"] = SURROGATE_NAME
+    ops = [
+        shell.run_cell_magic("mira", "--mode simple", "which of {first} should I load?"),
+        shell.run_cell_magic("mira", "--mode simple", "an unrelated question"),
+        shell.run_cell_magic("mira", "--mode simple", "and another one"),
+    ]
+    assert [op.status for op in ops] == ["completed"] * 3, [op.error for op in ops]
+    assert ops[0].request == "which of caf\\udce9.csv should I load?"
+    # the later cells carry the first turn, escaped
+    contents = [m["content"] for m in script.requests[-1].messages]
+    assert "which of caf\\udce9.csv should I load?" in contents
+    assert "Traceback" not in capsys.readouterr().out
+
+
+def test_a_surrogate_request_from_library_code_completes_and_later_runs_too(tmp_path):
+    script = mt.Script({ORCH: [{"text": "ok", "repeat": True}]})
+    h = Harness(tmp_path, script)
+    first = h.engine.run(f"load {SURROGATE_NAME}", RunOptions(mode="simple"))
+    second = h.engine.run("next", RunOptions(mode="simple"))
+    assert (first.status, second.status) == ("completed", "completed"), (first.error, second.error)
+    (turn,) = h.engine.conversation.turns[:1]
+    turn.request.encode("utf-8")  # a stored turn is valid Unicode
+
+
+def _refuses_forced_choice(record):
+    choice = record.body.get("tool_choice")
+    if choice is not None:
+        return {"fault": "status", "status": 400,
+                "error_message": "deepseek-reasoner does not support this tool_choice"}
+    return None
+
+
+def test_deepseek_reasoner_gets_no_tool_choice_and_a_planned_cell_completes(tmp_path):
+    (tmp_path / "stats.py").write_text("def mean(xs):\n    return sum(xs) / len(xs)\n")
+    script = mt.Script(
+        {"deepseek-reasoner": [{"text": "1. Read stats.py\n2. Explain it", "repeat": True}],
+         EXEC: [{"text": "ok", "repeat": True}]},
+        responder=_refuses_forced_choice,
+    )
+    h = Harness(tmp_path, script)
+    h.settings.orchestrator_model = "scripted:deepseek-reasoner"
+    op = h.engine.run("explain stats.py", RunOptions(mode="planned"))
+    assert op.status == "completed", op.error
+    assert op.plan == ["Read stats.py", "Explain it"]  # the plan parsed from the answer
+    assert all("tool_choice" not in r.body for r in script.requests_for("deepseek-reasoner"))
+
+
+def test_a_provider_refusing_tool_choice_is_retried_without_it_once_and_remembered(tmp_path):
+    model = "strict-tool-choice-model"  # not in the capability table: tool_choice is sent
+    script = mt.Script(
+        {model: [{"text": "1. Read the file\n2. Say what it does", "repeat": True}],
+         EXEC: [{"text": "ok", "repeat": True}]},
+        responder=_refuses_forced_choice,
+    )
+    h = Harness(tmp_path, script)
+    h.settings.orchestrator_model = f"scripted:{model}"
+    first = h.engine.run("explain", RunOptions(mode="planned"))
+    second = h.engine.run("explain again", RunOptions(mode="planned"))
+    assert (first.status, second.status) == ("completed", "completed"), (first.error, second.error)
+    sent = [r.body.get("tool_choice") for r in script.requests_for(model)]
+    assert sent[0] is not None and all(c is None for c in sent[1:])  # refused once, then never sent
+    assert any("refused tool_choice" in n.message for n in h.of("Notice"))
+
+
+@pytest.mark.parametrize("mode", ["simple", "planned"])
+def test_a_tool_call_where_none_may_be_called_asks_again_for_the_answer(tmp_path, mode):
+    # a compatible server that ignores tool_choice "none" and calls a tool on the answering call
+    stray = call("delegate_read", task="read stats.py")
+    turns = [stray, "mean averages"] if mode == "simple" else [
+        {"text": "1. Say what mean does"}, "noted", stray, "mean averages"]
+    script = mt.Script({ORCH: turns, EXEC: [{"text": "ok", "repeat": True}]})
+    h = Harness(tmp_path, script)
+    op = h.engine.run("what does mean do?", RunOptions(mode=mode))
+    assert op.status == "completed", op.error
+    assert op.text == "mean averages"
+    retry = script.requests_for(ORCH)[-1]
+    assert retry.messages[-1]["role"] == "user" and "Not run" in retry.messages[-1]["content"]
+    assert retry.messages[-2]["role"] == "tool"
