@@ -56,8 +56,10 @@ class References:
         errors: Mapping[int, str] | None = None,
         last_error: int | None = None,
         plain: Callable[[Any], str] | None = None,
+        inputs: list[str] | None = None,
     ) -> None:
         self.namespace = namespace
+        self.inputs = inputs  # the raw cells; None: the namespace's In
         self.errors = errors if errors is not None else {}
         self.last_error = last_error
         self.plain = plain or repr
@@ -77,7 +79,7 @@ class References:
                 )
             return self.errors[n]
         if kind == "In":
-            inputs = self.namespace.get("In")
+            inputs = self.inputs if self.inputs is not None else self.namespace.get("In")
             if not isinstance(inputs, list):
                 raise MissingReference(f"{{In[{n}]}}: there is no input history (not in IPython?)")
             if not 0 < n < len(inputs):

@@ -149,6 +149,7 @@ class MiraMagics(Magics):
         root = self.mira_config.resolved_root()
         return References(
             self.shell.user_ns,
+            inputs=raw_inputs(self.shell),
             errors={n: relative_paths(text, root) for n, text in self.cell_errors.by_cell.items()},
             last_error=self.cell_errors.last,
             plain=formatter,
@@ -225,7 +226,7 @@ class MiraMagics(Magics):
         from . import subcommands
 
         try:
-            words = shlex.split(line)
+            words = _subcommand_words(line)
         except ValueError as exc:
             return self._usage_error(exc)
         if not words:
@@ -326,3 +327,22 @@ def _awaited_run(line: str) -> str:
         "await get_ipython()._mira_magics.mira_line_async("
         f"get_ipython().var_expand({rest!r}))\n"
     )
+
+
+def _subcommand_words(line: str) -> list[str]:
+    """The words of a ``%mira`` line: shell-like quoting, except that the note after
+    ``fix`` is taken as written (``%mira fix it's the wrong key``)."""
+    head, _, tail = line.strip().partition(" ")
+    if head == "fix":
+        return ["fix", tail.strip()] if tail.strip() else ["fix"]
+    return shlex.split(line)
+
+
+def raw_inputs(shell: Any) -> list[str] | None:
+    """The cells as the user typed them (``%%time``, ``!cmd``), not IPython's translation
+    in ``In``: the history manager's raw input, when it lines up with ``In``."""
+    inputs = shell.user_ns.get("In")
+    raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    if isinstance(raw, list) and isinstance(inputs, list) and len(raw) == len(inputs):
+        return raw
+    return inputs if isinstance(inputs, list) else None

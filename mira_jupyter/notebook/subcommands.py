@@ -302,8 +302,10 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     if errors.last is None or errors.last not in errors.by_cell:
         raise SubcommandError("fix: no cell has raised an error in this kernel yet")
     cell = errors.last
-    inputs = magics.shell.user_ns.get("In")
-    source = inputs[cell] if isinstance(inputs, list) and 0 < cell < len(inputs) else None
+    from .magics import raw_inputs
+
+    inputs = raw_inputs(magics.shell)  # the cell as typed, which the fix replaces
+    source = inputs[cell] if inputs is not None and 0 < cell < len(inputs) else None
     cap = magics.mira_config.max_interpolated_tokens
     request = fix_request(
         cell,

@@ -110,3 +110,31 @@ def test_a_tool_call_where_none_may_be_called_asks_again_for_the_answer(tmp_path
     retry = script.requests_for(ORCH)[-1]
     assert retry.messages[-1]["role"] == "user" and "Not run" in retry.messages[-1]["content"]
     assert retry.messages[-2]["role"] == "tool"
+
+
+def _user_texts(request) -> list[str]:
+    return [m["content"] for m in request.messages if m["role"] == "user"]
+
+
+def test_in_n_and_fix_send_the_cell_as_typed_not_ipythons_translation(shell, capsys):
+    script = mt.use_script(mt.Script({ORCH: [{"text": "ok", "repeat": True}]}))
+    typed = "%%time\nimport math\n!echo hi\nmath.sqrt(-1)"
+    shell.run_cell(typed, store_history=True)  # In[1]: fails with ValueError
+    shell.run_cell("%%mira --mode simple\nexplain {In[1]}", store_history=True)
+    shell.run_cell("%mira fix", store_history=True)
+    assert f"explain {typed}" in _user_texts(script.requests[0])
+    (fix,) = [t for t in _user_texts(script.requests[-1]) if t.startswith("Fix the error")]
+    assert f"```python\n{typed}\n```" in fix
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["it's the wrong key", 'the key should be "Key"', "don't rename the function's args", "a 'quoted' \\n note"],
+)
+def test_fix_takes_the_note_as_written(shell, capsys, note):
+    script = mt.use_script(mt.Script({ORCH: [{"text": "```python\nprint(1)\n```", "repeat": True}]}))
+    shell.run_cell("d = {}\nd['key']", store_history=True)
+    result = shell.run_cell(f"%mira fix {note}", store_history=True)
+    assert result.error_in_exec is None, result.error_in_exec
+    (fix,) = [t for t in _user_texts(script.requests[-1]) if t.startswith("Fix the error")]
+    assert f"Note from the user: {note}" in fix
