@@ -118,21 +118,32 @@ def extract(sandbox: Sandbox, path: str) -> ToolResult | None:
     return ToolResult.ok(truncated=len(found) > len(shown), **content)
 
 
+# every notebook's JSON holds this key once: a search for it lists the notebooks in a
+# grep's scope (same path, glob, ignore rules and size limit as the search itself)
+_NOTEBOOK_MARKER = '"nbformat_minor"'
+
+
 def regrep(
-    sandbox: Sandbox, matches: list[dict[str, Any]], pattern: str, case_insensitive: bool, context: int
-) -> tuple[list[dict[str, Any]], int]:
+    sandbox: Sandbox,
+    matches: list[dict[str, Any]],
+    pattern: str,
+    case_insensitive: bool,
+    context: int,
+    scope: tuple[str, ...] | list[str] = (),
+) -> tuple[list[dict[str, Any]], int, list[str]]:
     """Replace grep's JSON-line matches in notebooks by matches in their cells.
 
-    The search engine sees a notebook's JSON (escaped sources, base64 images); each notebook
-    it matched is searched again, cell by cell, with RE2 (linear time, like the engine).
-    Returns the new match list and how the total changes.
+    The search engine sees a notebook's JSON (escaped sources, base64 images), so `^def`,
+    `sep="` or a tab never match there: every notebook in `scope` and every one the engine
+    matched is searched again, cell by cell, with RE2 (linear time, like the engine).
+    Returns the new match list, how the total changes, and notes for the result.
     """
-    by_file: dict[str, int] = {}
+    by_file: dict[str, int] = {rel: 0 for rel in scope}
     for match in matches:
         if notebooks.is_notebook(match["file"]):
             by_file[match["file"]] = by_file.get(match["file"], 0) + 1
     if not by_file:
-        return matches, 0
+        return matches, 0, []
     import re2
 
     options = re2.Options()
@@ -141,9 +152,10 @@ def regrep(
     try:
         regex = re2.compile(pattern, options)
     except re2.error:
-        return matches, 0
+        return matches, 0, []
     kept = [m for m in matches if m["file"] not in by_file]
     delta = 0
+    outputs_only: list[str] = []
     for rel, count in by_file.items():
         try:
             loaded = load(sandbox, rel)
@@ -153,9 +165,31 @@ def regrep(
             kept += [m for m in matches if m["file"] == rel]
             continue
         found = notebooks.grep_cells(loaded[0], regex, context, sandbox.limits.max_line_chars)
+        if count and not found:
+            outputs_only.append(rel)
         kept += [{"file": rel, **m} for m in found]
         delta += len(found) - count
-    return kept, delta
+    notes = []
+    if outputs_only:
+        shown = ", ".join(outputs_only[:5]) + (" …" if len(outputs_only) > 5 else "")
+        notes.append(
+            f"matched only outside cell sources (outputs or metadata, not searched): {shown}; "
+            "read_file shows a notebook's outputs"
+        )
+    return kept, delta, notes
+
+
+def notebooks_in_scope(search: Callable[[Any, ToolContext], ToolResult], args: Any, ctx: ToolContext) -> tuple[list[str], bool]:
+    """The notebooks a grep with `args` covers, found by the same search (so the same path,
+    glob and ignore rules), and whether the list is complete."""
+    if notebooks.is_notebook(args.path):
+        return [args.path], True
+    probe = args.model_copy(update={"pattern": _NOTEBOOK_MARKER, "case_insensitive": False, "context_lines": 0})
+    result = search(probe, ctx)
+    if result.status != "ok":
+        return [], True
+    files = sorted({m["file"] for m in result.content.get("matches") or [] if notebooks.is_notebook(m["file"])})
+    return files, not result.truncated
 
 
 def notebook_aware(name: str, func: Callable[[Any, ToolContext], ToolResult]) -> Callable[[Any, ToolContext], ToolResult]:
@@ -176,11 +210,16 @@ def notebook_aware(name: str, func: Callable[[Any, ToolContext], ToolResult]) ->
 
     def grep_tool(args: Any, ctx: ToolContext) -> ToolResult:
         result = func(args, ctx)
-        matches = result.content.get("matches") if result.status == "ok" else None
-        if not matches:
+        if result.status != "ok":
             return result
+        matches = result.content.get("matches") or []
+        scope, complete = notebooks_in_scope(func, args, ctx)
         # a notebook's hits are reported by cell id and line within the cell, not JSON line
-        new, delta = regrep(sandbox_of(ctx), matches, args.pattern, args.case_insensitive, args.context_lines)
+        new, delta, notes = regrep(
+            sandbox_of(ctx), matches, args.pattern, args.case_insensitive, args.context_lines, scope
+        )
+        if not complete:
+            notes.append("only the first notebooks of this directory were searched cell by cell; narrow the path")
         if delta or new is not matches:
             new.sort(key=lambda m: (m["file"], m.get("cell", 0), m["line"]))
             result.content["matches"] = new
@@ -188,6 +227,8 @@ def notebook_aware(name: str, func: Callable[[Any, ToolContext], ToolResult]) ->
             if isinstance(count, int):
                 result.content["match_count"] = count + delta
             result.content["file_count"] = len({m["file"] for m in new})
+        if notes:
+            result.content["warnings"] = [*result.content.get("warnings", []), *notes]
         return result
 
     wrappers = {"read_file": read_tool, "summarize_file": summary_tool, "extract_symbols": symbols_tool, "grep_files": grep_tool}
