@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..core.codeblocks import fenced_blocks
 from ..core.unicode import valid_unicode
 from .frames import cap_tokens, describe_value
 
@@ -30,8 +31,9 @@ _PLACEHOLDER = re.compile(rf"\{{\{{({_REF}|{_NAME})\}}\}}|\{{({_REF}|{_NAME})\}}
 _REF_PARTS = re.compile(r"^(In|Out|Err)(?:\[(\d+)\])?$")
 # {Out[n]}, {In[-1]}, {Err[ 3 ]}: looks like a reference but names no cell number
 _NOT_A_NUMBER = re.compile(r"(?<!\{)\{((?:In|Out|Err)\[(?!\d+\])[^\]\n{}]*\])\}(?!\})")
-# fenced blocks (``` or ~~~, to the matching fence or the end) and inline code spans
-_CODE = re.compile(r"(^(`{3,}|~{3,})[^\n]*\n.*?(?:^\2[ \t]*$|\Z)|`+[^`\n]*`+)", re.DOTALL | re.MULTILINE)
+# inline code spans; fenced blocks (indented in a list item or quoted too) are found by the
+# same rules as the code blocks --insert takes, see `core.codeblocks`
+_INLINE_CODE = re.compile(r"`+[^`\n]*`+")
 DEFAULT_MAX_TOKENS = 2_000
 
 
@@ -144,9 +146,22 @@ def interpolate(
     refs = refs or References(namespace)
     out: list[str] = []
     last = 0
-    for match in _CODE.finditer(text):
-        out.append(_substitute_prose(text[last : match.start()], namespace, refs, max_tokens))
-        out.append(match.group(0))
-        last = match.end()
+    for start, end in _code_spans(text):
+        out.append(_substitute_prose(text[last:start], namespace, refs, max_tokens))
+        out.append(text[start:end])
+        last = end
     out.append(_substitute_prose(text[last:], namespace, refs, max_tokens))
     return "".join(out)
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Where the fenced blocks and inline code spans are, in order: sent as written."""
+    spans: list[tuple[int, int]] = []
+    last = 0
+    for block in [*fenced_blocks(text), None]:
+        stop = len(text) if block is None else block.start
+        spans += [(last + m.start(), last + m.end()) for m in _INLINE_CODE.finditer(text[last:stop])]
+        if block is not None:
+            spans.append((block.start, block.end))
+            last = block.end
+    return spans

@@ -253,13 +253,13 @@ def _start_run(magics: MiraMagics, argv: list[str]) -> tuple[str, Any, Any, Any]
 def run(magics: MiraMagics, argv: list[str]) -> Any:
     """Run the plan of a plan-only operation."""
     operation_id, budget, view, cancel = _start_run(magics, argv)
-    return magics.session.resume(operation_id, budget, view=view, cancel=cancel)
+    return magics.finish(magics.session.resume(operation_id, budget, view=view, cancel=cancel))
 
 
 async def run_async(magics: MiraMagics, argv: list[str]) -> Any:
     """``%mira run`` awaited (in a kernel): the loop runs, so the view's Stop button works."""
     operation_id, budget, view, cancel = _start_run(magics, argv)
-    return await magics.session.resume_async(operation_id, budget, view=view, cancel=cancel)
+    return magics.finish(await magics.session.resume_async(operation_id, budget, view=view, cancel=cancel))
 
 
 @takes(arg("operation_id", metavar="OP_ID", nargs="?", help="The operation to undo (default: the last one that changed files)."))
@@ -314,7 +314,7 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
         " ".join(note),
     )
     view = choose_view(magics.session.config.view, session=magics.session)
-    return magics.session.run(request, RunOptions(), view=view)
+    return magics.finish(magics.session.run(request, RunOptions(), view=view))
 
 
 @takes()
@@ -401,4 +401,4 @@ def skill_command(magics: MiraMagics, line: str) -> Any:
     from ..ui import choose_view
 
     view = choose_view(magics.session.config.view, session=magics.session)
-    return magics.session.run(words[1], RunOptions(skill=skill.name), view=view)
+    return magics.finish(magics.session.run(words[1], RunOptions(skill=skill.name), view=view))

@@ -138,3 +138,19 @@ def test_fix_takes_the_note_as_written(shell, capsys, note):
     assert result.error_in_exec is None, result.error_in_exec
     (fix,) = [t for t in _user_texts(script.requests[-1]) if t.startswith("Fix the error")]
     assert f"Note from the user: {note}" in fix
+
+
+def test_insert_code_setting_is_honoured_by_fix_run_and_skills(shell, capsys, monkeypatch):
+    inserted = []
+    monkeypatch.setattr(shell, "set_next_input", lambda text, replace=False: inserted.append((text, replace)))
+    block = "```python\nprint(1)\n```"
+    mt.use_script(mt.Script({ORCH: [{"text": block, "repeat": True}], EXEC: [{"text": "ok", "repeat": True}]}))
+    shell.run_line_magic("config", "Mira.insert_code = True")
+    shell.run_cell("1/0", store_history=True)
+    shell.run_line_magic("mira", "fix")
+    assert inserted == [("print(1)", False)]
+    plan = shell.run_cell_magic("mira", "--plan-only", "make a plan")
+    assert len(inserted) == 1  # a plan-only cell answers with its plan, no code yet
+    shell.run_line_magic("mira", f"run {plan.id}")
+    shell.run_line_magic("mira_skill", "debugging why does it fail?")
+    assert inserted == [("print(1)", False)] * 3

@@ -9,7 +9,7 @@ def test_fenced_blocks_in_order_without_output_blocks():
 
 
 def test_a_longer_fence_holds_a_shorter_one_and_an_unclosed_block_counts():
-    answer = "````markdown-ish\n```\ninner\n```\n````\n```py\nopen = True"
+    answer = "````\n```\ninner\n```\n````\n```py\nopen = True"
     assert code_blocks(answer) == ["```\ninner\n```", "open = True"]
 
 
