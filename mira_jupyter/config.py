@@ -42,6 +42,18 @@ def _in_range(name: str, value: int, low: int, high: int, error: type[Exception]
     return value
 
 
+def interpolation_cap(value: int, env: bool = False) -> int:
+    """Mira.max_interpolated_tokens, which caps every value: 0 or less would send any
+    size whole, so it is refused in one line naming the setting."""
+    if value < 1:
+        name = "MIRA_MAX_INTERPOLATED_TOKENS" if env else "Mira.max_interpolated_tokens"
+        raise ValueError(
+            f"{name} must be at least 1 (it caps each interpolated value), got {value}; "
+            "send a cell as written with %%mira --no-interpolate"
+        )
+    return value
+
+
 def _env_effort(name: str, fallback: str) -> str:
     """An effort word from MIRA_<NAME>, checked when read (one clear line if it is bad)."""
     from .llm.capabilities import normalize_effort
@@ -269,17 +281,25 @@ class Mira(Configurable):
 
     @default("max_interpolated_tokens")
     def _default_interpolated(self) -> int:
-        return int(_env("max_interpolated_tokens") or 2_000)
+        # traitlets validates set values only: a default from the environment is checked here
+        return interpolation_cap(_env_int("max_interpolated_tokens", 2_000), env=True)
 
     @default("history_tokens")
     def _default_history(self) -> int:
-        return int(_env("history_tokens") or 6_000)
+        value = _env_int("history_tokens", 6_000)
+        if value < 0:
+            raise ValueError(f"MIRA_HISTORY_TOKENS must be 0 or more, got {value}")
+        return value
 
     @default("insert_code")
     def _default_insert(self) -> bool:
         return (_env("insert_code") or "").lower() in ("1", "true", "yes", "on")
 
-    @validate("max_interpolated_tokens", "history_tokens")
+    @validate("max_interpolated_tokens")
+    def _checkinterpolation_cap(self, proposal):  # noqa: ANN001
+        return interpolation_cap(proposal["value"])
+
+    @validate("history_tokens")
     def _check_non_negative(self, proposal):  # noqa: ANN001
         if proposal["value"] < 0:
             raise ValueError(f"{proposal['trait'].name} must be 0 or more, got {proposal['value']}")

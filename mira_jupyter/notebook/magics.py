@@ -161,8 +161,18 @@ class MiraMagics(Magics):
             text,
             self.shell.user_ns,
             refs=self.references(),
-            max_tokens=self.mira_config.max_interpolated_tokens,
+            max_tokens=self.interpolation_cap(),
         )
+
+    def interpolation_cap(self) -> int:
+        """Mira.max_interpolated_tokens, checked where it is used: ``%config`` loads values
+        in a way that lets a refused one stand."""
+        from ..config import interpolation_cap
+
+        try:
+            return interpolation_cap(self.mira_config.max_interpolated_tokens)
+        except ValueError as exc:
+            self._usage_error(exc)
 
     def _options(self, args: Any) -> RunOptions:
         from ..engine.engine import RunOptions

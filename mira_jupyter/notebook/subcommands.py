@@ -306,7 +306,7 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
 
     inputs = raw_inputs(magics.shell)  # the cell as typed, which the fix replaces
     source = inputs[cell] if inputs is not None and 0 < cell < len(inputs) else None
-    cap = magics.mira_config.max_interpolated_tokens
+    cap = magics.interpolation_cap()
     request = fix_request(
         cell,
         None if source is None else cap_tokens(source, cap),

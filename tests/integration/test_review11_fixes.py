@@ -154,3 +154,32 @@ def test_insert_code_setting_is_honoured_by_fix_run_and_skills(shell, capsys, mo
     shell.run_line_magic("mira", f"run {plan.id}")
     shell.run_line_magic("mira_skill", "debugging why does it fail?")
     assert inserted == [("print(1)", False)] * 3
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_an_interpolation_cap_of_zero_or_less_is_refused_in_one_line_and_sends_nothing(shell, capsys, value):
+    script = mt.use_script(mt.Script({ORCH: [{"text": "ok", "repeat": True}]}))
+    shell.run_line_magic("config", f"Mira.max_interpolated_tokens = {value}")
+    shell.user_ns["big"] = "word " * 20_000
+    result = shell.run_cell("%%mira --mode simple\nsummarise {big}")
+    assert result.error_in_exec is not None and script.requests == []
+    line = capsys.readouterr().err.strip()
+    assert "Mira.max_interpolated_tokens must be at least 1" in line and "Traceback" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MIRA_MAX_INTERPOLATED_TOKENS", "-5", "MIRA_MAX_INTERPOLATED_TOKENS must be at least 1"),
+        ("MIRA_MAX_INTERPOLATED_TOKENS", "0", "MIRA_MAX_INTERPOLATED_TOKENS must be at least 1"),
+        ("MIRA_HISTORY_TOKENS", "-100", "MIRA_HISTORY_TOKENS must be 0 or more"),
+        ("MIRA_HISTORY_TOKENS", "abc", "MIRA_HISTORY_TOKENS must be a whole number"),
+    ],
+)
+def test_bad_environment_values_are_refused_naming_the_variable(monkeypatch, name, value, message):
+    from mira_jupyter.config import Mira
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        config = Mira()
+        config.max_interpolated_tokens, config.history_tokens  # noqa: B018 - defaults are read lazily
