@@ -17,6 +17,7 @@ at `max_tokens` tokens with a visible ``[… N more characters]`` marker.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -101,10 +102,21 @@ class References:
         return self.plain(outputs[n])
 
 
+def scrub_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """`text` with the values of the credential variables of the environment (the API keys
+    the extension is configured with among them) replaced by ``[redacted]``: a cell that
+    printed a key must not send it to the model, the log or the cell header."""
+    from ..tools.bwrap import secret_values
+
+    for secret in secret_values(os.environ if environ is None else environ):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
 def _safe(value: str, max_tokens: int) -> str:
     # a value is text JSON and UTF-8 can carry (a file name from os.listdir can hold a lone
-    # surrogate), capped
-    return valid_unicode(cap_tokens(value, max_tokens))
+    # surrogate), without keys, capped
+    return valid_unicode(cap_tokens(scrub_secrets(value), max_tokens))
 
 
 def _substitute_prose(text: str, namespace: Mapping[str, Any], refs: References, max_tokens: int) -> str:

@@ -307,10 +307,12 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     inputs = raw_inputs(magics.shell)  # the cell as typed, which the fix replaces
     source = inputs[cell] if inputs is not None and 0 < cell < len(inputs) else None
     cap = magics.interpolation_cap()
+    from .interpolate import scrub_secrets
+
     request = fix_request(
         cell,
-        None if source is None else cap_tokens(source, cap),
-        cap_tokens(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root()), cap),
+        None if source is None else cap_tokens(scrub_secrets(source), cap),
+        cap_tokens(scrub_secrets(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root())), cap),
         " ".join(note),
     )
     view = choose_view(magics.session.config.view, session=magics.session)

@@ -183,3 +183,24 @@ def test_bad_environment_values_are_refused_naming_the_variable(monkeypatch, nam
     with pytest.raises(ValueError, match=message):
         config = Mira()
         config.max_interpolated_tokens, config.history_tokens  # noqa: B018 - defaults are read lazily
+
+
+def test_configured_keys_in_out_err_and_fix_never_reach_the_model_or_the_log(shell, capsys, monkeypatch):
+    from mira_jupyter.store import analytics  # noqa: F401 - the log is read back below
+
+    key = "sk-proj-" + "Q7" * 20
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    script = mt.use_script(mt.Script({ORCH: [{"text": "ok", "repeat": True}]}))
+    shell.run_cell("import os\nos.environ['OPENAI_API_KEY']", store_history=True)  # Out[1]
+    shell.run_cell("raise RuntimeError('bad key ' + os.environ['OPENAI_API_KEY'])", store_history=True)
+    shell.run_cell("%%mira --mode simple\nwhy {Out[1]} and {Err}?", store_history=True)
+    shell.run_cell("%mira fix the key", store_history=True)
+    captured = capsys.readouterr()
+    sent = "".join(str(r.body) for r in script.requests)
+    assert len(script.requests) >= 2 and key not in sent and "[redacted]" in sent
+    ops = list(shell._mira_magics.session.engine.operations.values())
+    assert all(key not in op.request for op in ops)
+    frame = shell.run_line_magic("mira", "history -n 5")
+    assert key not in frame.to_string()
+    # the header the cells echo holds no key (the user's own traceback above may)
+    assert all(key not in line for line in captured.out.splitlines() if line.startswith(">"))
