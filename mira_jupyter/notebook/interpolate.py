@@ -177,3 +177,13 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
             spans.append((block.start, block.end))
             last = block.end
     return spans
+
+
+def raw_inputs(shell: Any) -> list[str] | None:
+    """The cells as the user typed them (``%%time``, ``!cmd``), not IPython's translation
+    in ``In``: the history manager's raw input, when it lines up with ``In``."""
+    inputs = shell.user_ns.get("In")
+    raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    if isinstance(raw, list) and isinstance(inputs, list) and len(raw) == len(inputs):
+        return raw
+    return inputs if isinstance(inputs, list) else None

@@ -15,7 +15,7 @@ from ..config import Mira
 from .args import MiraUsageError, parse_budget
 from .cell_errors import CellErrors
 from .help import HELP_FLAGS, HelpRequested, cell_parser, show_help
-from .interpolate import MissingReference, References, interpolate
+from .interpolate import MissingReference, References, interpolate, raw_inputs
 
 if TYPE_CHECKING:
     from ..engine.engine import RunOptions
@@ -349,12 +349,3 @@ def _subcommand_words(line: str) -> list[str]:
         return ["fix", tail.strip()] if tail.strip() else ["fix"]
     return shlex.split(line)
 
-
-def raw_inputs(shell: Any) -> list[str] | None:
-    """The cells as the user typed them (``%%time``, ``!cmd``), not IPython's translation
-    in ``In``: the history manager's raw input, when it lines up with ``In``."""
-    inputs = shell.user_ns.get("In")
-    raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
-    if isinstance(raw, list) and isinstance(inputs, list) and len(raw) == len(inputs):
-        return raw
-    return inputs if isinstance(inputs, list) else None

@@ -302,7 +302,7 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     if errors.last is None or errors.last not in errors.by_cell:
         raise SubcommandError("fix: no cell has raised an error in this kernel yet")
     cell = errors.last
-    from .magics import raw_inputs
+    from .interpolate import raw_inputs
 
     inputs = raw_inputs(magics.shell)  # the cell as typed, which the fix replaces
     source = inputs[cell] if inputs is not None and 0 < cell < len(inputs) else None
