@@ -344,8 +344,8 @@ def _awaited_run(line: str) -> str:
 def _subcommand_words(line: str) -> list[str]:
     """The words of a ``%mira`` line: shell-like quoting, except that the note after
     ``fix`` is taken as written (``%mira fix it's the wrong key``)."""
-    head, _, tail = line.strip().partition(" ")
-    if head == "fix":
-        return ["fix", tail.strip()] if tail.strip() else ["fix"]
+    words = line.split(maxsplit=1)
+    if words and words[0] == "fix":
+        return words  # ["fix"] or ["fix", the note as typed]
     return shlex.split(line)
 
