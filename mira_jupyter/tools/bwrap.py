@@ -61,6 +61,8 @@ class Layout:
     hidden_files: list[str] = field(default_factory=list)  # replaced by an empty file
     hidden_dirs: list[str] = field(default_factory=list)  # replaced by an empty directory
     guard_missing: list[str] = field(default_factory=list)  # absent dirs held read-only
+    # private directories outside the project bound writable (a scratch kernel's sockets)
+    writable_outside: list[str] = field(default_factory=list)
 
 
 def is_secret_name(name: str) -> bool:
@@ -129,6 +131,8 @@ def build_argv(
     if _supports_size(bwrap):  # the sandbox's /tmp is RAM: cap it (bubblewrap >= 0.8)
         out += ["--size", str(TMP_BYTES)]
     out += ["--tmpfs", "/tmp"]
+    for path in layout.writable_outside:
+        out += ["--bind", path, path]
     interpreters = interpreter_dirs()
     for path in interpreters:  # outside the project: visible, read-only
         if not _within(path, root):

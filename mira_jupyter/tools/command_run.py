@@ -47,7 +47,7 @@ class CommandOutcome:
     stopped: str | None = None  # "timeout", "output limit", "cancelled"
 
 
-class _PidsCgroup:
+class PidsCgroup:
     """A child cgroup capping how many processes the command may have (root only)."""
 
     def __init__(self, base: str, limit: int) -> None:
@@ -57,13 +57,18 @@ class _PidsCgroup:
             f.write(str(limit))
         self.procs = os.path.join(self.path, "cgroup.procs")
 
+    def pids(self) -> list[int]:
+        """The processes in the cgroup now (empty once it is gone)."""
+        try:
+            with open(self.procs) as f:
+                return [int(p) for p in f.read().split()]
+        except OSError:
+            return []
+
     def kill_all(self) -> None:
+        """SIGKILL everything in the cgroup until it is empty."""
         for _ in range(50):
-            try:
-                with open(self.procs) as f:
-                    pids = [int(p) for p in f.read().split()]
-            except OSError:
-                return
+            pids = self.pids()
             if not pids:
                 return
             for pid in pids:
@@ -96,7 +101,8 @@ def _user_process_count() -> int:
     return count
 
 
-def _limiter(limits: CommandLimits, cgroup: _PidsCgroup | None) -> Any:
+def child_limits(limits: CommandLimits, cgroup: PidsCgroup | None) -> Any:
+    """The pre-exec function putting a sandbox's first process under `limits` (and in `cgroup`)."""
     nproc = None if cgroup is not None else _user_process_count() + limits.processes
 
     def apply() -> None:  # runs in the child between fork and exec: no locks, no logging
@@ -146,20 +152,21 @@ class _Collector:
         if self.total == len(self.head) + self.tail_len:
             # nothing was dropped: clean the output whole, so a key split across the
             # head and tail buffers is still found
-            whole = _clean((bytes(self.head) + b"".join(self.tail)).decode("utf-8", errors="replace"), redact)
+            whole = clean_output((bytes(self.head) + b"".join(self.tail)).decode("utf-8", errors="replace"), redact)
             if len(whole) <= self.limits.head_chars + self.limits.tail_chars:
                 return whole, False
             head, tail = whole[: self.limits.head_chars], whole[-self.limits.tail_chars :]
         else:
-            head = _clean(bytes(self.head).decode("utf-8", errors="replace"), redact)[: self.limits.head_chars]
-            tail = _clean(b"".join(self.tail).decode("utf-8", errors="replace"), redact)[-self.limits.tail_chars :]
+            head = clean_output(bytes(self.head).decode("utf-8", errors="replace"), redact)[: self.limits.head_chars]
+            tail = clean_output(b"".join(self.tail).decode("utf-8", errors="replace"), redact)[-self.limits.tail_chars :]
         # where output was cut, a key may stand cut in two: drop any piece of one at the cuts
-        head, tail = _trim_partial(head, tail, redact)
+        head, tail = trim_partial(head, tail, redact)
         left = self.total - len(head.encode()) - len(tail.encode())
         return f"{head}\n[... {max(left, 0):,} bytes of output left out ...]\n{tail}", True
 
 
-def _trim_partial(head: str, tail: str, redact: list[str]) -> tuple[str, str]:
+def trim_partial(head: str, tail: str, redact: list[str]) -> tuple[str, str]:
+    """Where output was cut, drop any piece of a credential left at the cut."""
     for value in redact:
         for size in range(min(len(value) - 1, len(head)), 3, -1):
             if head.endswith(value[:size]):
@@ -172,7 +179,8 @@ def _trim_partial(head: str, tail: str, redact: list[str]) -> tuple[str, str]:
     return head, tail
 
 
-def _clean(text: str, redact: list[str]) -> str:
+def clean_output(text: str, redact: list[str]) -> str:
+    """`text` without ANSI codes and Windows line ends, every credential in `redact` replaced."""
     text = _ANSI.sub("", text).replace("\r\n", "\n")
     for value in redact:
         text = text.replace(value, "[redacted]")
@@ -188,7 +196,7 @@ def run_confined(
     cancel: Any = None,
 ) -> CommandOutcome:
     """Run a bwrap command line to its end, its timeout, its output cap or a cancel."""
-    cgroup = _PidsCgroup(pids_cgroup, limits.processes) if pids_cgroup else None
+    cgroup = PidsCgroup(pids_cgroup, limits.processes) if pids_cgroup else None
     collector = _Collector(limits)
     started = time.perf_counter()
     stopped: str | None = None
@@ -201,7 +209,7 @@ def run_confined(
             start_new_session=True,
             close_fds=True,
             env={"PATH": "/usr/bin:/bin"},  # bwrap itself never sees the kernel's keys either
-            preexec_fn=_limiter(limits, cgroup),  # noqa: PLW1509 - rlimits must be set pre-exec
+            preexec_fn=child_limits(limits, cgroup),  # noqa: PLW1509 - rlimits must be set pre-exec
         )
         reader = threading.Thread(target=collector.read, args=(proc.stdout,), daemon=True)
         reader.start()
@@ -245,7 +253,7 @@ def run_confined(
     )
 
 
-def _kill(proc: subprocess.Popen, cgroup: _PidsCgroup | None) -> None:
+def _kill(proc: subprocess.Popen, cgroup: PidsCgroup | None) -> None:
     # bwrap's inner init gets SIGKILL when the outer bwrap dies (--die-with-parent), which
     # tears the whole PID namespace down
     with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pydantic import Field
@@ -19,7 +20,7 @@ from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, Layout, build_argv, check_available, sandbox_env, secret_values
 from .command_run import CommandLimits, CommandOutcome, run_confined
 from .policy import PROTECTED_DIR_NAMES
-from .project_scan import Change, changes, scan
+from .project_scan import Change, ProjectScan, changes, scan
 from .types import FileWrite, Tool, ToolArgs, ToolContext, ToolResult, tool
 
 DEFAULT_COMMANDS = ("python", "pytest", "ruff")
@@ -80,20 +81,9 @@ def execute(
         # an incomplete scan could miss a credential file the command would then read
         return ToolResult.denied("too_large", f"the project is too large to run commands in ({before.incomplete})")
     root = sandbox.root
-    with _GUARDS_LOCK:
-        _RUNNING[root] = _RUNNING.get(root, 0) + 1
-    missing: list[str] = []
+    missing = hold_guards(root)
     try:
-        missing = [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
-        read_only = [p for p in before.protected_dirs + before.protected_files if p not in missing]
-        guards = _guards_for_locations(sandbox, root)
-        layout = Layout(
-            root=root,
-            read_only=sorted(set(read_only + guards), key=lambda p: (p.count("/"), p)),
-            hidden_files=before.secret_files,
-            hidden_dirs=before.secret_dirs,
-            guard_missing=missing,
-        )
+        layout, guards = project_layout(sandbox, before, missing)
         limits = CommandLimits(**{**settings.limits.__dict__, "timeout": min(timeout, MAX_TIMEOUT)})
         outcome = run_confined(
             build_argv(available.bwrap or "bwrap", layout, [program, *argv[1:]], env),
@@ -103,7 +93,34 @@ def execute(
             cancel=ctx.cancel,
         )
     finally:
-        _release_guards(root, missing)
+        release_guards(root, missing)
+    found, notes = record_changes(ctx, sandbox, before, guards)
+    return outcome, found, notes
+
+
+def project_layout(sandbox: object, before: ProjectScan, missing: list[str]) -> tuple[Layout, list[str]]:
+    """What the sandbox binds read-only or hides in this project, from a scan of it; and
+    the read-only guards over the log and skill folders."""
+    root: str = sandbox.root  # type: ignore[attr-defined]
+    read_only = [p for p in before.protected_dirs + before.protected_files if p not in missing]
+    guards = _guards_for_locations(sandbox, root)
+    layout = Layout(
+        root=root,
+        read_only=sorted(set(read_only + guards), key=lambda p: (p.count("/"), p)),
+        hidden_files=before.secret_files,
+        hidden_dirs=before.secret_dirs,
+        guard_missing=missing,
+    )
+    return layout, guards
+
+
+def record_changes(
+    ctx: ToolContext, sandbox: object, before: ProjectScan, guards: list[str], made: Iterable[str] = ()
+) -> tuple[list[Change], list[str]]:
+    """Every file created, changed or deleted since `before`, reported for undo; and notes
+    on what could not be recorded. `made` are the empty mount points bwrap itself made for
+    a sandbox that is still running (a scratch kernel's)."""
+    root: str = sandbox.root  # type: ignore[attr-defined]
     after = scan(sandbox, keep=False)  # changed files are hashed, not kept
     found = changes(before, after, root)
     notes = [
@@ -118,10 +135,10 @@ def execute(
             ctx.on_write(FileWrite(change.path, change.previous, change.new_sha256))  # type: ignore[arg-type]
         elif not change.undoable:
             notes.append(f"{change.path}: {change.why_not}")
-    created = set(after.protected_dirs) - set(before.protected_dirs)
+    created = set(after.protected_dirs) - set(before.protected_dirs) - set(made)
     if created:
         notes.append("created control directories (left in place): " + ", ".join(sorted(created)))
-    return outcome, found, notes
+    return found, notes
 
 
 # commands running per project root in this process: the empty mount points bwrap makes for
@@ -132,7 +149,16 @@ _RUNNING: dict[str, int] = {}
 _MADE: dict[str, set[str]] = {}
 
 
-def _release_guards(root: str, missing: list[str]) -> None:
+def hold_guards(root: str) -> list[str]:
+    """Count one more sandbox running in `root`; the absent control directories (which
+    bwrap will create as empty, read-only mount points) it must guard."""
+    with _GUARDS_LOCK:
+        _RUNNING[root] = _RUNNING.get(root, 0) + 1
+    return [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
+
+
+def release_guards(root: str, missing: list[str]) -> None:
+    """The sandbox in `root` ended: the last one out removes the empty mount points."""
     with _GUARDS_LOCK:
         _MADE.setdefault(root, set()).update(missing)
         _RUNNING[root] -= 1
