@@ -1,0 +1,237 @@
+"""``inspect_variable``: what a variable in the user's notebook holds, read only.
+
+Nothing is run in the user's kernel but a description bounded in time and size: built-in
+containers are measured through their base types' own methods (a subclass's ``__len__``
+is never called), numpy arrays and pandas frames through their libraries (only if the
+user already imported them), and anything else gets a bounded ``repr``. The description
+is built on a daemon thread under a trace that stops Python code past the deadline; if it
+still does not finish (a hang in C), the tool says so and returns what it had.
+Private names, IPython's own names and anything that looks like a credential are refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field
+
+from .bwrap import is_secret_name, secret_values
+from .types import Tool, ToolArgs, ToolContext, ToolResult, tool
+
+TIME_LIMIT = 2.0  # seconds for one description
+REPR_CHARS = 500  # of a bounded repr
+TEXT_CHARS = 3_000  # of a table preview
+SAMPLE_ITEMS = 10
+MAX_COLUMNS = 50
+HEAD_ROWS = 5
+_IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit"})
+
+
+@dataclass
+class UserNamespace:
+    """The user's variables and the names IPython keeps for itself."""
+
+    values: dict[str, Any]
+    hidden: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of_shell(cls, shell: Any) -> UserNamespace | None:
+        """The namespace of an IPython shell (None when it has none)."""
+        values = getattr(shell, "user_ns", None)
+        if not isinstance(values, dict):
+            return None
+        return cls(values, frozenset(getattr(shell, "user_ns_hidden", None) or ()))
+
+    def visible(self) -> list[str]:
+        """The names inspect_variable would describe (sorted)."""
+        return sorted(n for n in list(self.values) if refusal(n, self) is None)
+
+
+class InspectVariableArgs(ToolArgs):
+    name: str = Field(min_length=1, max_length=200, description="A variable of the user's notebook, e.g. 'df'.")
+
+
+def refusal(name: str, ns: UserNamespace) -> str | None:
+    """Why `name` may not be inspected, or None."""
+    if not name.isidentifier():
+        return f"{name[:80]!r} is not a variable name (attributes and expressions are not evaluated)"
+    if name.startswith("_"):
+        return f"{name!r} is private (names starting with '_' belong to Python and IPython)"
+    if name in _IPYTHON_NAMES or name in ns.hidden:
+        return f"{name!r} is one of IPython's own names"
+    if is_secret_name(name) or any(w in name.upper() for w in ("PASSWORD", "PASSWD", "APIKEY")):
+        return f"{name!r} looks like it holds a credential; it is not shown"
+    return None
+
+
+def _bounded_repr(obj: Any, limit: int = REPR_CHARS) -> str:
+    try:
+        text = repr(obj)
+    except Exception as exc:  # a broken __repr__ is a fact about the object, not a failure
+        return f"<repr raised {type(exc).__name__}>"
+    if not isinstance(text, str):
+        return "<repr returned a non-string>"
+    return text if len(text) <= limit else text[:limit] + f"\u2026 ({len(text):,} characters)"
+
+
+def _type_name(kind: type) -> str:
+    module = type.__getattribute__(kind, "__module__")
+    name = type.__getattribute__(kind, "__qualname__")
+    return name if module == "builtins" else f"{module}.{name}"
+
+
+def _describe_sized(obj: Any, kind: type, info: dict[str, Any]) -> bool:
+    """Built-in containers and scalars, through their base types' own methods."""
+    for base in (dict, list, tuple, set, frozenset):
+        if issubclass(kind, base):
+            info["len"] = base.__len__(obj)
+            items = list(itertools.islice(base.__iter__(obj), SAMPLE_ITEMS))
+            if base is dict:
+                info["sample"] = {
+                    _bounded_repr(k, 80): f"{_type_name(type(dict.__getitem__(obj, k)))}: "
+                    + _bounded_repr(dict.__getitem__(obj, k), 120)
+                    for k in items
+                }
+            else:
+                counted = Counter(_type_name(type(v)) for v in itertools.islice(base.__iter__(obj), 1_000))
+                info["item_types"] = dict(counted.most_common(5))
+                info["sample"] = [_bounded_repr(v, 120) for v in items]
+            return True
+    for base in (str, bytes, bytearray):
+        if issubclass(kind, base):
+            info["len"] = base.__len__(obj)
+            info["preview"] = _bounded_repr(base.__getitem__(obj, slice(0, REPR_CHARS)), REPR_CHARS + 10)
+            return True
+    if kind in (int, float, complex, bool, type(None)):
+        info["value"] = _bounded_repr(obj, 200)
+        return True
+    return False
+
+
+def _describe_numpy(obj: Any, kind: type, info: dict[str, Any]) -> bool:
+    np = sys.modules.get("numpy")
+    if np is None or not issubclass(kind, np.ndarray):
+        return False
+    base = np.ndarray
+    info["shape"] = list(base.shape.__get__(obj))
+    info["dtype"] = str(base.dtype.__get__(obj))
+    info["nbytes"] = int(base.nbytes.__get__(obj))
+    with np.printoptions(threshold=20, edgeitems=3, linewidth=100):
+        info["preview"] = np.array2string(obj.view(base), max_line_width=100)[:TEXT_CHARS]
+    return True
+
+
+def _describe_pandas(obj: Any, kind: type, info: dict[str, Any]) -> bool:
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return False
+    if issubclass(kind, pd.DataFrame):
+        info["shape"] = [len(obj.index), len(obj.columns)]
+        columns = list(obj.columns[:MAX_COLUMNS])
+        info["columns"] = {_bounded_repr(c, 80): str(obj.dtypes.iloc[i]) for i, c in enumerate(columns)}
+        if len(obj.columns) > MAX_COLUMNS:
+            info["columns_left_out"] = len(obj.columns) - MAX_COLUMNS
+        nulls = obj.iloc[:, :MAX_COLUMNS].isna().sum()
+        info["null_counts"] = {_bounded_repr(c, 80): int(nulls.iloc[i]) for i, c in enumerate(columns) if nulls.iloc[i]}
+        info["head"] = obj.head(HEAD_ROWS).to_string(max_cols=20, max_colwidth=40)[:TEXT_CHARS]
+        return True
+    if issubclass(kind, pd.Series):
+        info["len"] = len(obj.index)
+        info["dtype"] = str(obj.dtype)
+        info["name"] = _bounded_repr(obj.name, 80)
+        info["null_count"] = int(obj.isna().sum())
+        info["head"] = obj.head(HEAD_ROWS).to_string(max_rows=HEAD_ROWS)[:TEXT_CHARS]
+        return True
+    return False
+
+
+def describe(obj: Any, info: dict[str, Any]) -> None:
+    """Fill `info` step by step (a timeout keeps what is there)."""
+    kind = type(obj)  # never obj.__class__, which an object can fake
+    info["type"] = _type_name(kind)
+    for known in (_describe_sized, _describe_numpy, _describe_pandas):
+        if known(obj, kind, info):
+            return
+    info["repr"] = _bounded_repr(obj)
+
+
+class _Deadline(BaseException):  # not caught by the `except Exception` around a repr
+    pass
+
+
+def describe_bounded(obj: Any, seconds: float = TIME_LIMIT) -> tuple[dict[str, Any], str | None]:
+    """`describe` on a daemon thread, stopped at the deadline; what it found and, if it
+    did not finish, why."""
+    info: dict[str, Any] = {}
+    failure: list[str] = []
+    done = threading.Event()
+    stop = threading.Event()
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        if stop.is_set():
+            raise _Deadline()
+        return trace
+
+    def work() -> None:
+        sys.settrace(trace)
+        try:
+            describe(obj, info)
+        except _Deadline:
+            failure.append(f"stopped after {seconds:g} s")
+        except Exception as exc:  # a property or method of the object raised
+            failure.append(f"describing it raised {type(exc).__name__}")
+        finally:
+            sys.settrace(None)
+            done.set()
+
+    threading.Thread(target=work, name="mira-inspect", daemon=True).start()
+    if not done.wait(seconds):
+        stop.set()
+        if not done.wait(0.5):
+            return dict(info), f"did not finish within {seconds:g} s (left running in the background)"
+    return dict(info), failure[0] if failure else None
+
+
+def _holds_secret(info: dict[str, Any], secrets: list[str]) -> bool:
+    text = repr(info)
+    return any(value in text for value in secrets)
+
+
+@tool
+def inspect_variable(args: InspectVariableArgs, ctx: ToolContext) -> ToolResult:
+    """Describe a variable of the user's notebook, read only: type, length or shape; for
+    DataFrames the columns, dtypes, null counts and first rows; for arrays dtype and shape;
+    for dicts and lists a small sample. Nothing is run in the user's kernel."""
+    ns = ctx.extra.get("namespace")
+    if not isinstance(ns, UserNamespace):
+        return ToolResult.denied("not_allowed", "there is no notebook namespace to inspect here")
+    why = refusal(args.name, ns)
+    if why is not None:
+        return ToolResult.denied("not_allowed", why)
+    if args.name not in ns.values:
+        names = ns.visible()
+        shown = ", ".join(names[:40]) + (f" and {len(names) - 40} more" if len(names) > 40 else "")
+        return ToolResult.denied("not_found", f"no variable {args.name!r} in the notebook; variables: {shown or 'none'}")
+    info, problem = describe_bounded(ns.values[args.name])
+    secrets = secret_values(os.environ)
+    if _holds_secret(info, secrets):
+        return ToolResult.denied("not_allowed", f"{args.name!r} holds a credential from the environment; it is not shown")
+    summary = f"{args.name}: {info.get('type', '?')}"
+    if "shape" in info:
+        summary += " shape " + "x".join(str(n) for n in info["shape"])
+    elif "len" in info:
+        summary += f" of length {info['len']:,}"
+    if problem:
+        info["incomplete"] = problem
+    return ToolResult.ok(summary=summary, name=args.name, **info)
+
+
+def inspect_tool() -> Tool:
+    """The orchestrator's ``inspect_variable`` tool."""
+    return inspect_variable
