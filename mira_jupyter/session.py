@@ -53,6 +53,9 @@ class Session:
         self._lock = threading.Lock()
         self._root_warning: str | None = None
         self._tasks: set[asyncio.Task] = set()  # plans resumed by a Run button
+        self._scratch: Any = None  # the scratch kernel host, made on first use
+        # the user's variables (tools.inspect_variable.UserNamespace) when in IPython
+        self.user_namespace: Any = None
 
     # -- components ------------------------------------------------------------------------
 
@@ -72,7 +75,18 @@ class Session:
             if previous is not None:
                 self._engine.carry_over(previous)
             self._engine_key = key
+        self._engine.scratch = self.scratch
+        self._engine.user_namespace = self.user_namespace
         return self._engine
+
+    @property
+    def scratch(self) -> Any:
+        """The scratch kernel host for run_code (its kernel starts on the first call)."""
+        if self._scratch is None:
+            from .tools.scratch_host import ScratchHost
+
+            self._scratch = ScratchHost()
+        return self._scratch
 
     @property
     def database(self) -> str:
@@ -145,9 +159,12 @@ class Session:
             print(f"mira: {notice}")
 
     def close(self) -> None:
-        """Flush and stop the recorder."""
+        """Flush and stop the recorder; shut the scratch kernel down."""
         with self._lock:
             self._drop_recorder()
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = None
 
     # -- running -----------------------------------------------------------------------------
 

@@ -119,6 +119,10 @@ class Engine:
         self._keep = keep_operations
         self._lock = threading.Lock()
         self._said_commands = False  # the one notice saying why commands are not offered
+        # set by the session: the scratch kernel host (run_code) and, in IPython, the
+        # user's namespace (inspect_variable); None where there is none
+        self.scratch: Any = None
+        self.user_namespace: Any = None
         self.conversation = Conversation()
 
     # -- public API ----------------------------------------------------------------------
@@ -255,6 +259,8 @@ class Engine:
         self.operations = previous.operations
         self._plans = previous._plans
         self.conversation = previous.conversation
+        self.scratch = self.scratch or previous.scratch  # the warm scratch kernel goes on
+        self.user_namespace = self.user_namespace or previous.user_namespace
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -376,10 +382,19 @@ class Engine:
         sandbox = Sandbox(settings.project_root, protected=protected, limits=limits)
         commands = self._command_settings(op.id)
         tools = file_tools()
+        orch_tools = orchestrator_tools()
         if commands is not None:
             from ..tools.commands import command_tool
 
             tools["run_command"] = command_tool()
+            if "python" in commands.allowed and self.scratch is not None:
+                from ..tools.run_code import code_tool
+
+                tools["run_code"] = orch_tools["run_code"] = code_tool()
+        if self.user_namespace is not None:
+            from ..tools.inspect_variable import inspect_tool
+
+            orch_tools["inspect_variable"] = inspect_tool()
         return OperationRun(
             operation_id=op.id,
             request=op.request,
@@ -391,7 +406,9 @@ class Engine:
             sandbox=sandbox,
             file_tools=tools,
             commands=commands,
-            orch_tools=orchestrator_tools(),
+            scratch=self.scratch if "run_code" in tools else None,
+            namespace=self.user_namespace,
+            orch_tools=orch_tools,
             skills=self._skills_or_none(),
             project_name=settings.project_root.name or ".",
             max_orchestrator_turns=settings.max_orchestrator_turns,

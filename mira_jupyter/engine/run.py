@@ -103,6 +103,8 @@ class OperationRun:
     skills_used: list[str] = field(default_factory=list)
     instructions: ProjectInstructions = field(default_factory=lambda: ProjectInstructions(None))
     commands: Any = None  # tools.commands.CommandSettings when sandboxed commands can run
+    scratch: Any = None  # tools.scratch_host.ScratchHost when run_code is offered
+    namespace: Any = None  # tools.inspect_variable.UserNamespace when inspect_variable is
     history: list[Message] = field(default_factory=list)  # earlier turns of the conversation
 
     @property
@@ -149,7 +151,7 @@ class OperationRun:
             sandbox=self.sandbox,
             on_write=self._record_write,
             cancel=self.cancel,
-            extra={"run": self, "commands": self.commands},
+            extra={"run": self, "commands": self.commands, "scratch": self.scratch, "namespace": self.namespace},
         )
 
     def _record_write(self, write: FileWrite) -> None:
@@ -360,6 +362,8 @@ class OperationRun:
         tools = {"read_file", "summarize_file", "extract_symbols", "grep_files"} if context_paths else set()
         if purpose == "debug_code" and "run_command" in self.file_tools:
             tools |= {"read_file", "run_command"}  # reproduce the bug before writing the fix
+        if purpose == "debug_code" and "run_code" in self.file_tools:
+            tools |= {"run_code"}
         try:
             answer = self.executor_loop(job, tools, f"delegate:{purpose}")
         except ModelError as exc:

@@ -66,8 +66,11 @@ class MiraMagics(Magics):
         """The session, created on first use so that loading the extension stays cheap."""
         if self._session is None:
             from ..session import Session
+            from ..tools.inspect_variable import UserNamespace
 
             self._session = Session(self.mira_config)
+            # inspect_variable reads the user's variables, never runs code in this kernel
+            self._session.user_namespace = UserNamespace.of_shell(self.shell)
         return self._session
 
     def close_session(self) -> None:
