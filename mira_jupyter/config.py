@@ -119,6 +119,11 @@ class Mira(Configurable):
         help="Programs run_tests may start in the bubblewrap sandbox without asking "
         "(bare names; empty: no commands). Needs Linux with bubblewrap.",
     ).tag(config=True)
+    allow_unsandboxed_commands = Bool(
+        help="Where bubblewrap cannot run, still offer run_tests, run_command and run_code, "
+        "WITHOUT a sandbox (they can read and write anything this account can). Off by "
+        "default; every operation it applies to says so in a warning that the log keeps.",
+    ).tag(config=True)
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
     )
@@ -274,6 +279,10 @@ class Mira(Configurable):
                 raise ValueError(f"Mira.commands holds program names such as 'pytest', not {name!r}")
         return proposal["value"]
 
+    @default("allow_unsandboxed_commands")
+    def _default_allow_unsandboxed(self) -> bool:
+        return (_env("allow_unsandboxed_commands") or "").lower() in ("1", "true", "yes", "on")
+
     @default("view")
     def _default_view(self) -> str:
         value = _env("view") or "auto"
@@ -423,6 +432,7 @@ class Mira(Configurable):
             repo_map_tokens=self.repo_map_tokens,
             instructions_tokens=self.instructions_tokens,
             commands=tuple(self.commands),
+            allow_unsandboxed_commands=self.allow_unsandboxed_commands,
             history_tokens=self.history_tokens,
             provider_settings=providers,
             prices_file=self.resolved_prices_file(),

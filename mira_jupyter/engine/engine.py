@@ -422,21 +422,32 @@ class Engine:
 
     def _command_settings(self, operation_id: str) -> Any:
         """What sandboxed commands may run, or None (and one notice per session) when
-        bubblewrap cannot confine them here: there is no unsandboxed fallback."""
+        bubblewrap cannot confine them here: there is no silent unsandboxed fallback, only
+        the explicit opt-out Mira.allow_unsandboxed_commands, warned every operation."""
         if not self.settings.commands:
             return None
         from ..tools.bwrap import unavailable_reason
-        from ..tools.commands import CommandSettings
+        from ..tools.commands import UNSANDBOXED_WARNING, CommandSettings
 
         reason = unavailable_reason()
+        allowed = frozenset(self.settings.commands)
+        if reason is not None and self.settings.allow_unsandboxed_commands:
+            self.bus.emit(
+                Notice(operation_id=operation_id, level="warning", message=UNSANDBOXED_WARNING.format(reason=reason))
+            )
+            return CommandSettings(allowed=allowed, unsandboxed=True)
         if reason is not None:
             if not self._said_commands:
                 self._said_commands = True
                 self.bus.emit(
-                    Notice(operation_id=operation_id, level="warning", message=f"run_tests is not offered: {reason}")
+                    Notice(
+                        operation_id=operation_id,
+                        level="warning",
+                        message=f"run_tests and run_code are not offered: {reason}",
+                    )
                 )
             return None
-        return CommandSettings(allowed=frozenset(self.settings.commands))
+        return CommandSettings(allowed=allowed)
 
     def _model(self, model_id: str) -> ChatModel:
         try:

@@ -28,6 +28,8 @@ class EngineSettings:
     instructions_tokens: int = 2_000  # cap on AGENTS.md in every system prompt
     # programs run_tests / run_command may start in the bubblewrap sandbox (empty: none)
     commands: tuple[str, ...] = ("python", "pytest", "ruff")
+    # where bubblewrap cannot run: offer the command tools unsandboxed (warned every operation)
+    allow_unsandboxed_commands: bool = False
     max_total_tokens: int = 600_000
     output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
     max_output_tokens: int | None = None  # the output cap of every call (None: per phase)

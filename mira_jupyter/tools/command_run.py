@@ -194,8 +194,11 @@ def run_confined(
     pids_cgroup: str | None = None,
     redact: list[str] | None = None,
     cancel: Any = None,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
 ) -> CommandOutcome:
-    """Run a bwrap command line to its end, its timeout, its output cap or a cancel."""
+    """Run a bwrap command line to its end, its timeout, its output cap or a cancel
+    (`env` and `cwd` only for a command run without bwrap, which sets its own)."""
     cgroup = PidsCgroup(pids_cgroup, limits.processes) if pids_cgroup else None
     collector = _Collector(limits)
     started = time.perf_counter()
@@ -208,7 +211,9 @@ def run_confined(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
-            env={"PATH": "/usr/bin:/bin"},  # bwrap itself never sees the kernel's keys either
+            # bwrap itself never sees the kernel's keys either
+            env=env if env is not None else {"PATH": "/usr/bin:/bin"},
+            cwd=cwd,
             preexec_fn=child_limits(limits, cgroup),  # noqa: PLW1509 - rlimits must be set pre-exec
         )
         reader = threading.Thread(target=collector.read, args=(proc.stdout,), daemon=True)

@@ -25,6 +25,10 @@ from .types import FileWrite, Tool, ToolArgs, ToolContext, ToolResult, tool
 
 DEFAULT_COMMANDS = ("python", "pytest", "ruff")
 MAX_TIMEOUT = 600.0
+UNSANDBOXED_WARNING = (
+    "commands and code run WITHOUT a sandbox in this operation (Mira.allow_unsandboxed_commands "
+    "is on; {reason}): they can read and write anything this account can"
+)
 
 
 class RunCommandArgs(ToolArgs):
@@ -42,6 +46,9 @@ class CommandSettings:
 
     allowed: frozenset[str] = frozenset(DEFAULT_COMMANDS)
     limits: CommandLimits = field(default_factory=CommandLimits)
+    # bubblewrap cannot run here and the user opted out (Mira.allow_unsandboxed_commands):
+    # commands run as plain processes, still with limits, no keys and undo
+    unsandboxed: bool = False
 
 
 def _refuse_program(argv: list[str], settings: CommandSettings) -> str | None:
@@ -66,7 +73,7 @@ def execute(
 ) -> tuple[CommandOutcome, list[Change], list[str]] | ToolResult:
     """Run `argv` confined to the project; the outcome, the recorded changes and notes."""
     available = check_available()
-    if not available.ok:
+    if not available.ok and not settings.unsandboxed:
         return ToolResult.denied("not_allowed", f"commands cannot run sandboxed here: {available.reason}")
     refusal = _refuse_program(argv, settings)
     if refusal:
@@ -81,10 +88,17 @@ def execute(
         # an incomplete scan could miss a credential file the command would then read
         return ToolResult.denied("too_large", f"the project is too large to run commands in ({before.incomplete})")
     root = sandbox.root
+    limits = CommandLimits(**{**settings.limits.__dict__, "timeout": min(timeout, MAX_TIMEOUT)})
+    if settings.unsandboxed:
+        # the explicit opt-out: a plain process in the project, keys still removed
+        outcome = run_confined(
+            [program, *argv[1:]], limits, redact=secret_values(os.environ), cancel=ctx.cancel, env=env, cwd=root
+        )
+        found, notes = record_changes(ctx, sandbox, before, [])
+        return outcome, found, ["ran WITHOUT a sandbox (Mira.allow_unsandboxed_commands)", *notes]
     missing = hold_guards(root)
     try:
         layout, guards = project_layout(sandbox, before, missing)
-        limits = CommandLimits(**{**settings.limits.__dict__, "timeout": min(timeout, MAX_TIMEOUT)})
         outcome = run_confined(
             build_argv(available.bwrap or "bwrap", layout, [program, *argv[1:]], env),
             limits,

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, check_available, secret_values
-from .commands import project_layout, record_changes
+from .commands import project_layout, record_changes, settings_of
 from .project_scan import scan
 from .scratch_output import OutputLimits
 from .types import Tool, ToolArgs, ToolContext, ToolResult, tool
@@ -34,8 +34,10 @@ def execute_code(code: str, timeout: float, ctx: ToolContext, limits: OutputLimi
     host = host_of(ctx)
     if host is None:
         return ToolResult.denied("not_allowed", "run_code is not enabled for this operation")
+    settings = settings_of(ctx)
+    unsandboxed = settings is not None and settings.unsandboxed
     available = check_available()
-    if not available.ok:
+    if not available.ok and not unsandboxed:
         return ToolResult.denied("not_allowed", f"code cannot run sandboxed here: {available.reason}")
     sandbox = sandbox_of(ctx)
     before = scan(sandbox)
@@ -47,12 +49,14 @@ def execute_code(code: str, timeout: float, ctx: ToolContext, limits: OutputLimi
     layout, guards = project_layout(sandbox, before, missing)
     try:
         outcome, notes = host.run(
-            available.bwrap or "bwrap", layout, code, min(timeout, MAX_TIMEOUT),
+            None if unsandboxed else available.bwrap or "bwrap", layout, code, min(timeout, MAX_TIMEOUT),
             pids_cgroup=available.pids_cgroup, cancel=ctx.cancel, limits=limits,
         )  # fmt: skip
     except RuntimeError as exc:
         return ToolResult.error(str(exc))
     found, change_notes = record_changes(ctx, sandbox, before, guards, made=missing)
+    if unsandboxed:
+        notes.insert(0, "ran WITHOUT a sandbox (Mira.allow_unsandboxed_commands)")
     return _result(outcome, found, notes + change_notes, secret_values(os.environ))
 
 

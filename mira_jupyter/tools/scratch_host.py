@@ -54,7 +54,7 @@ class ScratchHost:
 
     def run(
         self,
-        bwrap: str,
+        bwrap: str | None,
         layout: Layout,
         code: str,
         timeout: float,
@@ -72,11 +72,13 @@ class ScratchHost:
         return future.result()
 
     def _run(
-        self, bwrap: str, layout: Layout, code: str, timeout: float, pids_cgroup: str | None, cancel: Any, limits: Any
+        self, bwrap: str | None, layout: Layout, code: str, timeout: float, pids_cgroup: str | None, cancel: Any, limits: Any
     ) -> tuple[CodeOutcome, list[str]]:
         notes: list[str] = []
         kernel = self._kernel
-        if kernel is not None and not kernel.alive():
+        if kernel is not None and kernel.sandboxed != (bwrap is not None):
+            self._stop_kernel()  # bubblewrap came or went: never reuse the other kind
+        elif kernel is not None and not kernel.alive():
             notes.append("the scratch kernel had exited; a new one was started (earlier variables are gone)")
             self._stop_kernel()
         elif kernel is not None and kernel.fingerprint != layout_fingerprint(layout):
@@ -100,17 +102,18 @@ class ScratchHost:
             notes.append(f"the scratch kernel {why}; the next call starts a new one (variables are gone)")
         return outcome, notes
 
-    def _start(self, bwrap: str, layout: Layout, pids_cgroup: str | None) -> None:
-        missing = hold_guards(layout.root)
+    def _start(self, bwrap: str | None, layout: Layout, pids_cgroup: str | None) -> None:
+        missing = hold_guards(layout.root) if bwrap is not None else []
         layout = Layout(**{**layout.__dict__, "guard_missing": missing})
         kernel = ScratchKernel(bwrap, layout, pids_cgroup)
         try:
             kernel.start()
         except BaseException:
             kernel.stop()
-            release_guards(layout.root, missing)
+            if bwrap is not None:
+                release_guards(layout.root, missing)
             raise
-        self._guards = (layout.root, missing)
+        self._guards = (layout.root, missing) if bwrap is not None else None
         self.starts += 1
         # taken now that bwrap has made its mount points, as the next call will see them
         kernel.fingerprint = layout_fingerprint(layout)

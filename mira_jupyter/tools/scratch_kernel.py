@@ -123,7 +123,8 @@ def descendants(pid: int) -> list[int]:
 class ScratchKernel:
     """One sandboxed ipykernel for one project layout; used from one thread only."""
 
-    def __init__(self, bwrap: str, layout: Layout, pids_cgroup: str | None = None) -> None:
+    def __init__(self, bwrap: str | None, layout: Layout, pids_cgroup: str | None = None) -> None:
+        """`bwrap` None runs the kernel WITHOUT a sandbox (Mira.allow_unsandboxed_commands)."""
         self.layout = layout
         self.fingerprint: tuple = ()
         self._bwrap = bwrap
@@ -134,6 +135,11 @@ class ScratchKernel:
         self._client: Any = None
         self._frozen: set[int] = set()
         self.started_ms = 0.0
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether the kernel runs inside bubblewrap."""
+        return self._bwrap is not None
 
     @property
     def pid(self) -> int | None:
@@ -155,13 +161,18 @@ class ScratchKernel:
         ]  # fmt: skip
         env = sandbox_env(os.environ)
         manager = manager_class(transport="ipc", ip=os.path.join(self._dir, "k"), connection_file=connection)
-        manager.sandbox_argv = build_argv(self._bwrap, layout, inner, env)
+        if self._bwrap is None:
+            manager.sandbox_argv = inner
+            launch_env = {**env, "HOME": self._dir, "TMPDIR": self._dir}  # still no keys
+        else:
+            manager.sandbox_argv = build_argv(self._bwrap, layout, inner, env)
+            launch_env = {"PATH": "/usr/bin:/bin"}  # bwrap itself never sees the kernel's keys
         manager.client_factory = client_class
         self._manager = manager
         if self._pids_cgroup:
             self._cgroup = PidsCgroup(self._pids_cgroup, KERNEL_LIMITS.processes)
         manager.start_kernel(
-            env={"PATH": "/usr/bin:/bin"},  # bwrap itself never sees the kernel's keys
+            env=launch_env,
             cwd=self.layout.root,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -259,11 +270,13 @@ class ScratchKernel:
             self._client.control_channel.send(msg)
 
     def _members(self) -> list[int]:
-        """The sandbox's processes except bwrap's outermost one."""
+        """The kernel's processes (in a sandbox, all but bwrap's outermost one)."""
         pid = self.pid
         if pid is None:
             return []
         found = self._cgroup.pids() if self._cgroup is not None else descendants(pid)
+        if self._bwrap is None:
+            return [pid, *[p for p in found if p != pid]]
         return [p for p in found if p != pid]
 
     def freeze(self) -> None:

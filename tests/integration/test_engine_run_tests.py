@@ -116,7 +116,7 @@ def test_run_tests_is_not_offered_without_a_sandbox(project, monkeypatch):
     offered = {name for r in script.requests_for(ORCH) for name in r.tool_names}
     assert "run_tests" not in offered and "generate_code" in offered
     notices = [n.message for n in h.of("Notice")]
-    assert any("run_tests is not offered: bubblewrap (bwrap) is not installed" in m for m in notices)
+    assert any("run_tests and run_code are not offered: bubblewrap (bwrap) is not installed" in m for m in notices)
 
 
 def test_mira_commands_empty_offers_no_commands(project):
