@@ -9,6 +9,11 @@ Three figures for `/bin/true` and for `python -c pass` (the kernel's interpreter
 - run_command: the whole tool, which also scans the project before and after (for undo and
   for the read-only/hidden binds), on a project of `--files` small files.
 Target: run_command ≤ 50 ms over the bare command (median).
+
+Then the scratch kernel's run_code (`pass`): the first call of a session (starting the
+sandboxed ipykernel, `--kernels` fresh hosts) and warm calls (the kernel reused), beside the
+bare command's baseline; and, for reference, a bare (unsandboxed) jupyter_client kernel's
+start and warm execute.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mira_jupyter.tools.bwrap import Layout, build_argv, check_available, sandbox_env  # noqa: E402
 from mira_jupyter.tools.command_run import CommandLimits, run_confined  # noqa: E402
-from mira_jupyter.tools.commands import CommandSettings, run_command
+from mira_jupyter.tools.commands import CommandSettings, run_command  # noqa: E402
 from mira_jupyter.tools.dispatch import dispatch  # noqa: E402
+from mira_jupyter.tools.run_code import run_code  # noqa: E402
 from mira_jupyter.tools.sandbox import Sandbox  # noqa: E402
+from mira_jupyter.tools.scratch_host import ScratchHost  # noqa: E402
 from mira_jupyter.tools.types import ToolContext  # noqa: E402
 
 
@@ -46,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--kernels", type=int, default=5, help="fresh scratch kernels for the first-call figure")
     args = parser.parse_args()
     available = check_available()
     if not available.ok:
@@ -76,6 +84,48 @@ def main() -> None:
                 f"{name:<18} {bare[0]:>8.1f} ms    {confined[0]:>8.1f} ms    {tool[0]:>8.1f} ms   "
                 f"+{tool[0] - bare[0]:.1f} ms (bwrap alone +{confined[0] - bare[0]:.1f} ms; target ≤ 50)"
             )
+        _scratch_kernel(sandbox, args)
+
+
+def _bare_kernel(repeats: int) -> tuple[float, float]:
+    """A plain jupyter_client kernel (no sandbox): start to ready, and a warm execute."""
+    from jupyter_client.manager import start_new_kernel
+
+    started = time.perf_counter()
+    manager, client = start_new_kernel()
+    start_ms = (time.perf_counter() - started) * 1000
+    try:
+        warm = _median_ms(lambda: client.execute_interactive("pass", timeout=30), repeats)[0]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return start_ms, warm
+
+
+def _scratch_kernel(sandbox: Sandbox, args: argparse.Namespace) -> None:
+    """run_code's first call (a new sandboxed kernel) and warm calls, beside the baselines."""
+    firsts = []
+    for _ in range(args.kernels):
+        host = ScratchHost()
+        ctx = ToolContext(sandbox=sandbox, extra={"scratch": host})
+        started = time.perf_counter()
+        dispatch({"run_code": run_code}, "run_code", {"code": "pass"}, ctx)
+        firsts.append((time.perf_counter() - started) * 1000)
+        if len(firsts) < args.kernels:
+            host.close()
+    warm = _median_ms(lambda: dispatch({"run_code": run_code}, "run_code", {"code": "pass"}, ctx), args.repeats)
+    host.close()
+    bare_start, bare_warm = _bare_kernel(args.repeats)
+    bare_cmd = _median_ms(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.repeats)[0]
+    print(f"{'run_code':<18} {'first call':>14} {'warm call':>14}")
+    print(
+        f"{'scratch kernel':<18} {statistics.median(firsts):>8.1f} ms    {warm[0]:>8.1f} ms   "
+        f"(first: median of {args.kernels} new kernels, min {min(firsts):.1f} ms; warm min {warm[1]:.1f} ms)"
+    )
+    print(
+        f"{'baselines':<18} {bare_start:>8.1f} ms    {bare_warm:>8.1f} ms   "
+        f"(a bare jupyter_client kernel's start and execute; bare python -c pass {bare_cmd:.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

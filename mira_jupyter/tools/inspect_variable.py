@@ -54,7 +54,7 @@ class UserNamespace:
 
 
 class InspectVariableArgs(ToolArgs):
-    name: str = Field(min_length=1, max_length=200, description="A variable of the user's notebook, e.g. 'df'.")
+    name: str = Field(min_length=1, max_length=200, description="Variable name, e.g. 'df'.")
 
 
 def refusal(name: str, ns: UserNamespace) -> str | None:
@@ -205,9 +205,8 @@ def _holds_secret(info: dict[str, Any], secrets: list[str]) -> bool:
 
 @tool
 def inspect_variable(args: InspectVariableArgs, ctx: ToolContext) -> ToolResult:
-    """Describe a variable of the user's notebook, read only: type, length or shape; for
-    DataFrames the columns, dtypes, null counts and first rows; for arrays dtype and shape;
-    for dicts and lists a small sample. Nothing is run in the user's kernel."""
+    """Describe a variable of the user's notebook, read only: type, size; for DataFrames the
+    columns, dtypes, null counts and first rows."""
     ns = ctx.extra.get("namespace")
     if not isinstance(ns, UserNamespace):
         return ToolResult.denied("not_allowed", "there is no notebook namespace to inspect here")

@@ -20,7 +20,7 @@ MAX_CODE_CHARS = 100_000
 
 
 class RunCodeArgs(ToolArgs):
-    code: str = Field(min_length=1, max_length=MAX_CODE_CHARS, description="Python code (IPython syntax).")
+    code: str = Field(min_length=1, max_length=MAX_CODE_CHARS, description="Python (IPython syntax).")
     timeout: float = Field(60.0, gt=0, le=MAX_TIMEOUT, description="Wall-clock limit in seconds.")
 
 
@@ -96,11 +96,9 @@ def _result(outcome: Any, found: list[Any], notes: list[str], redact: list[str])
 
 @tool(writes=True)
 def run_code(args: RunCodeArgs, ctx: ToolContext) -> ToolResult:
-    """Run Python in a scratch kernel (not the user's) in a sandbox in the project root:
-    variables persist between calls, the project is writable except .git/ and .mira/, no
-    network, no home directory, no API keys, time and output limited. Returns output
-    (stdout, stderr, displays; images as placeholders), result (the last expression's
-    text), exception (with traceback) and files_changed."""
+    """Run Python in a scratch kernel (never the user's; variables persist) sandboxed in the
+    project root: no network, home or API keys; .git/ and .mira/ read-only. Returns output,
+    result, exception and files_changed."""
     if cancelled(ctx):
         return ToolResult.error("cancelled before the code ran")
     return execute_code(args.code, args.timeout, ctx)

@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,10 @@ def _kernel_classes() -> tuple[type, type]:
             sock = self.context.socket(channel_socket_types[channel])
             sock.linger = 1000
             sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)  # before connect: it applies then
+            # never reconnect: the socket files sit in a directory the sandbox can write, so a
+            # reconnect could follow a link it planted to any Unix socket of the host; a lost
+            # connection ends the kernel instead (we connect only once it is listening)
+            sock.setsockopt(zmq.RECONNECT_IVL, -1)
             if identity:
                 sock.identity = identity
             if channel in ("iopub", "shell"):
@@ -82,6 +87,12 @@ def _kernel_classes() -> tuple[type, type]:
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             return list(self.sandbox_argv)
+
+        def _connect_control_socket(self) -> None:
+            # the manager's own control socket would connect before the kernel listens and
+            # reconnect at will (see CappedClient); interrupts go through our client, and the
+            # kernel is only ever stopped by killing it
+            return None
 
     return SandboxedManager, CappedClient
 
@@ -178,6 +189,7 @@ class ScratchKernel:
             stderr=subprocess.DEVNULL,
             preexec_fn=child_limits(KERNEL_LIMITS, self._cgroup),
         )
+        self._wait_listening(manager)
         client = manager.client()
         client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
         self._client = client
@@ -188,6 +200,25 @@ class ScratchKernel:
             raise RuntimeError(f"the scratch kernel did not start: {exc}") from None
         client.dropped()  # connecting before the kernel was listening is no dropped message
         self.started_ms = (time.perf_counter() - started) * 1000
+
+    def _wait_listening(self, manager: Any) -> None:
+        """Wait until the kernel listens on the sockets we use (no code has run in it yet)."""
+        info = manager.get_connection_info()
+        paths = [f"{info['ip']}-{info[key]}" for key in ("shell_port", "iopub_port", "control_port")]
+        deadline = time.monotonic() + START_TIMEOUT
+        for path in paths:
+            while True:
+                probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    probe.connect(path)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or not manager.is_alive():
+                        self.stop()
+                        raise RuntimeError("the scratch kernel did not start: it never listened") from None
+                    time.sleep(0.02)
+                finally:
+                    probe.close()
 
     def alive(self) -> bool:
         """Whether the kernel's sandbox is still running."""
@@ -305,8 +336,13 @@ class ScratchKernel:
                 self._client.stop_channels()
             self._client = None
         if self._manager is not None:
+            process = getattr(self._manager.provisioner, "process", None)
             with contextlib.suppress(Exception):
                 self._manager.shutdown_kernel(now=True)  # SIGKILL; --die-with-parent ends the rest
+            if process is not None and process.poll() is None:  # whatever the manager did
+                process.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=10)
             self._manager = None
         if self._cgroup is not None:
             self._cgroup.remove()

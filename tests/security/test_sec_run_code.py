@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -320,3 +321,34 @@ def _leftovers(marker: str) -> list[int]:
         if marker in cmdline and "bwrap" not in cmdline.split("\0")[0] and state != "Z":
             found.append(int(pid))
     return found
+
+
+def test_a_planted_socket_link_is_never_followed(project, tmp_path):
+    # the kernel's socket files are in a directory the sandbox writes; code that drops a
+    # connection and plants a link there must not make the user's kernel connect elsewhere
+    host_socket = str(tmp_path / "host.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(host_socket)
+    listener.listen(5)
+    listener.settimeout(4)
+    try:
+        result = project.run(
+            f"""
+            import json, os
+            from ipykernel.kernelapp import IPKernelApp
+            app = IPKernelApp.instance()
+            info = json.load(open(app.connection_file))
+            path = f"{{info['ip']}}-{{info['control_port']}}"
+            app.control_socket.unbind(f"ipc://{{path}}")
+            if os.path.lexists(path):
+                os.remove(path)
+            os.symlink({host_socket!r}, path)
+            print('planted')
+            """
+        )
+        assert "planted" in out(result)
+        with pytest.raises(TimeoutError):
+            conn, _ = listener.accept()
+            conn.close()
+    finally:
+        listener.close()
