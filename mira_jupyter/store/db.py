@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import random
 import re
 import threading
@@ -300,6 +301,44 @@ class Database:
             self.last_recovery = self._recover(con)
         finally:
             con.close()
+
+    def file_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the database file now, or None (not a file, or not there)."""
+        if self.location.kind != "file" or self.location.path is None:
+            return None
+        try:
+            st = os.stat(self.location.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def replace_corrupt_found_later(self, exc: BaseException, seen: tuple[int, int] | None) -> bool:
+        """A file that opened but failed a later read or write as corrupt (a truncated log):
+        move it aside and start a fresh log, as at open, and say so once. `seen` is the
+        file's identity before the failed use: if another process already replaced it, the
+        fresh file is kept. True when the caller should try again."""
+        if self.location.kind != "file" or self.location.path is None or not faults.is_corrupt(exc):
+            return False
+        path = self.location.path
+        deadline = time.monotonic() + self.timeout
+        with self._shared.lock:
+            try:
+                with faults.repair_lock(path):
+                    if seen is not None and self.file_identity() not in (seen, None):
+                        return True  # replaced meanwhile by another kernel
+                    aside = faults.move_aside(path)
+                    self._prepare(deadline)
+            except OSError as exc2:
+                raise StoreUnavailable(
+                    f"the log database {path} is corrupt and could not be moved aside ({exc2})"
+                ) from None
+            message = (
+                f"the log database {path} was corrupt; moved it to {aside.name} "
+                "and started a fresh log"
+            )
+            log.info(message)
+            self._shared.notices.append(message)
+        return True
 
     def _replace_corrupt(self, deadline: float) -> None:
         """Move a file DuckDB cannot read aside (timestamped), start a fresh log, say so."""

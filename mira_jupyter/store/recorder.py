@@ -280,8 +280,9 @@ class Recorder:
                 raise _ApplyError(exc) from exc
         self._session_written = True
 
-    def _write(self, batch: list[Pending]) -> bool:
+    def _write(self, batch: list[Pending], replaced: bool = False) -> bool:
         """Write one batch; False means keep it and try again later."""
+        seen = self.db.file_identity()
         try:
             if self._journal is not None:
                 with contextlib.suppress(OSError):  # fsync is extra safety, not a condition
@@ -289,7 +290,28 @@ class Recorder:
             self._transaction(batch)
         except DatabaseLocked:
             return False
-        except _ApplyError as exc:
+        except Exception as exc:
+            cause = exc.__cause__ or exc if isinstance(exc, _ApplyError) else exc
+            if not replaced and self._replaced_corrupt(cause, seen):
+                return self._write(batch, replaced=True)
+            return self._write_failed(batch, exc)
+        self._clear_fault()
+        return True
+
+    def _replaced_corrupt(self, cause: BaseException, seen: tuple[int, int] | None) -> bool:
+        """A log that opened but is corrupt (truncated): moved aside, a fresh one started."""
+        try:
+            if not self.db.replace_corrupt_found_later(cause, seen):
+                return False
+        except Exception as exc:  # could not move it: the usual fault path says why, once
+            log.debug("replacing the corrupt log failed: %s", exc)
+            return False
+        self._session_written = False  # the fresh log has no row for this session yet
+        return True
+
+    def _write_failed(self, batch: list[Pending], exc: Exception) -> bool:
+        """What a failed batch write means: keep the batch (False) or it was dealt with."""
+        if isinstance(exc, _ApplyError):
             cause = exc.__cause__ or exc
             if faults.is_unwritable(cause):  # e.g. the commit could not create the WAL
                 self._set_fault(StoreUnavailable(faults.unwritable_message(self._path(), cause)))
@@ -297,13 +319,11 @@ class Recorder:
             self.last_error = cause
             log.warning("writing %d events failed (%s); retrying one by one", len(batch), exc)
             return self._write_singly(batch)
-        except Exception as exc:  # the database itself is unusable (disk, schema): keep events
-            if faults.is_unwritable(exc) and not isinstance(exc, StoreUnavailable):
-                exc = StoreUnavailable(faults.unwritable_message(self._path(), exc))
-            self._set_fault(exc)
-            return False
-        self._clear_fault()
-        return True
+        # the database itself is unusable (disk, schema): keep events
+        if faults.is_unwritable(exc) and not isinstance(exc, StoreUnavailable):
+            exc = StoreUnavailable(faults.unwritable_message(self._path(), exc))
+        self._set_fault(exc)
+        return False
 
     def _path(self) -> str:
         return str(self.db.location.path or self.db.location.raw)

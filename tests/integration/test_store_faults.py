@@ -272,3 +272,31 @@ def test_a_cell_runs_when_mira_is_a_regular_file_and_says_it_once(
     said = [line for line in (out.out + out.err).splitlines() if "is a file, not a directory" in line]
     assert len(said) == 1, out
     assert (project / ".mira").read_text() == "x\n"  # nothing was lost or replaced
+
+
+def test_a_log_truncated_after_it_opened_is_moved_aside_once_and_nothing_is_lost(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _session(project)
+    done = first.run("a first question", RunOptions(mode="simple"))
+    first.close()
+    db = project / ".mira" / "mira.duckdb"
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 3])  # opens, but later reads and writes fail
+    broken = db.read_bytes()
+    capsys.readouterr()
+    session = _session(project)
+    ops = [session.run(f"question {n}", RunOptions(mode="simple")) for n in range(2)]
+    session.flush()
+    session.print_store_notices()  # what the next command prints (the cell ends before the write)
+    session.close()
+    out = capsys.readouterr()
+    assert all(op.status == "completed" for op in ops)
+    moved = [p for p in db.parent.iterdir() if p.name.startswith("mira.duckdb.corrupt-")]
+    assert len(moved) == 1 and moved[0].read_bytes() == broken  # the damaged log is kept
+    said = [line for line in (out.out + out.err).splitlines() if "corrupt" in line]
+    assert len(said) == 1 and "moved it to mira.duckdb.corrupt-" in said[0], out
+    assert "retrying one by one" not in out.out + out.err
+    stored = {row[0] for row in _rows(db, "SELECT id FROM operations")}
+    assert {op.id for op in ops} <= stored and done.id not in stored  # the fresh log has them
+    assert not list(db.parent.glob("*.rejected"))
