@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -24,6 +25,7 @@ from .calls import CallRunner, CapReached
 from .dispatch import ToolDispatcher
 from .instructions import ProjectInstructions
 from .metatools import DELEGATION_TOOLS, META_TOOLS
+from .task_batch import READING_TOOLS, BatchAborted, run_side_by_side
 from .task_outcomes import ToolOutcome
 from .tasks import Task, TaskTracker
 
@@ -100,6 +102,9 @@ class OperationRun:
     # per thread: the last model call made (for the tool calls it asked for), and where the
     # outcomes of a delegation's executor calls are collected
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    # one limit for the whole operation: reads-only tasks side by side each issuing reads
+    # together must not multiply Mira.max_parallel (16 in flight at 4)
+    _read_slots: threading.BoundedSemaphore | None = field(default=None, repr=False, compare=False)
     skills_used: list[str] = field(default_factory=list)
     instructions: ProjectInstructions = field(default_factory=lambda: ProjectInstructions(None))
     commands: Any = None  # tools.commands.CommandSettings when sandboxed commands can run
@@ -120,13 +125,26 @@ class OperationRun:
         else:
             self.run_task_id = value
 
-    def in_task(self, task_id: str | None, work: Callable[..., T], *args: Any) -> T:
-        """Run `work(*args)` on this thread as the work of `task_id`."""
+    def in_task(self, task_id: str | None, work: Callable[..., T], *args: Any, abort: threading.Event | None = None) -> T:
+        """Run `work(*args)` on this thread as the work of `task_id`; once `abort` is set
+        (a side-by-side task ended the operation) its next model or tool call stops it."""
         self._local.task_id = task_id
+        self._local.abort = abort
         try:
             return work(*args)
         finally:
             del self._local.task_id
+            del self._local.abort
+
+    def _check_abort(self) -> None:
+        abort = getattr(self._local, "abort", None)
+        if abort is not None and abort.is_set():
+            raise BatchAborted("another task of the batch ended the operation")
+
+    def _slots(self) -> threading.BoundedSemaphore:
+        if self._read_slots is None:
+            self._read_slots = threading.BoundedSemaphore(max(self.max_parallel, 1))
+        return self._read_slots
 
     @property
     def last_llm_call_id(self) -> str | None:
@@ -191,6 +209,7 @@ class OperationRun:
         return tool_schemas(self.file_tools)
 
     def _call(self, role: Role, messages: list[Message], **kwargs: Any) -> ChatResponse:
+        self._check_abort()
         kwargs.setdefault("task_id", self.current_task_id)
         kwargs.setdefault("skill", self.current_skill)
         response = self.calls.call(role, messages, **kwargs)
@@ -233,19 +252,23 @@ class OperationRun:
         """One call through the dispatcher: its text for the model, and its outcome after the
         outcomes of the executor calls it caused (collected on this thread)."""
         self.cancel.raise_if_cancelled()
+        self._check_abort()
         outer = getattr(self._local, "sink", None)
         nested: list[ToolOutcome] = []
         self._local.sink = nested
+        reading = role == "orchestrator" and call.name in PARALLEL_TOOLS
+        slots = self._slots() if reading else contextlib.nullcontext()
         try:
-            result, text = self.dispatcher.run(
-                call,
-                tools,
-                self.tool_context(),
-                role=role,
-                allowed=allowed,
-                llm_call_id=llm_call_id,
-                task_id=self.current_task_id,
-            )
+            with slots:
+                result, text = self.dispatcher.run(
+                    call,
+                    tools,
+                    self.tool_context(),
+                    role=role,
+                    allowed=allowed,
+                    llm_call_id=llm_call_id,
+                    task_id=self.current_task_id,
+                )
         finally:
             self._local.sink = outer
         return text, [*nested, _outcome(call.name, role, result, nested)]
@@ -256,9 +279,10 @@ class OperationRun:
         """Read-only delegations at once; waits for all of them, then raises the first
         error in call order (a cancel reaches every one through the shared token)."""
         task_id = self.current_task_id  # the delegation threads work for the caller's task
+        abort = getattr(self._local, "abort", None)
         with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(group)), thread_name_prefix="mira-read") as pool:
             futures = [
-                pool.submit(self.in_task, task_id, self._run_one, call, tools, allowed, role, llm_call_id)
+                pool.submit(self.in_task, task_id, self._run_one, call, tools, allowed, role, llm_call_id, abort=abort)
                 for call in group
             ]
             wait(futures)
@@ -584,8 +608,6 @@ class OperationRun:
     def execute_tasks(self, messages: list[Message], allowed: set[str]) -> None:
         """Work through the plan, the engine owning task states: one task at a time, except
         consecutive reads-only tasks whose dependencies are done, which run side by side."""
-        from .task_batch import run_side_by_side
-
         schemas = self.orchestrator_schemas()
         first = True
         while (task := self.tracker.next_pending()) is not None:
@@ -599,8 +621,10 @@ class OperationRun:
             else:
                 self.tracker.start(task)
                 self.current_task_id = task.id
+                # a task planned as reads-only reads only, whether or not it has company
+                tools = allowed & READING_TOOLS if task.reads_only else allowed
                 try:
-                    self.work_on_task(task, messages, schemas, allowed, first)
+                    self.work_on_task(task, messages, schemas, tools, first)
                 finally:
                     self.current_task_id = None
             first = False

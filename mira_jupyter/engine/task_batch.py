@@ -9,7 +9,8 @@ the plan goes on from there. A cancel reaches every one through the run's shared
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from ..llm.types import Message
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from .run import OperationRun
 
 READING_TOOLS = META_TOOLS | {"update_tasks"}
+
+
+class BatchAborted(Exception):
+    """A side-by-side task stops because another task of its batch ended the operation."""
+
 
 ALONGSIDE = """
 This task runs at the same time as task(s) {others}, which you will not see. It was planned as
@@ -48,14 +54,20 @@ def run_side_by_side(
         others = ", ".join(str(t.sequence) for t in batch if t is not task)
         note = ALONGSIDE.format(others=others, tools=tools, sequence=task.sequence)
         fork = list(messages)  # its own copy: the other tasks' turns never reach it
-        return run.in_task(task.id, run.work_on_task, task, fork, schemas, reading, first, note)
+        return run.in_task(task.id, run.work_on_task, task, fork, schemas, reading, first, note, abort=abort)
 
+    abort = threading.Event()
     with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="mira-task") as pool:
         futures = [pool.submit(work, task) for task in batch]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        # one task's error ends the operation: the others make no further call (a call in
+        # flight finishes), rather than spending on an operation already lost
+        abort.set()
         wait(futures)
-    for future in futures:  # the first error in plan order, once every task has stopped
-        if future.exception() is not None:
-            raise future.exception()
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    real = [e for e in errors if not isinstance(e, BatchAborted)]
+    if real or errors:  # the first real error in plan order, once every task has stopped
+        raise (real or errors)[0]
     reports = "\n\n".join(
         f"Task {task.sequence} ({task.status}): {future.result() or task.error or '(no note)'}"
         for task, future in zip(batch, futures, strict=True)

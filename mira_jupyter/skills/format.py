@@ -276,7 +276,9 @@ def _validate_fields(
         out["description"] = description.strip()
 
     model = data.get("model", "either")
-    model = MODEL_ALIASES.get(model.strip().lower(), model) if isinstance(model, str) else model
+    if isinstance(model, str):  # names and aliases alike, whatever their case and spacing
+        key = model.strip().lower()
+        model = MODEL_ALIASES.get(key, key if key in MODELS else model)
     if model not in MODELS:
         error(
             "model",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 from engine_helpers import ORCH, Harness
@@ -102,7 +103,7 @@ def test_two_reads_only_tasks_run_at_once_and_the_next_task_hears_both(project):
 def test_a_write_in_a_reads_only_task_is_refused_and_nothing_changes(project):
     order: list[int] = []
     write = {"tool_calls": [{"name": "generate_code", "arguments": {
-        "path": "a.py", "instructions": "rewrite it"}}]}  # fmt: skip
+        "path": "a.py", "description": "rewrite it"}}]}  # fmt: skip
     answers = {1: "looked at a.py", 2: "b.py is fine"}
     arrived = threading.Event()
     tried: list[str] = []
@@ -139,7 +140,7 @@ def test_a_write_in_a_reads_only_task_is_refused_and_nothing_changes(project):
     assert (project / "a.py").read_text() == "def load():\n    return 1\n"
     assert len(tried) == 2 and "generate_code" in tried[1], tried  # the model was told why
     refused = [e for e in h.of("ToolCallFinished") if e.tool == "generate_code"]
-    assert refused and refused[0].status != "ok"
+    assert refused and refused[0].status == "denied" and refused[0].denial_reason == "not_allowed"
 
 
 def test_dependent_or_writing_tasks_still_run_one_after_another(project):
@@ -217,3 +218,79 @@ def test_a_bad_reads_only_value_is_a_repair_not_a_lost_plan(project):
     notices = " ".join(e.message for e in h.of("Notice"))
     assert "reads_only 'yes' is not true or false; taken as false" in notices
     assert len(op.tasks) == 2
+
+
+def test_a_reads_only_task_alone_reads_only_too(project):
+    write = {"tool_calls": [{"name": "generate_code", "arguments": {
+        "path": "a.py", "description": "rewrite it"}}]}  # fmt: skip
+    script = mt.Script({ORCH: [
+        plan({"description": "Look at a.py", "reads_only": True}, {"description": "Edit b.py"}),
+        write, "looked", "edited", "Done.",
+    ]})  # fmt: skip
+    h = Harness(project, script)
+    h.engine.run("look then edit", RunOptions(mode="planned"))
+    assert (project / "a.py").read_text() == "def load():\n    return 1\n"
+    (refused,) = [e for e in h.of("ToolCallFinished") if e.tool == "generate_code"]
+    assert refused.status == "denied" and refused.denial_reason == "not_allowed"
+
+
+def test_a_task_that_ends_the_operation_stops_its_siblings(project):
+    arrived = threading.Event()
+    sibling_turns: list[int] = []
+
+    def respond(request):
+        if request.model != ORCH:
+            return None
+        task = _task_of(request)
+        if task == 2 or (task is None and sibling_turns):
+            arrived.set()
+            sibling_turns.append(1)
+            # task 2 keeps working: a read, then another, ... until it is stopped
+            return {"tool_calls": [{"name": "list_project_files", "arguments": {"pattern": "*.py"}}]}
+        if task == 1:
+            arrived.wait(WAIT)
+            return {"status": 400, "fault": "status", "error_message": "bad request: the operation is lost"}
+        return None
+
+    script = mt.Script(
+        {ORCH: [plan(
+            {"description": "Read a.py", "reads_only": True},
+            {"description": "Read b.py", "reads_only": True},
+        )], "deepseek-chat": [{"text": "a.py, b.py", "repeat": True}]},  # fmt: skip
+        responder=respond,
+    )
+    h = Harness(project, script, max_orchestrator_turns=6)
+    op = h.engine.run("read", RunOptions(mode="planned"))
+    assert op.status == "failed" and "bad request" in (op.error or ""), op.error
+    # task 2 had one turn in flight when task 1 failed; it made at most one more, not five
+    assert len(sibling_turns) <= 2, len(sibling_turns)
+    assert all(t.status != "completed" for t in op.tasks)
+
+
+def test_max_parallel_bounds_reads_across_side_by_side_tasks(project):
+    from test_parallel_delegations import Gauge
+
+    gauge = Gauge()
+
+    def respond(request):
+        if request.model == ORCH:
+            task = _task_of(request)
+            if task is not None:  # every task issues three reads together, then is done
+                calls = [{"name": "read_project_file", "arguments": {"paths": [n], "purpose": "what"}}
+                         for n in ("a.py", "b.py", "a.py")]
+                return {"tool_calls": calls}
+            if request.messages[-1].get("role") == "tool":
+                return "read"
+            return None
+        with gauge:
+            time.sleep(0.2)  # each read stays in flight a while, so overlapping ones are seen
+        return "a module"
+
+    script = mt.Script(
+        {ORCH: [plan(*({"description": f"Read part {n}", "reads_only": True} for n in (1, 2, 3))), "Done."]},
+        responder=respond,
+    )
+    h = Harness(project, script, max_parallel=2)
+    op = h.engine.run("read the parts", RunOptions(mode="planned"))
+    assert op.status == "completed", op.error
+    assert gauge.peak == 2  # three tasks x three reads, never more than Mira.max_parallel at once

@@ -562,3 +562,16 @@ def test_builtin_catalog_fits_the_prompt() -> None:
     catalog = SkillRegistry.discover(None, user_dir=False).catalog()
     assert len(catalog.split("\n")) == 4
     assert all(len(line) < 240 and not line.endswith("\u2026") for line in catalog.split("\n"))
+
+
+@pytest.mark.parametrize(
+    ("written", "model"),
+    [("Orchestrator", "orchestrator"), ("EXECUTOR", "executor"), ("Either", "either"),
+     (" either", "either"), ("GPT5", "orchestrator"), (" deepseek ", "executor")],
+)
+def test_skill_model_names_are_read_whatever_their_case(tmp_path, written, model):
+    text = f"---\nname: x\ndescription: d\nmodel: '{written}'\n---\nbody\n"
+    from mira_jupyter.skills.format import parse_skill
+
+    skill, problems = parse_skill(text, tmp_path / "x.md")
+    assert problems == [] and skill is not None and skill.model == model
