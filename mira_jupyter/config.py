@@ -24,15 +24,20 @@ def _env(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
-def _env_int(name: str, fallback: int | None) -> int | None:
-    """A whole number from MIRA_<NAME>, or `fallback` when unset (one clear line if it is bad)."""
+def _env_int(name: str, fallback: int | None, low: int | None = None, high: int | None = None) -> int | None:
+    """A whole number from MIRA_<NAME> within [low, high], or `fallback` when unset (one
+    clear line naming the variable if it is bad: traitlets does not validate defaults)."""
     value = _env(name)
     if value is None:
         return fallback
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValueError(f"MIRA_{name.upper()} must be a whole number, got {value!r}") from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"MIRA_{name.upper()} must be {bounds}, got {number}")
+    return number
 
 
 def _in_range(name: str, value: int, low: int, high: int, error: type[Exception] = ValueError) -> int:
@@ -224,10 +229,12 @@ class Mira(Configurable):
 
     @default("max_parallel")
     def _default_max_parallel(self) -> int:
-        return _env_int("max_parallel", 4)
+        return _env_int("max_parallel", 4, 1, 16)
 
     @validate("max_parallel")
     def _check_max_parallel(self, proposal):  # noqa: ANN001 - traitlets signature
+        if isinstance(proposal["value"], bool):
+            raise TraitError(f"Mira.max_parallel must be a whole number, got {proposal['value']}")
         return _in_range("max_parallel", proposal["value"], 1, 16, TraitError)
 
     @default("max_executor_turns")
@@ -240,7 +247,7 @@ class Mira(Configurable):
 
     @default("max_output_tokens")
     def _default_max_output(self) -> int | None:
-        return _env_int("max_output_tokens", None)
+        return _env_int("max_output_tokens", None, 1)
 
     @validate("max_output_tokens")
     def _check_max_output(self, proposal):  # noqa: ANN001
@@ -251,7 +258,7 @@ class Mira(Configurable):
 
     @default("repo_map_tokens")
     def _default_repo_map_tokens(self) -> int:
-        return int(_env("repo_map_tokens") or 1500)
+        return _env_int("repo_map_tokens", 1500, 100, 50_000)
 
     @validate("repo_map_tokens")
     def _check_repo_map_tokens(self, proposal):  # noqa: ANN001 - traitlets signature
@@ -259,7 +266,7 @@ class Mira(Configurable):
 
     @default("instructions_tokens")
     def _default_instructions_tokens(self) -> int:
-        return _env_int("instructions_tokens", 2000)
+        return _env_int("instructions_tokens", 2000, 0, 50_000)
 
     @validate("instructions_tokens")
     def _check_instructions_tokens(self, proposal):  # noqa: ANN001 - traitlets signature

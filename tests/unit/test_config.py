@@ -57,3 +57,25 @@ def test_an_effort_word_from_the_environment_is_checked(monkeypatch):
         Mira().reasoning_execution  # noqa: B018 - the default is read here
     monkeypatch.setenv("MIRA_REASONING_EXECUTION", "minimal")
     assert Mira().reasoning_execution == "minimal"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MIRA_MAX_PARALLEL", "0", "MIRA_MAX_PARALLEL must be between 1 and 16, got 0"),
+        ("MIRA_MAX_PARALLEL", "99", "MIRA_MAX_PARALLEL must be between 1 and 16, got 99"),
+        ("MIRA_MAX_OUTPUT_TOKENS", "-7", "MIRA_MAX_OUTPUT_TOKENS must be at least 1, got -7"),
+        ("MIRA_INSTRUCTIONS_TOKENS", "-3", "MIRA_INSTRUCTIONS_TOKENS must be between 0 and 50000"),
+        ("MIRA_REPO_MAP_TOKENS", "5", "MIRA_REPO_MAP_TOKENS must be between 100 and 50000, got 5"),
+    ],
+)
+def test_settings_from_the_environment_are_range_checked_like_set_ones(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    attribute = variable.removeprefix("MIRA_").lower()
+    with pytest.raises(ValueError, match=message):
+        getattr(Mira(), attribute)
+
+
+def test_max_parallel_is_not_a_boolean():
+    with pytest.raises(TraitError, match="whole number"):
+        Mira(max_parallel=True)
