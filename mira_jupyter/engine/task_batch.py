@@ -20,7 +20,8 @@ from .tasks import Task
 if TYPE_CHECKING:
     from .run import OperationRun
 
-READING_TOOLS = META_TOOLS | {"update_tasks"}
+# the delegated reads, a look at a notebook variable (read-only), and the task's own report
+READING_TOOLS = META_TOOLS | {"inspect_variable", "update_tasks"}
 
 
 class BatchAborted(Exception):
