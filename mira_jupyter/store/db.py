@@ -184,6 +184,9 @@ class Database:
         self._shared = _shared(self.location)
 
     def _open(self, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        return _quiet(self._connect(read_only, deadline))
+
+    def _connect(self, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         import duckdb
 
         loc = self.location
@@ -249,12 +252,12 @@ class Database:
 
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         if self.location.kind == "remote":
-            return duckdb.connect(self.location.raw)
+            return _quiet(duckdb.connect(self.location.raw))
         with self._shared.lock:
             self._ensure_ready(deadline)
             if self.location.kind == "memory":
                 return self._shared.memory.cursor()
-            copy = duckdb.connect(":memory:")
+            copy = _quiet(duckdb.connect(":memory:"))
             quoted = str(self.location.path).replace("'", "''")
             # the file lock is held only while the copy is made, then released by DETACH
             retry_locked(
@@ -426,3 +429,11 @@ def _first_file(directory: Path) -> Path:
         if candidate.exists() or candidate.is_symlink():
             return candidate
     return directory
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No progress bar: in a kernel DuckDB draws one as a widget in the cell when a query of
+    the log is slow, so a busy machine would add outputs to %mira history and the notebooks."""
+    con.execute("SET enable_progress_bar = false")
+    return con
+

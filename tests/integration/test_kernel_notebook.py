@@ -215,3 +215,19 @@ def test_insert_puts_the_code_blocks_in_a_new_cell_below_and_runs_nothing(kernel
     run(kernel, "%config Mira.insert_code = True")
     reply, _ = kernel.execute("%%mira --mode simple\nonce more", timeout=240)
     assert [p["text"] for p in reply["payload"] if p["source"] == "set_next_input"] == [payload["text"]]
+
+
+def test_log_queries_draw_no_progress_widget_in_a_kernel(kernel, tmp_path):
+    # in a kernel DuckDB draws a progress widget for a slow query: on a busy machine it would
+    # appear in %mira history's output (and break the notebooks' compared outputs)
+    code = (
+        "import duckdb\n"
+        "from mira_jupyter.store.db import Database\n"
+        f"db = Database({str(tmp_path / 'log.duckdb')!r})\n"
+        "q = \"SELECT current_setting('enable_progress_bar')\"\n"
+        "with db.connect() as con: ours = con.execute(q).fetchone()[0]\n"
+        "snap = db.snapshot(); copy = snap.execute(q).fetchone()[0]; snap.close()\n"
+        "plain = duckdb.connect(':memory:').execute(q).fetchone()[0]\n"
+        "print(ours, copy, plain)"
+    )
+    assert run(kernel, code).split() == ["False", "False", "True"]

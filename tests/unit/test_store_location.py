@@ -70,3 +70,4 @@ def test_a_name_with_a_colon_is_a_file_the_sandbox_protects(tmp_path: Path, raw:
     for target in (raw, raw + ".wal"):
         with pytest.raises(SandboxDenied):
             sandbox.check_writable(target)
+
