@@ -213,8 +213,8 @@ class OperationBudget:
 
         When the call does not fit only because other calls are in flight, it waits (up to
         `wait_seconds`, or until `cancelled()`) for them to settle. While `model_id` has
-        not replied yet in this session, its calls go one at a time (the others wait, as
-        long as that first call runs, until `cancelled()`); once it has, `fixed` and
+        not replied yet in this session, its calls go one at a time (the others wait for
+        the call in flight, up to `wait_seconds` or until `cancelled()`); once it has, `fixed` and
         `per_output_token` are `terms_once_learned()` (what that reply taught).
         """
         with self.session.lock:
@@ -228,7 +228,14 @@ class OperationBudget:
                     if model_id in self.session._probing:
                         if cancelled():
                             raise OperationCancelled("cancelled by user")
+                        if waited >= wait_seconds:
+                            # never wait without end for a call that may never settle
+                            raise BudgetExceeded(
+                                f"waited {wait_seconds:g} s for another {model_id} call in flight "
+                                "to settle (its calls go one at a time under a budget); try again"
+                            )
                         self.session.lock.wait(0.25)
+                        waited += 0.25
                         continue
                     probe = model_id
                 if (

@@ -166,13 +166,38 @@ class CallRunner:
             model.model_id, purpose, reasoning_effort=effort, configured=self.max_output_tokens
         )
         reservation, prompt_tokens = self._reserve(model, messages, tools, level, cap)
-        max_tokens = reservation.max_output_tokens or cap
-        call_id = new_id("call")
-        self.last_call_id = call_id
-        self._local.call_id = call_id
-        started = utcnow()
-        self.bus.emit(
-            LLMCallStarted(
+        sent = False  # whether the request may have reached the model
+        try:
+            max_tokens = reservation.max_output_tokens or cap
+            call_id = new_id("call")
+            self.last_call_id = call_id
+            self._local.call_id = call_id
+            started = utcnow()
+            self.bus.emit(
+                LLMCallStarted(
+                    operation_id=self.operation_id,
+                    call_id=call_id,
+                    task_id=task_id,
+                    role=role,
+                    provider=model.provider,
+                    model=model.model,
+                    reasoning_effort=effort,
+                    reasoning_requested=reasoning,
+                    purpose=purpose,
+                    skill=skill,
+                )
+            )
+
+            def handle_text(delta: str) -> None:
+                if stream_channel:
+                    self.bus.emit(
+                        TextDelta(operation_id=self.operation_id, text=delta, channel=stream_channel)
+                    )
+                if on_text:
+                    on_text(delta)
+
+            clock = time.perf_counter()
+            finished = dict(
                 operation_id=self.operation_id,
                 call_id=call_id,
                 task_id=task_id,
@@ -183,108 +208,92 @@ class CallRunner:
                 reasoning_requested=reasoning,
                 purpose=purpose,
                 skill=skill,
+                started_at=started,
             )
-        )
-
-        def handle_text(delta: str) -> None:
-            if stream_channel:
-                self.bus.emit(
-                    TextDelta(operation_id=self.operation_id, text=delta, channel=stream_channel)
-                )
-            if on_text:
-                on_text(delta)
-
-        clock = time.perf_counter()
-        finished = dict(
-            operation_id=self.operation_id,
-            call_id=call_id,
-            task_id=task_id,
-            role=role,
-            provider=model.provider,
-            model=model.model,
-            reasoning_effort=effort,
-            reasoning_requested=reasoning,
-            purpose=purpose,
-            skill=skill,
-            started_at=started,
-        )
-        call = _InFlight(model, reservation, prompt_tokens, level)
-        gate = RETRY_GATE.set(self._retry_gate(model, reservation) if reservation.accounts else None)
-        try:
-            # tool_choice only when set and the model takes it: a model wrapper that never
-            # steers need not know it, and deepseek-reasoner answers one with HTTP 400
-            steer = (
-                {"tool_choice": tool_choice}
-                if tool_choice is not None and tools and takes_tool_choice(model.model_id)
-                else {}
-            )
-            chat = dict(
-                tools=tools, reasoning_effort=effort, on_text=handle_text, cancel=self.cancel,
-                max_tokens=max_tokens,
-            )
+            call = _InFlight(model, reservation, prompt_tokens, level)
+            gate = RETRY_GATE.set(self._retry_gate(model, reservation) if reservation.accounts else None)
+            sent = True
             try:
-                response = model.chat(messages, **chat, **steer)
-            except RequestRejectedError as exc:
-                if not steer or "tool_choice" not in str(exc):
-                    raise
-                # a provider the table does not know refuses tool_choice: this call and the
-                # later ones go without it, steered by the prompt alone
-                refuses_tool_choice(model.model_id)
+                # tool_choice only when set and the model takes it: a model wrapper that never
+                # steers need not know it, and deepseek-reasoner answers one with HTTP 400
+                steer = (
+                    {"tool_choice": tool_choice}
+                    if tool_choice is not None and tools and takes_tool_choice(model.model_id)
+                    else {}
+                )
+                chat = dict(
+                    tools=tools, reasoning_effort=effort, on_text=handle_text, cancel=self.cancel,
+                    max_tokens=max_tokens,
+                )
+                try:
+                    response = model.chat(messages, **chat, **steer)
+                except RequestRejectedError as exc:
+                    if not steer or "tool_choice" not in str(exc):
+                        raise
+                    # a provider the table does not know refuses tool_choice: this call and the
+                    # later ones go without it, steered by the prompt alone
+                    refuses_tool_choice(model.model_id)
+                    self.bus.emit(
+                        Notice(
+                            operation_id=self.operation_id,
+                            level="warning",
+                            message=f"{model.model_id} refused tool_choice; calls to it go without it",
+                        )
+                    )
+                    response = model.chat(messages, **chat)
+            except RetryRefused as exc:
+                self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
+                raise BudgetExceeded(str(exc)) from exc
+            except ModelCallCancelled as exc:
+                self._finish(finished, call, exc.usage, clock, status="cancelled", error=str(exc))
+                raise OperationCancelled(self.cancel.reason) from exc
+            except ModelError as exc:
+                self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
+                raise
+            except BaseException:
+                # an unexpected failure: what it cost is unknown, so it keeps its reservation
+                self.budget.settle(reservation, reservation.amount)
+                raise
+            finally:
+                RETRY_GATE.reset(gate)
+            if response.reasoning_summary:
+                self.bus.emit(
+                    ReasoningSummary(
+                        operation_id=self.operation_id,
+                        call_id=call_id,
+                        task_id=task_id,
+                        role=role,
+                        purpose=purpose,
+                        text=response.reasoning_summary,
+                    )
+                )
+            cost, charged = self._finish(
+                finished,
+                call,
+                response.usage,
+                clock,
+                latency_ms=response.latency_ms,
+                ttft_ms=response.ttft_ms,
+                finish_reason=response.finish_reason,
+            )
+            self._stop_if_overspent(model, call, cost, charged)
+            if response.finish_reason == "length":
+                cut = "; the answer is truncated" if stream_channel == "answer" else ""
                 self.bus.emit(
                     Notice(
                         operation_id=self.operation_id,
                         level="warning",
-                        message=f"{model.model_id} refused tool_choice; calls to it go without it",
+                        message=f"{role} call ({purpose}) stopped at its output cap of {max_tokens:,} "
+                        f"tokens{cut} (Mira.max_output_tokens raises it)",
                     )
                 )
-                response = model.chat(messages, **chat)
-        except RetryRefused as exc:
-            self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
-            raise BudgetExceeded(str(exc)) from exc
-        except ModelCallCancelled as exc:
-            self._finish(finished, call, exc.usage, clock, status="cancelled", error=str(exc))
-            raise OperationCancelled(self.cancel.reason) from exc
-        except ModelError as exc:
-            self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
-            raise
-        except BaseException:
-            # an unexpected failure: what it cost is unknown, so it keeps its reservation
-            self.budget.settle(reservation, reservation.amount)
-            raise
+            return response
         finally:
-            RETRY_GATE.reset(gate)
-        if response.reasoning_summary:
-            self.bus.emit(
-                ReasoningSummary(
-                    operation_id=self.operation_id,
-                    call_id=call_id,
-                    task_id=task_id,
-                    role=role,
-                    purpose=purpose,
-                    text=response.reasoning_summary,
-                )
-            )
-        cost, charged = self._finish(
-            finished,
-            call,
-            response.usage,
-            clock,
-            latency_ms=response.latency_ms,
-            ttft_ms=response.ttft_ms,
-            finish_reason=response.finish_reason,
-        )
-        self._stop_if_overspent(model, call, cost, charged)
-        if response.finish_reason == "length":
-            cut = "; the answer is truncated" if stream_channel == "answer" else ""
-            self.bus.emit(
-                Notice(
-                    operation_id=self.operation_id,
-                    level="warning",
-                    message=f"{role} call ({purpose}) stopped at its output cap of {max_tokens:,} "
-                    f"tokens{cut} (Mira.max_output_tokens raises it)",
-                )
-            )
-        return response
+            # any exit (an interrupt from an event sink, a bug after the reply) releases the
+            # reservation and the model's first-call mark, or every later call waits for it;
+            # a request that may have been sent keeps its worst case, one never sent costs 0
+            if not reservation.settled:
+                self.budget.settle(reservation, reservation.amount if sent else Decimal(0))
 
     # -- budget ----------------------------------------------------------------------------
 
@@ -476,6 +485,37 @@ class CallRunner:
             )
         )
 
+    def _settle_unpriceable(self, fields: dict[str, Any], call: _InFlight, usage: Usage, clock: float) -> None:
+        """Record a call whose pricing failed (a bug or a bad price) before the error goes up.
+
+        It may have been billed: the budget is charged its reservation, or the provider's
+        own figure if that is larger, the ledger and the log keep what the provider said it
+        cost, and the model's calls go one at a time from now on.
+        """
+        model_id = f"{fields['provider']}:{fields['model']}"
+        known = usage.provider_cost_usd
+        charged = call.reservation.amount
+        if known is not None and Decimal(known).is_finite():
+            charged = max(charged, Decimal(known))
+        cost = Cost(
+            adjustment_usd=Decimal(known) if known is not None and Decimal(known).is_finite() else Decimal(0),
+            source="provider" if known is not None else "table",
+            upper_usd=charged,
+        )
+        self.session.distrust(model_id)
+        self.budget.settle(call.reservation, charged)
+        self.ledger.add(fields["role"], usage, cost, Decimal(0))
+        self.bus.emit(
+            LLMCallFinished(
+                **fields,
+                latency_ms=(time.perf_counter() - clock) * 1000,
+                usage=usage,
+                cost=cost,
+                status="error",
+                error="the call could not be priced; it is charged its reservation",
+            )
+        )
+
     def _finish(
         self,
         fields: dict[str, Any],
@@ -495,7 +535,11 @@ class CallRunner:
         at = fields["started_at"]
         usage = self._bounded(call, usage, status)
         self._say_if_untrusted(fields, usage)
-        cost = self.pricing.cost_of(usage, model_id, prices=self.prices, at=at)
+        try:
+            cost = self.pricing.cost_of(usage, model_id, prices=self.prices, at=at)
+        except Exception:
+            self._settle_unpriceable(fields, call, usage, clock)
+            raise
         charged = cost.total_usd
         if usage.bounded and cost.priced:
             # budgets charge the upper bound; the reservation (input margin included) if larger
