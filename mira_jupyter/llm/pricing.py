@@ -130,8 +130,24 @@ def _price_at(entry: dict[str, Any], at: datetime | None) -> ModelPrice:
     return ModelPrice.from_entry(chosen)
 
 
+def _validate_off_peak(holder: dict[str, Any], where: str) -> None:
+    """An ``off_peak`` window is billed like any price: it is checked like one."""
+    off_peak = holder.get("off_peak")
+    if off_peak is None:
+        return
+    if not isinstance(off_peak, dict):
+        raise ValueError(f"{where}'off_peak' must be an object with start_utc, end_utc and prices")
+    try:
+        ModelPrice.from_entry(off_peak)
+        _clock(off_peak.get("start_utc"))
+        _clock(off_peak.get("end_utc"))
+    except ValueError as exc:
+        raise ValueError(f"{where}'off_peak': {exc}") from None
+
+
 def _validate(entry: dict[str, Any]) -> None:
     ModelPrice.from_entry(entry)
+    _validate_off_peak(entry, "")
     history = entry.get("history") or []
     if not isinstance(history, list):
         raise ValueError("'history' must be a list of periods")
@@ -145,11 +161,7 @@ def _validate(entry: dict[str, Any]) -> None:
             raise ValueError("each 'history' period needs an 'until' instant")
         if start is not None and start >= end:
             raise ValueError(f"history period from {start} is not before until {end}")
-        off_peak = period.get("off_peak")
-        if off_peak is not None:
-            ModelPrice.from_entry(off_peak)
-            _clock(off_peak.get("start_utc"))
-            _clock(off_peak.get("end_utc"))
+        _validate_off_peak(period, "history period ")
 
 
 @dataclass(frozen=True)

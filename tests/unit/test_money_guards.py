@@ -90,3 +90,28 @@ def test_a_nan_charge_never_reaches_the_budget(bad):
     budget.settle(reservation, bad)
     assert session.spent == D("0.1") and budget.spent_usd == D("0.1"), "charged the reservation"
     assert session.spent.is_finite()
+
+
+@pytest.mark.parametrize(
+    "off_peak",
+    [
+        '{"start_utc": "00:00", "end_utc": "23:59:59", "input_cost_per_token": "garbage", "output_cost_per_token": 1e-6}',
+        '{"start_utc": "00:00", "end_utc": "23:59:59", "input_cost_per_token": 1e-6, "output_cost_per_token": 5}',
+        '{"start_utc": "noon", "end_utc": "23:00", "input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6}',
+        '"all day"',
+        '{"a":' * 900 + "1" + "}" * 900,
+    ],
+    ids=["garbage", "per-million", "bad-clock", "not-an-object", "900-deep"],
+)
+def test_an_off_peak_on_the_entry_itself_is_checked_at_load(tmp_path, off_peak):
+    # _price_at bills the entry's own off_peak as well as those inside history
+    bad = tmp_path / "prices.json"
+    bad.write_text(
+        '{"models": {"gpt-5": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6, "off_peak": '
+        + off_peak
+        + "}}}"
+    )
+    with pytest.raises(ValueError) as caught:
+        load_prices(bad)
+    message = str(caught.value)
+    assert str(bad) in message and "off_peak" in message and "\n" not in message
