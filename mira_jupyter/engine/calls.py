@@ -311,7 +311,8 @@ class CallRunner:
             prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
         if not self.budget.limited:
             return Reservation(Decimal(0), cap), prompt_tokens
-        price = self.prices.lookup(model.model_id)
+        # the price in force now, as the call will be billed (a dated period may cover now)
+        price = self.prices.lookup(model.model_id, utcnow())
         # the fewest output tokens worth sending: the visible reserve plus reasoning room
         allowance = min(cap, output_allowance(model, effort, self.output_reserve_tokens))
         if price is None:
