@@ -14,7 +14,7 @@ so a call that cost $1e-12 is stored as $0.000000001, never as free.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import MIN_EMIN, ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from .events import Cost
 
@@ -35,6 +35,10 @@ def stored_usd(value: Decimal | None) -> Decimal | None:
         return amount.quantize(STORED_QUANTUM, rounding=ROUND_CEILING)
 
 
+# below 1e-15 dollars an amount is written in exponent form (``$5.0e-324``), not in zeros
+_FULL_DIGITS_DOWN_TO = -15
+
+
 def usd(value: Decimal | float | int | str) -> str:
     """An amount of dollars, honest at any size: ``$0.0123``, ``$0.00015``, ``-$2.0000``."""
     try:
@@ -46,7 +50,14 @@ def usd(value: Decimal | float | int | str) -> str:
         return f"unknown amount ({'NaN' if amount.is_nan() else 'infinite'})"
     if amount == 0:
         return "$0.0000"
-    sign, amount = ("-" if amount < 0 else ""), abs(amount)
+    sign, amount = ("-" if amount < 0 else ""), amount.copy_abs()  # abs() would round
+    if amount.adjusted() < _FULL_DIGITS_DOWN_TO:
+        # a denormal float or a hostile Decimal would be hundreds of zeros: two significant
+        # digits in exponent form instead (such an amount is never a real price)
+        with localcontext() as context:
+            context.prec, context.rounding = 2, ROUND_HALF_UP
+            context.Emin, context.clamp = MIN_EMIN, 0  # tiny exponents stay exact
+            return f"{sign}${+amount:.1e}"
     # two significant digits below a tenth of a cent, four decimals from there up
     places = 4 if amount >= _FOUR_PLACES_FROM else max(4, -amount.adjusted() + 1)
     with localcontext() as context:

@@ -91,3 +91,18 @@ def test_every_amount_matches_the_notebook_sanitizer():
 def test_a_tiny_bounded_cost_never_reads_as_zero():
     cost = Cost(input_usd=D("2e-9"), upper_usd=D("4e-7"))
     assert cost_text(cost) == "$0.000000002 (at most $0.0000004)"
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (5e-324, "$5.0e-324"),
+        (D("1e-5000"), "$1.0e-5000"),
+        (D("-1.26e-5000"), "-$1.3e-5000"),
+        (D("1e-999999990"), "$1.0e-999999990"),
+        (D("9.96e-16"), "$1.0e-15"),
+    ],
+)
+def test_a_denormal_amount_is_short_and_never_zero(amount, shown):
+    # written out in full these are hundreds or thousands of zeros
+    assert usd(amount) == shown
