@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 # test: nbconvert and ipykernel to run the notebook; lab: the JupyterLab printed at the end
 bash scripts/setup.sh test,lab
 mkdir -p out
-# IPC transport: a local kernel needs no TCP ports (and ipykernel then has no plaintext-TCP
-# warning to print into the demo)
+# IPC transport in a private directory (scripts/kernel_ipc.sh says why)
+read -r -a kernel <<<"$(bash scripts/kernel_ipc.sh)"
+trap 'rm -rf "$(dirname "${kernel[1]#--KernelManager.ip=}")"' EXIT
 .venv/bin/python -m jupyter nbconvert --to notebook --execute notebooks/01_quickstart.ipynb \
-  --output-dir out --output 01_quickstart.ipynb --ExecutePreprocessor.timeout=300 \
-  --KernelManager.transport=ipc
+  --output-dir out --output 01_quickstart.ipynb --ExecutePreprocessor.timeout=300 "${kernel[@]}"
 .venv/bin/python -m jupyter nbconvert --to html out/01_quickstart.ipynb --output-dir out
 .venv/bin/jupyter lab --version >/dev/null  # what the command below needs is installed
 echo "Done: out/01_quickstart.ipynb and out/01_quickstart.html"

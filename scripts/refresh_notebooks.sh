@@ -4,9 +4,10 @@
 # (execution timestamps, closed widgets' state).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+read -r -a kernel <<<"$(bash scripts/kernel_ipc.sh)"
+trap 'rm -rf "$(dirname "${kernel[1]#--KernelManager.ip=}")"' EXIT
 env -u OPENAI_API_KEY -u DEEPSEEK_API_KEY MIRA_VIEW=text \
-  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/0*.ipynb \
-  --KernelManager.transport=ipc
+  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/0*.ipynb "${kernel[@]}"
 .venv/bin/python - <<'PY'
 import json, pathlib
 for path in sorted(pathlib.Path("notebooks").glob("0*.ipynb")):
