@@ -321,6 +321,10 @@ class CallRunner:
 
                 raise UnpricedModel(unpriced_message(model.model_id))
             return Reservation(Decimal(0), cap), prompt_tokens  # uncounted, by the user's choice
+        if self._states_own_cost(model):
+            # its price may change from one call to the next (usage.cost), even when its first
+            # reply stated none: no reservation is a sure bound, so its calls go one at a time
+            self.session.distrust(model.model_id)
         # the provider's tokenizer may count more than ours, and differently from one call
         # to the next: the prompt is always reserved at its byte count (no byte-level
         # tokenizer makes more tokens than bytes), or at the largest ratio a reply of this
@@ -361,6 +365,11 @@ class CallRunner:
             terms_once_learned=learned_terms,
         )
         return reservation, prompt_tokens
+
+    def _states_own_cost(self, model: ChatModel) -> bool:
+        """Whether `model`'s provider bills by its own figure (OpenRouter's usage.cost)."""
+        entry = self.prices.entry(model.model_id) or {}
+        return model.provider == "openrouter" or entry.get("litellm_provider") == "openrouter"
 
     def _retry_gate(self, model: ChatModel, reservation: Reservation) -> Callable[[Usage], None]:
         """What the model calls before resending a request whose earlier attempts were billed:
