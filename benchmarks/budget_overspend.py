@@ -223,15 +223,18 @@ def shift_tokens(root: Path, factor: float) -> tuple[Decimal, Decimal, int, Deci
     return bill.total, budget, bill.requests, bill.largest
 
 
-def shift_cost(root: Path, factor: int) -> tuple[Decimal, Decimal, int, Decimal]:
+def shift_cost(root: Path, factor: int, first_states_cost: bool = True) -> tuple[Decimal, Decimal, int, Decimal]:
     bill, budget, shift = Bill(), Decimal("0.50"), Shifting(factor)
 
     def respond(record: mt.RecordedRequest) -> dict:
         prompt = count_message_tokens(record.messages, record.body.get("tools"))
         output = limit_of(record) or 4_096
-        cost = (prompt * ROUTER_IN + output * ROUTER_OUT) * Decimal(str(shift.next()))
+        times = shift.next()
+        cost = (prompt * ROUTER_IN + output * ROUTER_OUT) * Decimal(str(times))
         bill.add_usd(Decimal(str(float(cost))))
         usage = {"prompt_tokens": prompt, "completion_tokens": output, "cost": float(cost)}
+        if times == 1 and not first_states_cost:
+            del usage["cost"]  # late-cost: the first reply states no cost at all
         return {"text": "done", "usage": usage}
 
     mt.use_script(mt.Script(responder=respond))
@@ -281,6 +284,8 @@ SCENARIOS = {
     "shift-tokens-20x": lambda root: shift_tokens(root, 20.0),
     "shift-cost-4x": lambda root: shift_cost(root, 4),
     "shift-cost-20x": lambda root: shift_cost(root, 20),
+    "late-cost-4x": lambda root: shift_cost(root, 4, first_states_cost=False),
+    "late-cost-20x": lambda root: shift_cost(root, 20, first_states_cost=False),
 }
 
 

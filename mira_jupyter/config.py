@@ -96,7 +96,7 @@ class Mira(Configurable):
         config=True
     )
     budget_usd = Float(
-        allow_none=True, help="Session-wide spending cap in USD (None: no cap)."
+        allow_none=True, help="Spending cap in USD of this kernel's session; each kernel has its own (None: no cap)."
     ).tag(config=True)
     reasoning_planning = Unicode(help="Reasoning effort for planning.").tag(config=True)
     reasoning_simple = Unicode(help="Reasoning effort for simple mode.").tag(config=True)
