@@ -34,6 +34,10 @@ DEFAULT_INPUT_MARGIN = 1.35
 # How long a call waits for other calls' reservations to settle before giving up. A call
 # that would fit once the in-flight calls are settled waits instead of failing at once.
 WAIT_FOR_SETTLE_SECONDS = 120.0
+# How long a call waits for the model's call in flight when its calls go one at a time. A
+# reasoning call may stream for many minutes, so this is long; it only bounds a call that
+# never settles (which every exit of CallRunner.call prevents) so a kernel never hangs.
+WAIT_FOR_TURN_SECONDS = 1800.0
 
 
 class BudgetExceeded(OperationEnding):
@@ -206,6 +210,7 @@ class OperationBudget:
         cancelled: Callable[[], bool] = lambda: False,
         wait_seconds: float = WAIT_FOR_SETTLE_SECONDS,
         model_id: str | None = None,
+        turn_seconds: float = WAIT_FOR_TURN_SECONDS,
         terms_once_learned: Callable[[], tuple[Decimal, Decimal]] | None = None,
     ) -> Reservation:
         """Reserve `fixed` + max_tokens x `per_output_token`; max_tokens is `want_tokens`
@@ -214,11 +219,11 @@ class OperationBudget:
         When the call does not fit only because other calls are in flight, it waits (up to
         `wait_seconds`, or until `cancelled()`) for them to settle. While `model_id` has
         not replied yet in this session, its calls go one at a time (the others wait for
-        the call in flight, up to `wait_seconds` or until `cancelled()`); once it has, `fixed` and
+        the call in flight, up to `turn_seconds` or until `cancelled()`); once it has, `fixed` and
         `per_output_token` are `terms_once_learned()` (what that reply taught).
         """
         with self.session.lock:
-            waited = 0.0
+            waited = turn_waited = 0.0
             while True:
                 accounts = self._accounts()
                 if not accounts:
@@ -228,14 +233,14 @@ class OperationBudget:
                     if model_id in self.session._probing:
                         if cancelled():
                             raise OperationCancelled("cancelled by user")
-                        if waited >= wait_seconds:
+                        if turn_waited >= turn_seconds:
                             # never wait without end for a call that may never settle
                             raise BudgetExceeded(
-                                f"waited {wait_seconds:g} s for another {model_id} call in flight "
+                                f"waited {turn_seconds:g} s for another {model_id} call in flight "
                                 "to settle (its calls go one at a time under a budget); try again"
                             )
                         self.session.lock.wait(0.25)
-                        waited += 0.25
+                        turn_waited += 0.25
                         continue
                     probe = model_id
                 if (

@@ -167,6 +167,7 @@ class CallRunner:
         )
         reservation, prompt_tokens = self._reserve(model, messages, tools, level, cap)
         sent = False  # whether the request may have reached the model
+        replied: Usage | None = None  # the reply's usage, once it is in
         try:
             max_tokens = reservation.max_output_tokens or cap
             call_id = new_id("call")
@@ -256,6 +257,7 @@ class CallRunner:
                 raise
             finally:
                 RETRY_GATE.reset(gate)
+            replied = response.usage
             if response.reasoning_summary:
                 self.bus.emit(
                     ReasoningSummary(
@@ -293,7 +295,11 @@ class CallRunner:
             # reservation and the model's first-call mark, or every later call waits for it;
             # a request that may have been sent keeps its worst case, one never sent costs 0
             if not reservation.settled:
-                self.budget.settle(reservation, reservation.amount if sent else Decimal(0))
+                charged = reservation.amount if sent else Decimal(0)
+                known = None if replied is None else replied.provider_cost_usd
+                if known is not None and Decimal(known).is_finite():
+                    charged = max(charged, Decimal(known))  # what the provider said it billed
+                self.budget.settle(reservation, charged)
 
     # -- budget ----------------------------------------------------------------------------
 

@@ -85,6 +85,26 @@ def test_a_failure_after_a_billed_reply_keeps_the_provider_cost_and_frees_the_mo
     assert again.status == "completed", again.error
 
 
+def test_an_interrupt_while_pricing_a_billed_reply_charges_what_the_provider_said(project, monkeypatch):
+    reply = {"text": "an answer", "usage": {"prompt_tokens": 1_000, "completion_tokens": 100, "cost": 0.3}}
+    mt.use_script(mt.Script({ROUTER: [reply, reply]}))
+    session = session_for(project, f"scripted:{ROUTER}", budget_usd=5)
+    real = pricing.cost_of
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pricing, "cost_of", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        session.run("first?", RunOptions(mode="simple"))
+    spend = session.engine.spend
+    assert spend.reserved == 0 and not spend._probing
+    assert spend.spent >= D("0.3"), "the reply said it cost $0.30: the budget counts it"
+    monkeypatch.setattr(pricing, "cost_of", real)
+    again = session.run("second?", RunOptions(mode="simple"), cancel=_guarded())
+    assert again.status == "completed", again.error
+
+
 def _describe(*_args) -> str:
     return "no room"
 
@@ -99,7 +119,7 @@ def test_waiting_for_a_first_call_that_never_settles_is_bounded():
 
     def reserve() -> None:
         try:
-            budget.reserve(D("0.01"), D(0), 10, 1, _describe, cancelled=give_up.is_set, wait_seconds=0.5, model_id="m")
+            budget.reserve(D("0.01"), D(0), 10, 1, _describe, cancelled=give_up.is_set, model_id="m", turn_seconds=0.5)
         except BaseException as exc:  # noqa: BLE001 - the test reports what came out
             outcome.append(exc)
 
