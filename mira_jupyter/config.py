@@ -128,6 +128,14 @@ class Mira(Configurable):
         help="Where bubblewrap cannot run, still offer run_tests, run_command and run_code, "
         "WITHOUT a sandbox (they can read and write anything this account can). Off by "
         "default; every operation it applies to says so in a warning that the log keeps.",
+    approve = Unicode(
+        help="Which changes wait for your approval, with their diff in the cell: never (default; "
+        "undo-backed), writes, always (commands too), or auto-under:COST,N-lines, e.g. "
+        "auto-under:0.02,20-lines (ask only when the operation has cost $0.02 or the change is "
+        "20 lines). A program outside Mira.commands always asks."
+    ).tag(config=True)
+    approve_timeout = Float(
+        help="Seconds a change waits for Approve or Reject before it is rejected (10 to 86400)."
     ).tag(config=True)
     view = Enum(["auto", "widget", "text"], help="How operations are shown in the cell.").tag(
         config=True
@@ -289,6 +297,30 @@ class Mira(Configurable):
     @default("allow_unsandboxed_commands")
     def _default_allow_unsandboxed(self) -> bool:
         return (_env("allow_unsandboxed_commands") or "").lower() in ("1", "true", "yes", "on")
+    @default("approve")
+    def _default_approve(self) -> str:
+        from .engine.approval_policy import parse_approve
+
+        value = _env("approve") or "never"
+        parse_approve(value, "MIRA_APPROVE")  # a bad value is one clear line where it is read
+        return value.strip().lower()
+
+    @validate("approve")
+    def _check_approve(self, proposal):  # noqa: ANN001 - traitlets signature
+        from .engine.approval_policy import parse_approve
+
+        try:
+            return parse_approve(proposal["value"]).describe()
+        except ValueError as exc:
+            raise TraitError(str(exc)) from None
+
+    @default("approve_timeout")
+    def _default_approve_timeout(self) -> float:
+        return float(_env_int("approve_timeout", 600))
+
+    @validate("approve_timeout")
+    def _check_approve_timeout(self, proposal):  # noqa: ANN001 - traitlets signature
+        return _in_range("approve_timeout", proposal["value"], 10, 86_400, TraitError)
 
     @default("view")
     def _default_view(self) -> str:
@@ -440,6 +472,8 @@ class Mira(Configurable):
             instructions_tokens=self.instructions_tokens,
             commands=tuple(self.commands),
             allow_unsandboxed_commands=self.allow_unsandboxed_commands,
+            approve=self.approve,
+            approve_timeout=self.approve_timeout,
             history_tokens=self.history_tokens,
             provider_settings=providers,
             prices_file=self.resolved_prices_file(),

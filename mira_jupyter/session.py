@@ -56,6 +56,10 @@ class Session:
         self._scratch: Any = None  # the scratch kernel host, made on first use
         # the user's variables (tools.inspect_variable.UserNamespace) when in IPython
         self.user_namespace: Any = None
+        from .engine.approvals import Approvals
+
+        # changes waiting for the user's answer; kept across engine rebuilds
+        self.approvals = Approvals()
 
     # -- components ------------------------------------------------------------------------
 
@@ -71,6 +75,7 @@ class Session:
                 self.bus,
                 model_factory=self._model_factory,
                 session_id=previous.session_id if previous else None,
+                approvals=self.approvals,
             )
             if previous is not None:
                 self._engine.carry_over(previous)
@@ -260,7 +265,7 @@ class Session:
         engine = self._prepared_engine()
         op_id = new_id("op")
         work = lambda: engine.run(request, options, cancel, op_id)  # noqa: E731
-        return _Pump(self.bus, op_id, work, view, cancel)
+        return _Pump(self.bus, op_id, work, view, cancel, self._asker(op_id, view))
 
     def _start_resume(
         self,
@@ -272,7 +277,14 @@ class Session:
         cancel = cancel or CancelToken()
         engine = self._prepared_engine()
         work = lambda: engine.resume(operation_id, cancel, budget_usd)  # noqa: E731
-        return _Pump(self.bus, operation_id, work, view, cancel)
+        return _Pump(self.bus, operation_id, work, view, cancel, self._asker(operation_id, view))
+
+    def _asker(self, operation_id: str, view: Any) -> Callable[[], None]:
+        """Register a view that can answer approvals (buttons, a prompt); returns the detach.
+        Without one, a change that must ask is refused in one line."""
+        if getattr(view, "can_ask", False):
+            return self.approvals.attach(operation_id)
+        return lambda: None
 
     def _prepared_engine(self) -> Engine:
         """The engine, with the recorder subscribed before anything runs."""
@@ -338,8 +350,10 @@ class _Pump:
         work: Callable[[], Operation],
         view: Callable[[Event], None] | None,
         cancel: CancelToken,
+        on_detach: Callable[[], None] = lambda: None,
     ) -> None:
         self.view = view
+        self._on_detach = on_detach
         self.cancel = cancel
         self.operation_id = operation_id
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -391,6 +405,7 @@ class _Pump:
 
     def detach(self) -> None:
         """Stop receiving events (idempotent)."""
+        self._on_detach()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

@@ -311,9 +311,42 @@ class FileChanged(_Event):
     previous_content: bytes | None = None
     previous_sha256: str | None = None
     new_sha256: str | None = None
+    # the bytes written (None for a deletion, or a command's change too large to keep);
+    # stored in file_changes for the cell's diffs and %mira diff, left out of the payload
+    new_content: bytes | None = None
     tool_call_id: str | None = None
     # the sandbox root the path is relative to: undo refuses to apply it under another root
     project_root: str | None = None
+
+
+class ApprovalRequested(_Event):
+    """A change waits for the user: the diff (or the command) and why it asks."""
+
+    type: Literal["ApprovalRequested"] = "ApprovalRequested"
+    approval_id: str
+    tool_call_id: str | None = None
+    tool: str
+    kind: Literal["write", "command"]
+    path: str | None = None
+    argv: list[str] | None = None
+    diff: str = ""  # the unified diff, capped (empty for a command or a binary file)
+    added: int = 0
+    removed: int = 0
+    note: str = ""  # what the diff left out, or why there is none
+    why: str = ""  # "Mira.approve = writes", "'curl' is not in Mira.commands"
+    timeout_seconds: float = 0
+
+
+ApprovalOutcome = Literal["approved", "rejected", "timeout", "stopped"]
+
+
+class ApprovalDecided(_Event):
+    """How a waiting change ended: approved, rejected, timed out or stopped with the operation."""
+
+    type: Literal["ApprovalDecided"] = "ApprovalDecided"
+    approval_id: str
+    decision: ApprovalOutcome
+    message: str = ""
 
 
 # the notice a plan-only operation ends with; a view drops it once the plan is run
@@ -359,6 +392,8 @@ Event = Annotated[
     | ToolCallFinished
     | TextDelta
     | FileChanged
+    | ApprovalRequested
+    | ApprovalDecided
     | Notice
     | OperationFinished,
     Field(discriminator="type"),

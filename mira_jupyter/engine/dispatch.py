@@ -56,6 +56,7 @@ class ToolDispatcher:
             tool=call.name,
         )
         self.bus.emit(ToolCallStarted(**ids, arguments=arguments))
+        ctx.extra["tool_call_id"] = tool_call_id  # an approval question names its call
         started = time.perf_counter()
         try:
             # a model that no call can reach (no key, a refused key...) ends the operation

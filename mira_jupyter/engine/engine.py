@@ -64,6 +64,7 @@ class RunOptions:
     plan_only: bool = False
     orchestrator_model: str | None = None
     new_conversation: bool = False  # start a fresh conversation with this request
+    approve: str | None = None  # overrides Mira.approve for this request (``--approve``)
 
     def __post_init__(self) -> None:
         # library callers reach here without the magics' parser: a bad value is one clear
@@ -104,6 +105,7 @@ class Engine:
         skills: Any = None,
         session_id: str | None = None,
         keep_operations: int = 50,
+        approvals: Any = None,
     ) -> None:
         self.settings = settings
         self.bus = bus or EventBus()
@@ -124,6 +126,10 @@ class Engine:
         self.scratch: Any = None
         self.user_namespace: Any = None
         self.conversation = Conversation()
+        from .approvals import Approvals
+
+        # the questions waiting for the user; the session's views answer them
+        self.approvals = approvals if approvals is not None else Approvals()
 
     # -- public API ----------------------------------------------------------------------
 
@@ -261,6 +267,7 @@ class Engine:
         self.conversation = previous.conversation
         self.scratch = self.scratch or previous.scratch  # the warm scratch kernel goes on
         self.user_namespace = self.user_namespace or previous.user_namespace
+        self.approvals = previous.approvals
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -380,6 +387,18 @@ class Engine:
             allow_unpriced=settings.allow_unpriced,
         )
         sandbox = Sandbox(settings.project_root, protected=protected, limits=limits)
+        from .approval_policy import parse_approve
+        from .approvals import ApprovalGate
+
+        gate = ApprovalGate(
+            op.id,
+            parse_approve(options.approve or settings.approve, "--approve" if options.approve else "Mira.approve"),
+            self.approvals,
+            self.bus,
+            cancel,
+            cost_so_far=lambda: ledger.spent_usd,
+            timeout=settings.approve_timeout,
+        )
         commands = self._command_settings(op.id)
         tools = file_tools()
         orch_tools = orchestrator_tools()
@@ -408,6 +427,7 @@ class Engine:
             commands=commands,
             scratch=self.scratch if "run_code" in tools else None,
             namespace=self.user_namespace,
+            approval=gate,
             orch_tools=orch_tools,
             skills=self._skills_or_none(),
             project_name=settings.project_root.name or ".",

@@ -110,6 +110,7 @@ class OperationRun:
     commands: Any = None  # tools.commands.CommandSettings when sandboxed commands can run
     scratch: Any = None  # tools.scratch_host.ScratchHost when run_code is offered
     namespace: Any = None  # tools.inspect_variable.UserNamespace when inspect_variable is
+    approval: Any = None  # approvals.ApprovalGate: asks the user before a change (Mira.approve)
     history: list[Message] = field(default_factory=list)  # earlier turns of the conversation
 
     @property
@@ -165,11 +166,19 @@ class OperationRun:
 
     def tool_context(self) -> ToolContext:
         """The context handed to every tool of this operation."""
+        extra: dict[str, Any] = {"run": self, "commands": self.commands, "scratch": self.scratch, "namespace": self.namespace}
+        gate = self.approval
+
+        def approve(proposal: Any) -> ToolResult | None:
+            # the dispatcher puts the call's id in extra, so the question names its tool call
+            return gate(proposal, tool_call_id=extra.get("tool_call_id"))
+
         return ToolContext(
             sandbox=self.sandbox,
             on_write=self._record_write,
             cancel=self.cancel,
-            extra={"run": self, "commands": self.commands, "scratch": self.scratch, "namespace": self.namespace},
+            extra=extra,
+            approve=approve if gate is not None else None,
         )
 
     def _record_write(self, write: FileWrite) -> None:
@@ -180,6 +189,7 @@ class OperationRun:
             previous_content=write.previous,
             previous_sha256=hashlib.sha256(write.previous).hexdigest() if write.previous is not None else None,
             new_sha256=write.new_sha256,
+            new_content=write.new,
             project_root=self.sandbox.root,
         )
         self.file_changes.append(event)
@@ -504,7 +514,7 @@ class OperationRun:
             return ToolResult.denied("not_allowed", "sandboxed commands are not available here")
         # the orchestrator is the expensive model: it reads the tail, where pytest summarises
         settings = replace(self.commands, limits=replace(self.commands.limits, head_chars=800, tail_chars=3_200))
-        ran = execute(argv, timeout, self.tool_context(), settings)
+        ran = execute(argv, timeout, self.tool_context(), settings, tool="run_tests")
         if isinstance(ran, ToolResult):
             return ran
         outcome = ran[0]

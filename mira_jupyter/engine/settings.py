@@ -30,6 +30,8 @@ class EngineSettings:
     commands: tuple[str, ...] = ("python", "pytest", "ruff")
     # where bubblewrap cannot run: offer the command tools unsandboxed (warned every operation)
     allow_unsandboxed_commands: bool = False
+    approve: str = "never"  # Mira.approve: which changes wait for the user (approval_policy)
+    approve_timeout: float = 600.0  # seconds a change waits for its answer, then it is rejected
     max_total_tokens: int = 600_000
     output_reserve_tokens: int = 1_024  # assumed output of a call when checking the budget
     max_output_tokens: int | None = None  # the output cap of every call (None: per phase)
@@ -49,6 +51,9 @@ class EngineSettings:
                 normalize_effort(getattr(self, name))
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from None
+        from .approval_policy import parse_approve
+
+        parse_approve(self.approve, "approve")  # one line now, not in every operation
 
 
 # the log stores dollars as DECIMAL(18, 9): a cap above this could not even be recorded

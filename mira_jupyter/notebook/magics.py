@@ -51,6 +51,12 @@ def _model(value: str) -> str:
     return value
 
 
+def _approve(value: str) -> str:
+    from ..engine.approval_policy import parse_approve
+
+    return parse_approve(value, "--approve").describe()  # a bad value is a usage error
+
+
 @magics_class
 class MiraMagics(Magics):
     """The notebook face of mira_jupyter."""
@@ -92,6 +98,7 @@ class MiraMagics(Magics):
     @argument("--new", action="store_true", help="Start a new conversation with this cell (earlier cells are not carried).")
     @argument("--insert", action="store_true", help="Put the answer's code blocks in a new cell below (never run).")
     @argument("--view", choices=["auto", "widget", "text"], help="Override Mira.view for this cell.")
+    @argument("--approve", help="Override Mira.approve for this cell: never, writes, always or auto-under:0.02,20-lines.")
     @cell_magic
     def mira(self, line: str, cell: str) -> Any:
         """Run a request through the Mira engine; the cell shows it live."""
@@ -198,6 +205,7 @@ class MiraMagics(Magics):
             plan_only=args.plan_only,
             orchestrator_model=_model(args.model) if args.model else None,
             new_conversation=args.new,
+            approve=_approve(args.approve) if args.approve else None,
         )
 
     def _view(self, override: str | None, cancel: Any) -> Any:

@@ -42,7 +42,7 @@ def load_file_changes(
         # changes logged before the root was recorded per change fall back to the operation's
         rows = con.execute(
             """SELECT f.path, f.existed_before, f.previous_content, f.previous_sha256,
-                      f.new_sha256, f.seq, coalesce(f.project_root, o.project_root)
+                      f.new_sha256, f.seq, coalesce(f.project_root, o.project_root), f.new_content
                FROM file_changes f LEFT JOIN operations o ON o.id = f.operation_id
                WHERE f.operation_id = ? ORDER BY f.seq""",
             [operation_id],
@@ -56,8 +56,9 @@ def load_file_changes(
             previous_content=bytes(previous) if previous is not None else None,
             previous_sha256=previous_sha,
             new_sha256=new_sha,
+            new_content=bytes(new) if new is not None else None,
             project_root=root,
         )
-        for path, existed, previous, previous_sha, new_sha, seq, root in rows
+        for path, existed, previous, previous_sha, new_sha, seq, root, new in rows
     ]
     return operation_id, changes

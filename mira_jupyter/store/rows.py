@@ -325,6 +325,7 @@ def _file_changed(out: RowChanges, e: FileChanged, writer: SessionInfo | None) -
         "previous_content": e.previous_content,
         "previous_sha256": e.previous_sha256,
         "new_sha256": e.new_sha256,
+        "new_content": e.new_content,
         "tool_call_id": e.tool_call_id,
         "project_root": e.project_root,
         "ts": e.ts,
@@ -350,13 +351,16 @@ _HANDLERS: dict[type, Callable[[RowChanges, Any, SessionInfo | None], None]] = {
 }
 # kept in operation_events only: text is coalesced there; notices and reasoning summaries
 # need no table of their own
-NO_ROWS: frozenset[str] = frozenset({"TextDelta", "Notice", "ReasoningSummary"})
+NO_ROWS: frozenset[str] = frozenset(
+    {"TextDelta", "Notice", "ReasoningSummary", "ApprovalRequested", "ApprovalDecided"}
+)
 
 
 def payload_json(item: Pending) -> str:
     """The event's JSON for ``operation_events`` (file contents live in ``file_changes``)."""
-    if isinstance(item.event, FileChanged) and item.event.previous_content is not None:
-        return item.event.model_dump_json(exclude={"previous_content"})
+    event = item.event
+    if isinstance(event, FileChanged) and (event.previous_content is not None or event.new_content is not None):
+        return event.model_dump_json(exclude={"previous_content", "new_content"})
     return item.line
 
 

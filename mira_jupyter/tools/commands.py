@@ -1,7 +1,7 @@
 """``run_command``: a program run inside bubblewrap in the project, recorded for undo.
 
-Only programs named in ``Mira.commands`` run (asking for others comes with approvals);
-the program is a bare name looked up on the sandbox's PATH, never a path into the
+Programs named in ``Mira.commands`` run unasked; any other asks the user through the
+approval gate (``ctx.approve``) and is refused where nothing can ask. The program is a bare name looked up on the sandbox's PATH, never a path into the
 project, so a planted ``./python`` cannot pass for the allowed ``python``.
 """
 
@@ -21,7 +21,7 @@ from .bwrap import GUARDED_MISSING, Layout, build_argv, check_available, sandbox
 from .command_run import CommandLimits, CommandOutcome, run_confined
 from .policy import PROTECTED_DIR_NAMES
 from .project_scan import Change, ProjectScan, changes, scan
-from .types import FileWrite, Tool, ToolArgs, ToolContext, ToolResult, tool
+from .types import ChangeProposal, FileWrite, Tool, ToolArgs, ToolContext, ToolResult, tool
 
 DEFAULT_COMMANDS = ("python", "pytest", "ruff")
 MAX_TIMEOUT = 600.0
@@ -51,16 +51,36 @@ class CommandSettings:
     unsandboxed: bool = False
 
 
-def _refuse_program(argv: list[str], settings: CommandSettings) -> str | None:
+def _refuse_program(argv: list[str], settings: CommandSettings, can_ask: bool) -> str | None:
     program = argv[0]
     if not program or "/" in program or "\x00" in "".join(argv) or program.startswith("-"):
         return f"the program must be a bare name such as 'pytest', got {program!r}"
-    if program not in settings.allowed:
+    if program not in settings.allowed and not can_ask:
         return (
             f"{program!r} is not in Mira.commands ({', '.join(sorted(settings.allowed))}); "
             "ask the user to add it"
         )
     return None
+
+
+# a command's changed file is kept for the cell's diff up to this size (hashed otherwise)
+KEEP_NEW_BYTES = 256 * 1024
+
+
+def _new_content(sandbox: object, change: Change) -> bytes | None:
+    """The bytes a command left in a changed file, if small and still what was hashed."""
+    import hashlib
+
+    if change.new_sha256 is None:
+        return None
+    try:
+        with sandbox.open_read(change.path) as (handle, st, _res):  # type: ignore[attr-defined]
+            if st.st_size > KEEP_NEW_BYTES:
+                return None
+            data = handle.read(KEEP_NEW_BYTES + 1)
+    except Exception:  # gone or unreadable since the scan: the diff says it is unknown
+        return None
+    return data if hashlib.sha256(data).hexdigest() == change.new_sha256 else None
 
 
 def _resolve(program: str, env: dict[str, str]) -> str | None:
@@ -69,13 +89,17 @@ def _resolve(program: str, env: dict[str, str]) -> str | None:
 
 
 def execute(
-    argv: list[str], timeout: float, ctx: ToolContext, settings: CommandSettings
+    argv: list[str], timeout: float, ctx: ToolContext, settings: CommandSettings, tool: str = "run_command"
 ) -> tuple[CommandOutcome, list[Change], list[str]] | ToolResult:
-    """Run `argv` confined to the project; the outcome, the recorded changes and notes."""
+    """Run `argv` confined to the project; the outcome, the recorded changes and notes.
+
+    A program outside ``Mira.commands`` (or any, under ``Mira.approve = always``) waits for
+    the user's answer through ``ctx.approve``; a rejection is returned instead of running.
+    """
     available = check_available()
     if not available.ok and not settings.unsandboxed:
         return ToolResult.denied("not_allowed", f"commands cannot run sandboxed here: {available.reason}")
-    refusal = _refuse_program(argv, settings)
+    refusal = _refuse_program(argv, settings, can_ask=ctx.approve is not None)
     if refusal:
         return ToolResult.denied("not_allowed", refusal)
     sandbox = sandbox_of(ctx)
@@ -83,6 +107,11 @@ def execute(
     program = _resolve(argv[0], env)
     if program is None:
         return ToolResult.error(f"{argv[0]!r} was not found on the sandbox's PATH")
+    if ctx.approve is not None:
+        listed = argv[0] in settings.allowed
+        refused = ctx.approve(ChangeProposal(tool, "command", argv=list(argv), listed=listed))
+        if refused is not None:
+            return refused
     before = scan(sandbox)
     if before.incomplete:
         # an incomplete scan could miss a credential file the command would then read
@@ -146,7 +175,8 @@ def record_changes(
     for change in found:
         if change.undoable and ctx.on_write is not None:
             # a deletion records no new hash: undo sees the file gone and restores it
-            ctx.on_write(FileWrite(change.path, change.previous, change.new_sha256))  # type: ignore[arg-type]
+            new = _new_content(sandbox, change)
+            ctx.on_write(FileWrite(change.path, change.previous, change.new_sha256, new))  # type: ignore[arg-type]
         elif not change.undoable:
             notes.append(f"{change.path}: {change.why_not}")
     created = set(after.protected_dirs) - set(before.protected_dirs) - set(made)
@@ -242,9 +272,9 @@ def settings_of(ctx: ToolContext) -> CommandSettings | None:
 @tool(writes=True)
 def run_command(args: RunCommandArgs, ctx: ToolContext) -> ToolResult:
     """Run a program (no shell) in a sandbox in the project root: the project is writable
-    except .git/ and .mira/, no network, no home directory, time and output limited. Only
-    programs named in Mira.commands are allowed. Returns exit_code, output (capped) and
-    files_changed."""
+    except .git/ and .mira/, no network, no home directory, time and output limited.
+    Programs named in Mira.commands run at once; any other waits for the user's approval.
+    Returns exit_code, output (capped) and files_changed."""
     settings = settings_of(ctx)
     if settings is None:
         return ToolResult.denied("not_allowed", "commands are not enabled for this operation")

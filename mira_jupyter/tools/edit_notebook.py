@@ -116,7 +116,7 @@ def _apply(nb: Any, args: EditNotebookArgs) -> tuple[str, int | None]:
 
 def _write(sandbox: Any, path: str, data: bytes, ctx: ToolContext) -> ToolResult | None:
     """Write like write_file (atomic, once the undo record is safe); an error result or None."""
-    outcome = write_with_undo(sandbox, path, data, ctx)
+    outcome = write_with_undo(sandbox, path, data, ctx, tool="edit_notebook")
     return outcome if isinstance(outcome, ToolResult) else None
 
 

@@ -26,7 +26,7 @@ from .globs import GlobError, compile_glob
 from .grep_hits import in_control_dir
 from .line_estimate import SAMPLE_BYTES, count_or_estimate_lines, sample_offsets
 from .sandbox import Sandbox, SandboxDenied, WriteOutcome
-from .types import FileWrite, ToolContext, ToolResult, tool
+from .types import ChangeProposal, FileWrite, ToolContext, ToolResult, tool
 from .walk import Walker
 
 # ---------------------------------------------------------------------------------------
@@ -216,17 +216,34 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
     )
 
 
-def write_with_undo(sandbox: Sandbox, path: str, data: bytes, ctx: ToolContext) -> WriteOutcome | ToolResult:
+def write_with_undo(
+    sandbox: Sandbox, path: str, data: bytes, ctx: ToolContext, tool: str = "write_file"
+) -> WriteOutcome | ToolResult:
     """Write `data` to `path` atomically through the sandbox, only once its undo record is safe.
 
-    Returns the write's outcome, or an error result when recording the undo entry failed (then
-    nothing was written). Sandbox refusals and OS errors propagate to the dispatcher.
+    When the approval gate (``ctx.approve``) asks, the write waits for the user's answer and a
+    rejection is returned instead; the file must still hold what the diff showed, or nothing
+    is written. Returns the write's outcome, or an error result when recording the undo
+    entry failed (then nothing was written). Sandbox refusals and OS errors propagate to the
+    dispatcher.
     """
     failure: list[Exception] = []
+    shown: list[bytes | None] = []
+    if ctx.approve is not None:
+        sandbox.check_writable(path)  # a refused target is refused before anyone is asked
+        shown.append(_current_bytes(sandbox, path))
+        refusal = ctx.approve(ChangeProposal(tool, "write", path=path, old=shown[0], new=data))
+        if refusal is not None:
+            return refusal
 
     def report(write: FileWrite) -> None:
+        if shown and write.previous != shown[0]:
+            # the user approved a diff against other content: nothing of it is applied
+            failure.append(ChangedWhileWaiting())
+            raise failure[-1]
         if ctx.on_write is None:
             return
+        write.new = data
         try:
             ctx.on_write(write)
         except Exception as exc:  # no undo entry means no write, and the model is told
@@ -239,9 +256,28 @@ def write_with_undo(sandbox: Sandbox, path: str, data: bytes, ctx: ToolContext) 
     except Exception as exc:
         if not failure:
             raise  # the dispatcher turns SandboxDenied and OSError into results
+        if isinstance(exc, ChangedWhileWaiting):
+            return ToolResult.error(
+                f"not written: {path} changed while the change waited for approval; read it again"
+            )
         return ToolResult.error(
             f"not written: recording the undo entry failed ({type(exc).__name__}: {exc})"
         )
+
+
+class ChangedWhileWaiting(Exception):
+    """The file no longer holds the content the approved diff was made against."""
+
+
+def _current_bytes(sandbox: Sandbox, path: str) -> bytes | None:
+    """The file's whole content now, for the diff shown before the write (None: absent)."""
+    try:
+        with sandbox.open_read(path) as (handle, _stat, _res):
+            return handle.read(sandbox.limits.max_undo_bytes + 1)
+    except SandboxDenied as exc:
+        if exc.reason == "not_found":
+            return None
+        raise
 
 
 # ---------------------------------------------------------------------------------------

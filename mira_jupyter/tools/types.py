@@ -37,6 +37,9 @@ DenialReason = Literal[
     "unknown_tool",
     "not_allowed",  # a skill's or role's allow-list refused the tool
     "timeout",
+    "rejected_by_user",  # the user rejected the change (Mira.approve asked)
+    "approval_timeout",  # nobody answered the approval in time: rejected
+    "approval_unavailable",  # the change had to ask, but no front end can answer
 ]
 
 
@@ -81,6 +84,20 @@ class FileWrite:
     path: str  # relative, POSIX
     previous: bytes | None  # None when the file did not exist
     new_sha256: str
+    new: bytes | None = None  # the bytes written, when known (for the cell's diff)
+
+
+@dataclass
+class ChangeProposal:
+    """A change a tool is about to make, put to the approval gate before it happens."""
+
+    tool: str
+    kind: Literal["write", "command"]
+    path: str | None = None  # a write: the file, relative to the root
+    old: bytes | None = None  # a write: the file's bytes now (None: it does not exist)
+    new: bytes | None = None  # a write: the bytes to be written
+    argv: list[str] | None = None  # a command
+    listed: bool = True  # a command: its program is in Mira.commands
 
 
 @dataclass
@@ -92,6 +109,9 @@ class ToolContext:
     on_write: Callable[[FileWrite], None] | None = None
     cancel: Any = None  # engine.cancel.CancelToken
     extra: dict[str, Any] = field(default_factory=dict)
+    # asked before a write or a command: None to go ahead, else the result to return instead
+    # (a rejection the model sees); may block while the user decides
+    approve: Callable[[ChangeProposal], ToolResult | None] | None = None
 
 
 def _lean_schema(schema: dict[str, Any]) -> None:

@@ -81,10 +81,14 @@ def choose_view(
     same session, in this same widget: the plan's progress, answer, files and cost stream
     into the cell that showed the plan, and Stop stops the run.
     """
+    # approvals are answered only where a person can: a frontend that allows stdin, a terminal
+    decide = getattr(getattr(session, "approvals", None), "decide", None) if interactive else None
     if view_kind(preference, shell=shell, env=env) == "text":
+        from .ask import PromptAsker, prompt_available
         from .text import TextView
 
-        return TextView(stream)
+        asker = PromptAsker(decide) if decide is not None and prompt_available(shell) else None
+        return TextView(stream, ask=asker)
     from .widget import OperationWidget
 
     if not interactive:
@@ -93,7 +97,8 @@ def choose_view(
         from .insert import insert_cell_below
 
         on_insert = insert_cell_below
-    widget = OperationWidget(on_stop=on_stop, on_run=on_run, on_insert=on_insert)
+    buttons = decide if interactive_frontend(shell) else None
+    widget = OperationWidget(on_stop=on_stop, on_run=on_run, on_insert=on_insert, on_decide=buttons)
     if on_run is None and session is not None:
 
         def run_plan(operation_id: str) -> Any:

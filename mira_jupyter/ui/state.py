@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from ..core.events import (
     PLAN_ONLY_NOTICE,
+    ApprovalDecided,
+    ApprovalRequested,
     Cost,
     Event,
     FileChanged,
@@ -111,11 +113,23 @@ class RoleTotals:
 
 @dataclass
 class FileChange:
-    """A file written by the operation."""
+    """A file written by the operation (with its bytes when the event carried them)."""
 
     path: str
     existed_before: bool
     tool_call_id: str | None = None
+    previous: bytes | None = None
+    new: bytes | None = None
+    new_sha256: str | None = None
+
+
+@dataclass
+class ApprovalState:
+    """A change that asked the user, and how it ended (None while it waits)."""
+
+    request: ApprovalRequested
+    decision: str | None = None  # approved | rejected | timeout | stopped
+    message: str = ""
 
 
 @dataclass
@@ -156,6 +170,7 @@ class OperationState:
     error: str | None = None
     notices: list[tuple[str, str]] = field(default_factory=list)
     files_changed: list[FileChange] = field(default_factory=list)
+    approvals: dict[str, ApprovalState] = field(default_factory=dict)
     final_usage: Usage | None = None
     final_cost: Cost | None = None
     final_savings_usd: Decimal | None = None
@@ -292,10 +307,27 @@ class OperationState:
             self.text += e.text
 
     def _on_FileChanged(self, e: FileChanged) -> None:
-        self.files_changed.append(FileChange(e.path, e.existed_before, e.tool_call_id))
+        self.files_changed.append(
+            FileChange(
+                e.path, e.existed_before, e.tool_call_id, e.previous_content, e.new_content, e.new_sha256
+            )
+        )
         running = next((t for t in self.tasks.values() if t.status == "in_progress"), None)
         if running is not None and e.path not in running.files_written:
             running.files_written.append(e.path)
+
+    def _on_ApprovalRequested(self, e: ApprovalRequested) -> None:
+        self.approvals[e.approval_id] = ApprovalState(e)
+
+    def _on_ApprovalDecided(self, e: ApprovalDecided) -> None:
+        approval = self.approvals.get(e.approval_id)
+        if approval is not None:
+            approval.decision, approval.message = e.decision, e.message
+
+    @property
+    def waiting_approval(self) -> ApprovalState | None:
+        """The change waiting for the user now, if any."""
+        return next((a for a in self.approvals.values() if a.decision is None), None)
 
     def _on_Notice(self, e: Notice) -> None:
         self.notices.append((e.level, e.message))

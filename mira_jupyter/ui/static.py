@@ -186,17 +186,15 @@ def tools_table_html(state: OperationState) -> str:
 
 
 def notices_html(state: OperationState) -> str:
-    """Notices and changed files."""
+    """Notices, the approvals' outcomes and the changed files (each a collapsed diff)."""
+    from .diff_view import approvals_html, changes_html
+
     lines = [
         f'<div style="color:{"#9a6700" if level == "warning" else "inherit"}">'
         f"{'⚠' if level == 'warning' else 'ℹ'} {escape(message)}</div>"
         for level, message in state.notices
     ]
-    lines += [
-        f'<div style="{MUTED}">✎ {"modified" if f.existed_before else "created"} '
-        f"<code>{escape(f.path)}</code></div>"
-        for f in state.files_changed
-    ]
+    lines += [approvals_html(state), changes_html(state)]
     return "".join(lines)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..core.events import Event
 from .fmt import (
@@ -164,14 +164,26 @@ def render_text(state: OperationState) -> str:
     return "\n".join(out)
 
 
+def change_stat(event: Event) -> str:
+    """' (+3 −1)' for a write whose bytes the event carries, else ''."""
+    from ..core.diffs import file_diff
+
+    if event.new_content is None and event.new_sha256 is not None:
+        return ""
+    diff = file_diff(event.path, event.previous_content if event.existed_before else None, event.new_content)
+    return f" ({diff.stat})" if diff.text else ""
+
+
 class TextView:
     """Writes an operation's events to a stream as readable lines, streaming answer text."""
 
     # folded into the state (the footer shows their totals) but given no line of their own
     SILENT = frozenset({"OperationResumed", "LLMCallStarted", "LLMCallFinished", "ToolCallStarted"})
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, ask: Any = None) -> None:
+        """`ask(event, stream)` answers a change that waits for approval (ui.ask.PromptAsker)."""
         self.stream = stream
+        self.ask = ask
         self.state = OperationState()
         self._mid_line = False  # the last write was streamed text not ending in a newline
         self._streamed_plan = False
@@ -183,6 +195,11 @@ class TextView:
         if handler is not None:
             handler(event)
         self._out().flush()
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether this view answers approvals (on the prompt)."""
+        return self.ask is not None
 
     def _out(self) -> TextIO:
         # resolved per write: IPython and pytest swap sys.stdout after the view is made
@@ -237,7 +254,17 @@ class TextView:
         self._line(thinking_lines(self.state)[-1])
 
     def _on_FileChanged(self, event: Event) -> None:
-        self._line(f"    ✎ {'modified' if event.existed_before else 'created'} {event.path}")
+        self._line(f"    ✎ {'modified' if event.existed_before else 'created'} {event.path}{change_stat(event)}")
+
+    def _on_ApprovalRequested(self, event: Event) -> None:
+        if self.ask is None:  # another view answers it; say that it waits
+            self._line(f"    ? waiting for approval: {event.path or ' '.join(event.argv or [])}")
+            return
+        self._line("")
+        self.ask(event, self._out())
+
+    def _on_ApprovalDecided(self, event: Event) -> None:
+        self._line(f"    {'✓' if event.decision == 'approved' else '✗'} {event.message}")
 
     def _on_Notice(self, event: Event) -> None:
         self._line(f"{'!' if event.level == 'warning' else 'i'} {event.message}")

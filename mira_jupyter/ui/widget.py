@@ -57,10 +57,12 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "ReasoningSummary": frozenset({"thinking"}),
     "FileChanged": frozenset({"notices", "tasks"}),  # so do files written
     "Notice": frozenset({"notices"}),
+    "ApprovalRequested": frozenset({"approval"}),
+    "ApprovalDecided": frozenset({"approval", "notices"}),
 }
 _ALL = frozenset(
     {"header", "plan", "tasks", "tools", "thinking", "notices", "answer", "activity", "footer"}
-    | {"buttons"}
+    | {"buttons", "approval"}
 )
 _SECTIONS["OperationResumed"] = _ALL  # status, buttons and totals all change
 _SECTIONS["OperationFinished"] = _ALL
@@ -85,6 +87,7 @@ class OperationWidget:
         on_stop: Callback | None = None,
         on_run: Callback | None = None,
         on_insert: Callback | None = None,
+        on_decide: Callable[[str, bool], bool] | None = None,
         interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -93,11 +96,13 @@ class OperationWidget:
         autodisplay: bool = True,
     ) -> None:
         """`on_stop(op_id)` / `on_run(op_id)` back the buttons, `on_insert(code)` each code
-        block's "Insert as cell" button; `schedule=None` disables the timer."""
+        block's "Insert as cell" button, `on_decide(approval_id, approved)` the Approve and
+        Reject buttons of a change that waits; `schedule=None` disables the timer."""
         self.state = OperationState()
         self.on_stop = on_stop
         self.on_run = on_run
         self.on_insert = on_insert
+        self.on_decide = on_decide
         self.inserted: list[str] = []
         self.interval = interval
         self.render_count = 0
@@ -119,6 +124,11 @@ class OperationWidget:
         self._w: dict[str, Any] = {}
         self._cache: dict[str, str] = {}
         self.root: Any = None
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether this view can answer an approval (it has Approve and Reject buttons)."""
+        return self.on_decide is not None
 
     # -- the sink ----------------------------------------------------------------------
 
@@ -192,6 +202,9 @@ class OperationWidget:
         inserts.add_class("mira-insert-cells")
         inserts.layout.display = "none"
         buttons = w.HBox([stop, run])
+        from .approval_panel import ApprovalPanel
+
+        approval = ApprovalPanel(self.on_decide)
         for box in (plan_box, tool_box, buttons):
             box.layout.display = "none"
         self._w = html | {
@@ -202,11 +215,13 @@ class OperationWidget:
             "buttons": buttons,
             "run_output": run_output,
             "inserts": inserts,
+            "approval": approval.root,
         }
+        self._approval = approval
         # the border and font match the static rendering this widget turns into
         style = dict(part.split(":", 1) for part in BOX_STYLE.split(";") if part)
         self.root = w.VBox(
-            [html["header"], plan_box, html["tasks"], tool_box, html["thinking"], html["notices"]]
+            [html["header"], plan_box, html["tasks"], approval.root, tool_box, html["thinking"], html["notices"]]
             + [html["activity"], html["answer"], inserts, html["footer"], buttons, run_output],
             layout=w.Layout(border=style["border"], padding="6px 12px", margin="2px 0"),
         )
@@ -267,6 +282,8 @@ class OperationWidget:
             self._set("footer", footer_html(s))
         if "buttons" in dirty:
             self._render_buttons()
+        if "approval" in dirty:
+            self._approval.show(None if s.finished else s.waiting_approval)
 
     def _render_buttons(self) -> None:
         s = self.state
@@ -363,6 +380,8 @@ class OperationWidget:
             self.closed = True
             for widget in self._w.values():
                 widget.close()
+            if getattr(self, "_approval", None) is not None:
+                self._approval.close()
 
     # -- buttons -------------------------------------------------------------------------
 

@@ -1,0 +1,68 @@
+"""Asking on the prompt: the text view's answer to a change that waits for approval.
+
+Terminal IPython (and a kernel whose frontend allows stdin, such as JupyterLab with the text
+view) asks with ``input()`` on the thread that shows the operation; the operation's thread
+waits meanwhile. Only ``y`` or ``yes`` approves; anything else, an empty line or the end of
+input rejects. Ctrl-C goes on up and stops the operation, as it does anywhere in a cell.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from ..core.events import ApprovalRequested
+
+Decide = Callable[[str, bool], bool]
+
+
+def question_text(event: ApprovalRequested) -> str:
+    """The diff (or the command) and why it asks, as plain lines."""
+    if event.kind == "command":
+        head = f"mira wants to run: {' '.join(event.argv or [])}"
+        body = ""
+    else:
+        head = f"mira wants to {'change' if event.diff else 'write'} {event.path} (+{event.added} −{event.removed})"
+        body = event.diff or event.note
+        if event.diff and event.note:
+            body += f"\n[{event.note}]"
+    why = f"({event.why}; rejected after {event.timeout_seconds:g} s without an answer)"
+    return "\n".join(part for part in (head, why, body) if part)
+
+
+class PromptAsker:
+    """Answers approvals with ``input()``; `decide` is the session's `Approvals.decide`."""
+
+    def __init__(self, decide: Decide, read: Callable[[str], str] = builtins.input) -> None:
+        self.decide = decide
+        self.read = read
+
+    def __call__(self, event: ApprovalRequested, out: TextIO | None = None) -> bool:
+        """Ask about `event`; returns whether the answer reached the waiting operation."""
+        stream = out or sys.stdout
+        stream.write(question_text(event) + "\n")
+        stream.flush()
+        try:
+            answer = self.read("Apply it? [y/N] ")
+        except EOFError:
+            answer = ""
+        approved = answer.strip().lower() in ("y", "yes")
+        reached = self.decide(event.approval_id, approved)
+        if not reached:
+            stream.write("mira: this change no longer waits (stopped or timed out); nothing was done\n")
+        return reached
+
+
+def prompt_available(shell: Any = None) -> bool:
+    """Whether ``input()`` can reach a person: a terminal, or a kernel allowing stdin."""
+    from .choose import _current_shell, interactive_frontend, is_kernel
+
+    shell = _current_shell() if shell is None else shell
+    if is_kernel(shell):
+        return interactive_frontend(shell)
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stdin
+        return False
