@@ -38,7 +38,9 @@ class UndoReport:
         printer.text(self.describe())
 
 
-def _changes_for(session: Session, operation_id: str | None) -> tuple[str, list[FileChanged]]:
+def operation_changes(session: Session, operation_id: str | None) -> tuple[str, list[FileChanged]]:
+    """The recorded changes of `operation_id` (default: the last operation that changed
+    files), from this session's memory or else the log: what undo restores, what diff shows."""
     engine = session.engine
     if operation_id is None:
         for op in reversed(list(engine.operations.values())):
@@ -60,7 +62,7 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
     from .tools.roots import protected_paths
     from .tools.sandbox import Sandbox, SandboxDenied
 
-    op_id, changes = _changes_for(session, operation_id)
+    op_id, changes = operation_changes(session, operation_id)
     op_id = op_id or (operation_id or "")
     if not changes:
         raise LookupError(

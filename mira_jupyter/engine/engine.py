@@ -179,6 +179,10 @@ class Engine:
             mode = "simple" if complexity.simple and not options.plan_only else "planned"
         if options.plan_only and mode != "planned":
             raise ValueError("--plan-only needs the planned path (not --skill or --mode simple)")
+        if options.approve is not None:
+            from .approval_policy import parse_approve
+
+            parse_approve(options.approve, "--approve")  # one line, before anything runs
         orchestrator_id = options.orchestrator_model or self.settings.orchestrator_model
         budget = self._budget_for(options)
         if options.new_conversation:

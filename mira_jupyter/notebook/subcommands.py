@@ -276,6 +276,15 @@ def undo(magics: MiraMagics, argv: list[str]) -> Any:
     return report  # shown once, through its repr
 
 
+@takes(arg("operation_id", metavar="OP_ID", nargs="?", help="The operation whose changes to show (default: the last one that changed files)."))
+def diff(magics: MiraMagics, argv: list[str]) -> Any:
+    """Show an operation's changes as unified diffs, one per file (default: the last one that changed files)."""
+    operation_id = diff.parser().parse_args(argv).operation_id
+    from .diff_command import diff_command
+
+    return diff_command(magics, [operation_id] if operation_id else [])
+
+
 @takes(arg("target", metavar="FILE.parquet|DIRECTORY", help="One Parquet file of the operations, or a directory for every table."))
 def export(magics: MiraMagics, argv: list[str]) -> None:
     """Write the log tables as Parquet (a file, or a directory of files)."""
@@ -344,6 +353,7 @@ HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {
     "show": show,
     "run": run,
     "undo": undo,
+    "diff": diff,
     "conversation": conversation,
     "export": export,
     "fix": fix,

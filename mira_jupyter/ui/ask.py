@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
 from ..core.events import ApprovalRequested
 
@@ -53,16 +53,3 @@ class PromptAsker:
         if not reached:
             stream.write("mira: this change no longer waits (stopped or timed out); nothing was done\n")
         return reached
-
-
-def prompt_available(shell: Any = None) -> bool:
-    """Whether ``input()`` can reach a person: a terminal, or a kernel allowing stdin."""
-    from .choose import _current_shell, interactive_frontend, is_kernel
-
-    shell = _current_shell() if shell is None else shell
-    if is_kernel(shell):
-        return interactive_frontend(shell)
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (AttributeError, ValueError):  # a closed or replaced stdin
-        return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TextIO
 
@@ -38,6 +39,17 @@ def interactive_frontend(shell: Any = None) -> bool:
     nbconvert do not): only then are Insert as cell buttons offered, and kept live."""
     shell = _current_shell() if shell is None else shell
     return bool(getattr(getattr(shell, "kernel", None), "_allow_stdin", False))
+
+
+def prompt_available(shell: Any = None) -> bool:
+    """Whether ``input()`` can reach a person: a terminal, or a kernel allowing stdin."""
+    shell = _current_shell() if shell is None else shell
+    if is_kernel(shell):
+        return interactive_frontend(shell)
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stdin
+        return False
 
 
 def widgets_available() -> bool:
@@ -84,7 +96,7 @@ def choose_view(
     # approvals are answered only where a person can: a frontend that allows stdin, a terminal
     decide = getattr(getattr(session, "approvals", None), "decide", None) if interactive else None
     if view_kind(preference, shell=shell, env=env) == "text":
-        from .ask import PromptAsker, prompt_available
+        from .ask import PromptAsker
         from .text import TextView
 
         asker = PromptAsker(decide) if decide is not None and prompt_available(shell) else None

@@ -1,0 +1,77 @@
+"""``%mira diff [OP_ID]``: an operation's changes as unified diffs, one per file.
+
+The same diffs the cell shows, built from the recorded ``file_changes`` (this session's
+memory first, else the log), so they can be read long after the files moved on. The default
+operation is the one ``%mira undo`` would undo: the last one that changed files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from ..core.diffs import FileDiff
+from ..core.events import FileChanged
+from ..ui.diff_view import diff_lines_html, diff_text, file_diffs, stat_html
+from ..ui.state import FileChange
+
+if TYPE_CHECKING:
+    from .magics import MiraMagics
+
+
+@dataclass
+class OperationDiff:
+    """The diffs of one operation: HTML in a notebook, plain text in a terminal."""
+
+    operation_id: str
+    diffs: list[tuple[FileChange, FileDiff]]
+
+    def text(self) -> str:
+        """Plain text: a header line, then each file's unified diff."""
+        files = len(self.diffs)
+        head = f"mira diff {self.operation_id}: {files} file{'s' if files != 1 else ''} changed"
+        return head + "\n" + diff_text(self.diffs)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for change, diff in self.diffs:
+            verb = "modified" if change.existed_before else "created"
+            title = f"✎ {verb} <code>{escape(change.path)}</code> {stat_html(diff)}"
+            body = diff_lines_html(diff.text) if diff.text else ""
+            rows.append(f'<details open style="font-size:12px"><summary>{title}</summary>{body}</details>')
+        head = f"<div><b>mira diff</b> <code>{escape(self.operation_id)}</code></div>"
+        return f'<div class="mira-diff-view tex2jax_ignore mathjax_ignore">{head}{"".join(rows)}</div>'
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+def _as_change(event: FileChanged) -> FileChange:
+    return FileChange(
+        event.path, event.existed_before, event.tool_call_id, event.previous_content, event.new_content, event.new_sha256
+    )
+
+
+def diff_command(magics: MiraMagics, argv: list[str]) -> OperationDiff:
+    """Show an operation's changes as unified diffs (default: the last one that changed files)."""
+    from ..store.replay import load_events
+    from ..undo import operation_changes
+    from .args import MiraUsageError as SubcommandError  # one line and the cell fails
+
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        raise SubcommandError("usage: %mira diff [OP_ID]")
+    session = magics.session
+    session.flush()
+    wanted = argv[0] if argv else None
+    op_id, changes = operation_changes(session, wanted)
+    if not changes:
+        if wanted is None:
+            raise SubcommandError("no operation changed any files yet")
+        if wanted not in session.engine.operations and not load_events(session.database, wanted):
+            raise SubcommandError(f"no operation {wanted!r} in {session.database} (see %mira history)")
+        raise SubcommandError(f"operation {wanted} changed no files")
+    return OperationDiff(op_id or wanted or "", file_diffs(_as_change(c) for c in changes))

@@ -1,0 +1,83 @@
+"""Commands outside ``Mira.commands`` ask before they run (really run in bubblewrap)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from engine_helpers import ORCH, call, plan_turn
+from test_approvals import Answering, logged_tool_calls, orchestrator_was_told
+
+import mira_jupyter.testing as mt
+from mira_jupyter.config import Mira
+from mira_jupyter.engine.engine import RunOptions
+from mira_jupyter.session import Session
+from mira_jupyter.tools import bwrap
+
+if not bwrap.check_available().ok:
+    if os.environ.get("MIRA_REQUIRE_BWRAP"):
+        raise RuntimeError(f"MIRA_REQUIRE_BWRAP is set but: {bwrap.unavailable_reason()}")
+    pytest.skip(f"bubblewrap unavailable: {bwrap.unavailable_reason()}", allow_module_level=True)
+
+PLANNED = RunOptions(mode="planned")
+
+
+@pytest.fixture()
+def session(tmp_path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "test_ok.py").write_text("def test_ok():\n    assert True\n")
+    config = Mira()
+    config.project_root = str(project)
+    config.database = str(tmp_path / "log.duckdb")
+    config.orchestrator_model = f"scripted:{ORCH}"
+    config.executor_model = "scripted:deepseek-chat"
+    s = Session(config)
+    yield s
+    s.close()
+
+
+def command_script(*argv: str) -> mt.Script:
+    return mt.use_script(
+        mt.Script({ORCH: [plan_turn("Run it"), call("run_tests", argv=list(argv)), "Ran.", "Done."]})
+    )
+
+
+def test_a_program_outside_mira_commands_runs_once_approved(session):
+    command_script("touch", "made.txt")
+    view = Answering(session, True)
+    op = session.run("make a file", PLANNED, view=view)
+    (asked,) = view.of("ApprovalRequested")
+    assert asked.kind == "command" and asked.argv == ["touch", "made.txt"] and asked.tool == "run_tests"
+    assert asked.why == "'touch' is not in Mira.commands"
+    root = session.config.resolved_root()
+    assert (root / "made.txt").exists()
+    assert [c.path for c in op.file_changes] == ["made.txt"] and op.file_changes[0].new_content == b""
+
+
+def test_a_rejected_command_does_not_run_and_the_model_is_told(session):
+    script = command_script("touch", "made.txt")
+    session.run("make a file", PLANNED, view=Answering(session, False))
+    assert not (session.config.resolved_root() / "made.txt").exists()
+    assert orchestrator_was_told(script, "rejected by the user: the command touch made.txt was not done")
+    assert ("run_tests", "denied", "rejected_by_user") in [r[:3] for r in logged_tool_calls(session)]
+
+
+def test_without_a_front_end_a_program_outside_mira_commands_is_refused(session):
+    script = command_script("touch", "made.txt")
+    session.run("make a file", PLANNED)
+    assert not (session.config.resolved_root() / "made.txt").exists()
+    assert orchestrator_was_told(script, "add 'touch' to Mira.commands")
+    assert ("run_tests", "denied", "approval_unavailable") in [r[:3] for r in logged_tool_calls(session)]
+
+
+def test_a_listed_program_runs_unasked_unless_approve_is_always(session):
+    command_script("pytest", "-q", "test_ok.py")
+    view = Answering(session)
+    session.run("run the tests", PLANNED, view=view)
+    assert not view.of("ApprovalRequested")
+    command_script("pytest", "-q", "test_ok.py")
+    view = Answering(session, False)
+    session.run("run the tests", RunOptions(mode="planned", approve="always"), view=view)
+    (asked,) = view.of("ApprovalRequested")
+    assert asked.argv == ["pytest", "-q", "test_ok.py"] and asked.why == "Mira.approve = always"
