@@ -26,7 +26,9 @@ from ..tools.types import ChangeProposal, ToolResult
 from .approval_policy import ApprovalPolicy
 from .bus import EventBus
 
-POLL_SECONDS = 0.05  # how often a waiting change looks at its operation's cancel token
+POLL_SECONDS = 0.05
+# what the model is told to do after a rejection (the user sees only the line before it)
+_HINT = "do not retry the same change; continue without it, or say what you need and why"  # how often a waiting change looks at its operation's cancel token
 
 
 @dataclass
@@ -173,13 +175,10 @@ class ApprovalGate:
         if approved is None:
             message = f"rejected: no answer within {self.timeout:g} s; {what} was not done"
             self._decided(approval_id, "timeout", message)
-            return ToolResult.denied("approval_timeout", message + ". Do not retry it unasked; say what you wanted to do.")
+            return ToolResult.denied("approval_timeout", message, hint=_HINT)
         message = f"rejected by the user: {what} was not done"
         self._decided(approval_id, "rejected", message)
-        return ToolResult.denied(
-            "rejected_by_user",
-            message + ". Do not retry the same change; continue without it or say what you need.",
-        )
+        return ToolResult.denied("rejected_by_user", message, hint=_HINT)
 
     def _what(self, proposal: ChangeProposal) -> str:
         if proposal.kind == "command":

@@ -400,7 +400,8 @@ class Engine:
             self.approvals,
             self.bus,
             cancel,
-            cost_so_far=lambda: ledger.spent_usd,
+            # a resumed plan's planning cost counts: one operation, one cost so far
+            cost_so_far=lambda spent=op.cost.total_usd: spent + ledger.spent_usd,
             timeout=settings.approve_timeout,
         )
         commands = self._command_settings(op.id)

@@ -18,13 +18,28 @@ def _database(location: str | Path | Location | Database, wait: float = 10.0) ->
 
 
 def load_events(location: str | Path | Location | Database, operation_id: str) -> list[Event]:
-    """Every stored event of `operation_id`, in order, as typed events."""
+    """Every stored event of `operation_id`, in order, as typed events; a FileChanged gets
+    back the bytes kept in ``file_changes`` (so a rebuilt view shows the same diffs)."""
     with _database(location).connect(read_only=True) as con:
         rows = con.execute(
             "SELECT payload FROM operation_events WHERE operation_id = ? ORDER BY seq",
             [operation_id],
         ).fetchall()
-    return [event_from_json(payload if isinstance(payload, str) else str(payload)) for (payload,) in rows]
+        events = [event_from_json(payload if isinstance(payload, str) else str(payload)) for (payload,) in rows]
+        if any(isinstance(e, FileChanged) for e in events):
+            kept = {
+                seq: (previous, new)
+                for seq, previous, new in con.execute(
+                    "SELECT seq, previous_content, new_content FROM file_changes WHERE operation_id = ?",
+                    [operation_id],
+                ).fetchall()
+            }
+            for event in events:
+                if isinstance(event, FileChanged) and event.seq in kept:
+                    previous, new = kept[event.seq]
+                    event.previous_content = bytes(previous) if previous is not None else None
+                    event.new_content = bytes(new) if new is not None else None
+    return events
 
 
 def load_file_changes(

@@ -30,7 +30,8 @@ class ApprovalPanel:
         self.on_decide = on_decide
         self.approval_id: str | None = None
         self.title = w.HTML()
-        self.body = w.HTML()
+        # the diff scrolls inside the panel rather than widening it past a narrow notebook
+        self.body = w.HTML(layout=w.Layout(width="100%", max_width="100%", overflow="hidden"))
         self.approve = w.Button(description="Approve", icon="check", button_style="success", tooltip="Apply this change")
         self.reject = w.Button(description="Reject", icon="times", button_style="danger", tooltip="Do not apply it; the model is told")
         for button in (self.approve, self.reject):
