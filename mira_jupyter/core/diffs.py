@@ -11,6 +11,7 @@ import difflib
 from dataclasses import dataclass
 
 MAX_DIFF_LINES = 400  # lines of diff shown per file
+MAX_LINE_CHARS = 400  # a minified line is cut here in the diff shown (counted whole)
 MAX_COMPARE_LINES = 20_000  # beyond this either side is not compared line by line (difflib)
 NO_NEWLINE = "\\ No newline at end of file"
 
@@ -54,6 +55,12 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+def _cut(line: str) -> str:
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    return line[:MAX_LINE_CHARS] + f" [… {len(line) - MAX_LINE_CHARS:,} more characters]"
+
+
 def file_diff(
     path: str, old: bytes | None, new: bytes | None, max_lines: int = MAX_DIFF_LINES
 ) -> FileDiff:
@@ -78,7 +85,7 @@ def file_diff(
     added = sum(1 for line in lines[2:] if line.startswith("+"))
     removed = sum(1 for line in lines[2:] if line.startswith("-"))
     body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-    shown = body.splitlines()
+    shown = [_cut(line) for line in body.splitlines()]
     note = ""
     if len(shown) > max_lines:
         note = f"{len(shown) - max_lines:,} more diff lines not shown"

@@ -134,7 +134,9 @@ class ApprovalGate:
         """None to go ahead; else the rejection to return to the model (may block)."""
         diff = None
         if proposal.kind == "write":
-            diff = file_diff(proposal.path or "", proposal.old, proposal.new)
+            if self.policy.mode == "never":
+                return None  # nothing to show or measure: the file is not even read
+            diff = file_diff(proposal.path or "", proposal.old(), proposal.new)
             asks = self.policy.asks("write", lines=diff.lines_changed, cost_usd=self.cost_so_far())
         else:
             asks = self.policy.asks("command", listed=proposal.listed)
@@ -170,6 +172,7 @@ class ApprovalGate:
                 self._decided(approval_id, "stopped", "the operation was stopped while this waited")
                 raise
         if approved:
+            proposal.asked = True  # the write then checks the file still holds what was shown
             self._decided(approval_id, "approved", f"approved: {what}")
             return None
         if approved is None:

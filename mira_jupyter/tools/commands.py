@@ -63,8 +63,10 @@ def _refuse_program(argv: list[str], settings: CommandSettings, can_ask: bool) -
     return None
 
 
-# a command's changed file is kept for the cell's diff up to this size (hashed otherwise)
+# a command's changed file is kept for the cell's diff up to this size, and all of one
+# command's changes up to the total (beyond, they are hashed only: undo still works)
 KEEP_NEW_BYTES = 256 * 1024
+KEEP_NEW_TOTAL = 8 * 1024 * 1024
 
 
 def _new_content(sandbox: object, change: Change) -> bytes | None:
@@ -172,10 +174,12 @@ def record_changes(
         for g in guards
         if os.path.isdir(os.path.join(root, g))
     ]
+    kept = 0
     for change in found:
         if change.undoable and ctx.on_write is not None:
             # a deletion records no new hash: undo sees the file gone and restores it
-            new = _new_content(sandbox, change)
+            new = _new_content(sandbox, change) if kept < KEEP_NEW_TOTAL else None
+            kept += len(new or b"")
             ctx.on_write(FileWrite(change.path, change.previous, change.new_sha256, new))  # type: ignore[arg-type]
         elif not change.undoable:
             notes.append(f"{change.path}: {change.why_not}")

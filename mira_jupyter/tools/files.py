@@ -228,16 +228,18 @@ def write_with_undo(
     dispatcher.
     """
     failure: list[Exception] = []
-    shown: list[bytes | None] = []
+    proposal: ChangeProposal | None = None
     if ctx.approve is not None:
         sandbox.check_writable(path)  # a refused target is refused before anyone is asked
-        shown.append(_current_bytes(sandbox, path))
-        refusal = ctx.approve(ChangeProposal(tool, "write", path=path, old=shown[0], new=data))
+        proposal = ChangeProposal(
+            tool, "write", path=path, new=data, read_old=lambda: _current_bytes(sandbox, path)
+        )
+        refusal = ctx.approve(proposal)
         if refusal is not None:
             return refusal
 
     def report(write: FileWrite) -> None:
-        if shown and write.previous != shown[0]:
+        if proposal is not None and proposal.asked and write.previous != proposal.old():
             # the user approved a diff against other content: nothing of it is applied
             failure.append(ChangedWhileWaiting())
             raise failure[-1]

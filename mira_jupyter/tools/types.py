@@ -94,10 +94,19 @@ class ChangeProposal:
     tool: str
     kind: Literal["write", "command"]
     path: str | None = None  # a write: the file, relative to the root
-    old: bytes | None = None  # a write: the file's bytes now (None: it does not exist)
     new: bytes | None = None  # a write: the bytes to be written
     argv: list[str] | None = None  # a command
     listed: bool = True  # a command: its program is in Mira.commands
+    # a write: reads the file's bytes now (None: absent); called only when a diff is needed
+    read_old: Callable[[], bytes | None] | None = None
+    asked: bool = False  # set by the gate once the user was shown this change and agreed
+    _old: list[bytes | None] = field(default_factory=list, repr=False)
+
+    def old(self) -> bytes | None:
+        """The file's bytes before the change, read once."""
+        if not self._old:
+            self._old.append(self.read_old() if self.read_old is not None else None)
+        return self._old[0]
 
 
 @dataclass

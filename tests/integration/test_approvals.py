@@ -367,3 +367,27 @@ def test_a_bad_per_cell_setting_fails_before_any_call(session, project):
     with pytest.raises(ValueError, match="--approve must be never, writes"):
         session.run("document total", RunOptions(mode="planned", approve="sometimes"))
     assert script.requests == []
+
+
+def test_a_refused_target_is_refused_before_anyone_is_asked(session, project):
+    (project / ".git").mkdir()
+    (project / ".git" / "config").write_text("[core]\n")
+    mt.use_script(
+        mt.Script(
+            {
+                ORCH: [
+                    plan_turn("Edit the git config"),
+                    call("generate_code", path=".git/config", description="add a hook path"),
+                    call("generate_code", path="../outside.py", description="x"),
+                    "Could not.",
+                    "Refused.",
+                ],
+            }
+        )
+    )
+    view = Answering(session)
+    session.run("edit .git/config", PLANNED, view=view)
+    assert not view.of("ApprovalRequested")  # nobody is asked to approve what cannot happen
+    assert (project / ".git" / "config").read_text() == "[core]\n"
+    reasons = {r[2] for r in logged_tool_calls(session) if r[0] == "generate_code"}
+    assert reasons == {"protected_path", "outside_root"}

@@ -122,3 +122,33 @@ def test_config_validates_and_normalises(monkeypatch):
     monkeypatch.setenv("MIRA_APPROVE_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="MIRA_APPROVE_TIMEOUT must be a whole number"):
         Mira().approve_timeout  # noqa: B018
+
+
+def test_a_minified_line_is_cut_in_the_diff_but_counted():
+    diff = file_diff("app.min.js", b"a\n", b"x" * 100_000 + b"\n")
+    assert (diff.added, diff.removed) == (1, 1)
+    assert len(diff.text) < 1_000 and "more characters]" in diff.text
+
+
+def test_write_with_undo_asks_only_for_a_writable_target_and_reads_nothing_unasked(tmp_path):
+    from mira_jupyter.tools.files import write_with_undo
+    from mira_jupyter.tools.sandbox import Sandbox, SandboxDenied
+    from mira_jupyter.tools.types import ToolContext
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a.py").write_text("old\n")
+    asked = []
+
+    def approve(proposal):
+        asked.append(proposal)
+        return None  # go ahead, without looking at the old bytes (Mira.approve = never)
+
+    ctx = ToolContext(sandbox=Sandbox(str(tmp_path)), approve=approve)
+    with pytest.raises(SandboxDenied):
+        write_with_undo(ctx.sandbox, ".git/config", b"x", ctx)
+    with pytest.raises(SandboxDenied):
+        write_with_undo(ctx.sandbox, "../evil.py", b"x", ctx)
+    assert asked == []
+    write_with_undo(ctx.sandbox, "a.py", b"new\n", ctx)
+    assert [p.path for p in asked] == ["a.py"] and not asked[0]._old  # never read
+    assert (tmp_path / "a.py").read_text() == "new\n"
