@@ -4,7 +4,8 @@ With ``%config Mira.approve = "writes"`` a real ``%%mira`` cell stops before its
 live widget shows the unified diff with Approve and Reject buttons while the operation waits
 on the kernel. The clicks travel as widget messages to the kernel, whose event loop runs
 while the cell awaits its operation (the Stop button's path). Approve applies the change and
-the cell ends on a collapsed diff of it; Reject leaves the file alone and the model is told.
+the cell ends on a collapsed diff of it; Reject leaves the file alone and the model is told;
+Stop still ends an operation that waits.
 
 With ``SCREENSHOT_DIR`` set, the waiting and the final states are shot at 600 and 1400 px,
 light and dark, for a person to look at.
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.browser
 
 APPROVAL_SETUP = SETUP_CELL + """\
 (root / "report.py").write_text("def report(rows):\\n    return len(rows)\\n")
+(root / "util.py").write_text("def util():\\n    return 1\\n")
 %config Mira.approve = "writes"
 """
 
@@ -40,11 +42,17 @@ REJECT_CELL = """\
 Add a module docstring to report.py
 """
 
+STOP_CELL = """\
+%%mira --mode planned -o stopped
+Add a module docstring to util.py
+"""
+
 CHECK_CELL = """\
 import duckdb
 print("loader:", (root / "loader.py").read_text().splitlines()[0])
 print("report:", (root / "report.py").read_text().splitlines()[0])
-print("files:", approved.files_changed, rejected.files_changed)
+print("util:", (root / "util.py").read_text().splitlines()[0])
+print("files:", approved.files_changed, rejected.files_changed, stopped.files_changed, stopped.status)
 with duckdb.connect(str(root / ".mira" / "mira.duckdb"), read_only=True) as con:
     print("denials:", con.execute("SELECT tool, denial_reason FROM tool_calls WHERE status = 'denied' ORDER BY tool").fetchall())
 %mira diff {approved.id}
@@ -94,7 +102,7 @@ def test_approve_applies_the_diff_and_reject_leaves_the_file(open_notebook, lab_
     with ScriptedServer(script) as server:
         write_notebook(
             lab_root / "approval.ipynb",
-            [APPROVAL_SETUP.format(base_url=server.base_url), APPROVE_CELL, REJECT_CELL, CHECK_CELL],
+            [APPROVAL_SETUP.format(base_url=server.base_url), APPROVE_CELL, REJECT_CELL, STOP_CELL, CHECK_CELL],
         )
         nb = open_notebook("approval.ipynb")
         page = nb.page
@@ -134,14 +142,22 @@ def test_approve_applies_the_diff_and_reject_leaves_the_file(open_notebook, lab_
         assert rendering.locator("details.mira-change").count() == 0
         _shoot_all(nb, rendering, "rejected")
 
+        # the third asks too; Stop ends it while it waits
+        live, panel = _waiting_panel(nb, 3)
+        live.get_by_role("button", name="Stop").click()
+        nb.cell_output(3).locator('.mira-operation [data-mira-status="cancelled"]').wait_for(timeout=60_000)
+        rendering = nb.cell_output(3).locator(".mira-operation")
+        assert 'data-mira-approval="stopped"' in rendering.inner_html()
+
         nb.wait_idle(180_000)
-        checked = nb.cell_output(3).inner_text()
+        checked = nb.cell_output(4).inner_text()
         assert 'loader: """loader.py: part of the sample project' in checked
         assert "report: def report(rows):" in checked
-        assert "files: ['loader.py'] []" in checked
+        assert "util: def util():" in checked
+        assert "files: ['loader.py'] [] [] cancelled" in checked
         assert "('write_file', 'rejected_by_user')" in checked
         assert "+++ b/loader.py" in checked  # %mira diff of the approved operation
-        nb.screenshot(nb.cell_output(3), tmp_path / "approval_check.png")
+        nb.screenshot(nb.cell_output(4), tmp_path / "approval_check.png")
     # the model was told of the rejection, in the tool result of its call
     told = [
         m.get("content")
