@@ -15,7 +15,10 @@ from ..core.diffs import FileDiff, file_diff
 from .state import ApprovalState, FileChange, OperationState
 
 _PRE = (
-    "display:block;max-width:calc(100% - 4px);box-sizing:border-box;margin:4px 0 6px 0;padding:6px 8px;max-height:420px;overflow:auto;font-size:12px;"
+    # width 0 with a min-width: an intrinsic width of 0, so a long line scrolls inside the box
+    # instead of widening the widget (flex) or the output area it sits in
+    "display:block;width:0;min-width:calc(100% - 4px);box-sizing:border-box;margin:4px 0 6px 0;"
+    "padding:6px 8px;max-height:420px;overflow:auto;font-size:12px;"
     "line-height:1.4;border:1px solid rgba(127,127,127,0.3);border-radius:4px;"
     "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre"
 )
