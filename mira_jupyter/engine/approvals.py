@@ -136,6 +136,8 @@ class ApprovalGate:
         if proposal.kind == "write":
             if self.policy.mode == "never":
                 return None  # nothing to show or measure: the file is not even read
+            if proposal.old() == proposal.new:
+                return None  # the same bytes again: nothing changes, nothing to ask about
             diff = file_diff(proposal.path or "", proposal.old(), proposal.new)
             asks = self.policy.asks("write", lines=diff.lines_changed, cost_usd=self.cost_so_far())
         else:

@@ -391,3 +391,11 @@ def test_a_refused_target_is_refused_before_anyone_is_asked(session, project):
     assert (project / ".git" / "config").read_text() == "[core]\n"
     reasons = {r[2] for r in logged_tool_calls(session) if r[0] == "generate_code"}
     assert reasons == {"protected_path", "outside_root"}
+
+
+def test_writing_the_same_bytes_again_does_not_ask(session, project):
+    (project / "calc.py").write_text(NEW)
+    edit_script()
+    view = Answering(session)
+    session.run("document total", PLANNED, view=view)
+    assert not view.of("ApprovalRequested") and (project / "calc.py").read_text() == NEW
