@@ -84,6 +84,10 @@ class RunOptions:
                 raise ValueError(f"budget_usd must be an amount in USD, got {self.budget_usd!r}") from None
         if self.budget_usd is not None:
             check_budget(self.budget_usd, "budget_usd")
+        if self.approve is not None:
+            from .approval_policy import parse_approve
+
+            parse_approve(self.approve, "--approve")
 
 
 def _default_model_factory(model_id: str, settings: EngineSettings) -> ChatModel:
@@ -179,10 +183,6 @@ class Engine:
             mode = "simple" if complexity.simple and not options.plan_only else "planned"
         if options.plan_only and mode != "planned":
             raise ValueError("--plan-only needs the planned path (not --skill or --mode simple)")
-        if options.approve is not None:
-            from .approval_policy import parse_approve
-
-            parse_approve(options.approve, "--approve")  # one line, before anything runs
         orchestrator_id = options.orchestrator_model or self.settings.orchestrator_model
         budget = self._budget_for(options)
         if options.new_conversation:

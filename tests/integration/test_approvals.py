@@ -366,7 +366,7 @@ def test_a_bad_per_cell_setting_fails_before_any_call(session, project):
     script = edit_script()
     with pytest.raises(ValueError, match="--approve must be never, writes"):
         session.run("document total", RunOptions(mode="planned", approve="sometimes"))
-    assert script.requests == []
+    assert script.requests == [] and session.engine.operations == {}
 
 
 def test_a_refused_target_is_refused_before_anyone_is_asked(session, project):
