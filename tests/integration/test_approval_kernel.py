@@ -1,0 +1,79 @@
+"""The text view in a real Jupyter kernel asks through the frontend's stdin (input_request), as
+JupyterLab shows it; a frontend that allows no stdin (nbconvert, nbval) gets the refusal."""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import pytest
+
+from mira_jupyter.testing.kernel import Kernel
+
+SETUP = """
+%load_ext mira_jupyter
+import pathlib
+import mira_jupyter.testing as mt
+pathlib.Path("calc.py").write_text("def total(rows):\\n    return sum(rows)\\n")
+%config Mira.orchestrator_model = "scripted:gpt-5"
+%config Mira.executor_model = "scripted:deepseek-chat"
+%config Mira.view = "text"
+%config Mira.approve = "writes"
+"""
+
+SCRIPT = """
+mt.use_script(mt.Script({
+    "gpt-5": [
+        {"tool_calls": [{"name": "submit_plan", "arguments": {"tasks": [{"description": "Document total", "active_form": "Documenting"}]}}]},
+        {"tool_calls": [{"name": "refactor_code", "arguments": {"path": "calc.py", "changes_requested": "docstring"}}]},
+        "Done.", "Answered.",
+    ],
+    "deepseek-chat": ['```python\\ndef total(rows):\\n    \\"\\"\\"Sum.\\"\\"\\"\\n    return sum(rows)\\n```'],
+}))
+"""
+
+CELL = "%%mira --mode planned -o op\nDocument total in calc.py"
+
+
+@pytest.fixture()
+def kernel(tmp_path):
+    k = Kernel(str(tmp_path))
+    reply, _ = k.execute(SETUP)
+    assert reply["status"] == "ok", reply
+    yield k
+    k.shutdown()
+
+
+def _answer_stdin(kernel: Kernel, answer: str, timeout: float = 120.0) -> str:
+    """Wait for the kernel's input_request, reply `answer`; returns the prompt asked."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = kernel.client.get_stdin_msg(timeout=1)
+        except queue.Empty:
+            continue
+        if msg["msg_type"] == "input_request":
+            kernel.client.input(answer)
+            return msg["content"]["prompt"]
+    raise TimeoutError("no input_request")
+
+
+@pytest.mark.parametrize(("answer", "first_line"), [("y", '    """Sum."""'), ("n", "    return sum(rows)")])
+def test_the_text_view_in_a_kernel_asks_on_the_frontends_stdin(kernel, tmp_path, answer, first_line):
+    kernel.execute(SCRIPT)
+    msg_id = kernel.client.execute(CELL, allow_stdin=True)
+    assert _answer_stdin(kernel, answer) == "Apply it? [y/N] "
+    reply, outputs = kernel.wait(msg_id, timeout=120)
+    assert reply["status"] == "ok", reply
+    text = kernel.text_of(outputs)
+    assert "mira wants to change calc.py (+1 −0)" in text and "+++ b/calc.py" in text
+    assert (tmp_path / "calc.py").read_text().splitlines()[1] == first_line
+
+
+def test_a_frontend_without_stdin_gets_one_refusal_line(kernel, tmp_path):
+    kernel.execute(SCRIPT)
+    msg_id = kernel.client.execute(CELL, allow_stdin=False)  # as nbclient and nbconvert send it
+    reply, outputs = kernel.wait(msg_id, timeout=120)
+    text = kernel.text_of(outputs)
+    assert "nothing here can ask (no interactive front end): refused" in text
+    assert (tmp_path / "calc.py").read_text().splitlines()[1] == "    return sum(rows)"
