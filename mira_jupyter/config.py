@@ -128,6 +128,7 @@ class Mira(Configurable):
         help="Where bubblewrap cannot run, still offer run_tests, run_command and run_code, "
         "WITHOUT a sandbox (they can read and write anything this account can). Off by "
         "default; every operation it applies to says so in a warning that the log keeps.",
+    ).tag(config=True)
     approve = Unicode(
         help="Which changes wait for your approval, with their diff in the cell: never (default; "
         "undo-backed), writes, always (commands too), or auto-under:COST,N-lines, e.g. "
