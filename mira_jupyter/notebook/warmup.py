@@ -71,6 +71,17 @@ MODULES: tuple[str, ...] = (
     "mira_jupyter.tools.repo_tags",
     "mira_jupyter.tools.repo_graph",
     "mira_jupyter.tools.repo_map",
+    # the scratch kernel's and the notebook variables' tools, offered in a kernel
+    "mira_jupyter.tools.scratch_output",
+    "mira_jupyter.tools.scratch_kernel",
+    "mira_jupyter.tools.scratch_host",
+    "mira_jupyter.tools.run_code",
+    "mira_jupyter.tools.inspect_variable",
+    # approvals: every operation gets a gate, every applied change a diff
+    "mira_jupyter.core.diffs",
+    "mira_jupyter.engine.approval_policy",
+    "mira_jupyter.engine.approvals",
+    "mira_jupyter.ui.ask",
     "numpy",
     "pandas",
     "mira_jupyter.store.analytics",
@@ -104,8 +115,13 @@ def _build_tool_schemas() -> None:
     from mira_jupyter.tools.dispatch import tool_schemas
     from mira_jupyter.tools.registry import file_tools
 
+    from mira_jupyter.tools.inspect_variable import inspect_tool
+    from mira_jupyter.tools.run_code import code_tool
+
     tool_schemas(file_tools())
     tool_schemas(orchestrator_tools())
+    # offered in a kernel beside those (engine.py adds them to both roles' lists)
+    tool_schemas({"run_code": code_tool(), "inspect_variable": inspect_tool()})
 
 
 # Other work worth doing ahead of time (after the imports).
