@@ -113,9 +113,8 @@ def _build_tool_schemas() -> None:
     # every request sends every tool's JSON schema; pydantic builds each once, here
     from mira_jupyter.engine.metatools import orchestrator_tools
     from mira_jupyter.tools.dispatch import tool_schemas
-    from mira_jupyter.tools.registry import file_tools
-
     from mira_jupyter.tools.inspect_variable import inspect_tool
+    from mira_jupyter.tools.registry import file_tools
     from mira_jupyter.tools.run_code import code_tool
 
     tool_schemas(file_tools())
