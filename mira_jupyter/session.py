@@ -14,7 +14,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 set_call_estimator(estimate_cut_call)
 
 _DONE = object()
+# how often an awaited operation looks for new events while yielding to the event loop
+POLL_SECONDS = 0.02
 # after an interrupt, how long the cell waits for the worker to wind down
 CANCEL_GRACE_SECONDS = 5.0
 
@@ -173,23 +175,11 @@ class Session:
 
     # -- running -----------------------------------------------------------------------------
 
-    # Like httpx's Client and AsyncClient: `_start_*` holds the shared logic and builds the
-    # pump; the sync and async variants differ only in how they wait for it to drain.
-
-    def run(
-        self,
-        request: str,
-        options: RunOptions | None = None,
-        *,
-        view: Callable[[Event], None] | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Operation | None:
-        """Run one operation, blocking until it ends; Ctrl-C / kernel interrupt cancels it.
-
-        For terminal IPython and plain Python. In a Jupyter kernel use `run_async`: a
-        blocking call stops the kernel's event loop, and with it the widget's buttons.
-        """
-        return self._drain(self._start_run(request, options, view, cancel))
+    # One awaitable path: every entry point builds a _Pump (`_start_*`) and awaits
+    # `_operate`, which hands the operation's events to its view until it ends. The
+    # synchronous entry points are thin wrappers: they drive the same coroutine with a
+    # blocking wait, so it never suspends and needs no event loop (it works in terminal
+    # IPython, in plain Python and inside a cell whose loop is already running).
 
     async def run_async(
         self,
@@ -199,23 +189,27 @@ class Session:
         view: Callable[[Event], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> Operation | None:
-        """Like `run`, but yields to the kernel's event loop while the operation runs.
+        """Run one operation, yielding to the event loop while it runs (``%%mira`` in a kernel).
 
-        In a Jupyter kernel this keeps widget messages flowing (the Stop button works),
-        and a kernel interrupt arrives as CancelledError, which cancels the operation.
+        The loop keeps handling widget messages (the Stop button works), and a kernel
+        interrupt arrives as CancelledError, which cancels the operation.
         """
-        return await self._adrain(self._start_run(request, options, view, cancel))
+        return await self._operate(self._start_run(request, options, view, cancel))
 
-    def resume(
+    def run(
         self,
-        operation_id: str,
-        budget_usd: Decimal | None = None,
+        request: str,
+        options: RunOptions | None = None,
         *,
         view: Callable[[Event], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> Operation | None:
-        """Run the plan of a plan-only operation, blocking until it ends."""
-        return self._drain(self._start_resume(operation_id, budget_usd, view, cancel))
+        """`run_async`, blocking until the operation ends; Ctrl-C / kernel interrupt cancels it.
+
+        For terminal IPython and plain Python. In a Jupyter kernel prefer `run_async`: a
+        blocking call stops the kernel's event loop, and with it the widget's buttons.
+        """
+        return _complete(self._operate(self._start_run(request, options, view, cancel), blocking=True))
 
     async def resume_async(
         self,
@@ -225,8 +219,20 @@ class Session:
         view: Callable[[Event], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> Operation | None:
-        """Like `resume`, yielding to the event loop (``%mira run`` and the Run button)."""
-        return await self._adrain(self._start_resume(operation_id, budget_usd, view, cancel))
+        """Run the plan of a plan-only operation (``%mira run`` and the Run button)."""
+        return await self._operate(self._start_resume(operation_id, budget_usd, view, cancel))
+
+    def resume(
+        self,
+        operation_id: str,
+        budget_usd: Decimal | None = None,
+        *,
+        view: Callable[[Event], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Operation | None:
+        """`resume_async`, blocking until the plan's run ends."""
+        pump = self._start_resume(operation_id, budget_usd, view, cancel)
+        return _complete(self._operate(pump, blocking=True))
 
     def resume_soon(
         self,
@@ -234,25 +240,49 @@ class Session:
         *,
         view: Callable[[Event], None] | None = None,
         cancel: CancelToken | None = None,
+        output: contextlib.AbstractContextManager | None = None,
     ) -> asyncio.Task | Operation | None:
         """Resume as a task on the running event loop, or at once when there is none.
 
         For a widget callback (the Run button): it runs inside the kernel's loop and must
         return at once, or the kernel could handle no other message (Stop) until the plan ends.
+        `output` (an ipywidgets Output) is entered for the whole run, so what the run prints
+        (a store notice, a warning) lands in the widget: a button callback has no cell.
         """
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            return self.resume(operation_id, view=view, cancel=cancel)
-        task = loop.create_task(self.resume_async(operation_id, view=view, cancel=cancel))
+            return _complete(self._resume_in(output, operation_id, view, cancel, blocking=True))
+        task = loop.create_task(self._resume_in(output, operation_id, view, cancel))
         self._tasks.add(task)  # the loop keeps only a weak reference to its tasks
         task.add_done_callback(self._task_done)
         return task
 
+    async def _resume_in(
+        self,
+        output: contextlib.AbstractContextManager | None,
+        operation_id: str,
+        view: Callable[[Event], None] | None,
+        cancel: CancelToken | None,
+        *,
+        blocking: bool = False,
+    ) -> Operation | None:
+        """Resume inside `output`; a failure is raised outside it (in a kernel an ipywidgets
+        Output prints an exception raised inside it and swallows it)."""
+        failure: Exception | None = None
+        with output or contextlib.nullcontext():
+            try:
+                pump = self._start_resume(operation_id, None, view, cancel)
+                return await self._operate(pump, blocking=blocking)
+            except Exception as exc:
+                failure = exc
+        raise failure
+
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("mira: running the plan failed", exc_info=task.exception())
+            # the view that started it says so too (OperationWidget reports a failed Run)
+            log.debug("mira: running the plan failed", exc_info=task.exception())
 
     def _start_run(
         self,
@@ -292,31 +322,27 @@ class Session:
         self.recorder()
         return self.engine
 
-    def _drain(self, pump: _Pump) -> Operation | None:
-        with self._draining(pump):
-            while True:
-                try:
-                    if pump.step(block=True):
-                        break
-                except KeyboardInterrupt:
-                    pump.interrupt()
-        return pump.result()
+    async def _operate(self, pump: _Pump, *, blocking: bool = False) -> Operation | None:
+        """The one run path: hand the operation's events to its view until it ends.
 
-    async def _adrain(self, pump: _Pump) -> Operation | None:
+        `blocking`: wait for events on this thread instead of yielding to the event loop;
+        the coroutine then never suspends, and `_complete` runs it without a loop.
+        """
         with self._draining(pump):
             while True:
-                # the interrupt may land while a view is drawing, not only while sleeping
+                # the interrupt may land while a view is drawing, not only while waiting
                 try:
-                    if pump.step(block=False):
+                    if pump.step(block=blocking):
                         break
-                    await asyncio.sleep(0.02)
+                    if not blocking:
+                        await asyncio.sleep(POLL_SECONDS)
                 except (asyncio.CancelledError, KeyboardInterrupt):
                     pump.interrupt()
         return pump.result()
 
     @contextlib.contextmanager
     def _draining(self, pump: _Pump) -> Iterator[None]:
-        """What both drains do around their wait: detach the pump, then (when the run ended)
+        """What the run path does around its wait: detach the pump, then (when the run ended)
         print what the store has to say.
 
         The cell does not wait for the log: every event is already in the journal (written
@@ -338,6 +364,16 @@ class Session:
         if warning and warning != self._root_warning:
             print(f"mira: warning: {warning}", file=sys.stderr)
         self._root_warning = warning
+
+
+def _complete(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that never suspends (the blocking `_operate`) to its result."""
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coroutine.close()
+    raise RuntimeError("the blocking run path suspended; it must never await the event loop")
 
 
 class _Pump:

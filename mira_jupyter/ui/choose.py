@@ -122,7 +122,8 @@ def choose_view(
             cancel = CancelToken()
             widget.on_stop = lambda _op: cancel.cancel("stopped with the Stop button")
             # on the kernel's event loop, so that the Stop click is handled while it runs
-            return session.resume_soon(operation_id, view=widget, cancel=cancel)
+            # (what the run prints goes into the widget's Output, as the click has no cell)
+            return session.resume_soon(operation_id, view=widget, cancel=cancel, output=widget.run_output)
 
         widget.on_run = run_plan
     return widget

@@ -9,6 +9,7 @@ state. Clock, timer and display are injectable so that tests are deterministic.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -389,10 +390,11 @@ class OperationWidget:
         line = f'<div style="color:#cf222e">{escape(text)}</div>'
         if line not in self._w["notices"].value:
             self._w["notices"].value += line
+            self._w["notices"].layout.display = ""  # hidden while it had nothing to say
 
     def _report(self, what: str, exc: BaseException) -> None:
         # said in the card; the traceback goes to the debug log, not into the cell a second time
-        log.debug("mira: %s failed", what, exc_info=True)
+        log.debug("mira: %s failed", what, exc_info=exc)
         self._say_once(f"{what} failed: {exc}")
 
     def _stop_clicked(self, _button: Any = None) -> None:
@@ -425,11 +427,33 @@ class OperationWidget:
         self._run_requested = True
         run.disabled = True
         run.description = "Running…"
-        try:
-            # a button callback has no cell: what the run displays goes into this Output
-            with self._w["run_output"]:
-                self.on_run(self.state.operation_id)
-        except Exception as exc:
-            self._report("Run", exc)
-            run.description = "Run failed"
+        failure = None
+        # a button callback has no cell: what the run displays goes into this Output
+        with self._w["run_output"]:
+            try:
+                started = self.on_run(self.state.operation_id)
+            except Exception as exc:  # caught here: in a kernel the Output prints and swallows it
+                failure = exc
+        if failure is not None:
+            self._run_failed(failure)
+            return
+        # the plan runs on as a task of the kernel's loop: its failure is said here, not in a log
+        if isinstance(started, asyncio.Future):
+            started.add_done_callback(self._run_task_done)
         # otherwise "Running…" stays: the plan may still be running in this widget
+
+    @property
+    def run_output(self) -> Any:
+        """The Output that catches what a run started by the Run button prints."""
+        self.build()
+        return self._w["run_output"]
+
+    def _run_failed(self, exc: BaseException) -> None:
+        with self._lock:
+            self._report("Run", exc)
+            self._w["run"].description = "Run failed"
+            self._w["run"].layout.display = ""
+
+    def _run_task_done(self, task: asyncio.Future) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._run_failed(task.exception())

@@ -142,3 +142,66 @@ def test_both_waits_end_the_same_way_printing_notices_without_waiting_for_the_lo
             in_a_thread(lambda: asyncio.run(session.run_async("do two things", PLAN_ONLY)))
         ends[name] = seen
     assert ends["sync"] == ends["async"] == [("notices",)]
+
+
+class ZMQInteractiveShell:
+    """A stand-in kernel shell by class name (choose_view picks the widget), with no frontend."""
+
+    kernel = None
+
+
+def test_a_run_button_run_that_fails_on_the_loop_says_so_in_its_widget(session):
+    # the Run button's plan runs as a task of the kernel's loop: a failure there used to go
+    # only to the kernel's log, leaving "Running…" and the plan on screen for ever
+    from mira_jupyter.ui import choose_view
+
+    script()
+    widget = choose_view("widget", session=session, shell=ZMQInteractiveShell())
+    planned = session.run("do two things", PLAN_ONLY, view=widget)
+    assert widget.state.status == "planned" and not widget.closed
+    session.config.project_root = "/"  # refused when the run starts, on the loop
+
+    async def click_run():
+        widget._w["run"].click()
+        for _ in range(500):  # the task runs once this coroutine yields
+            if "Run failed" in widget._w["notices"].value:
+                break
+            await asyncio.sleep(0.01)
+
+    in_a_thread(lambda: asyncio.run(click_run()))
+    notices = widget._w["notices"]
+    assert "Run failed" in notices.value and "the whole file system" in notices.value, notices.value
+    assert notices.layout.display == ""  # said where the user looks
+    assert widget._w["run"].description == "Run failed"
+    assert planned.id in session.engine.planned_operations()  # nothing lost: it can still run
+
+
+def test_the_sync_entry_points_drive_the_one_awaitable_path(session, monkeypatch):
+    # run/resume are thin wrappers: the same coroutine as run_async/resume_async, driven
+    # without an event loop (so the two cannot drift apart again)
+    paths = []
+    operate = Session._operate
+
+    def spy(self, pump, **kwargs):
+        paths.append(("blocking" if kwargs.get("blocking") else "awaited", pump.operation_id))
+        return operate(self, pump, **kwargs)
+
+    monkeypatch.setattr(Session, "_operate", spy)
+    script()
+    planned = session.run("do two things", PLAN_ONLY)
+    assert session.resume(planned.id).status == "completed"
+    script()
+    planned2 = in_a_thread(lambda: asyncio.run(session.run_async("do two things", PLAN_ONLY)))
+    assert in_a_thread(lambda: asyncio.run(session.resume_async(planned2.id))).status == "completed"
+    assert [kind for kind, _ in paths] == ["blocking", "blocking", "awaited", "awaited"]
+    assert [op for _, op in paths] == [planned.id, planned.id, planned2.id, planned2.id]
+
+
+def test_the_sync_run_works_inside_a_running_event_loop(session):
+    # a library call from a cell whose loop is running (asyncio.run would refuse there)
+    script()
+
+    async def cell():
+        return session.run("do two things", PLAN_ONLY)
+
+    assert in_a_thread(lambda: asyncio.run(cell())).status == "planned"

@@ -72,16 +72,16 @@ def test_run_button_resumes_the_plan_in_the_session():
             def planned_operations():
                 return ["op_123"]
 
-        def resume_soon(self, operation_id, *, view=None, cancel=None):
-            self.resumed.append((operation_id, view, cancel))
+        def resume_soon(self, operation_id, *, view=None, cancel=None, output=None):
+            self.resumed.append((operation_id, view, cancel, output))
             return "operation"
 
     session = Session()
     widget = choose_view("widget", shell=KERNEL, env={}, session=session)
     assert widget.on_run("op_123") == "operation"
-    [(op_id, view, cancel)] = session.resumed
-    # the plan runs in the widget that showed it, not in a new one
-    assert op_id == "op_123" and view is widget
+    [(op_id, view, cancel, output)] = session.resumed
+    # the plan runs in the widget that showed it, not in a new one, and prints into it
+    assert op_id == "op_123" and view is widget and output is widget.run_output
     # the resumed run's Stop button cancels it
     widget.on_stop("op_123")
     assert cancel.cancelled

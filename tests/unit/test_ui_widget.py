@@ -327,6 +327,38 @@ def test_a_widget_whose_first_event_is_operation_resumed_is_shown():
     assert widget.state.status == "running"
 
 
+class KernelOutput:
+    """Like an ipywidgets Output in a kernel: an exception raised inside it is printed
+    there and swallowed (its __exit__ returns True)."""
+
+    def __init__(self):
+        self.swallowed = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, value, tb):
+        if value is not None:
+            self.swallowed.append(value)
+        return True
+
+
+def test_a_run_button_failure_is_said_in_the_card_even_where_the_output_swallows_it():
+    def refused(op_id):
+        raise ValueError(f"{op_id} is no longer waiting to run")
+
+    widget, clock, _, _ = make(on_run=refused)
+    events, planned = plan_only_events()
+    for event in [*events, planned]:
+        clock.t += 1
+        widget(event)
+    widget._w["run_output"] = output = KernelOutput()
+    widget._w["run"].click()
+    assert "Run failed: " in widget._w["notices"].value and "no longer waiting" in widget._w["notices"].value
+    assert widget._w["notices"].layout.display == "" and output.swallowed == []
+    assert widget._w["run"].description == "Run failed"
+
+
 def test_after_run_plan_the_same_widget_shows_the_run_with_stop_then_the_final_state():
     stops = []
     widget, clock, _, display = make(on_run=lambda op: None, on_stop=stops.append)
