@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,9 @@ def compare(path: Path, language: str, tags: list[dict]) -> dict:
         lang = "cpp"  # the corpus is C++: a .h in it is C++ (as ctags is told)
     analysis = analyze(source, lang)
     ours: list[Symbol] = analysis.symbols
+    if language in ("c", "cpp"):
+        lines = source.decode("utf-8", "replace").split("\n")
+        tags = [t for t in (_unmacro(t, lines) for t in tags) if t is not None]
     wanted = [
         t
         for t in tags
@@ -152,6 +156,67 @@ def compare(path: Path, language: str, tags: list[dict]) -> dict:
 def _key(name: str) -> str:
     """Names compared without spaces: ctags writes `operator ++`, tree-sitter `operator++`."""
     return "".join(name.split())
+
+
+_MACRO_NAME = re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]*$")
+_MACRO_CALL = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]*\b\s*(?:\((?:[^()]|\([^()]*\))*\))?")
+_DECLARED = re.compile(r"([A-Za-z_~][\w:~]*)\s*\(")
+_LAST_NAME = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)?;")
+
+
+def _unmacro(tag: dict, lines: list[str]) -> dict | None:
+    """A C/C++ prototype or typedef ctags named after a macro, renamed to what it declares.
+
+    Without the macro's definition ctags 5.9 takes `GLIB_DEPRECATED_FOR(f) void g(...)`,
+    `STACK_OF(X) *g(...)` or `} T GLIB_DEPRECATED_TYPE;` for a declaration of the macro's
+    name. The tag gets the name the declaration really declares: the identifier before the
+    first `(` after the macro call, other all-caps macros removed (prototypes), or the last
+    identifier before `;` (typedefs). A prototype tag that is only a macro call at the start
+    of a statement (`DECLARE_ASN1_FUNCTIONS(X509)`) is a macro invocation, not a
+    declaration: not counted. A macro-looking name with a type before it
+    (`int FOO_BAR(int x);`, `typedef struct x_st X509_ALGOR;`) keeps ctags' reading.
+    """
+    name = tag["name"]
+    if tag["kind"] not in ("prototype", "typedef") or not _MACRO_NAME.match(name):
+        return tag
+    start, end = tag["line"] - 1, max(tag["line"], tag.get("end", tag["line"]))
+    own = []
+    for line in lines[start:end]:
+        if own and line.lstrip().startswith("#"):
+            break  # the statement ends where a preprocessor line starts
+        own.append(line)
+    text = " ".join(own)
+    at = text.find(name)
+    if at < 0:
+        return tag
+    if tag["kind"] == "typedef":
+        if not _typedef_misnamed(text[:at]):
+            return tag
+        found = _LAST_NAME.search(_MACRO_CALL.sub(" ", text[:at]) + ";")
+    else:
+        before = _MACRO_CALL.sub(" ", text[:at]).strip()
+        after = text[at + len(name):].lstrip()
+        if before or not after.startswith("("):
+            return tag  # a type before it, or not a call: ctags read a real declaration
+        found = _DECLARED.search(_MACRO_CALL.sub(" ", text[at:]))
+    if found is None:
+        return None
+    return {**tag, "name": found.group(1).split("::")[-1], "renamed_from": name}
+
+
+_C_TYPE_WORDS = {"typedef", "struct", "union", "enum", "const", "volatile", "unsigned", "signed",
+                 "long", "short", "int", "char", "void", "float", "double", "class"}
+
+
+def _typedef_misnamed(head: str) -> bool:
+    """True when an identifier besides the type stands before the tagged name in a typedef:
+    `} GThreadPriority NAME;`, `typedef struct _T T NAME(x);`: then the name is an annotation."""
+    head = re.sub(r"\b\w+\s*\((?:[^()]|\([^()]*\))*\)", " T ", head)  # STACK_OF(X) is one type
+    if "}" in head:
+        return bool(re.search(r"[A-Za-z_]\w*", head.rsplit("}", 1)[1]))
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", head.split("typedef", 1)[-1])
+             if w not in _C_TYPE_WORDS]  # fmt: skip
+    return len(words) >= 2
 
 
 def _anonymous(tag: dict) -> bool:

@@ -55,6 +55,9 @@ def _c_declarator_name(node: Any) -> tuple[str, str | None]:
     return "", None
 
 
+# keywords and casts an ERROR node can hold in front of parentheses: never a function's name
+_NOT_NAMES = {"if", "while", "for", "switch", "return", "sizeof", "defined", "case", "do"}
+
 _LOCAL_BLOCKS = {
     "compound_statement", "if_statement", "else_clause", "for_statement", "while_statement",
     "do_statement", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
@@ -159,8 +162,22 @@ def c_family(root: Any) -> list[RawSymbol]:
                 body = child.child_by_field_name("body")
                 if body is not None:
                     visit(body, name or parent)
+            elif node.type == "ERROR" and t.endswith("declarator") and _is_function_declarator(child):
+                recovered(child, parent)
             elif t in _C_CONTAINERS:
                 visit(child, parent)
+
+    def recovered(declarator: Any, parent: str | None) -> None:
+        """A function declarator loose in an ERROR node: a definition when a body follows."""
+        name, scope = _c_declarator_name(declarator)
+        if not name or name in _NOT_NAMES:
+            return
+        body = declarator.next_named_sibling
+        if body is not None and body.type == "compound_statement":
+            walk.add(declarator, "method" if scope else "function", name, scope or parent, None)
+            walk.out[-1].end_line = body.end_point[0] + 1
+        else:
+            protos.add(declarator, "function", name, scope or parent, None)
 
     def local_types(body: Any, owner: str) -> None:
         """Types declared directly in a function body, listed as nested."""
@@ -210,24 +227,69 @@ def c_imports(root: Any) -> Iterator[str]:
 # Macros the grammar cannot expand (export/visibility/availability annotations, BEGIN/END
 # wrappers) are blanked, keeping every newline, so the declarations around them parse.
 _MACRO = rb"[A-Z][A-Z0-9]*_[A-Z0-9_]*"
+# a macro's arguments: no newline; strings and one level of parentheses allowed
+# (`CURL_DEPRECATED(7.56.0, "Use curl_mime_init()")`)
+_ARGS = rb"\((?:[^()\n\"]|\"[^\"\n]*\"|\([^()\n]*\))*\)"
 _MACRO_LINE = re.compile(
-    rb"^([ \t]*)(" + _MACRO + rb"(?:[ \t]*\([^()\n]*\))?)[ \t]*(?=$|//)", re.M
+    rb"^([ \t]*)(" + _MACRO + rb"(?:[ \t]*" + _ARGS + rb")?)[ \t]*(?=;?[ \t]*(?:$|//|/\*))", re.M
 )
 _MACRO_PREFIX = re.compile(
-    rb"^([ \t]*)((?:" + _MACRO + rb"(?:\([^()\n]*\))?[ \t]+)+)(?=[A-Za-z_~])", re.M
+    rb"^([ \t]*)((?:" + _MACRO + rb"(?:" + _ARGS + rb")?[ \t]+)+)(?=[A-Za-z_~])", re.M
 )
 _MACRO_AFTER_KEYWORD = re.compile(
     rb"(\b(?:constexpr|inline|static|virtual|explicit|friend|extern|const)[ \t]+|>[ \t]*)("
     + _MACRO + rb")(?=[ \t]+[A-Za-z_~])"
 )
 _MACRO_SUFFIX = re.compile(
-    rb"(?:(?<=\))|(?<=\bconst))([ \t]*)((?:" + _MACRO + rb"(?:[ \t]*\([^()\n]*\))?[ \t]*)+)"
+    rb"(?:(?<=\))|(?<=\)\sconst))([ \t]*)((?:" + _MACRO + rb"(?:[ \t]*" + _ARGS + rb")?[ \t]*)+)"
     rb"(?=\s*(?:[;{]|=|->|:|const\b|override\b|noexcept\b|final\b)|[ \t]*(?:$|//))",
     re.M,
+)
+# `CURLcode CURL_DEPRECATED(7.56.0, "...")` then the name on the next line
+_MACRO_CALL_AT_END = re.compile(rb"(?<=\w)([ \t]+)(" + _MACRO + rb"[ \t]*" + _ARGS + rb")[ \t]*$", re.M)
+# `} GThreadPriority GLIB_DEPRECATED_TYPE_IN_2_32;`: an annotation after a typedef's name
+_MACRO_AFTER_TYPEDEF_NAME = re.compile(
+    rb"^(\}[ \t]*[A-Za-z_]\w*[ \t]+)(" + _MACRO + rb"(?:" + _ARGS + rb")?)(?=[ \t]*;)", re.M
 )
 _MACRO_IN_HEAD = re.compile(rb"\b(class|struct|union)([ \t]+)(" + _MACRO + rb")(?=[ \t]+[A-Za-z_])")
 # `BOOST_ASIO_MOVE_ARG(T) handler` -> `T handler`: a type-wrapping macro in a parameter list
 _MACRO_TYPE_WRAPPER = re.compile(rb"\b(" + _MACRO + rb")\(([\w:<>, ]*)\)(?=[ \t]+[A-Za-z_&*])")
+# `typedef STACK_OF(X509_ALGOR) X509_ALGORS;` -> `typedef X509_ALGOR X509_ALGORS;` (first, so the
+# name after the `)` is not taken for an annotation)
+_TYPEDEF_OF_WRAPPED = re.compile(rb"^([ \t]*typedef[ \t]+)(" + _MACRO + rb")\(([A-Za-z_][\w ]*)\)(?=[ \t]+[A-Za-z_*])", re.M)
+# what follows a prefix when its last all-caps word is the return type, not an annotation:
+# `CRYPTO_THREAD_ID CRYPTO_THREAD_get_current_id(void);`
+_TYPE_KEYWORDS = rb"(?:int|void|char|short|long|float|double|unsigned|signed|bool|auto|const|struct|union|enum|class|static|inline|extern|typename|volatile)\b"
+_NAME_NEXT = re.compile(rb"[ \t]*\**[ \t]*(?!" + _TYPE_KEYWORDS + rb")[A-Za-z_~][\w:~]*[ \t]*[(;=\[]")
+_PREFIX_WORD = re.compile(_MACRO + rb"(?:" + _ARGS + rb")?[ \t]+")
+
+
+_NEXT_LINE_NAME = re.compile(rb"[ \t]*\n" + _NAME_NEXT.pattern)
+
+
+def _blank_line(m: re.Match[bytes]) -> bytes:
+    """Blank a macro alone on its line, unless it is the return type of the next line's
+    function (`ASN1_UTF8STRING\n*OSSL_CRMF_MSG_get0_regToken(...)`)."""
+    if b"(" not in m.group(2) and _NEXT_LINE_NAME.match(m.string, m.end()):
+        return m.group(0)
+    return _blank(m)
+
+
+def _blank_after_keyword(m: re.Match[bytes]) -> bytes:
+    """`static BROTLI_INLINE void f(`: blanked; `static BROTLI_BOOL f(`: the type, kept."""
+    if _NAME_NEXT.match(m.string, m.end()):
+        return m.group(0)
+    return _blank(m)
+
+
+def _blank_prefix(m: re.Match[bytes]) -> bytes:
+    """Blank annotation macros before a declaration, keeping one that is its return type."""
+    words = m.group(2)
+    if _NAME_NEXT.match(m.string, m.end()):
+        last = list(_PREFIX_WORD.finditer(words))[-1]
+        if b"(" not in last.group(0):  # a bare all-caps word before the name is the type
+            return m.group(1) + b" " * last.start() + words[last.start():]
+    return m.group(1) + b" " * len(words)
 
 
 def _blank(m: re.Match[bytes]) -> bytes:
@@ -241,10 +303,15 @@ def repair_macros(source: bytes) -> bytes:
         if chunk.lstrip(b" \t").startswith(b"#"):
             out.append(chunk)
             continue
-        chunk = _MACRO_LINE.sub(_blank, chunk)
-        chunk = _MACRO_PREFIX.sub(_blank, chunk)
-        chunk = _MACRO_AFTER_KEYWORD.sub(_blank, chunk)
+        chunk = _TYPEDEF_OF_WRAPPED.sub(
+            lambda m: m.group(1) + b" " * (len(m.group(2)) + 1) + m.group(3) + b" ", chunk
+        )
+        chunk = _MACRO_LINE.sub(_blank_line, chunk)
+        chunk = _MACRO_PREFIX.sub(_blank_prefix, chunk)
+        chunk = _MACRO_AFTER_KEYWORD.sub(_blank_after_keyword, chunk)
         chunk = _MACRO_SUFFIX.sub(_blank, chunk)
+        chunk = _MACRO_CALL_AT_END.sub(_blank, chunk)
+        chunk = _MACRO_AFTER_TYPEDEF_NAME.sub(_blank, chunk)
         chunk = _MACRO_TYPE_WRAPPER.sub(
             lambda m: b" " * (len(m.group(1)) + 1) + m.group(2) + b" ", chunk
         )

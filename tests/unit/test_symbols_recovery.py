@@ -191,3 +191,48 @@ def test_parse_errors_state_how_much_parsed() -> None:
     assert analysis.parse_errors and note is not None and "% of its lines parsed cleanly" in note
     assert 0 < analysis.unparsed < 1
     assert analyze(b"int ok(void) { return 1; }\n", "c").parse_note() is None
+
+
+OPENSSL_STYLE_HEADER = """\
+#include <openssl/types.h>
+typedef STACK_OF(X509_ALGOR) X509_ALGORS;
+CRYPTO_THREAD_ID CRYPTO_THREAD_get_current_id(void);
+ASN1_UTF8STRING
+*OSSL_CRMF_MSG_get0_regCtrl_regToken(const OSSL_CRMF_MSG *msg);
+OSSL_DEPRECATEDIN_3_0 int (*EVP_CIPHER_meth_get_init(const EVP_CIPHER *cipher))(EVP_CIPHER_CTX *ctx,
+    int enc);
+OSSL_STORE_SEARCH *OSSL_STORE_SEARCH_by_issuer_serial(X509_NAME *name,
+    const ASN1_INTEGER
+    *serial);
+int BIO_printf(BIO *bio, const char *format, ...)
+    ossl_bio__attr__((__format__(ossl_bio__printf__, 2, 3)));
+CURL_EXTERN CURLFORMcode CURL_DEPRECATED(7.56.0, "Use curl_mime_init()")
+curl_formadd(struct curl_httppost **httppost, ...);
+gint g_vsnprintf (gchar *string, gulong n, gchar const *format, va_list args)
+    G_GNUC_PRINTF(3, 0);
+
+GLIB_AVAILABLE_IN_ALL
+void g_nullify_pointer (gpointer *nullify_location);
+typedef enum
+{
+  G_THREAD_PRIORITY_LOW
+} GThreadPriority GLIB_DEPRECATED_TYPE_IN_2_32;
+static BROTLI_BOOL AttachCompoundDictionary(BrotliDecoderState* state, size_t size) {
+  return BROTLI_TRUE;
+}
+"""
+
+
+def test_all_caps_return_types_and_annotation_macros_in_c_headers() -> None:
+    """An all-caps word right before a function's name is its return type, not an annotation
+    to blank; annotations with string arguments, after a declaration on their own line, or
+    after a typedef's name are blanked; a prototype the grammar leaves in an ERROR node is
+    still listed."""
+    found = names(OPENSSL_STYLE_HEADER, "c")
+    assert {
+        "X509_ALGORS", "CRYPTO_THREAD_get_current_id", "OSSL_CRMF_MSG_get0_regCtrl_regToken",
+        "EVP_CIPHER_meth_get_init", "OSSL_STORE_SEARCH_by_issuer_serial", "BIO_printf",
+        "curl_formadd", "g_vsnprintf", "g_nullify_pointer", "GThreadPriority",
+        "AttachCompoundDictionary",
+    } <= set(found), found  # fmt: skip
+    assert not {"X509_ALGOR", "int", "GLIB_DEPRECATED_TYPE_IN_2_32"} & set(found)
