@@ -168,6 +168,7 @@ def _unmacro(tag: dict, lines: list[str]) -> dict | None:
     """A C/C++ prototype or typedef ctags named after a macro, renamed to what it declares.
 
     Without the macro's definition ctags 5.9 takes `GLIB_DEPRECATED_FOR(f) void g(...)`,
+    `BOOST_ASIO_INITFN_AUTO_RESULT_TYPE_PREFIX(T, void()) async_send(...) {`,
     `STACK_OF(X) *g(...)` or `} T GLIB_DEPRECATED_TYPE;` for a declaration of the macro's
     name. The tag gets the name the declaration really declares: the identifier before the
     first `(` after the macro call, other all-caps macros removed (prototypes), or the last
@@ -177,7 +178,7 @@ def _unmacro(tag: dict, lines: list[str]) -> dict | None:
     (`int FOO_BAR(int x);`, `typedef struct x_st X509_ALGOR;`) keeps ctags' reading.
     """
     name = tag["name"]
-    if tag["kind"] not in ("prototype", "typedef") or not _MACRO_NAME.match(name):
+    if tag["kind"] not in ("prototype", "function", "typedef") or not _MACRO_NAME.match(name):
         return tag
     start, end = tag["line"] - 1, max(tag["line"], tag.get("end", tag["line"]))
     own = []

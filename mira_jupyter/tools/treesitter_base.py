@@ -137,7 +137,7 @@ def error_bytes(root: Any) -> int:
 def parse_best(language: str, source: bytes, repairs: list[Any]) -> tuple[Any, bytes]:
     """Parse `source`; when it has errors, try each repair and keep the parse with fewest.
 
-    A repair rewrites text the grammar cannot handle (a macro, a newer syntax) without
+    A repair (or a tuple of alternative repairs, the best of which is kept) rewrites text the grammar cannot handle (a macro, a newer syntax) without
     adding or removing newlines, so line numbers stay true.
     """
     root = parse(language, source)
@@ -145,11 +145,14 @@ def parse_best(language: str, source: bytes, repairs: list[Any]) -> tuple[Any, b
     for repair in repairs:
         if best[0] == 0:
             break
-        fixed = repair(best[2])
-        if fixed == best[2]:
-            continue
-        candidate = parse(language, fixed)
-        score = error_bytes(candidate)
-        if score < best[0]:
-            best = (score, candidate, fixed)
+        current = best[2]
+        # a tuple holds alternative readings of the same text: each starts from the same source
+        for alternative in repair if isinstance(repair, tuple) else (repair,):
+            fixed = alternative(current)
+            if fixed == current:
+                continue
+            candidate = parse(language, fixed)
+            score = error_bytes(candidate)
+            if score < best[0]:
+                best = (score, candidate, fixed)
     return best[1], best[2]

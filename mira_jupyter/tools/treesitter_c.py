@@ -211,7 +211,21 @@ def c_family(root: Any) -> list[RawSymbol]:
     # a prototype is listed only when the file does not also define the function
     defined = {(s.parent, s.name) for s in walk.out}
     extra = [p for p in protos.out if (p.parent, p.name) not in defined]
-    return sorted(walk.out + extra, key=lambda s: s.line) if extra else walk.out
+    found = sorted(walk.out + extra, key=lambda s: s.line) if extra else walk.out
+    return [s for s in found if not _macro_invocation(s)]
+
+
+_MACRO_NAME = re.compile(r"[A-Z][A-Z0-9]*_[A-Z0-9_]*")
+
+
+def _macro_invocation(sym: RawSymbol) -> bool:
+    """`BOOST_ASIO_DEFINE_HANDLER_PTR(op);` in a class body reads as a declaration of a
+    function with no return type: it is a macro call, not a definition."""
+    return (
+        sym.kind in ("function", "method")
+        and _MACRO_NAME.fullmatch(sym.name) is not None
+        and sym.signature.startswith(sym.name)
+    )
 
 
 def c_imports(root: Any) -> Iterator[str]:
@@ -296,8 +310,16 @@ def _blank(m: re.Match[bytes]) -> bytes:
     return m.group(1) + b" " * len(m.group(2))
 
 
-def repair_macros(source: bytes) -> bytes:
-    """Blank annotation and wrapper macros outside preprocessor lines (same lines)."""
+def repair_macros(source: bytes, keep_types: bool = False) -> bytes:
+    """Blank annotation and wrapper macros outside preprocessor lines (same lines).
+
+    With `keep_types`, an all-caps word right before a function's name is kept as its return
+    type (C: `CRYPTO_THREAD_ID CRYPTO_THREAD_get_current_id(void)`); without, it is blanked
+    (C++: `BOOST_ASIO_CONSTEXPR cancellation_state() : impl_(0)` is a constructor).
+    """
+    line_sub = _blank_line if keep_types else _blank
+    prefix_sub = _blank_prefix if keep_types else _blank
+    keyword_sub = _blank_after_keyword if keep_types else _blank
     out = []
     for chunk in re.split(rb"(^[ \t]*#[^\n]*(?:\\\n[^\n]*)*$)", source, flags=re.M):
         if chunk.lstrip(b" \t").startswith(b"#"):
@@ -306,9 +328,9 @@ def repair_macros(source: bytes) -> bytes:
         chunk = _TYPEDEF_OF_WRAPPED.sub(
             lambda m: m.group(1) + b" " * (len(m.group(2)) + 1) + m.group(3) + b" ", chunk
         )
-        chunk = _MACRO_LINE.sub(_blank_line, chunk)
-        chunk = _MACRO_PREFIX.sub(_blank_prefix, chunk)
-        chunk = _MACRO_AFTER_KEYWORD.sub(_blank_after_keyword, chunk)
+        chunk = _MACRO_LINE.sub(line_sub, chunk)
+        chunk = _MACRO_PREFIX.sub(prefix_sub, chunk)
+        chunk = _MACRO_AFTER_KEYWORD.sub(keyword_sub, chunk)
         chunk = _MACRO_SUFFIX.sub(_blank, chunk)
         chunk = _MACRO_CALL_AT_END.sub(_blank, chunk)
         chunk = _MACRO_AFTER_TYPEDEF_NAME.sub(_blank, chunk)
@@ -360,4 +382,10 @@ def repair_conditionals(source: bytes) -> bytes:
 _SHORT_GROUP = 12
 
 
-C_REPAIRS = [repair_macros, repair_conditionals]
+def repair_macros_keeping_types(source: bytes) -> bytes:
+    """repair_macros, keeping all-caps return types."""
+    return repair_macros(source, keep_types=True)
+
+
+# the two readings of all-caps words are alternatives: the one that parses better is kept
+C_REPAIRS: list[Any] = [(repair_macros, repair_macros_keeping_types), repair_conditionals]
