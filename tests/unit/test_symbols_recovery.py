@@ -236,3 +236,46 @@ def test_all_caps_return_types_and_annotation_macros_in_c_headers() -> None:
         "AttachCompoundDictionary",
     } <= set(found), found  # fmt: skip
     assert not {"X509_ALGOR", "int", "GLIB_DEPRECATED_TYPE_IN_2_32"} & set(found)
+
+
+BOOST_CLASS = """\
+template <typename Socket, typename Handler>
+class io_uring_socket_accept_op :
+  public io_uring_socket_accept_op_base<Socket>
+{
+public:
+  BOOST_ASIO_DEFINE_HANDLER_PTR(io_uring_socket_accept_op);
+
+  io_uring_socket_accept_op(const boost::system::error_code& success_ec, Socket& peer)
+    : io_uring_socket_accept_op_base<Socket>(success_ec, peer)
+  {
+  }
+};
+"""
+
+
+def test_macro_calls_in_a_class_body_are_not_methods() -> None:
+    found = set(names(BOOST_CLASS, "cpp"))
+    assert "io_uring_socket_accept_op.io_uring_socket_accept_op" in found
+    assert not any("BOOST_ASIO" in n for n in found), found
+
+
+def test_alternative_repairs_each_start_from_the_same_text() -> None:
+    """A tuple of repairs is alternatives: each is tried on the same source, the best parse
+    is kept (the C and the C++ reading of an all-caps word before a name)."""
+    from mira_jupyter.tools.treesitter_base import error_bytes, parse_best
+    from mira_jupyter.tools.treesitter_c import repair_macros
+
+    source = b"class X {\n public:\n  BOOST_ASIO_CONSTEXPR X() : a_(0) {}\n  int a_;\n};\n"
+    kept = repair_macros(source, keep_types=True)
+    assert b"BOOST_ASIO_CONSTEXPR" in kept and b"BOOST_ASIO_CONSTEXPR" not in repair_macros(source)
+    seen = []
+
+    def spy(text: bytes) -> bytes:
+        seen.append(text)
+        return text.replace(b"BOOST_ASIO_CONSTEXPR", b" " * len(b"BOOST_ASIO_CONSTEXPR"))
+
+    broken = source.replace(b"int a_;", b"int a_ = ;")
+    root, text = parse_best("cpp", broken, [(lambda t: t.replace(b"class", b"clas!"), spy)])
+    assert seen == [broken]  # the second alternative got the original, not the first's output
+    assert b"clas!" not in text and error_bytes(root) <= error_bytes(parse_best("cpp", broken, [])[0])
