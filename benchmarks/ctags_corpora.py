@@ -38,7 +38,7 @@ class Corpus:
     """A language's files from a set of packages."""
 
     language: str
-    split: str  # "tuning" | "held-out"
+    split: str  # "tuning" | "held-out" | "third"
     sources: tuple[Source, ...]
     extensions: tuple[str, ...]
 
@@ -104,9 +104,10 @@ CORPORA: list[Corpus] = [
     Corpus(
         "c",
         "held-out",
-        (_d("libssl-dev"), _d("libcurl4-openssl-dev"), _d("libsqlite3-dev"), _p("brotli==1.2.1")),
+        (_d("libssl-dev"), _d("libcurl4-openssl-dev"), _d("libsqlite3-dev"), _p("brotli==1.2.1"),
+         _d("libxml2-dev")),
         _C,
-    ),
+    ),  # fmt: skip
     Corpus("cpp", "tuning", (_d("libfmt-dev"), _d("libboost1.81-dev", "boost/asio")), _CPP),
     Corpus(
         "cpp",
@@ -119,11 +120,29 @@ CORPORA: list[Corpus] = [
     Corpus(
         "typescript",
         "held-out",
-        (_n("@tanstack/query-core@5.108.4"), _n("@tanstack/react-query@5.108.4"), _n("fp-ts@2.16.11"), _n("@types/node@26.6.7")),
+        (_n("@tanstack/query-core@5.108.4"), _n("@tanstack/react-query@5.108.4"), _n("fp-ts@2.16.11"),
+         _n("@types/node@26.6.7"), _n("mobx@7.1.3"), _n("@reduxjs/toolkit@2.15.0"),
+         _n("@trpc/server@11.25.2")),
         _TS,
-    ),
+    ),  # fmt: skip
     Corpus("javascript", "tuning", (_n("webpack@5.113.0"), _n("lodash@4.18.1"), _n("jquery@4.0.0")), _JS),
     Corpus("javascript", "held-out", (_n("eslint@10.15.0"), _n("moment@2.31.0"), _n("express@5.3.0")), _JS),
+    # a third corpus per language that missed a target, measured once the fixes were done
+    # (never looked at while fixing)
+    Corpus("c", "third", (_p("ujson==6.1.0"), _p("cffi==2.1.1"), _d("zlib1g-dev"), _d("libpng-dev")), _C),
+    Corpus(
+        "cpp",
+        "third",
+        (_d("nlohmann-json3-dev"), _d("libyaml-cpp-dev"), _d("libbenchmark-dev"), _d("libgmock-dev")),
+        _CPP,
+    ),
+    Corpus(
+        "typescript",
+        "third",
+        (_n("@tanstack/router-core@1.171.39"), _n("immer@11.2.13"), _n("@effect/platform@0.97.2")),
+        _TS,
+    ),
+    Corpus("javascript", "third", (_n("mocha@12.0.3"), _n("handlebars@4.7.10"), _n("axios@1.21.1")), _JS),
 ]
 
 

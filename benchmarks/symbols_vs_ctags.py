@@ -29,7 +29,12 @@ Names on `import` lines (ctags 5.9 tags TS `import type { A }` as an alias) are 
 
 Matching: a ctags tag is found when an unmatched symbol of ours with the same name (spaces
 ignored: `operator ++` is `operator++`) spans its
-line (one to one). A prototype also counts as found when the file lists the same name
+line (one to one). In TS/JS, one function or method of ours also finds further tags of its
+name inside its span: extract_symbols lists overload signatures and their implementation as
+one entry, ctags tags each signature. A JS/TS class tag is also found by a class of ours
+starting on its line whose signature has the tag's name as a word: `A.Template = class
+ATemplate {` is listed as `A.Template`, ctags names it `ATemplate` (and an anonymous
+`module.exports = class {` `exports`). A prototype also counts as found when the file lists the same name
 elsewhere (the outline keeps the definition). An extracted symbol is correct when ctags,
 with its default kinds plus C/C++ prototypes, has a tag of that name on a line within its span.
 """
@@ -49,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ctags_corpora import CORPORA, files_of  # noqa: E402
+from ts_judge import Declarations, compiler_declarations, declares  # noqa: E402
 
 from mira_jupyter.tools.symbols import Symbol, analyze, detect_language  # noqa: E402
 
@@ -96,8 +102,11 @@ def ctags_tags(files: list[Path], language: str) -> dict[str, list[dict]]:
     return tags
 
 
-def compare(path: Path, language: str, tags: list[dict]) -> dict:
-    """Recall/precision counts for one file, and the misses and false positives."""
+def compare(path: Path, language: str, tags: list[dict], judge: Declarations | None = None) -> dict:
+    """Recall/precision counts for one file, and the misses and false positives.
+
+    With `judge` (the TypeScript compiler's declarations), also the judged counts.
+    """
     source = path.read_bytes()
     lang = detect_language(str(path)) or language
     if language == "cpp" and lang == "c":
@@ -127,6 +136,21 @@ def compare(path: Path, language: str, tags: list[dict]) -> dict:
             closer = best is None or abs(s.line - t["line"]) < abs(ours[best].line - t["line"])
             if i not in used and s.line - 1 <= t["line"] <= s.end_line and closer:
                 best = i
+        if best is None and language in ("typescript", "javascript"):
+            # TS overload signatures are one outline entry spanning them all; ctags tags each
+            best = next(
+                (i for i in by_name.get(_key(t["name"]), ()) if i in used
+                 and ours[i].kind in ("function", "method")
+                 and ours[i].line <= t["line"] <= ours[i].end_line), None,
+            )  # fmt: skip
+        if best is None and language in ("typescript", "javascript") and t["kind"] == "class":
+            # `A.Template = class ATemplate {` / `module.exports = class {`: listed under the
+            # property it is assigned to; ctags names the class (or `exports`)
+            word = re.compile(rf"(?<![\w$]){re.escape(t['name'])}(?![\w$])")
+            best = next(
+                (i for i, s in enumerate(ours) if i not in used and s.kind == "class"
+                 and s.line == t["line"] and word.search(s.signature)), None,
+            )  # fmt: skip
         if best is not None:
             used.add(best)
         elif t["kind"] == "prototype" and _key(t["name"]) in by_name:
@@ -141,6 +165,20 @@ def compare(path: Path, language: str, tags: list[dict]) -> dict:
         for i, s in enumerate(ours)
         if i not in used and not any(s.line - 1 <= n <= s.end_line for n in tag_lines[_key(s.name)])
     ]
+    judged = {}
+    if judge is not None:
+        # a ctags tag the compiler declares nowhere on its line is ctags' error: not counted;
+        # a symbol ctags lacks is correct when the compiler declares it on its line
+        refuted = [t for t in wanted if not declares(judge, _key(t["name"]), t["line"], t["line"])]
+        refuted_misses = sum(1 for t in misses if t in refuted)
+        confirmed = [s for s in wrong if declares(judge, _key(s.name), s.line, s.line)]
+        judged = {
+            "wanted_judged": len(wanted) - len(refuted),
+            "found_judged": len(wanted) - len(refuted) - (len(misses) - refuted_misses),
+            "correct_judged": len(ours) - len(wrong) + len(confirmed),
+            "misses_judged": [t for t in misses if t not in refuted],
+            "wrong_judged": [s for s in wrong if s not in confirmed],
+        }
     return {
         "file": str(path),
         "wanted": len(wanted),
@@ -150,6 +188,7 @@ def compare(path: Path, language: str, tags: list[dict]) -> dict:
         "parse_errors": analysis.parse_errors,
         "misses": misses,
         "wrong": wrong,
+        **judged,
     }
 
 
@@ -253,7 +292,14 @@ def run(split: str, limit: int, cache: Path, only: str | None) -> list[dict]:
             continue
         files = files_of(corpus, cache, limit)
         tags = ctags_tags(files, corpus.language)
-        per_file = [compare(p, corpus.language, tags.get(str(p), [])) for p in files]
+        judges = (
+            compiler_declarations(files, cache)
+            if corpus.language in ("typescript", "javascript") else {}
+        )  # fmt: skip
+        per_file = [
+            compare(p, corpus.language, tags.get(str(p), []), judges.get(str(p)) if judges else None)
+            for p in files
+        ]
         wanted = sum(r["wanted"] for r in per_file)
         found = sum(r["found"] for r in per_file)
         ours = sum(r["ours"] for r in per_file)
@@ -273,6 +319,21 @@ def run(split: str, limit: int, cache: Path, only: str | None) -> list[dict]:
             for s in r["wrong"][:2]
         ]
         worst = sorted(per_file, key=lambda r: r["found"] - r["wanted"])[:3]
+        judged = {}
+        if judges:
+            w = sum(r["wanted_judged"] for r in per_file)
+            judged = {
+                "recall_judged": sum(r["found_judged"] for r in per_file) / w if w else 1.0,
+                "precision_judged": sum(r["correct_judged"] for r in per_file) / ours if ours else 1.0,
+                "judged_miss_examples": [
+                    f"{Path(r['file']).name}:{t['line']} {t['kind']} {t['name']}"
+                    for r in per_file for t in r["misses_judged"][:2]
+                ],
+                "judged_fp_examples": [
+                    f"{Path(r['file']).name}:{s.line} {s.kind} {s.qualname}"
+                    for r in per_file for s in r["wrong_judged"][:2]
+                ],
+            }  # fmt: skip
         rows.append(
             {
                 "language": corpus.language,
@@ -288,6 +349,7 @@ def run(split: str, limit: int, cache: Path, only: str | None) -> list[dict]:
                 "miss_examples": examples,
                 "fp_examples": fp_examples,
                 "worst": [(Path(r["file"]).name, r["found"], r["wanted"]) for r in worst],
+                **judged,
             }
         )
     return rows
@@ -300,20 +362,26 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "mira-ctags-corpora"
     )
-    parser.add_argument("--split", choices=["tuning", "held-out", "both"], default="both")
+    parser.add_argument("--split", choices=["tuning", "held-out", "third", "both", "all"], default="both")
     parser.add_argument("--language")
     parser.add_argument("--misses", type=int, default=6, help="miss categories per language")
     parser.add_argument("--examples", type=int, default=0, help="example misses per language")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    splits = ["tuning", "held-out"] if args.split == "both" else [args.split]
+    splits = {"both": ["tuning", "held-out"], "all": ["tuning", "held-out", "third"]}.get(
+        args.split, [args.split]
+    )
     rows = [row for split in splits for row in run(split, args.limit, args.cache, args.language)]
     print(f"{'language':<11} {'split':<9} {'files':>5} {'ctags':>7} {'recall':>7} "
-          f"{'precision':>9} {'parse-err':>9}")  # fmt: skip
+          f"{'precision':>9} {'parse-err':>9}   judged by tsc: recall precision")  # fmt: skip
     for r in rows:
+        judged = (
+            f"   {r['recall_judged']:>20.1%} {r['precision_judged']:>9.1%}"
+            if "recall_judged" in r else ""
+        )  # fmt: skip
         print(
             f"{r['language']:<11} {r['split']:<9} {r['files']:>5} {r['ctags']:>7} "
-            f"{r['recall']:>7.1%} {r['precision']:>9.1%} {r['parse_error_files']:>9}"
+            f"{r['recall']:>7.1%} {r['precision']:>9.1%} {r['parse_error_files']:>9}{judged}"
         )
     print("\ntop misses (ctags kind in scope kind):")
     for r in rows:
@@ -326,6 +394,10 @@ def main() -> None:
             print(f"    miss {e}")
         for e in r["fp_examples"][: args.examples]:
             print(f"    fp   {e}")
+        for e in r.get("judged_miss_examples", [])[: args.examples]:
+            print(f"    miss (tsc agrees) {e}")
+        for e in r.get("judged_fp_examples", [])[: args.examples]:
+            print(f"    fp   (tsc agrees) {e}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=str))
 
