@@ -148,7 +148,7 @@ def compare(path: Path, language: str, tags: list[dict], judge: Declarations | N
             # property it is assigned to; ctags names the class (or `exports`)
             word = re.compile(rf"(?<![\w$]){re.escape(t['name'])}(?![\w$])")
             best = next(
-                (i for i, s in enumerate(ours) if i not in used and s.kind == "class"
+                (i for i, s in enumerate(ours) if s.kind == "class"  # ctags may tag both names
                  and s.line == t["line"] and word.search(s.signature)), None,
             )  # fmt: skip
         if best is not None:

@@ -82,9 +82,9 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
         for member in body.named_children if body is not None else ():
             if member.type in _METHODS:
                 name_node = member.child_by_field_name("name")
-                if name_node is None or name_node.type == "computed_property_name":
-                    continue  # `[Symbol.iterator]()`: not a name anyone looks up
-                name = node_text(name_node)
+                if name_node is None:
+                    continue
+                name = node_text(name_node)  # `[Symbol.iterator]` included: ctags lists it too
                 public = exported and not _is_private(member, name)
                 add(member, "method", name, cls, public, nested)
                 function_body(member, f"{cls}.{name}", nested)
@@ -118,7 +118,7 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
     def object_members(obj: Any, owner: str, exported: bool | None, nested: bool, depth: int) -> None:
         for pair in obj.named_children:
             if pair.type == "method_definition":
-                name = node_text(pair.child_by_field_name("name"))
+                name = node_text(pair.child_by_field_name("name")).strip("\"'")  # `"a:exit"() {}`
                 add(pair, "method", name, owner, exported, nested)
                 function_body(pair, f"{owner}.{name}", nested)
             elif pair.type == "pair":
@@ -159,8 +159,9 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
         elif value.type in _CLASS_VALUES:
             # `A.B = class Impl {}` is known as A.B; `const X = class {}` as X
             klass(value, name, parent, exported, nested, span=node)
-        elif value.type == "object" and not nested:
-            object_members(value, qual, exported, nested, 1)
+        elif value.type == "object":
+            # `const controller = { skip() {...} }` in a function: its methods, marked nested
+            object_members(value, qual, exported, nested, 1 if not nested else 2)
         elif value.type == "call_expression" and not nested:
             iife(value, parent)
 

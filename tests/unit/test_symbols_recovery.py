@@ -279,3 +279,24 @@ def test_alternative_repairs_each_start_from_the_same_text() -> None:
     root, text = parse_best("cpp", broken, [(lambda t: t.replace(b"class", b"clas!"), spy)])
     assert seen == [broken]  # the second alternative got the original, not the first's output
     assert b"clas!" not in text and error_bytes(root) <= error_bytes(parse_best("cpp", broken, [])[0])
+
+
+def test_javascript_object_methods_inside_functions_and_computed_class_members() -> None:
+    """Methods of an object literal bound inside a function are listed (nested, one level),
+    string-named object methods lose their quotes, computed class member names are kept."""
+    source = """\
+class CodePath {
+  traverseSegments(callback) {
+    const controller = {
+      skip() { skipped.add(segment); },
+      "Program:exit"() { broken = true; },
+    };
+  }
+  [Symbol.iterator]() { return this.items.values(); }
+}
+"""
+    symbols = analyze(source.encode(), "javascript").symbols
+    found = {s.qualname: s for s in symbols}
+    assert found["CodePath.traverseSegments.controller.skip"].nested
+    assert "CodePath.traverseSegments.controller.Program:exit" in found
+    assert "CodePath.[Symbol.iterator]" in found
