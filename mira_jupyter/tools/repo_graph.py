@@ -170,8 +170,11 @@ def pagerank(n: int, src: np.ndarray, dst: np.ndarray, share: np.ndarray, seeds:
     base = seeds / seeds.sum() if seeds.sum() > 0 else np.full(n, 1 / n)
     dangling_mask = np.bincount(src, minlength=n) == 0
     rank = base.copy()
+    buf = np.empty(len(src))  # one buffer for every round's per-edge flow (no allocations)
     for _ in range(rounds):
-        flow = np.bincount(dst, weights=rank[src] * share, minlength=n)
+        np.take(rank, src, out=buf)
+        np.multiply(buf, share, out=buf)
+        flow = np.bincount(dst, weights=buf, minlength=n)
         nxt = (1 - damping) * base + damping * (flow + rank[dangling_mask].sum() * base)
         done = np.abs(nxt - rank).sum() < 1e-7
         rank = nxt

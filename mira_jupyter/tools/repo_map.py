@@ -190,25 +190,35 @@ class RepoMap:
         self.sandbox = sandbox
         self.tags = TagCache(sandbox)
         self._graph: Graph | None = None
+        self._graph_tags: dict[str, Any] | None = None  # the tags the graph was built from
+        self._generation = 0  # bumped whenever the graph is rebuilt
+        self._last: tuple[tuple[Any, ...], RepoMapResult] | None = None
         self._lock = threading.Lock()
 
     def graph(self, cancel: Any = None, parse_budget: float | None = None) -> Graph:
         """The graph of the current tree, patched for files changed since the last call."""
+        return self._current(cancel, parse_budget)[0]
+
+    def _current(self, cancel: Any, parse_budget: float | None) -> tuple[Graph, int]:
+        """(graph, its generation), read together under the lock."""
         with self._lock:
             tags = self.tags.refresh(cancel, parse_budget)
             changed = self.tags.changed
+            if tags is self._graph_tags and not changed and self._graph is not None:
+                return self._graph, self._generation  # the tags it was built from: no change
             if self._graph is None or changed or self._graph.files != sorted(tags):
                 self._graph = build_graph(tags, self._graph, changed)
-            return self._graph
+                self._generation += 1
+            self._graph_tags = tags
+            return self._graph, self._generation
 
     def build(self, request: str, extra: str = "", max_tokens: int = DEFAULT_TOKENS,
               cancel: Any = None, parse_budget: float | None = None,
               count_tokens: TokenCounter = estimate_tokens) -> RepoMapResult:  # fmt: skip
         """The map ranked for `request` (and `extra`, e.g. recent conversation), within budget."""
-        graph = self.graph(cancel, parse_budget)
+        graph, generation = self._current(cancel, parse_budget)
         if not graph.files:
             return RepoMapResult("(no files)", [], 0, 0)
-        ranks, ranked = rank(graph, f"{request}\n{extra}")
         notes = []
         if self.tags.capped:
             notes.append(f"walk stopped at {len(graph.files)} files")
@@ -216,8 +226,16 @@ class RepoMap:
             notes.append(f"{self.tags.pending} files not indexed yet")
         header = f"{len(graph.files)} files" + (f" ({'; '.join(notes)})" if notes else "")
         header += "; ranked for this request: files and the definitions other files use most"
+        # the same request on an unchanged tree (simple mode, then planning) ranks the same
+        key = (generation, request, extra, max_tokens, count_tokens, header)
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        ranks, ranked = rank(graph, f"{request}\n{extra}")
         text, files = render(graph, ranks, ranked, max_tokens, header, count_tokens)
-        return RepoMapResult(text, files, count_tokens(text), len(graph.files))
+        result = RepoMapResult(text, files, count_tokens(text), len(graph.files))
+        self._last = (key, result)
+        return result
 
 
 _maps: dict[str, RepoMap] = {}

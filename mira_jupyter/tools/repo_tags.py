@@ -87,6 +87,7 @@ class TagCache:
         self._listing: list[tuple[str, int]] | None = None
         self._watched: list[str] = []
         self._stamps: list[int] = []
+        self._tags: dict[str, FileTags] | None = None  # the last refresh's result, reused as is
 
     def refresh(self, cancel: Any = None, parse_budget: float | None = None) -> dict[str, FileTags]:
         """{rel: tags} for the current tree; only new or changed files are parsed.
@@ -95,12 +96,28 @@ class TagCache:
         empty tags for now (counted in `pending`) and are parsed by a later refresh.
         """
         with self._lock:
+            listing = self._listing
             files = self._walk(cancel)
+            root = self.sandbox.root + os.sep
+            if files is listing and self._tags is not None and not self.pending:
+                # the same listing: nothing changed unless a file has a new (mtime, size)
+                entries, stat = self._entries, os.stat
+                try:
+                    same = all(
+                        (st := stat(root + rel)).st_mtime_ns == entries[rel].key[0]
+                        and st.st_size == entries[rel].key[1]
+                        for rel, _size in files
+                    )  # fmt: skip
+                except (OSError, KeyError):
+                    same = False
+                if same:
+                    self.changed = set()
+                    self.reparsed = 0
+                    return self._tags
             fresh: dict[str, _Entry] = {}
             self.changed = set()
             self.pending = 0
             deadline = None if parse_budget is None else time.monotonic() + parse_budget
-            root = self.sandbox.root + os.sep
             for rel, size in files:
                 try:
                     st = os.stat(root + rel)
@@ -118,7 +135,8 @@ class TagCache:
                 fresh[rel] = entry
             self.reparsed = len(self.changed) - self.pending
             self._entries = fresh
-            return {rel: e.tags for rel, e in fresh.items()}
+            self._tags = {rel: e.tags for rel, e in fresh.items()}
+            return self._tags
 
     def _walk(self, cancel: Any) -> list[tuple[str, int]]:
         """The tree's files; reused while no directory (or .gitignore) has a new mtime.
@@ -150,11 +168,11 @@ class TagCache:
         return out
 
     def _stamp(self, paths: list[str]) -> list[int]:
-        root = self.sandbox.root
+        root, stat = self.sandbox.root + os.sep, os.stat
         stamps = []
         for rel in paths:
             try:
-                stamps.append(os.stat(os.path.join(root, rel)).st_mtime_ns)
+                stamps.append(stat(root + rel).st_mtime_ns)
             except OSError:
                 stamps.append(-1)
         return stamps

@@ -110,3 +110,24 @@ def test_module_function_caches_per_root_across_sandboxes(project: Path) -> None
 
 def test_empty_project(tmp_path: Path) -> None:
     assert RepoMap(Sandbox(tmp_path)).build("anything").text == "(no files)"
+
+
+def test_same_request_on_an_unchanged_tree_reuses_the_ranking_until_a_file_changes(
+    project: Path,
+) -> None:
+    """Simple mode and planning ask for the same map: the second is the first's result; an
+    edit in place (no directory mtime changes) or another request ranks again."""
+    mapper = RepoMap(Sandbox(project))
+    request = "DiskCache purge_everything"
+    first = mapper.build(request, count_tokens=count_tokens)
+    tags = mapper.tags.refresh()
+    assert mapper.build(request, count_tokens=count_tokens) is first
+    assert mapper.tags.refresh() is tags  # nothing changed: the tag table itself is reused
+    assert "purge_everything" not in first.text
+    target = project / "app/store/cache.py"
+    target.write_text("class DiskCache:\n    def purge_everything(self):\n        return None\n")
+    os.utime(target, ns=(2, 2))
+    again = mapper.build(request, count_tokens=count_tokens)
+    assert again is not first and "purge_everything" in again.text
+    assert mapper.tags.reparsed == 1
+    assert mapper.build("redirect policy", count_tokens=count_tokens) is not again
