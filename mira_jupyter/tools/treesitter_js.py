@@ -168,6 +168,12 @@ def typescript_symbols(root: Any) -> list[RawSymbol]:
     def iife(call: Any, parent: str | None) -> bool:
         """Walk the bodies of `(function () {...})()` and UMD `(function (root, factory) ...)`."""
         callee = _unwrap(call.child_by_field_name("function"))
+        if (
+            callee is not None
+            and callee.type == "member_expression"
+            and node_text(callee.child_by_field_name("property")) in ("call", "apply")
+        ):
+            callee = _unwrap(callee.child_by_field_name("object"))  # `(function(){...}.call(this))`
         if callee is None or callee.type not in _FUNC_VALUES:
             if callee is not None and callee.type == "call_expression":
                 return iife(callee, parent)  # `(function(){...})()()`

@@ -300,3 +300,9 @@ class CodePath {
     assert found["CodePath.traverseSegments.controller.skip"].nested
     assert "CodePath.traverseSegments.controller.Program:exit" in found
     assert "CodePath.[Symbol.iterator]" in found
+
+
+def test_javascript_iife_run_with_call_this_is_listed() -> None:
+    """lodash's `;(function() { ... }.call(this));` wrapper hides every function it defines."""
+    source = ";(function() {\n  function arrayPush(array, values) {\n    return array;\n  }\n}.call(this));\n"
+    assert "arrayPush" in names(source, "javascript")
