@@ -306,3 +306,17 @@ def test_javascript_iife_run_with_call_this_is_listed() -> None:
     """lodash's `;(function() { ... }.call(this));` wrapper hides every function it defines."""
     source = ";(function() {\n  function arrayPush(array, values) {\n    return array;\n  }\n}.call(this));\n"
     assert "arrayPush" in names(source, "javascript")
+
+
+def test_c_annotations_between_type_and_name_and_k_and_r_parameter_wrappers() -> None:
+    source = """\
+typedef png_struct * PNG_RESTRICT png_structrp;
+typedef voidpf (*alloc_func) OF((voidpf opaque, uInt items, uInt size));
+static FASTCALL_ATTR JSOBJ FASTCALL_MSVC decode_true(struct DecoderState *ds)
+{
+  return 0;
+}
+"""
+    found = names(source, "c")
+    assert {"png_structrp", "alloc_func", "decode_true"} <= set(found), found
+    assert not {"PNG_RESTRICT", "FASTCALL_MSVC", "OF"} & set(found)
