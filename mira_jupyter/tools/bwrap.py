@@ -102,6 +102,10 @@ def sandbox_env(environ: Mapping[str, str]) -> dict[str, str]:
         TERM="dumb",
         NO_COLOR="1",
         PYTHONUNBUFFERED="1",
+        # no bytecode in the project: the host's Python would run a .pyc found there, so
+        # any .pyc a command leaves is deleted afterwards (tools/command_purge.py)
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONPYCACHEPREFIX="/tmp/pycache",
         LANG=env.get("LANG", "C.UTF-8"),
     )
     if sys.prefix != sys.base_prefix:

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, Layout, build_argv, check_available, sandbox_env, secret_values
+from .command_purge import purge_planted
 from .command_run import CommandLimits, CommandOutcome, run_confined
 from .policy import PROTECTED_DIR_NAMES
 from .project_scan import Change, ProjectScan, changes, scan
@@ -114,7 +115,7 @@ def execute(
         refused = ctx.approve(ChangeProposal(tool, "command", argv=list(argv), listed=listed))
         if refused is not None:
             return refused
-    before = scan(sandbox)
+    before = scan_before(sandbox)
     if before.incomplete:
         # an incomplete scan could miss a credential file the command would then read
         return ToolResult.denied("too_large", f"the project is too large to run commands in ({before.incomplete})")
@@ -175,6 +176,7 @@ def record_changes(
         if os.path.isdir(os.path.join(root, g))
     ]
     kept = 0
+    lost: list[str] = []
     for change in found:
         if change.undoable and ctx.on_write is not None:
             # a deletion records no new hash: undo sees the file gone and restores it
@@ -182,11 +184,49 @@ def record_changes(
             kept += len(new or b"")
             ctx.on_write(FileWrite(change.path, change.previous, change.new_sha256, new))  # type: ignore[arg-type]
         elif not change.undoable:
-            notes.append(f"{change.path}: {change.why_not}")
-    created = set(after.protected_dirs) - set(before.protected_dirs) - set(made)
-    if created:
-        notes.append("created control directories (left in place): " + ", ".join(sorted(created)))
-    return found, notes
+            lost.append(f"{change.path}: {change.why_not}")
+    if lost:
+        # the user must see these in the cell: %mira undo and %mira diff cannot
+        tell_user(ctx, [f"changed by the command, NOT undoable: {line}" for line in lost])
+    purged = purge_planted(root, before, after, set(made) | guards_in_use(root))
+    tell_user(ctx, purged)
+    appeared = sorted(set(after.secret_files + after.secret_dirs) - set(before.secret_files + before.secret_dirs))
+    if appeared:
+        # created while the command ran, so not hidden from it: it may have read them
+        notes.append(SECRET_APPEARED + ", ".join(appeared))
+    return found, notes + lost + purged
+
+
+# a note starting with this makes the command's output withheld (withhold_if_secret)
+SECRET_APPEARED = "output withheld: credential files appeared in the project while it ran: "
+
+
+def scan_before(sandbox: object) -> ProjectScan:
+    """The project before a command, keeping every file up to the undo size cap."""
+    limits = getattr(sandbox, "limits", None)
+    return scan(sandbox, keep_bytes=getattr(limits, "max_undo_bytes", 16 * 1024 * 1024))
+
+
+def withhold_if_secret(result: ToolResult) -> ToolResult:
+    """`result` without the command's output when a credential file appeared during it."""
+    notes = result.content.get("notes") or [] if result.status == "ok" else []
+    why = next((n for n in notes if n.startswith(SECRET_APPEARED)), None)
+    if why is None:
+        return result
+    for key in ("output", "result", "exception", "images"):
+        if key in result.content:
+            result.content[key] = f"[{why}]" if key == "output" else None
+    return result
+
+
+def tell_user(ctx: ToolContext, lines: list[str]) -> None:
+    """Show `lines` in the cell as warnings, not only to the model (the operation's run
+    emits them as notices; a bare tool context has no cell)."""
+    notice = getattr(ctx.extra.get("run"), "_notice", None)
+    if notice is None:
+        return
+    for line in lines:
+        notice(line, "warning")
 
 
 # commands running per project root in this process: the empty mount points bwrap makes for
@@ -202,7 +242,15 @@ def hold_guards(root: str) -> list[str]:
     bwrap will create as empty, read-only mount points) it must guard."""
     with _GUARDS_LOCK:
         _RUNNING[root] = _RUNNING.get(root, 0) + 1
-    return [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
+        missing = [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
+        _MADE.setdefault(root, set()).update(missing)
+    return missing
+
+
+def guards_in_use(root: str) -> set[str]:
+    """The empty guard mount points sandboxes still running in `root` hold (not planted)."""
+    with _GUARDS_LOCK:
+        return set(_MADE.get(root, ())) if _RUNNING.get(root) else set()
 
 
 def release_guards(root: str, missing: list[str]) -> None:
@@ -264,7 +312,7 @@ def outcome_result(outcome: CommandOutcome, found: list[Change], notes: list[str
         content["files_changed"] = [c.path for c in found]
     if notes:
         content["notes"] = notes
-    return ToolResult.ok(truncated=outcome.truncated, **content)
+    return withhold_if_secret(ToolResult.ok(truncated=outcome.truncated, **content))
 
 
 def settings_of(ctx: ToolContext) -> CommandSettings | None:

@@ -18,6 +18,9 @@ UNRECORDED_DIRS = frozenset(
     {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "venv",
      "node_modules", ".tox", ".nox", ".ipynb_checkpoints"}
 )  # fmt: skip
+# files the host's Python executes without reading their source: tracked everywhere (even
+# in unrecorded dirs) so that one a command planted is found and deleted afterwards
+EXEC_CACHE_SUFFIXES = (".pyc", ".pyo", ".pth")
 
 
 @dataclass
@@ -40,6 +43,8 @@ class ProjectScan:
     protected_files: list[str] = field(default_factory=list)  # the log, skills dirs
     secret_files: list[str] = field(default_factory=list)
     secret_dirs: list[str] = field(default_factory=list)
+    # bytecode and .pth files: (size, mtime_ns, inode, mode) by path
+    exec_caches: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     incomplete: str | None = None  # why the scan stopped early
 
 
@@ -78,9 +83,9 @@ def scan(
     out = ProjectScan()
     kept = 0
     seen = 0
-    stack: list[tuple[str, bool]] = [("", True)]  # (dir, files recorded)
+    stack: list[tuple[str, bool, bool]] = [("", True, False)]  # (dir, files recorded, a cache)
     while stack:
-        rel_dir, record = stack.pop()
+        rel_dir, record, in_cache = stack.pop()
         for entry in _entries(root, rel_dir):
             seen += 1
             if seen > max_entries:
@@ -99,13 +104,22 @@ def scan(
                 elif _under(rel, protected):
                     out.protected_dirs.append(rel)  # a skills folder inside the project
                 else:
-                    stack.append((rel, record and entry.name not in UNRECORDED_DIRS))
+                    stack.append(
+                        (rel, record and entry.name not in UNRECORDED_DIRS, in_cache or entry.name == "__pycache__")
+                    )
                 continue
             if sandbox.is_secret(rel):  # type: ignore[attr-defined]
                 out.secret_files.append(rel)
                 continue
             if entry.name.casefold() in PROTECTED_DIR_NAMES or _under(rel, protected):
                 out.protected_files.append(rel)  # a worktree's .git file, the log
+                continue
+            if in_cache or entry.name.endswith(EXEC_CACHE_SUFFIXES):
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                out.exec_caches[rel] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)
                 continue
             if not record:
                 continue

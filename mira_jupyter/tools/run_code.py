@@ -10,8 +10,7 @@ from pydantic import Field
 
 from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, check_available, secret_values
-from .commands import project_layout, record_changes, settings_of
-from .project_scan import scan
+from .commands import project_layout, record_changes, scan_before, settings_of, withhold_if_secret
 from .scratch_output import OutputLimits
 from .types import Tool, ToolArgs, ToolContext, ToolResult, tool
 
@@ -40,7 +39,7 @@ def execute_code(code: str, timeout: float, ctx: ToolContext, limits: OutputLimi
     if not available.ok and not unsandboxed:
         return ToolResult.denied("not_allowed", f"code cannot run sandboxed here: {available.reason}")
     sandbox = sandbox_of(ctx)
-    before = scan(sandbox)
+    before = scan_before(sandbox)
     if before.incomplete:
         # an incomplete scan could miss a credential file the kernel would then read
         return ToolResult.denied("too_large", f"the project is too large to run code in ({before.incomplete})")
@@ -57,7 +56,7 @@ def execute_code(code: str, timeout: float, ctx: ToolContext, limits: OutputLimi
     found, change_notes = record_changes(ctx, sandbox, before, guards, made=missing)
     if unsandboxed:
         notes.insert(0, "ran WITHOUT a sandbox (Mira.allow_unsandboxed_commands)")
-    return _result(outcome, found, notes + change_notes, secret_values(os.environ))
+    return withhold_if_secret(_result(outcome, found, notes + change_notes, secret_values(os.environ)))
 
 
 def _result(outcome: Any, found: list[Any], notes: list[str], redact: list[str]) -> ToolResult:

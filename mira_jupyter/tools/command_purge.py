@@ -1,0 +1,117 @@
+"""After a sandboxed command: remove what it planted that the user's own tools would run.
+
+A command may write anywhere in the project except the paths bound read-only. Two kinds of
+file are never recorded for undo yet are executed later by the host, outside any sandbox:
+
+* a NEW control directory or file (``sub/.git/`` with ``core.fsmonitor`` or hooks, a
+  ``.git`` gitfile or link, a ``.mira/``): the user's next ``git status`` in that directory
+  runs what it names. Existing ones are bound read-only; absent ones cannot be bound (no
+  wildcard mounts), so whatever the command created is removed here.
+* bytecode and path hooks (``__pycache__/*.pyc``, ``*.pyc``, ``*.pth``): Python imports a
+  forged ``.pyc`` whose header matches its source, and runs a ``.pth`` in a site directory
+  at start-up. The sandbox writes no bytecode of its own (``PYTHONDONTWRITEBYTECODE``,
+  ``PYTHONPYCACHEPREFIX`` in its ``/tmp``), so any such file a command created or changed is
+  deleted here (Python regenerates bytecode from the source).
+
+Both are reported, to the model and to the user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+
+from .bwrap import GUARDED_MISSING
+from .project_scan import ProjectScan
+
+
+def _inside(root: str, rel: str) -> str | None:
+    full = os.path.normpath(os.path.join(root, rel))
+    try:
+        return full if os.path.commonpath([root, full]) == root and full != root else None
+    except ValueError:
+        return None
+
+
+def _writable_again(func: object, path: str, _exc: object) -> None:
+    """rmtree's error hook: a command may have made a directory unwritable (chmod 0)."""
+    parent = os.path.dirname(path)
+    with contextlib.suppress(OSError):
+        st = os.lstat(parent)
+        if stat.S_ISDIR(st.st_mode):
+            os.chmod(parent, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+    with contextlib.suppress(OSError):
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode):
+            os.chmod(path, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+
+
+def remove_path(full: str) -> bool:
+    """Remove a file, link or whole directory tree without following any link; True if gone."""
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if stat.S_ISDIR(st.st_mode):
+        # shutil.rmtree works from directory descriptors and never follows a link inside
+        shutil.rmtree(full, onerror=_writable_again)  # type: ignore[arg-type]
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(full)
+    return not os.path.lexists(full)
+
+
+def _empty_dir(full: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(full).st_mode) and not os.listdir(full)
+    except OSError:
+        return False
+
+
+def purge_planted(root: str, before: ProjectScan, after: ProjectScan, made: set[str]) -> list[str]:
+    """Remove control paths and executable caches the command created or changed; one
+    line each for what was removed and for what could not be."""
+    notes: list[str] = []
+    new_control = (set(after.protected_dirs) | set(after.protected_files)) - set(before.protected_dirs) - set(
+        before.protected_files
+    )
+    removed, stuck = [], []
+    for rel in sorted(new_control - made):
+        full = _inside(root, rel)
+        if full is None or (rel in GUARDED_MISSING and _empty_dir(full)):
+            # an empty top-level .git/.mira is the read-only mount point bubblewrap makes for
+            # a sandbox still running (a scratch kernel's): removing it would lift that guard
+            continue
+        (removed if remove_path(full) else stuck).append(rel)
+    if removed:
+        notes.append(
+            "removed control files the command created (git or mira would have run them outside "
+            "the sandbox): " + ", ".join(removed)
+        )
+    if stuck:
+        notes.append("could NOT remove control files the command created, delete them by hand: " + ", ".join(stuck))
+    planted = [
+        rel for rel, state in after.exec_caches.items()
+        if (old := before.exec_caches.get(rel)) is None or old != state
+    ]  # fmt: skip
+    gone, kept = [], []
+    for rel in sorted(planted):
+        full = _inside(root, rel)
+        if full is None:
+            continue
+        (gone if remove_path(full) else kept).append(rel)
+    if gone:
+        notes.append(
+            "deleted bytecode/.pth files the command wrote (Python would have run them outside the "
+            "sandbox): " + ", ".join(gone)
+        )
+    if kept:
+        notes.append("could NOT delete bytecode/.pth files the command wrote, delete them by hand: " + ", ".join(kept))
+    return notes
