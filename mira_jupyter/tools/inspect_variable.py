@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import Field
 
-from .bwrap import is_secret_name, secret_values
+from .bwrap import secret_values
+from .inspect_guard import bounded_repr, is_credential_name, mask_credentials, shows_secret
 from .types import Tool, ToolArgs, ToolContext, ToolResult, tool
 
 TIME_LIMIT = 2.0  # seconds for one description
@@ -65,19 +66,20 @@ def refusal(name: str, ns: UserNamespace) -> str | None:
         return f"{name!r} is private (names starting with '_' belong to Python and IPython)"
     if name in _IPYTHON_NAMES or name in ns.hidden:
         return f"{name!r} is one of IPython's own names"
-    if is_secret_name(name) or any(w in name.upper() for w in ("PASSWORD", "PASSWD", "APIKEY")):
+    if is_credential_name(name):
         return f"{name!r} looks like it holds a credential; it is not shown"
     return None
 
 
 def _bounded_repr(obj: Any, limit: int = REPR_CHARS) -> str:
-    try:
-        text = repr(obj)
-    except Exception as exc:  # a broken __repr__ is a fact about the object, not a failure
-        return f"<repr raised {type(exc).__name__}>"
-    if not isinstance(text, str):
-        return "<repr returned a non-string>"
-    return text if len(text) <= limit else text[:limit] + f"\u2026 ({len(text):,} characters)"
+    return bounded_repr(obj, limit)
+
+
+def _item(key: Any, value: Any) -> str:
+    """One dict entry's shown value: hidden when its key names a credential."""
+    if isinstance(key, str) and is_credential_name(key):
+        return f"{_type_name(type(value))}: [hidden: the key names a credential]"
+    return f"{_type_name(type(value))}: " + _bounded_repr(value, 120)
 
 
 def _type_name(kind: type) -> str:
@@ -93,11 +95,7 @@ def _describe_sized(obj: Any, kind: type, info: dict[str, Any]) -> bool:
             info["len"] = base.__len__(obj)
             items = list(itertools.islice(base.__iter__(obj), SAMPLE_ITEMS))
             if base is dict:
-                info["sample"] = {
-                    _bounded_repr(k, 80): f"{_type_name(type(dict.__getitem__(obj, k)))}: "
-                    + _bounded_repr(dict.__getitem__(obj, k), 120)
-                    for k in items
-                }
+                info["sample"] = {_bounded_repr(k, 80): _item(k, dict.__getitem__(obj, k)) for k in items}
             else:
                 counted = Counter(_type_name(type(v)) for v in itertools.islice(base.__iter__(obj), 1_000))
                 info["item_types"] = dict(counted.most_common(5))
@@ -199,8 +197,19 @@ def describe_bounded(obj: Any, seconds: float = TIME_LIMIT) -> tuple[dict[str, A
 
 
 def _holds_secret(info: dict[str, Any], secrets: list[str]) -> bool:
-    text = repr(info)
-    return any(value in text for value in secrets)
+    return shows_secret(repr(info), secrets)
+
+
+def _masked(value: Any) -> Any:
+    """Every shown text with the values after credential names hidden (nested dicts, .env
+    text held in a string)."""
+    if isinstance(value, str):
+        return mask_credentials(value)
+    if isinstance(value, dict):
+        return {_masked(k): _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 @tool
@@ -218,6 +227,7 @@ def inspect_variable(args: InspectVariableArgs, ctx: ToolContext) -> ToolResult:
         shown = ", ".join(names[:40]) + (f" and {len(names) - 40} more" if len(names) > 40 else "")
         return ToolResult.denied("not_found", f"no variable {args.name!r} in the notebook; variables: {shown or 'none'}")
     info, problem = describe_bounded(ns.values[args.name])
+    info = _masked(info)
     secrets = secret_values(os.environ)
     if _holds_secret(info, secrets):
         return ToolResult.denied("not_allowed", f"{args.name!r} holds a credential from the environment; it is not shown")

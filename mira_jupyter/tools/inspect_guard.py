@@ -1,0 +1,103 @@
+"""What inspect_variable may show: a repr bounded before it is built, credential-named
+variables and keys recognised by whole words, and no piece of an environment secret.
+
+``repr`` of a 300 MB string builds 300 MB in C with the GIL held, where no deadline can
+stop it; so strings and bytes are sliced and containers walked to a bounded depth and width
+first (``reprlib``), and only then is the text cut.
+"""
+
+from __future__ import annotations
+
+import re
+import reprlib
+from typing import Any
+
+# words (split at "_" and at lower→upper case changes) that name a credential
+_CREDENTIAL_WORDS = frozenset(
+    {"token", "secret", "secrets", "password", "passwd", "pwd", "passphrase", "credential",
+     "credentials", "apikey", "auth", "cookie", "cookies", "bearer", "jwt", "dsn"}
+)  # fmt: skip
+# "key" is a credential only after one of these ("api_key", "private_key"); "keys" is not
+_KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "signing", "encryption", "ssh", "master", "auth"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# `NAME = value`, `"NAME": "value"`, `NAME=value` in text: the value after a credential name
+_ASSIGNED = re.compile(
+    r"""(?P<name>['"]?[A-Za-z_][A-Za-z0-9_]*['"]?)(?P<sep>\s*[:=]\s*)"""
+    r"""(?P<value>'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[^\s,}\]'"\\]+)"""
+)
+PIECE = 10  # a run of this many characters of a secret counts as showing it
+
+
+def words(name: str) -> list[str]:
+    """`name` split into lower-case words: ``OPENAI_API_KEY`` → openai, api, key."""
+    return [w.lower() for part in name.split("_") for w in _WORD.findall(part)]
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a variable or key name says it holds a credential (whole words only:
+    ``tokenizer``, ``author``, ``keys`` and ``session_df`` do not)."""
+    parts = words(name)
+    if any(w in _CREDENTIAL_WORDS for w in parts):
+        return True
+    return any(w == "key" and i > 0 and parts[i - 1] in _KEY_QUALIFIERS for i, w in enumerate(parts)) or (
+        "".join(parts).endswith(("apikey", "secretkey", "privatekey", "accesskey"))
+    )
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with the value after every credential name replaced (dict reprs, .env text)."""
+
+    def hide(match: re.Match[str]) -> str:
+        if not is_credential_name(match["name"].strip("'\"")):
+            return match[0]
+        return f"{match['name']}{match['sep']}'[hidden]'"
+
+    return _ASSIGNED.sub(hide, text)
+
+
+def shows_secret(text: str, secrets: list[str]) -> bool:
+    """Whether `text` holds any secret whole or any run of PIECE of its characters (a cut
+    repr keeps the start of a long token)."""
+    for value in secrets:
+        size = min(PIECE, len(value))
+        if any(value[i : i + size] in text for i in range(len(value) - size + 1)):
+            return True
+    return False
+
+
+class _Bounded(reprlib.Repr):
+    """reprlib with bytes sliced too (it has no bytes case and would repr them whole)."""
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        # reprlib would hide a raising __repr__ behind "<X instance at …>": let it show
+        text = repr(x)
+        return text if len(text) <= self.maxother else text[: self.maxother] + f"\u2026 ({len(text):,} characters)"
+
+    def repr_bytes(self, x: bytes, level: int) -> str:
+        return self._sliced(bytes.__getitem__(x, slice(0, self.maxstring + 1)), len(x))
+
+    def repr_bytearray(self, x: bytearray, level: int) -> str:
+        return self._sliced(bytearray.__getitem__(x, slice(0, self.maxstring + 1)), len(x))
+
+    def _sliced(self, head: Any, size: int) -> str:
+        text = repr(head[: self.maxstring])
+        return text + (f"\u2026 ({size:,} bytes)" if size > self.maxstring else "")
+
+
+def bounded_repr(obj: Any, limit: int) -> str:
+    """A repr of at most about `limit` characters, built without ever making a bigger one
+    for built-in strings, bytes and containers."""
+    r = _Bounded()
+    r.maxstring = r.maxother = max(limit, 20)
+    r.maxlevel = 3
+    r.maxdict = r.maxlist = r.maxtuple = r.maxset = r.maxfrozenset = r.maxdeque = r.maxarray = 10
+    r.maxlong = 100
+    try:
+        text = r.repr(obj)
+    except Exception as exc:  # a broken __repr__ is a fact about the object, not a failure
+        return f"<repr raised {type(exc).__name__}>"
+    if not isinstance(text, str):
+        return "<repr returned a non-string>"
+    if len(text) <= limit + 40:  # room for a marker saying how long the whole was
+        return text
+    return text[:limit] + f"\u2026 ({len(text):,} characters)"
