@@ -84,6 +84,11 @@ def undo_operation(session: Session, operation_id: str | None = None) -> UndoRep
         except SandboxDenied as exc:
             report.skipped.append((path, str(exc)))
             continue
+        if resolved.rel != path:
+            # recorded paths are the files themselves; a link planted there since (by a
+            # command) would make undo delete or rewrite its target instead
+            report.skipped.append((path, f"now a link to {resolved.rel} (links are not followed by undo)"))
+            continue
         try:
             current = _sha256(sandbox, resolved.rel)
         except SandboxDenied as exc:  # a FIFO, a device, a directory now: never opened

@@ -133,3 +133,52 @@ def test_undo_does_not_read_a_huge_file_whole(projects) -> None:
         assert peak < 16 << 20, f"undo held {peak / 2**20:.0f} MiB of a 64 MiB file"
     finally:
         session.close()
+
+
+def _modify_app(session: Session) -> str:
+    from mira_jupyter.engine.engine import RunOptions
+
+    mt.use_script(
+        mt.Script(
+            {
+                ORCH: [
+                    plan_turn("Edit app.py"),
+                    call("generate_code", path="app.py", description="return 2"),
+                    "edited",
+                    "Edited app.py.",
+                ],
+                EXEC: ["```python\ndef f():\n    return 2\n```"],
+            }
+        )
+    )
+    op = session.run("make f return 2", RunOptions(mode="planned"))
+    assert op is not None and op.files_changed == ["app.py"], op
+    session.flush()
+    return op.id
+
+
+@pytest.mark.parametrize("created", [True, False])
+def test_undo_never_follows_a_link_planted_at_the_recorded_path(projects, created) -> None:
+    """A later command replaced the file undo would restore (or delete) by a link to
+    another file whose content matches the recorded hash: undo must leave the target."""
+    first, _second, log = projects
+    victim = first / "victim.py"
+    session = _session(first, log)
+    try:
+        if created:
+            op_id = _create_notes(session)
+            written = first / "notes.md"
+        else:
+            (first / "app.py").write_text("def f():\n    return 1\n")
+            op_id = _modify_app(session)
+            written = first / "app.py"
+        victim.write_bytes(written.read_bytes())  # same bytes: the sha check passes through a link
+        written.unlink()
+        written.symlink_to(victim.name)
+        report = undo_operation(session, op_id)
+        assert report.removed == [] and report.restored == []
+        assert report.skipped and "link" in report.skipped[0][1]
+        assert victim.exists() and victim.read_bytes() == written.read_bytes()  # untouched
+        assert written.is_symlink()
+    finally:
+        session.close()
