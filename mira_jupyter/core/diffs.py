@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from .visible import visible
+
 MAX_DIFF_LINES = 400  # lines of diff shown per file
 MAX_LINE_CHARS = 400  # a minified line is cut here in the diff shown (counted whole)
 MAX_COMPARE_LINES = 20_000  # beyond this either side is not compared line by line (difflib)
@@ -25,11 +27,14 @@ class FileDiff:
     added: int
     removed: int
     note: str = ""  # why there is no text, or what the cap left out
+    # a line or lines of the change were cut from `text`: the user cannot see all of it
+    cut: bool = False
 
     @property
     def lines_changed(self) -> int:
-        """Added plus removed lines: the size the auto-under gate compares."""
-        return self.added + self.removed
+        """Added plus removed lines: the size the auto-under gate compares. A diff the caps
+        cut counts as huge: a 5 MB one-line change must not pass a 20-line gate unasked."""
+        return (1 << 30) if self.cut else self.added + self.removed
 
     @property
     def stat(self) -> str:
@@ -84,10 +89,17 @@ def file_diff(
     )
     added = sum(1 for line in lines[2:] if line.startswith("+"))
     removed = sum(1 for line in lines[2:] if line.startswith("-"))
-    body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-    shown = [_cut(line) for line in body.splitlines()]
+    shown: list[str] = []
+    for line in lines:
+        # split at "\n" only: a CR, form feed or U+2028 inside a line is shown, escaped,
+        # rather than starting a line without its +/- mark
+        line = line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
+        shown += [visible(part) for part in line.split("\n")]
+    cut = any(len(line) > MAX_LINE_CHARS for line in shown)
+    shown = [_cut(line) for line in shown]
     note = ""
     if len(shown) > max_lines:
         note = f"{len(shown) - max_lines:,} more diff lines not shown"
         shown = shown[:max_lines] + [f"[… {note}]"]
-    return FileDiff(path, "\n".join(shown), added, removed, note)
+        cut = True
+    return FileDiff(path, "\n".join(shown), added, removed, note, cut)

@@ -49,16 +49,23 @@ class ProjectInstructions:
         return f"{self.path} ({self.size_bytes:,} bytes, {self.tokens:,} tokens{cut})"
 
 
+CHARS_PER_TOKEN = 8
+
+
 def _cap(text: str, max_tokens: int) -> tuple[str, int, bool]:
     from ..llm.tokens import get_encoding
 
     encoding = get_encoding()
-    ids = encoding.encode(text, disallowed_special=())
-    if len(ids) <= max_tokens:
+    # cut by characters first: BPE on one long "word" is slow (256 KB without a space took
+    # seconds), and no text needs more than CHARS_PER_TOKEN characters a token on average
+    head = text[: max_tokens * CHARS_PER_TOKEN]
+    ids = encoding.encode(head, disallowed_special=())
+    if len(ids) <= max_tokens and len(head) == len(text):
         return text, len(ids), False
     kept = encoding.decode(ids[:max_tokens])
-    marker = f"\n[project instructions truncated: {len(ids) - max_tokens:,} of {len(ids):,} tokens left out]"
-    return kept + marker, max_tokens, True
+    left = len(text) - len(kept)
+    marker = f"\n[project instructions truncated: the first {max_tokens:,} tokens kept, {left:,} of {len(text):,} characters left out]"
+    return kept + marker, min(len(ids), max_tokens), True
 
 
 def load_instructions(sandbox: object, max_tokens: int = DEFAULT_TOKENS) -> ProjectInstructions:

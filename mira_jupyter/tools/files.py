@@ -230,9 +230,12 @@ def write_with_undo(
     failure: list[Exception] = []
     proposal: ChangeProposal | None = None
     if ctx.approve is not None:
-        sandbox.check_writable(path)  # a refused target is refused before anyone is asked
+        # a refused target is refused before anyone is asked; a link is asked about (and
+        # written) by the file it reaches, which is what changes (a command may plant links)
+        target = sandbox.check_writable(path).rel
+        path = target
         proposal = ChangeProposal(
-            tool, "write", path=path, new=data, read_old=lambda: _current_bytes(sandbox, path)
+            tool, "write", path=target, new=data, read_old=lambda: _current_bytes(sandbox, target)
         )
         refusal = ctx.approve(proposal)
         if refusal is not None:

@@ -9,19 +9,22 @@ input rejects. Ctrl-C goes on up and stops the operation, as it does anywhere in
 from __future__ import annotations
 
 import builtins
+import shlex
 import sys
 from collections.abc import Callable
 from typing import TextIO
 
 from ..core.events import ApprovalRequested
+from ..core.visible import visible
 
 Decide = Callable[[str, bool], bool]
 
 
 def question_text(event: ApprovalRequested) -> str:
-    """The diff (or the command) and why it asks, as plain lines."""
+    """The diff (or the command) and why it asks, as plain lines: control and invisible
+    characters escaped (a terminal would obey them), arguments quoted as a shell would."""
     if event.kind == "command":
-        head = f"mira wants to run: {' '.join(event.argv or [])}"
+        head = f"mira wants to run: {shlex.join(event.argv or [])}"
         body = ""
     else:
         head = f"mira wants to {'change' if event.diff else 'write'} {event.path} (+{event.added} −{event.removed})"
@@ -29,7 +32,7 @@ def question_text(event: ApprovalRequested) -> str:
         if event.diff and event.note:
             body += f"\n[{event.note}]"
     why = f"({event.why}; rejected after {event.timeout_seconds:g} s without an answer)"
-    return "\n".join(part for part in (head, why, body) if part)
+    return visible("\n".join(part for part in (head, why, body) if part))
 
 
 class PromptAsker:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from ..core.events import Event
+from ..core.visible import visible
 from .fmt import (
     STATUS_LABELS,
     TASK_ICONS,
@@ -209,7 +210,8 @@ class TextView:
         if self._mid_line:
             self._out().write("\n")
             self._mid_line = False
-        self._out().write(text + "\n")
+        # a tool line or notice can carry model-given argv or paths: no raw ESC or CR
+        self._out().write(visible(text) + "\n")
 
     def _on_OperationStarted(self, event: Event) -> None:
         self._line(header_line(self.state))
