@@ -47,10 +47,43 @@ class CommandOutcome:
     stopped: str | None = None  # "timeout", "output limit", "cancelled"
 
 
+_STALE = re.compile(r"mira-(?:cmd|probe)-(\d+)(?:-\d+)?")
+_swept: set[str] = set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_cgroups(base: str) -> list[str]:
+    """Remove (once per process and base) the empty cgroups of kernels that died without
+    removing theirs (SIGKILL): their pid is in the name. Returns what was removed."""
+    if base in _swept:
+        return []
+    _swept.add(base)
+    removed = []
+    with contextlib.suppress(OSError):
+        for name in os.listdir(base):
+            match = _STALE.fullmatch(name)
+            if match is None or _alive(int(match[1])):
+                continue
+            with contextlib.suppress(OSError):  # not empty (a process still in it): kept
+                os.rmdir(os.path.join(base, name))
+                removed.append(name)
+    return removed
+
+
 class PidsCgroup:
     """A child cgroup capping how many processes the command may have (root only)."""
 
     def __init__(self, base: str, limit: int) -> None:
+        sweep_stale_cgroups(base)
         self.path = os.path.join(base, f"mira-cmd-{os.getpid()}-{next(_counter)}")
         os.mkdir(self.path)
         with open(os.path.join(self.path, "pids.max"), "w") as f:

@@ -132,3 +132,31 @@ def test_a_three_megabyte_file_changed_by_a_command_is_kept_for_undo(project):
     (write,) = [w for w in project.writes if w.path == "big.bin"]
     assert write.previous == b"\x01" * (3 << 20)
     assert not project.run.notices
+
+
+def test_cgroups_of_killed_kernels_are_swept_by_the_next_command(tmp_path):
+    """A kernel SIGKILLed mid-command leaves its empty pids cgroup (named with its pid)."""
+    import subprocess
+    import sys
+
+    from mira_jupyter.tools import command_run
+
+    base = bwrap.check_available().pids_cgroup
+    if base is None:
+        pytest.skip("no pids cgroup here (not root): the process limit is RLIMIT_NPROC")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = Path(base) / f"mira-cmd-{dead.pid}-0"
+    stale.mkdir()
+    live = Path(base) / f"mira-cmd-{os.getpid()}-999999"  # this process's: never swept
+    live.mkdir()
+    try:
+        getattr(command_run, "_swept", set()).discard(base)  # sweep again in this process
+        project = Project(tmp_path)
+        assert project.py("print('ok')").status == "ok"
+        assert not stale.exists()
+        assert live.exists()
+    finally:
+        for path in (stale, live):
+            if path.exists():
+                path.rmdir()

@@ -79,7 +79,11 @@ def test_the_environment_is_an_allow_list():
         {"PATH": "/usr/bin:.:relative/bin", "OPENAI_API_KEY": "sk-x", "AWS_SECRET_ACCESS_KEY": "a",
          "GITHUB_TOKEN": "g", "LANG": "en_US.UTF-8", "PYTHONPATH": "/evil", "LD_PRELOAD": "/evil.so"}
     )  # fmt: skip
-    assert set(env) <= {"PATH", "HOME", "TMPDIR", "TERM", "NO_COLOR", "PYTHONUNBUFFERED", "LANG", "VIRTUAL_ENV"}
+    assert set(env) <= {
+        "PATH", "HOME", "TMPDIR", "TERM", "NO_COLOR", "PYTHONUNBUFFERED", "LANG", "VIRTUAL_ENV",
+        "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX",
+    }  # fmt: skip
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1" and env["PYTHONPYCACHEPREFIX"].startswith("/tmp/")
     assert env["PATH"].split(":")[0] == os.path.dirname(sys.executable)
     assert "." not in env["PATH"].split(":") and "relative/bin" not in env["PATH"]
     assert env["HOME"] == "/tmp" and env["LANG"] == "en_US.UTF-8"
