@@ -82,13 +82,22 @@ def sweep_stale_cgroups(base: str) -> list[str]:
 class PidsCgroup:
     """A child cgroup capping how many processes the command may have (root only)."""
 
-    def __init__(self, base: str, limit: int) -> None:
+    def __init__(self, base: str, limit: int, memory_bytes: int | None = None) -> None:
         sweep_stale_cgroups(base)
-        self.path = os.path.join(base, f"mira-cmd-{os.getpid()}-{next(_counter)}")
+        name = f"mira-cmd-{os.getpid()}-{next(_counter)}"
+        self.path = os.path.join(base, name)
         os.mkdir(self.path)
         with open(os.path.join(self.path, "pids.max"), "w") as f:
             f.write(str(limit))
         self.procs = os.path.join(self.path, "cgroup.procs")
+        # RLIMIT_AS is per process: 128 processes could hold 128 times it. A memory cgroup
+        # caps them all together where one can be made (as root); else the rlimit alone
+        self.memory_path = _memory_cgroup(self.path, name, memory_bytes) if memory_bytes else None
+        self.memory_procs = (
+            os.path.join(self.memory_path, "cgroup.procs")
+            if self.memory_path and self.memory_path != self.path
+            else None
+        )
 
     def pids(self) -> list[int]:
         """The processes in the cgroup now (empty once it is gone)."""
@@ -111,14 +120,57 @@ class PidsCgroup:
 
     def remove(self) -> None:
         self.kill_all()
-        for _ in range(50):
-            try:
-                os.rmdir(self.path)
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.02)
+        for path in (self.path, self.memory_path if self.memory_procs else None):
+            for _ in range(50 if path else 0):
+                try:
+                    os.rmdir(path)  # type: ignore[arg-type]
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def memory_cgroup_base() -> str | None:
+    """The cgroup v1 memory controller directory of this process, if writable."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                _hier, controllers, path = line.strip().split(":", 2)
+                if "memory" in controllers.split(","):
+                    base = os.path.normpath(f"/sys/fs/cgroup/memory{path}")
+                    return base if os.access(base, os.W_OK) else None
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _memory_cgroup(pids_path: str, name: str, limit: int) -> str | None:
+    """A cgroup capping the command's total memory at `limit`: the pids cgroup itself on
+    cgroup v2 (memory.max), a sibling under the v1 memory controller; None if neither."""
+    if os.path.exists(os.path.join(pids_path, "memory.max")):
+        with contextlib.suppress(OSError):
+            with open(os.path.join(pids_path, "memory.max"), "w") as f:
+                f.write(str(limit))
+            return pids_path
+        return None
+    base = memory_cgroup_base()
+    if base is None:
+        return None
+    sweep_stale_cgroups(base)
+    path = os.path.join(base, name)
+    try:
+        os.mkdir(path)
+    except OSError:
+        return None
+    try:
+        with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(limit))
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
+        return None
+    return path
 
 
 def _user_process_count() -> int:
@@ -142,6 +194,9 @@ def child_limits(limits: CommandLimits, cgroup: PidsCgroup | None) -> Any:
         if cgroup is not None:
             with open(cgroup.procs, "w") as f:
                 f.write("0")
+            if cgroup.memory_procs is not None:
+                with open(cgroup.memory_procs, "w") as f:
+                    f.write("0")
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -232,7 +287,7 @@ def run_confined(
 ) -> CommandOutcome:
     """Run a bwrap command line to its end, its timeout, its output cap or a cancel
     (`env` and `cwd` only for a command run without bwrap, which sets its own)."""
-    cgroup = PidsCgroup(pids_cgroup, limits.processes) if pids_cgroup else None
+    cgroup = PidsCgroup(pids_cgroup, limits.processes, limits.memory_bytes) if pids_cgroup else None
     collector = _Collector(limits)
     started = time.perf_counter()
     stopped: str | None = None

@@ -160,3 +160,33 @@ def test_cgroups_of_killed_kernels_are_swept_by_the_next_command(tmp_path):
         for path in (stale, live):
             if path.exists():
                 path.rmdir()
+
+
+def test_memory_is_capped_for_all_of_a_commands_processes_together(tmp_path):
+    """RLIMIT_AS is per process; as root a memory cgroup caps the sum."""
+    from mira_jupyter.tools.command_run import CommandLimits
+
+    if bwrap.check_available().pids_cgroup is None:
+        pytest.skip("not root: memory is limited per process only (documented)")
+    from mira_jupyter.tools import command_run
+
+    # (getattr: the code before this fix had no memory cgroup at all; this test must fail there)
+    base = getattr(command_run, "memory_cgroup_base", lambda: "none before the fix")()
+    if base is None and not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        pytest.skip("no writable memory controller here")
+    project = Project(tmp_path)
+    limits = CommandLimits(memory_bytes=400 * 1024**2)
+    child = "b = bytearray(250 * 1024 * 1024); import time; print('held', flush=True); time.sleep(4)"
+    code = f"""
+import subprocess, sys
+procs = [subprocess.Popen([sys.executable, '-c', {child!r}]) for _ in range(3)]
+print('exits', [q.wait() for q in procs])
+"""
+    args = {"argv": ["python", "-c", code], "timeout": 60}
+    ctx = ToolContext(
+        sandbox=project.sandbox, on_write=project.writes.append, extra={"commands": CommandSettings(limits=limits)}
+    )
+    result = dispatch({"run_command": run_command}, "run_command", args, ctx)
+    output = str(result.content.get("output"))
+    # each child alone fits its 400 MB address space; three at once (750 MB) do not fit the cap
+    assert output.count("held") < 3 or "-9" in output, output
