@@ -13,7 +13,11 @@ file are never recorded for undo yet are executed later by the host, outside any
   ``PYTHONPYCACHEPREFIX`` in its ``/tmp``), so any such file a command created or changed is
   deleted here (Python regenerates bytecode from the source).
 
-Both are reported, to the model and to the user.
+* a directory made into a repository without a ``.git`` (``HEAD`` beside ``objects/`` or a
+  ``commondir`` file, with ``core.worktree`` in its ``config``): git finds such a "bare"
+  repository in any directory it is run in below it. Its ``HEAD`` is removed.
+
+All are reported, to the model and to the user.
 """
 
 from __future__ import annotations
@@ -73,6 +77,42 @@ def _empty_dir(full: str) -> bool:
         return stat.S_ISDIR(os.lstat(full).st_mode) and not os.listdir(full)
     except OSError:
         return False
+
+
+def _repository_shaped(full_dir: str) -> bool:
+    """Whether git would take `full_dir` for a git directory (its is_git_directory test)."""
+
+    def kind(name: str) -> int | None:
+        try:
+            return stat.S_IFMT(os.lstat(os.path.join(full_dir, name)).st_mode)
+        except OSError:
+            return None
+
+    return kind("HEAD") is not None and (kind("objects") == stat.S_IFDIR or kind("commondir") == stat.S_IFREG)
+
+
+def unmake_repositories(root: str, before: ProjectScan, after: ProjectScan) -> list[str]:
+    """Remove the ``HEAD`` a command created or changed in a directory git would take for a
+    repository; drop it from `after` so that the scan says what is left. One note line."""
+    removed = []
+    for rel in sorted(after.files):
+        if rel.rsplit("/", 1)[-1] != "HEAD":
+            continue
+        old, new = before.files.get(rel), after.files[rel]
+        if old is not None and (old.size, old.mtime_ns, old.ino, old.link) == (new.size, new.mtime_ns, new.ino, new.link):
+            continue  # there before and untouched: the user's own
+        full = _inside(root, rel)
+        if full is None or not _repository_shaped(os.path.dirname(full)):
+            continue
+        if remove_path(full):
+            del after.files[rel]
+            removed.append(rel)
+    if not removed:
+        return []
+    return [
+        "removed the HEAD of git repositories the command made without a .git (git would have "
+        "run their config outside the sandbox): " + ", ".join(removed)
+    ]
 
 
 def purge_planted(root: str, before: ProjectScan, after: ProjectScan, made: set[str]) -> list[str]:

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, Layout, build_argv, check_available, sandbox_env, secret_values
-from .command_purge import purge_planted
+from .command_purge import purge_planted, unmake_repositories
 from .command_run import CommandLimits, CommandOutcome, run_confined
 from .policy import PROTECTED_DIR_NAMES
 from .project_scan import Change, ProjectScan, changes, scan
@@ -168,6 +168,7 @@ def record_changes(
     a sandbox that is still running (a scratch kernel's)."""
     root: str = sandbox.root  # type: ignore[attr-defined]
     after = scan(sandbox, keep=False)  # changed files are hashed, not kept
+    unmade = unmake_repositories(root, before, after)  # before `changes`: what is left is recorded
     found = changes(before, after, root)
     notes = [
         f"{'the whole project' if g == '.' else g + '/'} is read-only for commands: it holds "
@@ -188,7 +189,7 @@ def record_changes(
     if lost:
         # the user must see these in the cell: %mira undo and %mira diff cannot
         tell_user(ctx, [f"changed by the command, NOT undoable: {line}" for line in lost])
-    purged = purge_planted(root, before, after, set(made) | guards_in_use(root))
+    purged = unmade + purge_planted(root, before, after, set(made) | guards_in_use(root))
     tell_user(ctx, purged)
     appeared = sorted(set(after.secret_files + after.secret_dirs) - set(before.secret_files + before.secret_dirs))
     if appeared:

@@ -170,3 +170,37 @@ def test_the_sandbox_writes_no_bytecode_into_the_project(project):
     assert "1" in result.content["output"]
     assert not (project.root / "__pycache__").exists()
     assert "notes" not in result.content  # nothing was planted, nothing to report
+
+
+PLANT_BARE = """
+import os
+for d in ('{where}/objects', '{where}/refs'):
+    os.makedirs(d, exist_ok=True)
+open('{where}/HEAD', 'w').write('ref: refs/heads/main\\n')
+open('{where}/config', 'w').write('[core]\\n\\tbare = false\\n\\tworktree = ..\\n\\tfsmonitor = "touch {marker}; false"\\n')
+print('PLANTED')
+"""
+
+
+@pytest.mark.parametrize("where", ["sub", "src"])
+def test_a_directory_made_into_a_repository_without_a_dot_git_is_unmade(project, where):
+    """git takes a directory holding HEAD and objects/ for a (bare) repository: `git status`
+    in it ran core.fsmonitor from its config, though nothing there is named .git."""
+    (project.root / "src").mkdir()
+    (project.root / "src" / "HEAD.md").write_text("not a repository\n")
+    marker = project.base / "PWNED-bare"
+    result = project.py(PLANT_BARE.format(where=where, marker=marker))
+    assert "PLANTED" in result.content["output"]
+    assert f"{where}/HEAD" in _notes(result)
+    assert not (project.root / where / "HEAD").exists()
+    assert f"{where}/HEAD" not in [w.path for w in project.writes]
+    assert not _git_status_runs_marker(project.root / where, marker)
+    assert (project.root / "src" / "HEAD.md").exists()
+
+
+def test_a_users_own_head_file_is_left_alone(project):
+    (project.root / "notes").mkdir()
+    (project.root / "notes" / "HEAD").write_text("my notes\n")
+    result = project.py("import os\nos.makedirs('notes/objects')\nprint('ok')")
+    assert result.status == "ok" and "HEAD" not in " ".join(result.content.get("notes") or [])
+    assert (project.root / "notes" / "HEAD").read_text() == "my notes\n"
