@@ -192,8 +192,23 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
         display(maths_free(quality[PLAN_QUALITY_SHOWN]))
         frame.attrs["plan_quality"] = quality
     if not args.no_chart and len(frame):
-        analytics.plot_costs(frame, args.by)
+        _chart(magics, frame, args.by)
     return maths_free(frame)
+
+
+def _chart(magics: MiraMagics, frame: Any, by: str) -> None:
+    """The theme-following SVG chart where widgets are shown, matplotlib's own elsewhere
+    (a terminal, or the text view that nbval compares)."""
+    from ..ui.choose import view_kind
+
+    if view_kind(magics.session.config.view, shell=magics.shell) == "widget":
+        from .costs_chart import show_chart
+
+        show_chart(frame, by)
+    else:
+        from ..store import analytics
+
+        analytics.plot_costs(frame, by)
 
 
 def _replay(magics: MiraMagics, operation_id: str, view: Any, *, live: bool = False) -> int:

@@ -13,7 +13,9 @@ import logging
 from collections.abc import Callable
 from html import escape
 
+from .colors import WARNING, tone
 from .diff_view import approval_body_html, approval_summary
+from .markdown import CODE_STYLE
 from .state import ApprovalState
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ class ApprovalPanel:
         request = approval.request
         self.title.value = (
             '<div style="font-size:13px;line-height:1.45"><b>Waiting for your approval:</b> '
-            f"<code>{escape(approval_summary(approval))}</code> "
+            f'<code style="{CODE_STYLE}">{escape(approval_summary(approval))}</code> '
             f'<span style="opacity:0.75;font-size:12px">({escape(request.why)}; rejected after '
             f"{request.timeout_seconds:g} s without an answer)</span></div>"
         )
@@ -83,7 +85,7 @@ class ApprovalPanel:
         else:
             note = "this change no longer waits (stopped or timed out): nothing was done"
         if not reached:
-            self.title.value += f'<div style="color:#9a6700;font-size:12px">{escape(note)}</div>'
+            self.title.value += f'<div style="{tone(WARNING)};font-size:12px">{escape(note)}</div>'
 
     def close(self) -> None:
         """Close every widget of the panel."""

@@ -15,6 +15,7 @@ from ..core.events import (
     FileChanged,
     LLMCallFinished,
     LLMCallStarted,
+    Notice,
     OperationFinished,
     OperationStarted,
     PlanGenerated,
@@ -239,6 +240,28 @@ def _split(text: str, parts: int) -> list[str]:
         chunks.append(text[pos:end])
         pos = end
     return chunks
+
+
+def stopped_operation(n_tasks: int = 4, *, stop_in: int = 2, operation_id: str = DEMO_OP) -> list[Event]:
+    """Events of a planned operation stopped with the Stop button during task `stop_in`.
+
+    The engine closes the running task and the ones that never started with its settle
+    reason, and says the stop reason once, in OperationFinished; a warning notice comes too.
+    """
+    every = planned_operation(n_tasks, finish=False, operation_id=operation_id)
+    stop_at = next(
+        i for i, e in enumerate(every) if e.type == "TaskStarted" and e.task_id == f"task_{stop_in:02d}"
+    )
+    events = every[: stop_at + 3]  # the task's first tool call ran
+    c = _Clock(operation_id)
+    c.t, c.seq = events[-1].ts + timedelta(milliseconds=400), events[-1].seq
+    events.append(Notice(**c.tick(1), level="warning", message="the executor's reply was cut at its output cap"))
+    for i in range(stop_in, n_tasks + 1):
+        events.append(TaskFailed(**c.tick(1), task_id=f"task_{i:02d}", error="cancelled by user"))
+    events.append(
+        OperationFinished(**c.tick(), status="cancelled", error="stopped with the Stop button")
+    )
+    return events
 
 
 def plan_only_operation(n_tasks: int = 3, *, operation_id: str = DEMO_OP) -> list[Event]:

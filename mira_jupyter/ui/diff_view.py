@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from html import escape
 
 from ..core.diffs import FileDiff, file_diff
+from .colors import ERROR, OK, tone
+from .markdown import CODE_STYLE
 from .state import ApprovalState, FileChange, OperationState
 
 _PRE = (
@@ -25,8 +27,8 @@ _PRE = (
 _ADDED = "background:rgba(46,160,67,0.18)"
 _REMOVED = "background:rgba(248,81,73,0.18)"
 _HUNK = "opacity:0.7"
-_PLUS = "color:#1a7f37;font-weight:600"
-_MINUS = "color:#cf222e;font-weight:600"
+_PLUS = f"{tone(OK)};font-weight:600"
+_MINUS = f"{tone(ERROR)};font-weight:600"
 
 
 def file_diffs(changes: Iterable[FileChange]) -> list[tuple[FileChange, FileDiff]]:
@@ -80,7 +82,7 @@ def changes_html(state: OperationState, open_: bool = False) -> str:
             verb = "created"
         else:
             verb = "deleted" if change_deleted(state, change.path) else "modified"
-        summary = f"✎ {verb} <code>{escape(change.path)}</code> {stat_html(diff)}"
+        summary = f'✎ {verb} <code style="{CODE_STYLE}">{escape(change.path)}</code> {stat_html(diff)}'
         if not diff.text:
             rows.append(f'<div class="mira-change" style="font-size:12px">{summary}</div>')
             continue

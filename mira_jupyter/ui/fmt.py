@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..core.events import Usage
 from ..core.money import cost_text, usd
 
-TASK_ICONS = {"pending": "○", "in_progress": "◐", "completed": "✓", "failed": "✗"}
+TASK_ICONS = {"pending": "○", "in_progress": "◐", "completed": "✓", "failed": "✗", "stopped": "■", "not_started": "–"}
 TOOL_ICONS = {"running": "…", "ok": "✓", "error": "✗", "denied": "⊘"}
 STATUS_LABELS = {
     "pending": "starting",

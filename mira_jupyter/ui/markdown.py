@@ -29,7 +29,8 @@ _SAFE_URL = re.compile(r"^(https?://|mailto:)", re.I)
 
 CODE_STYLE = (
     "font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:0.9em;"
-    "background:rgba(127,127,127,0.15);border-radius:3px;padding:0.1em 0.3em"
+    "background:rgba(127,127,127,0.15);border-radius:3px;padding:0.1em 0.3em;"
+    "overflow-wrap:anywhere"  # a long path breaks rather than sticks out of a narrow card
 )
 PRE_STYLE = (
     "font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:0.9em;line-height:1.4;"
@@ -38,6 +39,19 @@ PRE_STYLE = (
 )
 _CELL_STYLE = "border:1px solid rgba(127,127,127,0.35);padding:3px 8px;text-align:left"
 _P_OPEN = '<p style="margin:4px 0">'
+# Every size and margin is inline: JupyterLab styles HTML outputs (.jp-RenderedHTMLCommon:
+# heading sizes, code line heights) but not widgets, and the live widget must lay out like
+# the card that replaces it
+_PRE_CODE = (
+    "font:inherit;line-height:inherit;background:none;padding:0;white-space:inherit;"
+    "overflow-wrap:normal;word-break:normal"
+)
+_HEADING_SIZES = {1: "1.45em", 2: "1.3em", 3: "1.15em"}
+
+
+def _heading_style(level: int) -> str:
+    size = _HEADING_SIZES.get(level, "1em")
+    return f"margin:8px 0 4px;font-size:{size};line-height:1.3;font-weight:600"
 _QUOTE_STYLE = "margin:6px 0;padding:0 10px;border-left:3px solid rgba(127,127,127,0.45)"
 
 
@@ -101,7 +115,7 @@ def _blocks(lines: list[str]) -> list[str]:
         elif heading := _HEADING.match(line):
             level = len(heading.group(1))
             html.append(
-                f'<h{level} style="margin:8px 0 4px">{_inline(heading.group(2))}</h{level}>'
+                f'<h{level} style="{_heading_style(level)}">{_inline(heading.group(2))}</h{level}>'
             )
             i += 1
         elif _RULE.match(line):
@@ -138,7 +152,9 @@ def _code_block(lines: list[str], i: int, fence: re.Match[str], html: list[str])
         body.append(lines[i])
         i += 1
     label = f' data-lang="{escape(lang)}"' if lang else ""
-    html.append(f'<pre style="{PRE_STYLE}"{label}><code>{escape(chr(10).join(body))}</code></pre>')
+    html.append(
+        f'<pre style="{PRE_STYLE}"{label}><code style="{_PRE_CODE}">{escape(chr(10).join(body))}</code></pre>'
+    )
     return i + 1
 
 
@@ -176,7 +192,7 @@ def _list_block(lines: list[str], i: int, html: list[str]) -> int:
         # a tight item (no blank line) shows its text without paragraph margins
         if inner and "" not in body and inner[0].startswith(_P_OPEN):
             inner[0] = inner[0][len(_P_OPEN) : -len("</p>")]
-        rendered.append(f"<li>{''.join(inner)}</li>")
+        rendered.append(f'<li style="margin:0">{"".join(inner)}</li>')
     html.append(
         f'<{tag}{start} style="margin:4px 0;padding-left:1.6em">{"".join(rendered)}</{tag}>'
     )

@@ -40,6 +40,16 @@ from ..core.events import (
 )
 
 ROLES = ("orchestrator", "executor")
+# the reasons the engine gives the tasks it closes when an operation ends early
+# (engine._SETTLE_REASONS; a test keeps the two equal)
+SETTLE_REASONS = frozenset(
+    {
+        "cancelled by user",
+        "stopped: budget exceeded",
+        "operation failed before this task finished",
+        "not reached",
+    }
+)
 ToolStatus = Literal["running", "ok", "error", "denied"]
 
 
@@ -263,7 +273,9 @@ class OperationState:
 
     def _on_TaskFailed(self, e: TaskFailed) -> None:
         task = self._task(e.task_id)
-        task.status = "failed"
+        # a task closed before it began did not fail: the operation stopped (or a task it
+        # depends on failed) first
+        task.status = "failed" if task.started_at is not None else "not_started"
         task.finished_at = e.ts
         task.error = e.error
 
@@ -343,6 +355,9 @@ class OperationState:
         self.final_cost = e.cost
         self.final_savings_usd = e.routing_savings_usd
         self.active_calls.clear()
+        for task in self.tasks.values():
+            if task.status == "failed" and task.error in SETTLE_REASONS:
+                task.status = "stopped"  # it was running when the operation stopped
 
     # -- derived values --------------------------------------------------------------------
 
@@ -390,10 +405,17 @@ class OperationState:
 
     def task_counts(self) -> dict[str, int]:
         """How many tasks are in each status."""
-        counts = {"pending": 0, "in_progress": 0, "completed": 0, "failed": 0}
+        counts = {"pending": 0, "in_progress": 0, "completed": 0, "failed": 0, "stopped": 0, "not_started": 0}
         for task in self.tasks.values():
             counts[task.status] = counts.get(task.status, 0) + 1
         return counts
+
+    def task_reason(self, task: TaskState) -> str | None:
+        """What to say under a task: its error, or its note; None for the operation's own
+        stop reason, which the card says once rather than under every task it closed."""
+        if task.status in ("failed", "stopped", "not_started"):
+            return None if task.error in SETTLE_REASONS else task.error
+        return task.note
 
     def tool_counts(self) -> dict[str, int]:
         """How many tool calls ended in each status (running ones included)."""

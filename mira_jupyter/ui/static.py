@@ -12,6 +12,7 @@ from datetime import datetime
 from html import escape
 
 from ..core.markup import markdown_dollars, maths_free_markdown
+from .colors import ACTIVE, ERROR, OK, WARNING, tone
 from .fmt import (
     ROUTING_TOOLTIP,
     STATUS_LABELS,
@@ -25,7 +26,7 @@ from .fmt import (
     fmt_usd,
     shorten,
 )
-from .markdown import render_markdown
+from .markdown import CODE_STYLE, render_markdown
 from .state import OperationState
 from .text import (
     arguments_brief,
@@ -61,12 +62,19 @@ STATUS_COLORS = {
 }
 TASK_COLORS = {
     "pending": "inherit",
-    "in_progress": "#1f6feb",
-    "completed": "#1a7f37",
-    "failed": "#cf222e",
+    "in_progress": ACTIVE,
+    "completed": OK,
+    "failed": ERROR,
+    "stopped": WARNING,
+    "not_started": "inherit",  # shown muted: nothing went wrong with it
 }
-TOOL_COLORS = {"running": "#1f6feb", "ok": "#1a7f37", "error": "#cf222e", "denied": "#9a6700"}
-_CELL = "padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);vertical-align:top"
+TOOL_COLORS = {"running": ACTIVE, "ok": OK, "error": ERROR, "denied": WARNING}
+_ROW = (
+    "display:flex;flex-wrap:wrap;column-gap:10px;padding:2px 0;"
+    "border-bottom:1px solid rgba(127,127,127,0.25)"
+)
+# the arguments and the result take the room left and break long paths inside themselves
+_FLOW = "flex:1 1 14em;min-width:0;overflow-wrap:anywhere"
 
 
 def status_badge(status: str) -> str:
@@ -79,13 +87,18 @@ def status_badge(status: str) -> str:
     )
 
 
+def model_html(role: str, model: str) -> str:
+    """'executor deepseek-chat', never broken inside the model's name ("deepseek-" / "chat")."""
+    return f'{role} <code data-mira-model style="{CODE_STYLE};white-space:nowrap">{escape(model)}</code>'
+
+
 def header_html(state: OperationState) -> str:
     """Operation id and status, the request, the models, mode and complexity."""
     request = escape(shorten(state.request, 500))
     facts = [
         f"mode <b>{escape(mode_label(state))}</b>",
-        f"orchestrator <code>{escape(state.orchestrator_model)}</code>",
-        f"executor <code>{escape(state.executor_model)}</code>",
+        model_html("orchestrator", state.orchestrator_model),
+        model_html("executor", state.executor_model),
     ]
     if state.complexity_score is not None:
         score = f"complexity {state.complexity_score:.2f}"
@@ -123,17 +136,18 @@ def tasks_html(state: OperationState, now: datetime | None = None) -> str:
     rows = []
     for task in state.ordered_tasks():
         color = TASK_COLORS.get(task.status, "inherit")
-        label = task.active_form if task.status == "in_progress" else task.description
+        label = escape(task.active_form if task.status == "in_progress" else task.description)
         extra = ""
         span = fmt_span(task.started_at, task.finished_at or now)
         if span and task.status != "pending":
             extra += f' <span style="{MUTED}">({span})</span>'
         if task.depends_on:
             extra += f' <span data-mira-task-depends style="{MUTED}">({escape(depends_label(task))})</span>'
-        if task.status == "failed" and task.error:
-            extra += f'<div style="color:#cf222e;margin-left:1.6em">{escape(task.error)}</div>'
-        elif task.note:
-            extra += f'<div style="{MUTED};margin-left:1.6em">{escape(task.note)}</div>'
+        why = state.task_reason(task)
+        if task.status == "failed" and why:
+            extra += f'<div style="{tone(ERROR)};margin-left:1.6em">{escape(why)}</div>'
+        elif why:
+            extra += f'<div style="{MUTED};margin-left:1.6em">{escape(why)}</div>'
         outcomes = state.task_outcomes(task.task_id)
         if outcomes:
             items = " · ".join(escape(o) for o in outcomes[:8])
@@ -142,10 +156,12 @@ def tasks_html(state: OperationState, now: datetime | None = None) -> str:
                 f'<div data-mira-task-outcomes style="{MUTED};margin-left:1.6em;'
                 f'overflow-wrap:anywhere">{items}{more}</div>'
             )
+        if task.status in ("not_started", "stopped"):
+            label += f' <span style="{MUTED}">({task.status.replace("_", " ")})</span>'
         rows.append(
             f'<li data-mira-task-status="{task.status}" style="margin:1px 0">'
-            f'<span style="color:{color};display:inline-block;width:1.4em">'
-            f"{TASK_ICONS.get(task.status, '?')}</span>{task.sequence}. {escape(label)}{extra}</li>"
+            f'<span style="{tone(color)};display:inline-block;width:1.4em">'
+            f"{TASK_ICONS.get(task.status, '?')}</span>{task.sequence}. {label}{extra}</li>"
         )
     return (
         f'<div style="margin-top:6px"><b>Tasks</b> <span style="{MUTED}">{done}/{len(state.tasks)}'
@@ -161,7 +177,9 @@ def tool_summary(state: OperationState) -> str:
 
 
 def tools_table_html(state: OperationState) -> str:
-    """The tool-call log as a table: tool, arguments, status, duration, result."""
+    """The tool-call log, one wrapping row per call: status, tool and arguments, role,
+    duration, result. Rows of flowing parts (not table columns) cannot overlap at any width:
+    what does not fit moves to the next line, and long words break inside their own part."""
     rows = []
     for call in state.tool_calls.values():
         color = TOOL_COLORS.get(call.status, "inherit")
@@ -172,17 +190,16 @@ def tools_table_html(state: OperationState) -> str:
         else:
             result = call.summary + (" [truncated]" if call.truncated else "")
         rows.append(
-            f'<tr data-mira-tool-status="{call.status}"><td style="{_CELL};color:{color}">'
-            f"{TOOL_ICONS.get(call.status, '?')} {escape(call.status)}</td>"
-            f'<td style="{_CELL}"><code>{escape(call.tool)}</code> '
-            f'<span style="{MUTED}">{escape(arguments_brief(call, 100))}</span></td>'
-            f'<td style="{_CELL};{MUTED}">{escape(call.role)}</td>'
-            f'<td style="{_CELL};white-space:nowrap">{fmt_ms(call.duration_ms)}</td>'
-            f'<td style="{_CELL}">{escape(shorten(result, 300))}</td></tr>'
+            f'<div data-mira-tool-status="{call.status}" style="{_ROW}">'
+            f'<span style="white-space:nowrap;{tone(color)}">'
+            f"{TOOL_ICONS.get(call.status, '?')} {escape(call.status)}</span>"
+            f'<span style="{_FLOW}"><code style="{CODE_STYLE}">{escape(call.tool)}</code> '
+            f'<span style="{MUTED}">{escape(arguments_brief(call, 100))}</span></span>'
+            f'<span style="{MUTED};white-space:nowrap">{escape(call.role)}</span>'
+            f'<span style="white-space:nowrap">{fmt_ms(call.duration_ms)}</span>'
+            f'<span style="{_FLOW}">{escape(shorten(result, 300))}</span></div>'
         )
-    return (
-        f'<table style="border-collapse:collapse;font-size:12px;width:100%">{"".join(rows)}</table>'
-    )
+    return f'<div data-mira-tools style="font-size:12px;{LINES}">{"".join(rows)}</div>'
 
 
 def notices_html(state: OperationState) -> str:
@@ -190,7 +207,7 @@ def notices_html(state: OperationState) -> str:
     from .diff_view import approvals_html, changes_html
 
     lines = [
-        f'<div style="color:{"#9a6700" if level == "warning" else "inherit"}">'
+        f'<div style="{tone(WARNING if level == "warning" else "inherit")}">'
         f"{'⚠' if level == 'warning' else 'ℹ'} {escape(message)}</div>"
         for level, message in state.notices
     ]
@@ -202,9 +219,14 @@ def answer_html(state: OperationState) -> str:
     """The answer rendered as Markdown, plus the error if the operation failed."""
     html = render_markdown(state.answer) if state.answer.strip() else ""
     if html and state.answer_mark:
-        html += f'<div style="color:#9a6700">[{escape(state.answer_mark)}]</div>'
+        html += f'<div style="{tone(WARNING)}">[{escape(state.answer_mark)}]</div>'
     if state.error and state.finished:
-        html += f'<div style="color:#cf222e;white-space:pre-wrap">{escape(state.error)}</div>'
+        # a stop the user asked for (or a budget) is not an error: amber, not red
+        color = ERROR if state.status == "failed" else WARNING
+        html += (
+            f'<div data-mira-stop-reason style="{tone(color)};white-space:pre-wrap">'
+            f"{escape(state.error)}</div>"
+        )
     return f'<div class="mira-answer">{html}</div>' if html else ""
 
 
@@ -213,7 +235,7 @@ def activity_html(state: OperationState) -> str:
     if state.finished or not state.active_calls:
         return ""
     calls = ", ".join(
-        f"{escape(c.role)} <code>{escape(c.model)}</code> ({escape(c.purpose)})"
+        f"{model_html(escape(c.role), c.model)} ({escape(c.purpose)})"
         for c in state.active_calls.values()
     )
     return f'<div style="{MUTED}">⋯ waiting for {calls}</div>'
@@ -261,7 +283,9 @@ def render_html(state: OperationState) -> str:
             f"{tools_table_html(state)}</details>"
         )
     sections += [thinking_html(state), notices_html(state), answer_html(state), footer_html(state)]
-    body = "".join(s for s in sections if s)
+    # each part is its own formatting context, as each is its own flex item in the live
+    # widget: margins inside a part then add up the same way in both (no jump at the end)
+    body = "".join(f'<div style="display:flow-root">{s}</div>' for s in sections if s)
     # tex2jax_ignore (MathJax 2) and mathjax_ignore (MathJax 3): JupyterLab typesets $…$ in HTML outputs, and costs are dollars, not maths
     return f'<div class="mira-operation tex2jax_ignore mathjax_ignore" style="{BOX_STYLE}">{body}</div>'
 

@@ -80,10 +80,11 @@ def task_line(state: OperationState, task: TaskState, now: datetime | None = Non
     span = fmt_span(task.started_at, task.finished_at or now)
     if span and task.status != "pending":
         line += f" ({span})"
-    if task.status == "failed" and task.error:
-        line += f" — {shorten(task.error, 200)}"
-    elif task.status == "completed" and task.note:
-        line += f" — {shorten(task.note, 200)}"
+    if task.status in ("not_started", "stopped"):
+        line += f" ({task.status.replace('_', ' ')})"
+    why = state.task_reason(task)
+    if why:
+        line += f" — {shorten(why, 200)}"
     if task.depends_on:
         line += f" [{depends_label(task)}]"
     return line

@@ -19,7 +19,9 @@ from html import escape
 from typing import Any
 
 from ..core.events import Event
+from .colors import ERROR, tone
 from .insert import insert_unavailable
+from .live_style import live_style_html
 from .state import OperationState
 from .static import (
     BOX_STYLE,
@@ -123,7 +125,7 @@ class OperationWidget:
         self._failed = False  # logged once; later events still fold into the state
         self._handle: Any = None
         self._w: dict[str, Any] = {}
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, Any] = {}
         self.root: Any = None
 
     @property
@@ -194,6 +196,7 @@ class OperationWidget:
             part.layout.display = "none"  # shown by _set once it has something to say
         plan_box = w.Accordion(children=[html["plan"]], titles=("Plan",), selected_index=0)
         tool_box = w.Accordion(children=[html["tools"]], titles=("Tool calls (0)",))
+        plan_box.add_class("mira-plan-box")  # its title is bold, as in the card
         stop = w.Button(description="Stop", icon="stop", button_style="danger", tooltip="Stop")
         run = w.Button(description="Run plan", icon="play", button_style="success", disabled=True)
         stop.on_click(self._stop_clicked)
@@ -220,11 +223,14 @@ class OperationWidget:
         }
         self._approval = approval
         # the border and font match the static rendering this widget turns into
-        style = dict(part.split(":", 1) for part in BOX_STYLE.split(";") if part)
+        box = dict(part.split(":", 1) for part in BOX_STYLE.split(";") if part)
+        style = w.HTML(live_style_html(), layout=w.Layout(display="none"))
         self.root = w.VBox(
-            [html["header"], plan_box, html["tasks"], approval.root, tool_box, html["thinking"], html["notices"]]
+            [style, html["header"], plan_box, html["tasks"], approval.root, tool_box, html["thinking"], html["notices"]]
             + [html["activity"], html["answer"], inserts, html["footer"], buttons, run_output],
-            layout=w.Layout(border=style["border"], padding="6px 12px", margin="2px 0"),
+            # JupyterLab pads an HTML output 20px on the right (.jp-RenderedHTMLCommon), not a
+            # widget: the same room on the right keeps the lines of both the same length
+            layout=w.Layout(border=box["border"], padding=box["padding"], margin="2px 20px 2px 0"),
         )
         self.root.add_class("mira-operation-widget")
         # "$0.01 … $0.02" must not become maths (MathJax 2 and 3 class names)
@@ -274,8 +280,10 @@ class OperationWidget:
             self._set("thinking", thinking_html(s))
         if "notices" in dirty:
             self._set("notices", notices_html(s))
-        if "answer" in dirty and self._cache.get("answer") != s.answer:
-            self._cache["answer"] = s.answer
+        # the error joins the answer at the end: part of what decides a re-render
+        answer_key = (s.answer, s.answer_mark, s.error if s.finished else None)
+        if "answer" in dirty and self._cache.get("answer") != answer_key:
+            self._cache["answer"] = answer_key
             self._set("answer", answer_html(s))
         if "activity" in dirty:
             self._set("activity", activity_html(s))
@@ -387,7 +395,7 @@ class OperationWidget:
     # -- buttons -------------------------------------------------------------------------
 
     def _say_once(self, text: str) -> None:
-        line = f'<div style="color:#cf222e">{escape(text)}</div>'
+        line = f'<div style="{tone(ERROR)}">{escape(text)}</div>'
         if line not in self._w["notices"].value:
             self._w["notices"].value += line
             self._w["notices"].layout.display = ""  # hidden while it had nothing to say

@@ -15,6 +15,7 @@ from mira_jupyter.core.events import (
 )
 from mira_jupyter.ui.ask import PromptAsker
 from mira_jupyter.ui.demo import DEMO_OP, planned_operation
+from mira_jupyter.ui.markdown import CODE_STYLE
 from mira_jupyter.ui.state import OperationState
 from mira_jupyter.ui.static import render_static
 from mira_jupyter.ui.text import TextView
@@ -106,7 +107,7 @@ def test_the_static_rendering_has_a_collapsed_diff_per_file_and_the_decisions():
     html = render_static(state)["text/html"]
     assert html.count('<details class="mira-change"') == 2  # one per file, not per write
     assert ">-a</span>" in html and "&lt;x&gt;" in html and ">+c</span>" in html and ">-b<" not in html  # first → last
-    assert "✎ created <code>new.py</code>" in html
+    assert f'✎ created <code style="{CODE_STYLE}">new.py</code>' in html
     assert "new content was not kept" in html  # a change whose bytes were not kept says so
     assert 'data-mira-approval="rejected"' in html and "Mira.approve = writes" in html
 

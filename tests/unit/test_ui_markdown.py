@@ -63,8 +63,8 @@ def test_headings_lists_nesting_quotes_rules_and_tables():
         "| h1 | h2 |\n|:--|--:|\n| a | b |\n"
     )
     assert re.search(r"<h2[^>]*>Title</h2>", html)
-    assert re.search(r"<li>two<ul[^>]*><li>nested</li></ul></li>", html)
-    assert re.search(r'<ol start="3"[^>]*><li>third</li><li>fourth</li></ol>', html)
+    assert re.search(r"<li[^>]*>two<ul[^>]*><li[^>]*>nested</li></ul></li>", html)
+    assert re.search(r'<ol start="3"[^>]*><li[^>]*>third</li><li[^>]*>fourth</li></ol>', html)
     assert "<blockquote" in html and "quoted" in html
     assert "<hr" in html
     assert re.search(r"<th[^>]*>h1</th><th[^>]*>h2</th>", html)

@@ -35,7 +35,9 @@ def test_planned_operation_folds_to_completed_tasks_and_answer():
     assert state.status == "completed"
     assert state.mode == "planned"
     assert [t.sequence for t in state.ordered_tasks()] == [1, 2, 3, 4, 5]
-    assert state.task_counts() == {"pending": 0, "in_progress": 0, "completed": 5, "failed": 0}
+    assert state.task_counts() == {
+        "pending": 0, "in_progress": 0, "completed": 5, "failed": 0, "stopped": 0, "not_started": 0
+    }  # fmt: skip
     assert state.tool_counts() == {"ok": 5, "denied": 1}
     assert state.tool_calls["tc_denied"].denial_reason == "path escapes the project root"
     assert state.answer.startswith("## Fixed the CSV loader")
