@@ -229,7 +229,7 @@ def test_the_card_holds_its_layout_at_every_width_and_theme(open_notebook, lab_r
         use_theme(page, theme)
         tone = "light" if theme.endswith("Light") else "dark"
         for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 3000})
+            page.set_viewport_size({"width": width, "height": 4200})  # the chart in view too
             page.wait_for_timeout(300)  # the notebook re-flows
             where = f"{width} px {tone}"
             # no jump at the end: the live widget's parts sit where the card's do
