@@ -16,7 +16,14 @@ from pydantic import Field
 
 from .base import ToolArgs, sandbox_of
 from .files import write_with_undo
-from .notebooks import MAX_NOTEBOOK_BYTES, NotebookError, is_notebook, parse, source_of
+from .notebooks import (
+    MAX_NOTEBOOK_BYTES,
+    NotebookError,
+    conflict_sides,
+    is_notebook,
+    parse,
+    source_of,
+)
 from .sandbox import SandboxDenied
 from .types import ToolContext, ToolResult, tool
 
@@ -142,6 +149,14 @@ def edit_notebook(args: EditNotebookArgs, ctx: ToolContext) -> ToolResult:
         try:
             nb = parse(data, convert=False)
         except NotebookError as exc:
+            sides = conflict_sides(data.decode("utf-8", "replace"))
+            if sides is not None:
+                n = sides.conflicts
+                return ToolResult.error(
+                    f"{target.rel} has {n} unresolved git merge conflict{'s' if n != 1 else ''}: "
+                    "resolve them first (write the resolved notebook with write_file, or ask the "
+                    "user); nothing was written"
+                )
             return ToolResult.error(f"{target.rel}: {exc}; nothing was written")
         if nb.get("nbformat") != 4:
             return ToolResult.denied(

@@ -1,14 +1,17 @@
 """read_file, summarize_file, extract_symbols and grep_files on ``.ipynb`` files.
 
-`notebook_aware` wraps each of those tools (in the registry): a notebook is handled here. A file that nbformat cannot read (broken JSON, a
-different format under the same suffix) returns None, and the tool reads it as the text file
-it is, so nothing becomes unreadable.
+`notebook_aware` wraps each of those tools (in the registry): a notebook is handled here.
+A notebook with git merge-conflict markers is shown as its two sides, each read as cells. A
+file that nbformat cannot read otherwise (broken JSON, a different format under the same
+suffix) is read as the text file it is, so nothing becomes unreadable, but with its base64
+runs replaced by placeholders: images never reach the model.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import notebooks
@@ -17,7 +20,31 @@ from .sandbox import Sandbox, SandboxDenied
 from .types import ToolContext, ToolResult
 
 
-def load(sandbox: Sandbox, path: str) -> tuple[Any, str] | None:
+@dataclass
+class Loaded:
+    """A notebook as the tools read it: one side, or the two sides of a merge conflict."""
+
+    rel: str
+    sides: list[tuple[str, Any]]  # (label, notebook); the label is "" without a conflict
+    conflicts: int = 0
+
+    @property
+    def nb(self) -> Any:
+        """The notebook (the first side of a conflict)."""
+        return self.sides[0][1]
+
+    def notice(self) -> str | None:
+        """What a conflicted notebook's result says first."""
+        if not self.conflicts:
+            return None
+        n = self.conflicts
+        return (
+            f"{self.rel} has {n} unresolved git merge conflict{'s' if n != 1 else ''}: shown as both "
+            f"sides, {self.sides[0][0]} then {self.sides[1][0]}; edit_notebook refuses it until it is resolved"
+        )
+
+
+def load(sandbox: Sandbox, path: str) -> Loaded | None:
     """The notebook at `path` (v4) and its root-relative path, or None if it is not one."""
     if not notebooks.is_notebook(path):
         return None
@@ -29,9 +56,28 @@ def load(sandbox: Sandbox, path: str) -> tuple[Any, str] | None:
             )
         data = handle.read()
     try:
-        return notebooks.parse(data), res.rel
+        return Loaded(res.rel, [("", notebooks.parse(data))])
+    except notebooks.NotebookError:
+        pass
+    sides = notebooks.conflict_sides(data.decode("utf-8", "replace"))
+    if sides is None:
+        return None
+    try:
+        ours = notebooks.parse(sides.ours.encode("utf-8"))
+        theirs = notebooks.parse(sides.theirs.encode("utf-8"))
     except notebooks.NotebookError:
         return None
+    return Loaded(
+        res.rel,
+        [(f"ours ({sides.ours_label})", ours), (f"theirs ({sides.theirs_label})", theirs)],
+        sides.conflicts,
+    )
+
+
+def _rendered(loaded: Loaded) -> str:
+    if not loaded.conflicts:
+        return notebooks.render(loaded.nb)
+    return "\n".join(f"===== {label} =====\n{notebooks.render(nb)}" for label, nb in loaded.sides)
 
 
 def read(sandbox: Sandbox, path: str, start_line: int | None, end_line: int | None) -> ToolResult | None:
@@ -39,9 +85,9 @@ def read(sandbox: Sandbox, path: str, start_line: int | None, end_line: int | No
     loaded = load(sandbox, path)
     if loaded is None:
         return None
-    nb, rel = loaded
+    nb, rel = loaded.nb, loaded.rel
     limits = sandbox.limits
-    lines = notebooks.render(nb).splitlines(keepends=True)
+    lines = _rendered(loaded).splitlines(keepends=True)
     start = start_line or 1
     last = len(lines) if end_line is None else min(end_line, len(lines))
     out: list[str] = []
@@ -71,6 +117,9 @@ def read(sandbox: Sandbox, path: str, start_line: int | None, end_line: int | No
             f"truncated at {limits.max_lines} lines / {limits.max_read_bytes} bytes of the notebook "
             f"view: call again with start_line={start + len(out)}"
         )
+    if loaded.conflicts:
+        content["cells"] = [len(side.cells) for _, side in loaded.sides]
+        content["notice"] = " ".join(filter(None, [loaded.notice(), content.get("notice")]))
     return ToolResult.ok(truncated=capped, **content)
 
 
@@ -79,14 +128,28 @@ def summarize(sandbox: Sandbox, path: str) -> ToolResult | None:
     loaded = load(sandbox, path)
     if loaded is None:
         return None
-    nb, rel = loaded
-    found = notebooks.summary(nb)
+    found = _merged(loaded, notebooks.summary)
     cells = found["cells"]
     shown = cells[:80]
-    content: dict[str, Any] = {"path": rel, "language": "notebook", **found, "cells": shown}
+    content: dict[str, Any] = {"path": loaded.rel, "language": "notebook", **found, "cells": shown}
+    notes = [loaded.notice()]
     if len(cells) > len(shown):
-        content["notice"] = f"first {len(shown)} of {len(cells)} cells summarised"
+        notes.append(f"first {len(shown)} of {len(cells)} cells summarised")
+    if any(notes):
+        content["notice"] = " ".join(filter(None, notes))
     return ToolResult.ok(truncated=len(cells) > len(shown), **content)
+
+
+def _merged(loaded: Loaded, summarise: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """The summary of a notebook, or of each side of a conflict with its lines labelled."""
+    if not loaded.conflicts:
+        return summarise(loaded.nb)
+    parts = [(label, summarise(nb)) for label, nb in loaded.sides]
+    return {
+        "description": "; ".join(f"{label}: {found['description']}" for label, found in parts),
+        "imports": list(dict.fromkeys(i for _, found in parts for i in found["imports"])),
+        "cells": [f"{label} {line}" for label, found in parts for line in found["cells"]],
+    }
 
 
 def extract(sandbox: Sandbox, path: str) -> ToolResult | None:
@@ -94,11 +157,13 @@ def extract(sandbox: Sandbox, path: str) -> ToolResult | None:
     loaded = load(sandbox, path)
     if loaded is None:
         return None
-    nb, rel = loaded
+    rel = loaded.rel
     from .symbols import analyze
     from .symbols_degrade import OUTLINE_BUDGET
 
-    found = notebooks.symbols(nb, analyze)
+    found = [
+        f"{label} {line}".lstrip() for label, nb in loaded.sides for line in notebooks.symbols(nb, analyze)
+    ]
     shown: list[str] = []
     size = 0
     for line in found:  # whole lines under the same result budget as a source file's outline
@@ -113,8 +178,9 @@ def extract(sandbox: Sandbox, path: str) -> ToolResult | None:
         "symbols": shown,
         "format": "cell N (id ID) start-end kind name; lines are within the cell",
     }
-    if len(found) > len(shown):
-        content["notice"] = f"first {len(shown)} of {len(found)} symbols"
+    notes = [loaded.notice(), f"first {len(shown)} of {len(found)} symbols" if len(found) > len(shown) else None]
+    if any(notes):
+        content["notice"] = " ".join(filter(None, notes))
     return ToolResult.ok(truncated=len(found) > len(shown), **content)
 
 
@@ -156,20 +222,26 @@ def regrep(
     kept = [m for m in matches if m["file"] not in by_file]
     delta = 0
     outputs_only: list[str] = []
+    notes: list[str] = []
     for rel, count in by_file.items():
         try:
             loaded = load(sandbox, rel)
         except (SandboxDenied, OSError):
             loaded = None
-        if loaded is None:  # not readable as a notebook: keep what the engine found
-            kept += [m for m in matches if m["file"] == rel]
+        if loaded is None:  # not readable as a notebook: what the engine found, no base64
+            kept += [scrubbed(m) for m in matches if m["file"] == rel]
             continue
-        found = notebooks.grep_cells(loaded[0], regex, context, sandbox.limits.max_line_chars)
+        found = [
+            {**({"side": label} if label else {}), **m}
+            for label, nb in loaded.sides
+            for m in notebooks.grep_cells(nb, regex, context, sandbox.limits.max_line_chars)
+        ]
+        if loaded.conflicts:
+            notes.append(loaded.notice())
         if count and not found:
             outputs_only.append(rel)
         kept += [{"file": rel, **m} for m in found]
         delta += len(found) - count
-    notes = []
     if outputs_only:
         shown = ", ".join(outputs_only[:5]) + (" …" if len(outputs_only) > 5 else "")
         notes.append(
@@ -192,6 +264,30 @@ def notebooks_in_scope(search: Callable[[Any, ToolContext], ToolResult], args: A
     return files, not result.truncated
 
 
+def scrubbed(value: Any) -> Any:
+    """`value` (a result's content) with every base64 run of its strings replaced."""
+    if isinstance(value, str):
+        return notebooks.scrub_blobs(value)
+    if isinstance(value, dict):
+        return {key: scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrubbed(item) for item in value]
+    return value
+
+
+def _as_text(path: str, result: ToolResult) -> ToolResult:
+    """The plain-text tool's result on a .ipynb nbformat cannot read: no base64, and why."""
+    if not notebooks.is_notebook(path) or result.status != "ok":
+        return result
+    result.content = scrubbed(result.content)
+    why = (
+        "not a notebook nbformat can read (broken JSON?): shown as plain text, "
+        "base64 data replaced by placeholders"
+    )
+    result.content["notice"] = " ".join(filter(None, [why, result.content.get("notice")]))
+    return result
+
+
 def notebook_aware(name: str, func: Callable[[Any, ToolContext], ToolResult]) -> Callable[[Any, ToolContext], ToolResult]:
     """`func` (a file tool) with notebooks shown as cells instead of JSON."""
 
@@ -200,13 +296,13 @@ def notebook_aware(name: str, func: Callable[[Any, ToolContext], ToolResult]) ->
             found = read(sandbox_of(ctx), args.path, args.start_line, args.end_line)
             if found is not None:  # cells, capped outputs, image placeholders: never raw JSON
                 return found
-        return func(args, ctx)
+        return _as_text(args.path, func(args, ctx))
 
     def summary_tool(args: Any, ctx: ToolContext) -> ToolResult:
-        return summarize(sandbox_of(ctx), args.path) or func(args, ctx)
+        return summarize(sandbox_of(ctx), args.path) or _as_text(args.path, func(args, ctx))
 
     def symbols_tool(args: Any, ctx: ToolContext) -> ToolResult:
-        return extract(sandbox_of(ctx), args.path) or func(args, ctx)
+        return extract(sandbox_of(ctx), args.path) or _as_text(args.path, func(args, ctx))
 
     def grep_tool(args: Any, ctx: ToolContext) -> ToolResult:
         result = func(args, ctx)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import contextlib
+import hashlib
 import re
 import struct
 from collections.abc import Callable
@@ -37,18 +39,65 @@ class NotebookError(ValueError):
 
 
 def parse(data: bytes, *, convert: bool = True) -> Any:
-    """The notebook in `data` (upgraded to v4 for reading unless `convert` is False)."""
+    """The notebook in `data` (upgraded to v4 for reading unless `convert` is False).
+
+    Cells that need an id and have none (or share one) get a stable id derived from the
+    cell, not nbformat's random one: the id read_file shows must still name the cell when
+    edit_notebook reads the file again.
+    """
+    import warnings
+
     import nbformat
+    from nbformat import reader
 
     try:
         text = data.decode("utf-8")
-        version = 4 if convert else nbformat.NO_CONVERT
-        return nbformat.reads(text, as_version=version)
+        nb = reader.reads(text)
+        had_ids = [c.get("id") for c in nb.get("cells", [])] if nb.get("nbformat") == 4 else []
+        if convert:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an old format's warnings are not the reader's
+                nb = nbformat.convert(nb, 4)
+        stable_ids(nb, had_ids)
+        with contextlib.suppress(nbformat.ValidationError):
+            # as nbformat.reads: an invalid notebook is still shown; validate fills defaults
+            nbformat.validate(nb)
+        return nb
     except UnicodeDecodeError as exc:
         raise NotebookError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except Exception as exc:  # nbformat raises several kinds for bad JSON or schemas
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotebookError(f"not a readable notebook: {first[:200]}") from None
+
+
+def stable_ids(nb: Any, had_ids: list[Any]) -> int:
+    """Give each cell of a v4.5+ notebook that has no id of its own in the file (missing,
+    duplicated, or made up by a conversion) an id that depends only on the cell's place,
+    type and source; returns how many were given."""
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
+        return 0  # ids arrived in 4.5: older notebooks are addressed by index
+    taken: set[str] = set()
+    own = []
+    for index, cell in enumerate(nb.cells):
+        original = had_ids[index] if index < len(had_ids) else None
+        keep = isinstance(original, str) and original == cell.get("id") and original not in taken
+        own.append(keep)
+        if keep:
+            taken.add(original)
+    given = 0
+    for index, cell in enumerate(nb.cells):
+        if own[index]:
+            continue
+        seed = f"{index}\0{cell.get('cell_type', '')}\0{source_of(cell)}".encode("utf-8", "surrogatepass")
+        digest = hashlib.sha1(seed).hexdigest()
+        new, clash = digest[:8], 0
+        while new in taken:  # a clash with a real id, or another derived one
+            clash += 1
+            new = f"{digest[:8]}-{clash}"
+        cell["id"] = new
+        taken.add(new)
+        given += 1
+    return given
 
 
 def source_of(cell: Any) -> str:
@@ -294,3 +343,64 @@ def grep_cells(nb: Any, regex: Any, context: int, max_chars: int) -> list[dict[s
                 record["after"] = [t[:max_chars] for t in lines[number : number + context]]
             matches.append(record)
     return matches
+
+
+# -- git merge conflicts ------------------------------------------------------------------
+
+_CONFLICT_START = re.compile(r"^<{7}(?: |$)")
+_CONFLICT_BASE = re.compile(r"^\|{7}(?: |$)")  # diff3 style: the common ancestor's lines
+_CONFLICT_MIDDLE = re.compile(r"^={7}$")
+_CONFLICT_END = re.compile(r"^>{7}(?: |$)")
+
+
+@dataclass
+class ConflictSides:
+    """A notebook file with git merge-conflict markers, as its two sides."""
+
+    ours: str
+    theirs: str
+    conflicts: int
+    ours_label: str
+    theirs_label: str
+
+
+def conflict_sides(text: str) -> ConflictSides | None:
+    """Split text holding git conflict markers into "ours" and "theirs"; None if it has no
+    complete conflict (a notebook is JSON, so a marker line is never part of the file)."""
+    ours: list[str] = []
+    theirs: list[str] = []
+    state = "both"
+    conflicts = 0
+    labels = ["ours", "theirs"]
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
+        if state == "both" and _CONFLICT_START.match(bare):
+            state, conflicts = "ours", conflicts + 1
+            labels[0] = bare[8:].strip() or labels[0]
+        elif state == "ours" and _CONFLICT_BASE.match(bare):
+            state = "base"
+        elif state in ("ours", "base") and _CONFLICT_MIDDLE.match(bare):
+            state = "theirs"
+        elif state == "theirs" and _CONFLICT_END.match(bare):
+            state = "both"
+            labels[1] = bare[8:].strip() or labels[1]
+        elif state == "both":
+            ours.append(line)
+            theirs.append(line)
+        elif state == "ours":
+            ours.append(line)
+        elif state == "theirs":
+            theirs.append(line)
+    if not conflicts or state != "both":
+        return None
+    return ConflictSides("".join(ours), "".join(theirs), conflicts, labels[0], labels[1])
+
+
+# base64 as a notebook's JSON holds it: one long run, maybe split by escaped newlines
+_BLOB = re.compile(r"(?:[A-Za-z0-9+/]{76,}(?:\\n|\n)?){3,}[A-Za-z0-9+/]*={0,2}|[A-Za-z0-9+/]{240,}={0,2}")
+
+
+def scrub_blobs(text: str) -> str:
+    """`text` with base64 runs (images in a notebook that nbformat cannot read) replaced by
+    a one-line placeholder: the raw view of a broken notebook never sends them."""
+    return _BLOB.sub(lambda m: f"[base64 data, {_size_label(len(m.group(0)) * 3 // 4)}]", text)
