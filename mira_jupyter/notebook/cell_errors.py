@@ -51,20 +51,37 @@ def format_error(shell: Any, error: BaseException) -> str:
 
 
 class CellErrors:
-    """Tracebacks by execution count, newest last."""
+    """Tracebacks by execution count, newest last.
+
+    A cell stopped with the kernel's interrupt (KeyboardInterrupt) is kept for ``{Err[n]}``
+    but is not "the last error": there is nothing in it to fix, so ``{Err}`` and
+    ``%mira fix`` mean the newest cell that really raised.
+    """
 
     def __init__(self, shell: Any = None) -> None:
         self.shell = shell
         self.by_cell: OrderedDict[int, str] = OrderedDict()
-        self.last: int | None = None
+        self.interrupted: set[int] = set()
+        self.last: int | None = None  # the newest cell that raised, interrupts aside
+        self.newest: int | None = None  # the newest failed cell, interrupts included
 
-    def record(self, cell: int, text: str) -> None:
+    def record(self, cell: int, text: str, *, interrupted: bool = False) -> None:
         """Keep the traceback of cell `cell`."""
         self.by_cell.pop(cell, None)
         self.by_cell[cell] = text
-        self.last = cell
+        self.newest = cell
+        if interrupted:
+            self.interrupted.add(cell)
+            if self.last == cell:  # a re-run of the failed cell, interrupted this time
+                self.last = next((n for n in reversed(self.by_cell) if n not in self.interrupted), None)
+        else:
+            self.interrupted.discard(cell)
+            self.last = cell
         while len(self.by_cell) > KEEP_CELLS:
-            self.by_cell.popitem(last=False)
+            gone, _ = self.by_cell.popitem(last=False)
+            self.interrupted.discard(gone)
+            if self.last == gone:
+                self.last = None
 
     def post_run_cell(self, result: Any) -> None:
         """IPython's ``post_run_cell`` hook: record the cell's error, if it raised."""
@@ -75,7 +92,7 @@ class CellErrors:
         if type(error).__name__ == "MiraUsageError":
             return  # a %%mira cell refused its options: not an error of the user's code
         with contextlib.suppress(Exception):  # never break the user's cell over this bookkeeping
-            self.record(int(count), format_error(self.shell, error))
+            self.record(int(count), format_error(self.shell, error), interrupted=isinstance(error, KeyboardInterrupt))
 
     def register(self, shell: Any) -> None:
         """Start listening to `shell`."""

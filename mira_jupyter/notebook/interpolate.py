@@ -60,18 +60,25 @@ class References:
         last_error: int | None = None,
         plain: Callable[[Any], str] | None = None,
         inputs: list[str] | None = None,
+        interrupted: int | None = None,
     ) -> None:
         self.namespace = namespace
         self.inputs = inputs  # the raw cells; None: the namespace's In
         self.errors = errors if errors is not None else {}
         self.last_error = last_error
         self.plain = plain or repr
+        self.interrupted = interrupted  # the newest failed cell, if the interrupt stopped it
 
     def resolve(self, ref: str) -> str:
         """The text a reference stands for; raises MissingReference."""
         kind, number = _REF_PARTS.match(ref).groups()
         if kind == "Err" and number is None:
             if self.last_error is None or self.last_error not in self.errors:
+                if self.interrupted is not None:
+                    raise MissingReference(
+                        f"{{Err}}: no cell has raised an error (In[{self.interrupted}] was interrupted; "
+                        f"{{Err[{self.interrupted}]}} is its traceback)"
+                    )
                 raise MissingReference("{Err}: no cell has raised an error in this kernel yet")
             return self.errors[self.last_error]
         n = int(number)
@@ -99,7 +106,14 @@ class References:
             raise MissingReference(
                 f"{{Out[{n}]}}: cell {n} has no output (cells with output: {_numbers(outputs)})"
             )
-        return self.plain(outputs[n])
+        try:
+            text = self.plain(outputs[n])
+        except Exception as exc:  # the object's own __repr__ raised: say so in one line
+            detail = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:200]
+            raise MissingReference(f"{{Out[{n}]}}: its repr raised {detail}") from None
+        if not isinstance(text, str):  # a formatter that swallowed the error returns None
+            raise MissingReference(f"{{Out[{n}]}}: its repr failed (no text/plain)")
+        return text
 
 
 def scrub_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:

@@ -43,6 +43,18 @@ def check_output_name(name: str, shell: Any) -> str:
     raise MiraUsageError(f"-o/--output {name}: {why}; choose another variable name")
 
 
+def _raw_formatter(formatter: Any) -> Any:
+    """IPython's text/plain formatter without its error catcher: that one prints the
+    traceback of a failing ``__repr__`` into the cell and returns None, where a reference
+    must fail in one line."""
+    if formatter is None:
+        return None
+    raw = getattr(type(formatter).__call__, "__wrapped__", None)
+    if raw is None:
+        return formatter
+    return lambda value: raw(formatter, value)
+
+
 def _model(value: str) -> str:
     from ..config import check_model_id
     from ..llm.providers import split_model_id
@@ -162,7 +174,8 @@ class MiraMagics(Magics):
             inputs=raw_inputs(self.shell),
             errors={n: relative_paths(text, root) for n, text in self.cell_errors.by_cell.items()},
             last_error=self.cell_errors.last,
-            plain=formatter,
+            interrupted=next(iter(self.cell_errors.interrupted & {self.cell_errors.newest}), None),
+            plain=_raw_formatter(formatter),
         )
 
     def interpolate(self, text: str) -> str:

@@ -108,7 +108,38 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
         timeout=READ_TIMEOUT_SECONDS,
         conversation=args.conversation,
     )
+    if args.conversation is not None and frame.empty:
+        _known_conversation(magics, args.conversation)
     return log_frame(frame) if args.all else readable_history(frame)
+
+
+def _known_conversation(magics: MiraMagics, conversation_id: str) -> None:
+    """Raise if no operation of the log belongs to `conversation_id`: an id typed wrong
+    must say so, not look like an empty conversation."""
+    from ..store import analytics
+
+    current = magics.session.engine.conversation.id
+    if conversation_id == current:
+        return  # this kernel's conversation, before its first operation
+    found = analytics.query(
+        _log(magics),
+        "SELECT count(*) AS n FROM operations WHERE conversation_id = ?",
+        [conversation_id],
+        timeout=READ_TIMEOUT_SECONDS,
+    )
+    if int(found["n"].iloc[0]):
+        return  # it exists; the other filters left nothing
+    recent = analytics.query(
+        _log(magics),
+        "SELECT conversation_id FROM operations WHERE conversation_id IS NOT NULL "
+        "GROUP BY conversation_id ORDER BY max(started_at) DESC LIMIT 5",
+        timeout=READ_TIMEOUT_SECONDS,
+    )["conversation_id"].tolist()
+    known = ", ".join(recent) if recent else "none logged yet"
+    raise SubcommandError(
+        f"history: no conversation {conversation_id!r} in the log (recent: {known}; "
+        f"this kernel's is {current}, see %mira conversation)"
+    )
 
 
 @takes()
@@ -323,6 +354,15 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     from .frames import cap_tokens
 
     errors = magics.cell_errors
+    if errors.newest is not None and errors.newest in errors.interrupted:
+        earlier = (
+            f"the last error was In[{errors.last}]: put {{Err[{errors.last}]}} in a %%mira cell to fix that one"
+            if errors.last is not None and errors.last in errors.by_cell
+            else "no cell has raised an error"
+        )
+        raise SubcommandError(
+            f"fix: In[{errors.newest}] was interrupted (KeyboardInterrupt), not an error to fix; {earlier}"
+        )
     if errors.last is None or errors.last not in errors.by_cell:
         raise SubcommandError("fix: no cell has raised an error in this kernel yet")
     cell = errors.last
