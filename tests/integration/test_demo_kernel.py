@@ -33,3 +33,25 @@ def test_the_demo_kernel_options_run_the_quickstart_without_a_transport_warning(
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "01_quickstart.ipynb").stat().st_size > 0
     assert "without encryption" not in done.stderr
+    outputs = _outputs(tmp_path / "01_quickstart.ipynb")
+    assert not [text for text in outputs.values() if "without encryption" in text]
+    # the README's own example really ran: the loader fixed, a test written, the test passed
+    (example,) = [out for source, out in outputs.items() if "CSV loader drops rows" in source]
+    assert "files changed: loader.py, test_loader.py" in example, example[-3000:]
+    assert "✓ run_tests" in example and "exit 0" in example and "as expected" in example
+    assert "— ```" not in example  # a delegated tool's summary never shows a fence marker
+    (after,) = [out for source, out in outputs.items() if source.startswith('print((project / "loader.py")')]
+    assert "def test_rows_with_an_empty_date_are_kept" in after and "'date': None" in after
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    """Each code cell's source and the text of its outputs, from the executed notebook."""
+    import nbformat
+
+    found = {}
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        texts = [o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs]
+        found[cell.source] = "".join(texts)
+    return found
