@@ -39,11 +39,17 @@ def relative_paths(text: str, root: str | os.PathLike[str] | None) -> str:
     return text
 
 
-def format_error(shell: Any, error: BaseException) -> str:
-    """The traceback as IPython shows it (plain text), or Python's own as a fallback."""
+def format_error(shell: Any, error: BaseException, *, before_exec: bool = False) -> str:
+    """The traceback as IPython shows it (plain text), or Python's own as a fallback.
+
+    A cell that does not parse fails before it runs: IPython shows just the cell's line and
+    the caret, and so does this (the exception's own traceback is IPython's parser frames,
+    with the absolute paths of its install)."""
     try:
-        formatter = shell.SyntaxTB if isinstance(error, SyntaxError) else shell.InteractiveTB
-        lines = formatter.structured_traceback(type(error), error, error.__traceback__)
+        if isinstance(error, SyntaxError) and before_exec:
+            lines = shell.SyntaxTB.structured_traceback(type(error), error, [])
+        else:
+            lines = shell.InteractiveTB.structured_traceback(type(error), error, error.__traceback__)
         text = "\n".join(lines)
     except Exception:  # another IPython version, or no shell: the stdlib's format
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
@@ -85,14 +91,16 @@ class CellErrors:
 
     def post_run_cell(self, result: Any) -> None:
         """IPython's ``post_run_cell`` hook: record the cell's error, if it raised."""
-        error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+        in_exec = getattr(result, "error_in_exec", None)
+        error = in_exec or getattr(result, "error_before_exec", None)
         count = getattr(result, "execution_count", None)
         if error is None or count is None:
             return
         if type(error).__name__ == "MiraUsageError":
             return  # a %%mira cell refused its options: not an error of the user's code
         with contextlib.suppress(Exception):  # never break the user's cell over this bookkeeping
-            self.record(int(count), format_error(self.shell, error), interrupted=isinstance(error, KeyboardInterrupt))
+            text = format_error(self.shell, error, before_exec=in_exec is None)
+            self.record(int(count), text, interrupted=isinstance(error, KeyboardInterrupt))
 
     def register(self, shell: Any) -> None:
         """Start listening to `shell`."""

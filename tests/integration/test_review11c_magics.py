@@ -95,3 +95,16 @@ def test_history_of_an_unknown_conversation_says_so(shell, capsys):
         shell.run_line_magic("mira", "history --conversation conv_nosuchthing")
     # a known conversation that other filters empty is an empty table, not an error
     assert len(shell.run_line_magic("mira", f"history --conversation {current} --status failed")) == 0
+
+
+def test_a_cell_that_does_not_parse_gives_its_line_and_caret_not_ipythons_frames(shell, capsys):
+    script = mt.use_script(mt.Script({ORCH: [{"text": "ok", "repeat": True}]}))
+    cell = shell.run_cell("def f(:\n    pass", store_history=True).execution_count
+    capsys.readouterr()
+    op = shell.run_cell_magic("mira", "--mode simple", "explain {Err}")
+    assert op.status == "completed", op.error
+    assert f"Cell In[{cell}], line 1" in op.request and "def f(:" in op.request
+    assert "SyntaxError: invalid syntax" in op.request
+    # not the parser's own frames, which name IPython's install by absolute path
+    assert "interactiveshell.py" not in op.request and "compilerop" not in op.request
+    assert script.requests
