@@ -177,13 +177,13 @@ def pytest_for(module_path: str, source: str) -> str | None:
     keys = list(dict.fromkeys([key, *(m.group(2) for m in _KEY.finditer(source))]))
     header = ",".join(keys)
     full = ",".join("2024-01-02" if k == key else "1" for k in keys)
-    empty = ",".join("" if k == key else "2" for k in keys)
+    empty = ",".join('""' if k == key else "2" for k in keys)  # quoted: a blank line is no row
     module = module_path[:-3].replace("/", ".")
     return (
         f"from {module} import {function}\n\n\n"
         f"def test_rows_with_an_empty_{key}_are_kept(tmp_path):\n"
         f'    path = tmp_path / "sample.csv"\n'
-        f'    path.write_text("{header}\\n{full}\\n{empty}\\n")\n'
+        f"    path.write_text('{header}\\n{full}\\n{empty}\\n')\n"
         f"    rows = {function}(path)\n"
         f"    assert len(rows) == 2\n"
         f'    assert rows[1]["{key}"] is None\n'
