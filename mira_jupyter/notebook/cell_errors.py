@@ -102,15 +102,28 @@ class CellErrors:
             text = format_error(self.shell, error, before_exec=in_exec is None)
             self.record(int(count), text, interrupted=isinstance(error, KeyboardInterrupt))
 
+    def pre_run_cell(self, info: Any = None) -> None:
+        """IPython's ``pre_run_cell`` hook: forget an earlier cell's display error.
+
+        ipykernel marks a cell failed when formatting its result raised (a ``__repr__``
+        that raises), and clears that mark only in its synchronous ``run_cell``. A ``%%mira``
+        cell runs through ``run_cell_async`` (so its Stop button works), so after one such
+        cell every later ``%%mira`` cell was reported as an error, and Run All stopped."""
+        if getattr(self.shell, "_last_traceback_during_displayhook", False):
+            self.shell._last_traceback_during_displayhook = False
+
     def register(self, shell: Any) -> None:
         """Start listening to `shell`."""
         self.shell = shell
+        shell.events.register("pre_run_cell", self.pre_run_cell)
         shell.events.register("post_run_cell", self.post_run_cell)
 
     def unregister(self, shell: Any) -> None:
         """Stop listening."""
         with contextlib.suppress(ValueError):
             shell.events.unregister("post_run_cell", self.post_run_cell)
+        with contextlib.suppress(ValueError):
+            shell.events.unregister("pre_run_cell", self.pre_run_cell)
 
 
 def fenced(text: str, language: str = "") -> str:
