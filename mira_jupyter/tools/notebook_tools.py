@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import notebooks
-from .base import sandbox_of
+from .base import clip_line, sandbox_of
 from .sandbox import Sandbox, SandboxDenied
 from .types import ToolContext, ToolResult
 
@@ -92,8 +92,11 @@ def read(sandbox: Sandbox, path: str, start_line: int | None, end_line: int | No
     last = len(lines) if end_line is None else min(end_line, len(lines))
     out: list[str] = []
     size = 0
-    capped = False
+    capped = long_lines = False
     for line in lines[start - 1 : last]:
+        # as for a text file: a pasted data literal must not block the cells after it
+        line, more = clip_line(line, limits.max_line_chars)
+        long_lines = long_lines or bool(more)
         encoded = len(line.encode("utf-8"))
         if len(out) >= limits.max_lines or size + encoded > limits.max_read_bytes:
             capped = True
@@ -117,6 +120,8 @@ def read(sandbox: Sandbox, path: str, start_line: int | None, end_line: int | No
             f"truncated at {limits.max_lines} lines / {limits.max_read_bytes} bytes of the notebook "
             f"view: call again with start_line={start + len(out)}"
         )
+    if long_lines:
+        content["long_lines_cut"] = f"lines longer than {limits.max_line_chars} characters were cut"
     if loaded.conflicts:
         content["cells"] = [len(side.cells) for _, side in loaded.sides]
         content["notice"] = " ".join(filter(None, [loaded.notice(), content.get("notice")]))

@@ -153,3 +153,24 @@ def test_duplicate_ids_are_told_apart_the_same_way_on_every_read(tmp_path):
     (tmp_path / "nb.ipynb").write_text(json.dumps(raw))
     first, second = (_ids(run("read_file", tmp_path, path="nb.ipynb")) for _ in range(2))
     assert first == second and first[0] == "id same" and first[1] != "id same"
+
+
+def test_a_long_line_in_a_cell_is_cut_and_the_cells_after_it_are_reachable(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import json"),
+        nbformat.v4.new_code_cell("DATA = [" + ", ".join(str(n) for n in range(60_000)) + "]"),
+        nbformat.v4.new_code_cell("def load(path):\n    return json.load(open(path))"),
+    ]
+    nbformat.write(nb, str(tmp_path / "data.ipynb"))
+    seen, start, cut = "", 1, False
+    for _ in range(5):  # a reader that follows the notices gets through the notebook
+        result = run("read_file", tmp_path, path="data.ipynb", start_line=start)
+        seen += result.content["content"]
+        cut = cut or "long_lines_cut" in result.content
+        if not result.truncated or "end_line" not in result.content:
+            break
+        start = result.content["end_line"] + 1
+    assert "def load(path):" in seen
+    assert cut and "…[+" in seen
+    assert max(len(line) for line in seen.splitlines()) < 2_100
