@@ -4,7 +4,8 @@ Each finished operation leaves a `Turn`: its request, its final answer, the file
 and how it ended (a failed or cancelled turn is carried as such). The orchestrator of the
 next operation sees the turns as user/assistant messages, never their tool transcripts.
 Newest turns are kept first within a token budget; older turns are dropped whole, oldest
-first, and the count of dropped turns is reported to the views.
+first, and the count of dropped turns is reported to the views. The newest turn alone is never
+dropped for its size: its answer is cut to fit, with a marker, so a follow-up knows what "it" is.
 
 Turns are rendered once and never change afterwards, so the prefix of the next request
 (system prompt, tools, earlier turns) is byte-identical to the previous cell's: provider
@@ -70,6 +71,32 @@ class Turn:
 
         return count_message_tokens(self.messages()) - 3  # no reply priming per turn
 
+    def cut_to(self, max_tokens: int) -> Turn | None:
+        """The turn with its answer (then its request) cut, with a marker, to fit
+        `max_tokens`; None if not even a few words of it fit. Deterministic, so the cut
+        turn is the same prefix in every request that carries it."""
+        from dataclasses import replace
+
+        def cut(text: str, keep: int, what: str) -> str:
+            left = len(text) - keep
+            return f"{text[:keep]}\n[… {left:,} more characters of this {what} left out to fit Mira.history_tokens]"
+
+        turn: Turn = self
+        for field_name, what in (("answer", "answer"), ("request", "request")):
+            text = getattr(self, field_name)
+            keep = len(text)
+            for _ in range(24):  # shrink by the overshoot, then by a tenth, until it fits
+                if turn.tokens() <= max_tokens:
+                    return turn
+                keep = int(keep * min(0.9, max_tokens / max(turn.tokens(), 1)))
+                if keep < 40:
+                    break
+                turn = replace(turn, **{field_name: cut(text, keep, what)})
+            if turn.tokens() <= max_tokens:
+                return turn
+            turn = replace(turn, **{field_name: cut(text, 0, what)})
+        return turn if turn.tokens() <= max_tokens else None
+
 
 @dataclass
 class HistoryWindow:
@@ -122,6 +149,11 @@ class Conversation:
             if cost is None:
                 cost = self._tokens[turn.operation_id] = turn.tokens()
             if used + cost > max_tokens:
+                if not kept:  # the newest turn alone is too long: carry it cut, never nothing
+                    shorter = turn.cut_to(max_tokens)
+                    if shorter is not None:
+                        kept.append(shorter)
+                        used += shorter.tokens()
                 break  # an older turn never jumps over a newer one that did not fit
             kept.append(turn)
             used += cost

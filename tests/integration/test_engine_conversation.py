@@ -51,12 +51,18 @@ def test_newest_turns_are_kept_first_and_older_ones_dropped_whole(project):
     assert "carries 2 earlier turns" in header_line(state) and "1 older turn dropped" in header_line(state)
 
 
-def test_a_turn_too_big_for_the_budget_is_dropped_and_never_cut(project):
+def test_a_newest_turn_too_big_for_the_budget_is_carried_cut_then_dropped_whole(project):
     script = mt.Script({ORCH: [{"text": "ok", "repeat": True}]})
-    h = Harness(project, script, history_tokens=50)
+    h = Harness(project, script, history_tokens=120)
     h.engine.run("big " * 500, RunOptions(mode="simple"))
     h.engine.run("small", RunOptions(mode="simple"))
-    assert users(script.requests[-1]) == ["small"]
+    # the follow-up knows what came before: the big turn, cut with a marker, within budget
+    (carried, asked) = users(script.requests[-1])
+    assert carried.startswith("big big") and "left out to fit Mira.history_tokens" in carried
+    assert asked == "small" and h.of("OperationStarted")[-1].history_dropped == 0
+    # once the newer turn is carried, the big one is dropped whole, never cut again
+    h.engine.run("and again", RunOptions(mode="simple"))
+    assert users(script.requests[-1]) == ["small", "and again"]
     assert h.of("OperationStarted")[-1].history_dropped == 1
 
 
