@@ -148,7 +148,7 @@ def project_layout(sandbox: object, before: ProjectScan, missing: list[str]) -> 
     """What the sandbox binds read-only or hides in this project, from a scan of it; and
     the read-only guards over the log and skill folders."""
     root: str = sandbox.root  # type: ignore[attr-defined]
-    read_only = [p for p in before.protected_dirs + before.protected_files if p not in missing]
+    read_only = [p for p in before.protected_dirs + before.protected_files + before.env_dirs if p not in missing]
     guards = _guards_for_locations(sandbox, root)
     layout = Layout(
         root=root,

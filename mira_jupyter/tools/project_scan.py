@@ -21,6 +21,9 @@ UNRECORDED_DIRS = frozenset(
 # files the host's Python executes without reading their source: tracked everywhere (even
 # in unrecorded dirs) so that one a command planted is found and deleted afterwards
 EXEC_CACHE_SUFFIXES = (".pyc", ".pyo", ".pth")
+# Python environments: their files are not recorded, yet the user's Python runs them (a
+# changed site-packages module, a bin/ script), so existing ones are bound read-only
+ENV_DIRS = frozenset({".venv", "venv", ".tox", ".nox"})
 
 
 @dataclass
@@ -45,6 +48,7 @@ class ProjectScan:
     secret_dirs: list[str] = field(default_factory=list)
     # bytecode and .pth files: (size, mtime_ns, inode, mode) by path
     exec_caches: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    env_dirs: list[str] = field(default_factory=list)  # Python environments in the project
     incomplete: str | None = None  # why the scan stopped early
 
 
@@ -104,6 +108,8 @@ def scan(
                 elif _under(rel, protected):
                     out.protected_dirs.append(rel)  # a skills folder inside the project
                 else:
+                    if entry.name in ENV_DIRS:
+                        out.env_dirs.append(rel)
                     stack.append(
                         (rel, record and entry.name not in UNRECORDED_DIRS, in_cache or entry.name == "__pycache__")
                     )

@@ -204,3 +204,23 @@ def test_a_users_own_head_file_is_left_alone(project):
     result = project.py("import os\nos.makedirs('notes/objects')\nprint('ok')")
     assert result.status == "ok" and "HEAD" not in " ".join(result.content.get("notes") or [])
     assert (project.root / "notes" / "HEAD").read_text() == "my notes\n"
+
+
+def test_an_existing_python_environment_in_the_project_is_read_only(project):
+    """Files under venv/ are not recorded for undo, yet the user's Python runs them."""
+    site = project.root / "venv" / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "requests.py").write_text("GET = 1\n")
+    (project.root / "venv" / "bin").mkdir()
+    result = project.py(
+        """
+        for path in ('venv/lib/site-packages/requests.py', 'venv/bin/activate', 'venv/lib/site-packages/new.py'):
+            try:
+                open(path, 'a').write('import os; os.system("evil")\\n'); print('WROTE', path)
+            except OSError as exc:
+                print('refused', exc.errno)
+        """
+    )
+    assert "WROTE" not in result.content["output"] and result.content["output"].count("refused") == 3
+    assert (site / "requests.py").read_text() == "GET = 1\n"
+    assert not (project.root / "venv" / "bin" / "activate").exists()
