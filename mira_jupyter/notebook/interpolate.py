@@ -113,7 +113,9 @@ class References:
             raise MissingReference(f"{{Out[{n}]}}: its repr raised {detail}") from None
         if not isinstance(text, str):  # a formatter that swallowed the error returns None
             raise MissingReference(f"{{Out[{n}]}}: its repr failed (no text/plain)")
-        return text
+        from .cell_errors import strip_ansi
+
+        return strip_ansi(text)  # a coloured repr's escapes mean nothing to the model
 
 
 def scrub_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:

@@ -108,3 +108,8 @@ def test_a_cell_that_does_not_parse_gives_its_line_and_caret_not_ipythons_frames
     # not the parser's own frames, which name IPython's install by absolute path
     assert "interactiveshell.py" not in op.request and "compilerop" not in op.request
     assert script.requests
+
+
+def test_an_out_with_a_coloured_repr_is_sent_without_its_escapes():
+    refs = References({"Out": {2: object()}}, plain=lambda value: "\x1b[32mgreen\x1b[0m \x1b]8;;u\x07x\x1b]8;;\x07")
+    assert refs.resolve("Out[2]") == "green x"

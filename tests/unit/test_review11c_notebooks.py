@@ -174,3 +174,18 @@ def test_a_long_line_in_a_cell_is_cut_and_the_cells_after_it_are_reachable(tmp_p
     assert "def load(path):" in seen
     assert cut and "…[+" in seen
     assert max(len(line) for line in seen.splitlines()) < 2_100
+
+
+def test_terminal_escapes_in_stream_and_text_outputs_never_reach_the_model(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("run()")
+    link = "\x1b]8;;http://x\x07link\x1b]8;;\x07 and \x1b[31mred\x1b[0m"
+    cell.outputs = [
+        nbformat.v4.new_output("stream", text=link + "\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "\x1b[1mbold\x1b[0m"}, execution_count=1),
+    ]
+    nb.cells = [cell]
+    nbformat.write(nb, str(tmp_path / "esc.ipynb"))
+    content = run("read_file", tmp_path, path="esc.ipynb").content["content"]
+    assert "\x1b" not in content and "\x07" not in content
+    assert "link and red" in content and "bold" in content
