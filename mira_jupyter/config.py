@@ -212,10 +212,6 @@ class Mira(Configurable):
         check_budget(Decimal(str(amount)), "MIRA_BUDGET_USD")
         return amount
 
-    @default("prices_file")
-    def _default_prices_file(self) -> str:
-        return os.environ.get("MIRA_PRICES_FILE") or ""
-
     @default("allow_unpriced")
     def _default_allow_unpriced(self) -> bool:
         return (_env("allow_unpriced") or "").lower() in ("1", "true", "yes", "on")
@@ -482,7 +478,12 @@ class Mira(Configurable):
         )
 
     def resolved_prices_file(self) -> str | None:
-        """The user price file as an absolute path (relative to the project root), or None."""
-        if not self.prices_file:
+        """The user price file as an absolute path (relative to the project root), or None.
+
+        MIRA_PRICES_FILE is read now, not once: `%env MIRA_PRICES_FILE=...` after the first
+        operation takes effect at the next one.
+        """
+        named = self.prices_file or os.environ.get("MIRA_PRICES_FILE") or ""
+        if not named:
             return None
-        return str((self.resolved_root() / Path(self.prices_file).expanduser()).resolve())
+        return str((self.resolved_root() / Path(named).expanduser()).resolve())

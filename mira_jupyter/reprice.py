@@ -46,19 +46,30 @@ def _from_columns(counts: dict[str, Any], provider_cost: Any = None) -> Usage:
     )
 
 
+def _trusted(raw: Any, stored: Usage) -> Usage:
+    """The usage `raw` reports, unless the call was counted otherwise when it was made.
+
+    A report below what the client saw (zeros for a streamed answer) was replaced by what
+    was seen, marked estimated: the stored counts are that reading, and are repriced (with
+    the raw object, so the provider's figure is weighed as it was).
+    """
+    from .llm.usage import normalize_usage, seen_contradiction
+
+    parsed = normalize_usage(raw) if isinstance(raw, dict) else None
+    if parsed is None:
+        return stored
+    contradicted = stored.source == "estimated" and parsed.source == "reported"
+    if contradicted and seen_contradiction(parsed, stored) is not None:
+        return stored.model_copy(update={"raw": parsed.raw, "below_seen": True})
+    return parsed
+
+
 def _attempt_usage(stored: dict[str, Any]) -> Usage:
     """One attempt of a retried call: from its provider object, else its stored counts."""
-    from .llm.usage import normalize_usage
-
-    raw = stored.get("raw")
-    parsed = normalize_usage(raw) if isinstance(raw, dict) else None
-    if parsed is not None:
-        return parsed
-    return _from_columns(stored, stored.get("provider_cost_usd"))
+    return _trusted(stored.get("raw"), _from_columns(stored, stored.get("provider_cost_usd")))
 
 
 def _usage(row: tuple[Any, ...]) -> Usage:
-    from .llm.usage import normalize_usage
     from .store.rows import ATTEMPTS_KEY
 
     raw_json, provider_cost = row[12], row[13]
@@ -78,9 +89,6 @@ def _usage(row: tuple[Any, ...]) -> Usage:
             return total.model_copy(
                 update={"attempts": parts, "output_tokens_upper": row[11]}
             )
-    parsed = normalize_usage(raw) if isinstance(raw, dict) else None
-    if parsed is not None:
-        return parsed.model_copy(update={"output_tokens_upper": row[11]})
     columns = {
         "input_tokens": row[6],
         "cached_input_tokens": row[7],
@@ -88,7 +96,8 @@ def _usage(row: tuple[Any, ...]) -> Usage:
         "reasoning_tokens": row[9],
         "source": row[10],
     }
-    return _from_columns(columns, provider_cost).model_copy(update={"output_tokens_upper": row[11]})
+    usage = _trusted(raw, _from_columns(columns, provider_cost))
+    return usage.model_copy(update={"output_tokens_upper": row[11]})
 
 
 def _key(row: tuple[Any, ...], by: str) -> Any:

@@ -62,12 +62,26 @@ class Session:
 
         # changes waiting for the user's answer; kept across engine rebuilds
         self.approvals = Approvals()
+        # the kernel's session (the magics'): its budget starts from what this kernel's
+        # earlier sessions spent by the log (%reload_ext is not a new kernel)
+        self.counts_kernel_spend = False
 
     # -- components ------------------------------------------------------------------------
 
     @property
     def engine(self) -> Engine:
-        """The engine, rebuilt when the configuration changed (spend and history carry over)."""
+        """The engine, rebuilt when the configuration changed (spend and history carry over).
+
+        A price file that is broken now (not only when the engine was built) raises its
+        one-line ValueError here, before anything runs.
+        """
+        engine = self.engine_unchecked()
+        engine.prices  # noqa: B018 -- read now: an edited file is read again, a broken one fails
+        return engine
+
+    def engine_unchecked(self) -> Engine:
+        """The engine without reading the price file (for %mira status, which shows a broken
+        file as one of its lines)."""
         settings = self.config.engine_settings()
         key = tuple(sorted((k, str(v)) for k, v in settings.__dict__.items()))
         if self._engine is None or key != self._engine_key:
@@ -81,6 +95,10 @@ class Session:
             )
             if previous is not None:
                 self._engine.carry_over(previous)
+            elif self.counts_kernel_spend:
+                from .store.kernel_spend import kernel_spent_usd
+
+                self._engine.spend.charge(kernel_spent_usd(self.database, self._engine.session_id))
             self._engine_key = key
         self._engine.scratch = self.scratch
         self._engine.user_namespace = self.user_namespace

@@ -49,6 +49,9 @@ class Usage(BaseModel):
     raw: dict[str, Any] | None = None
     provider_cost_usd: Decimal | None = None
     attempts: list[Usage] | None = None
+    # the provider's counts were below what the client saw, so these are the client's
+    # reading: a cost the provider stated from its own counts is not the whole truth
+    below_seen: bool = False
 
     @property
     def bounded(self) -> bool:

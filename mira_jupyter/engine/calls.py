@@ -473,7 +473,7 @@ class CallRunner:
     def _say_if_untrusted(self, fields: dict[str, Any], usage: Usage) -> None:
         """One notice per operation when a provider's usage object was nonsense or
         contradicted itself."""
-        from ..llm.usage import inconsistency, untrusted_reason
+        from ..llm.usage import inconsistency, normalize_usage, seen_contradiction, untrusted_reason
 
         reason = untrusted_reason(usage.raw)
         if reason is not None:
@@ -481,14 +481,21 @@ class CallRunner:
                 f"an impossible usage ({reason[:80]}): the call is counted from our own "
                 "estimate instead, marked estimated"
             )
-        else:
-            reason = inconsistency(usage.raw)
-            if reason is None:
-                return
+        elif (reason := inconsistency(usage.raw)) is not None:
             what = (
                 f"a usage that contradicts itself ({reason[:120]}): the call is counted at "
                 "the dearer consistent reading, marked estimated"
             )
+        elif usage.below_seen and (
+            reason := seen_contradiction(normalize_usage(usage.raw), usage)
+        ) is not None:
+            # the client replaced a report below what it saw (see resolve_usage)
+            what = (
+                f"a usage below what the client saw ({reason[:120]}): the call is counted "
+                "from what was seen, marked estimated"
+            )
+        else:
+            return
         if self._said_untrusted:
             return
         self._said_untrusted = True

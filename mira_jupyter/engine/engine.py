@@ -117,9 +117,6 @@ class Engine:
         self._skills = skills
         self.session_id = session_id or new_id("sess")
         self.spend = SessionSpend(settings.budget_usd)
-        from ..llm.pricing import load_prices
-
-        self.prices = load_prices(settings.prices_file)  # a bad price file fails here, once
         self.operations: dict[str, Operation] = {}
         self._plans: dict[str, tuple[Plan | None, list[Any], str, RunOptions]] = {}
         self._keep = keep_operations
@@ -136,6 +133,14 @@ class Engine:
         self.approvals = approvals if approvals is not None else Approvals()
 
     # -- public API ----------------------------------------------------------------------
+
+    @property
+    def prices(self) -> Any:
+        """The price table as the file is now: an edited price file is read again (the
+        table is cached per file state, so this is a stat when nothing changed)."""
+        from ..llm.pricing import load_prices
+
+        return load_prices(self.settings.prices_file)
 
     @property
     def skills(self) -> Any:
@@ -293,7 +298,7 @@ class Engine:
         error: str | None = None
         try:
             run = self._new_run(op, options, cancel, ledger, budget)
-            self._check_prices(op, budget)
+            self._check_prices(op, budget, run.calls.prices)
             run.history = window.messages() if window is not None else []
             body(run)
             if run.stopped_at_plan:
@@ -385,7 +390,7 @@ class Engine:
             session=self.spend,
             output_reserve_tokens=settings.output_reserve_tokens,
             max_output_tokens=settings.max_output_tokens,
-            prices=self.prices,
+            prices=self._operation_prices(),
             # plan-only and its run are one operation with one budget: what the plan spent counts
             budget=OperationBudget(budget, self.spend, spent=op.cost.most_usd),
             allow_unpriced=settings.allow_unpriced,
@@ -484,9 +489,16 @@ class Engine:
         """The models this operation may call: both, since simple mode can fall back."""
         return list(dict.fromkeys([op.models["orchestrator"], op.models["executor"]]))
 
-    def _check_prices(self, op: Operation, budget: Decimal | None) -> None:
+    def _operation_prices(self) -> Any:
+        """The price table one operation is priced with, read as the file is when it starts."""
+        try:
+            return self.prices
+        except ValueError as exc:  # a price file broken since the engine was made: one line
+            raise ModelError(str(exc)) from None
+
+    def _check_prices(self, op: Operation, budget: Decimal | None, prices: Any) -> None:
         """Refuse before the first call when an unpriced model would run under a budget."""
-        unpriced = [m for m in self._models_called(op) if not self.prices.is_priced(m)]
+        unpriced = [m for m in self._models_called(op) if not prices.is_priced(m)]
         if not unpriced:
             return
         from ..llm.pricing import PRICE_HELP, unpriced_message
@@ -609,14 +621,14 @@ class Engine:
             op.models["executor"],
             len(tasks),
             tokens.count_tokens(system) + tokens.count_tokens(run.request),
-            prices=self.prices,
+            prices=run.calls.prices,
             reasoning_tokens=output_allowance(
                 run.calls.models["orchestrator"],
                 options.reasoning or self.settings.reasoning_execution,
                 visible_tokens=0,
             ),
         )
-        if not all(self.prices.is_priced(m) for m in self._models_called(op)):
+        if not all(run.calls.prices.is_priced(m) for m in self._models_called(op)):
             estimate = None  # an unpriced model makes any estimate a guess: say so, not $0
         usage = plan.response.usage
         self.bus.emit(

@@ -113,6 +113,8 @@ def _in_window(at: datetime, start: time, end: time) -> bool:
 def _price_at(entry: dict[str, Any], at: datetime | None) -> ModelPrice:
     """The price of `entry` in force at `at` (None: now, i.e. the entry's current price)."""
     chosen = entry
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)  # a naive instant is UTC, as a price file's are
     if at is not None:
         for period in entry.get("history") or ():
             start = _instant(period.get("from"), "history 'from'")
@@ -151,6 +153,7 @@ def _validate(entry: dict[str, Any]) -> None:
     history = entry.get("history") or []
     if not isinstance(history, list):
         raise ValueError("'history' must be a list of periods")
+    spans: list[tuple[datetime | None, datetime]] = []
     for period in history:
         if not isinstance(period, dict):
             raise ValueError("each 'history' period must be an object")
@@ -162,6 +165,24 @@ def _validate(entry: dict[str, Any]) -> None:
         if start is not None and start >= end:
             raise ValueError(f"history period from {start} is not before until {end}")
         _validate_off_peak(period, "history period ")
+        spans.append((start, end))
+    _refuse_overlaps(spans)
+
+
+def _refuse_overlaps(spans: list[tuple[datetime | None, datetime]]) -> None:
+    """Two periods covering one instant would price a call by whichever is listed first."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    ordered = sorted(spans, key=lambda span: span[0] or earliest)
+    for (start, end), (later_start, later_end) in zip(ordered, ordered[1:], strict=False):
+        if (later_start or earliest) < end:
+            raise ValueError(
+                f"history periods overlap: {_span(start, end)} and {_span(later_start, later_end)}"
+                " (each instant must have one price)"
+            )
+
+
+def _span(start: datetime | None, end: datetime) -> str:
+    return f"{'the beginning' if start is None else start.isoformat()} until {end.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -299,11 +320,17 @@ def _components(price: ModelPrice | None, usage: Usage, version: str) -> Cost:
 
 
 def _with_provider_cost(cost: Cost, usage: Usage) -> Cost:
-    """The provider's own figure is what was charged: it becomes the total."""
+    """The provider's own figure is what was charged: it becomes the total.
+
+    Unless the provider's counts were below what the client saw: its figure comes from
+    those counts, so the dearer of it and the table price of what was seen is billed.
+    """
     reported = usage.provider_cost_usd
     if reported is None:
         return cost
     components = cost.input_usd + cost.cached_input_usd + cost.output_usd
+    if reported < components and usage.below_seen:
+        return cost
     return cost.model_copy(
         update={"adjustment_usd": reported - components, "source": "provider", "priced": True}
     )

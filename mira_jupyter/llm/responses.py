@@ -30,7 +30,6 @@ from .types import (
     ToolChoice,
     responses_tool_choice,
 )
-from .usage import normalize_usage
 
 if TYPE_CHECKING:
     import openai
@@ -175,11 +174,10 @@ class OpenAIResponsesModel(OpenAICompatibleModel):
                 usage=partial_usage(),
                 attempts=attempt,
             )
-        usage = normalize_usage(acc.usage)
         return ChatResponse(
             text=acc.text,
             tool_calls=acc.tool_calls(),
-            usage=usage if usage is not None else partial_usage(),
+            usage=partial_usage(),  # the report, unless nonsense or below what was seen
             finish_reason=acc.finish_reason,
             model=acc.model or self.model,
             latency_ms=latency_ms,

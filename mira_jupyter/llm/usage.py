@@ -197,11 +197,65 @@ def normalize_usage(raw: Mapping[str, Any] | None) -> Usage | None:
     return usage.model_copy(update={"raw": _plain(raw), "provider_cost_usd": provider_cost(raw)})
 
 
+# Tokenizers differ, but not by half on the same text: a count below half of what the
+# client itself counted with tiktoken (beyond a little slack for short texts) cannot be a
+# count of this call. Zero for something seen is never one.
+_SEEN_SLACK_TOKENS = 16
+
+
+def _undercounts(reported: int, seen: int) -> bool:
+    return seen > 0 and (reported == 0 or reported * 2 + _SEEN_SLACK_TOKENS < seen)
+
+
+def seen_contradiction(reported: Usage | None, seen: Usage) -> str | None:
+    """How `reported` counts less than the client itself saw (`seen`: the tokenizer's count
+    of the prompt sent and the output received), or None when it does not."""
+    if reported is None:
+        return None
+    problems = []
+    if _undercounts(reported.input_tokens, seen.input_tokens):
+        problems.append(
+            f"prompt {reported.input_tokens:,} for a prompt of ~{seen.input_tokens:,} tokens"
+        )
+    if _undercounts(reported.output_tokens, seen.output_tokens):
+        problems.append(
+            f"completion {reported.output_tokens:,} for ~{seen.output_tokens:,} tokens received"
+        )
+    return "; ".join(problems) or None
+
+
+def _dearer_than_seen(reported: Usage, seen: Usage) -> Usage:
+    """The dearest reading of a report that undercounts what was seen, marked ``estimated``.
+
+    A part contradicted by what was seen is not trusted at all: a contradicted prompt is
+    billed whole at the uncached rate, a contradicted completion as what was received plus
+    any reasoning the report names.
+    """
+    usage = reported
+    if _undercounts(reported.input_tokens, seen.input_tokens):
+        usage = usage.model_copy(
+            update={"input_tokens": max(reported.input_tokens, seen.input_tokens), "cached_input_tokens": 0}
+        )
+    if _undercounts(reported.output_tokens, seen.output_tokens):
+        output = max(reported.output_tokens, seen.output_tokens + reported.reasoning_tokens)
+        usage = usage.model_copy(update={"output_tokens": output})
+    return usage.model_copy(update={"source": "estimated", "below_seen": True})
+
+
 def resolve_usage(raw: Mapping[str, Any] | None, estimate: Callable[[], Usage]) -> Usage:
-    """The reported usage if it can be trusted, else `estimate()` (kept with the raw object)."""
+    """The reported usage if it can be trusted, else `estimate()` (kept with the raw object).
+
+    A report that counts less than the client saw (zero prompt tokens for a prompt that was
+    sent, one completion token for a streamed page) is not trusted either: the call is
+    read the dear way (`_dearer_than_seen`), marked ``estimated``, never a ``reported`` $0.
+    """
     reported = normalize_usage(raw)
     if reported is not None:
-        return reported
+        seen = estimate()
+        if seen_contradiction(reported, seen) is None:
+            return reported
+        log.debug("provider usage counts less than was seen; the call is estimated instead")
+        return _dearer_than_seen(reported, seen)
     estimated = estimate()
     if raw:
         return estimated.model_copy(

@@ -87,6 +87,7 @@ class MiraMagics(Magics):
             from ..tools.inspect_variable import UserNamespace
 
             self._session = Session(self.mira_config)
+            self._session.counts_kernel_spend = True  # one kernel, one budget, across reloads
             # inspect_variable reads the user's variables, never runs code in this kernel
             self._session.user_namespace = UserNamespace.of_shell(self.shell)
         return self._session

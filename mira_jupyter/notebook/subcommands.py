@@ -39,9 +39,24 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
     from ..llm.providers import key_status
 
     config = magics.session.config
-    engine = magics.session.engine
+    # a broken price file is one of the lines, not an error instead of them all
+    engine = magics.session.engine_unchecked()
     models = list(dict.fromkeys([config.orchestrator_model, config.executor_model]))
-    unpriced = [m for m in models if not engine.prices.is_priced(m)]
+    try:
+        prices = engine.prices
+    except ValueError as exc:
+        prices_line = f"unusable: {exc} (every operation is refused until it is fixed)"
+        unpriced_line = "unknown (the price file is unusable)"
+    else:
+        prices_line = prices.version
+        unpriced = [m for m in models if not prices.is_priced(m)]
+        unpriced_line = (
+            ", ".join(unpriced)
+            + " (refused under a budget unless Mira.allow_unpriced; price them with"
+            " MIRA_PRICES_FILE or %config Mira.prices_file)"
+            if unpriced
+            else "none"
+        )
     spent = engine.session_spent_usd
     lines = [
         f"orchestrator model : {config.orchestrator_model}",
@@ -51,15 +66,8 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
         f"session            : {engine.session_id} · spent {usd(spent)}"
         + (f" of {usd(config.budget_usd)} budget" if config.budget_usd is not None else "")
         + (f" ({usd(engine.spend.reserved)} reserved in flight)" if engine.spend.reserved else ""),
-        f"prices             : {engine.prices.version}",
-        "unpriced models    : "
-        + (
-            ", ".join(unpriced)
-            + " (refused under a budget unless Mira.allow_unpriced; price them with"
-            " MIRA_PRICES_FILE or %config Mira.prices_file)"
-            if unpriced
-            else "none"
-        ),
+        f"prices             : {prices_line}",
+        f"unpriced models    : {unpriced_line}",
         "API keys           : "
         + ", ".join(
             f"{status.env_var} {'set' if status.is_set else 'not set'}"

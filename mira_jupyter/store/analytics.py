@@ -138,7 +138,10 @@ def costs(
         df = _frame(con.execute("FROM mira_result"))
         sums = ", ".join(f"coalesce(sum({c}), 0)" for c in _SUMMED)
         row = con.execute(
-            f"SELECT {sums}, sum(cost_upper_usd) FILTER (WHERE cost_upper_usd IS NOT NULL), "
+            # at most: a bounded group's upper bound, every other group's exact cost (NULL
+            # when no group is bounded)
+            f"SELECT {sums}, CASE WHEN count(cost_upper_usd) > 0 THEN "
+            "sum(coalesce(cost_upper_usd, cost_usd)) END, "
             "count(*) FILTER (WHERE cost_usd IS NOT NULL) FROM mira_result"
         ).fetchone()
     totals: dict[str, Any] = dict(zip(_SUMMED, row[: len(_SUMMED)], strict=True))
@@ -158,6 +161,12 @@ def costs(
     totals["cache_hit_ratio"] = (
         totals["cached_input_tokens"] / totals["input_tokens"] if totals["input_tokens"] else None
     )
+    if "cost_usd" in df.columns and len(df):
+        # a group with no priced call has unknown components too, not $0 parts of NaN
+        unknown = df["cost_usd"].isna()
+        for column in ("cost_input_usd", "cost_cached_input_usd", "cost_output_usd"):
+            if column in df.columns and unknown.any():
+                df[column] = df[column].astype("float64").where(~unknown)
     df.insert(_label_position(df), "cost", cost_labels(df))
     if by == "skill":
         df["skill"] = df["skill"].fillna("(no skill)")

@@ -14,6 +14,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# When this process first loaded the store: every session row this process writes starts
+# after it, and a row of an earlier process that had the same pid started before it.
+# (%reload_ext re-runs only the package's __init__, never this module.)
+PROCESS_STARTED_AT = _now()
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version

@@ -224,7 +224,7 @@ def test_a_stream_without_a_usage_report_is_bounded(project):
 
 
 def test_raw_usage_and_openrouter_cost_are_stored_and_the_provider_cost_is_the_truth(project):
-    usage = {"prompt_tokens": 1_000, "completion_tokens": 100, "total_tokens": 1_100, "cost": 0.0123}
+    usage = {"prompt_tokens": 10_000, "completion_tokens": 100, "total_tokens": 10_100, "cost": 0.0123}
     mt.use_script(mt.Script({"anthropic/claude-sonnet-4.5": [{"text": "hi", "usage": usage}]}))
     session = session_for(project, "scripted:anthropic/claude-sonnet-4.5")
     op = session.run("what is this?")
@@ -234,8 +234,8 @@ def test_raw_usage_and_openrouter_cost_are_stored_and_the_provider_cost_is_the_t
     assert json.loads(row["raw_usage_json"]) == usage
     assert row["provider_cost_usd"] == pytest.approx(0.0123)
     assert row["cost_total_usd"] == pytest.approx(0.0123) and row["cost_source"] == "provider"
-    # the table alone would have said $0.0045 (1000 x $3/M + 100 x $15/M)
-    assert row["cost_input_usd"] + row["cost_output_usd"] == pytest.approx(0.0045)
+    # the table alone would have said $0.0315 (10,000 x $3/M + 100 x $15/M)
+    assert row["cost_input_usd"] + row["cost_output_usd"] == pytest.approx(0.0315)
 
 
 def test_deepseek_hit_miss_parts_are_billed_as_reported(project):
@@ -273,7 +273,7 @@ def test_deepseek_parts_that_disagree_with_the_prompt_are_billed_the_dear_way(pr
 
 
 def test_reprice_shows_old_against_new_without_touching_the_stored_rows(shell, tmp_path):
-    mt.use_script(mt.Script({ORCH: [{"text": "one", "usage": {"input": 1_000, "output": 1_000}}]}))
+    mt.use_script(mt.Script({ORCH: [{"text": "one", "usage": {"input": 10_000, "output": 1_000}}]}))
     shell.run_cell_magic("mira", "", "what is this?")
     before = shell.run_line_magic("mira", "costs --no-chart")
     cheaper = tmp_path / "cheaper.json"
@@ -281,9 +281,9 @@ def test_reprice_shows_old_against_new_without_touching_the_stored_rows(shell, t
     frame = shell.run_line_magic("mira", f"costs --reprice {cheaper}")
     (row,) = frame.to_dict("records")
     assert row["model"] == f"scripted:{ORCH}"
-    assert row["cost_old_usd"] == pytest.approx(0.01125)  # 1000 x 1.25e-6 + 1000 x 1e-5
-    assert row["cost_new_usd"] == pytest.approx(0.006)  # 1000 x 1e-6 + 1000 x 5e-6
-    assert row["delta_usd"] == pytest.approx(-0.00525)
+    assert row["cost_old_usd"] == pytest.approx(0.0225)  # 10,000 x 1.25e-6 + 1000 x 1e-5
+    assert row["cost_new_usd"] == pytest.approx(0.015)  # 10,000 x 1e-6 + 1000 x 5e-6
+    assert row["delta_usd"] == pytest.approx(-0.0075)
     assert ":sha256:" in frame.attrs["price_version_new"]
     after = shell.run_line_magic("mira", "costs --no-chart")
     assert after["cost_usd"].tolist() == before["cost_usd"].tolist(), "stored rows untouched"

@@ -49,7 +49,7 @@ def _cut_after_usage(usage: dict) -> dict:
 
 @pytest.mark.parametrize("budget", [None, 0.5])
 def test_a_retried_call_counts_the_provider_cost_of_every_attempt(project, budget):
-    billed = {"prompt_tokens": 1_000, "completion_tokens": 100, "cost": 0.4}
+    billed = {"prompt_tokens": 10_000, "completion_tokens": 100, "cost": 0.4}
     script = mt.use_script(
         mt.Script({ROUTER: [_cut_after_usage(billed), {"text": "an answer", "usage": billed}]})
     )
@@ -72,15 +72,15 @@ def test_a_retried_call_counts_the_provider_cost_of_every_attempt(project, budge
 
 
 def test_a_retry_after_a_tabled_attempt_adds_the_providers_figure_to_the_table_price(project):
-    unpriced_by_provider = {"prompt_tokens": 1_000, "completion_tokens": 100}
-    billed = {"prompt_tokens": 1_000, "completion_tokens": 100, "cost": 0.4}
+    unpriced_by_provider = {"prompt_tokens": 10_000, "completion_tokens": 100}
+    billed = {"prompt_tokens": 10_000, "completion_tokens": 100, "cost": 0.4}
     mt.use_script(
         mt.Script({ROUTER: [_cut_after_usage(unpriced_by_provider), {"text": "ok", "usage": billed}]})
     )
     session = session_for(project, f"scripted:{ROUTER}")
     op = session.run("what is this?", RunOptions(mode="simple"))
     session.close()
-    table = 1_000 * ROUTER_IN + 100 * ROUTER_OUT
+    table = 10_000 * ROUTER_IN + 100 * ROUTER_OUT
     assert op.cost.total_usd == table + D("0.4")
     assert op.cost.source == "mixed"
     (row,) = logged_calls(session)
@@ -206,9 +206,9 @@ INCONSISTENT = {
     ),
     "reasoning-above-completion": (
         "gpt-5",
-        {"prompt_tokens": 100, "completion_tokens": 10, "completion_tokens_details": {"reasoning_tokens": 5_000}},
-        (100, 0, 5_010, 5_000),
-        100 * D("1.25e-6") + 5_010 * D("1e-5"),
+        {"prompt_tokens": 10_000, "completion_tokens": 10, "completion_tokens_details": {"reasoning_tokens": 5_000}},
+        (10_000, 0, 5_010, 5_000),
+        10_000 * D("1.25e-6") + 5_010 * D("1e-5"),
     ),
     "cached-above-prompt": (
         "gpt-5",
@@ -245,11 +245,11 @@ def test_inconsistent_usage_is_read_the_dear_way_marked_estimated_and_said(proje
 def test_a_cost_below_a_billionth_of_a_dollar_is_stored_rounded_up_not_as_zero(project, tmp_path):
     tiny = tmp_path / "tiny.json"
     tiny.write_text(json.dumps({"models": {"gpt-5": {"input_cost_per_token": "1e-13", "output_cost_per_token": "1e-13"}}}))
-    mt.use_script(mt.Script({ORCH: [{"text": "one", "usage": {"input": 3, "output": 2}}]}))
+    mt.use_script(mt.Script({ORCH: [{"text": "one", "usage": {"input": 3_000, "output": 2}}]}))
     session = session_for(project, f"scripted:{ORCH}", prices_file=str(tiny))
     op = session.run("what is this?", RunOptions(mode="simple"))
     session.close()
-    assert op.cost.total_usd == D("5e-13")
+    assert op.cost.total_usd == D("3.002e-10")
     (row,) = logged_calls(session)
     assert row["cost_total_usd"] > 0 and row["cost_input_usd"] > 0 and row["cost_output_usd"] > 0
     assert logged_spend(session) == D("1e-9"), "rounded up to the column's precision"

@@ -37,7 +37,7 @@ def project(tmp_path):
 
 
 def _charged(cost: float) -> dict:
-    return {"text": "an answer", "usage": {"prompt_tokens": 1_000, "completion_tokens": 100, "cost": cost}}
+    return {"text": "an answer", "usage": {"prompt_tokens": 10_000, "completion_tokens": 100, "cost": cost}}
 
 
 # -- 1. the provider's stated cost counts against the budget -----------------------------------
@@ -135,13 +135,13 @@ def test_impossible_counts_are_said_once_per_operation_not_once_per_call(project
 
 
 def test_an_absurd_provider_cost_is_dropped_for_the_table_price_and_the_row_kept(project):
-    usage = {"prompt_tokens": 1_000, "completion_tokens": 100, "cost": 1e30}
+    usage = {"prompt_tokens": 10_000, "completion_tokens": 100, "cost": 1e30}
     mt.use_script(mt.Script({ROUTER: [{"text": "hi", "usage": usage}]}))
     session = session_for(project, f"scripted:{ROUTER}")
     events: list = []
     op = session.run("what is this?", RunOptions(mode="simple"), view=events.append)
     session.close()
-    assert op.cost.source == "table" and op.cost.total_usd == D("0.0045")
+    assert op.cost.source == "table" and op.cost.total_usd == D("0.0315")
     (row,) = logged_calls(session)
     assert row["provider_cost_usd"] is None or row["provider_cost_usd"] != row["provider_cost_usd"]
     assert json.loads(row["raw_usage_json"])["cost"] == 1e30
@@ -181,9 +181,11 @@ def test_a_tiny_budget_reads_as_itself_in_the_refusal_the_view_and_status(projec
 
 
 def test_tiny_costs_never_read_as_zero_in_the_summary_and_in_costs(project):
-    usage = {"prompt_tokens": 1, "completion_tokens": 1}  # deepseek-chat: $0.0000007
+    usage = {"prompt_tokens": 5_000, "completion_tokens": 1}  # free input, one 7e-7 output token
     mt.use_script(mt.Script({"deepseek-chat": [{"text": "hi", "usage": usage}]}))
-    session = session_for(project, "scripted:deepseek-chat")
+    prices = project / "tiny.json"
+    prices.write_text(json.dumps({"models": {"deepseek-chat": {"input_cost_per_token": 0, "output_cost_per_token": "7e-7"}}}))
+    session = session_for(project, "scripted:deepseek-chat", prices_file=str(prices))
     op = session.run("what is this?", RunOptions(mode="simple"))
     session.close()
     assert op.cost.total_usd == D("0.0000007")
