@@ -92,6 +92,14 @@ class Mira(Configurable):
     database = Unicode(
         help="DuckDB file or connection string for the log (default: <project_root>/.mira/mira.duckdb)."
     ).tag(config=True)
+    lake_data_path = Unicode(
+        help="Where a DuckLake team log (Mira.database = 'ducklake:postgres:...') keeps its Parquet "
+        "files: a shared directory or an object-store URL; needed only when the lake is created."
+    ).tag(config=True)
+    otel_endpoint = Unicode(
+        help="OTLP/HTTP endpoint that receives each operation as an OpenTelemetry trace "
+        "(default: OTEL_EXPORTER_OTLP_ENDPOINT; empty: no export). Needs mira_jupyter[otel]."
+    ).tag(config=True)
     simple_threshold = Float(help="Simplicity score above which a request runs in simple mode.").tag(
         config=True
     )
@@ -193,6 +201,10 @@ class Mira(Configurable):
     @default("database")
     def _default_database(self) -> str:
         return _env("database") or ""
+
+    @default("lake_data_path")
+    def _default_lake_data_path(self) -> str:
+        return _env("lake_data_path") or ""
 
     @default("simple_threshold")
     def _default_threshold(self) -> float:
@@ -428,6 +440,8 @@ class Mira(Configurable):
         value = self.database
         if not value:
             return str(self.resolved_root() / ".mira" / "mira.duckdb")
+        if re.match(r"^ducklake:", value, re.IGNORECASE):
+            return value  # the shared team log (the session hands on lake_data_path)
         if value.startswith(":memory:") or re.match(r"^(?:md|motherduck):", value, re.IGNORECASE):
             # ":memory:" and MotherDuck ("md:team_log") are not files; anything else with a
             # ':' ("notes.v2:log.duckdb") is a file DuckDB opens, and the sandbox must protect it

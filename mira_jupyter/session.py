@@ -116,7 +116,13 @@ class Session:
     @property
     def database(self) -> str:
         """Where the log lives (file path or DuckDB connection string)."""
-        return self.config.resolved_database()
+        location = self.config.resolved_database()
+        if self.config.lake_data_path:
+            from .store.lake import is_lake, register_data_path
+
+            if is_lake(location):  # where a new team lake keeps its Parquet files
+                register_data_path(location, self.config.lake_data_path)
+        return location
 
     def recorder(self) -> Any:
         """The DuckDB recorder subscribed to the bus (created on first use)."""

@@ -4,10 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test,browser
-# system packages the tests need: Chromium (browser tests) and bubblewrap (the command sandbox)
+# the team-log tests' DuckDB (1.5.5 + its lake extensions) beside the base one (2.x)
+bash scripts/setup_team_site.sh
+# system packages the tests need: Chromium (browser tests), bubblewrap (the command sandbox)
+# and PostgreSQL's server (the team log's catalog in tests/team)
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing="$missing postgresql"
+fi
 # as root, or through passwordless sudo (a CI runner's usual account)
 as_root=""
 if [ "$(id -u)" != "0" ]; then
@@ -20,6 +26,10 @@ fi
 # in CI (the CI variable is set by GitHub Actions, GitLab and most others): never skipped there
 if [ -n "${CI:-}" ] || { command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$as_root" != "none" ]; }; then
   export MIRA_REQUIRE_BWRAP=1
+fi
+# likewise the team-log tests (PostgreSQL, duckdb 1.5.5) fail rather than skip there
+if [ -n "${CI:-}" ] || { command -v apt-get >/dev/null 2>&1 && [ "$as_root" != "none" ]; }; then
+  export MIRA_REQUIRE_TEAM=1
 fi
 # keys of the person running the tests must never reach a test
 unset OPENAI_API_KEY DEEPSEEK_API_KEY OPENROUTER_API_KEY MIRA_COMPATIBLE_API_KEY

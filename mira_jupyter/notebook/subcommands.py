@@ -37,6 +37,7 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
     status.parser().parse_args(argv)
     from ..core.money import usd
     from ..llm.providers import key_status
+    from ..store.lake import backend_label, redact
 
     config = magics.session.config
     # a broken price file is one of the lines, not an error instead of them all
@@ -62,7 +63,8 @@ def status(magics: MiraMagics, argv: list[str]) -> None:
         f"orchestrator model : {config.orchestrator_model}",
         f"executor model     : {config.executor_model}",
         f"project root       : {config.resolved_root()}",
-        f"database           : {magics.session.database}",
+        f"database           : {redact(magics.session.database)}",
+        f"backend            : {backend_label(magics.session.database)}",
         f"session            : {engine.session_id} · spent {usd(spent)}"
         + (f" of {usd(config.budget_usd)} budget" if config.budget_usd is not None else "")
         + (f" ({usd(engine.spend.reserved)} reserved in flight)" if engine.spend.reserved else ""),
@@ -195,13 +197,13 @@ PLAN_QUALITY_SHOWN = [
 
 
 @takes(
-    arg("--by", default="model", choices=["model", "role", "skill", "day", "operation", "task"], help="How to group the spending (default model)."),
+    arg("--by", default="model", choices=["model", "role", "skill", "day", "operation", "task", "user", "host"], help="How to group the spending (default model; user and host: who ran it, where)."),
     arg("--since", metavar="WHEN", help="Only calls since then: 7d, 24h, 30m or a date such as 2026-11-01."),
     arg("--no-chart", action="store_true", help="The table only, no bar chart."),
     arg("--reprice", metavar="FILE", help="Price the whole log with the shipped table plus FILE and compare."),
 )
 def costs(magics: MiraMagics, argv: list[str]) -> Any:
-    """Cost by model, role, skill, day, task or operation, with a chart; `--reprice FILE` compares another price table."""
+    """Cost by model, role, skill, day, task, operation, user or host, with a chart; `--reprice FILE` compares another price table."""
     args = costs.parser().parse_args(argv)
     from ..store import analytics
     from .tables import maths_free
@@ -339,10 +341,19 @@ def diff(magics: MiraMagics, argv: list[str]) -> Any:
     return diff_command(magics, [operation_id] if operation_id else [])
 
 
-@takes(arg("target", metavar="FILE.parquet|DIRECTORY", help="One Parquet file of the operations, or a directory for every table."))
+@takes(
+    arg("target", nargs="?", metavar="FILE.parquet|DIRECTORY", help="One Parquet file of the operations, or a directory for every table."),
+    arg("--to", metavar="DUCKLAKE", dest="lake", help="Copy the local log into a team log instead: ducklake:postgres:... (rows already there are skipped)."),
+    arg("--from", metavar="FILE", dest="source", help="With --to: the local log file to copy (default: this kernel's log)."),
+)
 def export(magics: MiraMagics, argv: list[str]) -> None:
-    """Write the log tables as Parquet (a file, or a directory of files)."""
-    target = export.parser().parse_args(argv).target
+    """Write the log tables as Parquet (a file, or a directory of files), or copy them into a team lake with --to."""
+    args = export.parser().parse_args(argv)
+    if args.lake:
+        return _export_to_lake(magics, args.lake, args.source)
+    target = args.target
+    if target is None:
+        raise SubcommandError("export needs a target: FILE.parquet, DIRECTORY or --to ducklake:...")
     from ..store import analytics
 
     try:
@@ -350,6 +361,20 @@ def export(magics: MiraMagics, argv: list[str]) -> None:
     except OSError as exc:  # e.g. no permission to create the directory
         raise SubcommandError(f"cannot export to {target!r}: {exc.strerror or exc}") from None
     print("\n".join(f"wrote {path}" for path in written))
+
+
+def _export_to_lake(magics: MiraMagics, target: str, source: str | None) -> None:
+    from ..store.faults import StoreUnavailable
+    from ..store.lake import redact
+    from ..store.lake_export import export_to_lake
+
+    magics.session.flush(FLUSH_SECONDS, until_blocked=True)
+    try:
+        done = export_to_lake(source or magics.session.database, target)
+    except (ValueError, StoreUnavailable) as exc:
+        raise SubcommandError(str(exc)) from None
+    parts = ", ".join(f"{n} {table}" for table, n in done.rows.items() if n)
+    print(f"copied {done.total} rows into {redact(target)}" + (f" ({parts})" if parts else " (all there already)"))
 
 
 @takes(arg("note", nargs=argparse.REMAINDER, help="Words passed on with the error, e.g. 'keep the API'."))

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-By = Literal["model", "role", "skill", "day", "operation", "task"]
-GROUPINGS: tuple[str, ...] = ("model", "role", "skill", "day", "operation", "task")
+By = Literal["model", "role", "skill", "day", "operation", "task", "user", "host"]
+GROUPINGS: tuple[str, ...] = ("model", "role", "skill", "day", "operation", "task", "user", "host")
 LOG_TABLES: tuple[str, ...] = (
     "sessions",
     "operations",
@@ -117,7 +117,7 @@ def costs(
     tz: str | None = None,
     timeout: float = 30.0,
 ) -> pd.DataFrame:
-    """Spending grouped `by` model, role, skill, day, operation or task, since a time.
+    """Spending grouped `by` model, role, skill, day, operation, task, user or host, since a time.
 
     Columns: the grouping keys, ``cost`` (the cost in words: ``unpriced`` when no call of
     the row has a price, ``at most $X`` when a call was cancelled or cut), calls, token sums
@@ -387,6 +387,8 @@ def _labels(df: pd.DataFrame, by: str) -> list[str]:
         ]
     if by == "task":
         return [str(d)[:40] for d in df["description"]]
+    if by == "user":
+        return [str(v) for v in df["user_name"]]
     return [str(v) for v in df[by]]
 
 

@@ -98,8 +98,16 @@ class RowChanges:
 
     def write(self, con: duckdb.DuckDBPyConnection) -> None:
         """Apply everything with a few statements per table."""
+        from .lake import is_lake_connection
+
+        # DuckLake has no key constraints (no ON CONFLICT): existing keys are looked up
+        # instead, inside the same transaction, which makes a replayed batch a no-op
+        lake = is_lake_connection(con)
         for table, rows in self._inserts.items():
-            _insert_missing(con, table, list(rows.values()))
+            if lake:
+                present = _existing_keys(con, table, list(rows))
+                rows = {k: v for k, v in rows.items() if k not in present}
+            _insert_missing(con, table, list(rows.values()), conflict=not lake)
         for table, rows in self._rows.items():
             keys = KEYS[table]
             existing = _existing_keys(con, table, list(rows))
@@ -113,7 +121,7 @@ class RowChanges:
                 values.update((column, value) for column, (_, value) in row.items())
                 shapes.setdefault(tuple(values), []).append(values)
             for shape_rows in shapes.values():
-                _insert_missing(con, table, shape_rows)
+                _insert_missing(con, table, shape_rows, conflict=not lake)
             _update(con, table, {k: r for k, r in rows.items() if k in existing})
 
 
@@ -140,7 +148,10 @@ def _unnest(types: dict[str, str], column: str, alias: str) -> str:
 
 
 def _insert_missing(
-    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    conflict: bool = True,
 ) -> None:
     if not rows:
         return
@@ -148,10 +159,9 @@ def _insert_missing(
     columns = list(rows[0])
     selects = ", ".join(_unnest(types, c, c) for c in columns)
     params = [[_transport(r[c]) for r in rows] for c in columns]
+    on_conflict = f" ON CONFLICT ({', '.join(KEYS[table])}) DO NOTHING" if conflict else ""
     con.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selects} "
-        f"ON CONFLICT ({', '.join(KEYS[table])}) DO NOTHING",
-        params,
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selects}{on_conflict}", params
     )
 
 

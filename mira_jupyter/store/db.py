@@ -14,6 +14,10 @@ Where the log lives (``location``):
 - a MotherDuck connection string (``md:`` or ``motherduck:``), e.g. ``"md:team_db"`` for a shared
   database: passed to ``duckdb.connect`` unchanged; the service handles
   concurrency, and the journal defaults to ``~/.cache/mira_jupyter/journal/<name>/``.
+- a DuckLake (``ducklake:postgres:...``), the shared team log of :mod:`.lake`: many
+  processes on many machines write it at once. One connection per process is kept (it holds
+  no lock anyone waits for) and each use takes a cursor of it; the journal is local as for
+  MotherDuck.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from . import faults, journal
+from . import faults, journal, lake
 from .faults import DatabaseLocked, StoreUnavailable
 from .interrupted import OPERATION_INTERRUPTED, TASK_INTERRUPTED, mark_interrupted
 from .migrate import migrate
@@ -95,7 +99,7 @@ class Location:
     """A parsed database location: a file, an in-process memory database, or a service."""
 
     raw: str
-    kind: Literal["file", "memory", "remote"]
+    kind: Literal["file", "memory", "remote", "lake"]
     path: Path | None = None
 
     @classmethod
@@ -107,6 +111,8 @@ class Location:
             return cls(str(value), "file", value.expanduser().absolute())
         if value == ":memory:" or value.startswith(":memory:"):
             return cls(value, "memory")
+        if lake.is_lake(value):
+            return cls(value, "lake")
         # one-letter schemes are Windows drives (C:\...), not connection strings
         if _SCHEME.match(value) and not re.match(r"^[A-Za-z]:[\\/]", value):
             return cls(value, "remote")
@@ -123,8 +129,8 @@ class Location:
         if self.kind == "file":
             assert self.path is not None
             return self.path.with_name(self.path.name + ".journal")
-        if self.kind == "remote":
-            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.raw)[:60]
+        if self.kind in ("remote", "lake"):
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", lake.redact(self.raw))[:60]
             digest = hashlib.sha256(self.raw.encode()).hexdigest()[:8]
             return Path.home() / ".cache" / "mira_jupyter" / "journal" / f"{slug}-{digest}"
         return None
@@ -140,7 +146,7 @@ class _Shared:
 
     lock: threading.RLock
     ready: bool = False
-    memory: Any = None  # the anchor connection keeping a :memory: database alive
+    memory: Any = None  # the anchor connection keeping a :memory: database (or a lake) open
     notices: list[str] = field(default_factory=list)  # one-line reports for the user
 
 
@@ -196,6 +202,8 @@ class Database:
             return self._shared.memory.cursor()
         if loc.kind == "remote":
             return duckdb.connect(loc.raw)
+        if loc.kind == "lake":
+            return self._lake_cursor()
         assert loc.path is not None
         path = loc.path
         try:
@@ -220,6 +228,36 @@ class Database:
                 raise StoreUnavailable(f"the log database {path} is corrupt") from None
             raise
 
+    def _lake_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of this process's lake connection (attached once, again after a fault)."""
+        if self._shared.memory is None:
+            self._shared.memory = lake.open_lake(self.location.raw)
+        try:
+            cursor = self._shared.memory.cursor()
+            cursor.execute(f"USE {lake.ALIAS}")
+        except Exception as exc:
+            self.forget_connection()
+            raise lake.classify(exc, self.location.raw) from None
+        return cursor
+
+    def forget_connection(self) -> None:
+        """Drop this process's lake connection (after a fault) so the next use attaches anew."""
+        anchor, self._shared.memory = self._shared.memory, None
+        if anchor is not None and self.location.kind == "lake":
+            with contextlib.suppress(Exception):
+                anchor.close()
+
+    def _lake_fault(self, exc: BaseException) -> BaseException | None:
+        """The store fault `exc` is on a lake (conflict, catalog away), else None."""
+        if self.location.kind != "lake":
+            return None
+        fault = lake.classify(exc, self.location.raw)
+        if fault is exc:
+            return None
+        if isinstance(fault, lake.LakeUnreachable):
+            self.forget_connection()
+        return fault
+
     @contextlib.contextmanager
     def connect(
         self, *, read_only: bool = False, timeout: float | None = None
@@ -237,6 +275,11 @@ class Database:
             con = self._open(read_only, deadline)
             try:
                 yield con
+            except Exception as exc:
+                fault = self._lake_fault(exc)
+                if fault is None:
+                    raise
+                raise fault from exc
             finally:
                 con.close()
 
@@ -253,6 +296,11 @@ class Database:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         if self.location.kind == "remote":
             return _quiet(duckdb.connect(self.location.raw))
+        if self.location.kind == "lake":
+            # the lake holds no lock anyone waits for: a live read-only connection of its own
+            with self._shared.lock:
+                self._ensure_ready(deadline)
+            return _quiet(lake.open_lake(self.location.raw, read_only=True))
         with self._shared.lock:
             self._ensure_ready(deadline)
             if self.location.kind == "memory":
@@ -279,7 +327,8 @@ class Database:
             try:
                 yield con
             except BaseException:
-                con.rollback()
+                with contextlib.suppress(Exception):  # a lost catalog cannot roll back either
+                    con.rollback()
                 raise
             con.commit()
 
@@ -298,12 +347,43 @@ class Database:
         self._shared.ready = True
 
     def _prepare(self, deadline: float) -> None:
+        if self.location.kind == "lake":
+            self._prepare_lake(deadline)
+            return
         con = self._open(False, deadline)
         try:
             migrate(con)
             self.last_recovery = self._recover(con)
         finally:
             con.close()
+
+    def _prepare_lake(self, deadline: float) -> None:
+        """Migrate the lake and recover. Kernels starting together race to apply the same
+        migration: the loser's commit conflicts or its DDL finds the winner's ("already
+        exists"), so any failure but a lost catalog is tried again, a few times, with jitter."""
+        delay = 0.05
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                con = self._open(False, deadline)
+                try:
+                    migrate(con, translate=lake.lake_sql)
+                    self.last_recovery = self._recover(con)
+                finally:
+                    con.close()
+                return
+            except Exception as exc:
+                fault = self._lake_fault(exc) or exc
+                # conflicts are retried until the deadline, other failures a few times
+                gave_up = attempt >= 6 and not isinstance(fault, lake.LakeConflict)
+                if isinstance(fault, lake.LakeUnreachable) or gave_up or time.monotonic() > deadline:
+                    if fault is exc:
+                        raise
+                    raise fault from exc
+                log.debug("preparing the team log again after: %s", lake.redact(str(exc)))
+                time.sleep(random.uniform(delay / 2, delay))
+                delay = min(delay * 2, 1.0)
 
     def file_identity(self) -> tuple[int, int] | None:
         """(device, inode) of the database file now, or None (not a file, or not there)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,17 +71,23 @@ def discover(directory: Path | None = None) -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
-def applied(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
+def applied(
+    con: duckdb.DuckDBPyConnection, translate: Callable[[str], str] | None = None
+) -> dict[int, tuple[str, str]]:
     """Map version -> (name, checksum) of the migrations recorded in the database."""
-    con.execute(_CREATE_TABLE)
+    con.execute(translate(_CREATE_TABLE) if translate else _CREATE_TABLE)
     rows = con.execute("SELECT version, name, checksum FROM schema_migrations").fetchall()
     return {int(v): (n, c) for v, n, c in rows}
 
 
-def pending(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> list[Migration]:
+def pending(
+    con: duckdb.DuckDBPyConnection,
+    directory: Path | None = None,
+    translate: Callable[[str], str] | None = None,
+) -> list[Migration]:
     """Check recorded migrations against the files and return those still to apply."""
     files = discover(directory)
-    done = applied(con)
+    done = applied(con, translate)
     by_version = {m.version: m for m in files}
     for version, (name, checksum) in sorted(done.items()):
         migration = by_version.get(version)
@@ -97,19 +105,28 @@ def pending(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> li
     return [m for m in files if m.version not in done]
 
 
-def migrate(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> list[Migration]:
-    """Apply every pending migration, each in its own transaction; return those applied."""
-    todo = pending(con, directory)
+def migrate(
+    con: duckdb.DuckDBPyConnection,
+    directory: Path | None = None,
+    translate: Callable[[str], str] | None = None,
+) -> list[Migration]:
+    """Apply every pending migration, each in its own transaction; return those applied.
+
+    `translate` rewrites each file's SQL for another dialect (DuckLake: no key constraints);
+    the recorded checksum stays the file's, so both backends agree on what was applied.
+    """
+    todo = pending(con, directory, translate)
     for migration in todo:
         con.begin()
         try:
-            con.execute(migration.sql)
+            con.execute(translate(migration.sql) if translate else migration.sql)
             con.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
                 [migration.version, migration.name, migration.checksum],
             )
             con.commit()
         except BaseException:
-            con.rollback()
+            with contextlib.suppress(Exception):  # a failed commit has ended the transaction
+                con.rollback()
             raise
     return todo

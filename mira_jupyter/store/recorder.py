@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import random
 import threading
 import time
 import uuid
@@ -17,7 +18,7 @@ from typing import Literal
 from mira_jupyter.core.events import Event, OperationFinished
 from mira_jupyter.core.unicode import valid_unicode
 
-from . import faults
+from . import faults, lake
 from .db import Database, DatabaseLocked, Location
 from .faults import StoreUnavailable
 from .journal import SUFFIX, Journal, Pending
@@ -258,6 +259,8 @@ class Recorder:
                     # an unwritable database is retried slowly; a lock soon
                     ceiling = 10.0 if self.fault is not None else 2.0
                     backoff = min(max(backoff * 2, 0.05), ceiling)
+                    # jitter: writers that conflicted on one commit must not retry in step
+                    backoff = random.uniform(backoff / 2, backoff)
                 self._cond.notify_all()
             if ok and time.monotonic() - self._last_recover > self._recover_interval:
                 self._recover_others()
@@ -277,6 +280,8 @@ class Recorder:
                     upsert_session(con, self.session, self.session.id, claim=True)
                 apply_events(con, batch, self.session)
             except Exception as exc:
+                if lake.classify(exc, self.db.location.raw) is not exc:
+                    raise  # a lake's conflict or lost catalog: the batch is retried later
                 raise _ApplyError(exc) from exc
         self._session_written = True
 
@@ -326,7 +331,7 @@ class Recorder:
         return False
 
     def _path(self) -> str:
-        return str(self.db.location.path or self.db.location.raw)
+        return lake.redact(str(self.db.location.path or self.db.location.raw))
 
     def _set_fault(self, exc: BaseException) -> None:
         """Remember why the database cannot be written; tell the user once per reason."""

@@ -52,6 +52,7 @@ def session_row(session: SessionInfo, session_id: str) -> dict[str, Any]:
         "project_root": session.project_root,
         "mira_version": session.mira_version,
         "journal_path": session.journal_path,
+        "user_name": session.user,
     }
 
 
@@ -101,6 +102,9 @@ def _operation_started(out: RowChanges, e: OperationStarted, writer: SessionInfo
         "history_dropped": e.history_dropped,
         "history_tokens": e.history_tokens,
     }
+    if writer is not None:
+        values["user_name"] = writer.user
+        values["host"] = writer.host or writer.hostname
     out.change("operations", values)
 
 

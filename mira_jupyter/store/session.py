@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
 import uuid
@@ -40,6 +41,10 @@ class SessionInfo:
     project_root: str | None = None
     mira_version: str = field(default_factory=_version)
     journal_path: str | None = None  # set by the recorder that owns the session
+    # who the session's operations are for, and the host they are attributed to (the team
+    # log groups spend by these); `hostname` stays the real machine for liveness checks
+    user: str | None = None
+    host: str | None = None
 
     @classmethod
     def current(cls, project_root: str | None = None, session_id: str | None = None) -> SessionInfo:
@@ -50,6 +55,8 @@ class SessionInfo:
             hostname=socket.gethostname(),
             started_at=_now(),
             project_root=project_root,
+            user=current_user(),
+            host=current_host(),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -60,8 +67,8 @@ class SessionInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SessionInfo:
-        """Inverse of `to_json`."""
-        values = dict(data)
+        """Inverse of `to_json` (fields a newer version added are ignored)."""
+        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         values["started_at"] = datetime.fromisoformat(values["started_at"])
         return cls(**values)
 
@@ -86,3 +93,20 @@ def pid_alive(pid: int | None) -> bool:
 def this_host() -> str:
     """This machine's host name, as stored in ``sessions.hostname``."""
     return socket.gethostname()
+
+
+def current_user() -> str | None:
+    """Who runs this kernel: MIRA_USER, else JupyterHub's user, else the login name."""
+    for name in ("MIRA_USER", "JUPYTERHUB_USER"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container with an unnamed uid)
+        return None
+
+
+def current_host() -> str:
+    """The host operations are attributed to: MIRA_HOST, else this machine's name."""
+    return os.environ.get("MIRA_HOST", "").strip() or socket.gethostname()

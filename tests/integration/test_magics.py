@@ -144,6 +144,18 @@ def test_costs_returns_a_frame_after_an_operation(shell, capsys):
     assert analytics.history(shell._mira_magics.session.database, n=1).shape[0] == 1
 
 
+def test_costs_by_user_and_host(shell, capsys, monkeypatch):
+    from mira_jupyter.store.session import current_host, current_user
+
+    mt.use_script(mt.Script({ORCH: ["answer"]}))
+    shell.run_cell_magic("mira", "", "what is this?")
+    by_user = shell.run_line_magic("mira", "costs --by user --no-chart")
+    assert by_user["user_name"].tolist() == [current_user()]
+    by_host = shell.run_line_magic("mira", "costs --by host --no-chart")
+    assert by_host["host"].tolist() == [current_host()]
+    assert float(by_host["cost_usd"].sum()) == float(by_user["cost_usd"].sum()) > 0
+
+
 def test_show_rebuilds_a_past_operation_and_undo_works_from_a_new_session(shell, capsys, tmp_path):
     from mira_jupyter.config import Mira
     from mira_jupyter.session import Session

@@ -1,0 +1,63 @@
+"""The team log's pure parts: SQL translation, secrets masked, faults classified, setting parsed."""
+
+from __future__ import annotations
+
+import pytest
+
+from mira_jupyter.store import lake
+from mira_jupyter.store.db import Database, DatabaseLocked, Location, StoreUnavailable
+from mira_jupyter.store.migrate import discover
+
+URL = "ducklake:postgres:dbname=mira user=ann password=hunter2 host=db.internal"
+
+
+def test_every_shipped_migration_translates_without_key_constraints() -> None:
+    for migration in discover():
+        sql = lake.lake_sql(migration.sql)
+        assert "PRIMARY KEY" not in sql.upper() and " UNIQUE" not in sql.upper(), migration.path.name
+        assert "since := NULL)" not in sql and "since := NULL::TIMESTAMPTZ" in sql or "MACRO" not in sql
+
+
+def test_translation_keeps_the_columns() -> None:
+    sql = "CREATE TABLE t (\n    id VARCHAR PRIMARY KEY,\n    seq INTEGER NOT NULL,\n    PRIMARY KEY (id, seq)\n);"
+    assert lake.lake_sql(sql) == "CREATE TABLE t (\n    id VARCHAR,\n    seq INTEGER NOT NULL\n);"
+    typed = "CREATE MACRO m(since := NULL::TIMESTAMPTZ) AS TABLE SELECT 1"
+    assert lake.lake_sql(typed) == typed
+
+
+def test_passwords_are_masked_everywhere_they_are_shown() -> None:
+    assert "hunter2" not in lake.redact(URL)
+    assert "hunter2" not in lake.redact("... password='hunter 2' host=x").replace("***", "")
+    assert "hunter2" not in str(Location.parse(URL).default_journal_dir())
+    unreachable = lake.classify(RuntimeError(f'Unable to connect to Postgres at "{URL}"'), URL)
+    assert isinstance(unreachable, lake.LakeUnreachable) and isinstance(unreachable, StoreUnavailable)
+    assert "hunter2" not in str(unreachable)
+
+
+def test_conflicts_are_retried_like_a_lock() -> None:
+    exc = RuntimeError("Failed to commit DuckLake transaction.\nTransaction conflict - attempting to insert")
+    fault = lake.classify(exc, URL)
+    assert isinstance(fault, lake.LakeConflict) and isinstance(fault, DatabaseLocked)
+    other = ValueError("Binder Error: column x not found")
+    assert lake.classify(other, URL) is other
+
+
+def test_a_ducklake_setting_is_a_lake_not_a_file(tmp_path) -> None:
+    location = Location.parse(URL)
+    assert location.kind == "lake" and location.path is None
+    assert Location.parse("DuckLake:postgres:dbname=x").kind == "lake"
+    assert Location.parse(str(tmp_path / "ducklake.duckdb")).kind == "file"
+    assert lake.backend_label(URL).startswith("DuckLake team log")
+    assert lake.backend_label(str(tmp_path / "m.duckdb")).startswith("local DuckDB file")
+
+
+def test_the_base_duckdb_says_what_the_team_log_needs() -> None:
+    import duckdb
+
+    if duckdb.__version__ == lake.DUCKDB_VERSION:
+        pytest.skip("this interpreter has the team DuckDB")
+    with (
+        pytest.raises(StoreUnavailable, match=r"needs duckdb 1\.5\.5.*mira_jupyter\[team\]"),
+        Database(URL).connect(),
+    ):
+        pass
