@@ -52,6 +52,7 @@ class Session:
         self._recorder: Any = None
         self._unsubscribe_recorder: Callable[[], None] = lambda: None
         self._recorder_location: str | None = None
+        self._otel: Any = None  # (endpoint, OtelSink, unsubscribe) when traces are exported
         self._lock = threading.Lock()
         self._root_warning: str | None = None
         self._tasks: set[asyncio.Task] = set()  # plans resumed by a Run button
@@ -193,6 +194,7 @@ class Session:
         """Flush and stop the recorder; shut the scratch kernel down."""
         with self._lock:
             self._drop_recorder()
+            self._drop_otel()
         if self._scratch is not None:
             self._scratch.close()
             self._scratch = None
@@ -344,7 +346,38 @@ class Session:
         """The engine, with the recorder subscribed before anything runs."""
         self._check_root()
         self.recorder()
+        self._otel_sink()
         return self.engine
+
+    def _otel_sink(self) -> None:
+        """Subscribe the OpenTelemetry sink when an endpoint is configured (once per endpoint)."""
+        from .sinks.otel import configured_endpoint
+
+        endpoint = configured_endpoint(self.config.otel_endpoint)
+        with self._lock:
+            if (self._otel[0] if self._otel else None) == endpoint:
+                return
+            self._drop_otel()
+            if endpoint is None:
+                return
+            from .sinks.otel import OtelSink
+
+            try:
+                sink = OtelSink(endpoint)
+            except RuntimeError as exc:  # the [otel] extra is not installed: say so, run anyway
+                log.warning("%s", exc)
+                print(f"mira: {exc}")
+                self._otel = (endpoint, None, lambda: None)
+                return
+            self._otel = (endpoint, sink, self.bus.subscribe(sink))
+
+    def _drop_otel(self) -> None:
+        if self._otel is not None:
+            _, sink, unsubscribe = self._otel
+            unsubscribe()
+            if sink is not None:
+                sink.close()
+            self._otel = None
 
     async def _operate(self, pump: _Pump, *, blocking: bool = False) -> Operation | None:
         """The one run path: hand the operation's events to its view until it ends.

@@ -18,7 +18,7 @@ from pathlib import Path
 PACKAGE = "mira_jupyter"
 
 # first-level part -> the parts it may import (besides itself). Nothing imports `testing`.
-_BELOW_SESSION = {"core", "_resources", "llm", "tools", "skills", "store", "ui", "engine", "config"}
+_BELOW_SESSION = {"core", "_resources", "llm", "tools", "skills", "store", "ui", "engine", "config", "sinks"}
 LAYERS: dict[str, set[str]] = {
     "core": set(),
     "_resources": set(),  # finds the packaged data files
@@ -26,6 +26,7 @@ LAYERS: dict[str, set[str]] = {
     "tools": {"core"},
     "store": {"core", "_resources"},
     "ui": {"core"},
+    "sinks": {"core"},  # bus subscribers that send events elsewhere (OpenTelemetry)
     "skills": {"core", "_resources"},
     "engine": {"core", "_resources", "llm", "tools", "skills"},
     "config": {"core", "llm", "engine"},
