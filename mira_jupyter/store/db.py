@@ -360,7 +360,9 @@ class Database:
     def _prepare_lake(self, deadline: float) -> None:
         """Migrate the lake and recover. Kernels starting together race to apply the same
         migration: the loser's commit conflicts or its DDL finds the winner's ("already
-        exists"), so any failure but a lost catalog is tried again, a few times, with jitter."""
+        exists"), so any failure but a lost catalog is tried again, a few times, with jitter.
+        This happens once per process, so it may take longer than one query's wait."""
+        deadline = max(deadline, time.monotonic() + 60.0)
         delay = 0.05
         attempt = 0
         while True:

@@ -51,7 +51,10 @@ def read(lake: str, seconds: float) -> dict:
             analytics.history(lake, n=5, timeout=10)
             reads += 1
         except Exception as exc:  # counted, the test decides
-            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            import traceback
+
+            where = " | ".join(traceback.format_exc().splitlines()[-12:])
+            errors.append(f"{type(exc).__name__}: {exc}"[:300] + " at " + where[-1500:])
         time.sleep(0.2)
     return {"reads": reads, "errors": errors}
 
