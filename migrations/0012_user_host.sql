@@ -54,3 +54,25 @@ LEFT JOIN operations o ON o.id = c.operation_id
 WHERE since IS NULL OR c.started_at >= since
 GROUP BY ALL
 ORDER BY cost_usd DESC, host;
+
+-- The team budget (Mira.team_budget_usd): every kernel under it reserves a call's worst case
+-- here before sending it and settles it to what the call cost, so kernels on other machines
+-- see each other's calls in flight. A reservation is taken in a transaction that first bumps
+-- the single team_budget_lock row: concurrent reservations conflict there (DuckLake) or
+-- queue for the file lock (DuckDB), so two kernels never both take the last dollar.
+CREATE TABLE team_reservations (
+    id           VARCHAR NOT NULL,
+    session_id   VARCHAR,
+    user_name    VARCHAR,
+    host         VARCHAR,
+    amount       DECIMAL(18, 9) NOT NULL,
+    charged      DECIMAL(18, 9),
+    call_id      VARCHAR,
+    created_at   TIMESTAMPTZ NOT NULL,
+    settled_at   TIMESTAMPTZ
+);
+
+CREATE TABLE team_budget_lock (
+    version  BIGINT NOT NULL
+);
+INSERT INTO team_budget_lock VALUES (0);

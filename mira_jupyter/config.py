@@ -106,6 +106,12 @@ class Mira(Configurable):
     budget_usd = Float(
         allow_none=True, help="Spending cap in USD of this kernel's session; each kernel has its own (None: no cap)."
     ).tag(config=True)
+    team_budget_usd = Float(
+        allow_none=True,
+        help="Spending cap in USD of everyone writing this log (the team log) per team_budget_period, "
+        "checked before each call against the log's spend and every kernel's calls in flight (None: no cap).",
+    ).tag(config=True)
+    team_budget_period = Unicode(help="The team budget's period: day or month (UTC).").tag(config=True)
     reasoning_planning = Unicode(help="Reasoning effort for planning.").tag(config=True)
     reasoning_simple = Unicode(help="Reasoning effort for simple mode.").tag(config=True)
     reasoning_execution = Unicode(help="Reasoning effort while executing a plan.").tag(config=True)
@@ -201,6 +207,32 @@ class Mira(Configurable):
     @default("database")
     def _default_database(self) -> str:
         return _env("database") or ""
+
+    @default("team_budget_usd")
+    def _default_team_budget(self) -> float | None:
+        value = _env("team_budget_usd")
+        return None if value is None else float(value)
+
+    @default("team_budget_period")
+    def _default_team_budget_period(self) -> str:
+        return _env("team_budget_period") or "month"
+
+    @validate("team_budget_period")
+    def _check_team_budget_period(self, proposal):  # noqa: ANN001 - traitlets signature
+        value = str(proposal["value"]).strip().lower()
+        if value not in ("day", "month"):
+            raise TraitError(f"team_budget_period must be day or month, got {proposal['value']!r}")
+        return value
+
+    @validate("team_budget_usd")
+    def _check_team_budget(self, proposal):  # noqa: ANN001
+        value = proposal["value"]
+        if value is not None:
+            try:
+                check_budget(Decimal(str(value)), "Mira.team_budget_usd")
+            except ValueError as exc:
+                raise TraitError(str(exc)) from None
+        return value
 
     @default("lake_data_path")
     def _default_lake_data_path(self) -> str:

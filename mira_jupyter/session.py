@@ -53,6 +53,7 @@ class Session:
         self._unsubscribe_recorder: Callable[[], None] = lambda: None
         self._recorder_location: str | None = None
         self._otel: Any = None  # (endpoint, OtelSink, unsubscribe) when traces are exported
+        self._team: Any = None  # ((database, cap, period), TeamLedger) under a team budget
         self._lock = threading.Lock()
         self._root_warning: str | None = None
         self._tasks: set[asyncio.Task] = set()  # plans resumed by a Run button
@@ -103,7 +104,24 @@ class Session:
             self._engine_key = key
         self._engine.scratch = self.scratch
         self._engine.user_namespace = self.user_namespace
+        self._engine.spend.team = self._team_ledger()
         return self._engine
+
+    def _team_ledger(self) -> Any:
+        """The team budget's ledger in the shared log (None without Mira.team_budget_usd)."""
+        cap, period = self.config.team_budget_usd, self.config.team_budget_period
+        if cap is None:
+            return None
+        key = (self.database, cap, period)
+        if self._team is None or self._team[0] != key:
+            from decimal import Decimal
+
+            from .store.session import SessionInfo
+            from .store.team_budget import TeamLedger
+
+            info = SessionInfo.current(str(self.config.resolved_root()), self._engine.session_id)
+            self._team = (key, TeamLedger(self.database, Decimal(str(cap)), period, info))
+        return self._team[1]
 
     @property
     def scratch(self) -> Any:

@@ -10,10 +10,12 @@ more than its own: whatever is in flight is already counted.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from ..core.cancel import OperationCancelled
 from ..core.errors import OperationEnding
@@ -40,8 +42,30 @@ WAIT_FOR_SETTLE_SECONDS = 120.0
 WAIT_FOR_TURN_SECONDS = 1800.0
 
 
+log = logging.getLogger(__name__)
+
+
 class BudgetExceeded(OperationEnding):
     """The next call could overspend the budget; the operation stops cleanly."""
+
+
+class TeamAccount(Protocol):
+    """A cap shared with other kernels (the team budget, kept in the shared log)."""
+
+    name: str
+    cap: Decimal
+
+    def used(self) -> Decimal:
+        """What every kernel has spent or holds in flight in the period."""
+
+    def reserve(self, amount: Decimal) -> tuple[str | None, Decimal]:
+        """Atomically reserve `amount` if it fits: (ticket or None, used)."""
+
+    def extend(self, ticket: str, amount: Decimal) -> bool:
+        """Reserve `amount` more on `ticket` if it fits."""
+
+    def settle(self, ticket: str, charged: Decimal, call_id: str | None) -> None:
+        """Replace the ticket's reservation by what the call was charged."""
 
 
 @dataclass
@@ -68,6 +92,8 @@ class SessionSpend:
         self._known: set[str] = set()  # models a reply has come back from (learned or not)
         self._probing: set[str] = set()  # models with a call in flight that others wait for
         self._one_at_a_time: set[str] = set()  # models whose reservations are not a true bound
+        # the team budget over every kernel of the shared log (None: no team cap)
+        self.team: TeamAccount | None = None
 
     def learned(self, model_id: str) -> bool:
         """Whether a reply of `model_id` has told us how its provider counts prompts."""
@@ -160,6 +186,8 @@ class Reservation:
     accounts: list[_Account] = field(default_factory=list)  # the caps it was counted against
     settled: bool = False
     probe: str | None = None  # the model whose first call this is (others wait for it)
+    team_ticket: str | None = None  # its reservation in the team budget, if one applies
+    call_id: str | None = None  # the call it pays for (the team ledger links the two)
 
 
 @dataclass
@@ -181,8 +209,8 @@ class OperationBudget:
 
     @property
     def limited(self) -> bool:
-        """Whether any cap (the operation's or the session's) applies."""
-        return self.cap is not None or self.session.cap is not None
+        """Whether any cap (the operation's, the session's or the team's) applies."""
+        return self.cap is not None or self.session.cap is not None or self.session.team is not None
 
     def _accounts(self) -> list[_Account]:
         return [a for a in (self._account, self.session._account) if a.cap is not None]
@@ -224,8 +252,13 @@ class OperationBudget:
         """
         with self.session.lock:
             waited = turn_waited = 0.0
+            team_races = 0
             while True:
                 accounts = self._accounts()
+                team = self.session.team
+                team_account = None if team is None else _team_account(team)
+                if team_account is not None:
+                    accounts = [*accounts, team_account]
                 if not accounts:
                     return Reservation(Decimal(0), want_tokens)
                 probe = None
@@ -253,11 +286,22 @@ class OperationBudget:
                 tokens = self._tokens_that_fit(room, fixed, per_output_token, want_tokens)
                 if tokens is not None and tokens >= min_tokens:
                     amount = fixed + tokens * per_output_token
+                    ticket = None
+                    if team is not None and team_account is not None:
+                        ticket = _team_reserve(team, amount)
+                        if ticket is None and team_races < 5:
+                            team_races += 1  # another kernel took the room: look again
+                            continue
+                        if ticket is None:
+                            raise BudgetExceeded(
+                                describe(team.name, team.cap, team.used(), Decimal(0), amount)
+                            )
+                        accounts = [a for a in accounts if a is not team_account]
                     for account in accounts:
                         account.reserved += amount
                     if probe is not None:
                         self.session._probing.add(probe)
-                    return Reservation(amount, tokens, accounts, probe=probe)
+                    return Reservation(amount, tokens, accounts, probe=probe, team_ticket=ticket)
                 in_flight = any(a.reserved > 0 for a in accounts)
                 if not in_flight or waited >= wait_seconds or cancelled():
                     tightest = min(accounts, key=lambda a: a.room())  # type: ignore[arg-type,return-value]
@@ -283,6 +327,13 @@ class OperationBudget:
         """Reserve `amount` more for the same call (a retry resends a billed request), or
         raise BudgetExceeded: each attempt that reaches the model may cost its own worst case."""
         with self.session.lock:
+            team = self.session.team
+            if reservation.team_ticket is not None and team is not None and not reservation.settled:
+                if not _team_extend(team, reservation.team_ticket, amount):
+                    raise BudgetExceeded(describe(team.name, team.cap, team.used(), Decimal(0), amount))
+                if not reservation.accounts:
+                    reservation.amount += amount
+                    return
             if not reservation.accounts or reservation.settled:
                 return
             room = min(a.room() for a in reservation.accounts)  # type: ignore[type-var]
@@ -312,3 +363,33 @@ class OperationBudget:
             self._account.spent += charged
             self.session._account.spent += charged
             self.session.lock.notify_all()
+        team = self.session.team
+        if reservation.team_ticket is not None and team is not None:
+            try:
+                team.settle(reservation.team_ticket, charged, reservation.call_id)
+            except Exception as exc:  # it keeps counting its worst case: safe, never lost
+                log.warning("could not settle a team budget reservation: %s", exc)
+
+
+def _team_account(team: TeamAccount) -> _Account:
+    """The team cap as an account: what every kernel has spent or holds in flight."""
+    try:
+        used = team.used()
+    except Exception as exc:  # a budget that cannot be checked stops the call (fail closed)
+        raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None
+    return _Account(team.name, team.cap, spent=used)
+
+
+def _team_reserve(team: TeamAccount, amount: Decimal) -> str | None:
+    try:
+        ticket, _used = team.reserve(amount)
+    except Exception as exc:
+        raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None
+    return ticket
+
+
+def _team_extend(team: TeamAccount, ticket: str, amount: Decimal) -> bool:
+    try:
+        return team.extend(ticket, amount)
+    except Exception as exc:
+        raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None

@@ -171,6 +171,7 @@ class CallRunner:
         try:
             max_tokens = reservation.max_output_tokens or cap
             call_id = new_id("call")
+            reservation.call_id = call_id  # the team ledger links its reservation to the call
             self.last_call_id = call_id
             self._local.call_id = call_id
             started = utcnow()
