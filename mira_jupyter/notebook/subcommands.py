@@ -344,7 +344,7 @@ def diff(magics: MiraMagics, argv: list[str]) -> Any:
 @takes(
     arg("target", nargs="?", metavar="FILE.parquet|DIRECTORY", help="One Parquet file of the operations, or a directory for every table."),
     arg("--to", metavar="DUCKLAKE", dest="lake", help="Copy the local log into a team log instead: ducklake:postgres:... (rows already there are skipped)."),
-    arg("--from", metavar="FILE", dest="source", help="With --to: the local log file to copy (default: this kernel's log)."),
+    arg("--from", metavar="FILE|DIR", dest="source", help="With --to: the local log file, or a directory that %mira export DIR wrote, to copy (default: this kernel's log)."),
 )
 def export(magics: MiraMagics, argv: list[str]) -> None:
     """Write the log tables as Parquet (a file, or a directory of files), or copy them into a team lake with --to."""

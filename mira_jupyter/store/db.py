@@ -384,6 +384,8 @@ class Database:
                         raise
                     raise fault from exc
                 log.debug("preparing the team log again after: %s", lake.redact(str(exc)))
+                # attach afresh: the old attachment may still see the catalog as it was
+                self.forget_connection()
                 time.sleep(random.uniform(delay / 2, delay))
                 delay = min(delay * 2, 1.0)
 

@@ -2,6 +2,10 @@
 
 Every log table is copied in one transaction, each row only if its key is not in the lake
 yet, so an interrupted or repeated export writes nothing twice and can simply be run again.
+
+The source is a local log file, or a directory of the Parquet files ``%mira export DIR``
+writes. The second is how a log written by DuckDB 2.x reaches the lake: the team extra's
+DuckDB 1.5.5 cannot open a 2.x database file, but both read and write the same Parquet.
 """
 
 from __future__ import annotations
@@ -33,40 +37,67 @@ class Exported:
 
 def export_to_lake(source: str | Path, target: str, *, timeout: float = 120.0) -> Exported:
     """Copy the local log at `source` into the lake `target`; returns what was new there."""
+    if not lake.is_lake(target):
+        raise ValueError(f"export --to needs a ducklake: location, not {lake.redact(target)!r}")
+    folder = Path(source).expanduser() if not isinstance(source, str) or not lake.is_lake(source) else None
+    if folder is not None and folder.is_dir():
+        return _export_parquet(folder, target, timeout)
     origin = Location.parse(source)
     if origin.kind != "file":
         raise ValueError(f"export --to copies a local log file; {lake.redact(str(source))} is not one")
-    if not lake.is_lake(target):
-        raise ValueError(f"export --to needs a ducklake: location, not {lake.redact(target)!r}")
     assert origin.path is not None
     if not origin.path.is_file():
         raise ValueError(f"there is no log at {origin.path} to export")
-    Database(origin, journal_dir=None).recover(timeout=timeout)  # migrated to this version
+    try:
+        Database(origin, journal_dir=None).recover(timeout=timeout)  # migrated to this version
+    except Exception as exc:
+        if "newer version of duckdb" in str(exc).lower():
+            raise ValueError(
+                f"{origin.path} was written by a newer DuckDB than this one: where it was "
+                "written, run %mira export DIR (Parquet), then here %mira export --to ... --from DIR"
+            ) from None
+        raise
+    quoted = str(origin.path).replace("'", "''")
+    sources = {table: f"{_SOURCE}.main.{table}" for table in LOG_TABLES}
+    return _copy_all(target, timeout, sources, attach=f"ATTACH '{quoted}' AS {_SOURCE} (READ_ONLY)")
+
+
+def _export_parquet(folder: Path, target: str, timeout: float) -> Exported:
+    missing = [t for t in LOG_TABLES if not (folder / f"{t}.parquet").is_file()]
+    if missing:
+        raise ValueError(
+            f"{folder} lacks {', '.join(t + '.parquet' for t in missing)}: give the directory "
+            "%mira export DIR wrote"
+        )
+    sources = {
+        table: "read_parquet('" + str((folder / f"{table}.parquet").absolute()).replace("'", "''") + "')"
+        for table in LOG_TABLES
+    }
+    return _copy_all(target, timeout, sources)
+
+
+def _copy_all(target: str, timeout: float, sources: dict[str, str], attach: str | None = None) -> Exported:
     destination = Database(target, journal_dir=None)
     copied: dict[str, int] = {}
     with destination.transaction(timeout=timeout) as con:
-        quoted = str(origin.path).replace("'", "''")
-        con.execute(f"ATTACH '{quoted}' AS {_SOURCE} (READ_ONLY)")
+        if attach:
+            con.execute(attach)
         try:
             for table in LOG_TABLES:
-                copied[table] = _copy_table(con, table)
+                copied[table] = _copy_table(con, table, sources[table])
         finally:
-            con.execute(f"DETACH {_SOURCE}")
+            if attach:
+                con.execute(f"DETACH {_SOURCE}")
     return Exported(copied)
 
 
-def _columns(con, database: str, table: str) -> list[str]:  # type: ignore[no-untyped-def]
-    rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
-        "AND schema_name = 'main' ORDER BY column_index",
-        [database, table],
-    ).fetchall()
-    return [r[0] for r in rows]
+def _columns(con, relation: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
 
 
-def _copy_table(con, table: str) -> int:  # type: ignore[no-untyped-def]
-    theirs = set(_columns(con, _SOURCE, table))
-    ours = _columns(con, lake.ALIAS, table)
+def _copy_table(con, table: str, source: str) -> int:  # type: ignore[no-untyped-def]
+    theirs = set(_columns(con, source))
+    ours = _columns(con, f"{lake.ALIAS}.main.{table}")
     if not theirs or not ours:
         raise StoreUnavailable(f"the log table {table} is missing on one side of the export")
     columns = [c for c in ours if c in theirs]
@@ -74,7 +105,7 @@ def _copy_table(con, table: str) -> int:  # type: ignore[no-untyped-def]
     match = " AND ".join(f"l.{k} = s.{k}" for k in _ALL_KEYS[table])
     row = con.execute(
         f"INSERT INTO {lake.ALIAS}.main.{table} ({names}) "
-        f"SELECT {', '.join('s.' + c for c in columns)} FROM {_SOURCE}.main.{table} s "
+        f"SELECT {', '.join('s.' + c for c in columns)} FROM {source} s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {lake.ALIAS}.main.{table} l WHERE {match})"
     ).fetchone()
     return int(row[0]) if row else 0

@@ -91,6 +91,9 @@ def test_a_bad_model_in_the_configuration_fails_the_operation_in_one_line(shell,
         ("history -n 0", "n must be a positive number"),
         ("export ''", "export needs a target"),
         ("export /dev/null", "/dev/null is not a regular file or a directory"),
+        ("export", "export needs a target: FILE.parquet, DIRECTORY or --to ducklake:"),
+        ("export --to md:team_log", "export --to needs a ducklake: location"),
+        ("export --to ducklake:postgres:dbname=x --from /nonexistent/mira.duckdb", "there is no log at /nonexistent/mira.duckdb"),
     ],
 )
 def test_bad_subcommand_arguments_are_one_line(shell, capsys, caplog, line, message):
