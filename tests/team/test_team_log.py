@@ -64,9 +64,10 @@ def test_three_writers_and_a_reader_lose_nothing_and_duplicate_nothing(
     assert seen["reads"] > 0 and seen["errors"] == [], seen
     _check_exact(team_path, location, [p[0] for p in people], ops)
     views = run_json(team_path, "views", location)
-    per_person = str(COST_PER_OP * ops)
-    assert sorted(views["by_user"]) == [[u, 2 * ops, per_person] for _, u, _ in people]
-    assert sorted(views["by_host"]) == [[h, 2 * ops, per_person] for _, _, h in people]
+    per_person = COST_PER_OP * ops
+    exact = lambda rows: sorted([k, n, Decimal(usd)] for k, n, usd in rows)  # noqa: E731
+    assert exact(views["by_user"]) == [[u, 2 * ops, per_person] for _, u, _ in people]
+    assert exact(views["by_host"]) == [[h, 2 * ops, per_person] for _, _, h in people]
     assert views["history"] == 3 * ops and views["via_connect"] == 3 * ops
     assert views["day_calls"] == 6 * ops
 
@@ -164,4 +165,4 @@ def test_export_moves_a_local_log_into_the_lake_once(
     assert again == dict.fromkeys(again, 0)  # nothing twice
     _check_exact(team_path, location, ["sL"], 3)
     views = run_json(team_path, "views", location)
-    assert views["by_user"] == [["fay", 6, str(COST_PER_OP * 3)]]
+    assert [[u, n, Decimal(usd)] for u, n, usd in views["by_user"]] == [["fay", 6, COST_PER_OP * 3]]
