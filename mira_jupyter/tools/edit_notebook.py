@@ -2,8 +2,9 @@
 
 Rewriting a notebook's JSON by hand loses outputs, breaks ids and invites invalid files.
 This tool changes exactly one cell through `nbformat`: every other cell keeps its source,
-outputs, metadata and id; the notebook's metadata is untouched; the result must pass
-``nbformat.validate`` or nothing is written. The write goes through write_file's path
+outputs, metadata and id; the notebook's metadata is untouched; an edit that adds a schema error
+(``nbformat``'s validator) is refused and nothing is written, while errors the file already
+had are left as they were and reported, not blamed on the edit. The write goes through write_file's path
 (the sandbox, an atomic replace, the undo record), so ``%mira undo`` restores the file
 byte for byte.
 """
@@ -121,6 +122,26 @@ def _apply(nb: Any, args: EditNotebookArgs) -> tuple[str, int | None]:
     return f"replaced {_label(nb, index)}", index
 
 
+def _problems(nb: Any) -> dict[tuple[Any, ...], str]:
+    """The notebook's schema errors, keyed so that the same error in the same cell has the
+    same key before and after an edit (cells are named by id, else by object, not by index,
+    which an insert or delete shifts); the value is the error's first line."""
+    from nbformat.validator import iter_validate
+
+    cells = nb.get("cells", [])
+    found: dict[tuple[Any, ...], str] = {}
+    for error in iter_validate(nb):
+        path = list(error.absolute_path)
+        where: Any = None
+        if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int) and path[1] < len(cells):
+            cell = cells[path[1]]
+            where = cell.get("id") or f"object {id(cell)}"
+            path = path[2:]
+        key = (where, tuple(path), error.validator, tuple(error.schema_path))
+        found.setdefault(key, str(error.message).strip().splitlines()[0][:300])
+    return found
+
+
 def _write(sandbox: Any, path: str, data: bytes, ctx: ToolContext) -> ToolResult | None:
     """Write like write_file (atomic, once the undo record is safe); an error result or None."""
     outcome = write_with_undo(sandbox, path, data, ctx, tool="edit_notebook")
@@ -168,13 +189,14 @@ def edit_notebook(args: EditNotebookArgs, ctx: ToolContext) -> ToolResult:
         nb = _new_notebook()
     else:
         return ToolResult.denied("not_found", f"{target.rel} does not exist (insert_after without a cell creates it)")
+    before = _problems(nb)
     summary, index = _apply(nb, args)
-    try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0][:300]
-        return ToolResult.error(f"the edit would make an invalid notebook ({first}); nothing was written")
-    text = nbformat.writes(nb)
+    after = _problems(nb)
+    added = [message for key, message in after.items() if key not in before]
+    if added:
+        return ToolResult.error(f"the edit would make an invalid notebook ({added[0]}); nothing was written")
+    # writes_json, not nbformat.writes: the latter logs an already-invalid notebook as an error
+    text = nbformat.v4.writes_json(nb)
     if not text.endswith("\n"):
         text += "\n"  # as nbformat.write and Jupyter save it
     failure = _write(sandbox, args.path, text.encode("utf-8"), ctx)
@@ -186,6 +208,12 @@ def edit_notebook(args: EditNotebookArgs, ctx: ToolContext) -> ToolResult:
         "cells": len(nb.cells),
         "created": not target.exists,
     }
+    if after:
+        # the file was invalid before the edit: say so, but do not blame or refuse the edit
+        content["note"] = (
+            f"the notebook was already invalid before this edit ({next(iter(after.values()))}); "
+            "those parts were left as they were"
+        )
     if index is not None:
         content["cell_index"] = index
         content["cell_id"] = nb.cells[index].get("id")
