@@ -45,12 +45,9 @@ from ..llm.types import (
 from .budget import DEFAULT_INPUT_MARGIN, BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
 from .output_cap import output_allowance
+from .token_cap import CapReached, TokenCap, TokenReservation
 
 __all__ = ["BudgetExceeded", "CallRunner", "CapReached", "Ledger", "SessionSpend", "UnpricedModel"]
-
-
-class CapReached(OperationEnding):
-    """A loop or token cap was hit; the step ends with this message."""
 
 
 class UnpricedModel(OperationEnding):
@@ -78,7 +75,13 @@ class Ledger:
 
     @property
     def total_usage(self) -> Usage:
-        return sum(self.usage.values(), Usage())
+        with self._lock:
+            return sum(self.usage.values(), Usage())
+
+    def total_tokens(self) -> int:
+        """Input plus output tokens of every call accounted so far (what the token cap counts)."""
+        used = self.total_usage
+        return used.input_tokens + used.output_tokens
 
     @property
     def total_cost(self) -> Cost:
@@ -111,6 +114,7 @@ class CallRunner:
     allow_unpriced: bool = False
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     _said_untrusted: bool = field(default=False, init=False, repr=False)
+    token_cap: TokenCap = field(init=False, repr=False)
 
     @property
     def thread_call_id(self) -> str | None:
@@ -132,6 +136,7 @@ class CallRunner:
             self.session = SessionSpend()
         if self.budget is None:
             self.budget = OperationBudget(self.budget_usd, self.session)
+        self.token_cap = TokenCap(self.max_total_tokens, self.ledger.total_tokens)
 
     def call(
         self,
@@ -154,7 +159,6 @@ class CallRunner:
         """
         self.cancel.raise_if_cancelled()
         model = self.models[role]
-        self._check_token_cap()
         # the level sent (minimal becomes low where the model lacks it), stored as sent;
         # the word asked for is stored beside it
         reasoning = reasoning or None
@@ -165,11 +169,20 @@ class CallRunner:
         cap = output_token_cap(
             model.model_id, purpose, reasoning_effort=effort, configured=self.max_output_tokens
         )
-        reservation, prompt_tokens = self._reserve(model, messages, tools, level, cap)
+        prompt_tokens, prompt_bound = self._prompt_size(messages, tools)
+        allowance = min(cap, output_allowance(model, level, self.output_reserve_tokens))
+        # tokens first, then dollars (always in this order, so a call waiting for one never
+        # holds the other while the calls it waits for need it)
+        held = self.token_cap.reserve(prompt_bound, cap, allowance, self.cancel)
+        try:
+            reservation = self._reserve(model, prompt_tokens, prompt_bound, level, held.max_output_tokens)
+        except BaseException:
+            self.token_cap.release(held)
+            raise
         sent = False  # whether the request may have reached the model
         replied: Usage | None = None  # the reply's usage, once it is in
         try:
-            max_tokens = reservation.max_output_tokens or cap
+            max_tokens = reservation.max_output_tokens or held.max_output_tokens
             call_id = new_id("call")
             reservation.call_id = call_id  # the team ledger links its reservation to the call
             self.last_call_id = call_id
@@ -213,7 +226,8 @@ class CallRunner:
                 started_at=started,
             )
             call = _InFlight(model, reservation, prompt_tokens, level)
-            gate = RETRY_GATE.set(self._retry_gate(model, reservation) if reservation.accounts else None)
+            refused: list[str] = []  # which cap refused a retry: "tokens" or "budget"
+            gate = RETRY_GATE.set(self._retry_gate(model, reservation, held, refused))
             sent = True
             try:
                 # tool_choice only when set and the model takes it: a model wrapper that never
@@ -245,6 +259,8 @@ class CallRunner:
                     response = model.chat(messages, **chat)
             except RetryRefused as exc:
                 self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
+                if refused == ["tokens"]:
+                    raise CapReached(str(exc)) from exc
                 raise BudgetExceeded(str(exc)) from exc
             except ModelCallCancelled as exc:
                 self._finish(finished, call, exc.usage, clock, status="cancelled", error=str(exc))
@@ -301,23 +317,40 @@ class CallRunner:
                 if known is not None and Decimal(known).is_finite():
                     charged = max(charged, Decimal(known))  # what the provider said it billed
                 self.budget.settle(reservation, charged)
+            # after the ledger has the call's usage: at no moment are its tokens uncounted
+            self.token_cap.release(held)
 
     # -- budget ----------------------------------------------------------------------------
+
+    def _prompt_size(
+        self, messages: list[Message], tools: list[dict[str, Any]] | None
+    ) -> tuple[int, int]:
+        """(our token estimate, an upper bound no provider's count exceeds) of a prompt.
+
+        The provider's tokenizer may count more than ours, and differently from one call to
+        the next: the bound is the prompt's UTF-8 byte count (no byte-level tokenizer makes
+        more tokens than bytes), or our estimate times DEFAULT_INPUT_MARGIN if larger.
+        """
+        prompt_tokens = self.tokens.count_message_tokens(messages)
+        if tools:
+            prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
+        bound = max(
+            math.ceil(prompt_tokens * DEFAULT_INPUT_MARGIN),
+            self.tokens.count_prompt_bytes(messages, tools),
+        )
+        return prompt_tokens, bound
 
     def _reserve(
         self,
         model: ChatModel,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
+        prompt_tokens: int,
+        byte_bound: int,
         effort: str | None,
         cap: int,
-    ) -> tuple[Reservation, int]:
+    ) -> Reservation:
         """Reserve the call's worst case (input estimate + max_tokens sent) or raise."""
-        prompt_tokens = self.tokens.count_message_tokens(messages)
-        if tools:
-            prompt_tokens += self.tokens.count_tokens(json.dumps(tools))
         if not self.budget.limited:
-            return Reservation(Decimal(0), cap), prompt_tokens
+            return Reservation(Decimal(0), cap)
         # the price in force now, as the call will be billed (a dated period may cover now)
         price = self.prices.lookup(model.model_id, utcnow())
         # the fewest output tokens worth sending: the visible reserve plus reasoning room
@@ -327,19 +360,13 @@ class CallRunner:
                 from ..llm.pricing import unpriced_message
 
                 raise UnpricedModel(unpriced_message(model.model_id))
-            return Reservation(Decimal(0), cap), prompt_tokens  # uncounted, by the user's choice
+            return Reservation(Decimal(0), cap)  # uncounted, by the user's choice
         if self._states_own_cost(model):
             # its price may change from one call to the next (usage.cost), even when its first
             # reply stated none: no reservation is a sure bound, so its calls go one at a time
             self.session.distrust(model.model_id)
-        # the provider's tokenizer may count more than ours, and differently from one call
-        # to the next: the prompt is always reserved at its byte count (no byte-level
-        # tokenizer makes more tokens than bytes), or at the largest ratio a reply of this
-        # model has shown, if a provider ever counted even more than that
-        byte_bound = max(
-            math.ceil(prompt_tokens * DEFAULT_INPUT_MARGIN),
-            self.tokens.count_prompt_bytes(messages, tools),
-        )
+        # the prompt is always reserved at its byte bound (_prompt_size), or at the largest
+        # ratio a reply of this model has shown, if a provider ever counted even more
 
         def input_usd() -> Decimal:
             margin = self.session.input_margin(model.model_id)
@@ -371,19 +398,29 @@ class CallRunner:
             model_id=model.model_id,
             terms_once_learned=learned_terms,
         )
-        return reservation, prompt_tokens
+        return reservation
 
     def _states_own_cost(self, model: ChatModel) -> bool:
         """Whether `model`'s provider bills by its own figure (OpenRouter's usage.cost)."""
         entry = self.prices.entry(model.model_id) or {}
         return model.provider == "openrouter" or entry.get("litellm_provider") == "openrouter"
 
-    def _retry_gate(self, model: ChatModel, reservation: Reservation) -> Callable[[Usage], None]:
+    def _retry_gate(
+        self, model: ChatModel, reservation: Reservation, held: TokenReservation, refused: list[str]
+    ) -> Callable[[Usage], None]:
         """What the model calls before resending a request whose earlier attempts were billed:
-        another attempt reserves its own worst case, or is not sent."""
+        another attempt reserves its own worst case, in tokens and dollars, or is not sent
+        (`refused` then names the cap that said no)."""
         per_attempt = reservation.amount
 
         def gate(earlier: Usage) -> None:
+            try:
+                self.token_cap.extend(held)
+            except CapReached as exc:
+                refused.append("tokens")
+                raise RetryRefused(str(exc), usage=earlier) from None
+            if not reservation.accounts:
+                return
             def describe(what: str, limit: Decimal, spent: Decimal, reserved: Decimal, need: Decimal) -> str:
                 in_flight = f" (+{usd(reserved)} reserved by calls in flight)" if reserved else ""
                 return (
@@ -395,6 +432,7 @@ class CallRunner:
             try:
                 self.budget.extend(reservation, per_attempt, describe)
             except BudgetExceeded as exc:
+                refused.append("budget")
                 raise RetryRefused(str(exc), usage=earlier) from None
 
         return gate
@@ -415,14 +453,6 @@ class CallRunner:
             f"{name} {usd(cap)} exceeded: spent {usd(spent)}; the last {model.model_id} call "
             f"cost {usd(charged)} {how}, {usd(call.reservation.amount)} had been reserved for it"
         )
-
-    def _check_token_cap(self) -> None:
-        used = self.ledger.total_usage
-        if used.input_tokens + used.output_tokens >= self.max_total_tokens:
-            raise CapReached(
-                f"token cap reached: {used.input_tokens + used.output_tokens:,} tokens used "
-                f"(limit {self.max_total_tokens:,})"
-            )
 
     # -- accounting --------------------------------------------------------------------------
 
