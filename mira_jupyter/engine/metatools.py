@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 from pydantic import Field
 
 from ..tools.types import Tool, ToolArgs, ToolContext, ToolResult, tool
+from .plan_repair import MAX_DESCRIPTION, MAX_TASKS
 
 
 class RunHandle(Protocol):
@@ -85,8 +86,20 @@ class TaskUpdate(ToolArgs):
     note: str | None = None
 
 
+class NewTask(ToolArgs):
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION, description="Imperative: '<verb> <what>'.")
+    active_form: str | None = Field(None, max_length=MAX_DESCRIPTION, description="'<verb>ing <what>'.")
+    depends_on: list[int] = Field(default_factory=list, max_length=MAX_TASKS)
+    reads_only: bool = False
+
+
 class UpdateTasksArgs(ToolArgs):
-    updates: list[TaskUpdate] = Field(min_length=1)
+    updates: list[TaskUpdate] = Field(default_factory=list)
+    add: list[NewTask] = Field(
+        default_factory=list,
+        max_length=MAX_TASKS,
+        description="Tasks the plan missed (a blocker found on the way): they run after the plan's.",
+    )
 
 
 class RunTestsArgs(ToolArgs):
@@ -197,11 +210,17 @@ def debug_code(args: DebugCodeArgs, ctx: ToolContext) -> ToolResult:
 
 @tool
 def update_tasks(args: UpdateTasksArgs, ctx: ToolContext) -> ToolResult:
-    """Report plan tasks as completed or failed."""
+    """Report plan tasks as completed or failed, or add a task the plan missed."""
     run = _run(ctx)
     tracker = run.tracker
     own = run.current_task_id
-    outcomes = [tracker.apply_update(item.task, item.status, item.note, own) for item in args.updates]
+    if not args.updates and not args.add:
+        return ToolResult.error("nothing to do: give updates, add, or both", checklist=tracker.checklist())
+    outcomes = [
+        tracker.add(new.description, new.active_form, new.depends_on, new.reads_only, MAX_TASKS)
+        for new in args.add
+    ]
+    outcomes += [tracker.apply_update(item.task, item.status, item.note, own) for item in args.updates]
     if all(outcome.startswith("refused") for outcome in outcomes):
         return ToolResult.error("; ".join(outcomes), checklist=tracker.checklist())
     return ToolResult.ok(summary="; ".join(outcomes), checklist=tracker.checklist())

@@ -13,7 +13,8 @@ Tools you can call:
 - generate_code, refactor_code, debug_code: the executor writes the code and the engine saves it
   to the file you name. Give precise instructions; the result tells you what was written.
   On a notebook (.ipynb) the executor edits cells one by one; outputs of other cells are kept.
-- update_tasks: report the state of plan tasks (completed or failed, with a short note).
+- update_tasks: report the state of plan tasks (completed or failed, with a short note), or add
+  a task the plan missed (it runs after the others).
 - activate_skill: run one of the skills below on a sub-task; its result comes back to you.
 - run_tests (when offered): run pytest, python or ruff in a sandbox and read the exit code and
   output. Use expect="fail" for a test written to fail before the fix; a task whose last run

@@ -4,11 +4,14 @@ The engine, not the model, owns the states: it starts tasks one at a time (so at
 one is in progress, except for a batch of tasks planned as reads-only, which may run
 together once their dependencies are completed), applies the orchestrator's ``update_tasks`` reports when they
 are valid transitions, and when the operation ends it settles every task that is still
-open with a recorded reason.
+open with a recorded reason. The orchestrator may add a task the plan missed while it runs
+(``update_tasks`` with ``add``): it goes at the end of the plan, marked as not planned, and
+runs in its turn.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -51,6 +54,8 @@ class TaskTracker:
         # task id -> why its last run_tests did not meet what was expected: such a task
         # cannot be completed, whatever the model reports
         self.failed_checks: dict[str, str] = {}
+        # tasks running side by side may each add a task: sequence numbers stay unique
+        self._lock = threading.RLock()
 
     def create(
         self,
@@ -62,26 +67,59 @@ class TaskTracker:
         reads_only: bool = False,
     ) -> Task:
         """Add a pending task at the end of the plan."""
-        sequence = len(self.tasks) + 1
-        depends = tuple(n for n in dict.fromkeys(depends_on) if 1 <= n < sequence)
-        task = Task(
-            task_id or new_id("task"), sequence, description, active_form,
-            depends_on=depends, planned=planned, reads_only=reads_only,
-        )  # fmt: skip
-        self.tasks.append(task)
+        with self._lock:
+            sequence = len(self.tasks) + 1
+            depends = tuple(n for n in dict.fromkeys(depends_on) if 1 <= n < sequence)
+            task = Task(
+                task_id or new_id("task"), sequence, description, active_form,
+                depends_on=depends, planned=planned, reads_only=reads_only,
+            )  # fmt: skip
+            self.tasks.append(task)
+            self._announce(task)
+        return task
+
+    def add(
+        self, description: str, active_form: str | None, depends_on: Iterable[int], reads_only: bool, limit: int
+    ) -> str:
+        """Add a task the plan missed, while it runs (``update_tasks`` ``add``); returns what
+        happened, for the model. Refused over `limit` tasks, for an empty description, or
+        for one already open in the plan."""
+        from .active_form import active_form as derive
+
+        text = " ".join(description.split())
+        if not text:
+            return "refused: a new task needs a description"
+        with self._lock:
+            if len(self.tasks) >= limit:
+                return f"refused: the plan already has {len(self.tasks)} tasks, the most it may have"
+            same = next(
+                (t for t in self.tasks if t.status in ("pending", "in_progress") and t.description.lower() == text.lower()),
+                None,
+            )
+            if same is not None:
+                return f"refused: task {same.sequence} is already {text!r}"
+            wanted = list(dict.fromkeys(depends_on))
+            task = self.create(
+                text, (active_form or "").strip() or derive(text), depends_on=wanted, planned=False,
+                reads_only=reads_only,
+            )  # fmt: skip
+        dropped = [n for n in wanted if n not in task.depends_on]
+        note = f" (depends_on {dropped} removed: not an earlier task)" if dropped else ""
+        return f"task {task.sequence} added: {text}{note}"
+
+    def _announce(self, task: Task) -> None:
         self.bus.emit(
             TaskCreated(
                 operation_id=self.operation_id,
                 task_id=task.id,
                 sequence=task.sequence,
-                description=description,
-                active_form=active_form,
-                depends_on=list(depends),
-                planned=planned,
-                reads_only=reads_only,
+                description=task.description,
+                active_form=task.active_form,
+                depends_on=list(task.depends_on),
+                planned=task.planned,
+                reads_only=task.reads_only,
             )
         )
-        return task
 
     def get(self, task_id: str) -> Task | None:
         """The task with this id, or None."""
