@@ -323,15 +323,16 @@ class FileChanged(_Event):
 
 
 class ApprovalRequested(_Event):
-    """A change waits for the user: the diff (or the command) and why it asks."""
+    """A change waits for the user: the diff (or the command, or the code) and why it asks."""
 
     type: Literal["ApprovalRequested"] = "ApprovalRequested"
     approval_id: str
     tool_call_id: str | None = None
     tool: str
-    kind: Literal["write", "command"]
+    kind: Literal["write", "command", "code"]
     path: str | None = None
     argv: list[str] | None = None
+    code: str = ""  # run_code: the Python it would run in the scratch kernel, whole
     diff: str = ""  # the unified diff, capped (empty for a command or a binary file)
     added: int = 0
     removed: int = 0

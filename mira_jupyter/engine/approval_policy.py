@@ -2,7 +2,8 @@
 
 - ``never`` (the default): file writes (write_file, edit_notebook) are applied, undo-backed.
 - ``writes``: every file write asks.
-- ``always``: every file write asks, and so does every command, even a ``Mira.commands`` one.
+- ``always``: every file write asks, and so does every command, even a ``Mira.commands`` one,
+  and every ``run_code`` (its code is shown).
 - ``auto-under:COST,N-lines``: a file write is applied by itself while the operation has cost
   under $COST so far and the change is under N lines (added + removed); otherwise it asks.
   Either gate may be left out (``auto-under:20-lines``).
@@ -26,7 +27,7 @@ APPROVE_HELP = (
 _LINES = re.compile(r"(\d+)\s*-?\s*lines?", re.IGNORECASE)
 _COST = re.compile(r"\$?(\d+(?:\.\d*)?|\.\d+)")
 
-Kind = Literal["write", "command"]
+Kind = Literal["write", "command", "code"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class ApprovalPolicy:
         """Whether this change must wait for the user (`listed`: the program is in Mira.commands)."""
         if kind == "command":
             return not listed or self.mode == "always"
+        if kind == "code":  # python in the sandbox, as run_command python would be
+            return self.mode == "always"
         if self.mode == "never":
             return False
         if self.mode in ("writes", "always"):

@@ -31,6 +31,12 @@ POLL_SECONDS = 0.05
 _HINT = "do not retry the same change; continue without it, or say what you need and why"  # how often a waiting change looks at its operation's cancel token
 
 
+def code_size(code: str) -> str:
+    """'1 line' / '12 lines' of `code`, for a one-line summary."""
+    lines = len(code.splitlines()) or 1
+    return f"{lines} line{'' if lines == 1 else 's'}"
+
+
 @dataclass
 class _Question:
     operation_id: str
@@ -140,6 +146,8 @@ class ApprovalGate:
                 return None  # the same bytes again: nothing changes, nothing to ask about
             diff = file_diff(proposal.path or "", proposal.old(), proposal.new)
             asks = self.policy.asks("write", lines=diff.lines_changed, cost_usd=self.cost_so_far())
+        elif proposal.kind == "code":
+            asks = self.policy.asks("code")
         else:
             asks = self.policy.asks("command", listed=proposal.listed)
         if not asks:
@@ -160,6 +168,7 @@ class ApprovalGate:
                     kind=proposal.kind,
                     path=proposal.path,
                     argv=proposal.argv,
+                    code=proposal.code or "",
                     diff=diff.text if diff else "",
                     added=diff.added if diff and diff.text else 0,
                     removed=diff.removed if diff and diff.text else 0,
@@ -188,6 +197,8 @@ class ApprovalGate:
     def _what(self, proposal: ChangeProposal) -> str:
         if proposal.kind == "command":
             return "the command " + " ".join(proposal.argv or [])[:200]
+        if proposal.kind == "code":
+            return f"the run_code call ({code_size(proposal.code or '')} of Python)"
         return f"the change to {proposal.path}"
 
     def _why(self, proposal: ChangeProposal) -> str:

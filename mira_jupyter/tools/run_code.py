@@ -12,7 +12,7 @@ from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, check_available, secret_values
 from .commands import project_layout, record_changes, scan_before, settings_of, withhold_if_secret
 from .scratch_output import OutputLimits
-from .types import Tool, ToolArgs, ToolContext, ToolResult, tool
+from .types import ChangeProposal, Tool, ToolArgs, ToolContext, ToolResult, tool
 
 MAX_TIMEOUT = 600.0
 MAX_CODE_CHARS = 100_000
@@ -38,6 +38,11 @@ def execute_code(code: str, timeout: float, ctx: ToolContext, limits: OutputLimi
     available = check_available()
     if not available.ok and not unsandboxed:
         return ToolResult.denied("not_allowed", f"code cannot run sandboxed here: {available.reason}")
+    if ctx.approve is not None:
+        # Mira.approve = always asks before any code runs, as it does for commands and writes
+        refused = ctx.approve(ChangeProposal("run_code", "code", code=code))
+        if refused is not None:
+            return refused
     sandbox = sandbox_of(ctx)
     before = scan_before(sandbox)
     if before.incomplete:

@@ -92,10 +92,11 @@ class ChangeProposal:
     """A change a tool is about to make, put to the approval gate before it happens."""
 
     tool: str
-    kind: Literal["write", "command"]
+    kind: Literal["write", "command", "code"]
     path: str | None = None  # a write: the file, relative to the root
     new: bytes | None = None  # a write: the bytes to be written
     argv: list[str] | None = None  # a command
+    code: str | None = None  # run_code: the Python to run in the scratch kernel
     listed: bool = True  # a command: its program is in Mira.commands
     # a write: reads the file's bytes now (None: absent); called only when a diff is needed
     read_old: Callable[[], bytes | None] | None = None

@@ -26,6 +26,9 @@ def question_text(event: ApprovalRequested) -> str:
     if event.kind == "command":
         head = f"mira wants to run: {shlex.join(event.argv or [])}"
         body = ""
+    elif event.kind == "code":
+        head = "mira wants to run this Python in the scratch kernel:"
+        body = event.code
     else:
         head = f"mira wants to {'change' if event.diff else 'write'} {event.path} (+{event.added} −{event.removed})"
         body = event.diff or event.note

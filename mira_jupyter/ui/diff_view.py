@@ -104,6 +104,9 @@ def approval_summary(approval: ApprovalState) -> str:
     request = approval.request
     if request.kind == "command":
         return "run " + " ".join(request.argv or [])
+    if request.kind == "code":
+        lines = len(request.code.splitlines()) or 1
+        return f"run_code ({lines} line{'' if lines == 1 else 's'} of Python)"
     stat = f" (+{request.added} −{request.removed})" if request.diff else ""
     return f"{request.tool} {request.path}{stat}"
 
@@ -121,6 +124,8 @@ def approval_body_html(approval: ApprovalState) -> str:
     request = approval.request
     if request.kind == "command":
         return f'<pre class="mira-diff" style="{_PRE}">$ {escape(" ".join(request.argv or []))}</pre>'
+    if request.kind == "code":
+        return f'<pre class="mira-diff mira-code" style="{_PRE}">{escape(request.code)}</pre>'
     if request.diff:
         body = diff_lines_html(request.diff)
         if request.note:

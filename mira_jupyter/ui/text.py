@@ -261,7 +261,8 @@ class TextView:
 
     def _on_ApprovalRequested(self, event: Event) -> None:
         if self.ask is None:  # another view answers it; say that it waits
-            self._line(f"    ? waiting for approval: {event.path or ' '.join(event.argv or [])}")
+            what = event.path or " ".join(event.argv or []) or ("run_code" if event.kind == "code" else "")
+            self._line(f"    ? waiting for approval: {what}")
             return
         self._line("")
         self.ask(event, self._out())

@@ -81,3 +81,44 @@ def test_a_listed_program_runs_unasked_unless_approve_is_always(session):
     session.run("run the tests", RunOptions(mode="planned", approve="always"), view=view)
     (asked,) = view.of("ApprovalRequested")
     assert asked.argv == ["pytest", "-q", "test_ok.py"] and asked.why == "Mira.approve = always"
+
+
+def code_script(code: str) -> mt.Script:
+    return mt.use_script(mt.Script({ORCH: [plan_turn("Check it"), call("run_code", code=code), "Ran.", "Done."]}))
+
+
+MAKES_A_FILE = "open('made.txt', 'w').write('x')\nprint('wrote it')"
+
+
+def test_under_approve_always_run_code_shows_its_code_and_runs_once_approved(session):
+    code_script(MAKES_A_FILE)
+    view = Answering(session, True)
+    op = session.run("make a file", RunOptions(mode="planned", approve="always"), view=view)
+    (asked,) = view.of("ApprovalRequested")
+    assert (asked.kind, asked.tool, asked.code, asked.why) == ("code", "run_code", MAKES_A_FILE, "Mira.approve = always")
+    assert (session.config.resolved_root() / "made.txt").read_text() == "x"
+    assert [c.path for c in op.file_changes] == ["made.txt"]
+
+
+def test_under_approve_always_rejected_code_never_runs_and_the_model_is_told(session):
+    script = code_script(MAKES_A_FILE)
+    session.run("make a file", RunOptions(mode="planned", approve="always"), view=Answering(session, False))
+    assert not (session.config.resolved_root() / "made.txt").exists()
+    assert orchestrator_was_told(script, "rejected by the user: the run_code call (2 lines of Python) was not done")
+    assert ("run_code", "denied", "rejected_by_user") in [r[:3] for r in logged_tool_calls(session)]
+
+
+def test_under_approve_always_without_a_front_end_code_is_refused(session):
+    script = code_script(MAKES_A_FILE)
+    session.run("make a file", RunOptions(mode="planned", approve="always"))
+    assert not (session.config.resolved_root() / "made.txt").exists()
+    assert orchestrator_was_told(script, "needs approval (Mira.approve = always)")
+    assert ("run_code", "denied", "approval_unavailable") in [r[:3] for r in logged_tool_calls(session)]
+
+
+def test_run_code_runs_unasked_under_approve_writes(session):
+    code_script(MAKES_A_FILE)
+    view = Answering(session)
+    session.run("make a file", RunOptions(mode="planned", approve="writes"), view=view)
+    assert not view.of("ApprovalRequested")
+    assert (session.config.resolved_root() / "made.txt").exists()
