@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -64,15 +65,20 @@ class ScratchHost:
         limits: OutputLimits | None = None,
     ) -> tuple[CodeOutcome, list[str]]:
         """Run `code` in the kernel for `layout` (starting or restarting it as needed);
-        the outcome and notes on the kernel's life (started, restarted, killed)."""
+        the outcome and notes on the kernel's life (started, restarted, killed).
+
+        `timeout` bounds the whole call: a kernel that must start first starts within it
+        (KernelNotStarted, a RuntimeError, when it cannot), and the code gets what is left.
+        """
+        deadline = time.monotonic() + timeout
         with self._lock:
             if self._closed:
                 raise RuntimeError("the scratch kernel was shut down with its session")
-            future = self._pool.submit(self._run, bwrap, layout, code, timeout, pids_cgroup, cancel, limits)
+            future = self._pool.submit(self._run, bwrap, layout, code, deadline, pids_cgroup, cancel, limits)
         return future.result()
 
     def _run(
-        self, bwrap: str | None, layout: Layout, code: str, timeout: float, pids_cgroup: str | None, cancel: Any, limits: Any
+        self, bwrap: str | None, layout: Layout, code: str, deadline: float, pids_cgroup: str | None, cancel: Any, limits: Any
     ) -> tuple[CodeOutcome, list[str]]:
         notes: list[str] = []
         kernel = self._kernel
@@ -88,9 +94,9 @@ class ScratchHost:
             )
             self._stop_kernel()
         if self._kernel is None:
-            self._start(bwrap, layout, pids_cgroup)
+            self._start(bwrap, layout, pids_cgroup, deadline, cancel)
             notes.append(f"a new scratch kernel was started ({self._kernel.started_ms / 1000:.1f} s)")
-        outcome = self._kernel.execute(code, timeout, cancel, limits)
+        outcome = self._kernel.execute(code, max(0.0, deadline - time.monotonic()), cancel, limits)
         if outcome.killed:
             self._stop_kernel()
             if outcome.dropped:
@@ -102,12 +108,12 @@ class ScratchHost:
             notes.append(f"the scratch kernel {why}; the next call starts a new one (variables are gone)")
         return outcome, notes
 
-    def _start(self, bwrap: str | None, layout: Layout, pids_cgroup: str | None) -> None:
+    def _start(self, bwrap: str | None, layout: Layout, pids_cgroup: str | None, deadline: float, cancel: Any) -> None:
         missing = hold_guards(layout.root) if bwrap is not None else []
         layout = Layout(**{**layout.__dict__, "guard_missing": missing})
         kernel = ScratchKernel(bwrap, layout, pids_cgroup)
         try:
-            kernel.start()
+            kernel.start(deadline, cancel)
         except BaseException:
             kernel.stop()
             if bwrap is not None:

@@ -27,7 +27,8 @@ from .bwrap import Layout, build_argv, sandbox_env
 from .command_run import CommandLimits, PidsCgroup, child_limits
 from .scratch_output import OutputCollector, OutputLimits
 
-START_TIMEOUT = 60.0  # seconds for a new kernel to answer kernel_info
+START_TIMEOUT = 60.0  # seconds for a new kernel to answer kernel_info, at most (the call's timeout bounds it too)
+READY_POLL = 0.1  # how often a starting kernel is checked for an answer, a cancel and the deadline
 INTERRUPT_GRACE = 3.0  # after an interrupt, how long before the kernel is killed
 REPLY_GRACE = 1.0  # after the reply (or idle), how long to wait for the other
 MAX_MESSAGE_BYTES = 16 * 1024**2  # larger messages are dropped by ZeroMQ, not received
@@ -97,6 +98,18 @@ def _kernel_classes() -> tuple[type, type]:
     return SandboxedManager, CappedClient
 
 
+def kernel_command(connection: str) -> list[str]:
+    """The command run inside the sandbox: ipykernel on the connection file `connection`."""
+    return [
+        sys.executable, "-m", "ipykernel_launcher", "-f", connection,
+        "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True",
+    ]  # fmt: skip
+
+
+class KernelNotStarted(RuntimeError):
+    """A new scratch kernel did not answer in time, exited, or its start was cancelled."""
+
+
 @dataclass
 class CodeOutcome:
     """How one execution ended, and what it printed."""
@@ -158,18 +171,19 @@ class ScratchKernel:
         process = getattr(getattr(self._manager, "provisioner", None), "process", None)
         return process.pid if process is not None else None
 
-    def start(self) -> None:
-        """Start the kernel in the sandbox and wait until it answers."""
+    def start(self, deadline: float | None = None, cancel: Any = None) -> None:
+        """Start the kernel in the sandbox and wait until it answers, until `deadline`
+        (time.monotonic(); at most START_TIMEOUT from now) or a cancel; raises
+        KernelNotStarted, the kernel stopped, when it did not."""
         started = time.perf_counter()
+        limit = time.monotonic() + START_TIMEOUT
+        deadline = limit if deadline is None else min(deadline, limit)
         manager_class, client_class = _kernel_classes()
         # a short path: a Unix socket's path must stay under 108 bytes
         self._dir = tempfile.mkdtemp(prefix="mira-k-")
         connection = os.path.join(self._dir, "kernel.json")
         layout = Layout(**{**self.layout.__dict__, "writable_outside": [self._dir]})
-        inner = [
-            sys.executable, "-m", "ipykernel_launcher", "-f", connection,
-            "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True",
-        ]  # fmt: skip
+        inner = kernel_command(connection)
         env = sandbox_env(os.environ)
         manager = manager_class(transport="ipc", ip=os.path.join(self._dir, "k"), connection_file=connection)
         if self._bwrap is None:
@@ -189,23 +203,34 @@ class ScratchKernel:
             stderr=subprocess.DEVNULL,
             preexec_fn=child_limits(KERNEL_LIMITS, self._cgroup),
         )
-        self._wait_listening(manager)
-        client = manager.client()
-        client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
-        self._client = client
         try:
-            client.wait_for_ready(timeout=START_TIMEOUT)
-        except RuntimeError as exc:
+            self._wait_listening(manager, deadline, cancel)
+            client = manager.client()
+            client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
+            self._client = client
+            self._wait_ready(client, deadline, cancel)
+        except BaseException:
             self.stop()
-            raise RuntimeError(f"the scratch kernel did not start: {exc}") from None
+            raise
         client.dropped()  # connecting before the kernel was listening is no dropped message
         self.started_ms = (time.perf_counter() - started) * 1000
 
-    def _wait_listening(self, manager: Any) -> None:
+    def _waited_too_long(self, deadline: float, cancel: Any, what: str) -> None:
+        """Raise KernelNotStarted when the start was cancelled, passed `deadline` or died."""
+        if cancel is not None and getattr(cancel, "cancelled", False):
+            raise KernelNotStarted("the scratch kernel's start was cancelled")
+        if time.monotonic() >= deadline:
+            raise KernelNotStarted(
+                f"the scratch kernel did not start in time ({what}); a new kernel takes a few "
+                "seconds to start: give this call a longer timeout"
+            )
+        if not self.alive():
+            raise KernelNotStarted(f"the scratch kernel did not start: it exited ({what})")
+
+    def _wait_listening(self, manager: Any, deadline: float, cancel: Any) -> None:
         """Wait until the kernel listens on the sockets we use (no code has run in it yet)."""
         info = manager.get_connection_info()
         paths = [f"{info['ip']}-{info[key]}" for key in ("shell_port", "iopub_port", "control_port")]
-        deadline = time.monotonic() + START_TIMEOUT
         for path in paths:
             while True:
                 probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -213,12 +238,38 @@ class ScratchKernel:
                     probe.connect(path)
                     break
                 except OSError:
-                    if time.monotonic() > deadline or not manager.is_alive():
-                        self.stop()
-                        raise RuntimeError("the scratch kernel did not start: it never listened") from None
+                    self._waited_too_long(deadline, cancel, "it never listened")
                     time.sleep(0.02)
                 finally:
                     probe.close()
+
+    def _wait_ready(self, client: Any, deadline: float, cancel: Any) -> None:
+        """Wait for the kernel's kernel_info reply with IOPub connected (as jupyter_client's
+        wait_for_ready does), checking the deadline and the cancel between short polls."""
+        asked = 0.0
+        while True:
+            now = time.monotonic()
+            if now - asked >= 1.0:  # ask again now and then: a request may go before IOPub is up
+                client.kernel_info()
+                asked = now
+            try:
+                reply = client.shell_channel.get_msg(timeout=READY_POLL)
+            except Empty:
+                reply = None
+            if reply is not None and reply.get("msg_type") == "kernel_info_reply":
+                try:
+                    client.iopub_channel.get_msg(timeout=READY_POLL)
+                except Empty:
+                    pass  # IOPub is not connected yet: ask again
+                else:
+                    client._handle_kernel_info_reply(reply)
+                    break
+            self._waited_too_long(deadline, cancel, "it never answered")
+        while True:  # what the requests left on IOPub is not any call's output
+            try:
+                client.iopub_channel.get_msg(timeout=READY_POLL)
+            except Empty:
+                return
 
     def alive(self) -> bool:
         """Whether the kernel's sandbox is still running."""
