@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
-from pydantic import Field
+from pydantic import Field, StrictInt, StrictStr
 
 from ..tools.types import Tool, ToolArgs, ToolContext, ToolResult, tool
 from .plan_repair import MAX_DESCRIPTION, MAX_TASKS
@@ -81,7 +81,8 @@ class DebugCodeArgs(ToolArgs):
 
 
 class TaskUpdate(ToolArgs):
-    task: int | str = Field(description="Task number (1-based) or task id.")
+    # strict: true is not task 1
+    task: StrictInt | StrictStr = Field(description="Task number (1-based) or task id.")
     status: Literal["completed", "failed", "in_progress"]
     note: str | None = None
 

@@ -8,13 +8,17 @@ said in one line, so the engine can show it and the log keeps it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.unicode import valid_unicode
 from .active_form import active_form
 
 MAX_TASKS = 30  # tasks per plan: the orchestrator works through them one turn at a time
 MAX_DESCRIPTION = 400
+# a task number as text: ASCII digits only ("²" and "①" are digits to str.isdigit, not to int)
+_NUMBER = re.compile(r"\s*([0-9]{1,6})\s*")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,11 @@ class Repaired:
 def repair_plan(arguments: Any) -> Repaired:
     """Validate ``submit_plan`` arguments one task at a time; never raises."""
     out = Repaired()
+    # a lone surrogate (JSON "\ud800") is spelled as its escape: events and the log take it
+    clean = valid_unicode(arguments)
+    if clean != arguments:
+        out.repairs.append("submit_plan held invalid Unicode (a lone surrogate): it is shown as its escape")
+        arguments = clean
     raw = arguments.get("tasks") if isinstance(arguments, dict) else None
     if arguments is None:
         out.repairs.append("submit_plan's arguments were not valid JSON")
@@ -50,7 +59,11 @@ def repair_plan(arguments: Any) -> Repaired:
         raw = raw[:MAX_TASKS]
     numbers: dict[int, int] = {}  # number in the submitted plan -> number in the kept plan
     for number, item in enumerate(raw, 1):
-        task = _task(number, item, numbers, out.repairs)
+        try:
+            task = _task(number, item, numbers, out.repairs)
+        except Exception as exc:  # one task nothing here foresaw must not cost the plan
+            out.repairs.append(f"task {number} was dropped: it could not be read ({type(exc).__name__})")
+            task = None
         if task is not None:
             out.tasks.append(task)
             numbers[number] = len(out.tasks)
@@ -89,8 +102,9 @@ def _depends(number: int, value: Any, kept: dict[int, int], repairs: list[str]) 
     out: list[int] = []
     for ref in items:
         index = ref if isinstance(ref, int) and not isinstance(ref, bool) else None
-        if isinstance(ref, str) and ref.strip().isdigit():
-            index = int(ref)
+        digits = _NUMBER.fullmatch(ref) if isinstance(ref, str) else None
+        if digits:
+            index = int(digits.group(1))
         if index is None or not 1 <= index < number:
             repairs.append(f"task {number}: depends_on {ref!r} is not an earlier task; removed")
         elif index not in kept:

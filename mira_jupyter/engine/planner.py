@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ..core.unicode import valid_unicode
 from ..llm.types import ChatResponse
 from ..tools.dispatch import tool_schemas
 from ..tools.types import ToolArgs, ToolContext, ToolResult, tool
@@ -84,7 +85,7 @@ def plan_from_response(response: ChatResponse) -> tuple[list[PlannedTask], str, 
             break
     from .plan_parser import parse_plan
 
-    parsed = parse_plan(response.text or "")[:MAX_TASKS]
+    parsed = parse_plan(valid_unicode(response.text or ""))[:MAX_TASKS]
     tasks = [PlannedTask(description=t.description, active_form=t.active_form) for t in parsed]
     return tasks, "parsed", repairs
 

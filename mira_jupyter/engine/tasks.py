@@ -252,9 +252,14 @@ class TaskTracker:
                 self.fail(task, reason)
 
     def _find(self, ref: str | int) -> Task | None:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            index = int(ref)
-            return next((task for task in self.tasks if task.sequence == index), None)
+        if isinstance(ref, bool):
+            return None  # true is not task 1
+        if isinstance(ref, int):
+            return next((task for task in self.tasks if task.sequence == ref), None)
+        number = ref.strip()
+        # ASCII digits only: "²" is a digit to str.isdigit, not a number to int
+        if number.isascii() and number.isdigit() and len(number) <= 6:
+            return next((task for task in self.tasks if task.sequence == int(number)), None)
         return self.get(ref)
 
     def checklist(self) -> str:

@@ -80,3 +80,34 @@ def test_an_unknown_top_level_key_is_said_and_costs_nothing():
     tasks, source, repairs = plan_from_response(ChatResponse("", [call], Usage(), "tool_calls", "m", 1.0))
     assert [t.description for t in tasks] == ["Read it"] and source == "repaired"
     assert repairs == ["submit_plan's unknown keys were ignored: " + "title"]
+
+
+@pytest.mark.parametrize("ref", ["\u00b2", "\u2460", "\u0663", "9" * 5000])
+def test_a_dependency_that_only_looks_like_a_number_is_removed_not_fatal(ref):
+    # "²" and "①" are digits to str.isdigit, not numbers to int(); 5,000 digits exceed int()'s limit
+    got = repair_plan({"tasks": [{"description": "Read a", "active_form": "Reading a"},
+                                 {"description": "Read b", "active_form": "Reading b", "depends_on": [ref]}]})  # fmt: skip
+    assert [t.description for t in got.tasks] == ["Read a", "Read b"] and got.tasks[1].depends_on == ()
+    assert got.repairs == [f"task 2: depends_on {ref!r} is not an earlier task; removed"]
+
+
+def test_a_plain_number_in_a_string_is_still_a_dependency():
+    got = repair_plan({"tasks": [{"description": "Read a"}, {"description": "Read b", "depends_on": [" 1 "]}]})
+    assert got.tasks[1].depends_on == (1,)
+
+
+def test_a_lone_surrogate_is_spelled_as_its_escape_and_said():
+    got = repair_plan({"tasks": [{"description": "Read a\ud800.py", "active_form": "Reading \udfff"}]})
+    assert got.tasks == [RepairedTask("Read a\\ud800.py", "Reading \\udfff")]
+    assert got.repairs == ["submit_plan held invalid Unicode (a lone surrogate): it is shown as its escape"]
+    "".join(t.description + t.active_form for t in got.tasks).encode("utf-8")  # valid now
+
+
+def test_a_task_nothing_foresaw_is_dropped_and_the_rest_kept():
+    class Weird(dict):
+        def get(self, key, default=None):
+            raise RuntimeError("boom")
+
+    got = repair_plan({"tasks": [Weird(description="x"), {"description": "Read b"}]})
+    assert [t.description for t in got.tasks] == ["Read b"]
+    assert got.repairs[0] == "task 1 was dropped: it could not be read (RuntimeError)"

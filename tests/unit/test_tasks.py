@@ -59,3 +59,21 @@ def test_finished_tasks_do_not_change_again():
     tracker.fail(task, "late failure")
     assert task.status == "completed"
     assert sum(e.type == "TaskFailed" for e in seen) == 0
+
+
+@pytest.mark.parametrize("ref", ["\u00b2", "\u2460", "9" * 5000, True, False])
+def test_a_report_on_what_only_looks_like_a_task_number_is_refused_as_unknown(ref):
+    tracker, _ = _tracker()
+    tracker.start(tracker.tasks[0])
+    assert tracker.apply_update(ref, "completed", "done") == f"refused: unknown task {ref!r}"
+    assert tracker.tasks[0].status == "in_progress"
+
+
+def test_update_tasks_refuses_a_boolean_task_at_validation():
+    from pydantic import ValidationError
+
+    from mira_jupyter.engine.metatools import UpdateTasksArgs
+
+    with pytest.raises(ValidationError):
+        UpdateTasksArgs.model_validate({"updates": [{"task": True, "status": "completed"}]})
+    assert UpdateTasksArgs.model_validate({"updates": [{"task": "2", "status": "completed"}]}).updates[0].task == "2"
