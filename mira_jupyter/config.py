@@ -6,6 +6,7 @@ read when the configurable is created; ``%config`` wins over the environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from decimal import Decimal
@@ -79,6 +80,10 @@ def check_model_id(value: str) -> str:
     if not sep or not provider.strip() or not model.strip():
         raise ValueError(f"model id {value!r} must look like provider:model ({_MODEL_HELP})")
     return value
+
+
+# loop caps: a turn cap above this is a runaway, not a setting (each turn is a paid call)
+MAX_TURNS = 100
 
 
 class Mira(Configurable):
@@ -274,7 +279,14 @@ class Mira(Configurable):
 
     @default("max_orchestrator_turns")
     def _default_orch_turns(self) -> int:
-        return int(_env("max_orchestrator_turns") or 8)
+        return _env_int("max_orchestrator_turns", 8, 1, MAX_TURNS)
+
+    @validate("max_orchestrator_turns", "max_executor_turns")
+    def _check_turns(self, proposal):  # noqa: ANN001 - traitlets signature
+        name = proposal["trait"].name
+        if isinstance(proposal["value"], bool):
+            raise TraitError(f"Mira.{name} must be a whole number, got {proposal['value']}")
+        return _in_range(name, proposal["value"], 1, MAX_TURNS, TraitError)
 
     @default("max_parallel")
     def _default_max_parallel(self) -> int:
@@ -288,7 +300,7 @@ class Mira(Configurable):
 
     @default("max_executor_turns")
     def _default_exec_turns(self) -> int:
-        return int(_env("max_executor_turns") or 6)
+        return _env_int("max_executor_turns", 6, 1, MAX_TURNS)
 
     @default("request_timeout")
     def _default_timeout(self) -> float:
@@ -461,6 +473,23 @@ class Mira(Configurable):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"simple_threshold must be between 0 and 1, got {value}")
         return value
+
+    def _load_config(self, cfg, section_names=None, traits=None) -> None:  # noqa: ANN001 - traitlets signature
+        """Load ``%config`` / config-file values, each compared with and rolled back to the
+        trait's real default.
+
+        traitlets compares a first set with the trait's static default ('' or 0) while the
+        dynamic default (``@default``, which reads MIRA_*) is still unread: a value equal to
+        it would skip validation, and a refused one would roll back to it rather than to
+        the default. So the dynamic defaults of the traits being set are read first.
+        """
+        known = traits if traits is not None else self.traits(config=True)
+        for name in self._find_my_config(cfg):
+            if name in known and name not in self._trait_values:
+                # a bad MIRA_* value raises here: the value being set replaces it
+                with contextlib.suppress(Exception):
+                    getattr(self, name)
+        super()._load_config(cfg, section_names, traits)
 
     def resolved_root(self) -> Path:
         """The project root as an absolute, resolved path."""

@@ -54,7 +54,20 @@ class EngineSettings:
         from .approval_policy import parse_approve
 
         parse_approve(self.approve, "approve")  # one line now, not in every operation
+        # loop caps and the token cap: a nonsense value would fail (or loop) in every operation
+        for name, low, high in LIMITS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number between {low:,} and {high:,}, got {value!r}")
 
+
+# (setting, lowest, highest) of the whole-number limits checked when settings are made
+LIMITS = (
+    ("max_orchestrator_turns", 1, 100),
+    ("max_executor_turns", 1, 100),
+    ("max_parallel", 1, 16),
+    ("max_total_tokens", 1, 1_000_000_000),
+)
 
 # the log stores dollars as DECIMAL(18, 9): a cap above this could not even be recorded
 MAX_BUDGET_USD = Decimal(1_000_000)

@@ -79,3 +79,51 @@ def test_settings_from_the_environment_are_range_checked_like_set_ones(monkeypat
 def test_max_parallel_is_not_a_boolean():
     with pytest.raises(TraitError, match="whole number"):
         Mira(max_parallel=True)
+
+
+@pytest.mark.parametrize("trait", ["max_orchestrator_turns", "max_executor_turns"])
+@pytest.mark.parametrize("value", [-5, 0, 10**9, True])
+def test_turn_caps_are_checked_when_set(trait, value):
+    with pytest.raises(TraitError, match=f"Mira.{trait} must be"):
+        Mira(**{trait: value})
+    assert getattr(Mira(**{trait: 3}), trait) == 3
+
+
+@pytest.mark.parametrize("variable", ["MIRA_MAX_ORCHESTRATOR_TURNS", "MIRA_MAX_EXECUTOR_TURNS"])
+def test_turn_caps_from_the_environment_are_checked(monkeypatch, variable):
+    monkeypatch.setenv(variable, "-5")
+    with pytest.raises(ValueError, match=f"{variable} must be between 1 and 100, got -5"):
+        getattr(Mira(), variable.removeprefix("MIRA_").lower())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("max_orchestrator_turns", -5), ("max_executor_turns", 0), ("max_parallel", 0), ("max_total_tokens", 0)],
+)
+def test_engine_settings_refuse_nonsense_limits_in_one_line(tmp_path, name, value):
+    from mira_jupyter.engine.settings import EngineSettings
+
+    with pytest.raises(ValueError, match=f"^{name} must be a whole number between"):
+        EngineSettings(project_root=tmp_path, **{name: value})
+
+
+@pytest.mark.parametrize(
+    ("setting", "refused"),
+    [
+        ("reasoning_planning", "bogus"),
+        ("reasoning_simple", ""),  # the trait's static default: it must not skip validation
+        ("max_parallel", 99),
+        ("max_parallel", 0),
+        ("max_executor_turns", 0),
+    ],
+)
+def test_a_first_set_through_config_is_validated_and_a_refusal_keeps_the_real_default(setting, refused):
+    from traitlets.config import Config
+
+    fresh = Mira()  # no default read yet, as right after %load_ext
+    expected = getattr(Mira(), setting)
+    config = Config()
+    config.Mira[setting] = refused
+    with pytest.raises(TraitError):
+        fresh.update_config(config)
+    assert getattr(fresh, setting) == expected
