@@ -214,7 +214,7 @@ def _split_frontmatter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     if closing is None:
         return _err(path, "the frontmatter is not closed: add a '---' line after the metadata")
     try:
-        data = handler.load(text[opening.end() : closing.start()])
+        data = handler.load(text[opening.end() : closing.start()], Loader=_unique_key_loader())
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         return _err(path, f"invalid YAML in the frontmatter at line {line}: {exc.problem}")
@@ -228,6 +228,35 @@ def _split_frontmatter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     if body.startswith("\n"):
         body, body_line = body[1:], body_line + 1
     return data, body, body_line
+
+
+def _unique_key_loader() -> type:
+    """PyYAML's safe loader (the C one where built, as python-frontmatter uses), refusing a
+    key given twice (it would keep the last silently)."""
+    import yaml
+    from yaml.constructor import ConstructorError
+
+    class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    twice = key in seen
+                    seen.add(key)
+                except TypeError:  # an unhashable key: the base loader says so
+                    continue
+                if twice:
+                    raise ConstructorError(None, None, f"the key {key!r} is given twice", key_node.start_mark)
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeyLoader
+
+
+def _kebab(name: str) -> str:
+    """A kebab-case spelling of `name` ('code_review' -> 'code-review', 'CamelSkill' -> 'camel-skill')."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name)
+    return "-".join(part for part in re.split(r"[^a-z0-9]+", spaced.lower()) if part)
 
 
 def _validate_fields(
@@ -250,7 +279,18 @@ def _validate_fields(
 
     # the design's frontmatter has no name: the file's (or folder's) name is the skill's
     name = data.get("name", expected_name)
-    if name is None:
+    from_file = "name" not in data and expected_name is not None
+    if from_file and isinstance(name, str) and not _NAME.match(name):
+        better = _kebab(name)
+        rename = f"rename it {better!r}" if better else "rename it"
+        problems.append(
+            _err(
+                path,
+                f"the file or folder name {name!r} is not a valid skill name (kebab-case: lower-case "
+                f"letters, digits, single hyphens): {rename}; a name: field cannot differ from it",
+            )
+        )
+    elif name is None:
         error("name", "is required")
     elif not isinstance(name, str):
         error("name", f"must be a string, got {type(name).__name__}")
@@ -275,7 +315,9 @@ def _validate_fields(
     else:
         out["description"] = description.strip()
 
-    model = data.get("model", "either")
+    model = data.get("model")
+    if model is None:  # absent, or left empty (YAML null): the default
+        model = "either"
     if isinstance(model, str):  # names and aliases alike, whatever their case and spacing
         key = model.strip().lower()
         model = MODEL_ALIASES.get(key, key if key in MODELS else model)

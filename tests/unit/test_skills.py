@@ -575,3 +575,28 @@ def test_skill_model_names_are_read_whatever_their_case(tmp_path, written, model
 
     skill, problems = parse_skill(text, tmp_path / "x.md")
     assert problems == [] and skill is not None and skill.model == model
+
+
+# --- r14b F6: file names, empty model, keys given twice ----------------------------------------
+
+
+@pytest.mark.parametrize(("stem", "better"), [("code_review", "code-review"), ("CamelSkill", "camel-skill")])
+def test_a_file_name_that_is_no_skill_name_says_so_and_how_to_rename_it(tmp_path: Path, stem: str, better: str) -> None:
+    message = only_error(tmp_path, "---\ndescription: d\n---\nbody\n", name=stem)
+    assert f"the file or folder name {stem!r} is not a valid skill name" in message
+    assert f"rename it {better!r}" in message and "field 'name'" not in message
+
+
+def test_an_empty_model_is_the_default(tmp_path: Path) -> None:
+    skill, problems = load(tmp_path, "---\ndescription: d\nmodel:\n---\nbody\n")
+    assert problems == [] and skill is not None and skill.model == "either"
+
+
+def test_a_key_given_twice_is_an_error_naming_it(tmp_path: Path) -> None:
+    message = only_error(tmp_path, "---\ndescription: a\ndescription: b\n---\nbody\n")
+    assert "invalid YAML in the frontmatter at line 3: the key 'description' is given twice" in message
+
+
+def test_a_tab_after_a_colon_still_loads(tmp_path: Path) -> None:
+    skill, problems = load(tmp_path, "---\ndescription:\td\n---\nbody\n")
+    assert problems == [] and skill is not None and skill.description == "d"
