@@ -18,6 +18,7 @@ MODELS_ENV = "MIRA_MODELS_FILE"
 Effort = Literal["minimal", "low", "medium", "high"]
 # what a model with reasoning effort accepts unless its capability entry lists "efforts"
 DEFAULT_EFFORTS: tuple[str, ...] = ("low", "medium", "high")
+EFFORT_ORDER: tuple[str, ...] = ("minimal", "low", "medium", "high")
 
 _EFFORTS: dict[str, Effort] = {
     "minimal": "minimal",
@@ -73,16 +74,21 @@ class ModelCapabilities:
     tool_choice: bool = True
 
     def effort_to_send(self, requested: str | None) -> Effort | None:
-        """The effort sent for the word `requested`: normalised, ``minimal`` raised to
-        ``low`` where the model lacks it, None when the model takes no effort at all."""
+        """The effort sent for the word `requested`: normalised, and where the model lacks
+        that level the next one up it has (``minimal`` is ``low`` on most models, anything
+        is ``high`` on gpt-5-pro), else the highest it has; None when the model takes no
+        effort at all."""
         if requested is None or not self.supports_reasoning_effort:
             if requested is not None:
                 normalize_effort(requested)  # a bad word is refused whatever the model
             return None
         effort = normalize_effort(requested)
-        if effort == "minimal" and "minimal" not in self.efforts:
-            return "low"
-        return effort
+        if effort in self.efforts or not self.efforts:
+            return effort
+        rank = EFFORT_ORDER.index(effort)
+        has = [level for level in EFFORT_ORDER if level in self.efforts]
+        above = [level for level in has if EFFORT_ORDER.index(level) > rank]
+        return above[0] if above else has[-1]  # type: ignore[return-value]
 
     @property
     def spends_output_on_reasoning(self) -> bool:

@@ -94,6 +94,10 @@ def test_user_models_file_overrides(tmp_path, monkeypatch):
         ("scripted:gpt-5", "minimal", "minimal"),
         # elsewhere minimal is the lowest level the model has
         ("openai:gpt-5.1", "minimal", "low"), ("openai:o3", "minimal", "low"),
+        # gpt-5-codex has no minimal; gpt-5-pro takes only high (OpenAI's API refuses the others)
+        ("openai:gpt-5-codex", "minimal", "low"), ("openai:gpt-5-codex", "medium", "medium"),
+        ("openai:gpt-5-pro", "minimal", "high"), ("openai:gpt-5-pro", "low", "high"),
+        ("openai:gpt-5-pro-2025-10-06", "medium", "high"), ("openai:gpt-5-mini", "minimal", "minimal"),
         ("openai:gpt-5", "deep", "high"), ("openai:o4-mini", "quick", "low"),
         # a model without reasoning effort is sent none, whatever the word
         ("deepseek:deepseek-chat", "minimal", None), ("deepseek:deepseek-chat", "high", None),
@@ -116,6 +120,7 @@ def test_a_models_file_can_list_efforts(tmp_path, monkeypatch):
     models.write_text(json.dumps({"models": {"qwen3*": {"supports_reasoning_effort": True, "efforts": ["minimal", "low"]}}}))
     monkeypatch.setenv("MIRA_MODELS_FILE", str(models))
     assert capabilities_for("vllm:qwen3-8b").effort_to_send("minimal") == "minimal"
+    assert capabilities_for("vllm:qwen3-8b").effort_to_send("high") == "low"  # the highest it has
     models.write_text(json.dumps({"models": {"qwen3*": {"supports_reasoning_effort": True, "efforts": ["tiny"]}}}))
     with pytest.raises(ValueError, match="tiny"):
         capabilities_for("vllm:qwen3-8b")
