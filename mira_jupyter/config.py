@@ -150,7 +150,8 @@ class Mira(Configurable):
     ).tag(config=True)
     approve = Unicode(
         help="Which changes wait for your approval, with their diff in the cell: never (default; "
-        "undo-backed), writes, always (commands too), or auto-under:COST,N-lines, e.g. "
+        "undo-backed), writes (file-tool writes; listed commands and run_code run unasked), "
+        "always (commands and run_code too), or auto-under:COST,N-lines, e.g. "
         "auto-under:0.02,20-lines (ask only when the operation has cost $0.02 or the change is "
         "20 lines). A program outside Mira.commands always asks."
     ).tag(config=True)

@@ -1,7 +1,9 @@
 """``Mira.approve``: which changes ask the user before they are applied.
 
 - ``never`` (the default): file writes (write_file, edit_notebook) are applied, undo-backed.
-- ``writes``: every file write asks.
+- ``writes``: every file-tool write asks. A ``Mira.commands`` program (run_tests,
+  run_command) and ``run_code`` still run unasked and may change files; their changes are
+  recorded for undo and shown after. ``always`` asks before them too.
 - ``always``: every file write asks, and so does every command, even a ``Mira.commands`` one,
   and every ``run_code`` (its code is shown).
 - ``auto-under:COST,N-lines``: a file write is applied by itself while the operation has cost
