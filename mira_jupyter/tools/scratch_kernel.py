@@ -262,7 +262,7 @@ class ScratchKernel:
                 except Empty:
                     pass  # IOPub is not connected yet: ask again
                 else:
-                    client._handle_kernel_info_reply(reply)
+                    # no protocol adaptation to do: the kernel is this Python's own ipykernel
                     break
             self._waited_too_long(deadline, cancel, "it never answered")
         while True:  # what the requests left on IOPub is not any call's output
