@@ -20,7 +20,7 @@ from typing import Any
 
 from ..core.events import Event
 from .colors import ERROR, tone
-from .insert import insert_unavailable
+from .insert_buttons import InsertButtons
 from .live_style import live_style_html
 from .state import OperationState
 from .static import (
@@ -38,39 +38,13 @@ from .static import (
 )
 from .text import header_line
 from .thinking import thinking_html
+from .widget_sections import ALL, sections_for
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[str], Any]
 Scheduler = Callable[[float, Callable[[], None]], Any]
 
-# which parts of the widget an event can change
-_SECTIONS: dict[str, frozenset[str]] = {
-    "OperationStarted": frozenset({"header", "buttons", "footer"}),
-    "ModeChanged": frozenset({"header"}),
-    "PlanGenerated": frozenset({"plan", "tasks"}),
-    "TaskCreated": frozenset({"tasks", "plan"}),
-    "TaskStarted": frozenset({"tasks"}),
-    "TaskCompleted": frozenset({"tasks"}),
-    "TaskFailed": frozenset({"tasks"}),
-    "LLMCallStarted": frozenset({"activity"}),
-    "LLMCallFinished": frozenset({"activity", "footer"}),
-    "ToolCallStarted": frozenset({"tools"}),
-    "ToolCallFinished": frozenset({"tools", "tasks"}),  # denials show under their task
-    "ReasoningSummary": frozenset({"thinking"}),
-    "FileChanged": frozenset({"notices", "tasks"}),  # so do files written
-    "Notice": frozenset({"notices"}),
-    "ApprovalRequested": frozenset({"approval"}),
-    "ApprovalDecided": frozenset({"approval", "notices"}),
-}
-_ALL = frozenset(
-    {"header", "plan", "tasks", "tools", "thinking", "notices", "answer", "activity", "footer"}
-    | {"buttons", "approval"}
-)
-_SECTIONS["OperationResumed"] = _ALL  # status, buttons and totals all change
-_SECTIONS["OperationFinished"] = _ALL
-# TextDelta changes the plan or the answer, by its channel (see __call__)
-BY_CHANNEL: frozenset[str] = frozenset({"TextDelta"})
 TICK_SECONDS = 1.0  # how often the elapsed time of a running task is refreshed
 
 
@@ -106,7 +80,6 @@ class OperationWidget:
         self.on_run = on_run
         self.on_insert = on_insert
         self.on_decide = on_decide
-        self.inserted: list[str] = []
         self.interval = interval
         self.render_count = 0
         self.closed = False
@@ -126,7 +99,13 @@ class OperationWidget:
         self._handle: Any = None
         self._w: dict[str, Any] = {}
         self._cache: dict[str, Any] = {}
+        self._inserts: InsertButtons | None = None
         self.root: Any = None
+
+    @property
+    def inserted(self) -> list[str]:
+        """The code blocks put into new cells with the Insert as cell buttons, in order."""
+        return self._inserts.inserted if self._inserts is not None else []
 
     @property
     def can_ask(self) -> bool:
@@ -141,10 +120,7 @@ class OperationWidget:
             if self.closed:
                 return
             self.state.apply(event)
-            if event.type == "TextDelta":
-                self._dirty.add("plan" if event.channel == "plan" else "answer")
-            else:
-                self._dirty |= _SECTIONS.get(event.type, _ALL)
+            self._dirty |= sections_for(event)
             try:
                 self._paint(event)
             except Exception:  # the view is callable directly, not only via the bus
@@ -169,7 +145,7 @@ class OperationWidget:
         """Build the widget, render it and display it in the current cell; returns the handle."""
         with self._lock:
             self.build()
-            self._dirty |= _ALL
+            self._dirty |= ALL
             self.flush()
             display = self._display
             if display is None:
@@ -202,9 +178,8 @@ class OperationWidget:
         stop.on_click(self._stop_clicked)
         run.on_click(self._run_clicked)
         run_output = w.Output()
-        inserts = w.VBox()
-        inserts.add_class("mira-insert-cells")
-        inserts.layout.display = "none"
+        self._inserts = InsertButtons(self.on_insert, self._report, self._say_once)
+        inserts = self._inserts.box
         buttons = w.HBox([stop, run])
         from .approval_panel import ApprovalPanel
 
@@ -326,54 +301,18 @@ class OperationWidget:
 
     # -- the end -------------------------------------------------------------------------
 
-    def _code_blocks(self) -> list[str]:
-        from ..core.codeblocks import code_blocks
-
-        return code_blocks(self.state.answer) if self.on_insert and self.state.finished else []
-
     def _keeps_live(self) -> bool:
         # a plan waiting for its Run button, or code waiting for its Insert buttons, stays interactive
-        return bool(self.on_run and self.state.status == "planned") or bool(self._w.get("inserts") and self._code_blocks())
-
-    def _render_inserts(self) -> None:
-        """One "Insert as cell" button per code block of the finished answer."""
-        import ipywidgets as w
-
-        blocks = self._code_blocks()
-        rows = []
-        for number, code in enumerate(blocks, 1):
-            button = w.Button(
-                description="Insert as cell",
-                icon="plus",
-                tooltip="Put this code in a new cell below (it is not run)",
-                # the label stays whole in a narrow notebook
-                layout=w.Layout(width="auto", min_width="fit-content", flex="0 0 auto"),
-            )
-            button.add_class("mira-insert-cell")
-            button.on_click(lambda _b, code=code, button=button: self._insert_clicked(code, button))
-            first = code.strip().splitlines()[0] if code.strip() else ""
-            label = w.HTML(f'<code style="opacity:0.75">{escape(first[:80])}</code>' + (f" <small>(block {number})</small>" if len(blocks) > 1 else ""))
-            rows.append(w.HBox([button, label], layout=w.Layout(flex_flow="row wrap", align_items="center")))
-        self._w["inserts"].children = rows
-        self._w["inserts"].layout.display = "" if rows else "none"
-        prepare = getattr(self.on_insert, "prepare", None)
-        if rows and prepare is not None:
-            try:  # the frontend connection is made now, so it is ready when a button is clicked
-                prepare()
-            except Exception as exc:
-                # buttons that cannot work are not offered; the reason is said once, in the card
-                log.debug("mira: the Insert as cell buttons cannot reach JupyterLab", exc_info=True)
-                self._w["inserts"].children = []
-                self._w["inserts"].layout.display = "none"
-                self._say_once(insert_unavailable(exc))
+        waiting_code = self._inserts is not None and bool(self._inserts.blocks(self.state))
+        return bool(self.on_run and self.state.status == "planned") or waiting_code
 
     def close_and_render_static(self) -> dict[str, str]:
         """Swap the live widget for the static rendering; returns that mimebundle."""
         with self._lock:
             bundle = render_static(self.state)
             self.static_bundle = bundle
-            if self._w.get("inserts") is not None:
-                self._render_inserts()
+            if self._inserts is not None:
+                self._inserts.render(self.state)
             if self._keeps_live():
                 if self._handle is not None:
                     self._handle.update({**self._live_bundle(), **bundle}, raw=True)
@@ -391,6 +330,8 @@ class OperationWidget:
                 widget.close()
             if getattr(self, "_approval", None) is not None:
                 self._approval.close()
+            if self._inserts is not None:
+                self._inserts.close()
 
     # -- buttons -------------------------------------------------------------------------
 
@@ -415,18 +356,6 @@ class OperationWidget:
             self.on_stop(self.state.operation_id)
         except Exception as exc:  # a broken callback must not break the view
             self._report("Stop", exc)
-
-    def _insert_clicked(self, code: str, button: Any) -> None:
-        if self.on_insert is None:
-            return
-        try:
-            self.on_insert(code)
-        except Exception as exc:  # e.g. a frontend without the ipylab extension
-            self._report("Insert as cell", exc)
-            return
-        self.inserted.append(code)
-        button.description = "Inserted below"
-        button.icon = "check"
 
     def _run_clicked(self, _button: Any = None) -> None:
         run = self._w["run"]

@@ -10,7 +10,7 @@ import pytest
 
 from mira_jupyter.core.events import Event
 from mira_jupyter.store import rows
-from mira_jupyter.ui import widget
+from mira_jupyter.ui import widget_sections
 from mira_jupyter.ui.state import OperationState
 from mira_jupyter.ui.text import TextView
 
@@ -27,7 +27,7 @@ TABLES = {
         set(rows.NO_ROWS),
     ),
     "ui/state.py OperationState._on_*": (_handled(OperationState), set()),
-    "ui/widget.py _SECTIONS (+ BY_CHANNEL)": (set(widget._SECTIONS), set(widget.BY_CHANNEL)),
+    "ui/widget_sections.py SECTIONS (+ BY_CHANNEL)": (set(widget_sections.SECTIONS), set(widget_sections.BY_CHANNEL)),
     "ui/text.py TextView._on_* (+ SILENT)": (_handled(TextView), set(TextView.SILENT)),
 }
 
