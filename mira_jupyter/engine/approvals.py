@@ -33,7 +33,7 @@ _HINT = "do not retry the same change; continue without it, or say what you need
 
 def code_size(code: str) -> str:
     """'1 line' / '12 lines' of `code`, for a one-line summary."""
-    lines = len(code.splitlines()) or 1
+    lines = code.rstrip("\n").count("\n") + 1  # a \r is spelled in the question, not a break
     return f"{lines} line{'' if lines == 1 else 's'}"
 
 

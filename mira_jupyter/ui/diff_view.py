@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from html import escape
 
 from ..core.diffs import FileDiff, file_diff
+from ..core.visible import visible
 from .colors import ERROR, OK, tone
 from .markdown import CODE_STYLE
 from .state import ApprovalState, FileChange, OperationState
@@ -105,7 +106,7 @@ def approval_summary(approval: ApprovalState) -> str:
     if request.kind == "command":
         return "run " + " ".join(request.argv or [])
     if request.kind == "code":
-        lines = len(request.code.splitlines()) or 1
+        lines = request.code.rstrip("\n").count("\n") + 1  # a \r is spelled, not a line break
         return f"run_code ({lines} line{'' if lines == 1 else 's'} of Python)"
     stat = f" (+{request.added} −{request.removed})" if request.diff else ""
     return f"{request.tool} {request.path}{stat}"
@@ -125,7 +126,8 @@ def approval_body_html(approval: ApprovalState) -> str:
     if request.kind == "command":
         return f'<pre class="mira-diff" style="{_PRE}">$ {escape(" ".join(request.argv or []))}</pre>'
     if request.kind == "code":
-        return f'<pre class="mira-diff mira-code" style="{_PRE}">{escape(request.code)}</pre>'
+        # the code as it runs: a bidi or control character is spelled, never obeyed
+        return f'<pre class="mira-diff mira-code" style="{_PRE}">{escape(visible(request.code))}</pre>'
     if request.diff:
         body = diff_lines_html(request.diff)
         if request.note:

@@ -141,3 +141,23 @@ def test_a_text_view_that_cannot_ask_says_the_change_waits():
     view(asked())
     view(decided("timeout"))
     assert "? waiting for approval: calc.py" in out.getvalue() and "✗ timeout: x" in out.getvalue()
+
+
+def test_code_waiting_for_approval_is_shown_whole_with_controls_spelled():
+    from mira_jupyter.core.events import ApprovalRequested
+    from mira_jupyter.ui.ask import question_text
+    from mira_jupyter.ui.diff_view import approval_body_html, approval_summary
+    from mira_jupyter.ui.state import ApprovalState
+
+    code = 'import os\nif user == "admin\u202e \u2066# ok\u2069":\n    os.remove("x")\x1b[2K\rprint(1)'
+    event = ApprovalRequested(
+        operation_id="op", approval_id="ap", tool="run_code", kind="code", code=code, why="Mira.approve = always"
+    )
+    approval = ApprovalState(event)
+    assert approval_summary(approval) == "run_code (3 lines of Python)"
+    body = approval_body_html(approval)
+    assert "\\u202e" in body and "\\u2066" in body and "\\x1b" in body and "\\r" in body
+    assert "\u202e" not in body and "\x1b" not in body and "os.remove" in body
+    text = question_text(event)
+    assert text.startswith("mira wants to run this Python in the scratch kernel:")
+    assert "\\u202e" in text and "\x1b" not in text and 'os.remove("x")' in text
