@@ -7,17 +7,46 @@ read when the configurable is created; ``%config`` wins over the environment.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
-from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, Union, default, validate
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, Union, default
+from traitlets import validate as _traitlets_validate
 from traitlets.config import Configurable
 
 from .engine.settings import EngineSettings, check_budget
 
 _MODEL_HELP = "Model id as provider:model, e.g. openai:gpt-5, deepseek:deepseek-chat, ollama:llama3.1"
+
+
+class SettingRefused(TraitError, ValueError):
+    """A refused setting: a TraitError for traitlets (so it undoes the value) and a ValueError
+    for the callers that already catch one."""
+
+
+def validate(*names: str):  # noqa: ANN201 - a decorator factory, as traitlets' own
+    """traitlets' ``@validate``, with a refusal always raised as TraitError.
+
+    traitlets undoes a refused value only for TraitError: under ``%config`` (set inside
+    ``hold_trait_notifications``) a ValueError is printed but the bad value stays in effect.
+    """
+
+    def decorate(check):  # noqa: ANN001, ANN202
+        @functools.wraps(check)
+        def refusing(self, proposal):  # noqa: ANN001, ANN202
+            try:
+                return check(self, proposal)
+            except SettingRefused:
+                raise
+            except (TraitError, ValueError) as exc:
+                raise SettingRefused(str(exc)) from None
+
+        return _traitlets_validate(*names)(refusing)
+
+    return decorate
 
 
 def _env(name: str) -> str | None:

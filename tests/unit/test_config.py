@@ -127,3 +127,32 @@ def test_a_first_set_through_config_is_validated_and_a_refusal_keeps_the_real_de
     with pytest.raises(TraitError):
         fresh.update_config(config)
     assert getattr(fresh, setting) == expected
+
+
+@pytest.mark.parametrize(
+    ("setting", "refused"),
+    [
+        ("commands", ["sh -c", "../bin/x"]),
+        ("orchestrator_model", "nocolon"),
+        ("max_output_tokens", -1),
+        ("simple_threshold", 2.0),
+        ("repo_map_tokens", -1),
+        ("instructions_tokens", -3),
+        ("history_tokens", -1),
+        ("max_interpolated_tokens", 0),
+    ],
+)
+def test_a_value_refused_through_config_never_stays_in_effect(setting, refused):
+    # r14c H1: %config sets inside hold_trait_notifications, where traitlets undoes a refused
+    # value only for TraitError; a validator's ValueError was printed and the value kept
+    # (a refused Mira.commands became the allowlist the engine got)
+    from traitlets.config import Config
+
+    mira = Mira()
+    before = getattr(mira, setting)
+    config = Config()
+    config.Mira[setting] = refused
+    with pytest.raises(TraitError):
+        mira.update_config(config)
+    assert getattr(mira, setting) == before
+    assert mira.engine_settings().commands == tuple(Mira().commands)
