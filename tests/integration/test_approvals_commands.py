@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from engine_helpers import ORCH, call, plan_turn
 from test_approvals import Answering, logged_tool_calls, orchestrator_was_told
@@ -12,12 +10,9 @@ import mira_jupyter.testing as mt
 from mira_jupyter.config import Mira
 from mira_jupyter.engine.engine import RunOptions
 from mira_jupyter.session import Session
-from mira_jupyter.tools import bwrap
+from mira_jupyter.testing.sandbox_required import require_bwrap
 
-if not bwrap.check_available().ok:
-    if os.environ.get("MIRA_REQUIRE_BWRAP"):
-        raise RuntimeError(f"MIRA_REQUIRE_BWRAP is set but: {bwrap.unavailable_reason()}")
-    pytest.skip(f"bubblewrap unavailable: {bwrap.unavailable_reason()}", allow_module_level=True)
+require_bwrap()
 
 PLANNED = RunOptions(mode="planned")
 

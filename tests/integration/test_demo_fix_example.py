@@ -4,7 +4,6 @@ the CSV loader's bug, fixes it, adds a test, and that test passes in the command
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -13,7 +12,7 @@ from engine_helpers import Harness
 
 from mira_jupyter.engine.engine import RunOptions
 from mira_jupyter.testing.agent_demo import agent_demo_script
-from mira_jupyter.tools import bwrap
+from mira_jupyter.testing.sandbox_required import require_bwrap
 
 README_EXAMPLE = "Find where the CSV loader drops rows with empty dates and fix it; add a test."
 # the quickstart notebook's loader.py (notebooks/01_quickstart.ipynb, "A sample project")
@@ -36,10 +35,7 @@ def load_sales(path):
 
 
 def sandbox_or_skip() -> None:
-    if not bwrap.check_available().ok:
-        if os.environ.get("MIRA_REQUIRE_BWRAP"):
-            raise RuntimeError(f"MIRA_REQUIRE_BWRAP is set but: {bwrap.unavailable_reason()}")
-        pytest.skip(f"bubblewrap unavailable: {bwrap.unavailable_reason()}")
+    require_bwrap(module_level=False)
 
 
 @pytest.fixture()

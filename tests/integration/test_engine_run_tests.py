@@ -5,19 +5,16 @@ run inside bubblewrap, the scripted model over the real openai SDK)."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
 
 import mira_jupyter.testing as mt
 from mira_jupyter.engine.engine import RunOptions
+from mira_jupyter.testing.sandbox_required import require_bwrap
 from mira_jupyter.tools import bwrap
 
-if not bwrap.check_available().ok:
-    if os.environ.get("MIRA_REQUIRE_BWRAP"):
-        raise RuntimeError(f"MIRA_REQUIRE_BWRAP is set but: {bwrap.unavailable_reason()}")
-    pytest.skip(f"bubblewrap unavailable: {bwrap.unavailable_reason()}", allow_module_level=True)
+require_bwrap()
 
 BUGGY = (
     "def mean(values):\n    return sum(values) / len(values)\n\n\n"

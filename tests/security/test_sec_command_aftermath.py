@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from mira_jupyter.testing.sandbox_required import require_bwrap
 from mira_jupyter.tools import bwrap
 from mira_jupyter.tools.commands import CommandSettings, run_command
 from mira_jupyter.tools.dispatch import dispatch
@@ -26,11 +27,7 @@ from mira_jupyter.tools.sandbox import Sandbox
 from mira_jupyter.tools.scratch_host import ScratchHost
 from mira_jupyter.tools.types import FileWrite, ToolContext, ToolResult
 
-bwrap.check_available.cache_clear()
-if not bwrap.check_available().ok:
-    if os.environ.get("MIRA_REQUIRE_BWRAP"):
-        raise RuntimeError(f"MIRA_REQUIRE_BWRAP is set but: {bwrap.unavailable_reason()}")
-    pytest.skip(f"bubblewrap unavailable: {bwrap.unavailable_reason()}", allow_module_level=True)
+require_bwrap()
 
 SAVED = "OPENAI_API_KEY=sk-user-saved-while-the-command-ran-123456"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mira_jupyter.tools import bwrap
+from mira_jupyter.testing.sandbox_required import require_bwrap
 from mira_jupyter.tools.command_run import CommandLimits
 from mira_jupyter.tools.commands import CommandSettings, run_command
 from mira_jupyter.tools.dispatch import dispatch
@@ -28,15 +28,7 @@ from mira_jupyter.tools.types import FileWrite, ToolContext, ToolResult
 KEY = "sk-proj-COMMAND-MUST-NEVER-SEE-0123456789"
 
 
-def _available() -> bwrap.Availability:
-    bwrap.check_available.cache_clear()
-    return bwrap.check_available()
-
-
-if not _available().ok:
-    if os.environ.get("MIRA_REQUIRE_BWRAP"):
-        raise RuntimeError(f"MIRA_REQUIRE_BWRAP is set but: {bwrap.unavailable_reason()}")
-    pytest.skip(f"bubblewrap unavailable: {bwrap.unavailable_reason()}", allow_module_level=True)
+require_bwrap()
 
 
 class Project:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mira_jupyter.tools import bwrap
+from mira_jupyter.testing.sandbox_required import require_bwrap
 from mira_jupyter.tools.commands import CommandSettings, run_command
 from mira_jupyter.tools.dispatch import dispatch
 from mira_jupyter.tools.run_code import run_code
@@ -25,11 +25,7 @@ from mira_jupyter.tools.sandbox import Sandbox
 from mira_jupyter.tools.scratch_host import ScratchHost
 from mira_jupyter.tools.types import FileWrite, ToolContext, ToolResult
 
-bwrap.check_available.cache_clear()
-if not bwrap.check_available().ok:
-    if os.environ.get("MIRA_REQUIRE_BWRAP"):
-        raise RuntimeError(f"MIRA_REQUIRE_BWRAP is set but: {bwrap.unavailable_reason()}")
-    pytest.skip(f"bubblewrap unavailable: {bwrap.unavailable_reason()}", allow_module_level=True)
+require_bwrap()
 
 
 class Project:
