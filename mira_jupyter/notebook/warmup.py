@@ -172,6 +172,7 @@ class Warmup:
 
     def _run(self) -> None:
         try:
+            _let_imports_see_the_shell()
             work = [(name, lambda name=name: importlib.import_module(name)) for name in self.modules]
             for name, step in [*work, *self.steps]:
                 if self._stop.is_set():
@@ -185,6 +186,19 @@ class Warmup:
                 self.timings[name] = time.perf_counter() - started
         finally:
             self.done.set()
+
+
+def _let_imports_see_the_shell() -> None:
+    # IPython puts get_ipython into builtins only while a cell runs. Modules that look for it
+    # when first imported (pandas picks its display defaults: a kernel's, or a terminal's
+    # when the name is missing) would otherwise behave differently when this thread imports
+    # them between cells, so a DataFrame's text would depend on the warm-up's timing.
+    import builtins
+
+    from IPython import get_ipython
+
+    if get_ipython() is not None:
+        builtins.__dict__.setdefault("get_ipython", get_ipython)
 
 
 _current: Warmup | None = None

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,25 @@ def test_after_the_warmup_a_first_cell_imports_nothing_heavy_and_builds_no_schem
     )
     lines = out.strip().splitlines()[-3:]
     assert lines == ["late []", "schemas built late 0 warmed True", "sandbox probed 1"], out
+
+
+def test_pandas_warmed_between_cells_keeps_the_kernels_display_defaults(tmp_path) -> None:
+    # IPython's get_ipython is in builtins only while a cell runs; pandas imported by the
+    # warm-up between cells took the kernel for a terminal (display.max_columns 0, not 20),
+    # so `%mira history` printed truncated or wrapped columns depending on timing
+    from mira_jupyter.testing.kernel import Kernel
+
+    kernel = Kernel(str(tmp_path))
+    try:
+        kernel.execute("%load_ext mira_jupyter")
+        time.sleep(20)  # no cell runs while the warm-up imports pandas (longer is only safer)
+        _, outputs = kernel.execute(
+            "from mira_jupyter.notebook import warmup\n"
+            "assert warmup.current().wait(150)\n"
+            "import pandas\n"
+            "print('max_columns', pandas.get_option('display.max_columns'))",
+            timeout=200,
+        )
+        assert "max_columns 20" in kernel.text_of(outputs), kernel.text_of(outputs)
+    finally:
+        kernel.shutdown()
