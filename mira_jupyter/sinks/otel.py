@@ -31,12 +31,15 @@ from mira_jupyter.core.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
+from mira_jupyter.core.version import installed_version
 
 log = logging.getLogger(__name__)
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACES_PATH = "/v1/traces"
 OTEL_HINT = "pip install 'mira_jupyter[otel]'"
+_TRACED = (OperationStarted, OperationFinished, LLMCallStarted, LLMCallFinished, ToolCallStarted, ToolCallFinished)
+
 # operations whose finish never came (a killed cell) are forgotten past this many
 _MAX_OPEN_OPERATIONS = 256
 
@@ -47,15 +50,6 @@ def configured_endpoint(setting: str | None) -> str | None:
     if not base:
         return None
     return base if base.rstrip("/").endswith(TRACES_PATH) else base.rstrip("/") + TRACES_PATH
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("mira_jupyter")
-    except Exception:  # a bare source checkout has no installed metadata
-        return "unknown"
 
 
 def _ns(ts: datetime) -> int:
@@ -84,6 +78,7 @@ class OtelSink:
         exporter: Any = None,
     ) -> None:
         try:
+            from opentelemetry import trace
             from opentelemetry.sdk.resources import Resource
             from opentelemetry.sdk.trace import TracerProvider
             from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -97,7 +92,7 @@ class OtelSink:
             exporter = OTLPSpanExporter(endpoint=endpoint, timeout=timeout)
         self.endpoint = endpoint
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or "mira_jupyter",
-                                    "service.version": _version()})
+                                    "service.version": installed_version()})
         self._provider = TracerProvider(resource=resource)
         self._processor = BatchSpanProcessor(
             exporter,
@@ -107,11 +102,14 @@ class OtelSink:
         )
         self._provider.add_span_processor(self._processor)
         self._tracer = self._provider.get_tracer("mira_jupyter")
+        self._trace = trace
         self._ops: OrderedDict[str, _Operation] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, event: Event) -> None:
         """Start or end the span `event` belongs to (never raises into the engine)."""
+        if not isinstance(event, _TRACED):  # most events are streamed text: no lock, no work
+            return
         try:
             with self._lock:
                 self._handle(event)
@@ -119,8 +117,7 @@ class OtelSink:
             log.debug("OpenTelemetry sink skipped %s: %s", type(event).__name__, exc)
 
     def _handle(self, event: Event) -> None:
-        from opentelemetry import trace
-
+        trace = self._trace
         if isinstance(event, OperationStarted):
             root = self._tracer.start_span(
                 "invoke_agent mira",

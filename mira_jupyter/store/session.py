@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..core.version import installed_version
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -21,15 +23,6 @@ def _now() -> datetime:
 PROCESS_STARTED_AT = _now()
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("mira_jupyter")
-    except Exception:  # a bare source checkout has no installed metadata
-        return "unknown"
-
-
 @dataclass(frozen=True)
 class SessionInfo:
     """One kernel (process) writing to the log; one row of the ``sessions`` table."""
@@ -39,7 +32,7 @@ class SessionInfo:
     hostname: str
     started_at: datetime
     project_root: str | None = None
-    mira_version: str = field(default_factory=_version)
+    mira_version: str = field(default_factory=installed_version)
     journal_path: str | None = None  # set by the recorder that owns the session
     # who the session's operations are for, and the host they are attributed to (the team
     # log groups spend by these); `hostname` stays the real machine for liveness checks
