@@ -17,6 +17,15 @@ _INVISIBLE = re.compile(
 )
 
 
+# CSI sequences (colours, cursor moves), OSC sequences (hyperlinks, titles) and two-byte escapes
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without terminal escape sequences."""
+    return _ANSI.sub("", text)
+
+
 def _spell(match: re.Match[str]) -> str:
     code = ord(match[0])
     if match[0] == "\r":

@@ -15,15 +15,10 @@ import traceback
 from collections import OrderedDict
 from typing import Any
 
-# CSI sequences (colours, cursor moves) and OSC sequences (hyperlinks, titles)
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+from ..core.visible import strip_ansi
+
 KEEP_CELLS = 100  # errors of older cells are forgotten
 MAX_TRACEBACK_CHARS = 100_000  # before the per-reference token cap
-
-
-def strip_ansi(text: str) -> str:
-    """`text` without terminal escape sequences."""
-    return _ANSI.sub("", text)
 
 
 def relative_paths(text: str, root: str | os.PathLike[str] | None) -> str:

@@ -16,7 +16,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+from ..core.visible import strip_ansi
+
 _counter = itertools.count()
 
 
@@ -269,7 +270,7 @@ def trim_partial(head: str, tail: str, redact: list[str]) -> tuple[str, str]:
 
 def clean_output(text: str, redact: list[str]) -> str:
     """`text` without ANSI codes and Windows line ends, every credential in `redact` replaced."""
-    text = _ANSI.sub("", text).replace("\r\n", "\n")
+    text = strip_ansi(text).replace("\r\n", "\n")
     for value in redact:
         text = text.replace(value, "[redacted]")
     return text

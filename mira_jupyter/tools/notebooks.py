@@ -20,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.visible import strip_ansi
+
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook is parsed whole; above this it is refused
 OUTPUT_CHARS_PER_CELL = 1_500  # text of one cell's outputs shown by read_file
 # CSI sequences (colours), OSC sequences (hyperlinks, titles) and other escapes, as
 # notebook.cell_errors strips them: tqdm, pytest and pip print them into stream outputs
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _MAGIC = re.compile(r"^\s*[%!]")  # IPython magics and shell escapes are not Python
 _TEXT_MIMES = ("text/plain", "text/markdown", "text/latex")
 _IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp")
@@ -162,10 +163,10 @@ def output_text(output: Any) -> str:
     """One output as text: streams and text/plain as they are, rich data as placeholders."""
     kind = output.get("output_type")
     if kind == "stream":
-        return _ANSI.sub("", _joined(output.get("text", "")))
+        return strip_ansi(_joined(output.get("text", "")))
     if kind == "error":
         trace = "\n".join(output.get("traceback") or [])
-        return _ANSI.sub("", trace) or f"{output.get('ename')}: {output.get('evalue')}"
+        return strip_ansi(trace) or f"{output.get('ename')}: {output.get('evalue')}"
     data = output.get("data") or {}
     parts = []
     text_mime = next((m for m in _TEXT_MIMES if m in data), None)
@@ -176,7 +177,7 @@ def output_text(output: Any) -> str:
             continue  # a DataFrame's HTML twin of its text/plain
         parts.append(placeholder(mime, payload, output.get("metadata")))
     if text_mime:
-        parts.insert(0, _ANSI.sub("", _joined(data[text_mime])))
+        parts.insert(0, strip_ansi(_joined(data[text_mime])))
     return "\n".join(parts)
 
 
