@@ -263,10 +263,7 @@ class Mira(Configurable):
     def _check_team_budget(self, proposal):  # noqa: ANN001
         value = proposal["value"]
         if value is not None:
-            try:
-                check_budget(Decimal(str(value)), "Mira.team_budget_usd")
-            except ValueError as exc:
-                raise TraitError(str(exc)) from None
+            check_budget(Decimal(str(value)), "Mira.team_budget_usd")
         return value
 
     @default("lake_data_path")
@@ -392,10 +389,7 @@ class Mira(Configurable):
     def _check_approve(self, proposal):  # noqa: ANN001 - traitlets signature
         from .engine.approval_policy import parse_approve
 
-        try:
-            return parse_approve(proposal["value"]).describe()
-        except ValueError as exc:
-            raise TraitError(str(exc)) from None
+        return parse_approve(proposal["value"]).describe()
 
     @default("approve_timeout")
     def _default_approve_timeout(self) -> float:
