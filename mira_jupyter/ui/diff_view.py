@@ -77,6 +77,14 @@ def stat_html(diff: FileDiff) -> str:
 
 def changes_html(state: OperationState, open_: bool = False) -> str:
     """The operation's changed files, each a collapsed diff (``open_`` unfolds them)."""
+    key = (len(state.files_changed), open_)
+    if key not in state.rendered_changes:
+        state.rendered_changes.clear()
+        state.rendered_changes[key] = _changes_html(state, open_)
+    return state.rendered_changes[key]
+
+
+def _changes_html(state: OperationState, open_: bool) -> str:
     rows = []
     for change, diff in file_diffs(state.files_changed):
         if not change.existed_before:

@@ -186,6 +186,9 @@ class OperationState:
     final_savings_usd: Decimal | None = None
     last_seq: int = 0
     last_ts: datetime | None = None
+    # the changed files' diffs as last rendered, keyed by how many changes they cover: every
+    # notice re-renders that part of the view, and files_changed is only ever appended to
+    rendered_changes: dict[tuple[int, bool], str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_events(cls, events: Iterable[Event | str | bytes]) -> OperationState:
