@@ -42,6 +42,12 @@ class FileDiff:
         return f"+{self.added} −{self.removed}"
 
 
+def code_size(code: str) -> str:
+    """'1 line' / '12 lines' of `code`, for a one-line summary (approvals, the cell's question)."""
+    lines = code.rstrip("\n").count("\n") + 1  # a \r is spelled in the question, not a break
+    return f"{lines} line{'' if lines == 1 else 's'}"
+
+
 def _text(data: bytes | None) -> str | None:
     if data is None:
         return ""

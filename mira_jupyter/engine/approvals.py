@@ -19,22 +19,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..core.cancel import CancelToken
-from ..core.diffs import file_diff
+from ..core.diffs import code_size, file_diff
 from ..core.events import ApprovalDecided, ApprovalOutcome, ApprovalRequested, Notice
 from ..core.ids import new_id
 from ..tools.types import ChangeProposal, ToolResult
 from .approval_policy import ApprovalPolicy
 from .bus import EventBus
 
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.05  # how often a waiting change looks at its operation's cancel token
 # what the model is told to do after a rejection (the user sees only the line before it)
-_HINT = "do not retry the same change; continue without it, or say what you need and why"  # how often a waiting change looks at its operation's cancel token
-
-
-def code_size(code: str) -> str:
-    """'1 line' / '12 lines' of `code`, for a one-line summary."""
-    lines = code.rstrip("\n").count("\n") + 1  # a \r is spelled in the question, not a break
-    return f"{lines} line{'' if lines == 1 else 's'}"
+_HINT = "do not retry the same change; continue without it, or say what you need and why"
 
 
 @dataclass

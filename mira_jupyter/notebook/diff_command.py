@@ -12,8 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..core.diffs import FileDiff
-from ..core.events import FileChanged
-from ..ui.diff_view import diff_lines_html, diff_text, file_diffs, stat_html
+from ..ui.diff_view import change_row_html, diff_text, path_changes
 from ..ui.state import FileChange
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ class OperationDiff:
     """The diffs of one operation: HTML in a notebook, plain text in a terminal."""
 
     operation_id: str
-    diffs: list[tuple[FileChange, FileDiff]]
+    diffs: list[tuple[FileChange, FileChange, FileDiff]]  # per path: first change, last, diff
 
     def text(self) -> str:
         """Plain text: a header line, then each file's unified diff."""
@@ -34,12 +33,7 @@ class OperationDiff:
         return head + "\n" + diff_text(self.diffs)
 
     def _repr_html_(self) -> str:
-        rows = []
-        for change, diff in self.diffs:
-            verb = "modified" if change.existed_before else "created"
-            title = f"✎ {verb} <code>{escape(change.path)}</code> {stat_html(diff)}"
-            body = diff_lines_html(diff.text) if diff.text else ""
-            rows.append(f'<details open style="font-size:12px"><summary>{title}</summary>{body}</details>')
+        rows = [change_row_html(first, last, diff, open_=True) for first, last, diff in self.diffs]
         head = f"<div><b>mira diff</b> <code>{escape(self.operation_id)}</code></div>"
         return f'<div class="mira-diff-view tex2jax_ignore mathjax_ignore">{head}{"".join(rows)}</div>'
 
@@ -48,12 +42,6 @@ class OperationDiff:
 
     def __repr__(self) -> str:
         return self.text()
-
-
-def _as_change(event: FileChanged) -> FileChange:
-    return FileChange(
-        event.path, event.existed_before, event.tool_call_id, event.previous_content, event.new_content, event.new_sha256
-    )
 
 
 def diff_command(magics: MiraMagics, argv: list[str]) -> OperationDiff:
@@ -74,4 +62,4 @@ def diff_command(magics: MiraMagics, argv: list[str]) -> OperationDiff:
         if wanted not in session.engine.operations and not load_events(session.database, wanted):
             raise SubcommandError(f"no operation {wanted!r} in {session.database} (see %mira history)")
         raise SubcommandError(f"operation {wanted} changed no files")
-    return OperationDiff(op_id or wanted or "", file_diffs(_as_change(c) for c in changes))
+    return OperationDiff(op_id or wanted or "", path_changes(FileChange.of(c) for c in changes))

@@ -6,6 +6,7 @@ rendering of them is reproducible.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -37,6 +38,18 @@ ANSWER = (
     "Rows with an empty `date` were dropped by `parse_dates`. The loader now keeps them "
     "as `NaT`:\n\n```python\ndf = pd.read_csv(path, parse_dates=['date'], keep_default_na=True)\n```\n\n"
     "- added `tests/test_loader.py::test_empty_dates`\n- **all tests pass**\n"
+)
+
+# the demo's one write: the loader before and after the fix the answer describes
+LOADER_BEFORE = (
+    b"import pandas as pd\n\n\ndef load(path):\n"
+    b"    df = pd.read_csv(path, parse_dates=['date'])\n"
+    b"    return df.dropna(subset=['date'])\n"
+)
+LOADER_AFTER = (
+    b"import pandas as pd\n\n\ndef load(path):\n"
+    b"    df = pd.read_csv(path, parse_dates=['date'], keep_default_na=True)\n"
+    b"    return df\n"
 )
 
 
@@ -193,7 +206,15 @@ def planned_operation(
         if i == n_tasks:
             events.append(
                 FileChanged(
-                    **c.tick(), path="src/loader.py", existed_before=True, tool_call_id=tool_id
+                    **c.tick(),
+                    path="src/loader.py",
+                    existed_before=True,
+                    tool_call_id=tool_id,
+                    # the bytes a real write carries: the card shows a modification and its diff
+                    previous_content=LOADER_BEFORE,
+                    previous_sha256=hashlib.sha256(LOADER_BEFORE).hexdigest(),
+                    new_content=LOADER_AFTER,
+                    new_sha256=hashlib.sha256(LOADER_AFTER).hexdigest(),
                 )
             )
         events.append(

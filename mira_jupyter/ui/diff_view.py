@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from ..core.diffs import FileDiff, file_diff
+from ..core.diffs import FileDiff, code_size, file_diff
 from ..core.visible import visible
 from .colors import ERROR, OK, tone
 from .markdown import CODE_STYLE
@@ -34,6 +34,11 @@ _MINUS = f"{tone(ERROR)};font-weight:600"
 
 def file_diffs(changes: Iterable[FileChange]) -> list[tuple[FileChange, FileDiff]]:
     """One diff per path, from the first change's previous bytes to the last change's new ones."""
+    return [(first, diff) for first, _last, diff in path_changes(changes)]
+
+
+def path_changes(changes: Iterable[FileChange]) -> list[tuple[FileChange, FileChange, FileDiff]]:
+    """Per path, in first-write order: its first change, its last change and the diff between."""
     first: dict[str, FileChange] = {}
     last: dict[str, FileChange] = {}
     for change in changes:
@@ -46,10 +51,48 @@ def file_diffs(changes: Iterable[FileChange]) -> list[tuple[FileChange, FileDiff
         if end.new is None and end.new_sha256 is not None:
             # a command's large change, or a log written before new content was kept
             diff = FileDiff(path, "", 0, 0, "the new content was not kept: %mira undo still restores it")
+        elif start.existed_before and start.previous is None:
+            # compared with nothing, it would read as a new file: say what is missing instead
+            diff = FileDiff(path, "", 0, 0, "its earlier content is not in the log")
         else:
             diff = file_diff(path, old, end.new)
-        out.append((start, diff))
+        out.append((start, end, diff))
     return out
+
+
+def change_verb(first: FileChange, last: FileChange) -> str:
+    """created, modified or deleted: what the operation did to a path, first write to last."""
+    gone = last.new is None and last.new_sha256 is None
+    if not first.existed_before:
+        return "created and deleted" if gone else "created"
+    return "deleted" if gone else "modified"
+
+
+def _lines_word(n: int) -> str:
+    return f"{n:,} line{'' if n == 1 else 's'}"
+
+
+def change_stat(verb: str, diff: FileDiff) -> tuple[str, str]:
+    """(kind, text) of a change's size, never empty: kind is 'diff', 'removed' or 'note';
+    text is '+3 −1', '−12 lines' (a deletion: nothing was added) or a note ('empty file')."""
+    if diff.text:
+        if verb == "deleted":
+            return "removed", f"−{_lines_word(diff.removed)}"
+        return "diff", diff.stat
+    if diff.note:
+        return "note", diff.note
+    # no diff lines and nothing to explain: both sides are the same text
+    if verb in ("created", "deleted"):
+        return "note", "empty file"
+    if verb == "created and deleted":
+        return "note", "nothing left"
+    return "note", "content unchanged"
+
+
+def change_line(first: FileChange, last: FileChange, diff: FileDiff) -> str:
+    """'modified src/a.py (+3 −1)', 'deleted old.py (−12 lines)': one path's change as text."""
+    verb = change_verb(first, last)
+    return f"{verb} {first.path} ({change_stat(verb, diff)[1]})"
 
 
 def diff_lines_html(text: str) -> str:
@@ -68,10 +111,13 @@ def diff_lines_html(text: str) -> str:
     return f'<pre class="mira-diff" style="{_PRE}">{"".join(rows)}</pre>'
 
 
-def stat_html(diff: FileDiff) -> str:
-    """'+3 −1' in green and red, or the note of a change without a diff."""
-    if not diff.text:
-        return f'<span style="opacity:0.75">({escape(diff.note)})</span>'
+def stat_html(diff: FileDiff, verb: str = "modified") -> str:
+    """'+3 −1' in green and red, '−12 lines' in red, or the note of a change without a diff."""
+    kind, text = change_stat(verb, diff)
+    if kind == "note":
+        return f'<span style="opacity:0.75">({escape(text)})</span>'
+    if kind == "removed":
+        return f'<span style="{_MINUS}">{escape(text)}</span>'
     return f'<span style="{_PLUS}">+{diff.added}</span> <span style="{_MINUS}">−{diff.removed}</span>'
 
 
@@ -86,26 +132,21 @@ def changes_html(state: OperationState, open_: bool = False) -> str:
 
 def _changes_html(state: OperationState, open_: bool) -> str:
     rows = []
-    for change, diff in file_diffs(state.files_changed):
-        if not change.existed_before:
-            verb = "created"
-        else:
-            verb = "deleted" if change_deleted(state, change.path) else "modified"
-        summary = f'✎ {verb} <code style="{CODE_STYLE}">{escape(change.path)}</code> {stat_html(diff)}'
-        if not diff.text:
-            rows.append(f'<div class="mira-change" style="font-size:12px">{summary}</div>')
-            continue
-        rows.append(
-            f'<details class="mira-change"{" open" if open_ else ""} style="font-size:12px">'
-            f'<summary style="cursor:pointer">{summary}</summary>{diff_lines_html(diff.text)}</details>'
-        )
+    for first, last, diff in path_changes(state.files_changed):
+        rows.append(change_row_html(first, last, diff, open_))
     return "".join(rows)
 
 
-def change_deleted(state: OperationState, path: str) -> bool:
-    """Whether the operation's last change to `path` removed it."""
-    last = [c for c in state.files_changed if c.path == path][-1]
-    return last.new is None and last.new_sha256 is None
+def change_row_html(first: FileChange, last: FileChange, diff: FileDiff, open_: bool = False) -> str:
+    """One path's change: '✎ verb path stat', its diff folded under it when there is one."""
+    verb = change_verb(first, last)
+    summary = f'✎ {verb} <code style="{CODE_STYLE}">{escape(first.path)}</code> {stat_html(diff, verb)}'
+    if not diff.text:
+        return f'<div class="mira-change" style="font-size:12px">{summary}</div>'
+    return (
+        f'<details{" open" if open_ else ""} class="mira-change" style="font-size:12px">'
+        f'<summary style="cursor:pointer">{summary}</summary>{diff_lines_html(diff.text)}</details>'
+    )
 
 
 def approval_summary(approval: ApprovalState) -> str:
@@ -114,8 +155,7 @@ def approval_summary(approval: ApprovalState) -> str:
     if request.kind == "command":
         return "run " + " ".join(request.argv or [])
     if request.kind == "code":
-        lines = request.code.rstrip("\n").count("\n") + 1  # a \r is spelled, not a line break
-        return f"run_code ({lines} line{'' if lines == 1 else 's'} of Python)"
+        return f"run_code ({code_size(request.code)} of Python)"
     stat = f" (+{request.added} −{request.removed})" if request.diff else ""
     return f"{request.tool} {request.path}{stat}"
 
@@ -161,12 +201,10 @@ def approvals_html(state: OperationState) -> str:
     return "".join(rows)
 
 
-def diff_text(diffs: Iterable[tuple[FileChange, FileDiff]]) -> str:
-    """The diffs as plain text (a terminal, text/plain)."""
+def diff_text(diffs: Iterable[tuple[FileChange, FileChange, FileDiff]]) -> str:
+    """The diffs of `path_changes` as plain text (a terminal, text/plain)."""
     out = []
-    for change, diff in diffs:
-        if diff.text:
-            out.append(diff.text)
-        else:
-            out.append(f"{change.path}: {diff.note}")
+    for first, last, diff in diffs:
+        # a change without diff lines still says what it was and how big
+        out.append(diff.text if diff.text else change_line(first, last, diff))
     return "\n".join(out)

@@ -132,6 +132,11 @@ class FileChange:
     new: bytes | None = None
     new_sha256: str | None = None
 
+    @classmethod
+    def of(cls, e: FileChanged) -> FileChange:
+        """The change a FileChanged event reports."""
+        return cls(e.path, e.existed_before, e.tool_call_id, e.previous_content, e.new_content, e.new_sha256)
+
 
 @dataclass
 class ApprovalState:
@@ -322,11 +327,7 @@ class OperationState:
             self.text += e.text
 
     def _on_FileChanged(self, e: FileChanged) -> None:
-        self.files_changed.append(
-            FileChange(
-                e.path, e.existed_before, e.tool_call_id, e.previous_content, e.new_content, e.new_sha256
-            )
-        )
+        self.files_changed.append(FileChange.of(e))
         running = next((t for t in self.tasks.values() if t.status == "in_progress"), None)
         if running is not None and e.path not in running.files_written:
             running.files_written.append(e.path)

@@ -24,7 +24,7 @@ from .fmt import (
     fmt_usd,
     shorten,
 )
-from .state import OperationState, TaskState, ToolCallState
+from .state import FileChange, OperationState, TaskState, ToolCallState
 from .thinking import thinking_lines
 
 
@@ -157,23 +157,26 @@ def render_text(state: OperationState) -> str:
         out += ["  " + tool_line(call) for call in state.tool_calls.values()]
     out += thinking_lines(state)
     out += [f"{'!' if level == 'warning' else 'i'} {message}" for level, message in state.notices]
-    out += [
-        f"✎ {'modified' if f.existed_before else 'created'} {f.path}" for f in state.files_changed
-    ]
+    out += [f"✎ {line}" for line in changes_lines(state)]
     if state.answer.strip():
         out += ["", state.answer.strip(), ""]
     out += ["— " + line for line in footer_lines(state)]
     return "\n".join(out)
 
 
-def change_stat(event: Event) -> str:
-    """' (+3 −1)' for a write whose bytes the event carries, else ''."""
-    from ..core.diffs import file_diff
+def write_line(event: Event) -> str:
+    """'modified src/a.py (+3 −1)', 'deleted old.py (−12 lines)': one write, as text."""
+    from .diff_view import change_line, path_changes
 
-    if event.new_content is None and event.new_sha256 is not None:
-        return ""
-    diff = file_diff(event.path, event.previous_content if event.existed_before else None, event.new_content)
-    return f" ({diff.stat})" if diff.text else ""
+    ((first, last, diff),) = path_changes([FileChange.of(event)])
+    return change_line(first, last, diff)
+
+
+def changes_lines(state: OperationState) -> list[str]:
+    """The operation's changed files, one line per path (first write to last)."""
+    from .diff_view import change_line, path_changes
+
+    return [change_line(*change) for change in path_changes(state.files_changed)]
 
 
 class TextView:
@@ -257,7 +260,7 @@ class TextView:
         self._line(thinking_lines(self.state)[-1])
 
     def _on_FileChanged(self, event: Event) -> None:
-        self._line(f"    ✎ {'modified' if event.existed_before else 'created'} {event.path}{change_stat(event)}")
+        self._line(f"    ✎ {write_line(event)}")
 
     def _on_ApprovalRequested(self, event: Event) -> None:
         if self.ask is None:  # another view answers it; say that it waits

@@ -41,7 +41,7 @@ def test_planned_operation_lines():
         "    ⊘ write_file path='../etc/passwd' — denied: path escapes the project root (0 ms)"
         in lines
     )
-    assert "    ✎ modified src/loader.py" in lines
+    assert "    ✎ modified src/loader.py (+2 −2)" in lines
     assert "## Fixed the CSV loader" in lines
     assert lines[-4:] == [
         "— failed (6.5 s): task failed",
