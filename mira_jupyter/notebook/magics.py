@@ -123,7 +123,7 @@ class MiraMagics(Magics):
             operation = self.session.run(request, options, view=view, cancel=cancel)
         except ValueError as exc:  # configuration errors (e.g. a malformed MIRA_* value)
             return self._usage_error(exc)
-        return self.finish(operation, output, insert)
+        return self.finish(operation, output, insert, view=view)
 
     async def mira_async(self, line: str, cell: str) -> Any:
         """``%%mira`` as a coroutine: in a kernel the event loop keeps running, so widget
@@ -136,7 +136,7 @@ class MiraMagics(Magics):
             operation = await self.session.run_async(request, options, view=view, cancel=cancel)
         except ValueError as exc:
             return self._usage_error(exc)
-        return self.finish(operation, output, insert)
+        return self.finish(operation, output, insert, view=view)
 
     def _prepare(self, line: str, cell: str) -> tuple[str, RunOptions, Any, Any, str | None, bool] | None:
         from ..core.cancel import CancelToken
@@ -230,12 +230,19 @@ class MiraMagics(Magics):
 
         return choose_view(override or self.session.config.view, session=self.session, on_stop=stop)
 
-    def finish(self, operation: Any, output: str | None = None, insert: bool = False) -> Any:
+    def finish(self, operation: Any, output: str | None = None, insert: bool = False, view: Any = None) -> Any:
         """Bind `output`, and put the code blocks in a new cell if asked (every path that
         answers: cells, %mira fix, %mira run, %mira_skill)."""
         if operation is None:
             print("mira: the operation is still stopping in the background; see %mira history")
             return None
+        if getattr(view, "on_run", None) is not None:
+            from ..ui.choose import interactive_frontend
+
+            if interactive_frontend(self.shell):  # a person can press Run plan
+                from .plan_result import follow_the_run
+
+                follow_the_run(operation, self.session, self.shell)
         if output:
             self.shell.user_ns[output] = operation
         if insert or self.mira_config.insert_code:

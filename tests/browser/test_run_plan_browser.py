@@ -85,6 +85,9 @@ def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
         write_notebook(lab_root / "run_plan.ipynb", [SETUP_CELL.format(base_url=server.base_url), PLAN_CELL])
         nb = open_notebook("run_plan.ipynb")
         output, live, run = _plan_shown(nb)
+        # the cell's value (Out[]) under the card: the plan, not run yet
+        out_summary = output.locator(".jp-RenderedMarkdown", has_text="· planned · planned")
+        out_summary.wait_for(timeout=30_000)
         nb.screenshot(live, tmp_path / "run_plan_planned.png")
         _shoot_all(nb, output.first, "planned")
         planning_requests = len(script.requests)
@@ -107,6 +110,10 @@ def test_run_plan_streams_the_tasks_into_the_cell_and_ends_on_the_final_state(
         assert rendered.locator('[data-mira-task-status="completed"]').count() == 3
         text = rendered.inner_text()
         assert "Update loader.py" in text and "$" in text  # the tasks and the cost
+        # the cell's Out[] follows the run: it no longer says "planned" under a finished card
+        output.locator(".jp-RenderedMarkdown", has_text="· completed · planned").wait_for(timeout=30_000)
+        assert output.locator(".jp-RenderedMarkdown", has_text="· planned · planned").count() == 0
+        assert output.locator(".jp-RenderedMarkdown", has_text="✓ Update loader.py").count() == 1
         shot = nb.screenshot(rendered, tmp_path / "run_plan_done.png")
         print(f"final screenshot: {shot}")
         _shoot_all(nb, output.first, "done")
