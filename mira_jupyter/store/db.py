@@ -148,6 +148,9 @@ class _Shared:
     ready: bool = False
     memory: Any = None  # the anchor connection keeping a :memory: database (or a lake) open
     notices: list[str] = field(default_factory=list)  # one-line reports for the user
+    # the notices' own lock: a cell's end takes them without waiting for a write in progress,
+    # which holds `lock` for its whole connection (the first one migrating the log)
+    notices_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _SHARED: dict[str, _Shared] = {}
@@ -285,7 +288,7 @@ class Database:
 
     def take_notices(self) -> list[str]:
         """One-line reports about the database (e.g. a corrupt file moved aside), once each."""
-        with self._shared.lock:
+        with self._shared.notices_lock:
             notices, self._shared.notices[:] = list(self._shared.notices), []
         return notices
 
@@ -424,7 +427,8 @@ class Database:
                 "and started a fresh log"
             )
             log.info(message)
-            self._shared.notices.append(message)
+            with self._shared.notices_lock:
+                self._shared.notices.append(message)
         return True
 
     def _replace_corrupt(self, deadline: float) -> None:
@@ -450,7 +454,8 @@ class Database:
             "and started a fresh log"
         )
         log.info(message)
-        self._shared.notices.append(message)
+        with self._shared.notices_lock:
+            self._shared.notices.append(message)
 
     def recover(self, timeout: float | None = None) -> Recovery:
         """Replay orphaned journals and mark dead kernels' operations interrupted."""
