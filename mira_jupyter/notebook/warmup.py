@@ -126,11 +126,49 @@ def _build_tool_schemas() -> None:
     tool_schemas({"run_code": code_tool(), "inspect_variable": inspect_tool()})
 
 
+# one streamed chunk of each shape the client reads: text, a tool call, the usage at the end
+_CHUNK = {
+    "id": "warm", "object": "chat.completion.chunk", "created": 0, "model": "warm",
+    "choices": [{"index": 0, "finish_reason": None, "delta": {
+        "role": "assistant", "content": "",
+        "tool_calls": [{"index": 0, "id": "c", "type": "function", "function": {"name": "f", "arguments": ""}}],
+    }}],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2,
+              "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 0}},
+}  # fmt: skip
+_RESPONSE = {
+    "id": "warm", "object": "response", "created_at": 0, "model": "warm", "status": "completed",
+    "output": [], "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+    "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2,
+              "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+}  # fmt: skip
+
+
+def _build_response_models() -> None:
+    # the SDK's response models build their pydantic validators on first use: the first
+    # streamed chunk of a kernel paid for ChatCompletionChunk, Choice and ChoiceDelta
+    from openai.types.chat import ChatCompletionChunk
+    from openai.types.responses import (
+        ResponseCompletedEvent,
+        ResponseFunctionCallArgumentsDeltaEvent,
+        ResponseOutputItemAddedEvent,
+        ResponseTextDeltaEvent,
+    )
+
+    ChatCompletionChunk.construct(**_CHUNK)
+    ResponseTextDeltaEvent.construct(type="response.output_text.delta", delta="", item_id="i", output_index=0, content_index=0, sequence_number=0)
+    ResponseFunctionCallArgumentsDeltaEvent.construct(type="response.function_call_arguments.delta", delta="", item_id="i", output_index=0, sequence_number=0)
+    item = {"type": "function_call", "id": "i", "call_id": "c", "name": "f", "arguments": "", "status": "in_progress"}
+    ResponseOutputItemAddedEvent.construct(type="response.output_item.added", item=item, output_index=0, sequence_number=0)
+    ResponseCompletedEvent.construct(type="response.completed", response=_RESPONSE, sequence_number=0)
+
+
 # Other work worth doing ahead of time (after the imports).
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("tokenizer", _build_tokenizer),
     ("price table", _build_prices),
     ("tool schemas", _build_tool_schemas),
+    ("response models", _build_response_models),
     ("sandbox probe", _probe_sandbox),
 )
 

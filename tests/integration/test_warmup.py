@@ -145,20 +145,31 @@ def test_after_the_warmup_a_first_cell_imports_nothing_heavy_and_builds_no_schem
         assert warmup.current().wait(150) and not warmup.current().failures, warmup.current().failures
         from mira_jupyter.tools import types
         built = len(getattr(types, "_SCHEMAS", {}))
+        # the SDK's response models build their validators on first use (pydantic's mock)
+        import openai
+        from pydantic._internal._mock_val_ser import MockValSer
+        def models(cls=openai.BaseModel):
+            for sub in cls.__subclasses__():
+                yield sub
+                yield from models(sub)
+        def unbuilt():
+            return {m.__qualname__ for m in models() if isinstance(m.__dict__.get("__pydantic_validator__"), MockValSer)}
+        unbuilt_before = unbuilt()
         before = set(sys.modules)
         result = shell.run_cell("%%mira --mode simple\\nsay hello")
         assert result.success and result.result.status == "completed", result.result
         heavy = ("openai", "httpx", "duckdb", "pandas", "ipywidgets", "yaml", "frontmatter", "mira_jupyter", "tiktoken", "pydantic")
         late = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in heavy)
         print("late", late)
+        print("models built late", sorted(unbuilt_before - unbuilt()))
         print("schemas built late", len(getattr(types, "_SCHEMAS", {})) - built, "warmed", built > 0)
         from mira_jupyter.tools.bwrap import check_available
         print("sandbox probed", check_available.cache_info().misses)
         """,
         timeout=240,
     )
-    lines = out.strip().splitlines()[-3:]
-    assert lines == ["late []", "schemas built late 0 warmed True", "sandbox probed 1"], out
+    lines = out.strip().splitlines()[-4:]
+    assert lines == ["late []", "models built late []", "schemas built late 0 warmed True", "sandbox probed 1"], out
 
 
 def test_pandas_warmed_between_cells_keeps_the_kernels_display_defaults(tmp_path) -> None:
