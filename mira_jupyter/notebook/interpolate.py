@@ -11,8 +11,14 @@ templates) never changes.
 
 Everything else — ``{x.attr}``, ``{x[0]}``, unknown names — is left as is. A reference that
 does not exist raises `MissingReference` (one line; the magic then sends nothing).
-``{{name}}`` and ``{{In[n]}}`` keep a literal placeholder. Every inserted value is capped
-at `max_tokens` tokens with a visible ``[… N more characters]`` marker.
+
+Braces around a placeholder follow `str.format`: a doubled brace is a literal brace. Of the
+k braces that wrap the name on both sides (the shorter run; extra braces on one side belong
+to the text around it, as in ``{"a": {x}}``), an odd k expands with (k-1)/2 literal braces
+each side, an even k sends k/2 literal braces around the name as written: ``{{x}}`` is
+``{x}``, ``{{{x}}}`` is ``{`` + value + ``}``, ``{{{{x}}}}`` is ``{{x}}``. Braces around
+anything that is not a placeholder are never touched. Every inserted value is capped at
+`max_tokens` tokens with a visible ``[… N more characters]`` marker.
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ from .frames import cap_tokens, describe_value
 
 _REF = r"(?:In|Out|Err)\[\d+\]|Err"
 _NAME = r"[A-Za-z_]\w*"
-_PLACEHOLDER = re.compile(rf"\{{\{{({_REF}|{_NAME})\}}\}}|\{{({_REF}|{_NAME})\}}")
+# the whole run of braces on each side, so that {{{x}}} is one match, not {{x}} inside braces
+_PLACEHOLDER = re.compile(rf"(?<!\{{)(\{{+)({_REF}|{_NAME})(\}}+)(?!\}})")
 _REF_PARTS = re.compile(r"^(In|Out|Err)(?:\[(\d+)\])?$")
 # {Out[n]}, {In[-1]}, {Err[ 3 ]}: looks like a reference but names no cell number
-_NOT_A_NUMBER = re.compile(r"(?<!\{)\{((?:In|Out|Err)\[(?!\d+\])[^\]\n{}]*\])\}(?!\})")
+_NOT_A_NUMBER = re.compile(r"(?<!\{)(\{+)((?:In|Out|Err)\[(?!\d+\])[^\]\n{}]*\])(\}+)(?!\})")
 # inline code spans; fenced blocks (indented in a list item or quoted too) are found by the
 # same rules as the code blocks --insert takes, see `core.codeblocks`
 _INLINE_CODE = re.compile(r"`+[^`\n]*`+")
@@ -135,30 +142,39 @@ def _safe(value: str, max_tokens: int) -> str:
     return valid_unicode(cap_tokens(scrub_secrets(value), max_tokens))
 
 
+def _wrapping(opening: str, closing: str) -> tuple[str, int, str]:
+    """Split two brace runs into the braces outside the placeholder (left as they are) and
+    the k braces that wrap it on both sides (see the module docstring)."""
+    k = min(len(opening), len(closing))
+    return opening[: len(opening) - k], k, closing[k:]
+
+
 def _substitute_prose(text: str, namespace: Mapping[str, Any], refs: References, max_tokens: int) -> str:
-    odd = _NOT_A_NUMBER.search(text)
-    if odd:  # sent as written it would look expanded to the user and mean nothing to the model
-        raise MissingReference(
-            f"{{{odd.group(1)}}}: a reference takes a cell number, such as {{Out[3]}} "
-            "(`put it in backticks` to send it as written)"
-        )
+    for odd in _NOT_A_NUMBER.finditer(text):
+        if _wrapping(odd.group(1), odd.group(3))[1] % 2:
+            # sent as written it would look expanded to the user and mean nothing to the model
+            raise MissingReference(
+                f"{{{odd.group(2)}}}: a reference takes a cell number, such as {{Out[3]}} "
+                "(`put it in backticks` to send it as written)"
+            )
 
     def substitute(match: re.Match[str]) -> str:
-        escaped, key = match.group(1), match.group(2)
-        is_ref = _REF_PARTS.match(escaped or key) is not None and (escaped or key) not in ("In", "Out")
-        if escaped is not None:
-            if is_ref or (escaped in namespace and not escaped.startswith("_")):
-                return "{" + escaped + "}"
-            return match.group(0)
+        key = match.group(2)
+        is_ref = _REF_PARTS.match(key) is not None and key not in ("In", "Out")
+        if not is_ref and (key not in namespace or key.startswith("_")):
+            return match.group(0)  # not a placeholder: every brace stays as written
+        before, k, after = _wrapping(match.group(1), match.group(3))
+        literal = k // 2
+        if k % 2 == 0:  # escaped: the name itself is sent, with half the braces
+            return before + "{" * literal + key + "}" * literal + after
         if is_ref:
-            return _safe(refs.resolve(key), max_tokens)
-        if key not in namespace or key.startswith("_"):
-            return match.group(0)
-        try:
-            rendered = describe_value(key, namespace[key])
-        except Exception:  # an object whose __str__ fails: leave the placeholder
-            return match.group(0)
-        return _safe(rendered, max_tokens)
+            value = _safe(refs.resolve(key), max_tokens)
+        else:
+            try:
+                value = _safe(describe_value(key, namespace[key]), max_tokens)
+            except Exception:  # an object whose __str__ fails: leave the placeholder
+                return match.group(0)
+        return before + "{" * literal + value + "}" * literal + after
 
     return _PLACEHOLDER.sub(substitute, text)
 

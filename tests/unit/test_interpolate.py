@@ -124,3 +124,33 @@ def test_a_reference_without_a_cell_number_is_refused_not_sent_as_written(text):
 def test_non_number_references_in_code_or_escaped_are_left_alone():
     text = "`{Out[n]}` and {{Out[n]}} and\n```\nx = {In[i]}\n```\n"
     assert interpolate(text, NS, refs=refs()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        # as str.format: a doubled brace is a literal brace, the innermost single pair expands
+        ("{{{In[1]}}}", "{x = 1}"),
+        ("{{In[1]}}", "{In[1]}"),
+        ("{{{{In[1]}}}}", "{{In[1]}}"),
+        ("{{{{{In[1]}}}}}", "{{x = 1}}"),
+        ("{{{Out[1]}}} vs {{{{Out[1]}}}}", "{[1, 2, 3]} vs {{Out[1]}}"),
+        ("{{{who}}}, {{who}} and {who}", "{Bo}, {who} and Bo"),
+        # the shorter run wraps the name; the extra braces belong to the text around it
+        ("set {{{who}}, {In[1]}}", "set {{who}, x = 1}"),
+        ('{"a": {"b": {who}}}', '{"a": {"b": Bo}}'),
+        ('{"a": {who}}', '{"a": Bo}'),
+        ("{{{nobody}}} {{{_who}}}", "{{{nobody}}} {{{_who}}}"),  # not placeholders: untouched
+    ],
+)
+def test_tripled_and_deeper_braces_follow_the_doubled_brace_rule(text, sent):
+    assert interpolate(text, {**NS, "who": "Bo", "_who": "private"}, refs=refs()) == sent
+
+
+def test_a_missing_reference_in_tripled_braces_is_still_refused_and_escaped_ones_are_not():
+    with pytest.raises(MissingReference, match=r"there is no input 9"):
+        interpolate("{{{In[9]}}}", NS, refs=refs())
+    assert interpolate("{{{{In[9]}}}}", NS, refs=refs()) == "{{In[9]}}"
+    with pytest.raises(MissingReference, match="a reference takes a cell number"):
+        interpolate("{{{Out[n]}}}", NS, refs=refs())
+    assert interpolate("{{{{Out[n]}}}}", NS, refs=refs()) == "{{{{Out[n]}}}}"
