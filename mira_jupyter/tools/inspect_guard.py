@@ -25,6 +25,25 @@ _ASSIGNED = re.compile(
     r"""(?P<name>['"]?[A-Za-z_][A-Za-z0-9_]*['"]?)(?P<sep>\s*[:=]\s*)"""
     r"""(?P<value>'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[^\s,}\]'"\\]+)"""
 )
+# credentials recognised by their shape, whatever name (or none) they are kept under
+_BEARER = re.compile(
+    # a token after "Bearer" has a digit or punctuation ("bearer of bad news" is prose)
+    r"(?i)(\bbearer\s+)(?=[A-Za-z0-9\-._~+/]*[0-9\-._~+/])[A-Za-z0-9\-._~+/]{8,}=*"
+)
+_AUTH_HEADER = re.compile(  # Authorization: Basic dXNlcjpwdw==, Authorization=Token abc…
+    r"(?i)(\b(?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?(?:[A-Za-z]+\s+)?)[^\s'\",}\]\[]{4,}"
+)
+# scheme://user:password@host: the password is what runs to the last "@" of the authority
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)[^\s/'\"?#]+@")
+_PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)")
+_TOKEN_FORMATS = re.compile(
+    r"\b(?:sk-(?:proj-|live-|test-|ant-)?[A-Za-z0-9_\-]{16,}"  # OpenAI, Anthropic, Stripe
+    r"|(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}"  # GitHub
+    r"|xox[abprs]-[A-Za-z0-9\-]{10,}"  # Slack
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key ids
+    r"|AIza[0-9A-Za-z_\-]{35}"  # Google API keys
+    r"|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)"  # JWTs
+)
 PIECE = 10  # a run of this many characters of a secret counts as showing it
 
 
@@ -53,6 +72,17 @@ def mask_credentials(text: str) -> str:
         return f"{match['name']}{match['sep']}'[hidden]'"
 
     return _ASSIGNED.sub(hide, text)
+
+
+def mask_values(text: str) -> str:
+    """`text` with credentials recognised by their shape hidden: ``Bearer …`` and
+    ``Authorization:`` values, the password of a ``scheme://user:pw@host`` URL, private key
+    blocks and well-known token formats (they need no name to be secret)."""
+    text = _PRIVATE_KEY.sub("[hidden private key]", text)
+    text = _AUTH_HEADER.sub(lambda m: m[1] + "[hidden]", text)
+    text = _BEARER.sub(lambda m: m[1] + "[hidden]", text)
+    text = _URL_PASSWORD.sub(lambda m: m[1] + "[hidden]@", text)
+    return _TOKEN_FORMATS.sub("[hidden]", text)
 
 
 def shows_secret(text: str, secrets: list[str]) -> bool:

@@ -22,15 +22,20 @@ from typing import Any
 from pydantic import Field
 
 from .bwrap import secret_values
-from .inspect_guard import bounded_repr, is_credential_name, mask_credentials, shows_secret
+from .inspect_frames import describe_pandas, describe_polars
+from .inspect_guard import (
+    bounded_repr,
+    is_credential_name,
+    mask_credentials,
+    mask_values,
+    shows_secret,
+)
 from .types import Tool, ToolArgs, ToolContext, ToolResult, tool
 
 TIME_LIMIT = 2.0  # seconds for one description
 REPR_CHARS = 500  # of a bounded repr
-TEXT_CHARS = 3_000  # of a table preview
+TEXT_CHARS = 3_000  # of a numpy preview
 SAMPLE_ITEMS = 10
-MAX_COLUMNS = 50
-HEAD_ROWS = 5
 _IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit"})
 
 
@@ -125,35 +130,11 @@ def _describe_numpy(obj: Any, kind: type, info: dict[str, Any]) -> bool:
     return True
 
 
-def _describe_pandas(obj: Any, kind: type, info: dict[str, Any]) -> bool:
-    pd = sys.modules.get("pandas")
-    if pd is None:
-        return False
-    if issubclass(kind, pd.DataFrame):
-        info["shape"] = [len(obj.index), len(obj.columns)]
-        columns = list(obj.columns[:MAX_COLUMNS])
-        info["columns"] = {_bounded_repr(c, 80): str(obj.dtypes.iloc[i]) for i, c in enumerate(columns)}
-        if len(obj.columns) > MAX_COLUMNS:
-            info["columns_left_out"] = len(obj.columns) - MAX_COLUMNS
-        nulls = obj.iloc[:, :MAX_COLUMNS].isna().sum()
-        info["null_counts"] = {_bounded_repr(c, 80): int(nulls.iloc[i]) for i, c in enumerate(columns) if nulls.iloc[i]}
-        info["head"] = obj.head(HEAD_ROWS).to_string(max_cols=20, max_colwidth=40)[:TEXT_CHARS]
-        return True
-    if issubclass(kind, pd.Series):
-        info["len"] = len(obj.index)
-        info["dtype"] = str(obj.dtype)
-        info["name"] = _bounded_repr(obj.name, 80)
-        info["null_count"] = int(obj.isna().sum())
-        info["head"] = obj.head(HEAD_ROWS).to_string(max_rows=HEAD_ROWS)[:TEXT_CHARS]
-        return True
-    return False
-
-
 def describe(obj: Any, info: dict[str, Any]) -> None:
     """Fill `info` step by step (a timeout keeps what is there)."""
     kind = type(obj)  # never obj.__class__, which an object can fake
     info["type"] = _type_name(kind)
-    for known in (_describe_sized, _describe_numpy, _describe_pandas):
+    for known in (_describe_sized, _describe_numpy, describe_pandas, describe_polars):
         if known(obj, kind, info):
             return
     info["repr"] = _bounded_repr(obj)
@@ -202,9 +183,10 @@ def _holds_secret(info: dict[str, Any], secrets: list[str]) -> bool:
 
 def _masked(value: Any) -> Any:
     """Every shown text with the values after credential names hidden (nested dicts, .env
-    text held in a string)."""
+    text held in a string), and credentials that have a shape of their own (Bearer tokens,
+    URL passwords) whatever they are called."""
     if isinstance(value, str):
-        return mask_credentials(value)
+        return mask_values(mask_credentials(value))
     if isinstance(value, dict):
         return {_masked(k): _masked(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -215,7 +197,7 @@ def _masked(value: Any) -> Any:
 @tool
 def inspect_variable(args: InspectVariableArgs, ctx: ToolContext) -> ToolResult:
     """Describe a variable of the user's notebook, read only: type, size; for DataFrames the
-    columns, dtypes, null counts and first rows."""
+    columns, dtypes, null counts and first rows (credentials hidden)."""
     ns = ctx.extra.get("namespace")
     if not isinstance(ns, UserNamespace):
         return ToolResult.denied("not_allowed", "there is no notebook namespace to inspect here")
@@ -227,10 +209,12 @@ def inspect_variable(args: InspectVariableArgs, ctx: ToolContext) -> ToolResult:
         shown = ", ".join(names[:40]) + (f" and {len(names) - 40} more" if len(names) > 40 else "")
         return ToolResult.denied("not_found", f"no variable {args.name!r} in the notebook; variables: {shown or 'none'}")
     info, problem = describe_bounded(ns.values[args.name])
-    info = _masked(info)
     secrets = secret_values(os.environ)
+    # before the masks: a key of the environment refuses the whole value, even where a
+    # mask would have hidden it, as it did before there were masks
     if _holds_secret(info, secrets):
         return ToolResult.denied("not_allowed", f"{args.name!r} holds a credential from the environment; it is not shown")
+    info = _masked(info)
     summary = f"{args.name}: {info.get('type', '?')}"
     if "shape" in info:
         summary += " shape " + "x".join(str(n) for n in info["shape"])
