@@ -10,26 +10,18 @@ as capped text, and images and widgets as one-line placeholders such as
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
 import contextlib
 import hashlib
 import re
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.visible import strip_ansi
+from .notebook_outputs import output_text, size_label
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook is parsed whole; above this it is refused
 OUTPUT_CHARS_PER_CELL = 1_500  # text of one cell's outputs shown by read_file
-# CSI sequences (colours), OSC sequences (hyperlinks, titles) and other escapes, as
-# notebook.cell_errors strips them: tqdm, pytest and pip print them into stream outputs
 _MAGIC = re.compile(r"^\s*[%!]")  # IPython magics and shell escapes are not Python
-_TEXT_MIMES = ("text/plain", "text/markdown", "text/latex")
-_IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp")
-_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def is_notebook(path: str) -> bool:
@@ -56,11 +48,15 @@ def parse(data: bytes, *, convert: bool = True) -> Any:
     try:
         text = data.decode("utf-8")
         nb = reader.reads(text)
+        in_file = (nb.get("nbformat"), nb.get("nbformat_minor", 0))
         had_ids = [c.get("id") for c in nb.get("cells", [])] if nb.get("nbformat") == 4 else []
         if convert:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # an old format's warnings are not the reader's
                 nb = nbformat.convert(nb, 4)
+        # an attribute, not a key: the version the file holds is no part of the notebook's JSON
+        # (a key would be written back), and after a conversion nb.nbformat is 4.5
+        object.__setattr__(nb, "file_format", in_file)
         stable_ids(nb, had_ids)
         with contextlib.suppress(nbformat.ValidationError):
             # as nbformat.reads: an invalid notebook is still shown; validate fills defaults
@@ -107,78 +103,6 @@ def source_of(cell: Any) -> str:
     """A cell's source as one string (nbformat may keep it as a list of lines)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
-
-
-def _joined(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-# -- placeholders for rich outputs --------------------------------------------------------
-
-
-def _image_size(mime: str, payload: str) -> tuple[int, int] | None:
-    """Width and height from the image header (PNG, GIF, JPEG), without decoding it all."""
-    try:
-        head = base64.b64decode(payload[: 64 * 1024] + "=" * (-len(payload[: 64 * 1024]) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    if mime == "image/png" and head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-        return struct.unpack(">II", head[16:24])
-    if mime == "image/gif" and head[:4] == b"GIF8" and len(head) >= 10:
-        return struct.unpack("<HH", head[6:10])
-    if mime == "image/jpeg" and head[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(head):
-            if head[i] != 0xFF:
-                return None
-            marker, length = head[i + 1], struct.unpack(">H", head[i + 2 : i + 4])[0]
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                height, width = struct.unpack(">HH", head[i + 5 : i + 9])
-                return width, height
-            i += 2 + length
-    return None
-
-
-def _size_label(n: int) -> str:
-    return f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} bytes"
-
-
-def placeholder(mime: str, payload: Any, metadata: dict[str, Any] | None = None) -> str:
-    """One line for a rich output: ``[image/png 640×480]``, ``[widget]``, ``[text/html 3.2 KB]``."""
-    if mime == _WIDGET_MIME:
-        return "[widget]"
-    text = _joined(payload) if not isinstance(payload, dict) else ""
-    if mime in _IMAGE_MIMES and mime != "image/svg+xml":
-        meta = (metadata or {}).get(mime) or {}
-        size = (meta.get("width"), meta.get("height")) if isinstance(meta, dict) else (None, None)
-        if not all(size):
-            size = _image_size(mime, text.replace("\n", "")) or (None, None)
-        if all(size):
-            return f"[{mime} {size[0]}×{size[1]}]"
-        return f"[{mime}]"
-    return f"[{mime} {_size_label(len(text.encode('utf-8')))}]"
-
-
-def output_text(output: Any) -> str:
-    """One output as text: streams and text/plain as they are, rich data as placeholders."""
-    kind = output.get("output_type")
-    if kind == "stream":
-        return strip_ansi(_joined(output.get("text", "")))
-    if kind == "error":
-        trace = "\n".join(output.get("traceback") or [])
-        return strip_ansi(trace) or f"{output.get('ename')}: {output.get('evalue')}"
-    data = output.get("data") or {}
-    parts = []
-    text_mime = next((m for m in _TEXT_MIMES if m in data), None)
-    for mime, payload in data.items():
-        if mime == text_mime:
-            continue
-        if mime == "text/html" and text_mime:
-            continue  # a DataFrame's HTML twin of its text/plain
-        parts.append(placeholder(mime, payload, output.get("metadata")))
-    if text_mime:
-        parts.insert(0, strip_ansi(_joined(data[text_mime])))
-    return "\n".join(parts)
 
 
 def _cap(text: str, limit: int) -> str:
@@ -247,7 +171,15 @@ def describe(nb: Any) -> str:
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
     kernel = (nb.metadata.get("kernelspec") or {}).get("name")
     kernel = f"kernel {kernel}" if kernel else "no kernelspec"
-    return f"notebook: {len(nb.cells)} cells ({counts or 'none'}), {kernel}, nbformat {nb.nbformat}.{nb.nbformat_minor}"
+    return f"notebook: {len(nb.cells)} cells ({counts or 'none'}), {kernel}, {format_label(nb)}"
+
+
+def format_label(nb: Any) -> str:
+    """``nbformat 4.4``; a file converted for reading says so: ``nbformat 3.0 (read as 4.5)``."""
+    shown = f"{nb.nbformat}.{nb.nbformat_minor}"
+    major, minor = getattr(nb, "__dict__", {}).get("file_format", (nb.nbformat, nb.nbformat_minor))
+    in_file = f"{major}.{minor}"
+    return f"nbformat {in_file}" if in_file == shown else f"nbformat {in_file} (read as {shown})"
 
 
 def render(nb: Any, output_chars: int = OUTPUT_CHARS_PER_CELL) -> str:
@@ -406,4 +338,4 @@ _BLOB = re.compile(r"(?:[A-Za-z0-9+/]{76,}(?:\\n|\n)?){3,}[A-Za-z0-9+/]*={0,2}|[
 def scrub_blobs(text: str) -> str:
     """`text` with base64 runs (images in a notebook that nbformat cannot read) replaced by
     a one-line placeholder: the raw view of a broken notebook never sends them."""
-    return _BLOB.sub(lambda m: f"[base64 data, {_size_label(len(m.group(0)) * 3 // 4)}]", text)
+    return _BLOB.sub(lambda m: f"[base64 data, {size_label(len(m.group(0)) * 3 // 4)}]", text)
