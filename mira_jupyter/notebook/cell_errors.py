@@ -128,16 +128,27 @@ def fenced(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
 
 
-def fix_request(cell: int, source: str | None, error: str, note: str = "") -> str:
-    """The request ``%mira fix`` sends: the failed cell's source and its traceback."""
+def fix_request(
+    cell: int, source: str | None, error: str, note: str = "", *, partial: bool = False, shown: str | None = None
+) -> str:
+    """The request ``%mira fix`` sends: the failed cell's source (`partial`: only part of it,
+    `shown` saying which lines, see `fix_window`) and its traceback."""
     parts = [f"Fix the error raised by notebook cell In[{cell}]."]
     if source is not None:
-        parts.append(f"The cell's source:\n{fenced(source, 'python')}")
+        what = "The cell's source"
+        if partial:
+            what = f"Part of the cell's source ({shown})" if shown else "The start of the cell's source"
+        parts.append(f"{what}:\n{fenced(source, 'python')}")
     parts.append(f"Its traceback:\n{fenced(error)}")
     if note.strip():
         parts.append(f"Note from the user: {note.strip()}")
+    answer = (
+        "the corrected lines as one python code block, saying which lines of the cell they replace,"
+        if partial
+        else "the corrected cell as one python code block"
+    )
     parts.append(
-        "Find the cause. If it is in a project file, fix that file; otherwise reply with the "
-        "corrected cell as one python code block and one sentence on what was wrong."
+        f"Find the cause. If it is in a project file, fix that file; otherwise reply with {answer} "
+        "and one sentence on what was wrong."
     )
     return "\n\n".join(parts)

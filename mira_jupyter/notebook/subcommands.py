@@ -384,7 +384,6 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     from ..engine.engine import RunOptions
     from ..ui import choose_view
     from .cell_errors import fix_request, relative_paths
-    from .frames import cap_tokens
 
     errors = magics.cell_errors
     if errors.newest is not None and errors.newest in errors.interrupted:
@@ -404,13 +403,22 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     inputs = raw_inputs(magics.shell)  # the cell as typed, which the fix replaces
     source = inputs[cell] if inputs is not None and 0 < cell < len(inputs) else None
     cap = magics.interpolation_cap()
+    from .fix_window import cap_both_ends, cell_window, failing_line
     from .interpolate import scrub_secrets
 
+    traceback_text = scrub_secrets(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root()))
+    window = None
+    if source is not None:
+        # a long cell keeps the lines around the one that failed, not its first lines
+        line = failing_line(errors.by_cell[cell], cell)
+        window = cell_window(scrub_secrets(source), line, cap)
     request = fix_request(
         cell,
-        None if source is None else cap_tokens(scrub_secrets(source), cap),
-        cap_tokens(scrub_secrets(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root())), cap),
+        None if window is None else window.text,
+        cap_both_ends(traceback_text, cap),
         " ".join(note),
+        partial=window is not None and window.partial,
+        shown=None if window is None else window.label(line, len(source.split("\n"))),
     )
     view = choose_view(magics.session.config.view, session=magics.session)
     return magics.finish(magics.session.run(request, RunOptions(), view=view))
