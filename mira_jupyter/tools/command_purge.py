@@ -13,9 +13,10 @@ file are never recorded for undo yet are executed later by the host, outside any
   ``PYTHONPYCACHEPREFIX`` in its ``/tmp``), so any such file a command created or changed is
   deleted here (Python regenerates bytecode from the source).
 
-* a directory made into a repository without a ``.git`` (``HEAD`` beside ``objects/`` or a
-  ``commondir`` file, with ``core.worktree`` in its ``config``): git finds such a "bare"
-  repository in any directory it is run in below it. Its ``HEAD`` is removed.
+* a directory made into a repository without a ``.git`` (a valid ``HEAD`` beside ``objects``
+  or a ``commondir`` file, links included: tools/git_shape.py), anywhere: git finds such a
+  "bare" repository in any directory it is run in below it, and obeys its ``config``. Its
+  ``HEAD`` is removed. (Repositories already there are bound read-only.)
 
 All are reported, to the model and to the user.
 """
@@ -79,40 +80,36 @@ def _empty_dir(full: str) -> bool:
         return False
 
 
-def _repository_shaped(full_dir: str) -> bool:
-    """Whether git would take `full_dir` for a git directory (its is_git_directory test)."""
-
-    def kind(name: str) -> int | None:
-        try:
-            return stat.S_IFMT(os.lstat(os.path.join(full_dir, name)).st_mode)
-        except OSError:
-            return None
-
-    return kind("HEAD") is not None and (kind("objects") == stat.S_IFDIR or kind("commondir") == stat.S_IFREG)
-
-
 def unmake_repositories(root: str, before: ProjectScan, after: ProjectScan) -> list[str]:
-    """Remove the ``HEAD`` a command created or changed in a directory git would take for a
-    repository; drop it from `after` so that the scan says what is left. One note line."""
-    removed = []
-    for rel in sorted(after.files):
-        if rel.rsplit("/", 1)[-1] != "HEAD":
-            continue
-        old, new = before.files.get(rel), after.files[rel]
-        if old is not None and (old.size, old.mtime_ns, old.ino, old.link) == (new.size, new.mtime_ns, new.ino, new.link):
-            continue  # there before and untouched: the user's own
+    """Remove the ``HEAD`` of every directory git would take for a repository that the
+    command made one (new, moved, or its HEAD changed), wherever it is: caches,
+    environments and credential directories included; drop it from `after` so that the
+    scan says what is left. One note line for what was removed, one for what could not be."""
+    removed, stuck = [], []
+    for directory in after.repositories:
+        rel = f"{directory}/HEAD" if directory else "HEAD"
+        rel = next((h for h in after.heads if h.casefold() == rel.casefold()), rel)
+        old, new = before.heads.get(rel), after.heads.get(rel)
+        if directory in before.repositories and old is not None and new is not None and old.unchanged_from(new):
+            continue  # the user's own repository, bound read-only while the command ran
         full = _inside(root, rel)
-        if full is None or not _repository_shaped(os.path.dirname(full)):
+        if full is None:
             continue
         if remove_path(full):
-            del after.files[rel]
+            after.files.pop(rel, None)
+            after.exec_caches.pop(rel, None)
             removed.append(rel)
-    if not removed:
-        return []
-    return [
-        "removed the HEAD of git repositories the command made without a .git (git would have "
-        "run their config outside the sandbox): " + ", ".join(removed)
-    ]
+        else:
+            stuck.append(rel)
+    notes = []
+    if removed:
+        notes.append(
+            "removed the HEAD of git repositories the command made without a .git (git would have "
+            "run their config outside the sandbox): " + ", ".join(removed)
+        )
+    if stuck:
+        notes.append("could NOT remove the HEAD of git repositories the command made, delete them by hand: " + ", ".join(stuck))
+    return notes
 
 
 def purge_planted(root: str, before: ProjectScan, after: ProjectScan, made: set[str]) -> list[str]:
@@ -139,7 +136,7 @@ def purge_planted(root: str, before: ProjectScan, after: ProjectScan, made: set[
         notes.append("could NOT remove control files the command created, delete them by hand: " + ", ".join(stuck))
     planted = [
         rel for rel, state in after.exec_caches.items()
-        if (old := before.exec_caches.get(rel)) is None or old != state
+        if (old := before.exec_caches.get(rel)) is None or not old.unchanged_from(state)
     ]  # fmt: skip
     gone, kept = [], []
     for rel in sorted(planted):

@@ -21,7 +21,8 @@ from .bwrap import GUARDED_MISSING, Layout, build_argv, check_available, sandbox
 from .command_purge import purge_planted, unmake_repositories
 from .command_run import CommandLimits, CommandOutcome, run_confined
 from .policy import PROTECTED_DIR_NAMES
-from .project_scan import Change, ProjectScan, changes, scan
+from .project_changes import Change, changes
+from .project_scan import ProjectScan, scan
 from .types import ChangeProposal, FileWrite, Tool, ToolArgs, ToolContext, ToolResult, tool
 
 DEFAULT_COMMANDS = ("python", "pytest", "ruff")
@@ -68,22 +69,6 @@ def _refuse_program(argv: list[str], settings: CommandSettings, can_ask: bool) -
 # command's changes up to the total (beyond, they are hashed only: undo still works)
 KEEP_NEW_BYTES = 256 * 1024
 KEEP_NEW_TOTAL = 8 * 1024 * 1024
-
-
-def _new_content(sandbox: object, change: Change) -> bytes | None:
-    """The bytes a command left in a changed file, if small and still what was hashed."""
-    import hashlib
-
-    if change.new_sha256 is None:
-        return None
-    try:
-        with sandbox.open_read(change.path) as (handle, st, _res):  # type: ignore[attr-defined]
-            if st.st_size > KEEP_NEW_BYTES:
-                return None
-            data = handle.read(KEEP_NEW_BYTES + 1)
-    except Exception:  # gone or unreadable since the scan: the diff says it is unknown
-        return None
-    return data if hashlib.sha256(data).hexdigest() == change.new_sha256 else None
 
 
 def _resolve(program: str, env: dict[str, str]) -> str | None:
@@ -148,7 +133,12 @@ def project_layout(sandbox: object, before: ProjectScan, missing: list[str]) -> 
     """What the sandbox binds read-only or hides in this project, from a scan of it; and
     the read-only guards over the log and skill folders."""
     root: str = sandbox.root  # type: ignore[attr-defined]
-    read_only = [p for p in before.protected_dirs + before.protected_files + before.env_dirs if p not in missing]
+    # repositories without a .git too: a command adding core.fsmonitor to their config would
+    # have the user's next git status there run it
+    repositories = [d or "." for d in before.repositories]
+    read_only = [
+        p for p in before.protected_dirs + before.protected_files + before.env_dirs + repositories if p not in missing
+    ]
     guards = _guards_for_locations(sandbox, root)
     layout = Layout(
         root=root,
@@ -167,35 +157,53 @@ def record_changes(
     on what could not be recorded. `made` are the empty mount points bwrap itself made for
     a sandbox that is still running (a scratch kernel's)."""
     root: str = sandbox.root  # type: ignore[attr-defined]
-    after = scan(sandbox, keep=False)  # changed files are hashed, not kept
+    # changed files are hashed, not kept; past the entry cap the walk still goes on to the
+    # end for what must not stay (control files, repositories, bytecode), names only
+    after = scan(sandbox, keep=False, finish=True, hidden=before.secret_dirs)
     unmade = unmake_repositories(root, before, after)  # before `changes`: what is left is recorded
-    found = changes(before, after, root)
+    found = changes(before, after, root, keep_bytes=KEEP_NEW_BYTES)
     notes = [
         f"{'the whole project' if g == '.' else g + '/'} is read-only for commands: it holds "
         "the log or a skills folder (keep the log in .mira/, the default)"
         for g in guards
         if os.path.isdir(os.path.join(root, g))
     ]
+    shown: list[str] = []  # told to the user in the cell as well as to the model
+    if after.incomplete:
+        shown.append(
+            f"the command left {after.incomplete} in the project: files past that were not compared, so "
+            "its changes are only partly recorded for %mira undo (no deletion at all); control files, "
+            "repositories and bytecode were still looked for everywhere"
+        )
+    new_envs = [d for d in after.env_dirs if d not in before.env_dirs and not _below_any(d, after.env_dirs)]
+    if new_envs:
+        shown.append(
+            "the command created environments, which are NOT recorded for undo (your tools may run "
+            "what is in them; delete them if you did not ask for them): " + ", ".join(d + "/" for d in new_envs)
+        )
     kept = 0
     lost: list[str] = []
     for change in found:
         if change.undoable and ctx.on_write is not None:
             # a deletion records no new hash: undo sees the file gone and restores it
-            new = _new_content(sandbox, change) if kept < KEEP_NEW_TOTAL else None
+            new = change.new_content if kept + len(change.new_content or b"") <= KEEP_NEW_TOTAL else None
             kept += len(new or b"")
             ctx.on_write(FileWrite(change.path, change.previous, change.new_sha256, new))  # type: ignore[arg-type]
         elif not change.undoable:
             lost.append(f"{change.path}: {change.why_not}")
-    if lost:
-        # the user must see these in the cell: %mira undo and %mira diff cannot
-        tell_user(ctx, [f"changed by the command, NOT undoable: {line}" for line in lost])
+    # the user must see these in the cell: %mira undo and %mira diff cannot
+    tell_user(ctx, shown + [f"changed by the command, NOT undoable: {line}" for line in lost])
     purged = unmade + purge_planted(root, before, after, set(made) | guards_in_use(root))
     tell_user(ctx, purged)
     appeared = sorted(set(after.secret_files + after.secret_dirs) - set(before.secret_files + before.secret_dirs))
     if appeared:
         # created while the command ran, so not hidden from it: it may have read them
         notes.append(SECRET_APPEARED + ", ".join(appeared))
-    return found, notes + lost + purged
+    return found, notes + shown + lost + purged
+
+
+def _below_any(rel: str, dirs: list[str]) -> bool:
+    return any(rel.startswith(d + "/") for d in dirs)
 
 
 # a note starting with this makes the command's output withheld (withhold_if_secret)

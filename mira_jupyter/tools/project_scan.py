@@ -4,12 +4,14 @@ directories and credential files can be bound read-only or hidden from it."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .git_shape import looks_like_git_dir
 from .policy import PROTECTED_DIR_NAMES
 
 # regenerated caches and environments: scanned for control and credential names only,
@@ -21,9 +23,18 @@ UNRECORDED_DIRS = frozenset(
 # files the host's Python executes without reading their source: tracked everywhere (even
 # in unrecorded dirs) so that one a command planted is found and deleted afterwards
 EXEC_CACHE_SUFFIXES = (".pyc", ".pyo", ".pth")
-# Python environments: their files are not recorded, yet the user's Python runs them (a
-# changed site-packages module, a bin/ script), so existing ones are bound read-only
-ENV_DIRS = frozenset({".venv", "venv", ".tox", ".nox"})
+# environments: their files are not recorded, yet the user's Python or node runs them (a
+# changed site-packages module, a bin/ script, a package's index.js), so existing ones are
+# bound read-only and a new one is reported
+ENV_DIRS = frozenset({".venv", "venv", ".tox", ".nox", "node_modules"})
+
+
+# the cap of one scan: past it the project is too large to record (the scan before a
+# command refuses it; the scan after goes on looking for what must not stay, names only)
+MAX_ENTRIES = 200_000
+# a file read for undo is reused by the next scan only if its ctime is older than that
+# scan's start by this much: a write in the same clock tick as the read would keep its ctime
+RACY_NS = 2_000_000_000
 
 
 @dataclass
@@ -35,6 +46,20 @@ class FileState:
     ino: int
     link: str | None = None  # the target, for a symlink
     content: bytes | None = None  # kept when small enough to restore
+    ctime_ns: int = 0
+    mode: int = 0
+
+    @classmethod
+    def of(cls, st: os.stat_result, link: str | None = None) -> FileState:
+        """The state `st` (an lstat) describes."""
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino, link, None, st.st_ctime_ns, st.st_mode)
+
+    def unchanged_from(self, other: FileState) -> bool:
+        """Whether `other` is this same file untouched. The ctime is compared too: a command
+        can put a file's size and mtime back (os.utime), never its ctime."""
+        return (self.size, self.mtime_ns, self.ctime_ns, self.ino, self.mode, self.link) == (
+            other.size, other.mtime_ns, other.ctime_ns, other.ino, other.mode, other.link
+        )  # fmt: skip
 
 
 @dataclass
@@ -46,21 +71,14 @@ class ProjectScan:
     protected_files: list[str] = field(default_factory=list)  # the log, skills dirs
     secret_files: list[str] = field(default_factory=list)
     secret_dirs: list[str] = field(default_factory=list)
-    # bytecode and .pth files: (size, mtime_ns, inode, mode) by path
-    exec_caches: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
-    env_dirs: list[str] = field(default_factory=list)  # Python environments in the project
-    incomplete: str | None = None  # why the scan stopped early
-
-
-@dataclass
-class Change:
-    """A file the command created, changed or deleted."""
-
-    path: str
-    previous: bytes | None  # None: did not exist
-    new_sha256: str | None  # None: deleted
-    undoable: bool = True
-    why_not: str = ""
+    # bytecode and .pth files, anywhere (caches, environments, credential dirs too)
+    exec_caches: dict[str, FileState] = field(default_factory=dict)
+    env_dirs: list[str] = field(default_factory=list)  # environments (.venv, node_modules)
+    # every file or link named HEAD, anywhere, and the directories git takes for repositories
+    heads: dict[str, FileState] = field(default_factory=dict)
+    repositories: list[str] = field(default_factory=list)
+    incomplete: str | None = None  # why files stopped being recorded
+    started_ns: int = 0
 
 
 def _entries(root: str, rel: str) -> Iterator[os.DirEntry[str]]:
@@ -71,63 +89,134 @@ def _entries(root: str, rel: str) -> Iterator[os.DirEntry[str]]:
         return
 
 
+# the last scan that kept files' bytes, per project root: the next one reuses the bytes of
+# every file whose state is unchanged instead of reading the project again
+_KEPT: dict[str, tuple[int, dict[str, FileState]]] = {}
+_KEPT_ROOTS = 4
+
+
+def _reusable(prev: FileState | None, state: FileState, prev_started: int) -> bytes | None:
+    if prev is None or prev.content is None or not prev.unchanged_from(state):
+        return None
+    if max(prev.ctime_ns, prev.mtime_ns) >= prev_started - RACY_NS:
+        return None  # changed shortly before that read: a later write could keep its ctime
+    return prev.content
+
+
+# the credential test per path, remembered per sandbox: its answer depends on the name only,
+# and the scans before and after every command ask it of the same paths
+_SECRET_MEMOS: weakref.WeakKeyDictionary[object, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
+def _secret_memo(sandbox: object) -> Callable[[str, str], bool]:
+    memo = _SECRET_MEMOS.setdefault(sandbox, {})
+    if len(memo) > 2 * MAX_ENTRIES:
+        memo.clear()
+    test = sandbox.is_secret_entry  # type: ignore[attr-defined]
+
+    def is_secret(rel: str, name: str) -> bool:
+        found = memo.get(rel)
+        if found is None:
+            found = memo[rel] = test(rel, name)
+        return found
+
+    return is_secret
+
+
+@dataclass
+class _Walk:
+    """One directory to list, and what its entries are for."""
+
+    rel: str
+    record: bool = True  # its files are recorded for undo
+    in_cache: bool = False  # below a __pycache__
+    names_only: bool = False  # a credential directory: looked into for planted shapes only
+
+
 def scan(
     sandbox: object,
     *,
     keep_bytes: int = 2 * 1024 * 1024,
     keep_total: int = 64 * 1024 * 1024,
-    max_entries: int = 200_000,
+    max_entries: int | None = None,
     keep: bool = True,
+    finish: bool = False,
+    hidden: Iterable[str] = (),
 ) -> ProjectScan:
-    """Walk the project once (no links followed); with `keep`, keep small files' bytes."""
+    """Walk the project once (no links followed); with `keep`, keep small files' bytes.
+
+    Past `max_entries` files stop being recorded (``incomplete`` says so); with `finish`
+    the walk still goes to the end for control paths, HEADs, bytecode and environments, and
+    looks into new credential directories too (`hidden`: those the command could not see).
+    """
     root: str = sandbox.root  # type: ignore[attr-defined]
+    cap = MAX_ENTRIES if max_entries is None else max_entries
     # the log and skill folders inside the project, as relative paths: checked per entry
     # by a set lookup rather than the sandbox's general (slower) test
     protected = _protected_rels(sandbox, root)
-    out = ProjectScan()
-    kept = 0
-    seen = 0
-    stack: list[tuple[str, bool, bool]] = [("", True, False)]  # (dir, files recorded, a cache)
+    is_secret = _secret_memo(sandbox)
+    skip = set(hidden)
+    out = ProjectScan(started_ns=time.time_ns())
+    prev_started, prev = _KEPT.get(root, (0, {})) if keep else (0, {})
+    kept_files: dict[str, FileState] = {}
+    kept = seen = 0
+    head_dirs: list[str] = []
+    stack = [_Walk("")]
     while stack:
-        rel_dir, record, in_cache = stack.pop()
-        for entry in _entries(root, rel_dir):
+        walk = stack.pop()
+        for entry in _entries(root, walk.rel):
             seen += 1
-            if seen > max_entries:
-                out.incomplete = f"more than {max_entries:,} entries"
-                return out
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if seen > cap and out.incomplete is None:
+                out.incomplete = f"more than {cap:,} entries"
+                if not finish:
+                    return out
+            name = entry.name
+            rel = f"{walk.rel}/{name}" if walk.rel else name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
+            low = name.casefold()
             if is_dir:
-                if entry.name.casefold() in PROTECTED_DIR_NAMES:
+                if low in PROTECTED_DIR_NAMES:
                     out.protected_dirs.append(rel)
-                elif sandbox.is_secret(rel):  # type: ignore[attr-defined]
+                    continue
+                secret = not walk.names_only and is_secret(rel, name)
+                if secret:
                     out.secret_dirs.append(rel)
-                elif _under(rel, protected):
+                    if not finish or rel in skip:
+                        continue  # hidden from the command: nothing in it changed
+                elif not walk.names_only and _under(rel, protected):
                     out.protected_dirs.append(rel)  # a skills folder inside the project
-                else:
-                    if entry.name in ENV_DIRS:
-                        out.env_dirs.append(rel)
-                    stack.append(
-                        (rel, record and entry.name not in UNRECORDED_DIRS, in_cache or entry.name == "__pycache__")
-                    )
+                    continue
+                if name in ENV_DIRS:
+                    out.env_dirs.append(rel)
+                record = walk.record and not secret and name not in UNRECORDED_DIRS
+                stack.append(_Walk(rel, record, walk.in_cache or name == "__pycache__", walk.names_only or secret))
                 continue
-            if sandbox.is_secret(rel):  # type: ignore[attr-defined]
-                out.secret_files.append(rel)
+            if low in PROTECTED_DIR_NAMES:
+                out.protected_files.append(rel)  # a worktree's .git file
                 continue
-            if entry.name.casefold() in PROTECTED_DIR_NAMES or _under(rel, protected):
-                out.protected_files.append(rel)  # a worktree's .git file, the log
-                continue
-            if in_cache or entry.name.endswith(EXEC_CACHE_SUFFIXES):
+            if low == "head" or walk.in_cache or name.endswith(EXEC_CACHE_SUFFIXES):
                 try:
-                    st = entry.stat(follow_symlinks=False)
+                    state = FileState.of(entry.stat(follow_symlinks=False))
                 except OSError:
                     continue
-                out.exec_caches[rel] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)
+                if low == "head":  # git's HEAD, if its directory passes git's test
+                    out.heads[rel] = state
+                    head_dirs.append(walk.rel)
+                if walk.in_cache or name.endswith(EXEC_CACHE_SUFFIXES):
+                    out.exec_caches[rel] = state
+                    continue
+            if walk.names_only:
                 continue
-            if not record:
+            if is_secret(rel, name):
+                out.secret_files.append(rel)
+                continue
+            if _under(rel, protected):
+                out.protected_files.append(rel)  # the log
+                continue
+            if not walk.record or out.incomplete:
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)
@@ -138,13 +227,24 @@ def scan(
                     target = os.readlink(os.path.join(root, rel))
                 except OSError:
                     continue
-                out.files[rel] = FileState(st.st_size, st.st_mtime_ns, st.st_ino, link=target)
+                out.files[rel] = FileState.of(st, link=target)
             elif stat.S_ISREG(st.st_mode):
-                state = FileState(st.st_size, st.st_mtime_ns, st.st_ino)
+                state = FileState.of(st)
                 if keep and st.st_size <= keep_bytes and kept + st.st_size <= keep_total:
-                    state.content = _read(os.path.join(root, rel))
+                    state.content = _reusable(prev.get(rel), state, prev_started)
+                    stable = state.content is not None
+                    if not stable:
+                        state.content, stable = _read(os.path.join(root, rel), state)
                     kept += len(state.content or b"")
+                    if stable:
+                        kept_files[rel] = state
                 out.files[rel] = state
+    out.repositories = sorted({d for d in head_dirs if looks_like_git_dir(os.path.join(root, d) if d else root)})
+    if keep and not out.incomplete:
+        _KEPT.pop(root, None)
+        _KEPT[root] = (out.started_ns, kept_files)
+        while len(_KEPT) > _KEPT_ROOTS:
+            _KEPT.pop(next(iter(_KEPT)))
     return out
 
 
@@ -167,51 +267,13 @@ def _under(rel: str, protected: frozenset[str]) -> bool:
     return low in protected or any(low.startswith(p + "/") for p in protected)
 
 
-def _read(path: str) -> bytes | None:
+def _read(path: str, state: FileState) -> tuple[bytes | None, bool]:
+    """The file's bytes, and whether it was still the file `state` describes once read
+    (one changed meanwhile, by the user's editor, is not reused by the next scan)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return None
+        return None, False
     with os.fdopen(fd, "rb") as f:
-        return f.read()
-
-
-def _sha256(path: str) -> str | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    digest = hashlib.sha256()
-    with os.fdopen(fd, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def changes(before: ProjectScan, after: ProjectScan, root: str) -> list[Change]:
-    """What differs between two scans, with what undo needs to put each file back."""
-    out: list[Change] = []
-    for rel in sorted(before.files.keys() | after.files.keys()):
-        old, new = before.files.get(rel), after.files.get(rel)
-        if old is not None and new is not None and (
-            (old.size, old.mtime_ns, old.ino, old.link) == (new.size, new.mtime_ns, new.ino, new.link)
-        ):
-            continue
-        full = os.path.join(root, rel)
-        if new is not None and new.link is not None:
-            out.append(Change(rel, None, None, False, f"a symbolic link to {new.link!r} (not undoable)"))
-            continue
-        if old is not None and old.link is not None:
-            out.append(Change(rel, None, None, False, "a symbolic link was replaced (not undoable)"))
-            continue
-        new_sha = _sha256(full) if new is not None else None
-        if old is None:
-            out.append(Change(rel, None, new_sha))
-            continue
-        if old.content is None:
-            out.append(Change(rel, None, new_sha, False, f"too large to keep for undo ({old.size:,} bytes)"))
-            continue
-        if new_sha is not None and new_sha == hashlib.sha256(old.content).hexdigest():
-            continue  # touched, not changed
-        out.append(Change(rel, old.content, new_sha))
-    return out
+        data = f.read()
+        return data, FileState.of(os.fstat(fd)).unchanged_from(state)

@@ -211,6 +211,14 @@ class Sandbox:
                 return True
         return False
 
+    def is_secret_entry(self, rel: str, name: str) -> bool:
+        """`is_secret` for an entry of a walk whose parent directories passed it: only the
+        last name and the multi-component patterns (``.kube/config``) need a look."""
+        if self._secret_tail_re is not None and self._secret_tail_re.match("/" + rel.casefold()):
+            return True
+        low = name.casefold()
+        return self._secret_re is not None and low not in SECRET_ALLOWED and bool(self._secret_re.match(low))
+
     def visible_checker(self) -> Callable[[str], Resolved]:
         """check_visible for the many paths of one search, caching directory resolutions.
 
