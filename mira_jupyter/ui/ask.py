@@ -9,13 +9,12 @@ input rejects. Ctrl-C goes on up and stops the operation, as it does anywhere in
 from __future__ import annotations
 
 import builtins
-import shlex
 import sys
 from collections.abc import Callable
 from typing import TextIO
 
 from ..core.events import ApprovalRequested
-from ..core.visible import visible
+from ..core.visible import visible, visible_command
 
 Decide = Callable[[str, bool], bool]
 
@@ -24,7 +23,7 @@ def question_text(event: ApprovalRequested) -> str:
     """The diff (or the command) and why it asks, as plain lines: control and invisible
     characters escaped (a terminal would obey them), arguments quoted as a shell would."""
     if event.kind == "command":
-        head = f"mira wants to run: {shlex.join(event.argv or [])}"
+        head = f"mira wants to run: {visible_command(event.argv or [])}"
         body = ""
     elif event.kind == "code":
         head = "mira wants to run this Python in the scratch kernel:"

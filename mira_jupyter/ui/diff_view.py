@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from html import escape
 
 from ..core.diffs import FileDiff, code_size, file_diff
-from ..core.visible import visible
+from ..core.visible import visible, visible_command
 from .colors import ERROR, OK, tone
 from .markdown import CODE_STYLE
 from .state import ApprovalState, FileChange, OperationState
@@ -153,7 +153,7 @@ def approval_summary(approval: ApprovalState) -> str:
     """What asks: 'write loader.py (+3 −1)' or 'run curl -s example.org'."""
     request = approval.request
     if request.kind == "command":
-        return "run " + " ".join(request.argv or [])
+        return "run " + visible_command(request.argv or [])
     if request.kind == "code":
         return f"run_code ({code_size(request.code)} of Python)"
     stat = f" (+{request.added} −{request.removed})" if request.diff else ""
@@ -172,7 +172,7 @@ def approval_body_html(approval: ApprovalState) -> str:
     """The question's body: the command line, or the diff (its note when there is none)."""
     request = approval.request
     if request.kind == "command":
-        return f'<pre class="mira-diff" style="{_PRE}">$ {escape(" ".join(request.argv or []))}</pre>'
+        return f'<pre class="mira-diff" style="{_PRE}">$ {escape(visible_command(request.argv or []))}</pre>'
     if request.kind == "code":
         # the code as it runs: a bidi or control character is spelled, never obeyed
         return f'<pre class="mira-diff mira-code" style="{_PRE}">{escape(visible(request.code))}</pre>'

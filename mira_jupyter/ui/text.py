@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from ..core.events import Event
-from ..core.visible import visible
+from ..core.visible import visible, visible_command
 from .fmt import (
     STATUS_LABELS,
     TASK_ICONS,
@@ -264,7 +264,7 @@ class TextView:
 
     def _on_ApprovalRequested(self, event: Event) -> None:
         if self.ask is None:  # another view answers it; say that it waits
-            what = event.path or " ".join(event.argv or []) or ("run_code" if event.kind == "code" else "")
+            what = event.path or visible_command(event.argv or []) or ("run_code" if event.kind == "code" else "")
             self._line(f"    ? waiting for approval: {what}")
             return
         self._line("")
