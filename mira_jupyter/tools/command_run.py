@@ -8,6 +8,7 @@ import itertools
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import threading
@@ -208,6 +209,37 @@ def child_limits(limits: CommandLimits, cgroup: PidsCgroup | None) -> Any:
     return apply
 
 
+# joins the cgroups given as $1 and $2 (the latter may be empty), then execs the rest; a
+# failure to join ends it before bwrap starts (fail closed, exit 126 with one line)
+_JOIN_CGROUPS = (
+    'echo 0 > "$1" || { echo "mira: cannot join the pids cgroup" >&2; exit 126; }; '
+    '[ -z "$2" ] || echo 0 > "$2" || { echo "mira: cannot join the memory cgroup" >&2; exit 126; }; '
+    'shift 2; exec "$@"'
+)
+
+
+def limited_argv(argv: list[str], limits: CommandLimits, cgroup: PidsCgroup | None) -> list[str] | None:
+    """`argv` behind ``prlimit`` (and a shell joining `cgroup`), so that the process is
+    spawned without a pre-exec function: Python then uses vfork, whose cost does not grow
+    with the kernel's memory (a fork of a kernel holding 300 MB took 170 ms here, a vfork
+    under 1 ms). None where ``prlimit`` (util-linux) or ``/bin/sh`` is missing."""
+    prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
+    if prlimit is None or not os.access("/bin/sh", os.X_OK):
+        return None
+    nproc = None if cgroup is not None else _user_process_count() + limits.processes
+    caps = [
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds}",
+        f"--as={limits.memory_bytes}:{limits.memory_bytes}",
+        f"--fsize={limits.file_bytes}:{limits.file_bytes}",
+        "--core=0:0",
+        *([f"--nproc={nproc}:{nproc}"] if nproc is not None else []),
+    ]
+    limited = [prlimit, *caps, "--", *argv]
+    if cgroup is None:
+        return limited
+    return ["/bin/sh", "-c", _JOIN_CGROUPS, "mira-join", cgroup.procs, cgroup.memory_procs or "", *limited]
+
+
 class _Collector:
     """Reads the pipe to its end, keeping only a head and a tail."""
 
@@ -293,8 +325,9 @@ def run_confined(
     started = time.perf_counter()
     stopped: str | None = None
     try:
+        limited = limited_argv(argv, limits, cgroup)
         proc = subprocess.Popen(
-            argv,
+            limited or argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -303,7 +336,8 @@ def run_confined(
             # bwrap itself never sees the kernel's keys either
             env=env if env is not None else {"PATH": "/usr/bin:/bin"},
             cwd=cwd,
-            preexec_fn=child_limits(limits, cgroup),  # noqa: PLW1509 - rlimits must be set pre-exec
+            # without prlimit the limits are set between fork and exec (a full fork)
+            preexec_fn=None if limited else child_limits(limits, cgroup),  # noqa: PLW1509
         )
         reader = threading.Thread(target=collector.read, args=(proc.stdout,), daemon=True)
         reader.start()
