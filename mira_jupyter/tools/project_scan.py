@@ -92,7 +92,7 @@ def _entries(root: str, rel: str) -> Iterator[os.DirEntry[str]]:
 # the last scan that kept files' bytes, per project root: the next one reuses the bytes of
 # every file whose state is unchanged instead of reading the project again
 _KEPT: dict[str, tuple[int, dict[str, FileState]]] = {}
-_KEPT_ROOTS = 4
+_KEPT_ROOTS = 2  # a kernel works in one project; a second kept for a notebook moved
 
 
 def _reusable(prev: FileState | None, state: FileState, prev_started: int) -> bytes | None:

@@ -297,3 +297,18 @@ def test_what_a_stopped_command_planted_is_gone_when_it_returns(project, stop):
     assert (project.root / "PLANTED").exists()  # it did run that far
     assert not os.path.lexists(project.root / "sub" / ".git") and not os.path.lexists(project.root / "lib" / "HEAD")
     assert not project.git_status_runs_fsmonitor("sub") and not project.git_status_runs_fsmonitor("lib")
+
+
+def test_bytes_kept_from_the_last_command_are_not_reused_for_a_file_the_user_changed(project):
+    """The scan before a command reuses the bytes the last one read for an unchanged file;
+    a file rewritten since, to the same size with its mtime put back, is read again."""
+    target = project.root / "data.txt"
+    target.write_text("AAAA\n")
+    time.sleep(2.2)  # older than the racy window: the next scan keeps its bytes for reuse
+    assert project.py("print('first')").status == "ok"
+    st = target.stat()
+    target.write_text("BBBB\n")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert project.py("open('data.txt', 'w').write('CCCC\\n')").status == "ok"
+    (write,) = [w for w in project.writes if w.path == "data.txt"]
+    assert write.previous == b"BBBB\n"  # what undo puts back is what was there
