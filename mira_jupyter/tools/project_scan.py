@@ -108,16 +108,19 @@ def _reusable(prev: FileState | None, state: FileState, prev_started: int) -> by
 _SECRET_MEMOS: weakref.WeakKeyDictionary[object, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
+_MEMO_PATHS = 50_000  # a project's own paths; a flood's are tested, not remembered
+
+
 def _secret_memo(sandbox: object) -> Callable[[str, str], bool]:
     memo = _SECRET_MEMOS.setdefault(sandbox, {})
-    if len(memo) > 2 * MAX_ENTRIES:
-        memo.clear()
     test = sandbox.is_secret_entry  # type: ignore[attr-defined]
 
     def is_secret(rel: str, name: str) -> bool:
         found = memo.get(rel)
         if found is None:
-            found = memo[rel] = test(rel, name)
+            found = test(rel, name)
+            if len(memo) < _MEMO_PATHS:
+                memo[rel] = found
         return found
 
     return is_secret
