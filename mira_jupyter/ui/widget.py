@@ -47,6 +47,20 @@ Scheduler = Callable[[float, Callable[[], None]], Any]
 
 TICK_SECONDS = 1.0  # how often the elapsed time of a running task is refreshed
 
+# Layout and style models every card of the kernel shares. Each widget otherwise gets its
+# own Layout and HTMLStyle, each a comm opened and its state sent: they were two thirds of
+# the 66 widgets a card made per cell, for a hidden/shown flag and an unchanged style.
+# Never mutated: a part is shown or hidden by pointing it at the other shared layout.
+_SHARED: dict[str, Any] = {}
+
+
+def _shared(name: str, make: Callable[[], Any]) -> Any:
+    """The kernel's shared `name` model, made again if it was closed (Widget.close_all)."""
+    part = _SHARED.get(name)
+    if part is None or part.comm is None:
+        part = _SHARED[name] = make()
+    return part
+
 
 def _thread_timer(delay: float, callback: Callable[[], None]) -> threading.Timer:
     timer = threading.Timer(delay, callback)
@@ -100,6 +114,7 @@ class OperationWidget:
         self._w: dict[str, Any] = {}
         self._cache: dict[str, Any] = {}
         self._inserts: InsertButtons | None = None
+        self._approval: Any = None  # the ApprovalPanel, made when a change first waits
         self.root: Any = None
 
     @property
@@ -166,10 +181,14 @@ class OperationWidget:
             return self.root
         import ipywidgets as w
 
-        html = {name: w.HTML() for name in ("header", "plan", "tasks", "tools", "thinking", "notices")}
-        html |= {name: w.HTML() for name in ("activity", "answer", "footer")}
-        for part in html.values():
-            part.layout.display = "none"  # shown by _set once it has something to say
+        self._hidden = _shared("hidden", lambda: w.Layout(display="none"))
+        self._shown = _shared("shown", lambda: w.Layout(display=""))
+        from ipywidgets.widgets.widget_string import HTMLStyle  # not exported at the top level
+
+        style = _shared("html style", HTMLStyle)
+        names = ("header", "plan", "tasks", "tools", "thinking", "notices", "activity", "answer", "footer")
+        # hidden until _set has something to say
+        html = {name: w.HTML(layout=self._hidden, style=style) for name in names}
         plan_box = w.Accordion(children=[html["plan"]], titles=("Plan",), selected_index=0)
         tool_box = w.Accordion(children=[html["tools"]], titles=("Tool calls (0)",))
         plan_box.add_class("mira-plan-box")  # its title is bold, as in the card
@@ -181,9 +200,6 @@ class OperationWidget:
         self._inserts = InsertButtons(self.on_insert, self._report, self._say_once)
         inserts = self._inserts.box
         buttons = w.HBox([stop, run])
-        from .approval_panel import ApprovalPanel
-
-        approval = ApprovalPanel(self.on_decide)
         for box in (plan_box, tool_box, buttons):
             box.layout.display = "none"
         self._w = html | {
@@ -194,14 +210,13 @@ class OperationWidget:
             "buttons": buttons,
             "run_output": run_output,
             "inserts": inserts,
-            "approval": approval.root,
         }
-        self._approval = approval
         # the border and font match the static rendering this widget turns into
         box = dict(part.split(":", 1) for part in BOX_STYLE.split(";") if part)
-        style = w.HTML(live_style_html(), layout=w.Layout(display="none"))
+        style_sheet = w.HTML(live_style_html(), layout=self._hidden, style=style)
         self.root = w.VBox(
-            [style, html["header"], plan_box, html["tasks"], approval.root, tool_box, html["thinking"], html["notices"]]
+            # the approval panel goes after the tasks when a change first waits (_approval_panel)
+            [style_sheet, html["header"], plan_box, html["tasks"], tool_box, html["thinking"], html["notices"]]
             + [html["activity"], html["answer"], inserts, html["footer"], buttons, run_output],
             # JupyterLab pads an HTML output 20px on the right (.jp-RenderedHTMLCommon), not a
             # widget: the same room on the right keeps the lines of both the same length
@@ -230,7 +245,7 @@ class OperationWidget:
         # ipywidgets only sends a comm message when a trait really changes
         self._w[name].value = value
         # an empty HTML widget still takes a 28px line: hide it until it has something
-        self._w[name].layout.display = "" if value else "none"
+        self._w[name].layout = self._shown if value else self._hidden
 
     def _render(self, dirty: set[str]) -> None:
         s = self.state
@@ -267,7 +282,22 @@ class OperationWidget:
         if "buttons" in dirty:
             self._render_buttons()
         if "approval" in dirty:
-            self._approval.show(None if s.finished else s.waiting_approval)
+            waiting = None if s.finished else s.waiting_approval
+            if waiting is not None or self._approval is not None:
+                self._approval_panel().show(waiting)
+
+    def _approval_panel(self) -> Any:
+        """The approval panel, made (and put after the tasks) when a change first waits:
+        most operations never ask, and the panel is 18 widgets."""
+        if self._approval is None:
+            from .approval_panel import ApprovalPanel
+
+            self._approval = ApprovalPanel(self.on_decide)
+            children = list(self.root.children)
+            children.insert(children.index(self._w["tasks"]) + 1, self._approval.root)
+            self.root.children = children
+            self._w["approval"] = self._approval.root
+        return self._approval
 
     def _render_buttons(self) -> None:
         s = self.state
@@ -328,7 +358,7 @@ class OperationWidget:
             self.closed = True
             for widget in self._w.values():
                 widget.close()
-            if getattr(self, "_approval", None) is not None:
+            if self._approval is not None:
                 self._approval.close()
             if self._inserts is not None:
                 self._inserts.close()
@@ -339,7 +369,7 @@ class OperationWidget:
         line = f'<div style="{tone(ERROR)}">{escape(text)}</div>'
         if line not in self._w["notices"].value:
             self._w["notices"].value += line
-            self._w["notices"].layout.display = ""  # hidden while it had nothing to say
+            self._w["notices"].layout = self._shown  # hidden while it had nothing to say
 
     def _report(self, what: str, exc: BaseException) -> None:
         # said in the card; the traceback goes to the debug log, not into the cell a second time

@@ -40,11 +40,13 @@ def test_the_panel_shows_the_diff_and_one_click_answers_once():
     widget, *_ = make(on_stop=lambda _op: None, on_decide=lambda a, ok: answers.append((a, ok)) or True)
     assert widget.can_ask
     widget(planned_operation(1)[0])
-    panel = widget._approval
-    assert panel.root.layout.display == "none"
+    assert widget._approval is None  # made when a change first waits: most never do
     widget(asked())
     widget.flush()
+    panel = widget._approval
     assert panel.root.layout.display == ""
+    children = list(widget.root.children)
+    assert children.index(panel.root) == children.index(widget._w["tasks"]) + 1
     assert "Waiting for your approval" in panel.title.value and "write_file calc.py (+1 −0)" in panel.title.value
     assert "&lt;script&gt;" in panel.body.value and "<script>" not in panel.body.value
     panel.approve.click()
