@@ -32,11 +32,6 @@ _PLUS = f"{tone(OK)};font-weight:600"
 _MINUS = f"{tone(ERROR)};font-weight:600"
 
 
-def file_diffs(changes: Iterable[FileChange]) -> list[tuple[FileChange, FileDiff]]:
-    """One diff per path, from the first change's previous bytes to the last change's new ones."""
-    return [(first, diff) for first, _last, diff in path_changes(changes)]
-
-
 def path_changes(changes: Iterable[FileChange]) -> list[tuple[FileChange, FileChange, FileDiff]]:
     """Per path, in first-write order: its first change, its last change and the diff between."""
     first: dict[str, FileChange] = {}

@@ -10,6 +10,9 @@ the card's font, line height and spacing, and draw an Accordion like the card's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .static import FONT
 
 _ROOT = ".mira-operation-widget.mira-operation-widget"
@@ -36,3 +39,18 @@ LIVE_CSS = f"""
 def live_style_html() -> str:
     """The ``<style>`` element for the live widget."""
     return f"<style>{LIVE_CSS}</style>"
+
+
+# Layout and style models every card of the kernel shares. Each widget otherwise gets its
+# own Layout and HTMLStyle, each a comm opened and its state sent: they were two thirds of
+# the 66 widgets a card made per cell, for a hidden/shown flag and an unchanged style.
+# Never mutated: a part is shown or hidden by pointing it at the other shared layout.
+_SHARED: dict[str, Any] = {}
+
+
+def shared_model(name: str, make: Callable[[], Any]) -> Any:
+    """The kernel's shared `name` model, made again if it was closed (Widget.close_all)."""
+    part = _SHARED.get(name)
+    if part is None or part.comm is None:
+        part = _SHARED[name] = make()
+    return part

@@ -21,7 +21,7 @@ from typing import Any
 from ..core.events import Event
 from .colors import ERROR, tone
 from .insert_buttons import InsertButtons
-from .live_style import live_style_html
+from .live_style import live_style_html, shared_model
 from .state import OperationState
 from .static import (
     BOX_STYLE,
@@ -46,21 +46,6 @@ Callback = Callable[[str], Any]
 Scheduler = Callable[[float, Callable[[], None]], Any]
 
 TICK_SECONDS = 1.0  # how often the elapsed time of a running task is refreshed
-
-# Layout and style models every card of the kernel shares. Each widget otherwise gets its
-# own Layout and HTMLStyle, each a comm opened and its state sent: they were two thirds of
-# the 66 widgets a card made per cell, for a hidden/shown flag and an unchanged style.
-# Never mutated: a part is shown or hidden by pointing it at the other shared layout.
-_SHARED: dict[str, Any] = {}
-
-
-def _shared(name: str, make: Callable[[], Any]) -> Any:
-    """The kernel's shared `name` model, made again if it was closed (Widget.close_all)."""
-    part = _SHARED.get(name)
-    if part is None or part.comm is None:
-        part = _SHARED[name] = make()
-    return part
-
 
 def _thread_timer(delay: float, callback: Callable[[], None]) -> threading.Timer:
     timer = threading.Timer(delay, callback)
@@ -181,11 +166,11 @@ class OperationWidget:
             return self.root
         import ipywidgets as w
 
-        self._hidden = _shared("hidden", lambda: w.Layout(display="none"))
-        self._shown = _shared("shown", lambda: w.Layout(display=""))
+        self._hidden = shared_model("hidden", lambda: w.Layout(display="none"))
+        self._shown = shared_model("shown", lambda: w.Layout(display=""))
         from ipywidgets.widgets.widget_string import HTMLStyle  # not exported at the top level
 
-        style = _shared("html style", HTMLStyle)
+        style = shared_model("html style", HTMLStyle)
         names = ("header", "plan", "tasks", "tools", "thinking", "notices", "activity", "answer", "footer")
         # hidden until _set has something to say
         html = {name: w.HTML(layout=self._hidden, style=style) for name in names}
