@@ -43,3 +43,20 @@ def test_works_without_network_and_import_is_lazy():
         env={"TIKTOKEN_CACHE_DIR": "/nonexistent-cache-dir", "PATH": ""},
     )
     assert env_free.returncode == 0, env_free.stderr
+
+
+def test_the_same_text_is_encoded_once(monkeypatch):
+    # every call of every cell counts its system prompt and tool list again: the same text
+    encoded = []
+    real = tokens.get_encoding()
+
+    class Counting:
+        def encode(self, text, **kwargs):
+            encoded.append(text)
+            return real.encode(text, **kwargs)
+
+    monkeypatch.setattr(tokens, "get_encoding", lambda: Counting())
+    text = "You are Mira, a coding agent. " * 50 + "a text no other test counts"
+    assert tokens.count_tokens(text) == tokens.count_tokens(text) == len(real.encode(text))
+    assert encoded == [text]
+    assert tokens.count_tokens(text + "!") > 0 and len(encoded) == 2  # another text is counted
