@@ -154,14 +154,23 @@ def load_skill_file(
         return None, [_err(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")]
     except OSError as exc:
         return None, [_err(path, f"cannot be read: {exc.strerror or exc}")]
-    return parse_skill(
-        text,
-        path,
-        source=source,
-        expected_name=expected_name,
-        known_tools=known_tools,
-        sha256=hashlib.sha256(raw).hexdigest(),
-    )
+    digest = hashlib.sha256(raw).hexdigest()
+    # the engine rescans the skills for every operation: the same bytes parse to the same
+    # skill, so the YAML and the template are compiled once per file content (exact: by hash)
+    key = (digest, str(path), source, expected_name, None if known_tools is None else frozenset(known_tools))
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        parsed = _PARSED[key] = parse_skill(
+            text, path, source=source, expected_name=expected_name, known_tools=known_tools, sha256=digest
+        )
+    skill, problems = parsed
+    return skill, list(problems)
+
+
+_PARSED: dict[tuple, tuple[Skill | None, list[Problem]]] = {}
+_PARSED_MAX = 256
 
 
 def parse_skill(

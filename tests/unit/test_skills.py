@@ -600,3 +600,23 @@ def test_a_key_given_twice_is_an_error_naming_it(tmp_path: Path) -> None:
 def test_a_tab_after_a_colon_still_loads(tmp_path: Path) -> None:
     skill, problems = load(tmp_path, "---\ndescription:\td\n---\nbody\n")
     assert problems == [] and skill is not None and skill.description == "d"
+
+
+def test_an_unchanged_skill_file_is_parsed_once_and_a_changed_one_again(tmp_path, monkeypatch):
+    # the engine rescans the skills directories for every operation (a warm cell parsed
+    # every skill's YAML and compiled its template again)
+    from mira_jupyter.skills import format as skill_format
+
+    parsed = []
+    real = skill_format.parse_skill
+    monkeypatch.setattr(skill_format, "parse_skill", lambda *a, **k: parsed.append(a[1]) or real(*a, **k))
+    path = tmp_path / "cache-probe.md"
+    path.write_text("---\nname: cache-probe\ndescription: Probe the parse cache.\n---\nDo {user_request}\n")
+    first, _ = skill_format.load_skill_file(path)
+    again, problems = skill_format.load_skill_file(path)
+    assert first is not None and again == first and len(parsed) == 1
+    problems.append("a caller's list is its own")
+    assert skill_format.load_skill_file(path)[1] == []
+    path.write_text("---\nname: cache-probe\ndescription: Probe it again.\n---\nDo {user_request}\n")
+    changed, _ = skill_format.load_skill_file(path)
+    assert changed.description == "Probe it again." and len(parsed) == 2
