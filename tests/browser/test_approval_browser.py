@@ -48,7 +48,11 @@ Add a module docstring to util.py
 """
 
 CHECK_CELL = """\
-import duckdb
+import duckdb, mira_jupyter
+# the log is written after a cell returns: a raw DuckDB connection in the kernel that writes
+# it waits for that write first (mira_jupyter.connect() does), or DuckDB refuses a second
+# connection of another configuration to the file the recorder has open
+assert mira_jupyter.current_session().flush(120)
 print("loader:", (root / "loader.py").read_text().splitlines()[0])
 print("report:", (root / "report.py").read_text().splitlines()[0])
 print("util:", (root / "util.py").read_text().splitlines()[0])
