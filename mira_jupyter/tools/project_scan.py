@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -93,6 +94,7 @@ def _entries(root: str, rel: str) -> Iterator[os.DirEntry[str]]:
 # every file whose state is unchanged instead of reading the project again
 _KEPT: dict[str, tuple[int, dict[str, FileState]]] = {}
 _KEPT_ROOTS = 2  # a kernel works in one project; a second kept for a notebook moved
+_KEPT_LOCK = threading.Lock()  # parallel delegations may run commands at once
 
 
 def _reusable(prev: FileState | None, state: FileState, prev_started: int) -> bytes | None:
@@ -244,10 +246,11 @@ def scan(
                 out.files[rel] = state
     out.repositories = sorted({d for d in head_dirs if looks_like_git_dir(os.path.join(root, d) if d else root)})
     if keep and not out.incomplete:
-        _KEPT.pop(root, None)
-        _KEPT[root] = (out.started_ns, kept_files)
-        while len(_KEPT) > _KEPT_ROOTS:
-            _KEPT.pop(next(iter(_KEPT)))
+        with _KEPT_LOCK:
+            _KEPT.pop(root, None)
+            _KEPT[root] = (out.started_ns, kept_files)
+            while len(_KEPT) > _KEPT_ROOTS:
+                _KEPT.pop(next(iter(_KEPT)))
     return out
 
 
