@@ -362,13 +362,13 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "mira-ctags-corpora"
     )
-    parser.add_argument("--split", choices=["tuning", "held-out", "third", "both", "all"], default="both")
+    parser.add_argument("--split", choices=["tuning", "held-out", "third", "fresh", "both", "all"], default="both")
     parser.add_argument("--language")
     parser.add_argument("--misses", type=int, default=6, help="miss categories per language")
     parser.add_argument("--examples", type=int, default=0, help="example misses per language")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    splits = {"both": ["tuning", "held-out"], "all": ["tuning", "held-out", "third"]}.get(
+    splits = {"both": ["tuning", "held-out"], "all": ["tuning", "held-out", "third", "fresh"]}.get(
         args.split, [args.split]
     )
     rows = [row for split in splits for row in run(split, args.limit, args.cache, args.language)]
