@@ -55,7 +55,7 @@ def analyze(source: bytes, language: str) -> Analysis:
             return python_treesitter(source)
         imports, exports = python_imports(tree)
         return Analysis("python", list(python_symbols(tree)), imports, exports)
-    from .treesitter_base import error_coverage, parse_best
+    from .treesitter_base import error_coverage, parse_best, rejected_coverage
     from .treesitter_langs import REPAIRS, WALKERS
 
     if language == "c" and _CPP_HINTS.search(source):
@@ -68,8 +68,8 @@ def analyze(source: bytes, language: str) -> Analysis:
         for r in walk_symbols(root)
     ]
     imports = list(dict.fromkeys(i for i in walk_imports(root) if i))
-    unparsed = error_coverage(root, parsed)
-    return Analysis(language, symbols, imports, None, bool(root.has_error), unparsed)
+    unparsed, region = rejected_coverage(root, parsed), error_coverage(root, parsed)
+    return Analysis(language, symbols, imports, None, bool(root.has_error), unparsed, region)
 
 
 def load_source(sandbox: Sandbox, path: str) -> tuple[bytes, str, int]:

@@ -39,14 +39,25 @@ class Analysis:
     imports: list[str] = field(default_factory=list)
     exports: list[str] | None = None  # explicit export list (Python __all__), when present
     parse_errors: bool = False
-    unparsed: float = 0.0  # share of the file's lines inside regions the grammar rejected
+    unparsed: float = 0.0  # share of the file's lines holding text the grammar rejected
+    error_region: float = 0.0  # share of the file's lines inside ERROR nodes (outermost)
 
     def parse_note(self) -> str | None:
         """A one-line statement of how complete the outline is, when the parse had errors."""
         if not self.parse_errors:
             return None
-        clean = 1.0 - self.unparsed
+        share = _percent(self.unparsed)
+        region = ""
+        if self.error_region - self.unparsed >= 0.1:
+            # one stray token can make an ERROR node span most of the file; the declarations
+            # in it still parse, so the region is said apart from the rejected text
+            region = f" (inside error regions spanning {_percent(self.error_region)} of the file)"
         return (
-            f"the file has syntax errors: {clean:.0%} of its lines parsed cleanly; symbols in "
-            "the rest were recovered where the grammar could, so the outline may be incomplete"
+            f"the file has syntax errors: {share} of its lines hold text the grammar could not "
+            f"parse{region}; symbols there were recovered where the grammar could, so the "
+            "outline may be incomplete"
         )
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.005 or share == 0 else "under 1%"

@@ -104,7 +104,7 @@ _TS_BLOCKS = {
 
 def python_treesitter(source: bytes) -> Analysis:
     """The outline of a file `ast` rejects, from the error-tolerant tree-sitter grammar."""
-    from .treesitter_base import error_coverage, parse
+    from .treesitter_base import error_coverage, parse, rejected_coverage
 
     root = parse("python", source)
     out: list[Symbol] = []
@@ -138,5 +138,6 @@ def python_treesitter(source: bytes) -> Analysis:
         if c.type in ("import_statement", "import_from_statement")
     ]
     return Analysis(
-        "python", out, [i for i in imports if i], None, True, error_coverage(root, source)
-    )
+        "python", out, [i for i in imports if i], None, True,
+        rejected_coverage(root, source), error_coverage(root, source),
+    )  # fmt: skip

@@ -104,6 +104,34 @@ class Walk:
         )
 
 
+def rejected_coverage(root: Any, source: bytes) -> float:
+    """The share of the file's lines holding text the grammar rejected.
+
+    A line counts when it holds a token that sits directly in an ERROR node (or a token the
+    parser had to invent). Complete declarations inside an ERROR node are not counted: the
+    walks recover them, and one stray token can make a single ERROR node span the whole
+    file (TypeScript variance annotations `<out T>` in effect's Schema.ts), which would call
+    every line unparsed while hundreds of symbols were recovered intact.
+    """
+    if not root.has_error:
+        return 0.0
+    lines: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_missing or (node.type == "ERROR" and node.child_count == 0):
+            lines.add(node.start_point[0])
+            continue
+        in_error = node.type == "ERROR"
+        for child in node.children:
+            if child.has_error or child.is_missing:
+                stack.append(child)
+            elif in_error and child.child_count == 0 and not child.is_extra:
+                lines.update(range(child.start_point[0], child.end_point[0] + 1))
+    total = source.count(b"\n") + (not source.endswith(b"\n"))
+    return min(1.0, len(lines) / max(1, total))
+
+
 def error_coverage(root: Any, source: bytes) -> float:
     """The share of the file's lines inside ERROR nodes (outermost ones only)."""
     if not root.has_error:

@@ -188,9 +188,26 @@ def test_go_interface_methods_are_listed() -> None:
 def test_parse_errors_state_how_much_parsed() -> None:
     analysis = analyze(b"int ok(void) { return 1; }\n@@@ garbage ((( here\nint after(void);\n", "c")
     note = analysis.parse_note()
-    assert analysis.parse_errors and note is not None and "% of its lines parsed cleanly" in note
+    assert analysis.parse_errors and note is not None
+    assert "% of its lines hold text the grammar could not parse" in note
     assert 0 < analysis.unparsed < 1
     assert analyze(b"int ok(void) { return 1; }\n", "c").parse_note() is None
+
+
+def test_one_error_node_over_a_whole_file_of_clean_definitions_is_not_called_unparsed() -> None:
+    # an unclosed `struct {` makes one ERROR node span the file (as a stray token does in
+    # effect's Schema.ts), yet every function in it parses and is listed: the note must not
+    # say that no line parsed cleanly
+    body = "".join(f"int f{i}(int x)\n{{\n  return x + {i};\n}}\n" for i in range(30))
+    analysis = analyze(("struct {\n" + body).encode(), "cpp")
+    assert len(analysis.symbols) == 30 and analysis.parse_errors
+    note = analysis.parse_note()
+    assert note is not None and note.startswith(
+        "the file has syntax errors: 1% of its lines hold text the grammar could not parse "
+        "(inside error regions spanning 100% of the file)"
+    )
+    assert 0 < analysis.unparsed < 0.05  # only the rejected `struct {` line counts...
+    assert analysis.error_region == 1.0  # ...while the ERROR node's span is still measured
 
 
 OPENSSL_STYLE_HEADER = """\
