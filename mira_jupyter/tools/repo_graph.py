@@ -168,12 +168,16 @@ def pagerank(n: int, src: np.ndarray, dst: np.ndarray, share: np.ndarray, seeds:
     Dangling files (no outgoing edges) give their rank back through the seeds.
     """
     base = seeds / seeds.sum() if seeds.sum() > 0 else np.full(n, 1 / n)
-    dangling_mask = np.bincount(src, minlength=n) == 0
+    out_degree = np.bincount(src, minlength=n)
+    dangling_mask = out_degree == 0
+    # build_graph's pairs come sorted by source: each round's gather of the sources' ranks is
+    # then np.repeat, a sequential copy about five times faster than a random-access take
+    by_source = bool(np.all(src[1:] >= src[:-1])) if len(src) > 1 else True
     rank = base.copy()
-    buf = np.empty(len(src))  # one buffer for every round's per-edge flow (no allocations)
+    buf = np.empty(len(src))  # one buffer for every round's per-edge flow
     for _ in range(rounds):
-        np.take(rank, src, out=buf)
-        np.multiply(buf, share, out=buf)
+        gathered = np.repeat(rank, out_degree) if by_source else np.take(rank, src)
+        np.multiply(gathered, share, out=buf)
         flow = np.bincount(dst, weights=buf, minlength=n)
         nxt = (1 - damping) * base + damping * (flow + rank[dangling_mask].sum() * base)
         done = np.abs(nxt - rank).sum() < 1e-7

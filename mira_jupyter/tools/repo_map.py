@@ -9,6 +9,7 @@ of a natural-language request also match the parts of identifiers (x3) and of fi
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections import defaultdict
@@ -158,19 +159,23 @@ def render(graph: Graph, ranks: np.ndarray, ranked: list[tuple[str, Definition]]
     # one tokenisation instead of one per step; the chosen text is then counted for real
     sample = "\n".join(text_for(len(ranked))[0] + order[:60])[:6000]
     ratio = max(1.0, len(sample) / max(1, count_tokens(sample)))
+    # the rendered length of the first n definitions, for every n, without rendering them:
+    # each definition adds its line, and the first of its file also the file's line
+    sizes = [len(header)]
+    seen: set[str] = set()
+    for rel, d in ranked:
+        grow = len(f"  {d.line} {d.text}") + 1
+        if rel not in seen:
+            seen.add(rel)
+            grow += len(rel) + 2
+        sizes.append(sizes[-1] + grow)
+    estimates = [size / ratio for size in sizes]
     target = float(max_tokens)
     best = with_others(*text_for(0), target)
     for _ in range(5):
-        lo, hi = 0, len(ranked)
-        chosen = text_for(0)
-        while lo <= hi:  # the most definitions whose estimate fits 85% of the budget
-            mid = (lo + hi) // 2
-            candidate = text_for(mid)
-            if len("\n".join(candidate[0])) / ratio <= target * 0.85:
-                chosen, lo = candidate, mid + 1
-            else:
-                hi = mid - 1
-        best = with_others(*chosen, target)  # the rest of the budget names more files
+        # the most definitions whose estimate fits 85% of the budget
+        fits = bisect.bisect_right(estimates, target * 0.85) - 1
+        best = with_others(*text_for(max(0, fits)), target)  # the rest names more files
         if count_tokens(best[0]) <= max_tokens:
             return best
         target *= 0.9

@@ -88,6 +88,7 @@ class TagCache:
         self._watched: list[str] = []
         self._stamps: list[int] = []
         self._tags: dict[str, FileTags] | None = None  # the last refresh's result, reused as is
+        self._check: tuple[list[str], list[tuple[int, int]]] = ([], [])  # its paths, their keys
 
     def refresh(self, cancel: Any = None, parse_budget: float | None = None) -> dict[str, FileTags]:
         """{rel: tags} for the current tree; only new or changed files are parsed.
@@ -100,15 +101,13 @@ class TagCache:
             files = self._walk(cancel)
             root = self.sandbox.root + os.sep
             if files is listing and self._tags is not None and not self.pending:
-                # the same listing: nothing changed unless a file has a new (mtime, size)
-                entries, stat = self._entries, os.stat
+                # the same listing: nothing changed unless a file has a new (mtime, size).
+                # One stat per file is the whole cost of a warm build's check, so the loop is
+                # a bare map over prepared paths compared with prepared keys
+                paths, keys = self._check
                 try:
-                    same = all(
-                        (st := stat(root + rel)).st_mtime_ns == entries[rel].key[0]
-                        and st.st_size == entries[rel].key[1]
-                        for rel, _size in files
-                    )  # fmt: skip
-                except (OSError, KeyError):
+                    same = [(st.st_mtime_ns, st.st_size) for st in map(os.stat, paths)] == keys
+                except OSError:
                     same = False
                 if same:
                     self.changed = set()
@@ -136,6 +135,9 @@ class TagCache:
             self.reparsed = len(self.changed) - self.pending
             self._entries = fresh
             self._tags = {rel: e.tags for rel, e in fresh.items()}
+            self._check = ([root + rel for rel in fresh], [e.key for e in fresh.values()])
+            if len(fresh) != len(files):
+                self._check = ([], [(-1, -1)])  # a listed file failed to stat: check it again
             return self._tags
 
     def _walk(self, cancel: Any) -> list[tuple[str, int]]:
@@ -168,11 +170,15 @@ class TagCache:
         return out
 
     def _stamp(self, paths: list[str]) -> list[int]:
-        root, stat = self.sandbox.root + os.sep, os.stat
+        root = self.sandbox.root + os.sep
+        try:  # the common case, every directory still there, without a try per path
+            return [st.st_mtime_ns for st in map(os.stat, [root + rel for rel in paths])]
+        except OSError:
+            pass
         stamps = []
         for rel in paths:
             try:
-                stamps.append(stat(root + rel).st_mtime_ns)
+                stamps.append(os.stat(root + rel).st_mtime_ns)
             except OSError:
                 stamps.append(-1)
         return stamps
