@@ -131,3 +131,36 @@ def test_same_request_on_an_unchanged_tree_reuses_the_ranking_until_a_file_chang
     assert again is not first and "purge_everything" in again.text
     assert mapper.tags.reparsed == 1
     assert mapper.build("redirect policy", count_tokens=count_tokens) is not again
+
+
+def test_pagerank_gives_the_same_ranks_for_pairs_in_any_order() -> None:
+    # the fast path gathers by np.repeat, valid only for source-sorted pairs: shuffled pairs
+    # (the generic take path) must rank exactly the same
+    import numpy as np
+
+    from mira_jupyter.tools.repo_graph import pagerank
+
+    rng = np.random.default_rng(7)
+    n = 50
+    pairs = np.unique(rng.integers(0, n, size=(400, 2)), axis=0)  # sorted by source
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    share = rng.random(len(pairs))
+    share /= np.bincount(pairs[:, 0], weights=share, minlength=n)[pairs[:, 0]]
+    seeds = np.zeros(n)
+    seeds[[3, 11]] = 1.0
+    ranked = pagerank(n, pairs[:, 0], pairs[:, 1], share, seeds)
+    order = rng.permutation(len(pairs))
+    shuffled = pagerank(n, pairs[order, 0], pairs[order, 1], share[order], seeds)
+    assert np.allclose(ranked, shuffled, rtol=0, atol=1e-12)
+    assert abs(ranked.sum() - 1.0) < 1e-6 and ranked[3] > ranked.mean()
+
+
+def test_an_edited_file_is_seen_even_when_its_size_is_unchanged(project: Path) -> None:
+    repo = RepoMap(Sandbox(project))
+    repo.build("disk cache")
+    path = project / "app/store/cache.py"
+    path.write_text(path.read_text().replace("DiskCache", "DiskStore"))  # same size
+    stamp = path.stat().st_mtime_ns
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))  # a coarse clock must not hide it
+    assert "DiskStore" in repo.build("disk store").text
+    assert repo.tags.reparsed == 1
