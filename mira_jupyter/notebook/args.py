@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,6 +14,14 @@ from ..core.errors import MiraError
 class MiraUsageError(MiraError, UsageError):
     """A bad option or argument. IPython shows it as one line, with no traceback, and the
     cell fails, so Run All and nbval stop there."""
+
+
+class OperationInterrupted(KeyboardInterrupt):
+    """A ``%%mira`` cell whose operation was cancelled (the kernel's interrupt or the Stop
+    button). Raised once the operation has ended and its output is drawn, so the cell ends
+    interrupted, as a Python cell stopped with ■ does, and Run All stops there instead of
+    running the cells below on a half-done change. A KeyboardInterrupt, not a MiraError:
+    ``except Exception`` must not swallow it. Shown as one line."""
 
 
 def parse_budget(value: str | None) -> Decimal | None:
@@ -32,7 +41,8 @@ def parse_budget(value: str | None) -> Decimal | None:
 
 
 def install_usage_error_display(shell: Any) -> None:
-    """Show a MiraUsageError as IPython shows its own UsageError: one line, no traceback.
+    """Show a MiraUsageError as IPython shows its own UsageError: one line, no traceback
+    (and an OperationInterrupted as one line too).
 
     IPython takes that short path only for ``type(exc) is UsageError``, so a subclass needs
     a custom exception handler. A handler someone else installed keeps its exceptions.
@@ -46,10 +56,13 @@ def install_usage_error_display(shell: Any) -> None:
         if issubclass(etype, MiraUsageError):
             self.show_usage_error(value)
             return []
+        if issubclass(etype, OperationInterrupted):
+            print(f"Interrupted: {value}", file=sys.stderr)  # the cell's output above says the rest
+            return []
         return previous_handler(etype, value, tb, tb_offset=tb_offset)
 
     shell._mira_previous_custom_exc = (previous_types, previous_handler)
-    shell.set_custom_exc((*previous_types, MiraUsageError), handler)
+    shell.set_custom_exc((*previous_types, MiraUsageError, OperationInterrupted), handler)
 
 
 def remove_usage_error_display(shell: Any) -> None:

@@ -12,7 +12,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..config import Mira
-from .args import MiraUsageError, parse_budget
+from .args import MiraUsageError, OperationInterrupted, parse_budget
 from .cell_errors import CellErrors
 from .help import HELP_FLAGS, HelpRequested, cell_parser, show_help
 from .interpolate import MissingReference, References, interpolate, raw_inputs
@@ -232,10 +232,10 @@ class MiraMagics(Magics):
 
     def finish(self, operation: Any, output: str | None = None, insert: bool = False, view: Any = None) -> Any:
         """Bind `output`, and put the code blocks in a new cell if asked (every path that
-        answers: cells, %mira fix, %mira run, %mira_skill)."""
+        answers: cells, %mira fix, %mira run, %mira_skill); a cancelled operation raises
+        OperationInterrupted instead of answering."""
         if operation is None:
-            print("mira: the operation is still stopping in the background; see %mira history")
-            return None
+            raise OperationInterrupted("the operation is still stopping in the background; see %mira history")
         if getattr(view, "on_run", None) is not None:
             from ..ui.choose import interactive_frontend
 
@@ -245,6 +245,11 @@ class MiraMagics(Magics):
                 follow_the_run(operation, self.session, self.shell)
         if output:
             self.shell.user_ns[output] = operation
+        if operation.status == "cancelled":
+            # the kernel's interrupt or Stop: the cell ends interrupted so that Run All stops
+            # here; the operation is recorded as cancelled and its output stays in the cell
+            reason = operation.error or "cancelled by user"
+            raise OperationInterrupted(f"{operation.id} {reason}; recorded as cancelled, see %mira show {operation.id}")
         if insert or self.mira_config.insert_code:
             self.insert_code(operation)
         return operation

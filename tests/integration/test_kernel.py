@@ -100,3 +100,31 @@ def test_mira_run_in_a_kernel_is_awaited_and_runs_the_plan(kernel):
     assert reply["status"] == "error" and "is not a plan-only operation" in kernel.text_of(outputs)
     reply, outputs = kernel.execute("print(done.status, done.id == planned.id)")
     assert kernel.text_of(outputs).strip() == "completed True"
+
+
+def test_an_interrupted_mira_cell_ends_interrupted_so_run_all_stops(kernel):
+    # Run All queues every cell with stop_on_error; a cell that ends in error aborts the rest
+    kernel.execute(
+        'mt.use_script(mt.Script({"gpt-5": [{"text": "partial words " * 40, '
+        '"chunk_chars": 10, "fault": "stall", "stall_seconds": 60, "after_chunks": 3}]}))'
+    )
+    cell = kernel.client.execute("%%mira --mode simple -o stopped\nsummarise the project")
+    below = kernel.client.execute("ran_below = True")
+    early = kernel.wait_for_output(cell, "partial words", timeout=120)
+    kernel.manager.interrupt_kernel()
+    reply, outputs = kernel.wait(cell, timeout=60)
+    assert reply["status"] == "error" and reply["ename"] == "OperationInterrupted", reply
+    below_reply, _ = kernel.wait(below, timeout=60)
+    assert below_reply["status"] == "aborted", below_reply
+    text = kernel.text_of(early + outputs)
+    assert "cancelled" in text and "partial words" in text  # the output stays readable
+    assert "Interrupted: op_" in text and "cancelled by user (kernel interrupt)" in text
+    assert "Traceback" not in text and not [m for m in outputs if m["msg_type"] == "error"]
+    _, outputs = kernel.execute(
+        "h = %mira history -n 1 --all\n"
+        "print(h.iloc[0]['status'], stopped.status, 'ran_below' in globals())"
+    )
+    assert kernel.text_of(outputs).strip() == "cancelled cancelled False"
+    # an interrupted cell is not an error to fix, as for a Python cell stopped with the button
+    reply, outputs = kernel.execute("%mira fix")
+    assert reply["status"] == "error" and "was interrupted" in kernel.text_of(outputs)
