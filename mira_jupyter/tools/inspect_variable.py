@@ -144,9 +144,43 @@ class _Deadline(BaseException):  # not caught by the `except Exception` around a
     pass
 
 
+# Threads whose description did not stop at the deadline: blocked in C code (a lock, a
+# socket read, a C extension's repr), where the trace that stops Python code never runs, and
+# no thread can be killed. Each is a daemon (it never holds the kernel open at exit); it ends
+# when its C call returns. They are counted so that they cannot pile up across calls.
+MAX_STUCK = 2
+_stuck: dict[int, threading.Thread] = {}  # id of the object being described -> its thread
+_stuck_lock = threading.Lock()
+
+
+def stuck_threads() -> int:
+    """How many earlier descriptions are still running past their deadline."""
+    with _stuck_lock:
+        for key in [k for k, t in _stuck.items() if not t.is_alive()]:
+            del _stuck[key]
+        return len(_stuck)
+
+
+def _not_started(obj: Any) -> str | None:
+    """Why no new description may start (the same object, or too many, still stuck)."""
+    left = stuck_threads()
+    with _stuck_lock:
+        if id(obj) in _stuck:
+            return "not described: an earlier description of this value is still stuck in the background"
+    if left >= MAX_STUCK:
+        return (
+            f"not described: {left} earlier descriptions are still stuck in the background "
+            "(a repr blocked in C code); try again once they end"
+        )
+    return None
+
+
 def describe_bounded(obj: Any, seconds: float = TIME_LIMIT) -> tuple[dict[str, Any], str | None]:
     """`describe` on a daemon thread, stopped at the deadline; what it found and, if it
-    did not finish, why."""
+    did not finish, why. At most MAX_STUCK threads are ever left running past a deadline."""
+    refused = _not_started(obj)
+    if refused is not None:
+        return {"type": _type_name(type(obj))}, refused
     info: dict[str, Any] = {}
     failure: list[str] = []
     done = threading.Event()
@@ -169,10 +203,13 @@ def describe_bounded(obj: Any, seconds: float = TIME_LIMIT) -> tuple[dict[str, A
             sys.settrace(None)
             done.set()
 
-    threading.Thread(target=work, name="mira-inspect", daemon=True).start()
+    thread = threading.Thread(target=work, name="mira-inspect", daemon=True)
+    thread.start()
     if not done.wait(seconds):
         stop.set()
         if not done.wait(0.5):
+            with _stuck_lock:
+                _stuck[id(obj)] = thread
             return dict(info), f"did not finish within {seconds:g} s (left running in the background)"
     return dict(info), failure[0] if failure else None
 
