@@ -4,9 +4,10 @@ Rewriting a notebook's JSON by hand loses outputs, breaks ids and invites invali
 This tool changes exactly one cell through `nbformat`: every other cell keeps its source,
 outputs, metadata and id; the notebook's metadata is untouched; an edit that adds a schema error
 (``nbformat``'s validator) is refused and nothing is written, while errors the file already
-had are left as they were and reported, not blamed on the edit. The write goes through write_file's path
-(the sandbox, an atomic replace, the undo record), so ``%mira undo`` restores the file
-byte for byte.
+had are left as they were and reported, not blamed on the edit. The file keeps its own formatting
+(indent, key order, line endings, trailing newline): only the edited cell's text changes,
+see `notebook_splice`. The write goes through write_file's path (the sandbox, an atomic
+replace, the undo record), so ``%mira undo`` restores the file byte for byte.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field
 
 from .base import ToolArgs, sandbox_of
 from .files import write_with_undo
+from .notebook_splice import edited_text, whole_in_style
 from .notebooks import (
     MAX_NOTEBOOK_BYTES,
     NotebookError,
@@ -190,15 +192,26 @@ def edit_notebook(args: EditNotebookArgs, ctx: ToolContext) -> ToolResult:
     else:
         return ToolResult.denied("not_found", f"{target.rel} does not exist (insert_after without a cell creates it)")
     before = _problems(nb)
+    # the index the edit acts on, before it shifts anything (a deleted cell's, too)
+    if args.action == "insert_after":
+        at = 0 if args.cell_id is None and args.cell_index is None else _find(nb, args) + 1
+    else:
+        at = _find(nb, args)
     summary, index = _apply(nb, args)
     after = _problems(nb)
     added = [message for key, message in after.items() if key not in before]
     if added:
         return ToolResult.error(f"the edit would make an invalid notebook ({added[0]}); nothing was written")
-    # writes_json, not nbformat.writes: the latter logs an already-invalid notebook as an error
-    text = nbformat.v4.writes_json(nb)
-    if not text.endswith("\n"):
-        text += "\n"  # as nbformat.write and Jupyter save it
+    if target.exists:
+        # the file's own formatting: only the edited cell's text changes (or, when other
+        # cells must change too, the whole file is written in its own style)
+        original = data.decode("utf-8")
+        text = edited_text(original, nb, args.action, at) or whole_in_style(original, nb)
+    else:
+        # writes_json, not nbformat.writes: the latter logs an already-invalid notebook as an error
+        text = nbformat.v4.writes_json(nb)
+        if not text.endswith("\n"):
+            text += "\n"  # as nbformat.write and Jupyter save it
     failure = _write(sandbox, args.path, text.encode("utf-8"), ctx)
     if failure is not None:
         return failure
