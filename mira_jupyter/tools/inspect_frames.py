@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .inspect_guard import bounded_repr, is_credential_name, mask_values
+from .inspect_guard import bounded_repr, is_credential_name, mask_credentials, mask_values
 
 TEXT_CHARS = 3_000  # of a table preview
 MAX_COLUMNS = 50
@@ -27,10 +27,13 @@ def _secret_label(label: Any) -> bool:
 
 
 def _mask_cell(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_values(value)
-    if isinstance(value, dict | list | tuple):  # shown through its repr: mask that
-        return mask_values(bounded_repr(value, 200))
+    # before the table cuts a cell to its column width, where a cut value no longer looks
+    # like a credential: both by its name (``API_KEY=…``) and by its shape
+    if isinstance(value, str | dict | list | tuple):
+        text = value if isinstance(value, str) else bounded_repr(value, 200)  # shown as its repr
+        # unquoted: the table may cut the cell inside a quoted marker, and a dangling quote
+        # would make the final pass over the whole table read the next columns as one value
+        return mask_values(mask_credentials(text)).replace(f"'{HIDDEN}'", HIDDEN)
     return value
 
 

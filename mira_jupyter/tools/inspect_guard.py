@@ -22,8 +22,10 @@ _KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "signing", "e
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 # `NAME = value`, `"NAME": "value"`, `NAME=value` in text: the value after a credential name
 _ASSIGNED = re.compile(
-    r"""(?P<name>['"]?[A-Za-z_][A-Za-z0-9_]*['"]?)(?P<sep>\s*[:=]\s*)"""
-    r"""(?P<value>'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[^\s,}\]'"\\]+)"""
+    # names may hold hyphens (X-Api-Key: …); a bare value stops at ; and & (connection
+    # strings, query strings), so the next NAME=value is looked at on its own
+    r"""(?P<name>['"]?[A-Za-z_][A-Za-z0-9_\-]*['"]?)(?P<sep>\s*[:=]\s*)"""
+    r"""(?P<value>'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[^\s,;&}\]'"\\]+)"""
 )
 # credentials recognised by their shape, whatever name (or none) they are kept under
 _BEARER = re.compile(
@@ -49,7 +51,7 @@ PIECE = 10  # a run of this many characters of a secret counts as showing it
 
 def words(name: str) -> list[str]:
     """`name` split into lower-case words: ``OPENAI_API_KEY`` → openai, api, key."""
-    return [w.lower() for part in name.split("_") for w in _WORD.findall(part)]
+    return [w.lower() for part in re.split(r"[_\-]", name) for w in _WORD.findall(part)]
 
 
 def is_credential_name(name: str) -> bool:

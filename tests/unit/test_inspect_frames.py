@@ -128,3 +128,19 @@ def test_ordinary_text_is_left_as_it_is(text):
     from mira_jupyter.tools.inspect_guard import mask_values
 
     assert mask_values(text) == text
+
+
+def test_credentials_in_headers_connection_and_query_strings_are_hidden():
+    # found by the self-review with inputs the masks were not written for
+    frame = pd.DataFrame(
+        {
+            "hdr": ["X-Api-Key: 12345-abcde-67890"],
+            "conn": ["Server=db;User Id=sa;Password=Pa55w0rd!;"],
+            "jdbc": ["jdbc:postgresql://db:5432/app?user=app&password=s3cr3tJDBC"],
+            "cfg": ["AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and a long tail"],
+        }
+    )
+    shown = str(inspect(frame).content)
+    for secret in ("12345-abcde", "Pa55w0rd", "s3cr3tJDBC", "wJalrXUtn"):
+        assert secret not in shown, secret
+    assert "Server=db" in shown and "jdbc:postgresql://db" in shown
