@@ -276,6 +276,25 @@ class NotebookPage:
         )
         self.wait_idle(timeout_ms)
 
+    def prompt(self, index: int) -> str:
+        """The execution prompt of the code cell at `index` (``[3]:``; ``[ ]:`` if never run)."""
+        return self.page.locator(".jp-CodeCell").nth(index).locator(".jp-InputPrompt").inner_text().strip()
+
+    def run_cell(self, index: int, timeout_ms: float = 120_000) -> None:
+        """Run the code cell at `index` alone (select it, Ctrl+Enter), as a person does after
+        Run All stopped at an interrupted cell; wait until it has run."""
+        self.page.locator(".jp-CodeCell").nth(index).locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Control+Enter")
+        self.page.wait_for_function(
+            """(index) => {
+                const prompt = document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')[index];
+                return prompt !== undefined && /\\[\\d+\\]/.test(prompt.textContent);
+            }""",
+            arg=index,
+            timeout=timeout_ms,
+        )
+        self.wait_idle(timeout_ms)
+
     def cell_output(self, index: int) -> Any:
         """The output area locator of the code cell at `index`."""
         return self.page.locator(".jp-CodeCell").nth(index).locator(".jp-OutputArea")

@@ -147,4 +147,10 @@ def test_stop_button_cancels_a_running_cell_like_an_interrupt(open_notebook, lab
         final.wait_for(timeout=30_000)
         print(f"Stop click to cancelled rendering: {time.monotonic() - started:.2f} s")
         nb.wait_idle(60_000)
+        # the stopped cell ends interrupted, as one stopped with the kernel's interrupt: Run
+        # All stops there, and the cell's output says so under the cancelled rendering
+        nb.page.get_by_text("Interrupted: op_").first.wait_for(timeout=30_000)
+        assert "stopped with the Stop button" in nb.cell_output(1).inner_text()
+        assert not any(ch.isdigit() for ch in nb.prompt(2)), nb.prompt(2)
+        nb.run_cell(2)
         assert "cancelled cancelled True" in nb.cell_output(2).inner_text()
