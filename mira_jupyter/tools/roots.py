@@ -41,6 +41,28 @@ def _homes() -> list[str]:
     return found
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _ancestor_identities(home: str) -> set[tuple[int, int]]:
+    """The (device, inode) of every directory above `home`, up to and including '/'."""
+    found: set[tuple[int, int]] = set()
+    current = home
+    while True:
+        parent = os.path.dirname(current)
+        if parent == current:
+            return found
+        identity = _identity(parent)
+        if identity is not None:
+            found.add(identity)
+        current = parent
+
+
 def _contains(outer: str, inner: str) -> bool:
     try:
         return os.path.commonpath([outer, inner]) == outer
@@ -51,18 +73,22 @@ def _contains(outer: str, inner: str) -> bool:
 def check_project_root(root: str | os.PathLike[str]) -> str | None:
     """Raise ProjectRootRefused for '/' or a root holding the home; a warning line for $HOME."""
     real = os.path.realpath(os.fspath(root))
-    if os.path.dirname(real) == real:  # '/', or a drive root on Windows
+    # Paths are compared by name and by identity: a bind mount of '/' (a container's '/host')
+    # or of '/home' is another name for the same directory, with the same device and inode.
+    identity = _identity(real)
+    if os.path.dirname(real) == real or (identity is not None and identity == _identity(os.sep)):
         raise ProjectRootRefused(
             f"the project root is {real!r}, the whole file system: {_HOW}"
         )
     homes = _homes()
     for home in homes:
-        if _contains(real, home) and real != home:
+        above_home = identity is not None and identity in _ancestor_identities(home)
+        if (_contains(real, home) and real != home) or above_home:
             raise ProjectRootRefused(
                 f"the project root {real!r} contains your home directory: {_HOW}"
             )
     for home in homes:
-        if real != home:
+        if real != home and (identity is None or identity != _identity(home)):
             continue
         return (
             f"the project root is your home directory ({real}): the agent's file tools can "

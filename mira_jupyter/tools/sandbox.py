@@ -97,7 +97,9 @@ class Sandbox:
         secret_names: Iterable[str] | None = None,
     ) -> None:
         given = os.path.abspath(os.fspath(root))
-        real = os.path.realpath(given)
+        # realpath of the path as given: abspath would first drop "link/.." lexically, so
+        # "/proc/self/cwd/../.." meant "/proc" instead of the cwd's grandparent
+        real = os.path.realpath(os.fspath(root))
         if not os.path.isdir(real):
             raise ValueError(f"sandbox root is not a directory: {given}")
         from .roots import check_project_root
@@ -109,7 +111,7 @@ class Sandbox:
             os.path.lexists(os.path.join(real, name)) for name in _HOME_MARKERS
         )
         self.root = real
-        self._aliases = tuple({real, given})
+        self._aliases = tuple({real, given} if os.path.realpath(given) == real else {real})
         st = os.stat(real)
         self._root_id = (st.st_dev, st.st_ino)
         self.limits = limits or Limits()

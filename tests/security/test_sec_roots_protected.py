@@ -255,3 +255,71 @@ def test_the_accounts_own_home_counts_whatever_HOME_says(tmp_path, monkeypatch, 
     warning = check_project_root(real_home)
     assert warning is not None and "your home directory" in warning
     assert check_project_root(real_home / "project") is None
+
+
+_ALIAS_CHILD = r"""
+import os, sys
+from mira_jupyter.tools.roots import ProjectRootRefused
+from mira_jupyter.tools.sandbox import Sandbox
+for root in sys.argv[1:]:
+    try:
+        Sandbox(root)
+        print("ACCEPTED", root)
+    except ProjectRootRefused as exc:
+        print("REFUSED", root, str(exc).splitlines()[0])
+"""
+
+
+def _in_private_mounts(script: str) -> str:
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare for a private mount namespace")
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no mount namespace here: {probe.stderr.decode(errors='replace')[:120]}")
+    done = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_bind_mount_of_slash_or_of_the_homes_parent_is_refused(tmp_path: Path) -> None:
+    """r10c F1: '/host' (a bind mount of '/', as monitoring containers have) is '/' by identity."""
+    import shlex
+
+    home = tmp_path / "users" / "me"
+    home.mkdir(parents=True)
+    slash_alias, users_alias, home_alias = (tmp_path / n for n in ("host", "users-alias", "home-alias"))
+    for d in (slash_alias, users_alias, home_alias):
+        d.mkdir()
+    child = tmp_path / "child.py"
+    child.write_text(_ALIAS_CHILD)
+    q = shlex.quote
+    script = (
+        f"mount --bind / {q(str(slash_alias))} && "
+        f"mount --bind {q(str(home.parent))} {q(str(users_alias))} && "
+        f"mount --bind {q(str(home))} {q(str(home_alias))} && "
+        f"HOME={q(str(home))} {q(sys.executable)} {q(str(child))} "
+        f"{q(str(slash_alias))} {q(str(users_alias))} {q(str(home_alias))}"
+    )
+    out = _in_private_mounts(script)
+    lines = {line.split(" ")[1]: line for line in out.splitlines()}
+    assert lines[str(slash_alias)].startswith("REFUSED") and "whole file system" in lines[str(slash_alias)]
+    assert lines[str(users_alias)].startswith("REFUSED") and "contains your home" in lines[str(users_alias)]
+    # a bind mount of the home itself is the home: allowed, with the home's rules and warning
+    assert lines[str(home_alias)].startswith("ACCEPTED")
+
+
+def test_a_root_spelled_through_a_link_and_dotdot_resolves_the_link_first(tmp_path: Path) -> None:
+    """r10c side note: 'link/..' is the parent of the link's target, not the link's directory."""
+    target = tmp_path / "deep" / "project"
+    (target / "src").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "link").symlink_to(target / "src")
+    sandbox = Sandbox(str(elsewhere / "link" / ".."))
+    assert sandbox.root == str(target.resolve())
