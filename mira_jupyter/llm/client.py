@@ -28,7 +28,14 @@ from ..core.events import Usage
 from ._names import redact_url
 from .assemble import MalformedChunk, StreamAccumulator
 from .capabilities import ModelCapabilities, capabilities_for
-from .errors import CallContext, Retryable, map_exception, missing_key_error
+from .errors import (
+    CallContext,
+    Retryable,
+    key_defect,
+    malformed_key_error,
+    map_exception,
+    missing_key_error,
+)
 from .types import (
     RETRY_GATE,
     BadResponseError,
@@ -151,9 +158,14 @@ class OpenAICompatibleModel:
         return self.capabilities.supports_reasoning_effort
 
     def _api_key(self) -> str | None:
-        key = os.environ.get(self.key_env) if self.key_env else None
+        # surrounding whitespace is never part of a key: a key read with open().read() ends in
+        # a newline, and one of spaces only is no key at all
+        key = (os.environ.get(self.key_env) or "").strip() if self.key_env else ""
         if not key and self.key_required:
             raise missing_key_error(self.provider, self.key_env or "the API key variable")
+        defect = key_defect(key) if key else None
+        if defect:  # httpx would fail inside the SDK: an internal error, or "connection failed"
+            raise malformed_key_error(self.provider, self.key_env or "the API key variable", defect)
         return key or None
 
     def preflight(self) -> None:

@@ -71,6 +71,35 @@ def missing_key_error(provider: str, env_var: str) -> MissingKeyError:
     )
 
 
+def key_defect(key: str) -> str | None:
+    """What makes `key` unusable in an HTTP header (a control or non-ASCII character), or None.
+
+    Says where, never what: the message names the character's kind and position only.
+    """
+    for position, char in enumerate(key, start=1):
+        if char in "\r\n":
+            return f"a line break at position {position} (was it read from a file with its line end?)"
+        if ord(char) < 0x20 or ord(char) == 0x7F:
+            return f"a control character at position {position}"
+        if ord(char) > 0x7E:
+            return (
+                f"a non-ASCII character (U+{ord(char):04X}) at position {position} "
+                "(a typographic quote or a letter pasted with it?)"
+            )
+        if char == " ":
+            return f"a space at position {position}"
+    return None
+
+
+def malformed_key_error(provider: str, env_var: str, defect: str) -> MissingKeyError:
+    """The error for a key no HTTP header can carry: where the bad character is, not the key."""
+    return MissingKeyError(
+        f"{env_var} holds {defect}, so it cannot be sent and the {provider} provider cannot be "
+        f'used. Set it again without echoing it: import os, getpass; os.environ["{env_var}"] = '
+        "getpass.getpass()"
+    )
+
+
 def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP-date)."""
     if not headers:

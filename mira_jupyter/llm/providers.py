@@ -177,7 +177,7 @@ def key_status(settings: Any = None) -> dict[str, KeyStatus]:
             provider=name,
             env_var=env_var,
             required=spec.key_required,
-            is_set=bool(env_var and os.environ.get(env_var)),
+            is_set=bool(env_var and (os.environ.get(env_var) or "").strip()),
         )
     return out
 

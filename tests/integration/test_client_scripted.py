@@ -20,6 +20,7 @@ from mira_jupyter.llm.types import (
     AuthError,
     BadResponseError,
     EndpointUnreachableError,
+    MissingKeyError,
     ModelCallCancelled,
     ModelError,
     ModelTimeoutError,
@@ -510,3 +511,40 @@ def test_reasoning_content_is_not_answer_text(make_model):
     assert response.usage.reasoning_tokens > 0
     assert response.usage.output_tokens > response.usage.reasoning_tokens
     assert "prompt_cache_hit_tokens" in response.raw_usage
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "  \t"])
+def test_a_key_read_with_its_line_end_is_sent_without_it(make_model, monkeypatch, ending):
+    """r10c F2: open('key.txt').read() ends in a newline; it was reported as 'connection failed'."""
+    monkeypatch.setenv(KEY_ENV, SECRET + ending)
+    script = Script({"gpt-5": ["hello"]})
+    response = make_model(script).chat(USER)
+    assert response.text == "hello" and script.requests[0].has_authorization
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        (SECRET[:10] + "\u2019" + SECRET[10:], "non-ASCII character (U+2019) at position 11"),
+        (SECRET[:5] + "\u00e9" + SECRET[5:], "non-ASCII character (U+00E9) at position 6"),
+        (SECRET[:8] + "\n" + SECRET[8:], "line break at position 9"),
+        (SECRET[:8] + "\x1b" + SECRET[8:], "control character at position 9"),
+        (SECRET[:8] + " " + SECRET[8:], "space at position 9"),
+    ],
+)
+def test_a_key_no_header_can_carry_is_one_line_naming_where_never_what(make_model, monkeypatch, key, words):
+    """r10c F2: a pasted typographic quote was 'internal error: UnicodeEncodeError' + a traceback."""
+    monkeypatch.setenv(KEY_ENV, key)
+    script = Script({"gpt-5": ["never"]})
+    with pytest.raises(MissingKeyError) as info:
+        make_model(script).chat(USER)
+    message = str(info.value)
+    assert words in message and KEY_ENV in message and "\n" not in message
+    assert script.requests == [], "nothing was sent"
+    assert_no_secret(info.value)
+
+
+def test_a_key_of_spaces_only_is_no_key(make_model, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "   ")
+    with pytest.raises(MissingKeyError, match=f"{KEY_ENV} is not set"):
+        make_model(Script({"gpt-5": ["never"]})).chat(USER)
