@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.arguments import parse_arguments
+from ..core.unicode import valid_unicode
 from .types import ToolCall
 
 
@@ -124,8 +125,9 @@ class StreamAccumulator:
                 error = error or "the model sent a tool call without a name"
             calls.append(
                 ToolCall(
-                    id=partial.id or f"call_{n}",
-                    name=partial.name,
+                    # echoed into the next request: a lone surrogate there fails the SDK's encoding
+                    id=valid_unicode(partial.id or f"call_{n}"),
+                    name=valid_unicode(partial.name),
                     arguments_json=arguments_json,
                     arguments=arguments,
                     parse_error=error,

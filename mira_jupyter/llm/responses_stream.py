@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.arguments import parse_arguments
+from ..core.unicode import valid_unicode
 from .assemble import MalformedChunk, chunk_to_dict
 from .types import ToolCall
 
@@ -152,8 +153,9 @@ class ResponsesAccumulator:
                 error = error or "the model sent a tool call without a name"
             calls.append(
                 ToolCall(
-                    id=partial.call_id or f"call_{n}",
-                    name=partial.name,
+                    # echoed into the next request: a lone surrogate there fails the SDK's encoding
+                    id=valid_unicode(partial.call_id or f"call_{n}"),
+                    name=valid_unicode(partial.name),
                     arguments_json=arguments_json,
                     arguments=arguments,
                     parse_error=error,

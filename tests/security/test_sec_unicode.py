@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -121,3 +122,34 @@ def test_the_recorder_logs_a_tool_call_whose_arguments_hold_a_surrogate(
     assert any("udcff" in str(p) for (p,) in started), started
     assert ("generate_code", "denied", "invalid_path") in tools, tools
     assert not os.path.exists(os.fsencode(root) + b"/notes\xff.md")
+
+
+@pytest.mark.parametrize("where", ["name", "id"])
+def test_a_tool_call_name_or_id_holding_a_surrogate_is_answered_and_the_run_goes_on(
+    tmp_path: Path, where: str
+) -> None:
+    """r10c F3: the name was echoed into the next request, whose encoding then failed the
+    operation as an internal error with a traceback."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "data.py").write_text("x = 1\n")
+    config = Mira()
+    config.project_root = str(root)
+    config.database = str(tmp_path / "log.duckdb")
+    config.orchestrator_model = f"scripted:{ORCH}"
+    config.executor_model = f"scripted:{EXEC}"
+    session = Session(config)
+    bad = {"tool_calls": [{"name": "get_file_summary\udcff", "arguments": {"paths": ["data.py"]}}]}
+    if where == "id":
+        bad = {"tool_calls": [{"id": "call_\udcff", "name": "get_file_summary", "arguments": {"paths": ["data.py"]}}]}
+    script = mt.Script({ORCH: [plan_turn("Summarise"), bad, "Summarised.", "Summarised."], EXEC: ["x"] * 3})
+    mt.use_script(script)
+    from mira_jupyter.engine.engine import RunOptions
+
+    op = session.run("summarise data.py", RunOptions(mode="planned"))
+    session.close()
+    assert op is not None and "internal error" not in (op.error or ""), op.error
+    to_orchestrator = [r for r in script.requests if r.body.get("model") == ORCH]
+    assert len(to_orchestrator) >= 3, "the request after the odd call was sent"
+    echoed = json.dumps(to_orchestrator[2].body)
+    assert "\\\\udcff" in echoed  # spelled as its escape, valid UTF-8 on the wire
