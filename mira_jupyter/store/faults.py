@@ -45,6 +45,8 @@ _UNWRITABLE_MARKERS = (
     "operation not permitted",
     "read-only file system",
     "read only file system",
+    "no space left on device",
+    "disk quota exceeded",
 )
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -73,8 +75,10 @@ def is_corrupt(exc: BaseException) -> bool:
 
 
 def is_unwritable(exc: BaseException) -> bool:
-    """Whether a write failed on permissions or a read-only file system."""
-    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    """Whether a write failed on permissions, a read-only file system, or a full disk/quota."""
+    if isinstance(exc, OSError) and exc.errno in (
+        errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT
+    ):
         return True
     text = str(exc).lower()
     return any(marker in text for marker in _UNWRITABLE_MARKERS)

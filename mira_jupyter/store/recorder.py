@@ -138,6 +138,39 @@ class Recorder:
         )
         return None
 
+    def _move_journal(self, exc: OSError, pending: list[Pending]) -> None:
+        """The journal cannot grow: go on in a fallback directory, with every event not yet in
+        the log, or in memory; said once, not once per event (called holding the lock)."""
+        old = self._journal
+        assert old is not None
+        self._journal = None
+        reason = exc.strerror or type(exc).__name__
+        directories = [d for d in self.db.location.fallback_journal_dirs() if d != old.path.parent]
+        for directory in directories:
+            session = replace(self.session, journal_path=str(directory / old.path.name))
+            try:
+                moved = Journal(directory / old.path.name, session)
+                for item in pending:
+                    moved.append(item.line)
+            except (OSError, RuntimeError) as failed:
+                log.debug("fallback journal directory %s unusable: %s", directory, failed)
+                continue
+            self._journal = moved
+            self._notices.append(
+                f"the journal in {old.path.parent} cannot grow ({reason}); this session now "
+                f"journals its events in {directory} until they reach the log"
+            )
+            break
+        else:
+            self._notices.append(
+                f"the journal in {old.path.parent} cannot grow ({reason}) and no fallback "
+                "directory can be written; this session keeps its events in memory until they "
+                "reach the log"
+            )
+        # the old file keeps what it holds: recovery replays both, and replay is idempotent
+        with contextlib.suppress(OSError):
+            old.close(remove=False)
+
     def take_notices(self) -> list[str]:
         """One-line reports for the user (journal fallbacks, store faults), each once."""
         with self._cond:
@@ -159,10 +192,8 @@ class Recorder:
             if self._journal is not None:
                 try:
                     self._journal.append(line)
-                except OSError as exc:  # disk full, journal removed: keep it in memory at least
-                    log.error(
-                        "could not journal event %s of %s: %s", event.seq, event.operation_id, exc
-                    )
+                except OSError as exc:  # disk full, quota, journal removed
+                    self._move_journal(exc, pending=[*self._buffer, Pending(event, line)])
             self._buffer.append(Pending(event, line))
             self._accepted += 1
             if isinstance(event, OperationFinished) or len(self._buffer) >= self._batch_size:

@@ -300,3 +300,36 @@ def test_a_log_truncated_after_it_opened_is_moved_aside_once_and_nothing_is_lost
     stored = {row[0] for row in _rows(db, "SELECT id FROM operations")}
     assert {op.id for op in ops} <= stored and done.id not in stored  # the fresh log has them
     assert not list(db.parent.glob("*.rejected"))
+
+
+def test_a_journal_on_a_full_disk_moves_to_the_fallback_directory_and_says_it_once(
+    project: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """r10c F4: a full disk under .mira/ printed one error per event, and the events lived only
+    in memory (a kernel death then lost them) although a fallback directory was writable."""
+    from mira_jupyter.store import journal as journal_module
+
+    session = _session(project, turns=4)
+    first = session.run("question 0", RunOptions(mode="simple"))
+    old = session._recorder._journal
+    assert old is not None
+    # the journal's descriptor now writes to /dev/full: every append fails with ENOSPC
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, old._fd)
+    os.close(full)
+    ops = [session.run(f"question {i}", RunOptions(mode="simple")) for i in (1, 2)]
+    assert [op.status for op in ops] == ["completed", "completed"]
+    out = capsys.readouterr().out
+    assert out.count("cannot grow") == 1, out
+    assert "No space left on device" in out and "Traceback" not in out
+    assert not [r for r in caplog.records if "could not journal" in r.getMessage()]
+    moved = session._recorder._journal
+    assert moved is not None and moved.path.parent.is_relative_to(project.parent / "cache")
+    # what a kernel killed now would leave: both later operations are in the moved journal
+    _, items = journal_module.read_journal(moved.path)
+    assert {op.id for op in ops} <= {item.event.operation_id for item in items}
+    session.close()
+    db = project / ".mira" / "mira.duckdb"
+    Database(db).recover()
+    ids = {first.id, *(op.id for op in ops)}
+    assert {r[0] for r in _rows(db, "SELECT id FROM operations")} >= ids
