@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import shlex
+import unicodedata
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.error import UsageError
@@ -27,8 +28,10 @@ def check_output_name(name: str, shell: Any) -> str:
 
     Binding a builtin (``print``), IPython's own names (``get_ipython``, ``In``, ``Out``,
     ``exit``) or a ``_``-name (``_``, ``__builtins__``, the output cache) would break the
-    notebook in ways that are hard to trace back to a %%mira cell.
+    notebook in ways that are hard to trace back to a %%mira cell. The name is NFKC-normalised
+    first, as Python does with identifiers in code: ``ｐｒｉｎｔ`` in a cell *is* ``print``.
     """
+    name = unicodedata.normalize("NFKC", name)
     if not name.isidentifier() or keyword.iskeyword(name):
         raise MiraUsageError(f"-o/--output needs a variable name, got {name!r}")
     hidden = getattr(shell, "user_ns_hidden", None) or {}
@@ -209,7 +212,7 @@ class MiraMagics(Magics):
         if args.plan_only and (args.skill or args.mode == "simple"):
             raise MiraUsageError("--plan-only makes a plan: it cannot be combined with --skill or --mode simple")
         if args.output is not None:
-            check_output_name(args.output, self.shell)
+            args.output = check_output_name(args.output, self.shell)
         return RunOptions(
             mode=args.mode,
             skill=args.skill,

@@ -167,7 +167,8 @@ def test_session_budget_beyond_what_the_log_stores_is_refused(shell):
 
 @pytest.mark.parametrize(
     "name",
-    ["get_ipython", "__builtins__", "print", "len", "open", "In", "Out", "exit", "_", "_x", "_oh", "class"],
+    ["get_ipython", "__builtins__", "print", "len", "open", "In", "Out", "exit", "_", "_x", "_oh", "class",
+     "\uff50\uff52\uff49\uff4e\uff54", "\uff3fx"],  # r10c F5: fullwidth 'print' is print to Python
 )
 def test_output_name_that_would_break_the_notebook_is_refused(shell, capsys, caplog, name):
     script = mt.use_script(mt.Script({ORCH: ["never sent"]}))
@@ -181,6 +182,15 @@ def test_an_ordinary_output_name_still_works(shell, capsys):
     mt.use_script(mt.Script({ORCH: ["answer"]}))
     op = shell.run_cell_magic("mira", "-o result_1 --mode simple", "what is this?")
     assert shell.user_ns["result_1"] is op
+
+
+def test_an_output_name_in_compatibility_letters_binds_the_name_python_reads(shell, capsys):
+    """r10c F5: -o with fullwidth letters bound a name no cell could reach."""
+    mt.use_script(mt.Script({ORCH: ["answer"]}))
+    op = shell.run_cell_magic("mira", "-o \uff52\uff45\uff53\uff55\uff4c\uff54 --mode simple", "what is this?")
+    assert shell.user_ns["result"] is op
+    shell.run_cell("same = \uff52\uff45\uff53\uff55\uff4c\uff54")
+    assert shell.user_ns["same"] is op
 
 
 def test_history_of_an_analytics_caller_with_bad_n(tmp_path):
