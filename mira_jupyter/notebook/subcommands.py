@@ -357,7 +357,9 @@ def export(magics: MiraMagics, argv: list[str]) -> None:
     from ..store import analytics
 
     try:
-        written = analytics.export(_log(magics), target, timeout=READ_TIMEOUT_SECONDS)
+        # one file holds one table: the operations, as the help says
+        tables = "operations" if str(target).endswith(".parquet") else None
+        written = analytics.export(_log(magics), target, tables, timeout=READ_TIMEOUT_SECONDS)
     except OSError as exc:  # e.g. no permission to create the directory
         raise SubcommandError(f"cannot export to {target!r}: {exc.strerror or exc}") from None
     print("\n".join(f"wrote {path}" for path in written))

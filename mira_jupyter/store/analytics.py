@@ -363,6 +363,7 @@ def export(
             )
         target.mkdir(parents=True, exist_ok=True)
         outputs = [(name, target / f"{name}.parquet") for name in names]
+    _check_writable(outputs[0][1].parent)
     with _database(location, timeout).connect(read_only=True, timeout=timeout) as con:
         for name, path in outputs:
             quoted = str(path.absolute()).replace("'", "''")
@@ -371,6 +372,19 @@ def export(
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
     return [path for _, path in outputs]
+
+
+def _check_writable(directory: Path) -> None:
+    """Refuse a target directory no file can be created in, naming it (not the log)."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".mira-export-"):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"cannot write the export into {directory} ({exc.strerror or exc}); choose another target"
+        ) from None
 
 
 def _labels(df: pd.DataFrame, by: str) -> list[str]:

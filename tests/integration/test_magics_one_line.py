@@ -116,6 +116,30 @@ def test_export_onto_an_existing_file_without_parquet_suffix_is_one_line(shell, 
     assert target.read_text() == "keep me\n"
 
 
+@pytest.mark.parametrize("target", ["/proc/self", "/proc/self/ops.parquet", "/sys/kernel"])
+def test_export_to_a_directory_nothing_can_be_written_in_names_the_target(shell, capsys, caplog, target):
+    """r10c F7: it said 'the log database failed: IO Error' about a log that was fine."""
+    mt.use_script(mt.Script({ORCH: ["answer"]}))
+    shell.run_cell_magic("mira", "--mode simple", "what is this?")
+    capsys.readouterr()
+    line = one_line(shell, capsys, caplog, f"%mira export {target}")
+    assert "cannot write the export into" in line and "log database" not in line
+
+
+def test_export_to_one_parquet_file_writes_the_operations_as_the_help_says(shell, capsys, tmp_path):
+    import duckdb
+
+    mt.use_script(mt.Script({ORCH: ["answer"]}))
+    op = shell.run_cell_magic("mira", "--mode simple", "what is this?")
+    shell._mira_magics.session.flush(30)
+    capsys.readouterr()
+    target = tmp_path / "ops.parquet"
+    shell.run_line_magic("mira", f"export {target}")
+    assert f"wrote {target}" in capsys.readouterr().out
+    ids = [r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{target}')").fetchall()]
+    assert op.id in ids
+
+
 def test_history_with_a_huge_n_returns_everything(shell, capsys):
     mt.use_script(mt.Script({ORCH: ["one", "two"]}))
     shell.run_cell_magic("mira", "--mode simple", "what is this?")
