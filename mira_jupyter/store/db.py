@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import random
 import re
 import threading
 import time
@@ -77,21 +76,22 @@ def retry_locked(open_: Callable[[], T], deadline: float, what: str) -> T:
     """Call `open_` until it stops failing on another process's file lock, or time runs out."""
     import duckdb
 
-    delay = 0.01
     began = time.monotonic()
-    while True:
-        try:
-            return open_()
-        except duckdb.IOException as exc:
-            remaining = deadline - time.monotonic()
-            if not is_lock_error(exc):
-                raise
-            if remaining <= 0:
-                waited = time.monotonic() - began
-                raise DatabaseLocked(faults.locked_message(what, exc, waited)) from exc
-            # full jitter: kernels that collided once must not collide again in step
-            time.sleep(min(remaining, random.uniform(0, delay)))
-            delay = min(delay * 2, 0.5)
+    try:
+        # full jitter: kernels that collided once must not collide again in step
+        return faults.retry(
+            open_,
+            lambda exc, _attempt: isinstance(exc, duckdb.IOException) and is_lock_error(exc),
+            first=0.01,
+            most=0.5,
+            deadline=deadline,
+            full_jitter=True,
+        )
+    except duckdb.IOException as exc:
+        if not is_lock_error(exc):
+            raise
+        waited = time.monotonic() - began
+        raise DatabaseLocked(faults.locked_message(what, exc, waited)) from exc
 
 
 @dataclass(frozen=True)
@@ -366,10 +366,8 @@ class Database:
         exists"), so any failure but a lost catalog is tried again, a few times, with jitter.
         This happens once per process, so it may take longer than one query's wait."""
         deadline = max(deadline, time.monotonic() + 60.0)
-        delay = 0.05
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> None:
             try:
                 con = self._open(False, deadline)
                 try:
@@ -377,20 +375,24 @@ class Database:
                     self.last_recovery = self._recover(con)
                 finally:
                     con.close()
-                return
             except Exception as exc:
-                fault = self._lake_fault(exc) or exc
-                # conflicts are retried until the deadline, other failures a few times
-                gave_up = attempt >= 6 and not isinstance(fault, lake.LakeConflict)
-                if isinstance(fault, lake.LakeUnreachable) or gave_up or time.monotonic() > deadline:
-                    if fault is exc:
-                        raise
-                    raise fault from exc
-                log.debug("preparing the team log again after: %s", lake.redact(str(exc)))
-                # attach afresh: the old attachment may still see the catalog as it was
-                self.forget_connection()
-                time.sleep(random.uniform(delay / 2, delay))
-                delay = min(delay * 2, 1.0)
+                fault = self._lake_fault(exc)
+                if fault is None:
+                    raise
+                raise fault from exc
+
+        def retryable(exc: Exception, attempts: int) -> bool:
+            # conflicts are retried until the deadline, other failures a few times
+            if isinstance(exc, lake.LakeUnreachable):
+                return False
+            return isinstance(exc, lake.LakeConflict) or attempts < 6
+
+        def again(exc: Exception) -> None:
+            log.debug("preparing the team log again after: %s", lake.redact(str(exc)))
+            # attach afresh: the old attachment may still see the catalog as it was
+            self.forget_connection()
+
+        faults.retry(attempt, retryable, first=0.05, most=1.0, deadline=deadline, on_retry=again)
 
     def file_identity(self) -> tuple[int, int] | None:
         """(device, inode) of the database file now, or None (not a file, or not there)."""

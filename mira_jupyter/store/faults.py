@@ -19,13 +19,18 @@ import contextlib
 import errno
 import hashlib
 import os
+import random
 import re
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from ..core.errors import MiraError
+
+T = TypeVar("T")
 
 try:
     import fcntl
@@ -57,6 +62,46 @@ class StoreUnavailable(MiraError, RuntimeError):
 
 class DatabaseLocked(MiraError, TimeoutError):
     """Another process held the database file for longer than we were willing to wait."""
+
+
+def retry(
+    work: Callable[[], T],
+    retryable: Callable[[Exception, int], bool],
+    *,
+    first: float,
+    most: float = 1.0,
+    deadline: float | None = None,
+    attempts: int | None = None,
+    full_jitter: bool = False,
+    on_retry: Callable[[Exception], None] | None = None,
+) -> T:
+    """Call `work` until it returns, retrying what `retryable(exc, attempt)` accepts with
+    exponential backoff from `first` to `most` seconds, until `attempts` or the monotonic
+    `deadline` run out (then the last failure is raised).
+
+    The jitter keeps processes that collided once from colliding again in step: each
+    sleep is drawn from [delay/2, delay], or [0, delay] with `full_jitter`, and never
+    sleeps past the deadline.
+    """
+    delay = first
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return work()
+        except Exception as exc:
+            if not retryable(exc, attempt):
+                raise
+            if attempts is not None and attempt >= attempts:
+                raise
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise
+            if on_retry is not None:
+                on_retry(exc)
+            pause = random.uniform(0 if full_jitter else delay / 2, delay)
+            time.sleep(pause if remaining is None else min(pause, remaining))
+            delay = min(delay * 2, most)
 
 
 def one_line(exc: BaseException) -> str | None:

@@ -20,14 +20,12 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import random
 import re
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .faults import DatabaseLocked, StoreUnavailable
+from .faults import DatabaseLocked, StoreUnavailable, retry
 
 if TYPE_CHECKING:
     import duckdb
@@ -203,18 +201,13 @@ def open_lake(location: str, *, read_only: bool = False, attempts: int = 8) -> d
     the losers fail ("already exists", a duplicate key) and simply attach again.
     """
     check_duckdb()  # a wrong DuckDB is not worth a second try
-    delay = 0.05
-    for attempt in range(attempts):
-        try:
-            return _open_lake(location, read_only)
-        except LakeUnreachable:
-            raise
-        except StoreUnavailable:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(random.uniform(delay / 2, delay))
-            delay = min(delay * 2, 1.0)
-    raise AssertionError("unreachable")
+    return retry(
+        lambda: _open_lake(location, read_only),
+        lambda exc, _attempt: isinstance(exc, StoreUnavailable) and not isinstance(exc, LakeUnreachable),
+        first=0.05,
+        most=1.0,
+        attempts=attempts,
+    )
 
 
 def _open_lake(location: str, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -14,7 +14,6 @@ keeps counting its worst case: that may refuse a call too many, never allow one 
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from typing import Literal
 
 from ..core.money import stored_usd
 from .db import Database, DatabaseLocked
+from .faults import retry
 from .session import SessionInfo
 
 Period = Literal["day", "month"]
@@ -72,16 +72,13 @@ class TeamLedger:
     def _retrying(self, work):  # type: ignore[no-untyped-def]
         """Run `work(con)` in a transaction, again after a commit conflict (with jitter)."""
         deadline = time.monotonic() + self.timeout
-        delay = 0.02
-        while True:
-            try:
-                with self.db.transaction(timeout=max(0.1, deadline - time.monotonic())) as con:
-                    return work(con)
-            except DatabaseLocked:  # a lake's commit conflict, or the file held meanwhile
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(random.uniform(delay / 2, delay))
-                delay = min(delay * 2, 1.0)
+
+        def once():  # type: ignore[no-untyped-def]
+            with self.db.transaction(timeout=max(0.1, deadline - time.monotonic())) as con:
+                return work(con)
+
+        # a lake's commit conflict, or the file held meanwhile
+        return retry(once, lambda exc, _attempt: isinstance(exc, DatabaseLocked), first=0.02, deadline=deadline)
 
     def used(self) -> Decimal:
         """What the whole team has spent or holds in flight this period."""
