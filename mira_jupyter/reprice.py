@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from .core.events import Usage
 from .core.money import stored_usd
-from .store.db import Database, Location
+from .store.db import Database
+from .store.location import Location
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .db import Database, Location
+from .db import Database
+from .location import Location
 
 if TYPE_CHECKING:
     import duckdb

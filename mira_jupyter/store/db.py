@@ -23,29 +23,26 @@ Where the log lives (``location``):
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
-from . import faults, journal, lake
-from .faults import DatabaseLocked, StoreUnavailable
+from . import faults, lake
+from .faults import DatabaseLocked, StoreUnavailable, is_lock_error, retry_locked
 from .interrupted import OPERATION_INTERRUPTED, TASK_INTERRUPTED, mark_interrupted
+from .location import Location, default_location
 from .migrate import migrate
-from .rows import apply_events, upsert_session
+from .recovery import Recovery, replay_journals
 
 if TYPE_CHECKING:
     import duckdb
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 __all__ = [
     "OPERATION_INTERRUPTED",
@@ -53,91 +50,13 @@ __all__ = [
     "Database",
     "DatabaseLocked",
     "Location",
+    "Recovery",
     "StoreUnavailable",
     "default_location",
+    "is_lock_error",
     "mark_interrupted",
+    "retry_locked",
 ]
-# the connection strings that name no file; DuckDB opens anything else with a ':' in it
-# ("notes.v2:log.duckdb") as a file, which must then be a path the sandbox protects
-_SCHEME = re.compile(r"^(?:md|motherduck):", re.IGNORECASE)
-
-
-def default_location(project_root: str | Path) -> Path:
-    """The log of a project: ``<project_root>/.mira/mira.duckdb``."""
-    return Path(project_root).expanduser().absolute() / ".mira" / "mira.duckdb"
-
-
-def is_lock_error(exc: BaseException) -> bool:
-    """Whether `exc` is DuckDB refusing to open a file another process holds."""
-    return "could not set lock" in str(exc).lower()
-
-
-def retry_locked(open_: Callable[[], T], deadline: float, what: str) -> T:
-    """Call `open_` until it stops failing on another process's file lock, or time runs out."""
-    import duckdb
-
-    began = time.monotonic()
-    try:
-        # full jitter: kernels that collided once must not collide again in step
-        return faults.retry(
-            open_,
-            lambda exc, _attempt: isinstance(exc, duckdb.IOException) and is_lock_error(exc),
-            first=0.01,
-            most=0.5,
-            deadline=deadline,
-            full_jitter=True,
-        )
-    except duckdb.IOException as exc:
-        if not is_lock_error(exc):
-            raise
-        waited = time.monotonic() - began
-        raise DatabaseLocked(faults.locked_message(what, exc, waited)) from exc
-
-
-@dataclass(frozen=True)
-class Location:
-    """A parsed database location: a file, an in-process memory database, or a service."""
-
-    raw: str
-    kind: Literal["file", "memory", "remote", "lake"]
-    path: Path | None = None
-
-    @classmethod
-    def parse(cls, value: str | Path | Location) -> Location:
-        """Classify `value` (see the module docstring)."""
-        if isinstance(value, Location):
-            return value
-        if isinstance(value, Path):
-            return cls(str(value), "file", value.expanduser().absolute())
-        if value == ":memory:" or value.startswith(":memory:"):
-            return cls(value, "memory")
-        if lake.is_lake(value):
-            return cls(value, "lake")
-        # one-letter schemes are Windows drives (C:\...), not connection strings
-        if _SCHEME.match(value) and not re.match(r"^[A-Za-z]:[\\/]", value):
-            return cls(value, "remote")
-        path = Path(value).expanduser().absolute()
-        return cls(str(path), "file", path)
-
-    @property
-    def key(self) -> str:
-        """Identity of the database within this process."""
-        return str(self.path) if self.path is not None else self.raw
-
-    def default_journal_dir(self) -> Path | None:
-        """Where recorders journal events for this location by default."""
-        if self.kind == "file":
-            assert self.path is not None
-            return self.path.with_name(self.path.name + ".journal")
-        if self.kind in ("remote", "lake"):
-            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", lake.redact(self.raw))[:60]
-            digest = hashlib.sha256(self.raw.encode()).hexdigest()[:8]
-            return Path.home() / ".cache" / "mira_jupyter" / "journal" / f"{slug}-{digest}"
-        return None
-
-    def fallback_journal_dirs(self) -> list[Path]:
-        """Where journals go when the default directory cannot be written (files only)."""
-        return faults.fallback_journal_dirs(self.key) if self.kind == "file" else []
 
 
 @dataclass
@@ -163,15 +82,6 @@ def _shared(location: Location) -> _Shared:
         if state is None:
             state = _SHARED[location.key] = _Shared(threading.RLock())
         return state
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """What opening the store repaired."""
-
-    replayed_events: int
-    replayed_journals: int
-    interrupted_operations: list[str]
 
 
 class Database:
@@ -424,13 +334,7 @@ class Database:
                 raise StoreUnavailable(
                     f"the log database {path} is corrupt and could not be moved aside ({exc2})"
                 ) from None
-            message = (
-                f"the log database {path} was corrupt; moved it to {aside.name} "
-                "and started a fresh log"
-            )
-            log.info(message)
-            with self._shared.notices_lock:
-                self._shared.notices.append(message)
+            self._say_replaced(path, aside)
         return True
 
     def _replace_corrupt(self, deadline: float) -> None:
@@ -451,10 +355,11 @@ class Database:
             raise StoreUnavailable(
                 f"the log database {path} is corrupt and could not be moved aside ({exc})"
             ) from None
-        message = (
-            f"the log database {path} was corrupt; moved it to {aside.name} "
-            "and started a fresh log"
-        )
+        self._say_replaced(path, aside)
+
+    def _say_replaced(self, path: Path, aside: Path) -> None:
+        """Tell the user once that a corrupt log was moved aside for a fresh one."""
+        message = f"the log database {path} was corrupt; moved it to {aside.name} and started a fresh log"
         log.info(message)
         with self._shared.notices_lock:
             self._shared.notices.append(message)
@@ -478,40 +383,7 @@ class Database:
         return dirs
 
     def _recover(self, con: duckdb.DuckDBPyConnection) -> Recovery:
-        events = journals = 0
-        paths = [p for d in self.journal_dirs() for p in journal.journals(d)]
-        for path in paths:
-            with journal.claim(path) as orphaned:
-                if not orphaned:
-                    continue
-                session, items = journal.read_journal(path)
-                con.begin()
-                try:
-                    if session is not None:
-                        upsert_session(con, session, session.id)
-                    events += apply_events(con, items, session)
-                    if session is not None:
-                        # its writer is gone for sure; say so rather than trust a pid that
-                        # may have been reused
-                        last = max((i.event.ts for i in items), default=datetime.now(UTC))
-                        con.execute(
-                            "UPDATE sessions SET ended_at = coalesce(ended_at, ?) WHERE id = ?",
-                            [last, session.id],
-                        )
-                    con.commit()
-                except BaseException:
-                    con.rollback()
-                    raise
-                # the journal of a writer that closed cleanly may exist only briefly
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                journals += 1
-        interrupted = mark_interrupted(con)
-        if events or interrupted:
-            log.info(
-                "recovered %d journaled events, %d interrupted operations", events, len(interrupted)
-            )
-        return Recovery(events, journals, interrupted)
+        return replay_journals(con, self.journal_dirs())
 
 
 def _first_file(directory: Path) -> Path:
@@ -527,4 +399,3 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     the log is slow, so a busy machine would add outputs to %mira history and the notebooks."""
     con.execute("SET enable_progress_bar = false")
     return con
-

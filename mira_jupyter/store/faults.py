@@ -1,7 +1,7 @@
 """Faults of the log database file, each recognised and handled by one small function.
 
 - **locked**: another process holds DuckDB's write lock (``DatabaseLocked``, raised by
-  :func:`mira_jupyter.store.db.retry_locked` once its budget is spent). Transient: events
+  :func:`retry_locked` once its budget is spent). Transient: events
   wait in the journal and are written when the lock is free.
 - **unwritable**: the file or its directory cannot be written (a read-only ``.mira``, a
   read-only file system, permissions). Not transient: the recorder stops waiting for it,
@@ -102,6 +102,33 @@ def retry(
             pause = random.uniform(0 if full_jitter else delay / 2, delay)
             time.sleep(pause if remaining is None else min(pause, remaining))
             delay = min(delay * 2, most)
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """Whether `exc` is DuckDB refusing to open a file another process holds."""
+    return "could not set lock" in str(exc).lower()
+
+
+def retry_locked(open_: Callable[[], T], deadline: float, what: str) -> T:
+    """Call `open_` until it stops failing on another process's file lock, or time runs out."""
+    import duckdb
+
+    began = time.monotonic()
+    try:
+        # full jitter: kernels that collided once must not collide again in step
+        return retry(
+            open_,
+            lambda exc, _attempt: isinstance(exc, duckdb.IOException) and is_lock_error(exc),
+            first=0.01,
+            most=0.5,
+            deadline=deadline,
+            full_jitter=True,
+        )
+    except duckdb.IOException as exc:
+        if not is_lock_error(exc):
+            raise
+        waited = time.monotonic() - began
+        raise DatabaseLocked(locked_message(what, exc, waited)) from exc
 
 
 def one_line(exc: BaseException) -> str | None:

@@ -31,7 +31,8 @@ WHERE s.hostname = ? AND s.pid = ? AND s.started_at >= ? AND s.id <> ?
 def kernel_spent_usd(location: str | Path | Any, session_id: str, *, timeout: float = 3.0) -> Decimal:
     """What this process's sessions other than `session_id` spent, by the log (0 when the
     log does not exist yet or cannot be read)."""
-    from .db import Database, Location
+    from .db import Database
+    from .location import Location
 
     place = Location.parse(location) if not isinstance(location, Database) else location.location
     if place.kind == "file" and (place.path is None or not place.path.is_file()):

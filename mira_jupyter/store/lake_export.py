@@ -16,8 +16,9 @@ from pathlib import Path
 from . import lake
 from .analytics import LOG_TABLES
 from .batch import KEYS
-from .db import Database, Location
+from .db import Database
 from .faults import StoreUnavailable
+from .location import Location
 
 _ALL_KEYS = {**KEYS, "operation_events": ("operation_id", "seq")}
 _SOURCE = "mira_export_source"

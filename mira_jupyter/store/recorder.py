@@ -19,9 +19,10 @@ from mira_jupyter.core.events import Event, OperationFinished
 from mira_jupyter.core.unicode import valid_unicode
 
 from . import faults, lake
-from .db import Database, DatabaseLocked, Location
+from .db import Database, DatabaseLocked
 from .faults import StoreUnavailable
 from .journal import SUFFIX, Journal, Pending
+from .location import Location
 from .rows import apply_events, upsert_session
 from .session import SessionInfo
 

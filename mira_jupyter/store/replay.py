@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.events import Event, FileChanged, event_from_json
-from .db import Database, Location
+from .db import Database
+from .location import Location
 
 
 def _database(location: str | Path | Location | Database, wait: float = 10.0) -> Database:
