@@ -254,9 +254,13 @@ class Mira(Configurable):
 
     @validate("team_budget_period")
     def _check_team_budget_period(self, proposal):  # noqa: ANN001 - traitlets signature
+        from .core.money import TEAM_BUDGET_PERIODS  # the ledger's list (store.team_budget.PERIODS)
+
         value = str(proposal["value"]).strip().lower()
-        if value not in ("day", "month"):
-            raise TraitError(f"team_budget_period must be day or month, got {proposal['value']!r}")
+        if value not in TEAM_BUDGET_PERIODS:
+            raise TraitError(
+                f"team_budget_period must be {' or '.join(TEAM_BUDGET_PERIODS)}, got {proposal['value']!r}"
+            )
         return value
 
     @validate("team_budget_usd")

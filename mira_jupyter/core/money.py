@@ -21,6 +21,9 @@ from .events import Cost
 _FOUR_PLACES_FROM = Decimal("0.001")
 # the log's money columns are DECIMAL(18, 9)
 STORED_QUANTUM = Decimal("1e-9")
+# the periods a team budget can run over (UTC); here, below both config and the store's
+# ledger, so the setting's check and the ledger share one list
+TEAM_BUDGET_PERIODS: tuple[str, ...] = ("day", "month")
 
 
 def stored_usd(value: Decimal | None) -> Decimal | None:

@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from ..core.money import stored_usd
+from ..core.money import TEAM_BUDGET_PERIODS, stored_usd
 from .db import Database, DatabaseLocked
 from .faults import retry
 from .session import SessionInfo
 
 Period = Literal["day", "month"]
-PERIODS: tuple[str, ...] = ("day", "month")
+PERIODS: tuple[str, ...] = TEAM_BUDGET_PERIODS
 
 _USED = """
 SELECT
