@@ -94,6 +94,9 @@ class SessionSpend:
         self._one_at_a_time: set[str] = set()  # models whose reservations are not a true bound
         # the team budget over every kernel of the shared log (None: no team cap)
         self.team: TeamAccount | None = None
+        # counts this kernel's team settlements done: a call waiting for room reads the
+        # shared log again only when one has changed it (each read is a catalog round trip)
+        self.team_settled = 0
 
     def learned(self, model_id: str) -> bool:
         """Whether a reply of `model_id` has told us how its provider counts prompts."""
@@ -253,13 +256,14 @@ class OperationBudget:
         with self.session.lock:
             waited = turn_waited = 0.0
             team_races = 0
+            # what the shared log says the team used: read once per reservation, and again
+            # only after this kernel settled a team call or another kernel took the room
+            team_used: Decimal | None = None
+            team_seen = self.session.team_settled
             while True:
                 accounts = self._accounts()
                 team = self.session.team
-                team_account = None if team is None else _team_account(team)
-                if team_account is not None:
-                    accounts = [*accounts, team_account]
-                if not accounts:
+                if not accounts and team is None:
                     return Reservation(Decimal(0), want_tokens)
                 probe = None
                 if model_id is not None and self.session.one_at_a_time(model_id):
@@ -282,20 +286,26 @@ class OperationBudget:
                     and terms_once_learned is not None
                 ):
                     fixed, per_output_token = terms_once_learned()
+                team_account = None
+                if team is not None:
+                    if team_used is None or team_seen != self.session.team_settled:
+                        team_seen = self.session.team_settled
+                        team_used = _team_used(team)
+                    team_account = _Account(team.name, team.cap, spent=team_used)
+                    accounts = [*accounts, team_account]
                 room = min(a.room() for a in accounts)  # type: ignore[type-var]
                 tokens = self._tokens_that_fit(room, fixed, per_output_token, want_tokens)
                 if tokens is not None and tokens >= min_tokens:
                     amount = fixed + tokens * per_output_token
                     ticket = None
                     if team is not None and team_account is not None:
-                        ticket = _team_reserve(team, amount)
+                        ticket, seen = _team_reserve(team, amount)
                         if ticket is None and team_races < 5:
                             team_races += 1  # another kernel took the room: look again
+                            team_used = seen  # at what the ledger saw as it refused
                             continue
                         if ticket is None:
-                            raise BudgetExceeded(
-                                describe(team.name, team.cap, team.used(), Decimal(0), amount)
-                            )
+                            raise BudgetExceeded(describe(team.name, team.cap, seen, Decimal(0), amount))
                         accounts = [a for a in accounts if a is not team_account]
                     for account in accounts:
                         account.reserved += amount
@@ -369,23 +379,24 @@ class OperationBudget:
                 team.settle(reservation.team_ticket, charged, reservation.call_id)
             except Exception as exc:  # it keeps counting its worst case: safe, never lost
                 log.warning("could not settle a team budget reservation: %s", exc)
+            with self.session.lock:
+                self.session.team_settled += 1
+                self.session.lock.notify_all()
 
 
-def _team_account(team: TeamAccount) -> _Account:
-    """The team cap as an account: what every kernel has spent or holds in flight."""
+def _team_used(team: TeamAccount) -> Decimal:
+    """What every kernel under the team cap has spent or holds in flight."""
     try:
-        used = team.used()
+        return team.used()
     except Exception as exc:  # a budget that cannot be checked stops the call (fail closed)
         raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None
-    return _Account(team.name, team.cap, spent=used)
 
 
-def _team_reserve(team: TeamAccount, amount: Decimal) -> str | None:
+def _team_reserve(team: TeamAccount, amount: Decimal) -> tuple[str | None, Decimal]:
     try:
-        ticket, _used = team.reserve(amount)
+        return team.reserve(amount)
     except Exception as exc:
         raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None
-    return ticket
 
 
 def _team_extend(team: TeamAccount, ticket: str, amount: Decimal) -> bool:
