@@ -7,6 +7,8 @@ Runs with DuckDB 1.5.5 (see lake_env.py). Usage: python lake_child.py ACTION LAK
   check LAKE                      print JSON facts about the rows (coverage, duplicates, sums)
   views LAKE                      print JSON of costs by user/host/day, history, connect()
   export LAKE FILE                copy the local log FILE into the lake; print rows copied
+  budget LAKE                     print JSON of the team budget ledger against the calls logged
+  schema LAKE                     print JSON of the applied migrations and the tables' columns
 """
 
 from __future__ import annotations
@@ -104,6 +106,43 @@ def views(lake: str) -> dict:
     }
 
 
+def budget(lake: str) -> dict:
+    q = lambda sql: analytics.query(lake, sql).values.tolist()  # noqa: E731
+    calls, spend = q(
+        "SELECT count(*)::BIGINT, coalesce(sum(coalesce(cost_upper_usd, cost_total_usd)), 0)::VARCHAR "
+        "FROM llm_calls"
+    )[0]
+    n, open_, charged, held = q(
+        "SELECT count(*)::BIGINT, count(*) FILTER (WHERE settled_at IS NULL)::BIGINT, "
+        "coalesce(sum(charged), 0)::VARCHAR, "
+        "coalesce(sum(coalesce(charged, amount)), 0)::VARCHAR FROM team_reservations"
+    )[0]
+    unreserved = q(
+        "SELECT count(*)::BIGINT FROM llm_calls c "
+        "WHERE NOT EXISTS (SELECT 1 FROM team_reservations r WHERE r.call_id = c.id)"
+    )[0][0]
+    return {
+        "calls": calls, "spend": spend, "reservations": n, "open": open_, "charged": charged,
+        "held": held, "calls_without_reservation": unreserved,
+        "lock_rows": q("SELECT count(*)::BIGINT FROM team_budget_lock")[0][0],
+    }  # fmt: skip
+
+
+def schema(lake: str) -> dict:
+    q = lambda sql: analytics.query(lake, sql).values.tolist()  # noqa: E731
+    return {
+        "migrations": q("SELECT version, count(*)::BIGINT FROM schema_migrations GROUP BY ALL ORDER BY 1"),
+        "columns": q(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = current_database() ORDER BY ALL"
+        ),
+        "views": sorted(r[0] for r in q(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
+        )),
+        "lock_rows": q("SELECT count(*)::BIGINT FROM team_budget_lock")[0][0],
+    }  # fmt: skip
+
+
 def main() -> None:
     action, lake = sys.argv[1], sys.argv[2]
     if action == "write":
@@ -119,6 +158,10 @@ def main() -> None:
         result = check(lake)
     elif action == "views":
         result = views(lake)
+    elif action == "budget":
+        result = budget(lake)
+    elif action == "schema":
+        result = schema(lake)
     elif action == "export":  # export LAKE SOURCE_FILE
         from mira_jupyter.store.lake_export import export_to_lake
 
