@@ -33,7 +33,9 @@ def _describe(*_args: object) -> str:
 
 
 def test_a_call_waiting_for_its_turn_reads_the_team_spend_once(tmp_path: Path) -> None:
-    ledger = CountingLedger(str(tmp_path / "team.duckdb"), D(1), "day", SessionInfo.current(str(tmp_path), "s1"))
+    ledger = CountingLedger(
+        str(tmp_path / "team.duckdb"), D(1), "day", SessionInfo.current(str(tmp_path), "s1")
+    )
     session = SessionSpend()
     session.team = ledger
     first_budget = OperationBudget(None, session)
@@ -43,7 +45,9 @@ def test_a_call_waiting_for_its_turn_reads_the_team_spend_once(tmp_path: Path) -
     before = ledger.reads
     got: list[Reservation] = []
     worker = threading.Thread(
-        target=lambda: got.append(OperationBudget(None, session).reserve(D("0.01"), D(0), 10, 1, _describe, model_id="m"))
+        target=lambda: got.append(
+            OperationBudget(None, session).reserve(D("0.01"), D(0), 10, 1, _describe, model_id="m")
+        )
     )
     worker.start()
     time.sleep(1.0)  # it waits (four turns of 0.25 s), not a timing assertion
