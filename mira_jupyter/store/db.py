@@ -281,7 +281,7 @@ class Database:
             try:
                 con = self._open(False, deadline)
                 try:
-                    migrate(con, translate=lake.lake_sql)
+                    migrate(con, translate=lake.lake_sql, lock=lake.migration_lock)
                     self.last_recovery = self._recover(con)
                 finally:
                     con.close()

@@ -129,6 +129,25 @@ def lake_sql(sql: str) -> str:
     return re.sub(r"\bsince\s*:=\s*NULL\b(?!::)", "since := NULL::TIMESTAMPTZ", sql)
 
 
+# Migrations on a lake take this lock first. DuckLake commits optimistically and a
+# migration of only CREATE OR REPLACE (a view, a macro) conflicts with nothing, so two
+# kernels creating a lake at once could both apply it and record it twice; two
+# transactions that update this table's row always conflict at commit (the loser retries).
+_MIGRATION_LOCK = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations_lock (version BIGINT NOT NULL)",
+    # two first kernels may both seed it: any row updated makes the conflict
+    "INSERT INTO schema_migrations_lock SELECT 0 "
+    "WHERE NOT EXISTS (SELECT 1 FROM schema_migrations_lock)",
+    "UPDATE schema_migrations_lock SET version = version + 1",
+)
+
+
+def migration_lock(con: duckdb.DuckDBPyConnection) -> None:
+    """Serialize a migration's transaction against other kernels migrating the same lake."""
+    for sql in _MIGRATION_LOCK:
+        con.execute(sql)
+
+
 def _extension_file(package: str, name: str) -> Path:
     spec = importlib.util.find_spec(f"duckdb_extension_{package}")
     if spec is None or not spec.submodule_search_locations:

@@ -109,16 +109,30 @@ def migrate(
     con: duckdb.DuckDBPyConnection,
     directory: Path | None = None,
     translate: Callable[[str], str] | None = None,
+    lock: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[Migration]:
     """Apply every pending migration, each in its own transaction; return those applied.
 
     `translate` rewrites each file's SQL for another dialect (DuckLake: no key constraints);
     the recorded checksum stays the file's, so both backends agree on what was applied.
+    `lock(con)` runs first in each migration's transaction where other processes may
+    migrate at the same time without a file lock (DuckLake): it must make two such
+    transactions conflict at commit, and the migration is then skipped if another process
+    recorded it first.
     """
     todo = pending(con, directory, translate)
+    applied_now = []
     for migration in todo:
         con.begin()
         try:
+            if lock is not None:
+                lock(con)
+                # a process that committed this migration since `pending` looked
+                if con.execute(
+                    "SELECT count(*) FROM schema_migrations WHERE version = ?", [migration.version]
+                ).fetchone()[0]:
+                    con.rollback()
+                    continue
             con.execute(translate(migration.sql) if translate else migration.sql)
             con.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
@@ -129,4 +143,5 @@ def migrate(
             with contextlib.suppress(Exception):  # a failed commit has ended the transaction
                 con.rollback()
             raise
-    return todo
+        applied_now.append(migration)
+    return applied_now
