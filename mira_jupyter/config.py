@@ -6,14 +6,14 @@ read when the configurable is created; ``%config`` wins over the environment.
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import math
 import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
-from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, Union, default
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Undefined, Unicode, Union, default
 from traitlets import validate as _traitlets_validate
 from traitlets.config import Configurable
 
@@ -70,6 +70,21 @@ def _env_int(name: str, fallback: int | None, low: int | None = None, high: int 
     return number
 
 
+def _env_number(name: str, fallback: float | None, low: float, high: float, what: str) -> float | None:
+    """A finite number from MIRA_<NAME> within [low, high], or `fallback` when unset: one
+    clear line naming the variable otherwise (float() takes 'nan' and 'inf')."""
+    value = _env(name)
+    if value is None:
+        return fallback
+    try:
+        number = float(value.strip().lstrip("$"))
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ValueError(f"MIRA_{name.upper()} must be {what}, got {value!r}")
+    return number
+
+
 def _in_range(name: str, value: int, low: int, high: int, error: type[Exception] = ValueError) -> int:
     """`value` if it lies in [low, high], else one clear line naming the setting."""
     if not low <= value <= high:
@@ -113,6 +128,10 @@ def check_model_id(value: str) -> str:
 
 # loop caps: a turn cap above this is a runaway, not a setting (each turn is a paid call)
 MAX_TURNS = 100
+# seconds of silence a model request may wait: a day is already no timeout at all
+MAX_TIMEOUT = 86_400.0
+# a program name in Mira.commands: a bare name, no path, no shell
+_PROGRAM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 
 
 class Mira(Configurable):
@@ -245,8 +264,10 @@ class Mira(Configurable):
 
     @default("team_budget_usd")
     def _default_team_budget(self) -> float | None:
-        value = _env("team_budget_usd")
-        return None if value is None else float(value)
+        value = _env_number("team_budget_usd", None, 0, math.inf, "a positive amount in USD such as 50")
+        if value is not None:
+            check_budget(Decimal(str(value)), "MIRA_TEAM_BUDGET_USD")
+        return value
 
     @default("team_budget_period")
     def _default_team_budget_period(self) -> str:
@@ -276,7 +297,7 @@ class Mira(Configurable):
 
     @default("simple_threshold")
     def _default_threshold(self) -> float:
-        return float(_env("simple_threshold") or 0.7)
+        return _env_number("simple_threshold", 0.7, 0.0, 1.0, "a number between 0 and 1")
 
     @default("budget_usd")
     def _default_budget(self) -> float | None:
@@ -335,7 +356,14 @@ class Mira(Configurable):
 
     @default("request_timeout")
     def _default_timeout(self) -> float:
-        return float(_env("request_timeout") or 120)
+        return _env_number("request_timeout", 120.0, 1.0, MAX_TIMEOUT, f"seconds between 1 and {MAX_TIMEOUT:g}")
+
+    @validate("request_timeout")
+    def _check_timeout(self, proposal):  # noqa: ANN001 - traitlets signature
+        value = proposal["value"]
+        if not (math.isfinite(value) and 1.0 <= value <= MAX_TIMEOUT):
+            raise TraitError(f"Mira.request_timeout must be seconds between 1 and {MAX_TIMEOUT:g}, got {value}")
+        return value
 
     @default("max_output_tokens")
     def _default_max_output(self) -> int | None:
@@ -369,12 +397,18 @@ class Mira(Configurable):
         value = _env("commands")
         if value is None:
             return ["python", "pytest", "ruff"]
-        return [name.strip() for name in value.split(",") if name.strip()]
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        for name in names:  # traitlets does not validate defaults
+            if not _PROGRAM.fullmatch(name):
+                raise ValueError(
+                    f"MIRA_COMMANDS is program names separated by commas, such as pytest,ruff; not {name!r}"
+                )
+        return names
 
     @validate("commands")
     def _check_commands(self, proposal):  # noqa: ANN001 - traitlets signature
         for name in proposal["value"]:
-            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*", name):
+            if not _PROGRAM.fullmatch(name):
                 raise ValueError(f"Mira.commands holds program names such as 'pytest', not {name!r}")
         return proposal["value"]
 
@@ -512,12 +546,24 @@ class Mira(Configurable):
         the default. So the dynamic defaults of the traits being set are read first.
         """
         known = traits if traits is not None else self.traits(config=True)
+        unread: list[str] = []
         for name in self._find_my_config(cfg):
             if name in known and name not in self._trait_values:
-                # a bad MIRA_* value raises here: the value being set replaces it
-                with contextlib.suppress(Exception):
+                try:
                     getattr(self, name)
-        super()._load_config(cfg, section_names, traits)
+                except Exception:
+                    # a bad MIRA_* value: the value being set replaces it, and must still be
+                    # validated. Undefined equals nothing, so traitlets sees a change and
+                    # validates it; a refusal rolls back to no value (the next read says
+                    # what is wrong with the variable)
+                    self._trait_values[name] = Undefined
+                    unread.append(name)
+        try:
+            super()._load_config(cfg, section_names, traits)
+        finally:
+            for name in unread:
+                if self._trait_values.get(name) is Undefined:
+                    del self._trait_values[name]
 
     def resolved_root(self) -> Path:
         """The project root as an absolute, resolved path."""

@@ -1,0 +1,90 @@
+"""Junk MIRA_* values are refused in one line where they are read (r14c L1, L2)."""
+
+from __future__ import annotations
+
+import pytest
+from traitlets import TraitError
+from traitlets.config import Config
+
+from mira_jupyter.config import Mira
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MIRA_SIMPLE_THRESHOLD", "nan", "MIRA_SIMPLE_THRESHOLD must be a number between 0 and 1, got 'nan'"),
+        ("MIRA_SIMPLE_THRESHOLD", "7", "MIRA_SIMPLE_THRESHOLD must be a number between 0 and 1, got '7'"),
+        ("MIRA_SIMPLE_THRESHOLD", "high", "MIRA_SIMPLE_THRESHOLD must be a number between 0 and 1"),
+        ("MIRA_TEAM_BUDGET_USD", "inf", "MIRA_TEAM_BUDGET_USD must be a positive amount in USD such as 50, got 'inf'"),
+        ("MIRA_TEAM_BUDGET_USD", "nan", "MIRA_TEAM_BUDGET_USD must be a positive amount"),
+        ("MIRA_TEAM_BUDGET_USD", "-1", "MIRA_TEAM_BUDGET_USD must be a positive amount"),
+        ("MIRA_TEAM_BUDGET_USD", "0", "MIRA_TEAM_BUDGET_USD must be positive"),
+        ("MIRA_COMMANDS", "[", "MIRA_COMMANDS is program names separated by commas, such as pytest,ruff; not '\\['"),
+        ("MIRA_COMMANDS", "pytest,sh -c", "MIRA_COMMANDS is program names .* not 'sh -c'"),
+        ("MIRA_REQUEST_TIMEOUT", "nan", "MIRA_REQUEST_TIMEOUT must be seconds between 1 and 86400, got 'nan'"),
+        ("MIRA_REQUEST_TIMEOUT", "-5", "MIRA_REQUEST_TIMEOUT must be seconds between 1 and 86400"),
+    ],
+)
+def test_a_junk_environment_value_is_one_clear_line(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message) as caught:
+        getattr(Mira(), variable.removeprefix("MIRA_").lower())
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MIRA_SIMPLE_THRESHOLD", "0.5", 0.5),
+        ("MIRA_TEAM_BUDGET_USD", "$25", 25.0),
+        ("MIRA_COMMANDS", "pytest, ruff", ["pytest", "ruff"]),
+        ("MIRA_REQUEST_TIMEOUT", "30", 30.0),
+    ],
+)
+def test_good_environment_values_still_read(monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    assert getattr(Mira(), variable.removeprefix("MIRA_").lower()) == expected
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0, -1.0])
+def test_a_request_timeout_set_is_checked(value):
+    with pytest.raises(TraitError, match="Mira.request_timeout must be seconds between 1 and 86400"):
+        Mira(request_timeout=value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "junk", "setting", "refused", "accepted"),
+    [
+        ("MIRA_MAX_PARALLEL", "lots", "max_parallel", 0, 3),  # 0 is the Int trait's static default
+        ("MIRA_REASONING_SIMPLE", "bogus", "reasoning_simple", "", "high"),  # '' is Unicode's
+        ("MIRA_MAX_EXECUTOR_TURNS", "-2", "max_executor_turns", 0, 5),
+    ],
+)
+def test_a_first_set_over_a_junk_environment_value_is_still_validated(
+    monkeypatch, variable, junk, setting, refused, accepted
+):
+    # r14c L1: with the MIRA_* value unreadable, traitlets compared the first %config set with
+    # the trait's static default and, equal to it, skipped validation: max_parallel became 0
+    monkeypatch.setenv(variable, junk)
+    mira = Mira()
+    config = Config()
+    config.Mira[setting] = refused
+    with pytest.raises(TraitError):
+        mira.update_config(config)
+    with pytest.raises(ValueError, match=variable):  # nothing was kept: the variable is still wrong
+        getattr(mira, setting)
+    config = Config()
+    config.Mira[setting] = accepted
+    mira.update_config(config)  # a good value replaces the junk one
+    assert getattr(mira, setting) == accepted
+
+
+def test_a_first_set_of_the_wrong_type_over_a_junk_environment_value_keeps_nothing(monkeypatch):
+    monkeypatch.setenv("MIRA_MAX_PARALLEL", "lots")
+    mira = Mira()
+    config = Config()
+    config.Mira.max_parallel = "four"
+    with pytest.raises(TraitError):
+        mira.update_config(config)
+    with pytest.raises(ValueError, match="MIRA_MAX_PARALLEL must be a whole number, got 'lots'"):
+        _ = mira.max_parallel
