@@ -45,7 +45,7 @@ from ..llm.types import (
 from .budget import DEFAULT_INPUT_MARGIN, BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
 from .output_cap import output_allowance
-from .token_cap import CapReached, TokenCap, TokenReservation
+from .token_cap import CapReached, PromptMargins, TokenCap, TokenReservation
 
 __all__ = ["BudgetExceeded", "CallRunner", "CapReached", "Ledger", "SessionSpend", "UnpricedModel"]
 
@@ -114,6 +114,7 @@ class CallRunner:
     allow_unpriced: bool = False
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     _said_untrusted: bool = field(default=False, init=False, repr=False)
+    token_margins: PromptMargins | None = None  # the session's; default: this operation's own
     token_cap: TokenCap = field(init=False, repr=False)
 
     @property
@@ -136,7 +137,7 @@ class CallRunner:
             self.session = SessionSpend()
         if self.budget is None:
             self.budget = OperationBudget(self.budget_usd, self.session)
-        self.token_cap = TokenCap(self.max_total_tokens, self.ledger.total_tokens)
+        self.token_cap = TokenCap(self.max_total_tokens, self.ledger.total_tokens, self.token_margins)
 
     def call(
         self,
@@ -170,10 +171,13 @@ class CallRunner:
             model.model_id, purpose, reasoning_effort=effort, configured=self.max_output_tokens
         )
         prompt_tokens, prompt_bound = self._prompt_size(messages, tools)
+        opaque = self.tokens.count_opaque_bytes(messages)
         allowance = min(cap, output_allowance(model, level, self.output_reserve_tokens))
         # tokens first, then dollars (always in this order, so a call waiting for one never
-        # holds the other while the calls it waits for need it)
-        held = self.token_cap.reserve(prompt_bound, cap, allowance, self.cancel)
+        # holds the other while the calls it waits for need it); the token cap reserves the
+        # prompt by its token count with a margin, the budget by its bytes (_prompt_size)
+        token_bound = self.token_cap.prompt_bound(model, prompt_tokens, opaque)
+        held = self.token_cap.reserve(token_bound, cap, allowance, self.cancel)
         try:
             reservation = self._reserve(model, prompt_tokens, prompt_bound, level, held.max_output_tokens)
         except BaseException:
@@ -225,7 +229,7 @@ class CallRunner:
                 skill=skill,
                 started_at=started,
             )
-            call = _InFlight(model, reservation, prompt_tokens, level)
+            call = _InFlight(model, reservation, prompt_tokens, level, opaque)
             refused: list[str] = []  # which cap refused a retry: "tokens" or "budget"
             gate = RETRY_GATE.set(self._retry_gate(model, reservation, held, refused))
             sent = True
@@ -312,11 +316,7 @@ class CallRunner:
             # reservation and the model's first-call mark, or every later call waits for it;
             # a request that may have been sent keeps its worst case, one never sent costs 0
             if not reservation.settled:
-                charged = reservation.amount if sent else Decimal(0)
-                known = None if replied is None else replied.provider_cost_usd
-                if known is not None and Decimal(known).is_finite():
-                    charged = max(charged, Decimal(known))  # what the provider said it billed
-                self.budget.settle(reservation, charged)
+                self.budget.settle(reservation, _at_least_stated(reservation.amount if sent else Decimal(0), replied))
             # after the ledger has the call's usage: at no moment are its tokens uncounted
             self.token_cap.release(held)
 
@@ -329,7 +329,9 @@ class CallRunner:
 
         The provider's tokenizer may count more than ours, and differently from one call to
         the next: the bound is the prompt's UTF-8 byte count (no byte-level tokenizer makes
-        more tokens than bytes), or our estimate times DEFAULT_INPUT_MARGIN if larger.
+        more tokens than bytes), or our estimate times DEFAULT_INPUT_MARGIN if larger. The
+        dollar budget reserves this bound; the token cap reserves its own, tokenizer-based
+        one (token_cap.prompt_token_bound), which a few bytes per token would make useless.
         """
         prompt_tokens = self.tokens.count_message_tokens(messages)
         if tools:
@@ -547,13 +549,10 @@ class CallRunner:
         cost, and the model's calls go one at a time from now on.
         """
         model_id = f"{fields['provider']}:{fields['model']}"
-        known = usage.provider_cost_usd
-        charged = call.reservation.amount
-        if known is not None and Decimal(known).is_finite():
-            charged = max(charged, Decimal(known))
+        charged = _at_least_stated(call.reservation.amount, usage)
         cost = Cost(
-            adjustment_usd=Decimal(known) if known is not None and Decimal(known).is_finite() else Decimal(0),
-            source="provider" if known is not None else "table",
+            adjustment_usd=_stated_cost(usage) or Decimal(0),
+            source="provider" if usage.provider_cost_usd is not None else "table",
             upper_usd=charged,
         )
         self.session.distrust(model_id)
@@ -612,6 +611,9 @@ class CallRunner:
             self.session.distrust(model_id)
         if usage.source == "reported" and call.prompt_tokens > 0 and usage.input_tokens > 0:
             self.session.observe_input(model_id, usage.input_tokens, call.prompt_tokens)
+            self.token_cap.margins.observe(
+                call.model, usage.input_tokens, call.prompt_tokens, call.opaque_bytes
+            )
         elif status == "ok":
             self.session.observe_reply(model_id)  # it replied but counted nothing we can use
         self.budget.settle(call.reservation, charged)
@@ -648,6 +650,22 @@ class _InFlight:
     reservation: Reservation
     prompt_tokens: int
     effort: str | None
+    opaque_bytes: int = 0  # replayed reasoning our tokenizer cannot count (count_opaque_bytes)
+
+
+def _stated_cost(usage: Usage | None) -> Decimal | None:
+    """What the provider said the call cost (OpenRouter's usage.cost), if a finite amount."""
+    known = None if usage is None else usage.provider_cost_usd
+    if known is None or not Decimal(known).is_finite():
+        return None
+    return Decimal(known)
+
+
+def _at_least_stated(amount: Decimal, usage: Usage | None) -> Decimal:
+    """`amount`, or what the provider said the call cost if that is more: a call whose cost
+    the client could not work out is charged the larger."""
+    stated = _stated_cost(usage)
+    return amount if stated is None else max(amount, stated)
 
 
 def effort_to_send(model: ChatModel, requested: str | None) -> str | None:

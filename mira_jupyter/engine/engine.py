@@ -40,6 +40,7 @@ from .result import Operation, format_usd
 from .run import OperationRun
 from .settings import EngineSettings, check_budget
 from .tasks import TaskTracker
+from .token_cap import PromptMargins
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class Engine:
         self._skills = skills
         self.session_id = session_id or new_id("sess")
         self.spend = SessionSpend(settings.budget_usd)
+        self.token_margins = PromptMargins()  # what replies taught the token cap, per model
         self.operations: dict[str, Operation] = {}
         self._plans: dict[str, tuple[Plan | None, list[Any], str, RunOptions]] = {}
         self._keep = keep_operations
@@ -388,6 +390,7 @@ class Engine:
             budget_usd=budget,
             max_total_tokens=settings.max_total_tokens,
             session=self.spend,
+            token_margins=self.token_margins,
             output_reserve_tokens=settings.output_reserve_tokens,
             max_output_tokens=settings.max_output_tokens,
             prices=self._operation_prices(),

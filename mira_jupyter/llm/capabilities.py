@@ -72,6 +72,9 @@ class ModelCapabilities:
     # accepts a ``tool_choice`` ("none", "auto", a named tool). deepseek-reasoner answers a
     # forced choice with HTTP 400, so none is sent to it: calls are steered by the prompt
     tool_choice: bool = True
+    # the tokenizer the model's provider counts prompts with, when it is the one mira counts
+    # with ("o200k_base": OpenAI's current models): the token cap then needs a smaller margin
+    tokenizer: str | None = None
 
     def effort_to_send(self, requested: str | None) -> Effort | None:
         """The effort sent for the word `requested`: normalised, and where the model lacks
@@ -162,6 +165,7 @@ def capabilities_for(model_id: str, *, models_file: str | None = None) -> ModelC
         efforts=_efforts_of(entry, model_id),
         supports_tools=bool(entry.get("tools", True)),
         tool_choice=bool(entry.get("tool_choice", True)),
+        tokenizer=entry["tokenizer"] if isinstance(entry.get("tokenizer"), str) else None,
     )
 
 

@@ -124,6 +124,27 @@ def count_prompt_bytes(
     return len(body.encode("utf-8", errors="surrogatepass"))
 
 
+def count_opaque_bytes(messages: list[dict[str, Any]]) -> int:
+    """UTF-8 bytes of the reasoning a request replays without a readable text: the Responses
+    API's reasoning items (``encrypted_content`` and summaries) kept on assistant messages.
+
+    The provider bills them as input tokens, but no client can tokenize them, and
+    `count_message_tokens` does not see them; their byte count is a bound on their tokens.
+    """
+    from .types import PROVIDER_STATE_KEY
+
+    total = 0
+    for message in messages:
+        state = message.get(PROVIDER_STATE_KEY) if isinstance(message, dict) else None
+        items = state.get("items") if isinstance(state, dict) else None
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, dict) and item.get("type") == "reasoning":
+                opaque = {k: item[k] for k in ("encrypted_content", "summary") if item.get(k)}
+                if opaque:
+                    total += len(json.dumps(opaque, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
+    return total
+
+
 def count_message_tokens(
     messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
 ) -> int:

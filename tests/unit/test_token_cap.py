@@ -107,3 +107,54 @@ def test_a_retry_reserves_another_attempt_or_is_refused_and_release_frees_every_
     cap.release(held)
     cap.release(held)  # twice is once
     assert cap.reserved == 0
+
+
+class _Model:
+    def __init__(self, model_id: str) -> None:
+        from mira_jupyter.llm.capabilities import capabilities_for
+
+        self.model_id = model_id
+        self.capabilities = capabilities_for(model_id)
+
+
+def test_a_prompt_is_reserved_at_its_token_count_with_the_margin_of_its_tokenizer():
+    # r14c M1: the cap reserved a prompt at its UTF-8 bytes (~4.5x the tokens of code)
+    from mira_jupyter.engine.token_cap import PromptMargins
+
+    margins = PromptMargins()
+    assert margins.bound(_Model("openai:gpt-5"), 10_000) == 11_000  # counted with our own tokenizer
+    assert margins.bound(_Model("openrouter:openai/gpt-4o-mini"), 10_000) == 11_000
+    assert margins.bound(_Model("deepseek:deepseek-chat"), 10_000) == 13_500  # another tokenizer
+    assert margins.bound(_Model("ollama:llama3.1"), 10_000, opaque_bytes=700) == 14_200
+
+
+def test_a_provider_that_counted_more_than_the_bound_is_reserved_at_that_ratio_from_then_on():
+    from mira_jupyter.engine.token_cap import PromptMargins
+
+    margins = PromptMargins()
+    deepseek, gpt = _Model("deepseek:deepseek-chat"), _Model("openai:gpt-5")
+    margins.observe(deepseek, 13_000, 10_000)  # within its bound: nothing to learn
+    assert margins.bound(deepseek, 1_000) == 1_350
+    margins.observe(deepseek, 20_000, 10_000)  # 2x our count
+    assert margins.bound(deepseek, 1_000) == 2_040  # the ratio shown, plus 2%
+    margins.observe(deepseek, 15_000, 10_000)  # a smaller ratio later does not lower it
+    assert margins.bound(deepseek, 1_000) == 2_040
+    assert margins.bound(gpt, 1_000) == 1_100  # per model
+    # replayed reasoning is counted apart: 9,000 of the 11,000 reported were its tokens
+    margins.observe(gpt, 11_000, 1_000, opaque_bytes=9_000)
+    assert margins.bound(gpt, 1_000) == 2_040
+
+
+def test_replayed_reasoning_that_no_tokenizer_can_count_is_reserved_at_its_bytes():
+    from mira_jupyter.llm.tokens import count_message_tokens, count_opaque_bytes
+
+    blob = "gAAAA" + "x" * 5_000
+    reasoning = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": blob}
+    call = {"type": "function_call", "call_id": "c1", "name": "read_file", "arguments": "{}"}
+    messages = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "", "provider_state": {"api": "responses", "items": [reasoning, call]}},
+    ]
+    assert count_message_tokens(messages) < 50  # the tokenizer does not see it
+    assert 5_005 <= count_opaque_bytes(messages) < 5_100
+    assert count_opaque_bytes([{"role": "user", "content": "x", "provider_state": "junk"}]) == 0
