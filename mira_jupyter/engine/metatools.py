@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import Field, PrivateAttr, StrictInt, StrictStr, ValidationError, model_validator
 
 from ..tools.types import Tool, ToolArgs, ToolContext, ToolResult, tool
 from .plan_repair import MAX_DESCRIPTION, MAX_TASKS
@@ -101,6 +101,39 @@ class UpdateTasksArgs(ToolArgs):
         max_length=MAX_TASKS,
         description="Tasks the plan missed (a blocker found on the way): they run after the plan's.",
     )
+    # items of `updates` / `add` that did not validate, as messages for the model
+    _refused: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_the_valid_items(cls, data: Any, handler: Any) -> UpdateTasksArgs:
+        """Validate `updates` and `add` item by item: one bad item is refused on its own
+        (with what to fix), and the valid ones still apply."""
+        from ..tools.dispatch import summarise_validation_error
+
+        if not isinstance(data, dict):
+            return handler(data)
+        refused: list[str] = []
+        kept = dict(data)
+        for key, model, what in (("updates", TaskUpdate, "update"), ("add", NewTask, "new task")):
+            items = data.get(key)
+            if not isinstance(items, list):
+                continue
+            good = []
+            for index, item in enumerate(items, 1):
+                try:
+                    model.model_validate(item)
+                except ValidationError as exc:
+                    refused.append(
+                        f"refused: {key} item {index} ({what}) is invalid: "
+                        f"{summarise_validation_error(exc)}; send it again corrected"
+                    )
+                else:
+                    good.append(item)
+            kept[key] = good
+        args = handler(kept)
+        args._refused = refused
+        return args
 
 
 class RunTestsArgs(ToolArgs):
@@ -215,12 +248,13 @@ def update_tasks(args: UpdateTasksArgs, ctx: ToolContext) -> ToolResult:
     run = _run(ctx)
     tracker = run.tracker
     own = run.current_task_id
-    if not args.updates and not args.add:
+    if not args.updates and not args.add and not args._refused:
         return ToolResult.error("nothing to do: give updates, add, or both", checklist=tracker.checklist())
     outcomes = [
         tracker.add(new.description, new.active_form, new.depends_on, new.reads_only, MAX_TASKS)
         for new in args.add
     ]
+    outcomes += args._refused
     outcomes += [tracker.apply_update(item.task, item.status, item.note, own) for item in args.updates]
     if all(outcome.startswith("refused") for outcome in outcomes):
         return ToolResult.error("; ".join(outcomes), checklist=tracker.checklist())
