@@ -124,6 +124,7 @@ class Engine:
         self._keep = keep_operations
         self._lock = threading.Lock()
         self._said_commands = False  # the one notice saying why commands are not offered
+        self._said_skills: set[str] = set()  # skill files whose refusal a notice has said
         # set by the session: the scratch kernel host (run_code) and, in IPython, the
         # user's namespace (inspect_variable); None where there is none
         self.scratch: Any = None
@@ -442,7 +443,7 @@ class Engine:
             namespace=self.user_namespace,
             approval=gate,
             orch_tools=orch_tools,
-            skills=self._skills_or_none(),
+            skills=self._skills_or_none(op.id),
             project_name=settings.project_root.name or ".",
             max_orchestrator_turns=settings.max_orchestrator_turns,
             max_executor_turns=settings.max_executor_turns,
@@ -735,6 +736,9 @@ class Engine:
 
     def _run_skill_mode(self, run: OperationRun, op: Operation, options: RunOptions) -> str:
         if run.skills is None or run.skills.get(options.skill) is None:
+            why = getattr(run.skills, "why_missing", lambda _name: None)(options.skill)
+            if why is not None:
+                raise ModelError(f"skill {options.skill!r} did not load: {why}")
             names = ", ".join(s.name for s in run.skills.list()) if run.skills else "none"
             raise ModelError(f"unknown skill {options.skill!r}; available skills: {names}")
         report = run.run_skill(options.skill, run.request)
@@ -764,15 +768,25 @@ class Engine:
             check_budget(Decimal(options.budget_usd), "budget_usd")
         return options.budget_usd
 
-    def _skills_or_none(self) -> Any:
+    def _skills_or_none(self, operation_id: str) -> Any:
         try:
             if self._skills is not None:
                 # skills written since the last operation are picked up (a few small files)
                 self._skills.reload()
-            return self.skills
+            registry = self.skills
         except Exception:  # a broken skills directory must not stop operations
             log.exception("skill discovery failed")
             return None
+        # a refused skill file (an unknown tool in allowed_tools, bad YAML) is said once per
+        # session: otherwise it only vanishes from the catalogue
+        for problem in getattr(registry, "refusals", list)():
+            text = str(problem).removeprefix("error: ")
+            if text not in self._said_skills:
+                self._said_skills.add(text)
+                self.bus.emit(
+                    Notice(operation_id=operation_id, level="warning", message=f"skill not loaded: {text}")
+                )
+        return registry
 
     def _orchestrator_system(self, run: OperationRun) -> str:
         catalog = run.skills.catalog() if run.skills is not None else ""

@@ -605,6 +605,9 @@ class OperationRun:
         try:
             report = self.run_skill(name, task)
         except KeyError:
+            why = getattr(self.skills, "why_missing", lambda _name: None)(name)
+            if why is not None:
+                return ToolResult.denied("unknown_tool", f"skill {name!r} did not load: {why}")
             names = ", ".join(skill.name for skill in self.skills.list()) if self.skills else ""
             return ToolResult.denied("unknown_tool", f"no skill named {name!r}; available: {names}")
         except ModelError as exc:

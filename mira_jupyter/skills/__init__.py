@@ -147,6 +147,18 @@ class SkillRegistry:
         with self._lock:
             return self._snapshot.problems
 
+    def refusals(self) -> list[Problem]:
+        """The errors that kept a skill file from loading (one notice each tells the user)."""
+        return [problem for problem in self.problems if problem.severity == "error"]
+
+    def why_missing(self, name: str) -> str | None:
+        """Why the skill `name` did not load, if a file of that name was refused."""
+        for problem in self.refusals():
+            path = problem.path
+            if path is not None and name in (path.stem, path.parent.name if path.name == "SKILL.md" else None):
+                return str(problem).removeprefix("error: ")
+        return None
+
     def __contains__(self, name: object) -> bool:
         with self._lock:
             return name in self._snapshot.skills
