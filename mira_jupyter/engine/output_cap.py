@@ -36,4 +36,11 @@ def output_allowance(model: Any, effort: str | None, visible_tokens: int = 1_024
     models, the reasoning allowance of `effort`."""
     if not is_reasoning_model(model):
         return visible_tokens
-    return visible_tokens + REASONING_ALLOWANCE.get(effort or DEFAULT_EFFORT, REASONING_ALLOWANCE["high"])
+    from ..llm.capabilities import normalize_effort
+
+    try:
+        # the word as typed ("Low", "quick"): the plan's estimate gets the user's own -r
+        level = normalize_effort(effort or DEFAULT_EFFORT)
+    except ValueError:
+        level = "high"  # refused where it was set; the dearest allowance if one gets here
+    return visible_tokens + REASONING_ALLOWANCE[level]
