@@ -115,19 +115,18 @@ class UpdateTasksArgs(ToolArgs):
             return handler(data)
         refused: list[str] = []
         kept = dict(data)
-        for key, model, what in (("updates", TaskUpdate, "update"), ("add", NewTask, "new task")):
+        for key, what in (("updates", "update"), ("add", "new task")):
             items = data.get(key)
             if not isinstance(items, list):
                 continue
             good = []
             for index, item in enumerate(items, 1):
                 try:
-                    model.model_validate(item)
+                    handler({key: [item]})  # this item alone, by the model's own field rules
                 except ValidationError as exc:
-                    refused.append(
-                        f"refused: {key} item {index} ({what}) is invalid: "
-                        f"{summarise_validation_error(exc)}; send it again corrected"
-                    )
+                    # "add.0.description: ..." -> "description: ...": the item is named already
+                    reason = summarise_validation_error(exc).replace(f"{key}.0.", "").replace(f"{key}.0: ", "")
+                    refused.append(f"refused: {key} item {index} ({what}) is invalid: {reason}; send it again corrected")
                 else:
                     good.append(item)
             kept[key] = good

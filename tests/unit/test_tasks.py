@@ -74,6 +74,9 @@ def test_update_tasks_refuses_a_boolean_task_at_validation():
 
     from mira_jupyter.engine.metatools import UpdateTasksArgs
 
+    # refused as an item of its own (r14c L3: the valid items of the call still apply)
+    args = UpdateTasksArgs.model_validate({"updates": [{"task": True, "status": "completed"}]})
+    assert args.updates == [] and "updates item 1 (update) is invalid: task.int: Input should be a valid integer" in args._refused[0]
     with pytest.raises(ValidationError):
-        UpdateTasksArgs.model_validate({"updates": [{"task": True, "status": "completed"}]})
+        UpdateTasksArgs.model_validate({"updates": "all of them"})
     assert UpdateTasksArgs.model_validate({"updates": [{"task": "2", "status": "completed"}]}).updates[0].task == "2"
