@@ -17,7 +17,7 @@ from traitlets import Bool, Enum, Float, Int, List, TraitError, Undefined, Unico
 from traitlets import validate as _traitlets_validate
 from traitlets.config import Configurable
 
-from .engine.settings import EngineSettings, check_budget
+from .engine.settings import LIMITS, EngineSettings, check_budget
 
 _MODEL_HELP = "Model id as provider:model, e.g. openai:gpt-5, deepseek:deepseek-chat, ollama:llama3.1"
 
@@ -128,6 +128,8 @@ def check_model_id(value: str) -> str:
 
 # loop caps: a turn cap above this is a runaway, not a setting (each turn is a paid call)
 MAX_TURNS = 100
+# the engine's own bounds on the token cap (engine.settings.LIMITS)
+MAX_TOTAL_TOKENS = next(high for name, _, high in LIMITS if name == "max_total_tokens")
 # seconds of silence a model request may wait: a day is already no timeout at all
 MAX_TIMEOUT = 86_400.0
 # a program name in Mira.commands: a bare name, no path, no shell
@@ -175,6 +177,10 @@ class Mira(Configurable):
         "turn that run at once (1: one after another; writes always are)."
     ).tag(config=True)
     request_timeout = Float(help="Seconds before a model request times out.").tag(config=True)
+    max_total_tokens = Int(
+        help="Cap on the input plus output tokens of one operation: each call reserves its worst "
+        "case before it is sent, and a call that does not fit ends the operation (1 to 1,000,000,000)."
+    ).tag(config=True)
     max_output_tokens = Int(
         allow_none=True,
         help="Output-token cap of every model call (None: a default per phase, within the model's limit).",
@@ -349,6 +355,16 @@ class Mira(Configurable):
         if isinstance(proposal["value"], bool):
             raise TraitError(f"Mira.max_parallel must be a whole number, got {proposal['value']}")
         return _in_range("max_parallel", proposal["value"], 1, 16, TraitError)
+
+    @default("max_total_tokens")
+    def _default_max_total_tokens(self) -> int:
+        return _env_int("max_total_tokens", 600_000, 1, MAX_TOTAL_TOKENS)
+
+    @validate("max_total_tokens")
+    def _check_max_total_tokens(self, proposal):  # noqa: ANN001 - traitlets signature
+        if isinstance(proposal["value"], bool):
+            raise TraitError(f"Mira.max_total_tokens must be a whole number, got {proposal['value']}")
+        return _in_range("max_total_tokens", proposal["value"], 1, MAX_TOTAL_TOKENS, TraitError)
 
     @default("max_executor_turns")
     def _default_exec_turns(self) -> int:
@@ -610,6 +626,7 @@ class Mira(Configurable):
             max_orchestrator_turns=self.max_orchestrator_turns,
             max_executor_turns=self.max_executor_turns,
             max_parallel=self.max_parallel,
+            max_total_tokens=self.max_total_tokens,
             request_timeout=self.request_timeout,
             max_output_tokens=self.max_output_tokens,
             # the engine protects the directory it loads skills from (MIRA_SKILLS_DIR, read now)

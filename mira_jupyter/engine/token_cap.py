@@ -175,5 +175,5 @@ class TokenCap:
         what = "a retry of the last call" if retry else "the next call"
         return (
             f"token cap reached: {used:,} tokens used{in_flight}, {what} may use up to "
-            f"{need:,} (limit {self.limit:,})"
+            f"{need:,} (limit {self.limit:,}; Mira.max_total_tokens raises it)"
         )

@@ -88,3 +88,26 @@ def test_a_first_set_of_the_wrong_type_over_a_junk_environment_value_keeps_nothi
         mira.update_config(config)
     with pytest.raises(ValueError, match="MIRA_MAX_PARALLEL must be a whole number, got 'lots'"):
         _ = mira.max_parallel
+
+
+def test_the_token_cap_is_a_setting(monkeypatch, tmp_path):
+    # it was only EngineSettings.max_total_tokens: no %config and no MIRA_MAX_TOTAL_TOKENS
+    assert Mira().max_total_tokens == 600_000
+    monkeypatch.setenv("MIRA_MAX_TOTAL_TOKENS", "50000")
+    mira = Mira(project_root=str(tmp_path))
+    assert mira.engine_settings().max_total_tokens == 50_000
+    mira.max_total_tokens = 1_200_000
+    assert mira.engine_settings().max_total_tokens == 1_200_000
+
+
+@pytest.mark.parametrize("value", [0, -1, 2_000_000_000, True])
+def test_a_token_cap_set_is_checked(value):
+    with pytest.raises(TraitError, match="Mira.max_total_tokens must be"):
+        Mira(max_total_tokens=value)
+
+
+@pytest.mark.parametrize(("value", "message"), [("lots", "a whole number"), ("0", "between 1 and 1000000000")])
+def test_a_token_cap_from_the_environment_is_checked(monkeypatch, value, message):
+    monkeypatch.setenv("MIRA_MAX_TOTAL_TOKENS", value)
+    with pytest.raises(ValueError, match=f"MIRA_MAX_TOTAL_TOKENS must be {message}"):
+        _ = Mira().max_total_tokens

@@ -35,7 +35,8 @@ def test_a_call_that_cannot_fit_with_nothing_in_flight_is_refused_with_the_numbe
     with pytest.raises(CapReached) as caught:
         cap.reserve(500, 8_192, 1_024, CancelToken())
     assert str(caught.value) == (
-        "token cap reached: 9,000 tokens used, the next call may use up to 1,524 (limit 10,000)"
+        "token cap reached: 9,000 tokens used, the next call may use up to 1,524 (limit 10,000; "
+        "Mira.max_total_tokens raises it)"
     )
     assert cap.reserved == 0
 
