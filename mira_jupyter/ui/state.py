@@ -68,6 +68,7 @@ class TaskState:
     error: str | None = None
     depends_on: list[int] = field(default_factory=list)  # sequences of earlier tasks
     files_written: list[str] = field(default_factory=list)
+    planned: bool = True  # False: added by update_tasks while the plan ran
 
 
 @dataclass
@@ -259,7 +260,8 @@ class OperationState:
 
     def _on_TaskCreated(self, e: TaskCreated) -> None:
         self.tasks[e.task_id] = TaskState(
-            e.task_id, e.sequence, e.description, e.active_form, depends_on=list(e.depends_on)
+            e.task_id, e.sequence, e.description, e.active_form, depends_on=list(e.depends_on),
+            planned=e.planned,
         )
 
     def _task(self, task_id: str) -> TaskState:

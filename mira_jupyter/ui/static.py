@@ -141,6 +141,8 @@ def tasks_html(state: OperationState, now: datetime | None = None) -> str:
         span = fmt_span(task.started_at, task.finished_at or now)
         if span and task.status != "pending":
             extra += f' <span style="{MUTED}">({span})</span>'
+        if not task.planned:  # the plan did not have it: update_tasks added it on the way
+            extra += f' <span data-mira-task-added style="{MUTED}">(added)</span>'
         if task.depends_on:
             extra += f' <span data-mira-task-depends style="{MUTED}">({escape(depends_label(task))})</span>'
         why = state.task_reason(task)

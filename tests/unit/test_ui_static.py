@@ -145,3 +145,17 @@ def test_each_task_shows_its_dependencies_and_tool_outcomes():
     state.tasks["task_x"].status = "in_progress"
     state.apply(FileChanged(operation_id=DEMO_OP, path="src/<a>.py", existed_before=True, project_root="/p"))
     assert "wrote src/&lt;a&gt;.py" in tasks_html(state).split("<li ")[4]
+
+
+def test_a_task_added_while_the_plan_ran_is_marked_added():
+    from mira_jupyter.core.events import TaskCreated
+    from mira_jupyter.ui.static import tasks_html
+
+    state = OperationState.from_events(planned_operation(2))
+    state.apply(
+        TaskCreated(operation_id=DEMO_OP, task_id="task_new", sequence=3, description="Fix the fixture",
+                    active_form="Fixing the fixture", planned=False)
+    )  # fmt: skip
+    rows = tasks_html(state).split("<li ")[1:]
+    assert all("data-mira-task-added" not in row for row in rows[:2])
+    assert '<span data-mira-task-added style="' in rows[2] and "(added)</span>" in rows[2]
