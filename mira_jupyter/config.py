@@ -85,6 +85,14 @@ def _env_number(name: str, fallback: float | None, low: float, high: float, what
     return number
 
 
+def _env_flag(name: str) -> bool:
+    """A yes/no MIRA_<NAME> (1/0, true/false, yes/no, on/off): a word meaning neither is one
+    clear line, not silently "no"."""
+    from .llm.providers import parse_flag
+
+    return parse_flag(_env(name), f"MIRA_{name.upper()}")
+
+
 def _in_range(name: str, value: int, low: int, high: int, error: type[Exception] = ValueError) -> int:
     """`value` if it lies in [low, high], else one clear line naming the setting."""
     if not low <= value <= high:
@@ -321,7 +329,7 @@ class Mira(Configurable):
 
     @default("allow_unpriced")
     def _default_allow_unpriced(self) -> bool:
-        return (_env("allow_unpriced") or "").lower() in ("1", "true", "yes", "on")
+        return _env_flag("allow_unpriced")
 
     @default("reasoning_planning")
     def _default_r_plan(self) -> str:
@@ -430,7 +438,7 @@ class Mira(Configurable):
 
     @default("allow_unsandboxed_commands")
     def _default_allow_unsandboxed(self) -> bool:
-        return (_env("allow_unsandboxed_commands") or "").lower() in ("1", "true", "yes", "on")
+        return _env_flag("allow_unsandboxed_commands")
     @default("approve")
     def _default_approve(self) -> str:
         from .engine.approval_policy import parse_approve
@@ -447,7 +455,7 @@ class Mira(Configurable):
 
     @default("approve_timeout")
     def _default_approve_timeout(self) -> float:
-        return float(_env_int("approve_timeout", 600))
+        return float(_env_int("approve_timeout", 600, 10, 86_400))
 
     @validate("approve_timeout")
     def _check_approve_timeout(self, proposal):  # noqa: ANN001 - traitlets signature
@@ -472,7 +480,7 @@ class Mira(Configurable):
 
     @default("insert_code")
     def _default_insert(self) -> bool:
-        return (_env("insert_code") or "").lower() in ("1", "true", "yes", "on")
+        return _env_flag("insert_code")
 
     @validate("max_interpolated_tokens")
     def _checkinterpolation_cap(self, proposal):  # noqa: ANN001

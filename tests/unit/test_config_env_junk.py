@@ -111,3 +111,25 @@ def test_a_token_cap_from_the_environment_is_checked(monkeypatch, value, message
     monkeypatch.setenv("MIRA_MAX_TOTAL_TOKENS", value)
     with pytest.raises(ValueError, match=f"MIRA_MAX_TOTAL_TOKENS must be {message}"):
         _ = Mira().max_total_tokens
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MIRA_APPROVE_TIMEOUT", "5", "MIRA_APPROVE_TIMEOUT must be between 10 and 86400, got 5"),
+        ("MIRA_ALLOW_UNPRICED", "maybe", "MIRA_ALLOW_UNPRICED must be true or false, got 'maybe'"),
+        ("MIRA_INSERT_CODE", "sure", "MIRA_INSERT_CODE must be true or false, got 'sure'"),
+        ("MIRA_ALLOW_UNSANDBOXED_COMMANDS", "y", "MIRA_ALLOW_UNSANDBOXED_COMMANDS must be true or false"),
+    ],
+)
+def test_junk_flags_and_an_out_of_range_approval_timeout_are_refused(monkeypatch, variable, value, message):
+    # they read as "no" (a flag) or were taken as they were (5 s, below the 10 s a set value needs)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message):
+        getattr(Mira(), variable.removeprefix("MIRA_").lower())
+
+
+@pytest.mark.parametrize("value", ["1", "true", "Yes", "ON"])
+def test_flag_words_still_read(monkeypatch, value):
+    monkeypatch.setenv("MIRA_INSERT_CODE", value)
+    assert Mira().insert_code is True
