@@ -5,13 +5,17 @@ dtypes); neither is what a model needs. So a pandas or polars frame (or series) 
 short description: its shape, its column types, and the first rows as a Markdown table.
 Everything is then capped in tokens with a visible marker, so a big value can never blow up
 a request. pandas and polars are never imported here: a value is recognised only if its
-library is already loaded (it must be, for the value to exist).
+library is already loaded (it must be, for the value to exist). The head rows are masked as
+inspect_variable masks them: a column named like a credential shows ``[hidden]``, and
+credential-shaped text (``Bearer …``, a password in a URL) is hidden in every other cell.
 """
 
 from __future__ import annotations
 
 import sys
 from typing import Any
+
+from ..tools.inspect_frames import HIDDEN, mask_cell, secret_label
 
 HEAD_ROWS = 5
 MAX_CELL_CHARS = 60  # a long text cell in the head table is cut to this
@@ -47,13 +51,24 @@ def _columns_note(total: int) -> str:
     return f"\n(first {MAX_COLUMNS} of {total:,} columns shown)" if total > MAX_COLUMNS else ""
 
 
+def _masked(values: list[Any], hide: bool) -> list[Any]:
+    return [HIDDEN] * len(values) if hide else [mask_cell(v) for v in values]
+
+
+def _masked_rows(labels: list[Any], rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows of a head table masked column by column (`labels` name the columns)."""
+    columns = [_masked([row[j] for row in rows], secret_label(label)) for j, label in enumerate(labels)]
+    return [list(values) for values in zip(*columns, strict=True)] if columns else [[] for _ in rows]
+
+
 def _describe_pandas_frame(name: str, frame: Any) -> str:
     rows, columns = frame.shape
     shown = frame.iloc[:HEAD_ROWS, :MAX_COLUMNS]
     dtypes = "\n".join(f"- {col}: {dtype}" for col, dtype in list(frame.dtypes.items())[:MAX_COLUMNS])
     index_name = frame.index.name or ""
     header = [index_name] + [str(c) for c in shown.columns]
-    body = [[idx, *values] for idx, values in zip(shown.index, shown.itertuples(index=False, name=None), strict=True)]
+    labels = [frame.index.name, *shown.columns]
+    body = _masked_rows(labels, [[idx, *values] for idx, values in zip(shown.index, shown.itertuples(index=False, name=None), strict=True)])
     return (
         f"{_shape_line('pandas DataFrame', name, rows, columns)}\n"
         f"dtypes:\n{dtypes}{_columns_note(columns)}\n"
@@ -63,7 +78,7 @@ def _describe_pandas_frame(name: str, frame: Any) -> str:
 
 def _describe_pandas_series(name: str, series: Any) -> str:
     head = series.iloc[:HEAD_ROWS]
-    body = [[idx, value] for idx, value in head.items()]
+    body = _masked_rows([series.index.name, series.name], [[idx, value] for idx, value in head.items()])
     return (
         f"{_shape_line('pandas Series', name, len(series), None)}, dtype {series.dtype}\n"
         f"first {len(head)} values:\n{markdown_table([series.index.name or '', str(series.name or name)], body)}"
@@ -78,7 +93,7 @@ def _describe_polars_frame(name: str, frame: Any) -> str:
     return (
         f"{_shape_line('polars DataFrame', name, rows, columns)}\n"
         f"dtypes:\n{dtypes}{_columns_note(columns)}\n"
-        f"first {min(HEAD_ROWS, rows)} rows:\n{markdown_table(list(head.columns), [list(r) for r in head.rows()])}"
+        f"first {min(HEAD_ROWS, rows)} rows:\n{markdown_table(list(head.columns), _masked_rows(list(head.columns), [list(r) for r in head.rows()]))}"
     )
 
 
@@ -86,7 +101,7 @@ def _describe_polars_series(name: str, series: Any) -> str:
     head = series.head(HEAD_ROWS).to_list()
     return (
         f"{_shape_line('polars Series', name, len(series), None)}, dtype {series.dtype}\n"
-        f"first {len(head)} values:\n{markdown_table([series.name or name], [[v] for v in head])}"
+        f"first {len(head)} values:\n{markdown_table([series.name or name], _masked_rows([series.name], [[v] for v in head]))}"
     )
 
 

@@ -20,13 +20,14 @@ HEAD_ROWS = 5
 HIDDEN = "[hidden]"
 
 
-def _secret_label(label: Any) -> bool:
+def secret_label(label: Any) -> bool:
     """Whether a column (or index) label names a credential; MultiIndex labels by any part."""
     parts = label if isinstance(label, tuple) else (label,)
     return any(isinstance(part, str) and is_credential_name(part) for part in parts)
 
 
-def _mask_cell(value: Any) -> Any:
+def mask_cell(value: Any) -> Any:
+    """One table cell with credential-shaped text hidden (other values unchanged)."""
     # before the table cuts a cell to its column width, where a cut value no longer looks
     # like a credential: both by its name (``API_KEY=…``) and by its shape
     if isinstance(value, str | dict | list | tuple):
@@ -42,24 +43,24 @@ def _masked_pandas_values(pd: Any, values: Any, hide: bool) -> Any:
     if hide:
         return pd.Series([HIDDEN] * len(values), index=values.index, name=values.name, dtype=object)
     if values.dtype == object or str(values.dtype) in ("string", "str", "category"):
-        return pd.Series([_mask_cell(v) for v in values.tolist()], index=values.index, name=values.name, dtype=object)
+        return pd.Series([mask_cell(v) for v in values.tolist()], index=values.index, name=values.name, dtype=object)
     return values
 
 
 def _masked_pandas_index(pd: Any, index: Any) -> Any:
     if isinstance(index, pd.MultiIndex):
         return index  # its levels are rendered as labels; credentials in them are rare
-    if _secret_label(index.name):
+    if secret_label(index.name):
         return pd.Index([HIDDEN] * len(index), name=index.name, dtype=object)
     if index.dtype == object or str(index.dtype) in ("string", "str"):
-        return pd.Index([_mask_cell(v) for v in index.tolist()], name=index.name, dtype=object)
+        return pd.Index([mask_cell(v) for v in index.tolist()], name=index.name, dtype=object)
     return index
 
 
 def _pandas_head_frame(pd: Any, frame: Any) -> str:
     shown = frame.iloc[:HEAD_ROWS, : min(len(frame.columns), 20)].copy()
     for position, label in enumerate(shown.columns):  # by position: labels may repeat
-        shown.isetitem(position, _masked_pandas_values(pd, shown.iloc[:, position], _secret_label(label)))
+        shown.isetitem(position, _masked_pandas_values(pd, shown.iloc[:, position], secret_label(label)))
     shown.index = _masked_pandas_index(pd, shown.index)
     return shown.to_string(max_cols=20, max_colwidth=40)[:TEXT_CHARS]
 
@@ -86,7 +87,7 @@ def describe_pandas(obj: Any, kind: type, info: dict[str, Any]) -> bool:
         info["series_name"] = bounded_repr(obj.name, 80)
         info["null_count"] = int(obj.isna().sum())
         head = obj.iloc[:HEAD_ROWS]
-        head = _masked_pandas_values(pd, head, _secret_label(obj.name))
+        head = _masked_pandas_values(pd, head, secret_label(obj.name))
         head.index = _masked_pandas_index(pd, head.index)
         info["head"] = head.to_string(max_rows=HEAD_ROWS)[:TEXT_CHARS]
         return True
@@ -94,10 +95,10 @@ def describe_pandas(obj: Any, kind: type, info: dict[str, Any]) -> bool:
 
 
 def _masked_polars_column(pl: Any, column: Any) -> Any:
-    if _secret_label(column.name):
+    if secret_label(column.name):
         return pl.Series(column.name, [HIDDEN] * len(column), dtype=pl.String)
     if column.dtype in (pl.String, pl.Categorical, pl.Object) or column.dtype.is_nested():
-        values = [None if v is None else _mask_cell(v) for v in column.to_list()]
+        values = [None if v is None else mask_cell(v) for v in column.to_list()]
         return pl.Series(column.name, [v if v is None or isinstance(v, str) else str(v) for v in values], dtype=pl.String)
     return column
 

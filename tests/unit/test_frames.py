@@ -71,3 +71,34 @@ def test_a_frame_is_capped_like_any_value():
     frame = pd.DataFrame({"t": ["long text " * 50] * 10})
     out = interpolate("{frame}", {"frame": frame}, max_tokens=60)
     assert out.endswith("more characters]")
+
+
+def test_credentials_in_a_frames_head_are_hidden_as_inspect_variable_hides_them() -> None:
+    """{df} sent a frame's first rows whole: a password column reached the model and the log."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "login": ["ada", "bob"],
+            "Password": ["correct-horse-7", "tr0ub4dor"],
+            "where": ["mysql://app:Zx9-pass@db:3306/x", "sqlite:///local.db"],
+            "header": ["Authorization: Bearer abcdef0123456789abcdef", "none"],
+            "rows": [10, 20],
+        }
+    )
+    for text in (
+        describe_value("df", frame),
+        describe_value("col", frame["Password"]),
+        describe_value("by_secret", frame.set_index("Password")),
+        describe_value("where", frame["where"]),
+    ):
+        for secret in ("correct-horse-7", "tr0ub4dor", "Zx9-pass", "abcdef0123456789abcdef"):
+            assert secret not in text, text
+    shown = describe_value("df", frame)
+    assert "ada" in shown and "sqlite:///local.db" in shown and "| 10 |" in shown  # the rest stays
+
+
+def test_credentials_in_a_polars_frames_head_are_hidden() -> None:
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({"user": ["ada"], "api_key": ["k-123456789"], "url": ["https://u:pw-9876@h/x"]})
+    for text in (describe_value("df", frame), describe_value("s", frame["api_key"])):
+        assert "k-123456789" not in text and "pw-9876" not in text, text
