@@ -39,7 +39,9 @@ TEAM_HINT = f"pip install 'mira_jupyter[team]' (duckdb=={DUCKDB_VERSION} and its
 
 _DATA_PATHS: dict[str, str] = {}
 _INSTALL_LOCK = threading.Lock()
-_SECRET = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+# libpq keyword form (a quoted value may hold \' escapes) and URI form (user:PASSWORD@host)
+_SECRET = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_SECRET = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)(\S*)@", re.IGNORECASE)
 _CONFLICT_MARKERS = ("transaction conflict", "conflict on", "write-write conflict")
 _UNREACHABLE_MARKERS = (
     "unable to connect to postgres",
@@ -81,8 +83,8 @@ def data_path_for(location: str) -> str | None:
 
 
 def redact(text: str) -> str:
-    """`text` with any ``password=...`` of a connection string masked."""
-    return _SECRET.sub(r"\1***", text)
+    """`text` with the password of any connection string masked (``password=…``, ``user:…@``)."""
+    return _URI_SECRET.sub(r"\1***@", _SECRET.sub(r"\1***", text))
 
 
 def backend_label(location: str) -> str:

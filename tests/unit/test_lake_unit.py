@@ -18,6 +18,25 @@ def test_every_shipped_migration_translates_without_key_constraints() -> None:
         assert "since := NULL)" not in sql and "since := NULL::TIMESTAMPTZ" in sql or "MACRO" not in sql
 
 
+@pytest.mark.parametrize(
+    "location",
+    [
+        "ducklake:postgres:postgresql://postgres:Hunter2Sekr1t@127.0.0.1:5432/db",
+        "ducklake:postgres:postgres://ann:Hunter2Sekr1t@db.internal/mira?sslmode=require",
+        "ducklake:postgres:dbname=mira password='ab\\' Hunter2Sekr1t' host=h",
+        "ducklake:postgres:host=h PASSWORD = Hunter2Sekr1t dbname=mira",
+    ],
+)
+def test_a_password_in_a_uri_or_an_escaped_quote_is_masked_too(location: str) -> None:
+    """r17d F1: a libpq URI's password was shown in %mira status, notices, errors and the
+    journal directory's name; a quoted value with an escaped quote showed its tail."""
+    assert "Hunter2Sekr1t" not in lake.redact(location)
+    assert "Hunter2Sekr1t" not in str(Location.parse(location).default_journal_dir())
+    unreachable = lake.classify(RuntimeError(f'Unable to connect to Postgres at "{location}"'), location)
+    assert "Hunter2Sekr1t" not in str(unreachable)
+    assert "Sekr1t" not in lake.redact(location)
+
+
 def test_translation_keeps_the_columns() -> None:
     sql = "CREATE TABLE t (\n    id VARCHAR PRIMARY KEY,\n    seq INTEGER NOT NULL,\n    PRIMARY KEY (id, seq)\n);"
     assert lake.lake_sql(sql) == "CREATE TABLE t (\n    id VARCHAR,\n    seq INTEGER NOT NULL\n);"
