@@ -85,7 +85,8 @@ def test_hostile_objects_are_bounded_in_time_and_size():
     started = time.monotonic()
     hang = inspect({"h": Hangs()}, "h")
     assert hang.status == "ok" and "stopped after" in hang.content["incomplete"]
-    assert time.monotonic() - started < 10
+    # only catches a hang (the repr never returns): far above what a loaded machine needs
+    assert time.monotonic() - started < 120
     assert inspect({"r": Raises()}, "r").content["repr"] == "<repr raised RuntimeError>"
     huge = inspect({"z": Huge()}, "z").content["repr"]
     assert len(huge) < 600 and "5,000,000 characters" in huge
