@@ -48,8 +48,9 @@ def _masked_pandas_values(pd: Any, values: Any, hide: bool) -> Any:
 
 
 def _masked_pandas_index(pd: Any, index: Any) -> Any:
-    if isinstance(index, pd.MultiIndex):
-        return index  # its levels are rendered as labels; credentials in them are rare
+    if isinstance(index, pd.MultiIndex):  # level by level, like single indexes (a few rows only)
+        levels = [_masked_pandas_index(pd, index.get_level_values(n)) for n in range(index.nlevels)]
+        return pd.MultiIndex.from_arrays(levels, names=index.names)
     if secret_label(index.name):
         return pd.Index([HIDDEN] * len(index), name=index.name, dtype=object)
     if index.dtype == object or str(index.dtype) in ("string", "str"):

@@ -46,6 +46,10 @@ _TOKEN_FORMATS = re.compile(
     r"|AIza[0-9A-Za-z_\-]{35}"  # Google API keys
     r"|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)"  # JWTs
 )
+_CREDENTIAL_ENDINGS = (
+    "apikey", "secretkey", "privatekey", "accesskey", "password", "passwd", "pwd", "token",
+    "secret", "credential", "credentials",
+)
 PIECE = 10  # a run of this many characters of a secret counts as showing it
 
 
@@ -60,8 +64,10 @@ def is_credential_name(name: str) -> bool:
     parts = words(name)
     if any(w in _CREDENTIAL_WORDS for w in parts):
         return True
+    # a name written as one word (libpq's PGPASSWORD, apitoken, dbpassword) by its ending: not
+    # by substring, so tokenizer, max_tokens and secretary stay ordinary names
     return any(w == "key" and i > 0 and parts[i - 1] in _KEY_QUALIFIERS for i, w in enumerate(parts)) or (
-        "".join(parts).endswith(("apikey", "secretkey", "privatekey", "accesskey"))
+        "".join(parts).endswith(_CREDENTIAL_ENDINGS)
     )
 
 

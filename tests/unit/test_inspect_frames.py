@@ -144,3 +144,21 @@ def test_credentials_in_headers_connection_and_query_strings_are_hidden():
     for secret in ("12345-abcde", "Pa55w0rd", "s3cr3tJDBC", "wJalrXUtn"):
         assert secret not in shown, secret
     assert "Server=db" in shown and "jdbc:postgresql://db" in shown
+
+
+def test_one_word_credential_names_and_multiindex_levels_are_hidden() -> None:
+    """r11d F2, F3: PGPASSWORD, apitoken and dbpassword were shown; so was a (user, password) row index."""
+    import pandas as pd
+
+    from mira_jupyter.tools.inspect_guard import is_credential_name
+
+    for name in ("PGPASSWORD", "apitoken", "accesstoken", "dbpassword", "passWord"):
+        assert is_credential_name(name), name
+    for name in ("tokenizer", "max_tokens", "secretary", "n_tokens", "keys", "author"):
+        assert not is_credential_name(name), name
+    frame = pd.DataFrame({"user": ["ada"], "password": ["hunter2XYZ"], "n": [1]}).set_index(["user", "password"])
+    info: dict = {}
+    from mira_jupyter.tools.inspect_frames import describe_pandas
+
+    assert describe_pandas(frame, type(frame), info)
+    assert "hunter2XYZ" not in info["head"] and "ada" in info["head"]
