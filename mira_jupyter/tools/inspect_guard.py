@@ -25,7 +25,9 @@ _ASSIGNED = re.compile(
     # names may hold hyphens (X-Api-Key: …); a bare value stops at ; and & (connection
     # strings, query strings), so the next NAME=value is looked at on its own
     r"""(?P<name>['"]?[A-Za-z_][A-Za-z0-9_\-]*['"]?)(?P<sep>\s*[:=]\s*)"""
-    r"""(?P<value>'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[^\s,;&}\]'"\\]+)"""
+    # a quoted value may carry a repr's prefix (b'…'); a bracketed one ([…], (…), {…}) is
+    # hidden whole, to its matching close (see mask_credentials)
+    r"""(?P<value>[bBrRuU]{0,2}'(?:[^'\\]|\\.)*'?|[bBrRuU]{0,2}"(?:[^"\\]|\\.)*"?|[\[({]|[^\s,;&}\]'"\\]+)"""
 )
 # credentials recognised by their shape, whatever name (or none) they are kept under
 _BEARER = re.compile(
@@ -74,12 +76,40 @@ def is_credential_name(name: str) -> bool:
 def mask_credentials(text: str) -> str:
     """`text` with the value after every credential name replaced (dict reprs, .env text)."""
 
-    def hide(match: re.Match[str]) -> str:
+    out: list[str] = []
+    position = 0
+    while (match := _ASSIGNED.search(text, position)) is not None:
         if not is_credential_name(match["name"].strip("'\"")):
-            return match[0]
-        return f"{match['name']}{match['sep']}'[hidden]'"
+            out.append(text[position : match.end()])
+            position = match.end()
+            continue
+        end = _bracket_end(text, match.start("value")) if match["value"] in ("[", "(", "{") else match.end()
+        out.append(f"{text[position : match.start()]}{match['name']}{match['sep']}'[hidden]'")
+        position = end
+    out.append(text[position:])
+    return "".join(out)
 
-    return _ASSIGNED.sub(hide, text)
+
+def _bracket_end(text: str, start: int) -> int:
+    """The index just past the bracket opened at `text[start]` (quotes skipped), or the end."""
+    depth, quote, i = 0, "", start
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[({":
+            depth += 1
+        elif char in "])}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)
 
 
 def mask_values(text: str) -> str:

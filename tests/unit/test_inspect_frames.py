@@ -162,3 +162,13 @@ def test_one_word_credential_names_and_multiindex_levels_are_hidden() -> None:
 
     assert describe_pandas(frame, type(frame), info)
     assert "hunter2XYZ" not in info["head"] and "ada" in info["head"]
+
+
+def test_a_credential_keys_value_of_any_type_is_hidden_whole_in_nested_containers() -> None:
+    """r11d F1: b'…', […] and (…) values under a nested credential key lost one character."""
+    from mira_jupyter.tools.inspect_guard import mask_credentials
+
+    for value in ("b'hunter2XYZ'", "['hunter2XYZ', 'x']", "('hunter2XYZ',)", "{'v': [1, (2, ']')], 'w': 'hunter2XYZ'}"):
+        text = mask_credentials(f"{{'db': {{'password': {value}, 'host': 'db.local'}}, 'n': 1}}")
+        assert "hunter2XYZ" not in text and "'host': 'db.local'" in text and "'n': 1" in text, text
+    assert mask_credentials("{'tokenizer': [1, 2]}") == "{'tokenizer': [1, 2]}"
