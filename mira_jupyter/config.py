@@ -70,6 +70,18 @@ def _env_int(name: str, fallback: int | None, low: int | None = None, high: int 
     return number
 
 
+def _env_model(name: str) -> str | None:
+    """A ``provider:model`` id from MIRA_<NAME>, checked as %config checks it (traitlets does
+    not validate defaults: a bad id failed only when an operation ran)."""
+    value = _env(name)
+    if value is None:
+        return None
+    try:
+        return check_model_id(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"MIRA_{name.upper()}: {exc}") from None
+
+
 def _env_number(name: str, fallback: float | None, low: float, high: float, what: str) -> float | None:
     """A finite number from MIRA_<NAME> within [low, high], or `fallback` when unset: one
     clear line naming the variable otherwise (float() takes 'nan' and 'inf')."""
@@ -262,11 +274,11 @@ class Mira(Configurable):
 
     @default("orchestrator_model")
     def _default_orchestrator(self) -> str:
-        return _env("orchestrator_model") or "openai:gpt-5"
+        return _env_model("orchestrator_model") or "openai:gpt-5"
 
     @default("executor_model")
     def _default_executor(self) -> str:
-        return _env("executor_model") or "deepseek:deepseek-chat"
+        return _env_model("executor_model") or "deepseek:deepseek-chat"
 
     @default("project_root")
     def _default_root(self) -> str:

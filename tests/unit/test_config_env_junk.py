@@ -23,6 +23,11 @@ from mira_jupyter.config import Mira
         ("MIRA_COMMANDS", "pytest,sh -c", "MIRA_COMMANDS is program names .* not 'sh -c'"),
         ("MIRA_REQUEST_TIMEOUT", "nan", "MIRA_REQUEST_TIMEOUT must be seconds between 1 and 86400, got 'nan'"),
         ("MIRA_REQUEST_TIMEOUT", "-5", "MIRA_REQUEST_TIMEOUT must be seconds between 1 and 86400"),
+        # r14d F2: accepted until an operation ran
+        ("MIRA_ORCHESTRATOR_MODEL", "openai:", "MIRA_ORCHESTRATOR_MODEL: model id 'openai:' must look like provider:model"),
+        ("MIRA_EXECUTOR_MODEL", ":", "MIRA_EXECUTOR_MODEL: model id ':' must look like provider:model"),
+        ("MIRA_EXECUTOR_MODEL", "deepseek-chat", "MIRA_EXECUTOR_MODEL: model id 'deepseek-chat' must look like"),
+        ("MIRA_APPROVE_TIMEOUT", "-5", "MIRA_APPROVE_TIMEOUT must be between 10 and 86400"),
     ],
 )
 def test_a_junk_environment_value_is_one_clear_line(monkeypatch, variable, value, message):
