@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,18 @@ class Harness:
 
     def of(self, kind: str) -> list[Any]:
         return [e for e in self.events if e.type == kind]
+
+
+def mira_shell() -> Iterator[Any]:
+    """An IPython shell with the extension loaded on the scripted models and the text view,
+    unloaded afterwards (a fixture's body: ``yield from mira_shell()``, after its chdir)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "mira_jupyter")
+    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
+    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
+    ip.run_line_magic("config", 'Mira.view = "text"')
+    yield ip
+    ip.run_line_magic("unload_ext", "mira_jupyter")
+    InteractiveShell.clear_instance()

@@ -4,8 +4,7 @@ built from the stored file_changes, so they outlive the files and the kernel's m
 from __future__ import annotations
 
 import pytest
-from engine_helpers import EXEC, ORCH, call, plan_turn
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import EXEC, ORCH, call, mira_shell, plan_turn
 from test_magics import usage_error_line
 
 import mira_jupyter.testing as mt
@@ -17,14 +16,7 @@ def shell(tmp_path, monkeypatch):
     project.mkdir()
     (project / "data.py").write_text("rows = [1, 2, 3]\n")
     monkeypatch.chdir(project)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 def rewrite(shell, content: str):

@@ -4,8 +4,7 @@ request holds the failing line and the lines around it, not the cell's first lin
 from __future__ import annotations
 
 import pytest
-from engine_helpers import EXEC, ORCH
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import ORCH, mira_shell
 
 import mira_jupyter.testing as mt
 
@@ -13,14 +12,7 @@ import mira_jupyter.testing as mt
 @pytest.fixture()
 def shell(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 def _fix_text(script) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_helpers import EXEC, ORCH
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import EXEC, ORCH, mira_shell
 
 import mira_jupyter.testing as mt
 from mira_jupyter.notebook.help import parser_of
@@ -22,14 +21,7 @@ def shell(tmp_path, monkeypatch):
     project.mkdir()
     (project / "data.py").write_text("rows = [1, 2, 3]\n")
     monkeypatch.chdir(project)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 @pytest.fixture()

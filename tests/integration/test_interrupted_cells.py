@@ -5,8 +5,7 @@ there, the operation is recorded as cancelled and bound to -o, and the output st
 from __future__ import annotations
 
 import pytest
-from engine_helpers import EXEC, ORCH
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import ORCH, mira_shell
 
 import mira_jupyter.testing as mt
 from mira_jupyter.notebook.magics import MiraMagics
@@ -15,14 +14,7 @@ from mira_jupyter.notebook.magics import MiraMagics
 @pytest.fixture()
 def shell(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 @pytest.fixture()

@@ -6,8 +6,7 @@ import logging
 from decimal import Decimal
 
 import pytest
-from engine_helpers import EXEC, ORCH
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import EXEC, ORCH, mira_shell
 
 import mira_jupyter.testing as mt
 from mira_jupyter.engine.engine import Engine, RunOptions
@@ -21,14 +20,7 @@ def shell(tmp_path, monkeypatch):
     project = tmp_path / "proj"
     project.mkdir()
     monkeypatch.chdir(project)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 def one_line(shell, capsys, caplog, code: str) -> str:

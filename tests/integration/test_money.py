@@ -11,8 +11,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from engine_helpers import EXEC, ORCH, Harness, call, plan_turn
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import EXEC, ORCH, Harness, call, mira_shell, plan_turn
 from money_helpers import (
     greedy,
     logged_calls,
@@ -47,14 +46,7 @@ def project(tmp_path):
 @pytest.fixture()
 def shell(project, monkeypatch):
     monkeypatch.chdir(project)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 # -- 1. no silent $0 ---------------------------------------------------------------------

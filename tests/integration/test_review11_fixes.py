@@ -4,8 +4,7 @@ tool_choice, and servers that call tools where none may be called."""
 from __future__ import annotations
 
 import pytest
-from engine_helpers import EXEC, ORCH, Harness, call
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import EXEC, ORCH, Harness, call, mira_shell
 
 import mira_jupyter.testing as mt
 from mira_jupyter.engine.engine import RunOptions
@@ -20,14 +19,7 @@ def shell(tmp_path, monkeypatch):
     project.mkdir()
     (project / "stats.py").write_text("def mean(xs):\n    return sum(xs) / len(xs)\n")
     monkeypatch.chdir(project)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 def test_a_lone_surrogate_value_is_escaped_and_never_poisons_later_cells(shell, capsys):

@@ -4,8 +4,7 @@ cell as "the last error", and %mira history --conversation with an unknown id.""
 from __future__ import annotations
 
 import pytest
-from engine_helpers import EXEC, ORCH
-from IPython.core.interactiveshell import InteractiveShell
+from engine_helpers import ORCH, mira_shell
 
 import mira_jupyter.testing as mt
 from mira_jupyter.notebook.cell_errors import CellErrors
@@ -18,14 +17,7 @@ def shell(tmp_path, monkeypatch):
     project.mkdir()
     (project / "stats.py").write_text("def mean(xs):\n    return sum(xs) / len(xs)\n")
     monkeypatch.chdir(project)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "mira_jupyter")
-    ip.run_line_magic("config", f'Mira.orchestrator_model = "scripted:{ORCH}"')
-    ip.run_line_magic("config", f'Mira.executor_model = "scripted:{EXEC}"')
-    ip.run_line_magic("config", 'Mira.view = "text"')
-    yield ip
-    ip.run_line_magic("unload_ext", "mira_jupyter")
-    InteractiveShell.clear_instance()
+    yield from mira_shell()
 
 
 BROKEN_REPR = "class Broken:\n    def __repr__(self):\n        raise RuntimeError('no repr today')\nBroken()\n"
