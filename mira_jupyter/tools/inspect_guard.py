@@ -15,7 +15,8 @@ from typing import Any
 # words (split at "_" and at lower→upper case changes) that name a credential
 _CREDENTIAL_WORDS = frozenset(
     {"token", "secret", "secrets", "password", "passwd", "pwd", "passphrase", "credential",
-     "credentials", "apikey", "auth", "cookie", "cookies", "bearer", "jwt", "dsn"}
+     "credentials", "apikey", "auth", "cookie", "cookies", "bearer", "jwt", "dsn", "authorization",
+     "authenticate"}
 )  # fmt: skip
 # "key" is a credential only after one of these ("api_key", "private_key"); "keys" is not
 _KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "signing", "encryption", "ssh", "master", "auth"})
@@ -48,6 +49,8 @@ _TOKEN_FORMATS = re.compile(
     r"|AIza[0-9A-Za-z_\-]{35}"  # Google API keys
     r"|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)"  # JWTs
 )
+_AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "negotiate", "ntlm"})
+_SCHEME_TOKEN = re.compile(r"[ \t]+[A-Za-z0-9+/=._~-]+")
 _CREDENTIAL_ENDINGS = (
     "apikey", "secretkey", "privatekey", "accesskey", "password", "passwd", "pwd", "token",
     "secret", "credential", "credentials",
@@ -84,6 +87,9 @@ def mask_credentials(text: str) -> str:
             position = match.end()
             continue
         end = _bracket_end(text, match.start("value")) if match["value"] in ("[", "(", "{") else match.end()
+        scheme = _SCHEME_TOKEN.match(text, end) if match["value"].lower() in _AUTH_SCHEMES else None
+        if scheme is not None:  # "Authorization: Basic dXNlcjpwdw==": the credential follows the scheme
+            end = scheme.end()
         out.append(f"{text[position : match.start()]}{match['name']}{match['sep']}'[hidden]'")
         position = end
     out.append(text[position:])

@@ -172,3 +172,20 @@ def test_a_credential_keys_value_of_any_type_is_hidden_whole_in_nested_container
         text = mask_credentials(f"{{'db': {{'password': {value}, 'host': 'db.local'}}, 'n': 1}}")
         assert "hunter2XYZ" not in text and "'host': 'db.local'" in text and "'n': 1" in text, text
     assert mask_credentials("{'tokenizer': [1, 2]}") == "{'tokenizer': [1, 2]}"
+
+
+def test_authorization_headers_and_columns_are_hidden_whatever_their_scheme() -> None:
+    """r11d F10: {"Authorization": "Basic …"} and an Authorization column were shown."""
+    import pandas as pd
+
+    from mira_jupyter.tools.inspect_frames import describe_pandas
+    from mira_jupyter.tools.inspect_guard import is_credential_name, mask_credentials
+
+    for name in ("Authorization", "Proxy-Authorization", "WWW-Authenticate", "authorization"):
+        assert is_credential_name(name), name
+    text = mask_credentials("{'Authorization': 'Basic aHVudGVyMlhZWjpwdw==', 'Accept': 'json'}")
+    assert "aHVudGVyMlhZWjpwdw" not in text and "'Accept': 'json'" in text
+    frame = pd.DataFrame({"url": ["/a"], "Authorization": ["token ghx_hunter2XYZ"]})
+    info: dict = {}
+    assert describe_pandas(frame, type(frame), info)
+    assert "hunter2XYZ" not in info["head"] and "/a" in info["head"]
