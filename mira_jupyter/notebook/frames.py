@@ -12,6 +12,7 @@ credential-shaped text (``Bearer …``, a password in a URL) is hidden in every 
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -31,7 +32,8 @@ def _is_instance(value: Any, module: str, names: tuple[str, ...]) -> bool:
 
 
 def _cell(value: Any) -> str:
-    text = str(value).replace("\n", " ").replace("|", "\\|")
+    # any line break ends a Markdown table row (CommonMark counts a lone CR, and U+2028/9)
+    text = re.sub(r"[\r\n\u2028\u2029]+", " ", str(value)).replace("|", "\\|")
     return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
 
 

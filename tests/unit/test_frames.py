@@ -102,3 +102,9 @@ def test_credentials_in_a_polars_frames_head_are_hidden() -> None:
     frame = pl.DataFrame({"user": ["ada"], "api_key": ["k-123456789"], "url": ["https://u:pw-9876@h/x"]})
     for text in (describe_value("df", frame), describe_value("s", frame["api_key"])):
         assert "k-123456789" not in text and "pw-9876" not in text, text
+
+
+def test_a_carriage_return_in_a_cell_does_not_split_the_table_row() -> None:
+    """r11d F9: a lone CR (a line end to CommonMark) was sent inside a row."""
+    table = markdown_table(["a"], [["cr\rhere"], ["ls\u2028here"], ["crlf\r\nhere"]])
+    assert "\r" not in table and "\u2028" not in table and len(table.splitlines()) == 5
