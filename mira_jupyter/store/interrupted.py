@@ -66,13 +66,16 @@ def _session_dead(pid: int | None, host: str | None, ended: bool, journal_path: 
 
 def estimate_interrupted_calls(con: duckdb.DuckDBPyConnection, op_id: str) -> int:
     """Fill tokens and cost of `op_id`'s calls that never finished; returns how many."""
+    # json_extract_string on the text, not payload->>'…': on DuckLake (duckdb 1.5.5) the
+    # arrow operator in this join failed with "Failed to cast value to numerical" and, since
+    # every reader and writer runs this for a dead kernel's operation, broke the whole lake
     calls = con.execute(
         """
         SELECT c.id, c.provider, c.model, e.seq
         FROM llm_calls c
         LEFT JOIN operation_events e
           ON e.operation_id = c.operation_id AND e.type = 'LLMCallStarted'
-         AND e.payload->>'call_id' = c.id
+         AND json_extract_string(e.payload::VARCHAR, '$.call_id') = c.id
         WHERE c.operation_id = ? AND c.status = 'running' AND c.cost_total_usd IS NULL
         """,
         [op_id],
@@ -125,7 +128,7 @@ def _partial_output(con: duckdb.DuckDBPyConnection, op_id: str, started_seq: int
     ).fetchone()
     rows = con.execute(
         """
-        SELECT payload->>'text' FROM operation_events
+        SELECT json_extract_string(payload::VARCHAR, '$.text') FROM operation_events
         WHERE operation_id = ? AND type = 'TextDelta' AND seq > ? AND (? IS NULL OR seq < ?)
         ORDER BY seq
         """,
