@@ -39,7 +39,9 @@ _AUTH_HEADER = re.compile(  # Authorization: Basic dXNlcjpwdw==, Authorization=T
     r"(?i)(\b(?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?(?:[A-Za-z]+\s+)?)[^\s'\",}\]\[]{4,}"
 )
 # scheme://user:password@host: the password is what runs to the last "@" of the authority
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)[^\s/'\"?#]+@")
+# the password runs to the last '@' of the URL: users paste unencoded '#' and '/' in them
+# (a later '@' in a path or query is hidden too: a preview may lose a little, never a secret)
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)[^\s'\"]+@")
 _PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)")
 _TOKEN_FORMATS = re.compile(
     r"\b(?:sk-(?:proj-|live-|test-|ant-)?[A-Za-z0-9_\-]{16,}"  # OpenAI, Anthropic, Stripe

@@ -189,3 +189,12 @@ def test_authorization_headers_and_columns_are_hidden_whatever_their_scheme() ->
     info: dict = {}
     assert describe_pandas(frame, type(frame), info)
     assert "hunter2XYZ" not in info["head"] and "/a" in info["head"]
+
+
+def test_a_url_password_holding_an_unencoded_hash_or_slash_is_hidden() -> None:
+    """r11d F4: the password stopped at '#' or '/', so the whole URL was shown."""
+    from mira_jupyter.tools.inspect_guard import mask_values
+
+    for url in ("postgresql://ada:hunter2XYZ#1@db/app", "redis://:hunter2XYZ/a@cache:6379"):
+        assert "hunter2XYZ" not in mask_values(url), url
+    assert mask_values("see http://example.com/a and x@y") == "see http://example.com/a and x@y"
