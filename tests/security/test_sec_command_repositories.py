@@ -217,7 +217,7 @@ print('FLOODED')
 
 
 def test_a_flood_past_the_scan_cap_leaves_nothing_planted_and_says_so(project, monkeypatch):
-    """The cap is lowered (a real 200,000-entry flood is /work/shared/h19d-repros/g2_flood.py)."""
+    """The cap is lowered (a real 200,000-entry flood is ../shared/h19d-repros/g2_flood.py)."""
     monkeypatch.setattr(project_scan, "MAX_ENTRIES", 400, raising=False)
     for i in range(30):
         (project.root / f"keep{i}.txt").write_text("kept\n")
