@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from jupyter_client.manager import start_new_kernel
@@ -69,3 +70,15 @@ class Kernel:
     def shutdown(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
+
+
+def kernel_after(directory: str, setup: str) -> Iterator[Kernel]:
+    """A kernel in `directory` that ran `setup` successfully, shut down afterwards (a fixture's
+    body: ``yield from kernel_after(str(tmp_path), SETUP)``)."""
+    kernel = Kernel(directory)
+    try:
+        reply, _ = kernel.execute(setup)
+        assert reply["status"] == "ok", reply
+        yield kernel
+    finally:
+        kernel.shutdown()

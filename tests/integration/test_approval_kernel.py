@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mira_jupyter.testing.kernel import Kernel
+from mira_jupyter.testing.kernel import Kernel, kernel_after
 
 SETUP = """
 %load_ext mira_jupyter
@@ -37,11 +37,7 @@ CELL = "%%mira --mode planned -o op\nDocument total in calc.py"
 
 @pytest.fixture()
 def kernel(tmp_path):
-    k = Kernel(str(tmp_path))
-    reply, _ = k.execute(SETUP)
-    assert reply["status"] == "ok", reply
-    yield k
-    k.shutdown()
+    yield from kernel_after(str(tmp_path), SETUP)
 
 
 def _answer_stdin(kernel: Kernel, answer: str, timeout: float = 120.0) -> str:

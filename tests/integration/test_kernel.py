@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from mira_jupyter.testing.kernel import Kernel
+from mira_jupyter.testing.kernel import kernel_after
 
 SETUP = """
 %load_ext mira_jupyter
@@ -19,11 +19,7 @@ import mira_jupyter.testing as mt
 
 @pytest.fixture()
 def kernel(tmp_path):
-    k = Kernel(str(tmp_path))
-    reply, _ = k.execute(SETUP)
-    assert reply["status"] == "ok", reply
-    yield k
-    k.shutdown()
+    yield from kernel_after(str(tmp_path), SETUP)
 
 
 def test_kernel_interrupt_cancels_and_records_cancelled(kernel):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mira_jupyter.testing.kernel import Kernel
+from mira_jupyter.testing.kernel import Kernel, kernel_after
 
 SETUP = """
 %load_ext mira_jupyter
@@ -22,11 +22,7 @@ script = mt.use_script(mt.Script({"gpt-5": [{"text": "answer", "repeat": True}]}
 
 @pytest.fixture()
 def kernel(tmp_path):
-    k = Kernel(str(tmp_path))
-    reply, _ = k.execute(SETUP)
-    assert reply["status"] == "ok", reply
-    yield k
-    k.shutdown()
+    yield from kernel_after(str(tmp_path), SETUP)
 
 
 def run(kernel: Kernel, code: str) -> str:

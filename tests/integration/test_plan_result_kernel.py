@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from mira_jupyter.testing.kernel import Kernel
+from mira_jupyter.testing.kernel import Kernel, kernel_after
 
 SETUP = """
 %load_ext mira_jupyter
@@ -31,11 +31,7 @@ mt.use_script(mt.Script({"gpt-5": [plan, "did one", "did two", "Both done."]}))
 
 @pytest.fixture()
 def kernel(tmp_path):
-    k = Kernel(str(tmp_path))
-    reply, _ = k.execute(SETUP)
-    assert reply["status"] == "ok", reply
-    yield k
-    k.shutdown()
+    yield from kernel_after(str(tmp_path), SETUP)
 
 
 def _all_iopub_until_idle(kernel: Kernel, msg_id: str, timeout: float = 120) -> list[dict]:
