@@ -243,7 +243,13 @@ class Database:
                 with contextlib.suppress(Exception):  # a lost catalog cannot roll back either
                     con.rollback()
                 raise
-            con.commit()
+            try:
+                con.commit()
+            except Exception as exc:  # on a lake, a commit the catalog never saw is an outage
+                fault = lake.classify(exc, self.location.raw) if self.location.kind == "lake" else exc
+                if fault is exc:
+                    raise
+                raise fault from exc
 
     def _ensure_ready(self, deadline: float) -> None:
         """Migrate and recover, once per process and location; replace a corrupt file."""

@@ -52,6 +52,8 @@ _UNREACHABLE_MARKERS = (
     "no connection to the server",
     "connection to server",
     "failed to query most recent snapshot",
+    # the commit's own catalog queries failing: the server went away mid-transaction
+    'failed to commit: failed to execute query "rollback"',
     "failed to attach ducklake",
     "ssl syscall",
     "broken pipe",

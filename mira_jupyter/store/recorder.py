@@ -207,12 +207,16 @@ class Recorder:
         with self._cond:
             return len(self._buffer)
 
-    def flush(self, timeout: float = 10.0, *, until_blocked: bool = False) -> bool:
+    def flush(
+        self, timeout: float = 10.0, *, until_blocked: bool = False, outage: bool = False
+    ) -> bool:
         """Write every event accepted so far; False if the database stayed unreachable.
 
         A database that cannot be written at all (see `fault`) is tried once, not waited
         for: the events are safe in the journal, and the cell should not hang on it. With
         `until_blocked`, a locked database is not waited for either (one failed attempt).
+        With `outage`, a team log's catalog that cannot be reached is waited for until the
+        timeout (it is usually being restarted), retried at the writer's own pace.
         """
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -223,9 +227,11 @@ class Recorder:
                     return False
                 failed_since = self._attempts > attempts and not self._last_ok
                 if failed_since and (until_blocked or self.fault is not None):
-                    return False
-                self._urgent = True
-                self._cond.notify_all()
+                    if not (outage and isinstance(self.last_error, lake.LakeUnreachable)):
+                        return False
+                else:  # a store known to be down is not hammered: its backoff paces retries
+                    self._urgent = True
+                    self._cond.notify_all()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -237,7 +243,7 @@ class Recorder:
         with self._cond:
             if self._closed:
                 return not self._buffer
-        flushed = self.flush(timeout)
+        flushed = self.flush(timeout, outage=True)
         with self._cond:
             self._closed = True
             self._stopping = True

@@ -2,7 +2,9 @@
 
 Runs with DuckDB 1.5.5 (see lake_env.py). Usage: python lake_child.py ACTION LAKE [ARGS...]
   write LAKE SESSION OPS [PAUSE]  record OPS full operations (flushing each, PAUSE s apart),
-                                  close; print JSON {accepted, closed_ok, notices}
+                                  close; print JSON {accepted, closed_ok, notices}.
+                                  --gate=DIR: after two operations create DIR/two-written and
+                                  wait for DIR/go; create DIR/closing before closing
   read LAKE SECONDS               query costs and history in a loop; print JSON {reads, errors}
   check LAKE                      print JSON facts about the rows (coverage, duplicates, sums)
   views LAKE                      print JSON of costs by user/host/day, history, connect()
@@ -28,7 +30,19 @@ from mira_jupyter.store.recorder import Recorder  # noqa: E402
 from mira_jupyter.store.session import SessionInfo  # noqa: E402
 
 
-def write(lake: str, session_id: str, ops: int, pause: float, close_timeout: float) -> dict:
+def _signal_and_wait(gate: Path | None, mark: str, wait_for: str | None = None) -> None:
+    """With a gate directory: create `mark` in it, then wait for the test to create `wait_for`."""
+    if gate is None:
+        return
+    (gate / mark).touch()
+    deadline = time.monotonic() + 600
+    while wait_for and not (gate / wait_for).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def write(
+    lake: str, session_id: str, ops: int, pause: float, close_timeout: float, gate: Path | None = None
+) -> dict:
     session = SessionInfo.current("/proj", session_id)
     recorder = Recorder(lake, session, lock_timeout=5.0)
     notices: list[str] = []
@@ -38,7 +52,10 @@ def write(lake: str, session_id: str, ops: int, pause: float, close_timeout: flo
             recorder(event)
         recorder.flush(timeout=2.0)  # a cell does not wait long for the log
         notices += recorder.take_notices()
+        if i == 1:  # two operations are in: the test may take the catalog away now
+            _signal_and_wait(gate, "two-written", "go")
         time.sleep(pause)
+    _signal_and_wait(gate, "closing")
     ok = recorder.close(timeout=close_timeout)
     notices += recorder.take_notices()
     return {"accepted": recorder._accepted, "closed_ok": ok, "notices": notices}
@@ -147,11 +164,13 @@ def main() -> None:
     action, lake = sys.argv[1], sys.argv[2]
     if action == "write":
         pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
-        close_timeout = 120.0
+        close_timeout, gate = 120.0, None
         for extra in sys.argv[6:]:
             if extra.startswith("--close-timeout="):
                 close_timeout = float(extra.split("=", 1)[1])
-        result = write(lake, sys.argv[3], int(sys.argv[4]), pause, close_timeout)
+            elif extra.startswith("--gate="):
+                gate = Path(extra.split("=", 1)[1])
+        result = write(lake, sys.argv[3], int(sys.argv[4]), pause, close_timeout, gate)
     elif action == "read":
         result = read(lake, float(sys.argv[3]))
     elif action == "check":
