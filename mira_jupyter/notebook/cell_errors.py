@@ -133,7 +133,10 @@ def fix_request(
 ) -> str:
     """The request ``%mira fix`` sends: the failed cell's source (`partial`: only part of it,
     `shown` saying which lines, see `fix_window`) and its traceback."""
+    from ..core.data_uri import elide
+
     parts = [f"Fix the error raised by notebook cell In[{cell}]."]
+    source, error = (None if source is None else elide(source)), elide(error)  # no inline base64
     if source is not None:
         what = "The cell's source"
         if partial:

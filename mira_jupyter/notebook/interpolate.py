@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..core import data_uri
 from ..core.codeblocks import fenced_blocks
 from ..core.unicode import valid_unicode
 from .frames import cap_tokens, describe_value
@@ -136,10 +137,15 @@ def scrub_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
     return text
 
 
+def scrub(text: str) -> str:
+    """`text` as a prompt may carry notebook text: no key values, no inline base64."""
+    return data_uri.elide(scrub_secrets(text))
+
+
 def _safe(value: str, max_tokens: int) -> str:
     # a value is text JSON and UTF-8 can carry (a file name from os.listdir can hold a lone
-    # surrogate), without keys, capped
-    return valid_unicode(cap_tokens(scrub_secrets(value), max_tokens))
+    # surrogate), without keys, without inline base64 (a data URI is a placeholder), capped
+    return valid_unicode(cap_tokens(scrub(value), max_tokens))
 
 
 def _wrapping(opening: str, closing: str) -> tuple[str, int, str]:

@@ -406,14 +406,14 @@ def fix(magics: MiraMagics, argv: list[str]) -> Any:
     source = inputs[cell] if inputs is not None and 0 < cell < len(inputs) else None
     cap = magics.interpolation_cap()
     from .fix_window import cap_both_ends, cell_window, failing_line
-    from .interpolate import scrub_secrets
+    from .interpolate import scrub  # no key values, no inline base64: before the caps
 
-    traceback_text = scrub_secrets(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root()))
+    traceback_text = scrub(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root()))
     window = None
     if source is not None:
         # a long cell keeps the lines around the one that failed, not its first lines
         line = failing_line(errors.by_cell[cell], cell)
-        window = cell_window(scrub_secrets(source), line, cap)
+        window = cell_window(scrub(source), line, cap)
     request = fix_request(
         cell,
         None if window is None else window.text,

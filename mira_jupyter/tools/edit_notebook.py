@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..core import data_uri
 from .base import ToolArgs, sandbox_of
 from .files import write_with_undo
 from .notebook_splice import edited_text, whole_in_style
@@ -144,6 +145,21 @@ def _problems(nb: Any) -> dict[tuple[Any, ...], str]:
     return found
 
 
+def _strings(value: Any) -> Any:
+    """Every string in a notebook's cells (sources, outputs, metadata), however nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        if all(isinstance(item, str) for item in value):
+            yield "".join(value)  # a source or text kept as a list of lines is one text
+        else:
+            for item in value:
+                yield from _strings(item)
+
+
 def _write(sandbox: Any, path: str, data: bytes, ctx: ToolContext) -> ToolResult | None:
     """Write like write_file (atomic, once the undo record is safe); an error result or None."""
     outcome = write_with_undo(sandbox, path, data, ctx, tool="edit_notebook")
@@ -191,6 +207,12 @@ def edit_notebook(args: EditNotebookArgs, ctx: ToolContext) -> ToolResult:
         nb = _new_notebook()
     else:
         return ToolResult.denied("not_found", f"{target.rel} does not exist (insert_after without a cell creates it)")
+    try:
+        # read_file shows inline base64 as a placeholder: a source copied from it gets its data back
+        known = data_uri.uris_in(_strings(nb.cells))
+        args = args.model_copy(update={"source": data_uri.restore(args.source, known)})
+    except data_uri.UnknownPlaceholder as exc:
+        return ToolResult.error(f"{exc}; nothing was written")
     before = _problems(nb)
     # the index the edit acts on, before it shifts anything (a deleted cell's, too)
     if args.action == "insert_after":

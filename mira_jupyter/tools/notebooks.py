@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .notebook_outputs import output_text, size_label
+from ..core import data_uri
+from .notebook_outputs import output_text, placeholder, size_label
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook is parsed whole; above this it is refused
 OUTPUT_CHARS_PER_CELL = 1_500  # text of one cell's outputs shown by read_file
@@ -124,6 +125,7 @@ class CellView:
     source: str
     execution_count: int | None = None
     outputs: str = ""
+    attachments: str = ""  # a markdown cell's pasted images, as placeholders
 
     def header(self) -> str:
         """``[cell 3 · id 7f2a · code · In[5]]``."""
@@ -138,26 +140,44 @@ class CellView:
     def render(self) -> str:
         """The cell as read_file shows it."""
         text = f"{self.header()}\n{self.source.rstrip(chr(10))}\n"
+        if self.attachments:
+            text += f"[attachments] {self.attachments}\n"
         if self.outputs:
             text += f"[outputs]\n{self.outputs.rstrip(chr(10))}\n"
         return text
 
 
+def attachments_of(cell: Any) -> str:
+    """A cell's attachments as ``p.png [image/png 30×30]`` placeholders, never their data."""
+    found = cell.get("attachments")
+    if not isinstance(found, dict):
+        return ""
+    parts = []
+    for name, bundle in list(found.items())[:20]:
+        kinds = bundle.items() if isinstance(bundle, dict) else [("?", "")]
+        parts.append(f"{str(name)[:80]} " + " ".join(placeholder(str(mime), data) for mime, data in kinds))
+    more = f"; … {len(found) - 20} more" if len(found) > 20 else ""
+    return "; ".join(parts) + more
+
+
 def cell_views(nb: Any, output_chars: int = OUTPUT_CHARS_PER_CELL) -> list[CellView]:
-    """Every cell of the notebook, outputs capped per cell."""
+    """Every cell of the notebook, outputs capped per cell; inline base64 (data URIs) in
+    sources and outputs is shown as a placeholder (`core.data_uri`), never sent."""
     views = []
     for index, cell in enumerate(nb.cells):
         outputs = ""
         if cell.get("cell_type") == "code":
-            outputs = _cap("\n".join(output_text(o) for o in cell.get("outputs", [])), output_chars)
+            joined = "\n".join(output_text(o) for o in cell.get("outputs", []))
+            outputs = _cap(data_uri.elide(joined), output_chars)
         views.append(
             CellView(
                 index=index,
                 cell_id=cell.get("id"),
                 cell_type=cell.get("cell_type", "?"),
-                source=source_of(cell),
+                source=data_uri.elide(source_of(cell)),
                 execution_count=cell.get("execution_count"),
                 outputs=outputs,
+                attachments=attachments_of(cell),
             )
         )
     return views
@@ -338,4 +358,5 @@ _BLOB = re.compile(r"(?:[A-Za-z0-9+/]{76,}(?:\\n|\n)?){3,}[A-Za-z0-9+/]*={0,2}|[
 def scrub_blobs(text: str) -> str:
     """`text` with base64 runs (images in a notebook that nbformat cannot read) replaced by
     a one-line placeholder: the raw view of a broken notebook never sends them."""
+    text = data_uri.elide(text)
     return _BLOB.sub(lambda m: f"[base64 data, {size_label(len(m.group(0)) * 3 // 4)}]", text)
