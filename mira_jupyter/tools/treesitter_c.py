@@ -46,7 +46,13 @@ def _c_declarator_name(node: Any) -> tuple[str, str | None]:
             name, _ = _c_declarator_name(node.child_by_field_name("name"))
             return name, scope or None
         if t == "parenthesized_declarator":  # `(*GCallback)` in a function-pointer typedef
-            node = node.named_children[0] if node.named_children else None
+            # `(APIENTRYP PFNGLCULLFACEPROC)`, `(WINAPI *PFN)`: a calling-convention macro the
+            # grammar cannot expand sits in an ERROR before the declarator
+            errors = [c for c in node.named_children if c.type == "ERROR"]
+            if any("," in node_text(e) for e in errors):
+                return "", None  # a parameter list misread as a declarator: no name here
+            named = [c for c in node.named_children if c.type != "ERROR"]
+            node = named[-1] if named else None
             continue
         if t == "function_declarator" or t.endswith("_declarator"):
             inner = node.child_by_field_name("declarator")
@@ -73,6 +79,19 @@ def _record_name(node: Any) -> str:
     while node is not None and node.type in ("template_type", "qualified_identifier"):
         node = node.child_by_field_name("name")
     return node_text(node)
+
+
+def _called_typedef_name(typ: Any) -> str:
+    """`typedef EGLBoolean (EGLAPIENTRYP PFNEGLCOPYBUFFERSPROC) (EGLDisplay dpy, ...)`: with
+    two words in the parentheses the grammar reads `EGLBoolean (...)` as a macro call and the
+    parameters as the declarator; the typedef's name is the last word in the parentheses."""
+    if typ is None or typ.type != "macro_type_specifier":
+        return ""
+    if not any(c.type == "ERROR" for c in typ.named_children):  # `STACK_OF(X509)`: one word
+        return ""
+    inner = typ.child_by_field_name("type")
+    words = re.findall(r"[A-Za-z_]\w*", node_text(inner)) if inner is not None else []
+    return words[-1] if words else ""
 
 
 def _is_function_declarator(node: Any) -> bool:
@@ -205,6 +224,10 @@ def c_family(root: Any) -> list[RawSymbol]:
         typ = node.child_by_field_name("type")
         if typ is not None and typ.type in _C_RECORDS:
             record(typ, parent, _C_RECORDS[typ.type])
+        called = _called_typedef_name(typ)
+        if called:
+            walk.add(node, "type", called, parent, None, body_field="declarator")
+            return
         for decl in node.children_by_field_name("declarator"):
             name = _c_declarator_name(decl)[0]
             walk.add(node, "type", name, parent, None, body_field="declarator")

@@ -337,3 +337,27 @@ static FASTCALL_ATTR JSOBJ FASTCALL_MSVC decode_true(struct DecoderState *ds)
     found = names(source, "c")
     assert {"png_structrp", "alloc_func", "decode_true"} <= set(found), found
     assert not {"PNG_RESTRICT", "FASTCALL_MSVC", "OF"} & set(found)
+
+
+CALLING_CONVENTION_TYPEDEFS = """\
+#define APIENTRYP APIENTRY *
+typedef void (APIENTRYP PFNGLCULLFACEPROC) (GLenum mode);
+typedef void (GLAPIENTRY * PFNGLBLENDFUNCPROC)(GLenum sfactor, GLenum dfactor);
+typedef int (WINAPI *PFNWGLSWAPINTERVALEXTPROC)(int interval);
+typedef EGLBoolean (EGLAPIENTRYP PFNEGLCOPYBUFFERSPROC) (EGLDisplay dpy, EGLSurface surface, EGLNativePixmapType target);
+typedef EGLContext (EGLAPIENTRYP PFNEGLCREATECONTEXTPROC) (EGLDisplay dpy, EGLConfig config, const EGLint *attrib_list);
+typedef SDL_AssertState (SDLCALL *SDL_AssertionHandler)(
+                                 const SDL_AssertData* data, void* userdata);
+typedef void (*plain_callback)(int code);
+"""
+
+
+def test_function_pointer_typedefs_behind_calling_convention_macros() -> None:
+    """OpenGL/EGL/SDL headers put a calling-convention macro inside the parentheses; each
+    typedef is listed under its own name, and no parameter is taken for a typedef's name."""
+    for language in ("c", "cpp"):
+        assert names(CALLING_CONVENTION_TYPEDEFS, language) == [
+            "PFNGLCULLFACEPROC", "PFNGLBLENDFUNCPROC", "PFNWGLSWAPINTERVALEXTPROC",
+            "PFNEGLCOPYBUFFERSPROC", "PFNEGLCREATECONTEXTPROC", "SDL_AssertionHandler",
+            "plain_callback",
+        ], language  # fmt: skip
