@@ -99,7 +99,8 @@ def choose_view(
         from .ask import PromptAsker
         from .text import TextView
 
-        asker = PromptAsker(decide) if decide is not None and prompt_available(shell) else None
+        waiting = getattr(getattr(session, "approvals", None), "waiting", None)
+        asker = PromptAsker(decide, waiting=waiting) if decide is not None and prompt_available(shell) else None
         return TextView(stream, ask=asker)
     from .widget import OperationWidget
 
