@@ -114,8 +114,6 @@ class Session:
             return None
         key = (self.database, cap, period)
         if self._team is None or self._team[0] != key:
-            from decimal import Decimal
-
             from .store.session import SessionInfo
             from .store.team_budget import TeamLedger
 
@@ -209,8 +207,10 @@ class Session:
             print(f"mira: {notice}")
 
     def close(self) -> None:
-        """Flush and stop the recorder; shut the scratch kernel down."""
+        """Write waiting team settlements, flush and stop the recorder; stop the scratch kernel."""
         with self._lock:
+            if self._team is not None:  # settlements the catalog could not take at the time
+                self._team[1].close()
             self._drop_recorder()
             self._drop_otel()
         if self._scratch is not None:

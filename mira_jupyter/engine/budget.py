@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..core.cancel import OperationCancelled
 from ..core.errors import OperationEnding
@@ -43,6 +43,7 @@ WAIT_FOR_TURN_SECONDS = 1800.0
 
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class BudgetExceeded(OperationEnding):
@@ -58,8 +59,8 @@ class TeamAccount(Protocol):
     def used(self) -> Decimal:
         """What every kernel has spent or holds in flight in the period."""
 
-    def reserve(self, amount: Decimal) -> tuple[str | None, Decimal]:
-        """Atomically reserve `amount` if it fits: (ticket or None, used)."""
+    def reserve(self, amount: Decimal, call_id: str | None = None) -> tuple[str | None, Decimal]:
+        """Atomically reserve `amount` for `call_id` if it fits: (ticket or None, used)."""
 
     def extend(self, ticket: str, amount: Decimal) -> bool:
         """Reserve `amount` more on `ticket` if it fits."""
@@ -243,6 +244,7 @@ class OperationBudget:
         model_id: str | None = None,
         turn_seconds: float = WAIT_FOR_TURN_SECONDS,
         terms_once_learned: Callable[[], tuple[Decimal, Decimal]] | None = None,
+        call_id: str | None = None,
     ) -> Reservation:
         """Reserve `fixed` + max_tokens x `per_output_token`; max_tokens is `want_tokens`
         or as many as fit, never fewer than `min_tokens`. Raises BudgetExceeded.
@@ -251,7 +253,7 @@ class OperationBudget:
         `wait_seconds`, or until `cancelled()`) for them to settle. While `model_id` has
         not replied yet in this session, its calls go one at a time (the others wait for
         the call in flight, up to `turn_seconds` or until `cancelled()`); once it has, `fixed` and
-        `per_output_token` are `terms_once_learned()` (what that reply taught).
+        `per_output_token` are `terms_once_learned()`; a team reservation names `call_id`.
         """
         with self.session.lock:
             waited = turn_waited = 0.0
@@ -299,7 +301,7 @@ class OperationBudget:
                     amount = fixed + tokens * per_output_token
                     ticket = None
                     if team is not None and team_account is not None:
-                        ticket, seen = _team_reserve(team, amount)
+                        ticket, seen = _team_reserve(team, amount, call_id)
                         if ticket is None and team_races < 5:
                             team_races += 1  # another kernel took the room: look again
                             team_used = seen  # at what the ledger saw as it refused
@@ -311,7 +313,7 @@ class OperationBudget:
                         account.reserved += amount
                     if probe is not None:
                         self.session._probing.add(probe)
-                    return Reservation(amount, tokens, accounts, probe=probe, team_ticket=ticket)
+                    return Reservation(amount, tokens, accounts, probe=probe, team_ticket=ticket, call_id=call_id)
                 in_flight = any(a.reserved > 0 for a in accounts)
                 if not in_flight or waited >= wait_seconds or cancelled():
                     tightest = min(accounts, key=lambda a: a.room())  # type: ignore[arg-type,return-value]
@@ -375,32 +377,30 @@ class OperationBudget:
             self.session.lock.notify_all()
         team = self.session.team
         if reservation.team_ticket is not None and team is not None:
-            try:
+            try:  # a ledger that cannot write it now keeps it and writes it later
                 team.settle(reservation.team_ticket, charged, reservation.call_id)
-            except Exception as exc:  # it keeps counting its worst case: safe, never lost
+            except Exception as exc:  # it keeps counting its worst case: safe
                 log.warning("could not settle a team budget reservation: %s", exc)
             with self.session.lock:
                 self.session.team_settled += 1
                 self.session.lock.notify_all()
 
 
-def _team_used(team: TeamAccount) -> Decimal:
-    """What every kernel under the team cap has spent or holds in flight."""
+def _team(team: TeamAccount, ask: Callable[[], T]) -> T:
+    """`ask()` of the team ledger; one that cannot be checked stops the call (fail closed)."""
     try:
-        return team.used()
-    except Exception as exc:  # a budget that cannot be checked stops the call (fail closed)
-        raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None
-
-
-def _team_reserve(team: TeamAccount, amount: Decimal) -> tuple[str | None, Decimal]:
-    try:
-        return team.reserve(amount)
+        return ask()
     except Exception as exc:
         raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None
+
+
+def _team_used(team: TeamAccount) -> Decimal:
+    return _team(team, team.used)
+
+
+def _team_reserve(team: TeamAccount, amount: Decimal, call_id: str | None) -> tuple[str | None, Decimal]:
+    return _team(team, lambda: team.reserve(amount, call_id))
 
 
 def _team_extend(team: TeamAccount, ticket: str, amount: Decimal) -> bool:
-    try:
-        return team.extend(ticket, amount)
-    except Exception as exc:
-        raise BudgetExceeded(f"{team.name} cannot be checked, so nothing is sent: {exc}") from None
+    return _team(team, lambda: team.extend(ticket, amount))

@@ -178,8 +178,9 @@ class CallRunner:
         # prompt by its token count with a margin, the budget by its bytes (_prompt_size)
         token_bound = self.token_cap.prompt_bound(model, prompt_tokens, opaque)
         held = self.token_cap.reserve(token_bound, cap, allowance, self.cancel)
+        call_id = new_id("call")  # named first: its team reservation is linked to it at once
         try:
-            reservation = self._reserve(model, prompt_tokens, prompt_bound, level, held.max_output_tokens)
+            reservation = self._reserve(model, prompt_tokens, prompt_bound, level, held.max_output_tokens, call_id)
         except BaseException:
             self.token_cap.release(held)
             raise
@@ -187,8 +188,6 @@ class CallRunner:
         replied: Usage | None = None  # the reply's usage, once it is in
         try:
             max_tokens = reservation.max_output_tokens or held.max_output_tokens
-            call_id = new_id("call")
-            reservation.call_id = call_id  # the team ledger links its reservation to the call
             self.last_call_id = call_id
             self._local.call_id = call_id
             started = utcnow()
@@ -349,6 +348,7 @@ class CallRunner:
         byte_bound: int,
         effort: str | None,
         cap: int,
+        call_id: str | None = None,  # the team ledger links the reservation to the call
     ) -> Reservation:
         """Reserve the call's worst case (input estimate + max_tokens sent) or raise."""
         if not self.budget.limited:
@@ -398,7 +398,7 @@ class CallRunner:
             describe,
             cancelled=lambda: self.cancel.cancelled,
             model_id=model.model_id,
-            terms_once_learned=learned_terms,
+            terms_once_learned=learned_terms, call_id=call_id,
         )
         return reservation
 

@@ -19,6 +19,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
@@ -28,6 +29,7 @@ from store_events import full_operation  # noqa: E402
 from mira_jupyter.store import analytics  # noqa: E402
 from mira_jupyter.store.recorder import Recorder  # noqa: E402
 from mira_jupyter.store.session import SessionInfo  # noqa: E402
+from mira_jupyter.store.team_budget import TeamLedger  # noqa: E402
 
 
 def _signal_and_wait(gate: Path | None, mark: str, wait_for: str | None = None) -> None:
@@ -142,6 +144,7 @@ def budget(lake: str) -> dict:
         "calls": calls, "spend": spend, "reservations": n, "open": open_, "charged": charged,
         "held": held, "calls_without_reservation": unreserved,
         "lock_rows": q("SELECT count(*)::BIGINT FROM team_budget_lock")[0][0],
+        "team_used": str(TeamLedger(lake, Decimal(1), "day", SessionInfo.current("/proj")).used()),
     }  # fmt: skip
 
 
