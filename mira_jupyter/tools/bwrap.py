@@ -142,6 +142,14 @@ def build_argv(
         if not _within(path, root):
             out += ["--ro-bind", path, path]
     out += ["--bind", root, root]
+    # every directory above a mount inside the project is made a mount point of its own
+    # (bound onto itself, still writable): rename(2) refuses to move a mount point (EBUSY),
+    # and renaming a parent would otherwise carry a read-only mount away and leave the
+    # protected name free for a writable copy (`mv lib lib2; mkdir -p lib/.git`)
+    inside = [os.path.relpath(p, root) for p in interpreters if _within(p, root) and p != root]
+    for rel in pinned_parents(layout, inside):
+        full = os.path.join(root, rel)
+        out += ["--bind", full, full]
     # over the writable project: the kernel's own environment (a command rewriting the
     # venv's python would run outside the sandbox next time the kernel starts)
     for path in interpreters:
@@ -162,6 +170,34 @@ def build_argv(
     for key, value in sorted(env.items()):
         out += ["--setenv", key, value]
     out += ["--chdir", cwd or root, "--", *argv]
+    return out
+
+
+class LayoutChanged(RuntimeError):
+    """A directory the sandbox mounts changed between the project's scan and the mount."""
+
+
+def pinned_parents(layout: Layout, extra_read_only: Iterable[str] = ()) -> list[str]:
+    """The directories inside the project above any of the layout's mounts (shallowest
+    first), except those inside a read-only mount already (nothing there can be renamed).
+    Each is checked to be a real directory now: a link would make bwrap bind its target."""
+    covered = {*layout.read_only, *layout.guard_missing, *layout.hidden_dirs, *extra_read_only}
+    covered.discard(".")
+    if "." in layout.read_only:
+        return []  # the whole project is read-only
+    parents: set[str] = set()
+    for rel in [*covered, *layout.hidden_files]:
+        parts = rel.split("/")[:-1]
+        parents.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    out = []
+    for rel in sorted(parents, key=lambda p: (p.count("/"), p)):
+        if any(rel == c or rel.startswith(c + "/") for c in covered):
+            continue
+        full = os.path.join(layout.root, rel)
+        if os.path.realpath(full) != full or not os.path.isdir(full):
+            # changed since the scan (a link now): bwrap would bind the link's target
+            raise LayoutChanged(f"{rel}/ changed while the sandbox was being set up; run it again")
+        out.append(rel)
     return out
 
 
