@@ -152,3 +152,23 @@ def purge_planted(root: str, before: ProjectScan, after: ProjectScan, made: set[
     if kept:
         notes.append("could NOT delete bytecode/.pth files the command wrote, delete them by hand: " + ", ".join(kept))
     return notes
+
+
+def locked_notes(before: ProjectScan, after: ProjectScan) -> list[str]:
+    """What the user must hear of directories the command made unreadable: a forged .pyc
+    there is still imported by name while a listing of it fails."""
+    notes = []
+    if after.unlocked:
+        notes.append(
+            "the command took away your read or search permission on directories, which hid their "
+            "files from the change record: it was given back (u+rwx) and their files were checked: "
+            + ", ".join(d + "/" for d in after.unlocked)
+        )
+    stuck = [d for d in after.locked if d not in before.locked]
+    if stuck:
+        notes.append(
+            "could NOT look into directories the command made unreadable: what it changed there is NOT "
+            "recorded for undo and NOT checked for planted bytecode; look at them by hand: "
+            + ", ".join(d + "/" for d in stuck)
+        )
+    return notes

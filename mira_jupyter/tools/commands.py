@@ -18,7 +18,7 @@ from pydantic import Field
 
 from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, Layout, build_argv, check_available, sandbox_env, secret_values
-from .command_purge import purge_planted, unmake_repositories
+from .command_purge import locked_notes, purge_planted, unmake_repositories
 from .command_run import CommandLimits, CommandOutcome, run_confined
 from .policy import PROTECTED_DIR_NAMES
 from .project_changes import Change, changes
@@ -136,8 +136,12 @@ def project_layout(sandbox: object, before: ProjectScan, missing: list[str]) -> 
     # repositories without a .git too: a command adding core.fsmonitor to their config would
     # have the user's next git status there run it
     repositories = [d or "." for d in before.repositories]
+    # directories the scan could not look into (chmod 000 / 0111 by the user) stay as they
+    # are: what a command changed in them could not be seen afterwards
     read_only = [
-        p for p in before.protected_dirs + before.protected_files + before.env_dirs + repositories if p not in missing
+        p
+        for p in before.protected_dirs + before.protected_files + before.env_dirs + repositories + before.locked
+        if p not in missing
     ]
     guards = _guards_for_locations(sandbox, root)
     layout = Layout(
@@ -159,7 +163,7 @@ def record_changes(
     root: str = sandbox.root  # type: ignore[attr-defined]
     # changed files are hashed, not kept; past the entry cap the walk still goes on to the
     # end for what must not stay (control files, repositories, bytecode), names only
-    after = scan(sandbox, keep=False, finish=True, hidden=before.secret_dirs)
+    after = scan(sandbox, keep=False, finish=True, hidden=before.secret_dirs, unlock=True, leave_locked=before.locked)
     unmade = unmake_repositories(root, before, after)  # before `changes`: what is left is recorded
     found = changes(before, after, root, keep_bytes=KEEP_NEW_BYTES)
     notes = [
@@ -175,6 +179,7 @@ def record_changes(
             "its changes are only partly recorded for %mira undo (no deletion at all); control files, "
             "repositories and bytecode were still looked for everywhere"
         )
+    shown += locked_notes(before, after)
     new_envs = [d for d in after.env_dirs if d not in before.env_dirs and not _below_any(d, after.env_dirs)]
     if new_envs:
         shown.append(

@@ -46,7 +46,7 @@ def changes(before: ProjectScan, after: ProjectScan, root: str, keep_bytes: int 
         old, new = before.files.get(rel), after.files.get(rel)
         if old is not None and new is not None and old.unchanged_from(new):
             continue
-        if new is None and after.incomplete:
+        if new is None and (after.incomplete or _below(rel, after.locked)):
             continue  # unknown, not gone
         full = os.path.join(root, rel)
         if new is not None and new.link is not None:
@@ -66,3 +66,7 @@ def changes(before: ProjectScan, after: ProjectScan, root: str, keep_bytes: int 
             continue  # touched, not changed
         out.append(Change(rel, old.content, new_sha, new_content=new_bytes))
     return out
+
+
+def _below(rel: str, dirs: list[str]) -> bool:
+    return any(d == "." or rel.startswith(d + "/") for d in dirs)

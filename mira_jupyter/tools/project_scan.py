@@ -80,12 +80,53 @@ class ProjectScan:
     repositories: list[str] = field(default_factory=list)
     incomplete: str | None = None  # why files stopped being recorded
     started_ns: int = 0
+    # directories without read and search permission for their owner (chmod 000 / 0111):
+    # their files hide from a scan, not from Python, which opens a .pyc there by name
+    locked: list[str] = field(default_factory=list)  # left as they were, not looked into
+    unlocked: list[str] = field(default_factory=list)  # given u+rwx back, then looked into
 
 
-def _entries(root: str, rel: str) -> Iterator[os.DirEntry[str]]:
+def _locked(path: str) -> int | None:
+    """The mode of directory `path` if its owner may not list or search it, else None."""
     try:
-        with os.scandir(os.path.join(root, rel) if rel else root) as it:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_mode & (stat.S_IRUSR | stat.S_IXUSR) == stat.S_IRUSR | stat.S_IXUSR:
+        return None
+    return st.st_mode
+
+
+def _unlock(path: str, mode: int) -> bool:
+    """Give the owner read, write and search on directory `path` back, never through a link."""
+    try:
+        fd = os.open(path, getattr(os, "O_PATH", os.O_RDONLY) | os.O_NOFOLLOW | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        os.chmod(f"/proc/self/fd/{fd}", stat.S_IMODE(mode) | stat.S_IRWXU)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _entries(root: str, rel: str, out: ProjectScan, unlock: bool, leave: set[str]) -> Iterator[os.DirEntry[str]]:
+    """The directory's entries; a locked one is given back its owner's permissions (with
+    `unlock`, unless in `leave`) or else recorded in ``out.locked`` and not looked into."""
+    path = os.path.join(root, rel) if rel else root
+    mode = _locked(path)
+    if mode is not None:
+        if not unlock or rel in leave or not _unlock(path, mode):
+            out.locked.append(rel or ".")
+            return
+        out.unlocked.append(rel or ".")
+    try:
+        with os.scandir(path) as it:
             yield from it
+    except PermissionError:
+        out.locked.append(rel or ".")  # another owner's: cannot be given back
     except OSError:
         return
 
@@ -147,12 +188,16 @@ def scan(
     keep: bool = True,
     finish: bool = False,
     hidden: Iterable[str] = (),
+    unlock: bool = False,
+    leave_locked: Iterable[str] = (),
 ) -> ProjectScan:
     """Walk the project once (no links followed); with `keep`, keep small files' bytes.
 
     Past `max_entries` files stop being recorded (``incomplete`` says so); with `finish`
     the walk still goes to the end for control paths, HEADs, bytecode and environments, and
     looks into new credential directories too (`hidden`: those the command could not see).
+    With `unlock`, a directory its owner cannot list or search (except those in
+    `leave_locked`, locked before the command) is given u+rwx back and looked into.
     """
     root: str = sandbox.root  # type: ignore[attr-defined]
     cap = MAX_ENTRIES if max_entries is None else max_entries
@@ -161,6 +206,7 @@ def scan(
     protected = _protected_rels(sandbox, root)
     is_secret = _secret_memo(sandbox)
     skip = set(hidden)
+    leave = set(leave_locked)
     out = ProjectScan(started_ns=time.time_ns())
     prev_started, prev = _KEPT.get(root, (0, {})) if keep else (0, {})
     kept_files: dict[str, FileState] = {}
@@ -169,7 +215,7 @@ def scan(
     stack = [_Walk("")]
     while stack:
         walk = stack.pop()
-        for entry in _entries(root, walk.rel):
+        for entry in _entries(root, walk.rel, out, unlock, leave):
             seen += 1
             if seen > cap and out.incomplete is None:
                 out.incomplete = f"more than {cap:,} entries"
