@@ -155,17 +155,23 @@ def project_layout(sandbox: object, before: ProjectScan, missing: list[str]) -> 
 
 
 def record_changes(
-    ctx: ToolContext, sandbox: object, before: ProjectScan, guards: list[str], made: Iterable[str] = ()
+    ctx: ToolContext,
+    sandbox: object,
+    before: ProjectScan,
+    guards: list[str],
+    made: Iterable[str] = (),
+    recheck: dict[str, str] | None = None,
 ) -> tuple[list[Change], list[str]]:
     """Every file created, changed or deleted since `before`, reported for undo; and notes
     on what could not be recorded. `made` are the empty mount points bwrap itself made for
-    a sandbox that is still running (a scratch kernel's)."""
+    a sandbox that is still running (a scratch kernel's); `recheck` the files compared by
+    content whatever their stat says (mapped writable by it: their SHA-256 before)."""
     root: str = sandbox.root  # type: ignore[attr-defined]
     # changed files are hashed, not kept; past the entry cap the walk still goes on to the
     # end for what must not stay (control files, repositories, bytecode), names only
     after = scan(sandbox, keep=False, finish=True, hidden=before.secret_dirs, unlock=True, leave_locked=before.locked)
     unmade = unmake_repositories(root, before, after)  # before `changes`: what is left is recorded
-    found = changes(before, after, root, keep_bytes=KEEP_NEW_BYTES)
+    found = changes(before, after, root, keep_bytes=KEEP_NEW_BYTES, recheck=recheck)
     notes = [
         f"{'the whole project' if g == '.' else g + '/'} is read-only for commands: it holds "
         "the log or a skills folder (keep the log in .mira/, the default)"

@@ -38,13 +38,39 @@ def digest(path: str, keep_bytes: int) -> tuple[str | None, bytes | None]:
     return sha.hexdigest(), bytes(kept) if len(kept) <= keep_bytes else None
 
 
-def changes(before: ProjectScan, after: ProjectScan, root: str, keep_bytes: int = 0) -> list[Change]:
+def mapped_digests(scan: ProjectScan, root: str, mapped: set[tuple[int, int]]) -> dict[str, str]:
+    """The SHA-256 now of each scanned file in `mapped` ((device, inode) pairs mapped shared
+    and writable): a write through the mapping may leave its stat as it was."""
+    if not mapped:
+        return {}
+    inodes = {ino for _dev, ino in mapped}
+    out = {}
+    for rel, state in scan.files.items():
+        if state.ino in inodes and state.link is None:
+            full = os.path.join(root, rel)
+            try:
+                if (os.lstat(full).st_dev, state.ino) not in mapped:
+                    continue
+            except OSError:
+                continue
+            sha, _ = digest(full, 0)
+            if sha is not None:
+                out[rel] = sha
+    return out
+
+
+def changes(
+    before: ProjectScan, after: ProjectScan, root: str, keep_bytes: int = 0, recheck: dict[str, str] | None = None
+) -> list[Change]:
     """What differs between two scans, with what undo needs to put each file back. After an
-    incomplete scan a file it did not reach is not taken for deleted."""
+    incomplete scan a file it did not reach is not taken for deleted. A file in `recheck`
+    (its SHA-256 before) is compared by content even when its stat is the same."""
     out: list[Change] = []
+    recheck = recheck or {}
     for rel in sorted(before.files.keys() | after.files.keys()):
         old, new = before.files.get(rel), after.files.get(rel)
-        if old is not None and new is not None and old.unchanged_from(new):
+        same = old is not None and new is not None and old.unchanged_from(new)
+        if same and (rel not in recheck or digest(os.path.join(root, rel), 0)[0] in (recheck[rel], None)):
             continue
         if new is None and (after.incomplete or _below(rel, after.locked)):
             continue  # unknown, not gone

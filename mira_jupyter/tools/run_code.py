@@ -11,6 +11,7 @@ from pydantic import Field
 from .base import cancelled, sandbox_of
 from .bwrap import GUARDED_MISSING, check_available, secret_values
 from .commands import project_layout, record_changes, scan_before, settings_of, withhold_if_secret
+from .project_changes import mapped_digests
 from .scratch_output import OutputLimits
 from .types import ChangeProposal, Tool, ToolArgs, ToolContext, ToolResult, tool
 
@@ -44,11 +45,14 @@ def execute_code(code: str, timeout: float, ctx: ToolContext, limits: OutputLimi
         if refused is not None:
             return refused
     sandbox = sandbox_of(ctx)
+    # taken while the kernel is stopped between calls, as is the scan
+    mapped = host.shared_writable()
     before = scan_before(sandbox)
     if before.incomplete:
         # an incomplete scan could miss a credential file the kernel would then read
         return ToolResult.denied("too_large", f"the project is too large to run code in ({before.incomplete})")
     root = sandbox.root
+    recheck = mapped_digests(before, root, mapped)
     missing = [name for name in GUARDED_MISSING if not os.path.lexists(os.path.join(root, name))]
     layout, guards = project_layout(sandbox, before, missing)
     try:
@@ -58,7 +62,7 @@ def execute_code(code: str, timeout: float, ctx: ToolContext, limits: OutputLimi
         )  # fmt: skip
     except RuntimeError as exc:
         return ToolResult.error(str(exc))
-    found, change_notes = record_changes(ctx, sandbox, before, guards, made=missing)
+    found, change_notes = record_changes(ctx, sandbox, before, guards, made=missing, recheck=recheck)
     if unsandboxed:
         notes.insert(0, "ran WITHOUT a sandbox (Mira.allow_unsandboxed_commands)")
     return withhold_if_secret(_result(outcome, found, notes + change_notes, secret_values(os.environ)))

@@ -21,6 +21,7 @@ from .bwrap import Layout
 from .commands import hold_guards, release_guards
 from .scratch_kernel import MAX_MESSAGE_BYTES, CodeOutcome, ScratchKernel
 from .scratch_output import OutputLimits
+from .shared_maps import shared_writable_inodes
 
 
 def layout_fingerprint(layout: Layout) -> tuple:
@@ -137,6 +138,12 @@ class ScratchHost:
     def running(self) -> bool:
         """Whether a scratch kernel is up (warm)."""
         return self._kernel is not None and self._kernel.alive()
+
+    def shared_writable(self) -> set[tuple[int, int]]:
+        """(device, inode) of the files the kernel's processes hold mapped shared and
+        writable now (between calls they are stopped, so the set holds)."""
+        kernel = self._kernel
+        return shared_writable_inodes(kernel._members()) if kernel is not None else set()
 
     def kernel_pid(self) -> int | None:
         """The running kernel sandbox's outermost process id (for tests and status)."""
