@@ -118,7 +118,7 @@ def _entries(root: str, rel: str, out: ProjectScan, unlock: bool, leave: set[str
     path = os.path.join(root, rel) if rel else root
     mode = _locked(path)
     if mode is not None:
-        if not unlock or rel in leave or not _unlock(path, mode):
+        if not unlock or (rel or ".") in leave or not _unlock(path, mode):
             out.locked.append(rel or ".")
             return
         out.unlocked.append(rel or ".")

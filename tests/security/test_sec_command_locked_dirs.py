@@ -171,3 +171,17 @@ def test_the_scan_reports_a_locked_directory_instead_of_skipping_it(tmp_path):
         assert os.stat(tmp_path / "a").st_mode & 0o777 == 0o711
     finally:
         os.chmod(tmp_path / "a", 0o755)
+
+
+def test_a_project_root_locked_before_the_command_is_left_locked(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "f.py").write_text("x\n")
+    sandbox = Sandbox(root)
+    os.chmod(root, 0o300)
+    try:
+        assert project_scan.scan(sandbox, keep=False).locked == ["."]
+        kept = project_scan.scan(sandbox, keep=False, unlock=True, leave_locked=["."])
+        assert kept.locked == ["."] and kept.unlocked == [] and os.stat(root).st_mode & 0o777 == 0o300
+    finally:
+        os.chmod(root, 0o755)
