@@ -475,8 +475,9 @@ class Mira(Configurable):
 
     @default("view")
     def _default_view(self) -> str:
-        value = _env("view") or "auto"
-        return value if value in ("auto", "widget", "text") else "auto"
+        from .core.views import view_from_env
+
+        return view_from_env()
 
     @default("max_interpolated_tokens")
     def _default_interpolated(self) -> int:

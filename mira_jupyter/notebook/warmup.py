@@ -30,6 +30,7 @@ import contextlib
 import importlib
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -243,10 +244,28 @@ _current: Warmup | None = None
 _current_lock = threading.Lock()
 
 
+def disabled() -> bool:
+    """Whether ``MIRA_NO_WARMUP`` turns the warm-up off (1/true/yes/on; unset, 0/false/no/off
+    keep it): a value meaning neither is said in one line and keeps it on."""
+    from ..llm.providers import parse_flag
+
+    try:
+        return parse_flag(os.environ.get(DISABLE_ENV), DISABLE_ENV)
+    except ValueError as exc:
+        global _said_junk
+        if not _said_junk:
+            _said_junk = True
+            print(f"mira: {exc} (1/0, true/false, yes/no, on/off); warming up", file=sys.stderr)
+        return False
+
+
+_said_junk = False
+
+
 def start() -> Warmup | None:
     """Start the process's warm-up once (not if ``MIRA_NO_WARMUP`` is set); returns it."""
     global _current
-    if os.environ.get(DISABLE_ENV, "").strip() not in ("", "0"):
+    if disabled():
         return None
     with _current_lock:
         if _current is None:
@@ -260,6 +279,8 @@ def start_after_cell(shell: Any) -> None:
     Started inside the cell, the thread would compete with the rest of ``%load_ext`` for
     the GIL; after the cell it only overlaps the time the user spends typing.
     """
+    if disabled():  # said now, inside the %load_ext cell, if the value is junk
+        return
     events = getattr(shell, "events", None)
     if events is None:
         start()

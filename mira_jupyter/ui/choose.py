@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TextIO
 
+from ..core.views import view_from_env
+
 ViewKind = Literal["widget", "text"]
 
 
@@ -64,7 +66,7 @@ def view_kind(
     env = os.environ if env is None else env
     choice = (preference or "auto").strip().lower()
     if choice not in ("widget", "text"):
-        choice = env.get("MIRA_VIEW", "auto").strip().lower()
+        choice = view_from_env(env)
     if choice == "text":
         return "text"
     shell = _current_shell() if shell is None else shell

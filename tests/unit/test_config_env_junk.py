@@ -28,6 +28,10 @@ from mira_jupyter.config import Mira
         ("MIRA_EXECUTOR_MODEL", ":", "MIRA_EXECUTOR_MODEL: model id ':' must look like provider:model"),
         ("MIRA_EXECUTOR_MODEL", "deepseek-chat", "MIRA_EXECUTOR_MODEL: model id 'deepseek-chat' must look like"),
         ("MIRA_APPROVE_TIMEOUT", "-5", "MIRA_APPROVE_TIMEOUT must be between 10 and 86400"),
+        # r14d F3: taken as auto without a word
+        ("MIRA_VIEW", "wat", "MIRA_VIEW must be auto, widget or text, got 'wat'"),
+        ("MIRA_VIEW", "widgets", "MIRA_VIEW must be auto, widget or text, got 'widgets'"),
+        ("MIRA_INSERT_CODE", "maybe", "MIRA_INSERT_CODE must be true or false, got 'maybe'"),
     ],
 )
 def test_a_junk_environment_value_is_one_clear_line(monkeypatch, variable, value, message):
@@ -138,3 +142,39 @@ def test_junk_flags_and_an_out_of_range_approval_timeout_are_refused(monkeypatch
 def test_flag_words_still_read(monkeypatch, value):
     monkeypatch.setenv("MIRA_INSERT_CODE", value)
     assert Mira().insert_code is True
+
+
+def test_a_junk_view_in_the_environment_is_refused_where_a_cell_picks_its_view():
+    # r14d F3: view_kind read MIRA_VIEW itself and took a word naming no view as auto
+    from mira_jupyter.ui.choose import view_kind
+
+    with pytest.raises(ValueError, match="^MIRA_VIEW must be auto, widget or text, got 'wat'$"):
+        view_kind("auto", shell=None, env={"MIRA_VIEW": "wat"})
+    assert view_kind("auto", shell=None, env={"MIRA_VIEW": " Text "}) == "text"
+    assert view_kind("text", shell=None, env={"MIRA_VIEW": "wat"}) == "text"  # an explicit choice wins
+    assert view_kind(None, shell=None, env={}) == "text"  # no kernel: text
+
+
+@pytest.mark.parametrize(
+    ("value", "off"), [("1", True), ("yes", True), ("", False), ("0", False), ("false", False), ("off", False)]
+)
+def test_no_warmup_reads_yes_and_no_words(monkeypatch, value, off):
+    # r14d F3: any value but '' and '0' turned the warm-up off, 'false' and 'no' included
+    from mira_jupyter.notebook import warmup
+
+    monkeypatch.setenv("MIRA_NO_WARMUP", value)
+    assert warmup.disabled() is off
+
+
+def test_a_junk_no_warmup_value_is_one_line_and_keeps_the_warmup(monkeypatch, capsys):
+    from mira_jupyter.notebook import warmup
+
+    monkeypatch.setattr(warmup, "_said_junk", False)
+    monkeypatch.setenv("MIRA_NO_WARMUP", "maybe")
+    assert warmup.disabled() is False
+    assert warmup.disabled() is False
+    err = capsys.readouterr().err
+    assert err == (
+        "mira: MIRA_NO_WARMUP must be true or false, got 'maybe' (1/0, true/false, yes/no, on/off); "
+        "warming up\n"
+    )  # once

@@ -39,11 +39,16 @@ KERNEL, TERMINAL = ZMQInteractiveShell(), TerminalInteractiveShell()
         ("auto", KERNEL, {"MIRA_VIEW": "text"}, "text"),
         ("auto", KERNEL, {"MIRA_VIEW": "TEXT "}, "text"),
         ("widget", KERNEL, {"MIRA_VIEW": "text"}, "widget"),  # the explicit choice wins
-        ("auto", KERNEL, {"MIRA_VIEW": "bogus"}, "widget"),
     ],
 )
 def test_view_kind(preference, shell, env, expected):
     assert view_kind(preference, shell=shell, env=env) == expected
+
+
+def test_a_view_naming_nothing_is_refused_not_taken_as_auto():
+    # r14d F3: MIRA_VIEW=bogus was taken as auto without a word
+    with pytest.raises(ValueError, match="^MIRA_VIEW must be auto, widget or text, got 'bogus'$"):
+        view_kind("auto", shell=KERNEL, env={"MIRA_VIEW": "bogus"})
 
 
 def test_no_ipython_at_all_means_text():
