@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 from pydantic import Field, PrivateAttr, StrictInt, StrictStr, ValidationError, model_validator
 
 from ..tools.types import Tool, ToolArgs, ToolContext, ToolResult, tool
+from .list_args import as_list, kind_of
 from .plan_repair import MAX_DESCRIPTION, MAX_TASKS
 
 
@@ -115,12 +116,25 @@ class UpdateTasksArgs(ToolArgs):
             return handler(data)
         refused: list[str] = []
         kept = dict(data)
-        for key, what in (("updates", "update"), ("add", "new task")):
-            items = data.get(key)
-            if not isinstance(items, list):
+        if "tasks" in kept:  # submit_plan's word: say which arguments this tool takes
+            del kept["tasks"]
+            refused.append("refused: update_tasks has no 'tasks' argument: send status changes in "
+                           "updates and new tasks in add")  # fmt: skip
+        for key, what, shape in (("updates", "update", "{task, status, note}"),
+                                 ("add", "new task", "{description, active_form}")):  # fmt: skip
+            if key not in data:
                 continue
+            # a list sent as a string of JSON is read as the list it holds (r14d F6)
+            items, problem = as_list(data[key], key, f"{what} objects {shape}")
+            if items is None:
+                refused.append(f"refused: {problem}; send it again corrected")
+                items = []
             good = []
             for index, item in enumerate(items, 1):
+                if not isinstance(item, dict):
+                    refused.append(f"refused: {key} item {index} ({what}) is invalid: it is {kind_of(item)}, "
+                                   f"not an object {shape}; send it again corrected")  # fmt: skip
+                    continue
                 try:
                     handler({key: [item]})  # this item alone, by the model's own field rules
                 except ValidationError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core.unicode import valid_unicode
 from .active_form import active_form
+from .list_args import as_list
 
 MAX_TASKS = 30  # tasks per plan: the orchestrator works through them one turn at a time
 MAX_DESCRIPTION = 400
@@ -47,27 +48,62 @@ def repair_plan(arguments: Any) -> Repaired:
     if clean != arguments:
         out.repairs.append("submit_plan held invalid Unicode (a lone surrogate): it is shown as its escape")
         arguments = clean
-    raw = arguments.get("tasks") if isinstance(arguments, dict) else None
     if arguments is None:
         out.repairs.append("submit_plan's arguments were not valid JSON")
         return out
-    if not isinstance(raw, list):
+    if not isinstance(arguments, dict) or "tasks" not in arguments:
         out.repairs.append("submit_plan had no list of tasks")
         return out
-    if len(raw) > MAX_TASKS:
-        out.repairs.append(f"the plan had {len(raw)} tasks: the first {MAX_TASKS} were kept (the cap)")
-        raw = raw[:MAX_TASKS]
+    raw, problem = as_list(arguments["tasks"], "tasks", "task objects")
+    if raw is None:
+        out.repairs.append(f"submit_plan's {problem}")
+        return out
+    if not isinstance(arguments["tasks"], list):
+        out.repairs.append("submit_plan's tasks came as a string of JSON: read as the list it holds")
+        if valid_unicode(raw) != raw:
+            out.repairs.append("submit_plan held invalid Unicode (a lone surrogate): it is shown as its escape")
+            raw = valid_unicode(raw)
+    # invalid tasks are dropped first, then the cap applies to the usable ones (r14d F8)
     numbers: dict[int, int] = {}  # number in the submitted plan -> number in the kept plan
+    dropped: list[tuple[int, str]] = []  # (number, why) of each task dropped
+    lines: list[str] = []  # every other repair, in plan order
+    cut = 0
     for number, item in enumerate(raw, 1):
+        if len(out.tasks) == MAX_TASKS:
+            cut = len(raw) - number + 1
+            break
+        said: list[str] = []
         try:
-            task = _task(number, item, numbers, out.repairs)
+            task = _task(number, item, numbers, said)
         except Exception as exc:  # one task nothing here foresaw must not cost the plan
-            out.repairs.append(f"task {number} was dropped: it could not be read ({type(exc).__name__})")
+            said.append(f"task {number} was dropped: it could not be read ({type(exc).__name__})")
             task = None
+        if task is None:  # its last line says why
+            dropped.append((number, said[-1].split(": ", 1)[1]))
+        lines += said
         if task is not None:
             out.tasks.append(task)
             numbers[number] = len(out.tasks)
+    if len(dropped) > 3:  # one line per reason, not one per task
+        said = {f"task {number} was dropped: {why}" for number, why in dropped}
+        lines = [_said_drops(dropped)] + [line for line in lines if line not in said]
+    if cut:
+        usable = f"{MAX_TASKS} usable tasks, then {cut} more" if dropped else f"{len(raw)} tasks"
+        out.repairs.append(f"the plan had {usable}: the first {MAX_TASKS} were kept (the cap)")
+    out.repairs += lines
     return out
+
+
+def _said_drops(dropped: list[tuple[int, str]]) -> str:
+    """How many tasks were dropped for each reason, and which."""
+    reasons: dict[str, list[int]] = {}
+    for number, why in dropped:
+        reasons.setdefault(why, []).append(number)
+    parts = []
+    for why, numbers in reasons.items():
+        shown = ", ".join(str(n) for n in numbers[:8]) + (", \u2026" if len(numbers) > 8 else "")
+        parts.append(f"{len(numbers)} because {why} (tasks {shown})")
+    return f"{len(dropped)} tasks were dropped: " + "; ".join(parts)
 
 
 def _task(number: int, item: Any, kept: dict[int, int], repairs: list[str]) -> RepairedTask | None:

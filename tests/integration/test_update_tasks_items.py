@@ -68,3 +68,28 @@ def test_a_call_whose_every_item_is_bad_is_an_error_that_says_why(project):
     finished = [e for e in h.of("ToolCallFinished") if e.tool == "update_tasks"]
     assert [e.status for e in finished] == ["error"]
     assert "refused: add item 1 (new task) is invalid: description" in (finished[0].error or "")
+
+
+def test_lists_sent_as_json_text_work_and_a_non_list_is_a_tool_error_saying_what_was_sent(project):
+    # r14d F4, F6: a plan's tasks as a string of JSON became one generic task; updates as
+    # a string were denied with "Input should be a valid list"
+    import json
+
+    tasks = [{"description": "Read app.py", "active_form": "Reading app.py"},
+             {"description": "Check app.py", "active_form": "Checking app.py"}]  # fmt: skip
+    plan = {"tool_calls": [{"name": "submit_plan", "arguments": {"tasks": json.dumps(tasks)}}]}
+    bad = call("update_tasks", updates="task 1 is done")
+    good = call("update_tasks", updates=json.dumps([{"task": 1, "status": "completed", "note": "read"}]))
+    script = mt.Script({ORCH: [plan, bad, good, "read", "checked", "Done."]})
+    h = Harness(project, script)
+    op = h.engine.run("look at the app", RunOptions(mode="planned"))
+    assert op.status == "completed", op.error
+    assert [t.description for t in op.tasks] == ["Read app.py", "Check app.py"]
+    finished = [e for e in h.of("ToolCallFinished") if e.tool == "update_tasks"]
+    assert [e.status for e in finished] == ["error", "ok"]
+    said = [str(m["content"]) for r in script.requests_for(ORCH) for m in r.messages if m.get("role") == "tool"]
+    assert any(
+        "refused: updates must be a list of update objects {task, status, note}, got a string ('task 1 is done')" in s
+        for s in said
+    ), said
+    assert op.tasks[0].status == "completed"

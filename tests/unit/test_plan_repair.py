@@ -17,7 +17,12 @@ def test_valid_plans_need_no_repair():
     [
         (None, "submit_plan's arguments were not valid JSON"),
         ({}, "submit_plan had no list of tasks"),
-        ({"tasks": "Read it"}, "submit_plan had no list of tasks"),
+        # r14d F6: a string that is not a JSON list is said as what it is
+        ({"tasks": "Read it"}, "submit_plan's tasks must be a list of task objects, got a string ('Read it')"),
+        ({"tasks": "[{"}, "submit_plan's tasks must be a JSON list of task objects; the string sent is not valid JSON"),
+        ({"tasks": {"description": "x"}}, "submit_plan's tasks must be a list of task objects, got one object, not a list of them"),
+        ({"tasks": 3}, "submit_plan's tasks must be a list of task objects, got a number (3)"),
+        ({"tasks": '{"description": "x"}'}, "submit_plan's tasks must be a list of task objects, got a string"),
         ({"tasks": [None]}, "task 1 was dropped: it is NoneType, not a task"),
         ({"tasks": [{"description": "   "}]}, "task 1 was dropped: it has no description"),
         ({"tasks": [{"description": 5}]}, "task 1 was dropped: it has no description"),
@@ -25,7 +30,44 @@ def test_valid_plans_need_no_repair():
 )
 def test_nothing_usable(arguments, repair):
     got = repair_plan(arguments)
-    assert got.tasks == [] and got.repairs == [repair]
+    assert got.tasks == [] and len(got.repairs) == 1 and got.repairs[0].startswith(repair)
+
+
+def test_tasks_sent_as_a_string_of_json_are_read_as_the_list_it_holds():
+    # r14d F6: models send list arguments as JSON text; the plan became one generic task
+    import json
+
+    tasks = [{"description": "Read it", "active_form": "Reading it"}, {"description": "Fix it", "depends_on": [1]}]
+    got = repair_plan({"tasks": json.dumps(tasks)})
+    assert got.tasks == [RepairedTask("Read it", "Reading it"), RepairedTask("Fix it", "Fixing it", (1,))]
+    assert got.repairs == [
+        "submit_plan's tasks came as a string of JSON: read as the list it holds",
+        "task 2 had no active_form: “Fixing it” was derived",
+    ]
+    got = repair_plan({"tasks": json.dumps(["Read a\ud800"])})  # an escaped lone surrogate inside it
+    assert got.tasks[0].description == "Read a\\ud800"
+    assert "submit_plan held invalid Unicode (a lone surrogate): it is shown as its escape" in got.repairs
+
+
+def test_invalid_tasks_are_dropped_before_the_cap_so_no_valid_task_is_lost():
+    # r14d F8: the cap cut the submitted list to 30 first, so valid tasks 31+ were lost
+    # behind invalid ones, each drop said on its own line
+    tasks = [None if i % 4 == 0 else {"description": "", "active_form": "x"} if i % 4 == 1
+             else {"description": f"Check {i}", "active_form": f"Checking {i}"} for i in range(60)]  # fmt: skip
+    got = repair_plan({"tasks": tasks})
+    valid = [t["description"] for t in tasks if isinstance(t, dict) and t["description"]]
+    assert len(valid) == MAX_TASKS
+    assert [t.description for t in got.tasks] == valid  # all 30, the last one submitted 60th
+    assert got.repairs == [
+        "30 tasks were dropped: 15 because it is NoneType, not a task (tasks 1, 5, 9, 13, 17, 21, 25, 29, …); "
+        "15 because it has no description (tasks 2, 6, 10, 14, 18, 22, 26, 30, …)"
+    ]
+    more = repair_plan({"tasks": [*tasks, {"description": "Extra", "active_form": "Extra"}, None]})
+    assert [t.description for t in more.tasks] == valid
+    assert more.repairs[0] == f"the plan had {MAX_TASKS} usable tasks, then 2 more: the first {MAX_TASKS} were kept (the cap)"
+    # up to three drops are still said one by one, in plan order
+    few = repair_plan({"tasks": [None, {"description": "A", "active_form": "a"}, 7]})
+    assert few.repairs == ["task 1 was dropped: it is NoneType, not a task", "task 3 was dropped: it is int, not a task"]
 
 
 def test_strings_become_tasks_and_whitespace_is_folded():

@@ -78,5 +78,9 @@ def test_update_tasks_refuses_a_boolean_task_at_validation():
     args = UpdateTasksArgs.model_validate({"updates": [{"task": True, "status": "completed"}]})
     assert args.updates == [] and "updates item 1 (update) is invalid: task.int: Input should be a valid integer" in args._refused[0]
     with pytest.raises(ValidationError):
-        UpdateTasksArgs.model_validate({"updates": "all of them"})
+        UpdateTasksArgs.model_validate({"updates": [], "bogus": 1})
+    # r14d F4: a list argument that is not a list is a refusal saying what was sent
+    refused = UpdateTasksArgs.model_validate({"updates": "all of them"})._refused
+    assert refused == ["refused: updates must be a list of update objects {task, status, note}, got a string "
+                       "('all of them'); send it again corrected"]  # fmt: skip
     assert UpdateTasksArgs.model_validate({"updates": [{"task": "2", "status": "completed"}]}).updates[0].task == "2"
