@@ -541,6 +541,8 @@ class OperationRun:
         skill = self.skills.get(name) if self.skills is not None else None
         if skill is None:
             raise KeyError(name)
+        if (refused := getattr(self.skills, "refused_override", lambda _name: None)(name)) is not None:
+            self._notice(refused, "warning")  # never the lower-level skill in silence
         role: Role = "orchestrator" if skill.model == "orchestrator" else "executor"
         offered = set(META_TOOLS | DELEGATION_TOOLS)
         allowed = offered if skill.allowed_tools is None else set(skill.allowed_tools)

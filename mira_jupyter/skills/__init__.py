@@ -159,6 +159,27 @@ class SkillRegistry:
                 return str(problem).removeprefix("error: ")
         return None
 
+    def refused_override(self, name: str) -> str | None:
+        """One line when a project or user file meant to override the loaded skill `name`
+        was refused, so the lower-level one runs in its place (r14d F5); else None."""
+        skill = self.get(name)
+        why = self.why_missing(name)
+        if skill is None or why is None:
+            return None
+        refused = next((p.path for p in self.refusals() if p.path is not None and str(p).removeprefix("error: ") == why), None)
+
+        def level(path: Path | None) -> int:
+            for index, (_source, directory) in enumerate(self._sources):
+                if path is not None and path.resolve().is_relative_to(directory.resolve()):
+                    return index
+            return len(self._sources)
+
+        if refused is None or level(refused) >= level(skill.path):
+            return None  # a refused file below the one that runs overrides nothing
+        reason = why.removeprefix(f"{refused}: ")
+        source = "built-in" if skill.source == "builtin" else skill.source
+        return f"skill {name!r}: the override {refused} was refused ({reason}); the {source} {name!r} runs instead"
+
     def __contains__(self, name: object) -> bool:
         with self._lock:
             return name in self._snapshot.skills
