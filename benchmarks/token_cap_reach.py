@@ -12,7 +12,8 @@ parts verbatim"). Usage is what the provider would report: the request counted w
 (as OpenAI does), plus what the reply says. Printed per cap: the tokens logged when the run
 stopped, as a fraction of the cap. The closer to 1.00 the better: the cap is a safety limit,
 and a run stopped at half of it has lost half of what the user allowed. Target (issue 14,
-r14c M1): each fraction >= 0.90, and the logged tokens never above the cap.
+r14c M1): each fraction >= 0.90, and the logged tokens never above the cap (r14d F1: now
+bought with a bound no tokenizer exceeds, 0.83-0.92; see benchmarks/README.md).
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ from ..llm.types import (
 from .budget import DEFAULT_INPUT_MARGIN, BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
 from .output_cap import output_allowance
-from .token_cap import CapReached, PromptMargins, TokenCap, TokenReservation
+from .prompt_bound import PromptShape, ProviderCounts, prompt_shape
+from .token_cap import CapReached, TokenCap, TokenReservation
 
 __all__ = ["BudgetExceeded", "CallRunner", "CapReached", "Ledger", "SessionSpend", "UnpricedModel"]
 
@@ -114,7 +115,7 @@ class CallRunner:
     allow_unpriced: bool = False
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     _said_untrusted: bool = field(default=False, init=False, repr=False)
-    token_margins: PromptMargins | None = None  # the session's; default: this operation's own
+    token_counts: ProviderCounts | None = None  # the session's; default: this operation's own
     token_cap: TokenCap = field(init=False, repr=False)
 
     @property
@@ -137,7 +138,7 @@ class CallRunner:
             self.session = SessionSpend()
         if self.budget is None:
             self.budget = OperationBudget(self.budget_usd, self.session)
-        self.token_cap = TokenCap(self.max_total_tokens, self.ledger.total_tokens, self.token_margins)
+        self.token_cap = TokenCap(self.max_total_tokens, self.ledger.total_tokens, self.token_counts)
 
     def call(
         self,
@@ -171,12 +172,13 @@ class CallRunner:
             model.model_id, purpose, reasoning_effort=effort, configured=self.max_output_tokens
         )
         prompt_tokens, prompt_bound = self._prompt_size(messages, tools)
-        opaque = self.tokens.count_opaque_bytes(messages)
         allowance = min(cap, output_allowance(model, level, self.output_reserve_tokens))
         # tokens first, then dollars (always in this order, so a call waiting for one never
         # holds the other while the calls it waits for need it); the token cap reserves the
-        # prompt by its token count with a margin, the budget by its bytes (_prompt_size)
-        token_bound = self.token_cap.prompt_bound(model, prompt_tokens, opaque)
+        # prompt at what the provider counted of it so far plus the bytes of the rest
+        # (prompt_bound.py), the budget at its bytes (_prompt_size)
+        shape = prompt_shape(model.model_id, messages, tools)
+        token_bound = self.token_cap.prompt_bound(shape)
         held = self.token_cap.reserve(token_bound, cap, allowance, self.cancel)
         call_id = new_id("call")  # named first: its team reservation is linked to it at once
         try:
@@ -228,7 +230,7 @@ class CallRunner:
                 skill=skill,
                 started_at=started,
             )
-            call = _InFlight(model, reservation, prompt_tokens, level, opaque)
+            call = _InFlight(model, reservation, prompt_tokens, level, shape)
             refused: list[str] = []  # which cap refused a retry: "tokens" or "budget"
             gate = RETRY_GATE.set(self._retry_gate(model, reservation, held, refused))
             sent = True
@@ -329,8 +331,8 @@ class CallRunner:
         The provider's tokenizer may count more than ours, and differently from one call to
         the next: the bound is the prompt's UTF-8 byte count (no byte-level tokenizer makes
         more tokens than bytes), or our estimate times DEFAULT_INPUT_MARGIN if larger. The
-        dollar budget reserves this bound; the token cap reserves its own, tokenizer-based
-        one (token_cap.prompt_token_bound), which a few bytes per token would make useless.
+        dollar budget reserves this bound; the token cap its own (prompt_bound.py), which
+        replaces the bytes of what a provider has already counted by its count.
         """
         prompt_tokens = self.tokens.count_message_tokens(messages)
         if tools:
@@ -611,9 +613,7 @@ class CallRunner:
             self.session.distrust(model_id)
         if usage.source == "reported" and call.prompt_tokens > 0 and usage.input_tokens > 0:
             self.session.observe_input(model_id, usage.input_tokens, call.prompt_tokens)
-            self.token_cap.margins.observe(
-                call.model, usage.input_tokens, call.prompt_tokens, call.opaque_bytes
-            )
+            self.token_cap.counts.learn(call.shape, usage.input_tokens)
         elif status == "ok":
             self.session.observe_reply(model_id)  # it replied but counted nothing we can use
         self.budget.settle(call.reservation, charged)
@@ -650,7 +650,7 @@ class _InFlight:
     reservation: Reservation
     prompt_tokens: int
     effort: str | None
-    opaque_bytes: int = 0  # replayed reasoning our tokenizer cannot count (count_opaque_bytes)
+    shape: PromptShape | None = None  # what the token cap learns the provider's count of
 
 
 def _stated_cost(usage: Usage | None) -> Decimal | None:

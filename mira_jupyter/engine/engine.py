@@ -36,11 +36,11 @@ from .metatools import orchestrator_tools
 from .outcome import AnswerCollector, answer_text
 from .output_cap import output_allowance
 from .planner import Plan, estimate_plan_cost, make_plan
+from .prompt_bound import ProviderCounts
 from .result import Operation, format_usd
 from .run import OperationRun
 from .settings import EngineSettings, check_budget
 from .tasks import TaskTracker
-from .token_cap import PromptMargins
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class Engine:
         self._skills = skills
         self.session_id = session_id or new_id("sess")
         self.spend = SessionSpend(settings.budget_usd)
-        self.token_margins = PromptMargins()  # what replies taught the token cap, per model
+        self.token_counts = ProviderCounts()  # what providers counted of the session's prompts
         self.operations: dict[str, Operation] = {}
         self._plans: dict[str, tuple[Plan | None, list[Any], str, RunOptions]] = {}
         self._keep = keep_operations
@@ -391,7 +391,7 @@ class Engine:
             budget_usd=budget,
             max_total_tokens=settings.max_total_tokens,
             session=self.spend,
-            token_margins=self.token_margins,
+            token_counts=self.token_counts,
             output_reserve_tokens=settings.output_reserve_tokens,
             max_output_tokens=settings.max_output_tokens,
             prices=self._operation_prices(),

@@ -1,8 +1,8 @@
 """The operation's token cap as reservations, the way budget.py holds the dollar budget.
 
-A call reserves its worst case in tokens (its prompt's bound, `prompt_token_bound`, plus the
-``max_tokens`` it is sent) before it goes out, and releases the reservation once its usage is in the
-ledger, on any exit. Calls running at the same time (parallel delegations, side-by-side
+A call reserves its worst case in tokens (its prompt's bound, `prompt_bound.ProviderCounts`,
+which no provider's count exceeds whatever its tokenizer, plus the ``max_tokens`` it is sent)
+before it goes out, and releases the reservation once its usage is in the ledger, on any exit. Calls running at the same time (parallel delegations, side-by-side
 tasks) therefore see each other: what is in flight is already counted, so together they
 never pass ``max_total_tokens``. A call that does not fit waits for the calls in flight to
 settle, sends fewer output tokens if that is enough, and otherwise ends the step with
@@ -11,75 +11,20 @@ settle, sends fewer output tokens if that is enough, and otherwise ends the step
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.cancel import CancelToken, OperationCancelled
 from ..core.errors import OperationEnding
-from .budget import DEFAULT_INPUT_MARGIN, WAIT_FOR_TURN_SECONDS
+from .budget import WAIT_FOR_TURN_SECONDS
+from .prompt_bound import PromptShape, ProviderCounts
 
 # A call that does not fit only because others are in flight waits this long for them; a
 # reasoning call may stream for many minutes, and every exit of CallRunner.call releases
 # its reservation, so this only bounds a bug: a kernel never hangs on it.
 WAIT_FOR_ROOM_SECONDS = WAIT_FOR_TURN_SECONDS
 _POLL_SECONDS = 0.25
-
-
-# The margin over our own count (tiktoken o200k_base) at which a prompt is reserved: for a
-# model whose provider counts with that same tokenizer (OpenAI's gpt-4o, 4.1, 5 and o-series:
-# the capability table's "tokenizer"), 10% for the framing of messages and tool schemas our
-# count approximates; for any other, DEFAULT_INPUT_MARGIN (35%), the allowance the money
-# code gives another tokenizer (DeepSeek's, Anthropic's, a local model's).
-OWN_TOKENIZER = "o200k_base"
-OWN_TOKENIZER_MARGIN = 1.10
-
-
-def base_margin(model: object) -> float:
-    """The margin `model`'s prompts are reserved at until a reply shows it needs more."""
-    capabilities = getattr(model, "capabilities", None)
-    own = getattr(capabilities, "tokenizer", None) == OWN_TOKENIZER
-    return OWN_TOKENIZER_MARGIN if own else DEFAULT_INPUT_MARGIN
-
-
-def prompt_token_bound(prompt_tokens: int, opaque_bytes: int = 0, margin: float = DEFAULT_INPUT_MARGIN) -> int:
-    """The tokens the cap reserves for a prompt our tokenizer (tiktoken o200k_base) counts at
-    `prompt_tokens`: that count times `margin` (see OWN_TOKENIZER_MARGIN), plus the bytes of
-    replayed reasoning no client can tokenize (`opaque_bytes`, a bound on its tokens).
-
-    Unlike the dollar budget, the cap does not reserve a prompt at its UTF-8 bytes: those are
-    about 4.5 times the tokens of Python code, so runs stopped at half the cap and a prompt
-    of a quarter of it was refused unsent.
-    """
-    return math.ceil(prompt_tokens * max(1.0, margin)) + max(0, opaque_bytes)
-
-
-class PromptMargins:
-    """The margin each model's prompts are reserved at, learned over a session."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._learned: dict[str, float] = {}  # model id -> the margin a reply showed it needs
-
-    def bound(self, model: object, prompt_tokens: int, opaque_bytes: int = 0) -> int:
-        """`prompt_token_bound` at `model`'s margin: `base_margin`, or the larger one a reply
-        of it in this session showed it needs."""
-        with self._lock:
-            learned = self._learned.get(getattr(model, "model_id", ""), 0.0)
-        return prompt_token_bound(prompt_tokens, opaque_bytes, max(base_margin(model), learned))
-
-    def observe(self, model: object, reported_input: int, prompt_tokens: int, opaque_bytes: int = 0) -> None:
-        """Learn from a reply's reported prompt tokens: a provider that counted more than the
-        prompt's bound (a tokenizer above the margin) has its later prompts reserved at the
-        ratio it showed, plus 2%. So only calls in flight when it first shows it can pass the
-        cap, by what they were counted beyond their bound."""
-        if prompt_tokens <= 0 or reported_input <= self.bound(model, prompt_tokens, opaque_bytes):
-            return
-        needed = (reported_input - max(0, opaque_bytes)) / prompt_tokens * 1.02
-        key = getattr(model, "model_id", "")
-        with self._lock:
-            self._learned[key] = max(needed, self._learned.get(key, 0.0))
 
 
 class CapReached(OperationEnding):
@@ -99,17 +44,17 @@ class TokenReservation:
 class TokenCap:
     """`limit` tokens for one operation: what the ledger counted plus what is in flight."""
 
-    def __init__(self, limit: int, used: Callable[[], int], margins: PromptMargins | None = None) -> None:
+    def __init__(self, limit: int, used: Callable[[], int], counts: ProviderCounts | None = None) -> None:
         self.limit = limit
         self._used = used  # tokens of the calls already settled (the ledger's count)
         self._reserved = 0
         self._lock = threading.Condition(threading.Lock())
-        # what replies taught about the models' tokenizers, kept for the whole session
-        self.margins = margins if margins is not None else PromptMargins()
+        # what providers counted for the session's prompts, by prefix (prompt_bound.py)
+        self.counts = counts if counts is not None else ProviderCounts()
 
-    def prompt_bound(self, model: object, prompt_tokens: int, opaque_bytes: int = 0) -> int:
-        """What this cap reserves for `model`'s prompt (PromptMargins.bound)."""
-        return self.margins.bound(model, prompt_tokens, opaque_bytes)
+    def prompt_bound(self, shape: PromptShape) -> int:
+        """What this cap reserves for a prompt (ProviderCounts.bound)."""
+        return self.counts.bound(shape)
 
     @property
     def reserved(self) -> int:

@@ -1,8 +1,8 @@
 """`max_total_tokens` holds when calls run at the same time (issue 14): each call reserves its
 worst case (prompt bound + max_tokens sent) before it goes out, as the dollar budget does.
 
-The scripted provider here is a near-worst case: every reply reports 90% of the prompt's
-bound (our token count times the model's margin, token_cap.prompt_token_bound) as input and
+The scripted provider here is a near-worst case: every reply reports one token per byte of
+the prompt's text as input (as many as any tokenizer can count, engine/prompt_bound.py) and
 90% of the max_tokens it was sent as output, so the four reads of one orchestrator turn each
 spend almost what they could. Before the fix the cap was checked
 against finished calls only: all four reads passed the check together and the operation
@@ -15,13 +15,10 @@ import json
 import threading
 
 import pytest
-from engine_helpers import EXEC, ORCH, Harness
+from engine_helpers import EXEC, Harness
 
 import mira_jupyter.testing as mt
-from mira_jupyter.engine.budget import DEFAULT_INPUT_MARGIN
 from mira_jupyter.engine.engine import RunOptions
-from mira_jupyter.engine.token_cap import OWN_TOKENIZER_MARGIN, prompt_token_bound
-from mira_jupyter.llm.tokens import count_message_tokens, count_tokens
 
 
 @pytest.fixture()
@@ -36,11 +33,9 @@ def project(tmp_path):
 def _near_worst_usage(request) -> dict:
     body = request.body
     sent = body.get("max_completion_tokens") or body.get("max_tokens") or 0
-    tools = body.get("tools")
-    counted = count_message_tokens(body.get("messages") or []) + (count_tokens(json.dumps(tools)) if tools else 0)
-    # gpt-5 is counted with our own tokenizer (the capability table says so), deepseek is not
-    margin = OWN_TOKENIZER_MARGIN if request.model == ORCH else DEFAULT_INPUT_MARGIN
-    return {"input": int(prompt_token_bound(counted, 0, margin) * 0.9), "output": int(sent * 0.9)}
+    text = [str(m.get("content") or "") + json.dumps(m.get("tool_calls") or "") for m in body.get("messages") or []]
+    counted = len(("".join(text) + json.dumps(body.get("tools") or "")).encode())
+    return {"input": counted, "output": int(sent * 0.9)}
 
 
 def _plan(*tasks: dict) -> dict:

@@ -1,11 +1,13 @@
-"""The token cap reserves prompts by their tokens, not their bytes (r14c M1).
+"""The token cap reserves what a provider has counted at its count, not its bytes (r14c M1),
+and what it has not counted at its bytes (r14d F1).
 
-Before, `max_total_tokens` reserved each prompt at its UTF-8 byte count, about 4.5 times
-the tokens of Python code: under the default cap a 161k-token prompt was refused unsent
-("may use up to 741,896"), and planned runs of parallel reads stopped at half the cap.
-Now a prompt is reserved at our tiktoken count times a margin (10% for a model counted with
-our own tokenizer, 35% for any other), plus what a provider that counts more has shown.
-The dollar budget keeps its byte bound (tests/integration/test_money_*).
+r14c M1: `max_total_tokens` reserved each whole prompt at its UTF-8 byte count, about 4.5
+times the tokens of Python code, so planned runs of parallel reads stopped at half the cap.
+r14d F1: the fix reserved prompts at our tiktoken count times a margin, which a provider
+counting digits, emoji or bytes one by one passed (tests/integration/test_token_cap_tokenizers.py).
+Now the part of a prompt the provider has already counted is reserved at its own count, and
+only the rest at its bytes (engine/prompt_bound.py). The dollar budget keeps its byte bound
+(tests/integration/test_money_*).
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ from engine_helpers import EXEC, ORCH, Harness
 
 import mira_jupyter
 import mira_jupyter.testing as mt
-from mira_jupyter.engine.budget import DEFAULT_INPUT_MARGIN
 from mira_jupyter.engine.engine import RunOptions
-from mira_jupyter.engine.token_cap import OWN_TOKENIZER_MARGIN, prompt_token_bound
 from mira_jupyter.llm.tokens import count_message_tokens, count_prompt_bytes, count_tokens
 
 
@@ -43,33 +43,39 @@ def _counted(body: dict) -> int:
     return count_message_tokens(body.get("messages") or []) + (count_tokens(json.dumps(tools)) if tools else 0)
 
 
-def test_a_prompt_is_reserved_at_its_tokens_not_its_bytes(tmp_path):
+def test_a_prompt_the_provider_has_counted_is_reserved_at_its_count_not_its_bytes(tmp_path):
     request = "Explain this code:\n" + _python(20_000)
     tokens, size = count_tokens(request), len(request.encode())
     assert size > 3.5 * tokens  # Python code: several bytes per token
-    cap = 3 * tokens  # room for the prompt's tokens with a margin, not for its bytes
-    script = mt.Script({ORCH: ["It is an agent."]})
-    h = Harness(tmp_path, script, max_total_tokens=cap)
-    op = h.engine.run(request, RunOptions(mode="simple"))
-    assert op.status == "completed", op.error  # before: "token cap reached ... may use up to" its bytes
-    assert len(script.requests) == 1
+    script = mt.Script({ORCH: ["It is an agent.", "It is an agent."]})
+    h = Harness(tmp_path, script)
+    first = h.engine.run(request, RunOptions(mode="simple", new_conversation=True))
+    assert first.status == "completed", first.error
+    # the same cell again, under a cap with room for the prompt's tokens, not for its bytes:
+    # the provider has counted that very prompt, so its count is what is reserved
+    h.engine.settings.max_total_tokens = cap = 3 * tokens
+    op = h.engine.run(request, RunOptions(mode="simple", new_conversation=True))
+    assert op.status == "completed", op.error  # at its bytes: "token cap reached ... may use up to"
+    assert len(script.requests) == 2
     assert op.usage.input_tokens + op.usage.output_tokens <= cap
 
 
-def test_a_prompt_that_does_not_fit_is_refused_at_its_token_bound(tmp_path):
+def test_a_prompt_no_provider_has_counted_is_refused_at_its_byte_bound(tmp_path):
+    # r14d F1: our count says nothing sure about another tokenizer's, the bytes do
     request = "Explain this code:\n" + _python(5_000)
     script = mt.Script({ORCH: ["It is an agent."]})
-    h = Harness(tmp_path, script, max_total_tokens=4_000)
+    h = Harness(tmp_path, script, max_total_tokens=4 * count_tokens(request))
     op = h.engine.run(request, RunOptions(mode="simple"))
     assert op.status == "failed" and script.requests == []
     assert "token cap reached" in op.error
     need = int(op.error.split("may use up to ")[1].split(" ")[0].replace(",", ""))
-    assert need < 2 * count_tokens(request) < len(request.encode())  # tokens with a margin, not bytes
+    assert need > len(request.encode())
 
 
 class NearWorst:
-    """A provider reporting 90% of each prompt's bound as input (a tokenizer near the margin)
-    and what it was sent as max_tokens as output; optionally `ratio` times our count instead."""
+    """A provider reporting one token per byte of each prompt's text as input (as many as any
+    tokenizer can count) and what it was sent as max_tokens as output; optionally `ratio`
+    times our count instead."""
 
     def __init__(self, turns: list, ratio: float | None = None) -> None:
         self.turns = list(turns)
@@ -84,8 +90,8 @@ class NearWorst:
         if self.ratio is not None:
             prompt = int(counted * self.ratio)
         else:
-            margin = OWN_TOKENIZER_MARGIN if request.model == ORCH else DEFAULT_INPUT_MARGIN
-            prompt = int(prompt_token_bound(counted, 0, margin) * 0.9)
+            text = [str(m.get("content") or "") + json.dumps(m.get("tool_calls") or "") for m in body["messages"]]
+            prompt = len(("".join(text) + json.dumps(body.get("tools") or "")).encode())
         output = body.get("max_completion_tokens") or body.get("max_tokens") or 0
         usage = {"input": prompt, "output": output}
         with self.lock:

@@ -110,40 +110,59 @@ def test_a_retry_reserves_another_attempt_or_is_refused_and_release_frees_every_
     assert cap.reserved == 0
 
 
-class _Model:
-    def __init__(self, model_id: str) -> None:
-        from mira_jupyter.llm.capabilities import capabilities_for
+def _shape(*contents: str, model: str = "deepseek:deepseek-chat", tools=None):
+    from mira_jupyter.engine.prompt_bound import prompt_shape
 
-        self.model_id = model_id
-        self.capabilities = capabilities_for(model_id)
+    return prompt_shape(model, [{"role": "user", "content": c} for c in contents], tools)
 
 
-def test_a_prompt_is_reserved_at_its_token_count_with_the_margin_of_its_tokenizer():
-    # r14c M1: the cap reserved a prompt at its UTF-8 bytes (~4.5x the tokens of code)
-    from mira_jupyter.engine.token_cap import PromptMargins
+def test_a_prompt_no_provider_has_counted_is_reserved_at_its_bytes_plus_framing():
+    # r14d F1: any margin over our own count is passed by some tokenizer; the bytes are not
+    from mira_jupyter.engine.prompt_bound import FRAMING_TOKENS, ProviderCounts
+    from mira_jupyter.llm.tokens import count_prompt_bytes
 
-    margins = PromptMargins()
-    assert margins.bound(_Model("openai:gpt-5"), 10_000) == 11_000  # counted with our own tokenizer
-    assert margins.bound(_Model("openrouter:openai/gpt-4o-mini"), 10_000) == 11_000
-    assert margins.bound(_Model("deepseek:deepseek-chat"), 10_000) == 13_500  # another tokenizer
-    assert margins.bound(_Model("ollama:llama3.1"), 10_000, opaque_bytes=700) == 14_200
+    text = "12345678901234567890 📈 数据 " * 50
+    shape = _shape("system", text)
+    messages = [{"role": "user", "content": c} for c in ("system", text)]
+    assert ProviderCounts().bound(shape) == count_prompt_bytes(messages) - 4 + FRAMING_TOKENS
+    assert ProviderCounts().bound(shape) > len(text.encode())
 
 
-def test_a_provider_that_counted_more_than_the_bound_is_reserved_at_that_ratio_from_then_on():
-    from mira_jupyter.engine.token_cap import PromptMargins
+def test_what_the_provider_counted_bounds_every_prompt_beginning_with_it():
+    from mira_jupyter.engine.prompt_bound import FRAMING_PER_MESSAGE, ProviderCounts
 
-    margins = PromptMargins()
-    deepseek, gpt = _Model("deepseek:deepseek-chat"), _Model("openai:gpt-5")
-    margins.observe(deepseek, 13_000, 10_000)  # within its bound: nothing to learn
-    assert margins.bound(deepseek, 1_000) == 1_350
-    margins.observe(deepseek, 20_000, 10_000)  # 2x our count
-    assert margins.bound(deepseek, 1_000) == 2_040  # the ratio shown, plus 2%
-    margins.observe(deepseek, 15_000, 10_000)  # a smaller ratio later does not lower it
-    assert margins.bound(deepseek, 1_000) == 2_040
-    assert margins.bound(gpt, 1_000) == 1_100  # per model
-    # replayed reasoning is counted apart: 9,000 of the 11,000 reported were its tokens
-    margins.observe(gpt, 11_000, 1_000, opaque_bytes=9_000)
-    assert margins.bound(gpt, 1_000) == 2_040
+    counts = ProviderCounts()
+    system, big = "You are an agent." * 20, "x = 1\n" * 2_000
+    counts.learn(_shape(system, big), 3_000)  # the provider counted that prompt at 3,000
+    assert counts.bound(_shape(system, big)) == 3_000
+    more = _shape(system, big, "and this")
+    assert counts.bound(more) == 3_000 + more.sizes[-1] + FRAMING_PER_MESSAGE
+    # a prompt sharing only the system prompt: that report (it is more than the system
+    # prompt's count) plus the bytes of the rest, unless the bytes alone are less
+    other = _shape(system, "short")
+    assert counts.bound(other) == min(other.byte_bound(), 3_000 + other.sizes[-1] + FRAMING_PER_MESSAGE)
+    # per model, per tool list, and nothing shared: bytes
+    assert counts.bound(_shape(system, big, model="openai:gpt-5")) == _shape(system, big).byte_bound()
+    tools = [{"type": "function", "function": {"name": "read_file"}}]
+    assert counts.bound(_shape(system, big, tools=tools)) == _shape(system, big, tools=tools).byte_bound()
+    assert counts.bound(_shape("another system", big)) == _shape("another system", big).byte_bound()
+    # a smaller report of a shorter prompt beginning the same way tightens the bound
+    counts.learn(_shape(system), 200)
+    assert counts.bound(other) == 200 + other.sizes[-1] + FRAMING_PER_MESSAGE
+    counts.learn(_shape(system, big), 0)  # no count: nothing learned
+    assert counts.bound(_shape(system, big)) == 3_000
+
+
+def test_the_prefixes_remembered_are_bounded_oldest_first():
+    from mira_jupyter.engine.prompt_bound import FRAMING_PER_MESSAGE, ProviderCounts
+
+    counts = ProviderCounts(per_model=3)
+    for i in range(3):
+        counts.learn(_shape("s", f"turn {i}"), 100 + i)
+    # ["s", "turn 0"] is forgotten; ["s"] (used by every later prompt) is not
+    first = _shape("s", "turn 0")
+    assert counts.bound(first) == 100 + first.sizes[-1] + FRAMING_PER_MESSAGE
+    assert counts.bound(_shape("s", "turn 2")) == 102
 
 
 def test_replayed_reasoning_that_no_tokenizer_can_count_is_reserved_at_its_bytes():
