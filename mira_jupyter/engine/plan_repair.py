@@ -8,6 +8,7 @@ said in one line, so the engine can show it and the log keeps it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,11 +68,12 @@ def repair_plan(arguments: Any) -> Repaired:
     numbers: dict[int, int] = {}  # number in the submitted plan -> number in the kept plan
     dropped: list[tuple[int, str]] = []  # (number, why) of each task dropped
     lines: list[str] = []  # every other repair, in plan order
-    cut = 0
+    beyond = 0  # usable tasks past the cap: counted, to say how many the plan had
     for number, item in enumerate(raw, 1):
         if len(out.tasks) == MAX_TASKS:
-            cut = len(raw) - number + 1
-            break
+            with contextlib.suppress(Exception):
+                beyond += _task(number, item, {}, []) is not None
+            continue
         said: list[str] = []
         try:
             task = _task(number, item, numbers, said)
@@ -87,8 +89,8 @@ def repair_plan(arguments: Any) -> Repaired:
     if len(dropped) > 3:  # one line per reason, not one per task
         said = {f"task {number} was dropped: {why}" for number, why in dropped}
         lines = [_said_drops(dropped)] + [line for line in lines if line not in said]
-    if cut:
-        usable = f"{MAX_TASKS} usable tasks, then {cut} more" if dropped else f"{len(raw)} tasks"
+    if beyond:
+        usable = f"{len(raw)} tasks" if len(raw) == MAX_TASKS + beyond else f"{MAX_TASKS + beyond} usable tasks"
         out.repairs.append(f"the plan had {usable}: the first {MAX_TASKS} were kept (the cap)")
     out.repairs += lines
     return out

@@ -64,7 +64,7 @@ def test_invalid_tasks_are_dropped_before_the_cap_so_no_valid_task_is_lost():
     ]
     more = repair_plan({"tasks": [*tasks, {"description": "Extra", "active_form": "Extra"}, None]})
     assert [t.description for t in more.tasks] == valid
-    assert more.repairs[0] == f"the plan had {MAX_TASKS} usable tasks, then 2 more: the first {MAX_TASKS} were kept (the cap)"
+    assert more.repairs[0] == f"the plan had {MAX_TASKS + 1} usable tasks: the first {MAX_TASKS} were kept (the cap)"
     # up to three drops are still said one by one, in plan order
     few = repair_plan({"tasks": [None, {"description": "A", "active_form": "a"}, 7]})
     assert few.repairs == ["task 1 was dropped: it is NoneType, not a task", "task 3 was dropped: it is int, not a task"]
