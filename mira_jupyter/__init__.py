@@ -77,7 +77,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython._mira_magics = magics
     magics.cell_errors.register(ipython)
     if getattr(ipython, "kernel", None) is not None and getattr(ipython, "autoawait", False):
-        from .notebook.magics import async_cell_transformer
+        from .notebook.transform import async_cell_transformer
 
         ipython.input_transformers_cleanup.append(async_cell_transformer)
     # the first %%mira cell should not pay for importing openai, duckdb, pandas...
@@ -92,7 +92,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     if magics is None:
         return
     from .notebook.args import remove_usage_error_display
-    from .notebook.magics import async_cell_transformer
+    from .notebook.transform import async_cell_transformer
 
     remove_usage_error_display(ipython)
     if async_cell_transformer in ipython.input_transformers_cleanup:

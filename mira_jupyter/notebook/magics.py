@@ -15,8 +15,10 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from ..config import Mira
 from .args import MiraUsageError, OperationInterrupted, parse_budget
 from .cell_errors import CellErrors
+from .fix_command import Pending, options_of
 from .help import HELP_FLAGS, HelpRequested, cell_parser, show_help
 from .interpolate import MissingReference, References, interpolate, raw_inputs
+from .transform import async_cell_transformer  # noqa: F401 - where tests and older code look
 
 if TYPE_CHECKING:
     from ..engine.engine import RunOptions
@@ -273,7 +275,7 @@ class MiraMagics(Magics):
     # -- %mira ---------------------------------------------------------------------------
 
     @line_magic("mira")
-    def mira_line(self, line: str) -> Any:
+    def mira_line(self, line: str, run: bool = True) -> Any:
         """``%mira status | history | costs | show | run | undo | export | help``."""
         from . import subcommands
 
@@ -291,6 +293,8 @@ class MiraMagics(Magics):
             )
         try:
             result = handler(self, rest)
+            if isinstance(result, Pending) and run:
+                result = self.run_pending(result)
         except HelpRequested as request:
             show_help(request)
             return None
@@ -311,15 +315,41 @@ class MiraMagics(Magics):
         if self._session is not None:
             self._session.print_store_notices()
 
+    def run_pending(self, pending: Pending) -> Any:
+        """Run what ``%mira fix`` or ``%mira_skill`` asks for, blocking (terminal, library)."""
+        cancel, view = self._cancel_and_view()
+        return self.finish(self.session.run(pending.request, options_of(pending), view=view, cancel=cancel), view=view)
+
+    async def run_pending_async(self, pending: Pending) -> Any:
+        """Run it awaited, as a ``%%mira`` cell runs: Stop and the approval buttons work."""
+        cancel, view = self._cancel_and_view()
+        try:
+            operation = await self.session.run_async(pending.request, options_of(pending), view=view, cancel=cancel)
+        except ValueError as exc:  # configuration errors, as mira_line says them
+            return self._usage_error(exc)
+        return self.finish(operation, view=view)
+
+    def _cancel_and_view(self) -> tuple[Any, Any]:
+        from ..core.cancel import CancelToken
+
+        cancel = CancelToken()
+        try:
+            return cancel, self._view(None, cancel)
+        except ValueError as exc:
+            self._usage_error(exc)
+
     async def mira_line_async(self, line: str) -> Any:
-        """``%mira run`` as a coroutine (see `async_cell_transformer`); other subcommands
+        """``%mira run`` and ``%mira fix`` as coroutines (see `transform`); other subcommands
         do not run an operation and go through `mira_line`."""
         from . import subcommands
 
         try:
-            words = shlex.split(line)
+            words = _subcommand_words(line)
         except ValueError:  # bad quoting: mira_line says so in one line, as for every subcommand
             return self.mira_line(line)
+        if words and words[0] == "fix":
+            pending = self.mira_line(line, run=False)  # parsed and checked as the magic does
+            return await self.run_pending_async(pending) if isinstance(pending, Pending) else pending
         if not words or words[0] != "run":
             return self.mira_line(line)
         try:
@@ -335,6 +365,15 @@ class MiraMagics(Magics):
     @line_magic("mira_skill")
     def mira_skill(self, line: str) -> Any:
         """``%mira_skill`` lists skills; ``%mira_skill NAME`` shows one; ``NAME request…`` runs it."""
+        pending = self._skill(line)
+        return self.run_pending(pending) if isinstance(pending, Pending) else pending
+
+    async def mira_skill_async(self, line: str) -> Any:
+        """``%mira_skill NAME request…`` awaited (see `transform`): Stop and approvals work."""
+        pending = self._skill(line)
+        return await self.run_pending_async(pending) if isinstance(pending, Pending) else pending
+
+    def _skill(self, line: str) -> Any:
         from . import subcommands
 
         try:
@@ -344,41 +383,6 @@ class MiraMagics(Magics):
             return None
         except subcommands.SubcommandError as exc:
             return self._usage_error(exc)
-
-
-def async_cell_transformer(lines: list[str]) -> list[str]:
-    """Rewrite a ``%%mira`` cell, and ``%mira run`` lines, into awaited coroutines.
-
-    (IPython cleanup stage.) A synchronous magic blocks the kernel's event loop, so widget
-    clicks wait until the cell ends; awaited, the loop runs and the Stop button works.
-    Everything else about the cell (options, interpolation, the returned Operation) is
-    unchanged.
-    """
-    if not lines:
-        return lines
-    if lines[0].startswith("%%mira"):
-        first = lines[0].rstrip("\n")
-        line = first[len("%%mira") :]
-        if line and not line[0].isspace():  # another magic, e.g. %%mira_something
-            return lines
-        cell = "".join(lines[1:])
-        return [f"await get_ipython()._mira_magics.mira_async({line.strip()!r}, {cell!r})\n"]
-    if lines[0].startswith("%%"):  # another cell magic owns the whole cell
-        return lines
-    return [_awaited_run(line) for line in lines]
-
-
-def _awaited_run(line: str) -> str:
-    # only at the start of a line: an indented %mira (in a block) stays as IPython has it
-    words = line.split(None, 2)
-    if not line.startswith("%mira") or len(words) < 2 or words[0] != "%mira" or words[1] != "run":
-        return line
-    rest = line.rstrip("\n")[len("%mira") :].strip()
-    # var_expand keeps IPython's {expr} and $name expansion of line magics: %mira run {op.id}
-    return (
-        "await get_ipython()._mira_magics.mira_line_async("
-        f"get_ipython().var_expand({rest!r}))\n"
-    )
 
 
 def _subcommand_words(line: str) -> list[str]:

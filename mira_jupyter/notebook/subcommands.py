@@ -379,53 +379,6 @@ def _export_to_lake(magics: MiraMagics, target: str, source: str | None) -> None
     print(f"copied {done.total} rows into {redact(target)}" + (f" ({parts})" if parts else " (all there already)"))
 
 
-@takes(arg("note", nargs=argparse.REMAINDER, help="Words passed on with the error, e.g. 'keep the API'."))
-def fix(magics: MiraMagics, argv: list[str]) -> Any:
-    """Send the last error with its cell's source and ask for a fix."""
-    note = fix.parser().parse_args(argv).note
-    from ..engine.engine import RunOptions
-    from ..ui import choose_view
-    from .cell_errors import fix_request, relative_paths
-
-    errors = magics.cell_errors
-    if errors.newest is not None and errors.newest in errors.interrupted:
-        earlier = (
-            f"the last error was In[{errors.last}]: put {{Err[{errors.last}]}} in a %%mira cell to fix that one"
-            if errors.last is not None and errors.last in errors.by_cell
-            else "no cell has raised an error"
-        )
-        raise SubcommandError(
-            f"fix: In[{errors.newest}] was interrupted (KeyboardInterrupt), not an error to fix; {earlier}"
-        )
-    if errors.last is None or errors.last not in errors.by_cell:
-        raise SubcommandError("fix: no cell has raised an error in this kernel yet")
-    cell = errors.last
-    from .interpolate import raw_inputs
-
-    inputs = raw_inputs(magics.shell)  # the cell as typed, which the fix replaces
-    source = inputs[cell] if inputs is not None and 0 < cell < len(inputs) else None
-    cap = magics.interpolation_cap()
-    from .fix_window import cap_both_ends, cell_window, failing_line
-    from .interpolate import scrub  # no key values, no inline base64: before the caps
-
-    traceback_text = scrub(relative_paths(errors.by_cell[cell], magics.mira_config.resolved_root()))
-    window = None
-    if source is not None:
-        # a long cell keeps the lines around the one that failed, not its first lines
-        line = failing_line(errors.by_cell[cell], cell)
-        window = cell_window(scrub(source), line, cap)
-    request = fix_request(
-        cell,
-        None if window is None else window.text,
-        cap_both_ends(traceback_text, cap),
-        " ".join(note),
-        partial=window is not None and window.partial,
-        shown=None if window is None else window.label(line, len(source.split("\n"))),
-    )
-    view = choose_view(magics.session.config.view, session=magics.session)
-    return magics.finish(magics.session.run(request, RunOptions(), view=view))
-
-
 @takes()
 def help_(magics: MiraMagics, argv: list[str]) -> None:
     """Every option of %%mira, of each %mira subcommand and of %mira_skill."""
@@ -441,7 +394,8 @@ def help_(magics: MiraMagics, argv: list[str]) -> None:
     )
 
 
-from .models_list import models  # noqa: E402 - a subcommand of its own module
+from .fix_command import fix  # noqa: E402 - subcommands of their own modules
+from .models_list import models  # noqa: E402
 
 HANDLERS: dict[str, Callable[[MiraMagics, list[str]], Any]] = {
     "status": status,
@@ -507,8 +461,6 @@ def skill_command(magics: MiraMagics, line: str) -> Any:
         print(f"source: {skill.source} ({os.fspath(skill.path)})\n")
         print(skill.body)
         return None
-    from ..engine.engine import RunOptions
-    from ..ui import choose_view
+    from .fix_command import Pending
 
-    view = choose_view(magics.session.config.view, session=magics.session)
-    return magics.finish(magics.session.run(words[1], RunOptions(skill=skill.name), view=view))
+    return Pending(words[1], skill=skill.name)  # run by the caller: awaited in a kernel

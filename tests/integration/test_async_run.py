@@ -120,6 +120,13 @@ def test_cancelling_an_async_resume_stops_the_plan(session):
         ("if True:\n    %mira run op_1\n", ["if True:\n", "    %mira run op_1\n"]),
         ("%%bash\n%mira run op_1\n", ["%%bash\n", "%mira run op_1\n"]),
         ("%mira runner\n", ["%mira runner\n"]),
+        # r11d F6: the lines that start an operation are awaited too
+        ("%mira fix\n", [AWAIT.format("'fix'")]),
+        ("%mira fix keep it's API\n", [AWAIT.format('"fix keep it\'s API"')]),
+        ("%mira_skill testing add tests\n", [AWAIT.replace("mira_line_async", "mira_skill_async").format("'testing add tests'")]),
+        ("%mira_skill testing\n", ["%mira_skill testing\n"]),  # shows the skill: nothing runs
+        ("%mira_skill\n", ["%mira_skill\n"]),
+        ("%mira fixes\n", ["%mira fixes\n"]),
     ],
 )
 def test_the_transformer_awaits_mira_run_lines_only(cell, expected):
