@@ -57,7 +57,12 @@ _UNREACHABLE_MARKERS = (
     "failed to attach ducklake",
     "ssl syscall",
     "broken pipe",
+    # libpq's connect_timeout passed: a server that accepts connections but does not answer
+    "timeout expired",
 )
+# seconds libpq may take to connect to the catalog, where the location sets none: without it
+# a catalog that accepts connections but never answers (a stopped postmaster) hangs the caller
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class LakeConflict(DatabaseLocked):
@@ -123,6 +128,19 @@ def classify(exc: BaseException, location: str) -> BaseException:
     if is_unreachable(exc):
         return LakeUnreachable(f"the team log's catalog cannot be reached ({redact(location)})")
     return exc
+
+
+def with_connect_timeout(location: str, seconds: int = CONNECT_TIMEOUT_SECONDS) -> str:
+    """`location` with libpq's ``connect_timeout`` added when a PostgreSQL catalog sets none."""
+    body = location[len(PREFIX) :]
+    if not body.lower().startswith("postgres:") or "connect_timeout" in body.lower():
+        return location
+    conninfo = body[len("postgres:") :]
+    if re.match(r"^postgres(?:ql)?://", conninfo, re.IGNORECASE):  # the URI form
+        conninfo += ("&" if "?" in conninfo else "?") + f"connect_timeout={seconds}"
+    else:
+        conninfo = f"{conninfo.rstrip()} connect_timeout={seconds}".lstrip()
+    return f"{location[: len(PREFIX)]}postgres:{conninfo}"
 
 
 def lake_sql(sql: str) -> str:
@@ -252,7 +270,7 @@ def _open_lake(location: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             options.append("DATA_PATH '" + path.replace("'", "''") + "'")
         if read_only:
             options.append("READ_ONLY")
-        quoted = location.replace("'", "''")
+        quoted = with_connect_timeout(location).replace("'", "''")
         suffix = f" ({', '.join(options)})" if options else ""
         con.execute(f"ATTACH '{quoted}' AS {ALIAS}{suffix}")
         con.execute(f"USE {ALIAS}")

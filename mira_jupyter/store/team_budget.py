@@ -32,6 +32,7 @@ from typing import Literal
 
 from ..core.money import TEAM_BUDGET_PERIODS, stored_usd
 from .db import Database, DatabaseLocked
+from .deadline import Stuck, within
 from .faults import retry
 from .session import SessionInfo
 
@@ -54,6 +55,10 @@ SELECT
         AND (r.charged IS NOT NULL OR (r.created_at >= $expired AND NOT EXISTS (
               SELECT 1 FROM sessions s WHERE s.id = r.session_id AND s.ended_at IS NOT NULL))))
 """
+
+# how much longer than its own lock/commit timeout a ledger request may take before the
+# call is refused: a catalog that accepts connections but never answers would hang it for good
+DEADLINE_GRACE_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,12 @@ class TeamLedger:
         # settlements the log could not take yet: (ticket, charged, call_id), oldest first
         self._unsettled: list[tuple[str, Decimal, str | None]] = []
         self._unsettled_lock = threading.Lock()
+        self._stuck = Stuck()
+
+    def _within(self, work, late=None, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        """`work()`, or a one-line StoreUnavailable once the log has not answered in time."""
+        seconds = (self.timeout if timeout is None else timeout) + DEADLINE_GRACE_SECONDS
+        return within(seconds, work, self.name, self._stuck, late)
 
     def _bounds(self) -> dict[str, datetime]:
         since = period_start(self.period)
@@ -114,9 +125,9 @@ class TeamLedger:
         with self._unsettled_lock:
             self._unsettled = [s for s in self._unsettled if s not in done]
 
-    def _retrying(self, work):  # type: ignore[no-untyped-def]
+    def _retrying(self, work, timeout: float | None = None):  # type: ignore[no-untyped-def]
         """Run `work(con)` in a transaction, again after a commit conflict (with jitter)."""
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
 
         def once():  # type: ignore[no-untyped-def]
             with self.db.transaction(timeout=max(0.1, deadline - time.monotonic())) as con:
@@ -129,8 +140,12 @@ class TeamLedger:
         """What the whole team has spent or holds in flight this period."""
         if self.unsettled:
             self.flush_settlements()
-        with self.db.connect(read_only=True, timeout=self.timeout) as con:
-            return Decimal(str(con.execute(_USED, self._bounds()).fetchone()[0]))
+
+        def read() -> Decimal:
+            with self.db.connect(read_only=True, timeout=self.timeout) as con:
+                return Decimal(str(con.execute(_USED, self._bounds()).fetchone()[0]))
+
+        return self._within(read)
 
     def reserve(self, amount: Decimal, call_id: str | None = None) -> tuple[str | None, Decimal]:
         """Reserve `amount` for `call_id` if it fits under the cap: (reservation id or None,
@@ -153,9 +168,16 @@ class TeamLedger:
             )  # fmt: skip
             return ticket, used, written
 
-        ticket, used, written = self._retrying(work)
-        self._written(written)
-        return ticket, used
+        def attempt() -> tuple[str | None, Decimal]:
+            ticket, used, written = self._retrying(work)
+            self._written(written)
+            return ticket, used
+
+        def release(late: tuple[str | None, Decimal]) -> None:  # taken after the call gave up
+            if late[0] is not None:
+                self.settle(late[0], Decimal(0), call_id)
+
+        return self._within(attempt, release)
 
     def extend(self, ticket: str, amount: Decimal) -> bool:
         """Reserve `amount` more on `ticket` (a retry's own worst case) if it fits."""
@@ -172,7 +194,7 @@ class TeamLedger:
             )
             return True
 
-        return self._retrying(work)
+        return self._within(lambda: self._retrying(work))
 
     def settle(self, ticket: str, charged: Decimal, call_id: str | None) -> None:
         """Replace `ticket`'s worst case by what the call was charged; when the log cannot
@@ -188,11 +210,8 @@ class TeamLedger:
         """Write the settlements still waiting; True when none is left. Raises a store fault."""
         if not self.unsettled:
             return True
-        saved, self.timeout = self.timeout, self.timeout if timeout is None else timeout
-        try:
-            self._written(self._retrying(self._write_unsettled))
-        finally:
-            self.timeout = saved
+        done = self._within(lambda: self._retrying(self._write_unsettled, timeout), timeout=timeout)
+        self._written(done)
         return not self.unsettled
 
     def close(self, timeout: float = 10.0) -> bool:

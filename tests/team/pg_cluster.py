@@ -11,6 +11,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -60,6 +61,24 @@ class Cluster:
     def stop(self) -> None:
         """Stop the server at once (clients see their connections refused)."""
         self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop", check=False)
+
+    def pause(self, *, backends: bool) -> list[int]:
+        """SIGSTOP the postmaster (new connections are accepted by the kernel but never
+        answered) and, with `backends`, every server process (open connections hang too)."""
+        postmaster = int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+        pids = [postmaster]
+        if backends:
+            listed = subprocess.run(["ps", "-o", "pid=", "--ppid", str(postmaster)], capture_output=True, text=True)
+            pids += [int(pid) for pid in listed.stdout.split()]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    def resume(self, pids: list[int]) -> None:
+        """SIGCONT what `pause` stopped."""
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     def create_database(self, name: str) -> str:
         """Create database `name`; returns its DuckLake location (``ducklake:postgres:...``)."""

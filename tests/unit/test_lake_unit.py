@@ -80,3 +80,27 @@ def test_the_base_duckdb_says_what_the_team_log_needs() -> None:
         Database(URL).connect(),
     ):
         pass
+
+
+@pytest.mark.parametrize(
+    ("location", "attached"),
+    [
+        ("ducklake:postgres:dbname=m host=h", "ducklake:postgres:dbname=m host=h connect_timeout=10"),
+        ("ducklake:postgres:", "ducklake:postgres:connect_timeout=10"),
+        ("ducklake:postgres:postgresql://u@h/m", "ducklake:postgres:postgresql://u@h/m?connect_timeout=10"),
+        ("ducklake:postgres:postgres://u@h/m?sslmode=require", "ducklake:postgres:postgres://u@h/m?sslmode=require&connect_timeout=10"),
+        ("ducklake:postgres:dbname=m connect_timeout=3", "ducklake:postgres:dbname=m connect_timeout=3"),
+        ("ducklake:postgres:postgresql://h/m?CONNECT_TIMEOUT=2", "ducklake:postgres:postgresql://h/m?CONNECT_TIMEOUT=2"),
+        ("ducklake:metadata.ducklake", "ducklake:metadata.ducklake"),  # not a PostgreSQL catalog
+    ],
+)
+def test_a_postgres_catalog_gets_a_connect_timeout_unless_it_sets_one(location: str, attached: str) -> None:
+    # without one, a catalog that accepts connections but never answers hangs the caller (r17d F7)
+    assert lake.with_connect_timeout(location) == attached
+
+
+def test_libpqs_connect_timeout_is_an_unreachable_catalog() -> None:
+    exc = RuntimeError('IO Error: Unable to connect to Postgres at "dbname=m": timeout expired')
+    assert isinstance(lake.classify(exc, URL), lake.LakeUnreachable)
+    bare = RuntimeError("Failed to attach: timeout expired")
+    assert isinstance(lake.classify(bare, URL), lake.LakeUnreachable)
