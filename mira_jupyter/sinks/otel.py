@@ -34,6 +34,9 @@ from mira_jupyter.core.events import (
 from mira_jupyter.core.version import installed_version
 
 log = logging.getLogger(__name__)
+# how long closing the sink waits for the exporter to send its last spans (then it goes on
+# in the background): long enough for a receiver that answers, short for one that does not
+CLOSE_WAIT_SECONDS = 1.0
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACES_PATH = "/v1/traces"
@@ -207,14 +210,23 @@ class OtelSink:
         """Send what is queued now (tests, kernel shutdown); False if it did not finish."""
         return bool(self._provider.force_flush(int(timeout * 1000)))
 
-    def close(self) -> None:
-        """End open spans and stop the exporter thread."""
+    def close(self, wait: float = CLOSE_WAIT_SECONDS) -> bool:
+        """End open spans and stop the exporter, waiting at most `wait` seconds for it.
+
+        The exporter's shutdown sends what is queued and may wait for a slow or dead receiver
+        (the SDK allows it 30 s), so it runs on a thread of its own: a live receiver takes
+        the last spans within `wait`, and a hung one no longer holds up the cell or the
+        kernel's exit (its spans go on being sent while the kernel lives). True if done.
+        """
         with self._lock:
             for op in self._ops.values():
                 for span in [*op.calls.values(), *op.tools.values(), op.root]:
                     span.end()
             self._ops.clear()
-        self._provider.shutdown()
+        closing = threading.Thread(target=self._provider.shutdown, name="mira-otel-close", daemon=True)
+        closing.start()
+        closing.join(wait)
+        return not closing.is_alive()
 
 
 def _finish_call(span: Any, event: LLMCallFinished) -> None:

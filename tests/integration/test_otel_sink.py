@@ -122,3 +122,30 @@ def test_a_cell_with_otel_endpoint_set_sends_its_trace(receiver, tmp_path, monke
     chats = [s for s in receiver.spans if s.name.startswith("chat ")]
     assert chats and all(s.parent_span_id == roots[0].span_id for s in chats)
     assert all(s.attributes["gen_ai.usage.input_tokens"] > 0 for s in chats)
+
+
+def test_closing_the_sink_does_not_wait_for_a_hung_receiver_and_still_sends_its_spans(receiver) -> None:
+    # r17d F3: close() ran the SDK's shutdown on the caller's thread, which waits for the
+    # export in flight (up to 30 s): a cell or a kernel's exit waited for a dead receiver
+    receiver.release.clear()
+    sink = OtelSink(configured_endpoint(receiver.endpoint), timeout=300.0, schedule_delay_ms=50)
+    events = _numbered(full_operation("op1", "s1"))
+    for event in events:
+        sink(event)
+    assert receiver.arrived.wait(60)  # an export is in flight, held by the receiver
+    closed: list[bool] = []
+    closer = threading.Thread(target=lambda: closed.append(sink.close()))
+    closer.start()
+    # a hang bound below the SDK's own 30 s wait, not a timing: close waits 1 s at most
+    closer.join(20)
+    assert not closer.is_alive(), "close() waited for the hung receiver"
+    assert closed == [False]  # it said the export was not done yet
+    assert not receiver.spans  # nothing was answered while close ran
+    receiver.release.set()  # the receiver answers: the spans in flight still arrive
+    expected = 1 + sum(isinstance(e, LLMCallStarted | ToolCallStarted) for e in events)
+    for _ in range(1200):
+        if len(receiver.spans) >= expected:
+            break
+        threading.Event().wait(0.05)
+    assert Counter(s.name for s in receiver.spans)["invoke_agent mira"] == 1
+    assert len(receiver.spans) == expected
