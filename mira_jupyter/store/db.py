@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import faults, lake
 from .faults import DatabaseLocked, StoreUnavailable, is_lock_error, retry_locked
 from .interrupted import OPERATION_INTERRUPTED, TASK_INTERRUPTED, mark_interrupted
-from .location import Location, default_location
+from .location import Location, default_location, first_file
 from .migrate import migrate
 from .recovery import Recovery, replay_journals
 
@@ -127,7 +127,7 @@ class Database:
                     # e.g. a regular file called .mira: one line, not a traceback
                     raise StoreUnavailable(
                         f"the log database {path} cannot be created: "
-                        f"{_first_file(path.parent)} is a file, not a directory"
+                        f"{first_file(path.parent)} is a file, not a directory"
                     ) from None
             return retry_locked(
                 lambda: duckdb.connect(str(path), read_only=read_only), deadline, str(path)
@@ -365,7 +365,9 @@ class Database:
 
     def _say_replaced(self, path: Path, aside: Path) -> None:
         """Tell the user once that a corrupt log was moved aside for a fresh one."""
-        message = f"the log database {path} was corrupt; moved it to {aside.name} and started a fresh log"
+        self._say(f"the log database {path} was corrupt; moved it to {aside.name} and started a fresh log")
+
+    def _say(self, message: str) -> None:
         log.info(message)
         with self._shared.notices_lock:
             self._shared.notices.append(message)
@@ -389,15 +391,10 @@ class Database:
         return dirs
 
     def _recover(self, con: duckdb.DuckDBPyConnection) -> Recovery:
-        return replay_journals(con, self.journal_dirs())
-
-
-def _first_file(directory: Path) -> Path:
-    """The nearest ancestor of `directory` (or itself) that exists but is not a directory."""
-    for candidate in (directory, *directory.parents):
-        if candidate.exists() or candidate.is_symlink():
-            return candidate
-    return directory
+        recovery = replay_journals(con, self.journal_dirs())
+        if (notice := recovery.kept_notice()) is not None:
+            self._say(notice)  # once: each journal is replayed (and deleted) once
+        return recovery
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -68,3 +68,11 @@ class Location:
     def fallback_journal_dirs(self) -> list[Path]:
         """Where journals go when the default directory cannot be written (files only)."""
         return faults.fallback_journal_dirs(self.key) if self.kind == "file" else []
+
+
+def first_file(directory: Path) -> Path:
+    """The nearest ancestor of `directory` (or itself) that exists but is not a directory."""
+    for candidate in (directory, *directory.parents):
+        if candidate.exists() or candidate.is_symlink():
+            return candidate
+    return directory
