@@ -76,10 +76,13 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(magics)
     ipython._mira_magics = magics
     magics.cell_errors.register(ipython)
-    if getattr(ipython, "kernel", None) is not None and getattr(ipython, "autoawait", False):
-        from .notebook.transform import async_cell_transformer
+    from .notebook.transform import async_cell_transformer, help_end_guard
 
+    if getattr(ipython, "kernel", None) is not None and getattr(ipython, "autoawait", False):
         ipython.input_transformers_cleanup.append(async_cell_transformer)
+    # after the awaiting one (which already quotes the lines it rewrites), in every shell
+    if help_end_guard not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(help_end_guard)
     # the first %%mira cell should not pay for importing openai, duckdb, pandas...
     from .notebook import warmup
 
@@ -92,11 +95,12 @@ def unload_ipython_extension(ipython: Any) -> None:
     if magics is None:
         return
     from .notebook.args import remove_usage_error_display
-    from .notebook.transform import async_cell_transformer
+    from .notebook.transform import async_cell_transformer, help_end_guard
 
     remove_usage_error_display(ipython)
-    if async_cell_transformer in ipython.input_transformers_cleanup:
-        ipython.input_transformers_cleanup.remove(async_cell_transformer)
+    for transformer in (async_cell_transformer, help_end_guard):
+        if transformer in ipython.input_transformers_cleanup:
+            ipython.input_transformers_cleanup.remove(transformer)
     magics.cell_errors.unregister(ipython)
     magics.close_session()
     if magics.mira_config in ipython.configurables:

@@ -44,3 +44,26 @@ def _awaited_run(line: str) -> str:
     rest = line.rstrip("\n")[len(words[0]) :].strip()
     # var_expand keeps IPython's {expr} and $name expansion of line magics: %mira run {op.id}
     return f"await get_ipython()._mira_magics.{method}(get_ipython().var_expand({rest!r}))\n"
+
+
+def help_end_guard(lines: list[str]) -> list[str]:
+    """Keep IPython's help syntax off ``%mira`` and ``%mira_skill`` lines that end in ``?``.
+
+    (IPython cleanup stage, every shell.) ``%mira fix why does this fail?`` is a question to
+    the agent, but IPython reads a line ending in ``?`` as a request for help on the magic,
+    and the magic never ran. A line with a subcommand and more words after it is rewritten to
+    the call IPython makes for a magic line (with its ``{expr}`` expansion); ``%mira?`` and
+    ``%mira history?`` still ask IPython for help.
+    """
+    if not lines or lines[0].startswith("%%"):
+        return lines
+    return [_guarded(line) for line in lines]
+
+
+def _guarded(line: str) -> str:
+    words = line.split()
+    if len(words) < 3 or words[0] not in ("%mira", "%mira_skill") or not line.rstrip().endswith("?"):
+        return line
+    indent = line[: len(line) - len(line.lstrip())]  # a magic line inside a block stays in it
+    rest = line.strip()[len(words[0]) :].strip()
+    return f"{indent}get_ipython().run_line_magic({words[0][1:]!r}, {rest!r})\n"

@@ -127,6 +127,8 @@ def test_cancelling_an_async_resume_stops_the_plan(session):
         ("%mira_skill testing\n", ["%mira_skill testing\n"]),  # shows the skill: nothing runs
         ("%mira_skill\n", ["%mira_skill\n"]),
         ("%mira fixes\n", ["%mira fixes\n"]),
+        # r11d F7: a question mark at the end is in the quoted argument, out of IPython's help syntax
+        ("%mira fix why does this fail?\n", [AWAIT.format("'fix why does this fail?'")]),
     ],
 )
 def test_the_transformer_awaits_mira_run_lines_only(cell, expected):
