@@ -23,12 +23,13 @@ FLUSH_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 3.0
 
 
-def _log(magics: MiraMagics) -> Any:
-    """The log database, with the short lock wait of a cell that reads it."""
-    from ..store.db import Database
-
+def _log(magics: MiraMagics, say_unwritten: bool = False) -> Any:
+    """The log database, short lock wait; `say_unwritten`: first say what it lacks, if any."""
+    from ..store import db, unwritten
     magics.session.flush(FLUSH_SECONDS, until_blocked=True)
-    return Database(magics.session.database, timeout=READ_TIMEOUT_SECONDS)
+    if say_unwritten:
+        unwritten.say_unwritten(magics.session)
+    return db.Database(magics.session.database, timeout=READ_TIMEOUT_SECONDS)
 
 
 @takes()
@@ -109,7 +110,7 @@ def history(magics: MiraMagics, argv: list[str]) -> Any:
     from .tables import log_frame, readable_history
 
     frame = analytics.history(
-        _log(magics),
+        _log(magics, say_unwritten=True),
         n=args.n,
         model=args.model,
         status=args.status,
@@ -214,14 +215,14 @@ def costs(magics: MiraMagics, argv: list[str]) -> Any:
         try:
             return maths_free(
                 reprice(
-                    _log(magics), args.reprice, by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
+                    _log(magics, True), args.reprice, by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
                 )
             )
         except ValueError as exc:
             raise SubcommandError(str(exc)) from None
     try:
         frame = analytics.costs(
-            _log(magics), by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
+            _log(magics, say_unwritten=True), by=args.by, since=args.since, timeout=READ_TIMEOUT_SECONDS
         )
     except ValueError as exc:
         raise SubcommandError(str(exc)) from None
