@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -84,6 +85,21 @@ def _shared(location: Location) -> _Shared:
         return state
 
 
+def _refuse_special_files(path: Path) -> None:
+    """A FIFO, device or socket where the log or its WAL should be: opening it would block
+    (a FIFO waits for a writer) or read a device, so it is refused before DuckDB opens it."""
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        try:
+            mode = os.stat(candidate).st_mode
+        except OSError:  # absent (created on open) or unreadable (DuckDB says why)
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise StoreUnavailable(
+                f"the log database {path} cannot be opened: {candidate.name} is {kind}, not a file"
+            )
+
+
 class Database:
     """A log database that is opened per use, never held open."""
 
@@ -129,6 +145,7 @@ class Database:
                         f"the log database {path} cannot be created: "
                         f"{first_file(path.parent)} is a file, not a directory"
                     ) from None
+            _refuse_special_files(path)
             return retry_locked(
                 lambda: duckdb.connect(str(path), read_only=read_only), deadline, str(path)
             )

@@ -274,6 +274,38 @@ def test_a_cell_runs_when_mira_is_a_regular_file_and_says_it_once(
     assert (project / ".mira").read_text() == "x\n"  # nothing was lost or replaced
 
 
+def _in_a_thread(run, seconds: float = 120.0):
+    """`run()` on a daemon thread; fails (rather than hangs the suite) if it never returns."""
+    import threading
+
+    done: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: done.setdefault("value", run()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "it never returned: opening the log blocked"
+    return done.get("value")
+
+
+@pytest.mark.parametrize("name", ["mira.duckdb", "mira.duckdb.wal"])
+def test_a_fifo_where_the_log_should_be_is_refused_in_one_line_not_waited_on(
+    shell: InteractiveShell, project: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    # opening a FIFO blocks until a writer comes: the kernel hung at the first %mira history
+    (project / ".mira").mkdir()
+    fifo = project / ".mira" / name
+    os.mkfifo(fifo)
+    mt.use_script(mt.Script({ORCH: [{"text": "fine", "repeat": True}]}))
+    result = _in_a_thread(lambda: shell.run_cell("%%mira --mode simple\nwhat is this?"))
+    assert result.success and result.result.status == "completed", result.error_in_exec
+    cell = capsys.readouterr()
+    error = _in_a_thread(lambda: usage_error_line(shell, capsys, "%mira history -n 3"))
+    assert error.startswith("UsageError: the log database") and f"{name} is a FIFO" in error, error
+    # the cell does not wait for the log: the recorder's own line may come with either answer
+    said = [line for line in (cell.out + cell.err).splitlines() if "events are kept" in line]
+    assert len(said) <= 1 and "Traceback" not in cell.out + cell.err, cell
+    assert os.path.exists(fifo) and not os.path.isfile(fifo)  # left as it was
+
+
 def test_a_log_truncated_after_it_opened_is_moved_aside_once_and_nothing_is_lost(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
