@@ -228,7 +228,9 @@ def edit_notebook(args: EditNotebookArgs, ctx: ToolContext) -> ToolResult:
         # the file's own formatting: only the edited cell's text changes (or, when other
         # cells must change too, the whole file is written in its own style)
         original = data.decode("utf-8")
-        text = edited_text(original, nb, args.action, at) or whole_in_style(original, nb)
+        bom = "\ufeff" if original.startswith("\ufeff") else ""  # kept, as the file had it
+        original = original.removeprefix(bom)
+        text = bom + (edited_text(original, nb, args.action, at) or whole_in_style(original, nb))
     else:
         # writes_json, not nbformat.writes: the latter logs an already-invalid notebook as an error
         text = nbformat.v4.writes_json(nb)

@@ -47,7 +47,8 @@ def parse(data: bytes, *, convert: bool = True) -> Any:
     from nbformat import reader
 
     try:
-        text = data.decode("utf-8")
+        # a byte-order mark (some Windows editors write one) is no part of the JSON
+        text = data.decode("utf-8").removeprefix("\ufeff")
         nb = reader.reads(text)
         in_file = (nb.get("nbformat"), nb.get("nbformat_minor", 0))
         had_ids = [c.get("id") for c in nb.get("cells", [])] if nb.get("nbformat") == 4 else []

@@ -146,3 +146,4 @@ def test_short_payloads_and_plain_text_are_left_alone():
     assert data_uri.elide(tiny) == tiny  # under 64 base64 characters: cheaper than a placeholder
     prose = "the data: field is base64, see docs"
     assert data_uri.elide(prose) == prose
+
