@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .mount_loops import forbidden_mounts
+
 # read-only system directories the command may use (those that exist)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 # credentials under /etc that a process running as root could otherwise read
@@ -166,6 +168,11 @@ def build_argv(
         out += ["--tmpfs", full, "--remount-ro", full]
     for rel in layout.hidden_files:
         out += ["--ro-bind", "/dev/null", os.path.join(root, rel)]
+    # a bind mount of '/', the home or the root inside the project would be the host,
+    # writable through the project's --bind: covered by an empty read-only tmpfs
+    for rel, _why in forbidden_mounts(root):
+        full = os.path.join(root, rel)
+        out += ["--tmpfs", full, "--remount-ro", full]
     out += ["--clearenv"]
     for key, value in sorted(env.items()):
         out += ["--setenv", key, value]

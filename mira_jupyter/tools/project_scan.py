@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .git_shape import looks_like_git_dir
+from .mount_loops import forbidden_mounts
 from .policy import PROTECTED_DIR_NAMES
 
 # regenerated caches and environments: scanned for control and credential names only,
@@ -207,6 +208,8 @@ def scan(
     is_secret = _secret_memo(sandbox)
     skip = set(hidden)
     leave = set(leave_locked)
+    # bind mounts of '/', the home or the root below it: the host, not the project
+    mounted = {rel for rel, _ in forbidden_mounts(root, getattr(sandbox, "forbidden_dirs", None))}
     out = ProjectScan(started_ns=time.time_ns())
     prev_started, prev = _KEPT.get(root, (0, {})) if keep else (0, {})
     kept_files: dict[str, FileState] = {}
@@ -229,6 +232,8 @@ def scan(
                 continue
             low = name.casefold()
             if is_dir:
+                if rel in mounted:
+                    continue
                 if low in PROTECTED_DIR_NAMES:
                     out.protected_dirs.append(rel)
                     continue

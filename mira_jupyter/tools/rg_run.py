@@ -30,6 +30,8 @@ from typing import Any
 
 from .base import cancelled
 from .grep_hits import COUNT_FACTOR, Collector, Hits
+from .mount_loops import ForbiddenDirs, forbidden_mounts
+from .rg_args import _literal
 from .sandbox import HAVE_DIR_FD, Resolved, Sandbox
 from .types import ToolContext, ToolResult
 from .walk import NOISE_DIRS, VCS_DIRS
@@ -86,13 +88,15 @@ def find_hazard(sandbox: Sandbox, start: Resolved, stop: threading.Event) -> str
     if not HAVE_DIR_FD:
         return None
     with sandbox.open_dir(start.rel) as fd:
-        return _scan_tree(fd, start.rel, stop)
+        return _scan_tree(fd, start.rel, stop, sandbox.forbidden_dirs)
 
 
 _MAX_SCAN_DEPTH = 200  # deeper trees are not scanned (and ripgrep seldom gets there)
 
 
-def _scan_tree(fd: int, rel: str, stop: threading.Event, depth: int = 0) -> str | None:
+def _scan_tree(
+    fd: int, rel: str, stop: threading.Event, forbidden: ForbiddenDirs, depth: int = 0
+) -> str | None:
     if depth > _MAX_SCAN_DEPTH:
         return None
     with os.scandir(fd) as it:
@@ -114,7 +118,11 @@ def _scan_tree(fd: int, rel: str, stop: threading.Event, depth: int = 0) -> str 
         except OSError:
             continue
         try:
-            found = _scan_tree(sub, name if rel == "." else f"{rel}/{name}", stop, depth + 1)
+            if forbidden.reason(os.fstat(sub)) is not None:
+                continue  # a mount of '/' or the like: ripgrep is told to leave it out
+            found = _scan_tree(
+                sub, name if rel == "." else f"{rel}/{name}", stop, forbidden, depth + 1
+            )
         finally:
             os.close(sub)
         if found:
@@ -154,6 +162,16 @@ def _pinned(sandbox: Sandbox, start: Resolved, is_dir: bool) -> Iterator[tuple[s
         yield sandbox.root, f"{_PROC_FD}/{fd}", (fd,)
 
 
+def _mount_exclusions(sandbox: Sandbox, start: Resolved) -> list[str]:
+    """Globs keeping ripgrep out of bind mounts of '/', the home or the root below `start`."""
+    prefix = "" if start.rel == "." else start.rel + "/"
+    return [
+        f"--glob=!/{_literal(rel[len(prefix):])}"
+        for rel, _ in forbidden_mounts(sandbox.root, sandbox.forbidden_dirs)
+        if rel.startswith(prefix)
+    ]
+
+
 def grep_rg(
     cmd_for: Any,
     sandbox: Sandbox,
@@ -167,6 +185,8 @@ def grep_rg(
     """Run ripgrep on the pinned `start`; raises Stalled when a special file would block it."""
     with _pinned(sandbox, start, is_dir) as (cwd, target, fds):
         cmd = cmd_for(target=target)
+        if is_dir:  # before '-e PATTERN -- TARGET': the last glob that matches wins
+            cmd[-4:-4] = _mount_exclusions(sandbox, start)
         env = {k: os.environ[k] for k in ("PATH", "SYSTEMROOT") if k in os.environ}
         proc = subprocess.Popen(
             cmd,

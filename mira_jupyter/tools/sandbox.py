@@ -114,6 +114,11 @@ class Sandbox:
         self._aliases = tuple({real, given} if os.path.realpath(given) == real else {real})
         st = os.stat(real)
         self._root_id = (st.st_dev, st.st_ino)
+        from .mount_loops import ForbiddenDirs
+
+        # '/', the home, the root and what is above them: a bind mount of one inside the
+        # project is not inside it (computed once: a few stats)
+        self.forbidden_dirs = ForbiddenDirs(real)
         self.limits = limits or Limits()
         self.secret_names = tuple(DEFAULT_SECRET_NAMES if secret_names is None else secret_names)
         self._secret_re = _any_of(n for n in self.secret_names if "/" not in n)
@@ -161,12 +166,14 @@ class Sandbox:
                     "symlink_escape", f"{path!r} is a link that resolves outside the project root"
                 )
             raise SandboxDenied("outside_root", f"{path!r} is outside the project root")
+        rel = os.path.relpath(real, self.root).replace(os.sep, "/")
+        # before the existence test: "does not exist" would tell what the host holds
+        self.forbidden_dirs.check_rel(self.root, rel, path)
         exists = os.path.lexists(real)
         if must_exist and not exists:
             raise SandboxDenied("not_found", f"{path!r} does not exist")
         if not exists:
             self._check_existing_ancestor(real, path)
-        rel = os.path.relpath(real, self.root).replace(os.sep, "/")
         return Resolved(rel=rel, real=real, exists=exists)
 
     def _check_existing_ancestor(self, real: str, path: str) -> None:
@@ -251,7 +258,7 @@ class Sandbox:
                 st = os.lstat(real)
             except OSError:
                 return self.check_visible(path)
-            if stat.S_ISLNK(st.st_mode):
+            if stat.S_ISLNK(st.st_mode) or self.forbidden_dirs.reason(st) is not None:
                 return self.check_visible(path)
             rel = name if base.rel == "." else f"{base.rel}/{name}"
             if self.is_secret(rel):

@@ -203,6 +203,10 @@ class Walker:
         if is_link:
             yield from self._visit_link(rel, include_dirs)
             return
+        if is_dir and (why := self.sandbox.forbidden_dirs.reason(st)) is not None:
+            # a bind mount of '/', the home or the root itself: never listed or searched
+            self.stats.notes.append(f"{rel!r} left out: it {why}")
+            return
         if is_dir:
             if include_dirs:
                 yield Entry(rel, "dir", 0)
