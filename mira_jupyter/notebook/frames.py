@@ -16,7 +16,7 @@ import re
 import sys
 from typing import Any
 
-from ..tools.inspect_frames import HIDDEN, mask_cell, secret_label
+from ..tools.inspect_frames import HIDDEN, dtype_label, mask_cell, secret_label
 
 HEAD_ROWS = 5
 MAX_CELL_CHARS = 60  # a long text cell in the head table is cut to this
@@ -90,7 +90,7 @@ def _describe_pandas_series(name: str, series: Any) -> str:
 def _describe_polars_frame(name: str, frame: Any) -> str:
     rows, columns = frame.shape
     schema = list(frame.schema.items())
-    dtypes = "\n".join(f"- {col}: {dtype}" for col, dtype in schema[:MAX_COLUMNS])
+    dtypes = "\n".join(f"- {col}: {dtype_label(col, dtype)}" for col, dtype in schema[:MAX_COLUMNS])
     head = frame.head(HEAD_ROWS).select(frame.columns[:MAX_COLUMNS])
     return (
         f"{_shape_line('polars DataFrame', name, rows, columns)}\n"
@@ -102,7 +102,7 @@ def _describe_polars_frame(name: str, frame: Any) -> str:
 def _describe_polars_series(name: str, series: Any) -> str:
     head = series.head(HEAD_ROWS).to_list()
     return (
-        f"{_shape_line('polars Series', name, len(series), None)}, dtype {series.dtype}\n"
+        f"{_shape_line('polars Series', name, len(series), None)}, dtype {dtype_label(series.name, series.dtype)}\n"
         f"first {len(head)} values:\n{markdown_table([series.name or name], _masked_rows([series.name], [[v] for v in head]))}"
     )
 

@@ -26,6 +26,20 @@ def secret_label(label: Any) -> bool:
     return any(isinstance(part, str) and is_credential_name(part) for part in parts)
 
 
+def dtype_label(label: Any, dtype: Any) -> str:
+    """A column's dtype as text. A polars Enum's text lists its categories, which are the
+    column's values: a credential-named column says only how many, other columns have
+    credential-shaped categories hidden, as their cells are."""
+    text = str(dtype)
+    if type(dtype).__name__ != "Enum" or getattr(dtype, "categories", None) is None:
+        return text
+    categories = [str(c) for c in dtype.categories.to_list()]
+    if secret_label(label):
+        return f"Enum({HIDDEN}: {len(categories):,} categories)"
+    masked = [mask_cell(c) for c in categories]
+    return text if masked == categories else f"Enum(categories={masked})"
+
+
 def mask_cell(value: Any) -> Any:
     """One table cell with credential-shaped text hidden (other values unchanged)."""
     # before the table cuts a cell to its column width, where a cut value no longer looks
@@ -98,7 +112,7 @@ def describe_pandas(obj: Any, kind: type, info: dict[str, Any]) -> bool:
 def _masked_polars_column(pl: Any, column: Any) -> Any:
     if secret_label(column.name):
         return pl.Series(column.name, [HIDDEN] * len(column), dtype=pl.String)
-    if column.dtype in (pl.String, pl.Categorical, pl.Object) or column.dtype.is_nested():
+    if column.dtype in (pl.String, pl.Categorical, pl.Object) or isinstance(column.dtype, pl.Enum) or column.dtype.is_nested():
         values = [None if v is None else mask_cell(v) for v in column.to_list()]
         return pl.Series(column.name, [v if v is None or isinstance(v, str) else str(v) for v in values], dtype=pl.String)
     return column
@@ -113,7 +127,7 @@ def describe_polars(obj: Any, kind: type, info: dict[str, Any]) -> bool:
         info["shape"] = [obj.height, obj.width]
         names = obj.columns[:MAX_COLUMNS]
         schema = obj.schema
-        info["columns"] = {bounded_repr(n, 80): str(schema[n]) for n in names}
+        info["columns"] = {bounded_repr(n, 80): dtype_label(n, schema[n]) for n in names}
         if obj.width > MAX_COLUMNS:
             info["columns_left_out"] = obj.width - MAX_COLUMNS
         nulls = obj.select(names).null_count().row(0)
@@ -125,7 +139,7 @@ def describe_polars(obj: Any, kind: type, info: dict[str, Any]) -> bool:
         return True
     if issubclass(kind, pl.Series):
         info["len"] = len(obj)
-        info["dtype"] = str(obj.dtype)
+        info["dtype"] = dtype_label(obj.name, obj.dtype)
         info["series_name"] = bounded_repr(obj.name, 80)
         info["null_count"] = int(obj.null_count())
         with pl.Config(tbl_rows=HEAD_ROWS, fmt_str_lengths=40):
