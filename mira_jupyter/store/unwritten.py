@@ -33,6 +33,7 @@ def unwritten_line(recorder: Any) -> str | None:
             if path == own or journal.is_owned(path):
                 continue  # ours is counted from the buffer; a live kernel's is its own to say
             _, items = journal.read_journal(path)
+            items = _not_in_log(recorder.db, items)
             operations += [p.event.operation_id for p in items]
             if items and str(path.parent) not in where:
                 where.append(str(path.parent))
@@ -43,6 +44,20 @@ def unwritten_line(recorder: Any) -> str | None:
         f"{fault}: {len(operations)} events of the last {count} operation(s) are not in it "
         f"yet, so this table is missing them; they are kept in {', '.join(where)}"
     )
+
+
+def _not_in_log(db: Any, items: list[journal.Pending]) -> list[journal.Pending]:
+    """The journaled `items` the log does not hold yet (a dead kernel's journal may repeat
+    events it had written); all of them when the log cannot be read either."""
+    if not items:
+        return items
+    from .rows import _unapplied
+
+    try:
+        with db.connect(read_only=True, timeout=1.0) as con:
+            return _unapplied(con, items)
+    except Exception:  # the query that follows says why the log cannot be read
+        return items
 
 
 def say_unwritten(session: Any) -> None:
