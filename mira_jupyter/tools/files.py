@@ -353,6 +353,8 @@ def list_files(args: ListFilesArgs, ctx: ToolContext) -> ToolResult:
     skipped = walker.stats.as_dict()
     if skipped:
         content["skipped"] = skipped
+    if walker.stats.notes:  # a bind mount of '/' or a loop: said, so the model knows why
+        content["left_out"] = walker.stats.notes
     if cancelled(ctx):
         content["cancelled"] = True
     return ToolResult.ok(truncated=bool(omitted), **content)

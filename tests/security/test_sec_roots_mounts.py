@@ -127,6 +127,9 @@ def test_project_wide_list_and_grep_leave_the_mount_out(results: dict) -> None:
         assert "OUTSIDE-MARK secret" not in text and "secret.txt" not in text, key
         assert "data/inside.txt" in text, key
         assert "loop/" not in text, key  # the loop onto the root is not walked either
+    listed = results["list_all"][1]
+    assert "'host' left out: it is a mount of the whole file system" in listed
+    assert "'loop' left out: it is the project root itself" in listed
 
 
 def test_a_loop_onto_the_root_is_refused(results: dict) -> None:
