@@ -365,12 +365,23 @@ class Notice(_Event):
     message: str
 
 
+# the finish reasons that cut an answer short, and how the answer's mark says it
+ANSWER_CUTS = {"length": "at the output cap", "content_filter": "by the provider's content filter"}
+
+
+def truncation_mark(cut_by: str) -> str:
+    """'answer truncated at the output cap' (or by the content filter) for a finish reason."""
+    return f"answer truncated {ANSWER_CUTS.get(cut_by, ANSWER_CUTS['length'])}"
+
+
 class OperationFinished(_Event):
     type: Literal["OperationFinished"] = "OperationFinished"
     status: OperationStatus
     result_text: str = ""
-    # the answer stopped at the answering call's output cap (finish_reason "length")
+    # the answer stopped before its end: at the answering call's output cap (finish_reason
+    # "length") or by the provider's content filter ("content_filter"); result_cut_by says which
     result_truncated: bool = False
+    result_cut_by: str = ""
     # the operation ended before its answer was finished: result_text is what had streamed
     result_partial: bool = False
     error: str | None = None

@@ -301,6 +301,16 @@ class CallRunner:
                 finish_reason=response.finish_reason,
             )
             self._stop_if_overspent(model, call, cost, charged)
+            if response.finish_reason == "content_filter":
+                cut = "; the answer is truncated" if stream_channel == "answer" else ""
+                self.bus.emit(
+                    Notice(
+                        operation_id=self.operation_id,
+                        level="warning",
+                        message=f"{role} call ({purpose}) was stopped by the provider's content "
+                        f"filter (finish_reason content_filter){cut}",
+                    )
+                )
             if response.finish_reason == "length":
                 cut = "; the answer is truncated" if stream_channel == "answer" else ""
                 self.bus.emit(

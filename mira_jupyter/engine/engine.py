@@ -333,6 +333,7 @@ class Engine:
         text, partial = answer.result(status)
         op.status, op.error, op.text = status, error, text
         op.partial, op.truncated = partial, answer.truncated and not partial
+        op.truncated_by = answer.cut_by if op.truncated else ""
         op.code = code_blocks(text)
         op.usage, op.cost = op.usage + ledger.total_usage, op.cost + ledger.total_cost
         for role, usage in ledger.usage.items():
@@ -353,6 +354,7 @@ class Engine:
                 result_text=text,
                 result_partial=op.partial,
                 result_truncated=op.truncated,
+                result_cut_by=op.truncated_by,
                 error=error,
                 usage=op.usage,
                 cost=op.cost,

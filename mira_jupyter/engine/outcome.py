@@ -1,14 +1,15 @@
 """What an operation's answer turned out to be: its text, and whether it is whole.
 
 The answer is what streamed on the "answer" channel. It is *truncated* when the answering
-call stopped at its output cap (``finish_reason: length``), and *partial* when the
+call stopped at its output cap (``finish_reason: length``) or was cut by the provider's
+content filter (``content_filter``), and *partial* when the
 operation ended (failed, cancelled) before the answer was finished: the text the user
 saw is kept either way, and marked, never silently dropped or passed off as complete.
 """
 
 from __future__ import annotations
 
-from ..core.events import Event, LLMCallFinished, ModeChanged, TextDelta
+from ..core.events import ANSWER_CUTS, Event, LLMCallFinished, ModeChanged, TextDelta
 from ..llm.types import BadResponseError, ChatResponse
 
 # the calls whose text is the operation's answer
@@ -22,7 +23,12 @@ class AnswerCollector:
         self.operation_id = operation_id
         self._parts: list[str] = []
         self._earlier: list[str] = []  # what streamed before a fallback to another path
-        self.truncated = False
+        self.cut_by = ""  # the finish reason that cut the answer short, if one did
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the answering call stopped before its end (output cap, content filter)."""
+        return bool(self.cut_by)
 
     def __call__(self, event: Event) -> None:
         """Fold one event (events of other operations are ignored)."""
@@ -33,9 +39,10 @@ class AnswerCollector:
         elif isinstance(event, ModeChanged):
             # the broken simple answer is not the operation's answer, unless nothing replaces it
             self._earlier, self._parts = self._parts, []
-            self.truncated = False
+            self.cut_by = ""
         elif isinstance(event, LLMCallFinished) and event.purpose in ANSWER_PURPOSES:
-            self.truncated = event.status == "ok" and event.finish_reason == "length"
+            cut = event.status == "ok" and event.finish_reason in ANSWER_CUTS
+            self.cut_by = (event.finish_reason or "") if cut else ""
 
     def result(self, status: str) -> tuple[str, bool]:
         """(text, partial) for an operation that ended with `status`."""

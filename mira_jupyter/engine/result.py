@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..core.events import Cost, FileChanged, Usage
+from ..core.events import Cost, FileChanged, Usage, truncation_mark
 from ..core.markup import maths_free_markdown
 from ..core.money import cost_text, usd
 from .tasks import Task
@@ -26,7 +26,8 @@ class Operation:
     status: str
     text: str = ""
     error: str | None = None
-    truncated: bool = False  # the answer stopped at its output cap (finish_reason "length")
+    truncated: bool = False  # the answer stopped before its end (output cap, content filter)
+    truncated_by: str = ""  # the finish reason that cut it: "length" or "content_filter"
     partial: bool = False  # the operation ended before the answer was finished
     plan: list[str] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
@@ -72,7 +73,8 @@ class Operation:
         u = self.usage
         parts = [f"{self.id} {self.status}"]
         if self.truncated or self.partial:
-            parts[0] += " (answer truncated at the output cap)" if self.truncated else " (partial answer)"
+            mark = truncation_mark(self.truncated_by) if self.truncated else "partial answer"
+            parts[0] += f" ({mark})"
         parts += [
             self.mode,
             f"{u.input_tokens:,} in ({u.cached_input_tokens:,} cached) / {u.output_tokens:,} out "

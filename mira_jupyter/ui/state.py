@@ -37,6 +37,7 @@ from ..core.events import (
     ToolCallStarted,
     Usage,
     event_from_json,
+    truncation_mark,
 )
 
 ROLES = ("orchestrator", "executor")
@@ -182,6 +183,7 @@ class OperationState:
     text: str = ""
     result_text: str = ""
     result_truncated: bool = False
+    result_cut_by: str = ""
     result_partial: bool = False
     error: str | None = None
     notices: list[tuple[str, str]] = field(default_factory=list)
@@ -354,6 +356,7 @@ class OperationState:
         self.status = e.status
         self.result_text = e.result_text
         self.result_truncated = e.result_truncated
+        self.result_cut_by = e.result_cut_by
         self.result_partial = e.result_partial
         self.error = e.error
         self.finished_at = e.ts
@@ -376,7 +379,7 @@ class OperationState:
     def answer_mark(self) -> str:
         """'answer truncated at the output cap', 'partial answer', or '' for a whole answer."""
         if self.result_truncated:
-            return "answer truncated at the output cap"
+            return truncation_mark(self.result_cut_by)
         return "partial answer" if self.result_partial else ""
 
     @property

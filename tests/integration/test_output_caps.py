@@ -110,6 +110,27 @@ def test_a_length_finish_is_a_warning_and_the_answer_is_marked_truncated(project
     assert "answer truncated at the output cap" in op.summary_line()
 
 
+@pytest.mark.parametrize("mode", ["simple", "planned"])
+def test_a_content_filter_finish_is_a_warning_and_the_answer_is_marked_truncated(project, capsys, mode):
+    # what OpenAI and Azure send when their filter cuts an answer: it ended "completed" in silence
+    from mira_jupyter.ui.text import TextView
+
+    cut = {"text": "Here is the first half of the", "finish_reason": "content_filter"}
+    turns = [cut] if mode == "simple" else [plan_turn("Look"), "Looked.", cut]
+    h = Harness(project, mt.Script({ORCH: turns}))
+    h.bus.subscribe(TextView())
+    op = h.engine.run("what does this project do?", RunOptions(mode=mode))
+    assert op.status == "completed" and op.text == cut["text"]
+    assert op.truncated and op.truncated_by == "content_filter" and not op.partial
+    (notice,) = [n for n in h.of("Notice") if "content filter" in n.message]
+    assert notice.level == "warning" and "the answer is truncated" in notice.message
+    finished = h.of("OperationFinished")[0]
+    assert finished.result_truncated and finished.result_cut_by == "content_filter"
+    assert "answer truncated by the provider's content filter" in op.summary_line()
+    out = capsys.readouterr().out
+    assert "answer truncated by the provider's content filter" in out and "output cap" not in out
+
+
 def test_a_length_finish_inside_a_task_warns_but_does_not_mark_the_answer(project):
     script = mt.Script(
         {ORCH: [plan_turn("Look"), {"text": "a long note", "finish_reason": "length"}, "Done."]}
