@@ -172,6 +172,12 @@ class Recorder:
         with contextlib.suppress(OSError):
             old.close(remove=False)
 
+    def drop_fault_notice(self) -> None:
+        """Forget the untaken notice of the current fault (a fuller line said it instead)."""
+        with self._cond:
+            fault = f"{self.fault};"
+            self._notices = [n for n in self._notices if not n.startswith(fault)]
+
     def take_notices(self) -> list[str]:
         """One-line reports for the user (journal fallbacks, store faults), each once."""
         with self._cond:
@@ -206,6 +212,12 @@ class Recorder:
         """Events accepted but not yet in the database."""
         with self._cond:
             return len(self._buffer)
+
+    def unwritten(self) -> tuple[str | None, Path | None, list[str]]:
+        """(fault, this journal's path, operation id of each event not yet written), at once."""
+        with self._cond:
+            own = self._journal.path if self._journal is not None else None
+            return self.fault, own, [p.event.operation_id for p in self._buffer]
 
     def flush(
         self, timeout: float = 10.0, *, until_blocked: bool = False, outage: bool = False

@@ -368,7 +368,7 @@ def payload_json(item: Pending) -> str:
     return item.line
 
 
-def _unapplied(con: duckdb.DuckDBPyConnection, items: Sequence[Pending]) -> list[Pending]:
+def unapplied(con: duckdb.DuckDBPyConnection, items: Sequence[Pending]) -> list[Pending]:
     """Drop events already recorded (by a range test on operation_events) or repeated."""
     bounds: dict[str, list[int]] = {}
     for item in items:
@@ -444,7 +444,7 @@ def apply_events(
     """Write a batch (inside the caller's transaction); returns how many events were new."""
     if not items:
         return 0
-    fresh = _unapplied(con, items)
+    fresh = unapplied(con, items)
     if not fresh:
         return 0
     fresh.sort(key=lambda item: (item.event.operation_id, item.event.seq))

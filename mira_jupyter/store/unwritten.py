@@ -22,11 +22,7 @@ def unwritten_line(recorder: Any) -> str | None:
     path = recorder.db.location.path
     if path is not None and not path.is_file():
         return None  # no log to show at all: reading it fails with its own one line
-    # the recorder's own state, read under its lock (this module is its reporting half)
-    with recorder._cond:
-        fault = recorder.fault
-        own = recorder._journal.path if recorder._journal is not None else None
-        operations = [p.event.operation_id for p in recorder._buffer]
+    fault, own, operations = recorder.unwritten()
     where: list[str] = [str(own.parent)] if own is not None else ["memory"] if operations else []
     for directory in recorder.db.journal_dirs():
         for path in journal.journals(directory):
@@ -51,11 +47,11 @@ def _not_in_log(db: Any, items: list[journal.Pending]) -> list[journal.Pending]:
     events it had written); all of them when the log cannot be read either."""
     if not items:
         return items
-    from .rows import _unapplied
+    from .rows import unapplied
 
     try:
         with db.connect(read_only=True, timeout=1.0) as con:
-            return _unapplied(con, items)
+            return unapplied(con, items)
     except Exception:  # the query that follows says why the log cannot be read
         return items
 
@@ -66,7 +62,5 @@ def say_unwritten(session: Any) -> None:
     line = unwritten_line(recorder)
     if line is None:
         return
-    with recorder._cond:  # this line says all the fault's own notice would: not both
-        fault = f"{recorder.fault};"
-        recorder._notices = [n for n in recorder._notices if not n.startswith(fault)]
+    recorder.drop_fault_notice()  # this line says all the fault's own notice would: not both
     print(f"mira: {line}")

@@ -45,13 +45,13 @@ class ForbiddenDirs:
     """The identities no directory below the project root may have, with the reason why."""
 
     def __init__(self, root: str) -> None:
-        from .roots import _homes
+        from .roots import home_directories
 
         found: dict[Identity, str] = {}
         slash = _identity(os.sep)
         if slash is not None:
             found[slash] = "is a mount of the whole file system"
-        for home in _homes():
+        for home in home_directories():
             _with_ancestors(home, "is a mount of your home directory",
                             "is a mount of a directory above your home", found)
         _with_ancestors(root, "is the project root itself (a mount loop)",

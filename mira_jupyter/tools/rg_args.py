@@ -17,7 +17,7 @@ from .walk import NOISE_DIRS, VCS_DIRS
 _GLOB_META = set("*?[]{}!\\")
 
 
-def _literal(text: str) -> str:
+def glob_literal(text: str) -> str:
     """`text` as a glob matching only itself."""
     return "".join(f"[{c}]" if c in _GLOB_META else c for c in text)
 
@@ -29,7 +29,7 @@ def _complement(prefix: str, allowed: set[str], done: str = "") -> Iterator[str]
     allowed), `done` followed by any character that leads to no allowed suffix, and recurse
     into the characters that do.
     """
-    base = _literal(prefix + done)
+    base = glob_literal(prefix + done)
     if done not in allowed:
         yield base
     nexts = sorted({s[len(done)] for s in allowed if s.startswith(done) and len(s) > len(done)})

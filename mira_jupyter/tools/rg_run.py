@@ -31,7 +31,7 @@ from typing import Any
 from .base import cancelled
 from .grep_hits import COUNT_FACTOR, Collector, Hits
 from .mount_loops import ForbiddenDirs, forbidden_mounts
-from .rg_args import _literal
+from .rg_args import glob_literal
 from .sandbox import HAVE_DIR_FD, Resolved, Sandbox
 from .types import ToolContext, ToolResult
 from .walk import NOISE_DIRS, VCS_DIRS
@@ -166,7 +166,7 @@ def _mount_exclusions(sandbox: Sandbox, start: Resolved) -> list[str]:
     """Globs keeping ripgrep out of bind mounts of '/', the home or the root below `start`."""
     prefix = "" if start.rel == "." else start.rel + "/"
     return [
-        f"--glob=!/{_literal(rel[len(prefix):])}"
+        f"--glob=!/{glob_literal(rel[len(prefix):])}"
         for rel, _ in forbidden_mounts(sandbox.root, sandbox.forbidden_dirs)
         if rel.startswith(prefix)
     ]

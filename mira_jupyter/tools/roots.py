@@ -20,7 +20,7 @@ class ProjectRootRefused(MiraError, ValueError):
     """The configured project root would expose the whole machine or the user's home."""
 
 
-def _homes() -> list[str]:
+def home_directories() -> list[str]:
     """The user's home directories: $HOME's and the account's own (from the password
     database), which differ when HOME is unset, '/', empty or points elsewhere."""
     found: list[str] = []
@@ -80,7 +80,7 @@ def check_project_root(root: str | os.PathLike[str]) -> str | None:
         raise ProjectRootRefused(
             f"the project root is {real!r}, the whole file system: {_HOW}"
         )
-    homes = _homes()
+    homes = home_directories()
     for home in homes:
         above_home = identity is not None and identity in _ancestor_identities(home)
         if (_contains(real, home) and real != home) or above_home:

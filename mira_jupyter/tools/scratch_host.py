@@ -143,7 +143,7 @@ class ScratchHost:
         """(device, inode) of the files the kernel's processes hold mapped shared and
         writable now (between calls they are stopped, so the set holds)."""
         kernel = self._kernel
-        return shared_writable_inodes(kernel._members()) if kernel is not None else set()
+        return shared_writable_inodes(kernel.members()) if kernel is not None else set()
 
     def kernel_pid(self) -> int | None:
         """The running kernel sandbox's outermost process id (for tests and status)."""

@@ -351,7 +351,7 @@ class ScratchKernel:
             msg = self._client.session.msg("interrupt_request", content={})
             self._client.control_channel.send(msg)
 
-    def _members(self) -> list[int]:
+    def members(self) -> list[int]:
         """The kernel's processes (in a sandbox, all but bwrap's outermost one)."""
         pid = self.pid
         if pid is None:
@@ -364,7 +364,7 @@ class ScratchKernel:
     def freeze(self) -> None:
         """Stop every process of the sandbox (until stable: a stopped one cannot fork)."""
         for _ in range(50):
-            fresh = [p for p in self._members() if p not in self._frozen]
+            fresh = [p for p in self.members() if p not in self._frozen]
             if not fresh:
                 return
             for pid in fresh:
@@ -374,7 +374,7 @@ class ScratchKernel:
 
     def thaw(self) -> None:
         """Let the sandbox's processes run again."""
-        for pid in self._members():
+        for pid in self.members():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
         self._frozen.clear()
