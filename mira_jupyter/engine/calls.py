@@ -301,26 +301,15 @@ class CallRunner:
                 finish_reason=response.finish_reason,
             )
             self._stop_if_overspent(model, call, cost, charged)
-            if response.finish_reason == "content_filter":
+            why = {
+                "content_filter": "was stopped by the provider's content filter (finish_reason content_filter)",
+                "length": f"stopped at its output cap of {max_tokens:,} tokens",
+            }.get(response.finish_reason or "")
+            if why is not None:
                 cut = "; the answer is truncated" if stream_channel == "answer" else ""
-                self.bus.emit(
-                    Notice(
-                        operation_id=self.operation_id,
-                        level="warning",
-                        message=f"{role} call ({purpose}) was stopped by the provider's content "
-                        f"filter (finish_reason content_filter){cut}",
-                    )
-                )
-            if response.finish_reason == "length":
-                cut = "; the answer is truncated" if stream_channel == "answer" else ""
-                self.bus.emit(
-                    Notice(
-                        operation_id=self.operation_id,
-                        level="warning",
-                        message=f"{role} call ({purpose}) stopped at its output cap of {max_tokens:,} "
-                        f"tokens{cut} (Mira.max_output_tokens raises it)",
-                    )
-                )
+                hint = " (Mira.max_output_tokens raises it)" if response.finish_reason == "length" else ""
+                message = f"{role} call ({purpose}) {why}{cut}{hint}"
+                self.bus.emit(Notice(operation_id=self.operation_id, level="warning", message=message))
             return response
         finally:
             # any exit (an interrupt from an event sink, a bug after the reply) releases the
