@@ -51,6 +51,17 @@ from .token_cap import CapReached, TokenCap, TokenReservation
 __all__ = ["BudgetExceeded", "CallRunner", "CapReached", "Ledger", "SessionSpend", "UnpricedModel"]
 
 
+
+def _length_stop(output_tokens: int, max_tokens: int | None) -> str:
+    """Why a call ended with finish_reason length: its output cap, or, far below the cap
+    (llama.cpp says `length` when its context window fills), the model's context."""
+    if max_tokens and output_tokens and output_tokens < max_tokens // 2:
+        return (
+            f"stopped after {output_tokens:,} output tokens, far below its output cap of "
+            f"{max_tokens:,}: the model's context window is probably full"
+        )
+    return f"stopped at its output cap of {max_tokens:,} tokens" if max_tokens else "stopped at its output cap"
+
 class UnpricedModel(OperationEnding):
     """A model without a price would be called under a budget; nothing was sent."""
 
@@ -303,11 +314,11 @@ class CallRunner:
             self._stop_if_overspent(model, call, cost, charged)
             why = {
                 "content_filter": "was stopped by the provider's content filter (finish_reason content_filter)",
-                "length": f"stopped at its output cap of {max_tokens:,} tokens",
+                "length": _length_stop(response.usage.output_tokens, max_tokens),
             }.get(response.finish_reason or "")
             if why is not None:
                 cut = "; the answer is truncated" if stream_channel == "answer" else ""
-                hint = " (Mira.max_output_tokens raises it)" if response.finish_reason == "length" else ""
+                hint = " (Mira.max_output_tokens raises it)" if why.startswith("stopped at its output cap") else ""
                 message = f"{role} call ({purpose}) {why}{cut}{hint}"
                 self.bus.emit(Notice(operation_id=self.operation_id, level="warning", message=message))
             return response

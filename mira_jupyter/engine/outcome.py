@@ -60,6 +60,9 @@ def answer_text(response: ChatResponse, model_id: str) -> str:
         return response.text
     if response.finish_reason == "length":
         why = "its output cap was used up before any answer text (finish_reason length)"
+    elif response.finish_reason == "tool_calls" or response.tool_calls:
+        # a server that ignores tool_choice: a call offered no tools replied with tool calls
+        why = "it replied with tool calls where no tools are offered (finish_reason tool_calls)"
     else:
         why = f"finish_reason {response.finish_reason or 'missing'}"
     raise BadResponseError(f"{model_id} returned an empty answer ({why})", usage=response.usage)

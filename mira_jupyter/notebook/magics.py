@@ -64,6 +64,7 @@ def _model(value: str) -> str:
     from ..config import check_model_id
     from ..llm.providers import split_model_id
 
+    value = value.strip()  # `-m ' openai:gpt-5'`: the spaces are not part of the id
     split_model_id(check_model_id(value))  # an unknown provider is a usage error, not a crash
     return value
 
@@ -222,7 +223,7 @@ class MiraMagics(Magics):
             reasoning=args.reasoning.strip() if args.reasoning and normalize_effort(args.reasoning) else None,
             budget_usd=parse_budget(args.budget),
             plan_only=args.plan_only,
-            orchestrator_model=_model(args.model) if args.model else None,
+            orchestrator_model=_model(args.model) if args.model is not None else None,
             new_conversation=args.new,
             approve=_approve(args.approve) if args.approve else None,
         )

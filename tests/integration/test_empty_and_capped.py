@@ -23,6 +23,16 @@ def test_an_empty_simple_answer_fails_instead_of_completing_in_silence(project):
     assert op.error == "scripted:gpt-5 returned an empty answer (finish_reason stop)"
 
 
+def test_a_simple_answer_made_of_tool_calls_says_so_not_empty(project):
+    # a server that ignores tool_choice answers a call offered no tools with a tool call
+    looping = {**call("read_file", path="README.md"), "repeat": True}
+    h = Harness(project, mt.Script({ORCH: [looping]}))
+    op = h.engine.run("what does this project do?", RunOptions(mode="simple"))
+    assert op.status == "failed"
+    assert "replied with tool calls where no tools are offered" in op.error, op.error
+    assert "returned an empty answer (finish_reason tool_calls)" not in op.error
+
+
 def test_an_empty_composed_answer_fails_too(project):
     script = mt.Script({ORCH: [plan_turn("Look"), "looked", {"text": "   "}]})
     h = Harness(project, script)

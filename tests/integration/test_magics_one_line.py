@@ -59,6 +59,22 @@ def test_a_quoted_model_option_means_the_model_inside_the_quotes(shell, capsys, 
     assert [r.model for r in script.requests] == [ORCH]
 
 
+@pytest.mark.parametrize("empty", ["''", '""', "' '"])
+def test_an_empty_model_option_is_one_line_not_the_default_model(shell, capsys, caplog, empty):
+    script = mt.use_script(mt.Script({ORCH: ["never sent"]}))
+    line = one_line(shell, capsys, caplog, f"%%mira -m {empty} --mode simple\nhi")
+    assert "must look like provider:model" in line
+    assert script.requests == []
+
+
+def test_spaces_around_a_model_option_are_not_part_of_the_id(shell):
+    script = mt.use_script(mt.Script({ORCH: ["answered"]}))
+    op = shell.run_cell_magic("mira", "-m ' scripted:gpt-5 ' --mode simple", "what is this?")
+    assert op.status == "completed", op.error
+    assert op.models["orchestrator"] == "scripted:gpt-5"
+    assert [r.model for r in script.requests] == [ORCH]
+
+
 def test_quoted_openai_model_fails_on_its_key_not_on_the_quotes(shell, capsys):
     op = shell.run_cell_magic("mira", "-m 'openai:gpt-5' --mode simple", "what is this?")
     assert op.models["orchestrator"] == "openai:gpt-5"

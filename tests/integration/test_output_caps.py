@@ -96,14 +96,16 @@ def test_a_budget_lowers_the_cap_and_never_raises_it(project):
 
 
 def test_a_length_finish_is_a_warning_and_the_answer_is_marked_truncated(project):
-    cut = {"text": "The loader reads the file and then it reads the", "finish_reason": "length"}
+    cap = PHASE_OUTPUT_TOKENS["simple"] + REASONING_OUTPUT_TOKENS["low"]
+    # a server that cuts at max_tokens reports max_tokens output tokens
+    cut = {"text": "The loader reads the file and then it reads the", "finish_reason": "length",
+           "usage": {"output": cap}}  # fmt: skip
     script = mt.Script({ORCH: [cut]})
     h = Harness(project, script)
     op = h.engine.run("what does this project do?", RunOptions(mode="simple"))
     assert op.status == "completed"
     assert op.text == cut["text"] and op.truncated and not op.partial
     (notice,) = h.of("Notice")
-    cap = PHASE_OUTPUT_TOKENS["simple"] + REASONING_OUTPUT_TOKENS["low"]
     assert notice.level == "warning"
     assert f"output cap of {cap:,} tokens; the answer is truncated" in notice.message
     assert h.of("OperationFinished")[0].result_truncated
@@ -131,9 +133,23 @@ def test_a_content_filter_finish_is_a_warning_and_the_answer_is_marked_truncated
     assert "answer truncated by the provider's content filter" in out and "output cap" not in out
 
 
+def test_a_length_finish_far_below_the_cap_names_the_context_window_not_the_cap(project):
+    # llama.cpp ends with `length` when its context window fills, after a few output tokens:
+    # pointing the user at Mira.max_output_tokens would send them to the wrong setting
+    cut = {"text": "The", "finish_reason": "length", "usage": {"output": 5}}
+    h = Harness(project, mt.Script({ORCH: [cut]}))
+    op = h.engine.run("what does this project do?", RunOptions(mode="simple"))
+    assert op.truncated
+    (notice,) = h.of("Notice")
+    assert "stopped after 5 output tokens, far below its output cap" in notice.message
+    assert "context window is probably full" in notice.message
+    assert "Mira.max_output_tokens" not in notice.message
+
+
 def test_a_length_finish_inside_a_task_warns_but_does_not_mark_the_answer(project):
     script = mt.Script(
-        {ORCH: [plan_turn("Look"), {"text": "a long note", "finish_reason": "length"}, "Done."]}
+        {ORCH: [plan_turn("Look"), {"text": "a long note", "finish_reason": "length",
+                                    "usage": {"output": 20_480}}, "Done."]}
     )
     h = Harness(project, script)
     op = h.engine.run("look at it", RunOptions(mode="planned"))
@@ -146,7 +162,7 @@ def test_a_length_finish_inside_a_task_warns_but_does_not_mark_the_answer(projec
 def test_the_truncation_shows_in_the_text_view(project, capsys):
     from mira_jupyter.ui.text import TextView
 
-    script = mt.Script({ORCH: [{"text": "cut mid", "finish_reason": "length"}]})
+    script = mt.Script({ORCH: [{"text": "cut mid", "finish_reason": "length", "usage": {"output": 1_000_000}}]})
     h = Harness(project, script)
     view = TextView()
     h.bus.subscribe(view)
