@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core.unicode import valid_unicode
 from .active_form import active_form
-from .list_args import as_list
+from .list_args import TooDeep, as_list, shallow_items, too_deep
 
 MAX_TASKS = 30  # tasks per plan: the orchestrator works through them one turn at a time
 MAX_DESCRIPTION = 400
@@ -44,6 +44,10 @@ class Repaired:
 def repair_plan(arguments: Any) -> Repaired:
     """Validate ``submit_plan`` arguments one task at a time; never raises."""
     out = Repaired()
+    if isinstance(arguments, dict):  # what nests too deep is set aside before any walk over it (r14e F3)
+        arguments = {key: shallow_items(value) if key == "tasks" and isinstance(value, list)
+                     else TooDeep() if too_deep(value) else value
+                     for key, value in arguments.items()}  # fmt: skip
     # a lone surrogate (JSON "\ud800") is spelled as its escape: events and the log take it
     clean = valid_unicode(arguments)
     if clean != arguments:
@@ -111,6 +115,9 @@ def _said_drops(dropped: list[tuple[int, str]]) -> str:
 def _task(number: int, item: Any, kept: dict[int, int], repairs: list[str]) -> RepairedTask | None:
     if isinstance(item, str):
         item = {"description": item}
+    if isinstance(item, TooDeep):
+        repairs.append(f"task {number} was dropped: it is {item!r}, not a task")
+        return None
     if not isinstance(item, dict):
         repairs.append(f"task {number} was dropped: it is {type(item).__name__}, not a task")
         return None

@@ -153,3 +153,30 @@ def test_a_task_nothing_foresaw_is_dropped_and_the_rest_kept():
     got = repair_plan({"tasks": [Weird(description="x"), {"description": "Read b"}]})
     assert [t.description for t in got.tasks] == ["Read b"]
     assert got.repairs[0] == "task 1 was dropped: it could not be read (RuntimeError)"
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_brackets_nested_too_deep_are_a_line_not_a_recursion_error():
+    # r14e F3: 500 '[' then 500 ']' as the tasks string ended the operation as RecursionError
+    repaired = repair_plan({"tasks": "[" * 500 + "]" * 500})
+    assert repaired.tasks == []
+    assert "task 1 was dropped: it is an item nested more than 32 levels deep, not a task" in repaired.repairs
+    # deeper than the decoder goes: the string itself is refused in one line
+    repaired = repair_plan({"tasks": "[" * 5000 + "]" * 5000})
+    assert repaired.tasks == [] and repaired.repairs == [
+        "submit_plan's tasks must be a JSON list of task objects; the string sent nests brackets deeper than 32 levels"
+    ]
+
+
+def test_a_nested_task_after_a_valid_one_keeps_the_valid_one():
+    valid = {"description": "Read module 1", "active_form": "Reading module 1"}
+    for tasks in ([valid, _nested(600)], [valid, {"description": "x", "depends_on": _nested(600)}]):
+        repaired = repair_plan({"tasks": tasks, "note": _nested(600)})
+        assert [t.description for t in repaired.tasks] == ["Read module 1"]
+        assert "task 2 was dropped: it is an item nested more than 32 levels deep, not a task" in repaired.repairs

@@ -45,3 +45,17 @@ def test_what_is_not_a_list_of_objects_is_said_exactly(data, said):
 def test_a_bad_list_does_not_cost_the_good_one():
     args = UpdateTasksArgs.model_validate({"updates": "junk", "add": [{"description": "Add a test"}]})
     assert [n.description for n in args.add] == ["Add a test"] and len(args._refused) == 1
+
+
+@pytest.mark.parametrize("updates", ["[" * 1200 + "]" * 1200, "[" * 500 + "]" * 500])
+def test_brackets_nested_too_deep_are_refused_and_the_valid_items_kept(updates):
+    # r14e F3: this ended the operation as "internal error: RecursionError"
+    args = UpdateTasksArgs.model_validate({
+        "updates": updates,
+        "add": [{"description": "Add a test", "active_form": "Adding a test"}, json.loads("[" * 600 + "]" * 600)],
+    })  # fmt: skip
+    assert args.updates == [] and [n.description for n in args.add] == ["Add a test"]
+    assert args._refused[0].startswith("refused: updates ")
+    assert "nest" in args._refused[0] and "deep" in args._refused[0]
+    assert args._refused[1] == ("refused: add item 2 (new task) is invalid: it is an item nested more than 32 "
+                                "levels deep, not an object {description, active_form}; send it again corrected")
