@@ -44,8 +44,9 @@ from ..llm.types import (
 )
 from .budget import DEFAULT_INPUT_MARGIN, BudgetExceeded, OperationBudget, Reservation, SessionSpend
 from .bus import EventBus
+from .call_bound import InFlight, bounded, cap_tokens, reports_no_usage
 from .output_cap import output_allowance
-from .prompt_bound import PromptShape, ProviderCounts, prompt_shape
+from .prompt_bound import ProviderCounts, prompt_shape
 from .token_cap import CapReached, TokenCap, TokenReservation
 
 __all__ = ["BudgetExceeded", "CallRunner", "CapReached", "Ledger", "SessionSpend", "UnpricedModel"]
@@ -74,12 +75,14 @@ class Ledger:
     cost: dict[str, Cost] = field(default_factory=dict)
     routing_savings_usd: Decimal = Decimal(0)
     calls: int = 0
+    counted_tokens: int = 0  # what the token cap counts: reports, or bounds (call_bound.py)
     # delegations of one turn may finish on several threads at once
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, role: str, usage: Usage, cost: Cost, savings: Decimal) -> None:
-        """Account one finished call."""
+    def add(self, role: str, usage: Usage, cost: Cost, savings: Decimal, counted: int | None = None) -> None:
+        """Account one finished call; the cap counts it at `counted` tokens (default: its usage)."""
         with self._lock:
+            self.counted_tokens += usage.input_tokens + usage.output_tokens if counted is None else counted
             self.usage[role] = self.usage.get(role, Usage()) + usage
             self.cost[role] = self.cost.get(role, Cost()) + cost
             self.routing_savings_usd += savings
@@ -91,9 +94,9 @@ class Ledger:
             return sum(self.usage.values(), Usage())
 
     def total_tokens(self) -> int:
-        """Input plus output tokens of every call accounted so far (what the token cap counts)."""
-        used = self.total_usage
-        return used.input_tokens + used.output_tokens
+        """Tokens the token cap counts for every call accounted so far (see `add`)."""
+        with self._lock:
+            return self.counted_tokens
 
     @property
     def total_cost(self) -> Cost:
@@ -241,7 +244,7 @@ class CallRunner:
                 skill=skill,
                 started_at=started,
             )
-            call = _InFlight(model, reservation, prompt_tokens, level, shape)
+            call = InFlight(model, reservation, prompt_tokens, level, shape, token_bound, max_tokens)
             refused: list[str] = []  # which cap refused a retry: "tokens" or "budget"
             gate = RETRY_GATE.set(self._retry_gate(model, reservation, held, refused))
             sent = True
@@ -285,8 +288,9 @@ class CallRunner:
                 self._finish(finished, call, exc.usage, clock, status="error", error=str(exc))
                 raise
             except BaseException:
-                # an unexpected failure: what it cost is unknown, so it keeps its reservation
+                # an unexpected failure: what it cost is unknown, so it keeps its reservations
                 self.budget.settle(reservation, reservation.amount)
+                self.ledger.add(role, Usage(), Cost(), Decimal(0), counted=held.tokens)
                 raise
             finally:
                 RETRY_GATE.reset(gate)
@@ -451,7 +455,7 @@ class CallRunner:
 
         return gate
 
-    def _stop_if_overspent(self, model: ChatModel, call: _InFlight, cost: Cost, charged: Decimal) -> None:
+    def _stop_if_overspent(self, model: ChatModel, call: InFlight, cost: Cost, charged: Decimal) -> None:
         """End the operation when a finished call cost more than the budget had left.
 
         The reservation covered what the client could foresee; a provider's own figure
@@ -469,51 +473,6 @@ class CallRunner:
         )
 
     # -- accounting --------------------------------------------------------------------------
-
-    def _bounded(self, call: _InFlight, usage: Usage, status: str) -> Usage:
-        """Mark usage the client could not fully see with its upper bound (input + max_tokens).
-
-        A call that never reached the model reports zero and stays exact. One that did and
-        then was cancelled or cut, or that ended without a usage report, may have produced
-        hidden reasoning tokens the client never saw. A retried call is bounded attempt by
-        attempt: each earlier attempt failed, and is exact only if its usage report came.
-        """
-        if not usage.attempts:
-            return self._bounded_attempt(call, usage, status)
-        *earlier, last = usage.attempts
-        parts = [
-            self._bounded_attempt(call, part, "ok" if part.source == "reported" else "error")
-            for part in earlier
-        ]
-        parts.append(self._bounded_attempt(call, last, status))
-        total = parts[0]
-        for part in parts[1:]:
-            total = total + part
-        return usage.model_copy(
-            update={
-                "attempts": parts,
-                "input_tokens": total.input_tokens,
-                "output_tokens_upper": total.output_tokens_upper,
-                "source": total.source,
-            }
-        )
-
-    def _bounded_attempt(self, call: _InFlight, usage: Usage, status: str) -> Usage:
-        """`_bounded` for one request sent to the model."""
-        from ..llm.usage import inconsistency
-
-        reached = usage.input_tokens > 0 or usage.output_tokens > 0 or usage.source == "estimated"
-        if not reached or (status == "ok" and usage.source == "reported"):
-            return usage
-        if status == "ok" and inconsistency(usage.raw) is not None:
-            return usage  # counted, if contradictory: already read at its dearest
-        if usage.input_tokens == 0:
-            # cut before any token but after sending: the prompt was still read
-            usage = usage.model_copy(update={"input_tokens": call.prompt_tokens, "source": "estimated"})
-        limit = call.reservation.max_output_tokens or output_allowance(
-            call.model, call.effort, self.output_reserve_tokens
-        )
-        return usage.model_copy(update={"output_tokens_upper": max(limit, usage.output_tokens)})
 
     def _say_if_untrusted(self, fields: dict[str, Any], usage: Usage) -> None:
         """One notice per operation when a provider's usage object was nonsense or
@@ -553,7 +512,7 @@ class CallRunner:
             )
         )
 
-    def _settle_unpriceable(self, fields: dict[str, Any], call: _InFlight, usage: Usage, clock: float) -> None:
+    def _settle_unpriceable(self, fields: dict[str, Any], call: InFlight, usage: Usage, clock: float) -> None:
         """Record a call whose pricing failed (a bug or a bad price) before the error goes up.
 
         It may have been billed: the budget is charged its reservation, or the provider's
@@ -569,7 +528,7 @@ class CallRunner:
         )
         self.session.distrust(model_id)
         self.budget.settle(call.reservation, charged)
-        self.ledger.add(fields["role"], usage, cost, Decimal(0))
+        self.ledger.add(fields["role"], usage, cost, Decimal(0), cap_tokens(call, usage))
         self.bus.emit(
             LLMCallFinished(
                 **fields,
@@ -584,7 +543,7 @@ class CallRunner:
     def _finish(
         self,
         fields: dict[str, Any],
-        call: _InFlight,
+        call: InFlight,
         usage: Usage,
         clock: float,
         *,
@@ -598,8 +557,12 @@ class CallRunner:
         budget was charged."""
         model_id = f"{fields['provider']}:{fields['model']}"
         at = fields["started_at"]
-        usage = self._bounded(call, usage, status)
+        usage = bounded(call, usage, status, self.output_reserve_tokens)
         self._say_if_untrusted(fields, usage)
+        if reports_no_usage(usage, status) and self.token_cap.counts.first_unreported(model_id):
+            self.bus.emit(Notice(operation_id=self.operation_id, level="warning", message=f"{model_id} "
+                                 "reports no token usage: the token cap counts each of its calls at its "
+                                 "worst case (prompt bound + max_tokens)"))  # fmt: skip
         try:
             cost = self.pricing.cost_of(usage, model_id, prices=self.prices, at=at)
         except Exception:
@@ -635,7 +598,7 @@ class CallRunner:
             if cost.priced and other.priced:  # an unpriced side makes any "saving" meaningless
                 equivalent = other.total_usd
                 savings = equivalent - cost.total_usd
-        self.ledger.add(fields["role"], usage, cost, savings)
+        self.ledger.add(fields["role"], usage, cost, savings, cap_tokens(call, usage))
         self.bus.emit(
             LLMCallFinished(
                 **fields,
@@ -650,17 +613,6 @@ class CallRunner:
             )
         )
         return cost, charged
-
-
-@dataclass
-class _InFlight:
-    """What the runner knows about a call while it runs."""
-
-    model: ChatModel
-    reservation: Reservation
-    prompt_tokens: int
-    effort: str | None
-    shape: PromptShape | None = None  # what the token cap learns the provider's count of
 
 
 def _stated_cost(usage: Usage | None) -> Decimal | None:

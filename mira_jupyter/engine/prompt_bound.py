@@ -82,6 +82,7 @@ class ProviderCounts:
         self._per_model = per_model
         # model id -> {prefix digest: the fewest reported tokens of a prompt beginning so}
         self._seen: dict[str, OrderedDict[bytes, int]] = {}
+        self._unreported: set[str] = set()  # models already said to report no usage
 
     def bound(self, shape: PromptShape) -> int:
         """The tokens to reserve for `shape`'s prompt: the smaller of its byte bound and,
@@ -100,6 +101,13 @@ class ProviderCounts:
                     seen.move_to_end(shape.prefixes[i])
                 rest += shape.sizes[i] + FRAMING_PER_MESSAGE
         return best
+
+    def first_unreported(self, model_id: str) -> bool:
+        """True the first time a call of `model_id` came without a usage report: say it once."""
+        with self._lock:
+            first = model_id not in self._unreported
+            self._unreported.add(model_id)
+            return first
 
     def learn(self, shape: PromptShape | None, reported_input: int) -> None:
         """Remember that the provider counted `shape`'s prompt at `reported_input` tokens:
