@@ -1,6 +1,6 @@
 """Directories below the project root that are another name for the machine (or a loop).
 
-A bind mount of '/' inside the project (a container's ``docker -v /:/work/host`` with the
+A bind mount of '/' inside the project (a container's ``docker -v /:/mnt/host`` with the
 workspace as root), of the home, or of the project root itself makes ``host/etc/...`` a
 path "inside" the project that is really outside it. Names cannot tell: the mount point is
 an ordinary-looking directory. Identities can: such a directory has the (device, inode) of

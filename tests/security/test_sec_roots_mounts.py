@@ -1,6 +1,6 @@
 """r10e F2: a bind mount of '/' (or a loop onto the root) *below* the project root is refused.
 
-`proj/host` bound to '/' (a container's ``-v /:/work/host`` with the workspace as root) is a
+`proj/host` bound to '/' (a container's ``-v /:/mnt/host`` with the workspace as root) is a
 path inside the project that is really the whole machine: the file tools must not read,
 write, list or search through it, and a command must not write through it. An ordinary
 data directory bound into the project keeps working. Needs root for a private mount
